@@ -1,0 +1,1 @@
+"""Interfaces: the pipeline that chains demand, planner and routing; the CLI; the HTTP app."""

@@ -1,0 +1,258 @@
+"""The territory's tables: one file per concept, their columns and the rules each cell obeys.
+
+A territory is a folder holding these files (``.csv``, ``.csv.gz`` or ``.xlsx``). This module
+is the single source of truth for the file layout; ``data/README.md`` documents it for users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+SITE_KINDS = (
+    "hub",  # the pôle logistique mutualisé
+    "depot",  # a member organisation's own depot (where its vehicles sleep)
+    "farm",
+    "epicerie_solidaire",
+    "buying_group",  # groupement d'achat (VRAC-style) depot in a district
+    "market",
+    "social_restaurant",
+    "caisse_shop",  # shop approved (conventionné) by the caisse commune
+)
+POINT_OF_SALE_KINDS = (
+    "epicerie_solidaire",
+    "buying_group",
+    "market",
+    "social_restaurant",
+    "caisse_shop",
+)
+CATEGORIES = ("vegetable", "fruit", "legume", "dairy", "egg", "meat", "bakery", "grocery")
+UNITS = ("kg", "piece", "bunch", "litre", "dozen", "jar")
+STORAGE_CLASSES = ("ambient", "fresh", "chilled", "frozen")
+LAND_TYPES = ("open_field", "greenhouse", "orchard")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Column:
+    """One column of a table and the rule its cells obey."""
+
+    name: str
+    kind: str  # str | int | float | bool | enum | time | date | datetime | weekdays
+    required: bool = True  # the column must exist and cells must be non-empty
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    ref: str | None = None  # "table.column" the value must exist in
+    unique: bool = False
+    default: object = None  # used when the column is optional and the cell empty
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Table:
+    """A territory file: its name (without extension) and its columns."""
+
+    name: str
+    columns: tuple[Column, ...]
+    doc: str = ""
+    optional: bool = False  # the territory may omit the file
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+def _c(name: str, kind: str, **kw) -> Column:
+    return Column(name=name, kind=kind, **kw)
+
+
+SITES = Table(
+    name="sites",
+    doc="Every place a truck stops: the hub, depots, farms and points of sale.",
+    columns=(
+        _c("site_id", "str", unique=True),
+        _c("name", "str"),
+        _c("kind", "enum", choices=SITE_KINDS),
+        _c("commune", "str", required=False, default=""),
+        _c("address", "str", required=False, default=""),
+        _c("lat", "float", min=-90, max=90),
+        _c("lon", "float", min=-180, max=180),
+        _c("service_min", "float", min=0, max=240, required=False, default=10.0,
+           doc="minutes spent at the stop"),
+        _c("conventionne", "bool", required=False, default=False,
+           doc="approved by the caisse commune"),
+        _c("deliveries_per_week", "int", min=0, max=7, required=False, default=1),
+        _c("delivery_days", "weekdays", required=False, default="",
+           doc="fixed delivery days, e.g. 'tue,fri'; empty lets the router choose"),
+        _c("contact", "str", required=False, default=""),
+        _c("notes", "str", required=False, default=""),
+    ),
+)
+
+OPENING_HOURS = Table(
+    name="opening_hours",
+    doc="Opening hours (points of sale) and pickup windows (farms); several rows per day allowed.",
+    columns=(
+        _c("site_id", "str", ref="sites.site_id"),
+        _c("weekday", "enum", choices=WEEKDAYS),
+        _c("open", "time"),
+        _c("close", "time"),
+    ),
+)
+
+PRODUCTS = Table(
+    name="products",
+    doc="The catalogue.",
+    columns=(
+        _c("product_id", "str", unique=True),
+        _c("name", "str"),
+        _c("category", "enum", choices=CATEGORIES),
+        _c("unit", "enum", choices=UNITS, doc="unit the shops order in"),
+        _c("kg_per_unit", "float", min=0.001, max=1000),
+        _c("storage_class", "enum", choices=STORAGE_CLASSES),
+        _c("shelf_life_days", "int", min=1, max=3650),
+        _c("fair_price_eur_per_kg", "float", min=0.01, max=1000,
+           doc="prix rémunérateur paid to the producer"),
+        _c("retail_price_eur_per_unit", "float", min=0.01, max=1000),
+    ),
+)
+
+CROPS = Table(
+    name="crops",
+    doc="What a farm can plant: one row per crop and planting window.",
+    columns=(
+        _c("crop_id", "str", unique=True),
+        _c("name", "str"),
+        _c("product_id", "str", ref="products.product_id", doc="what the harvest is sold as"),
+        _c("family", "str", doc="botanical family, for rotation"),
+        _c("land_type", "enum", choices=LAND_TYPES),
+        _c("bed_m2", "float", min=1, max=100000, doc="area of one bed (the planting unit)"),
+        _c("min_beds", "int", min=1, max=10000, required=False, default=1),
+        _c("plant_week_first", "int", min=1, max=53),
+        _c("plant_week_last", "int", min=1, max=53,
+           doc="may be smaller than plant_week_first when the window spans the new year"),
+        _c("labour_h_per_m2", "float", min=0, max=100,
+           doc="labour over the whole cycle (planting, care, harvest)"),
+    ),
+)
+
+CROP_YIELDS = Table(
+    name="crop_yields",
+    doc="The crop calendar: harvest per m² in each week after planting.",
+    columns=(
+        _c("crop_id", "str", ref="crops.crop_id"),
+        _c("week_after_planting", "int", min=0, max=104),
+        _c("yield_kg_per_m2", "float", min=0, max=100),
+    ),
+)
+
+PRODUCERS = Table(
+    name="producers",
+    doc="Partner farms: land, labour and the fair revenue they need from the partnership.",
+    columns=(
+        _c("producer_id", "str", unique=True),
+        _c("site_id", "str", ref="sites.site_id"),
+        _c("name", "str"),
+        _c("open_field_m2", "float", min=0, max=1e7, required=False, default=0.0),
+        _c("greenhouse_m2", "float", min=0, max=1e7, required=False, default=0.0),
+        _c("orchard_m2", "float", min=0, max=1e7, required=False, default=0.0),
+        _c("labour_h_per_week", "float", min=0, max=2000),
+        _c("min_revenue_eur", "float", min=0, max=1e8, doc="over the season"),
+        _c("organic", "bool", required=False, default=False),
+        _c("contact", "str", required=False, default=""),
+    ),
+)
+
+PRODUCER_CROPS = Table(
+    name="producer_crops",
+    doc="Which crops each producer can grow (know-how, soil, equipment).",
+    columns=(
+        _c("producer_id", "str", ref="producers.producer_id"),
+        _c("crop_id", "str", ref="crops.crop_id"),
+    ),
+)
+
+VEHICLES = Table(
+    name="vehicles",
+    doc="The shared fleet: vehicles of each member organisation.",
+    columns=(
+        _c("vehicle_id", "str", unique=True),
+        _c("organisation", "str"),
+        _c("depot_site_id", "str", ref="sites.site_id"),
+        _c("kind", "str", required=False, default="van"),
+        _c("capacity_kg", "float", min=1, max=100000),
+        _c("capacity_pallets", "int", min=0, max=100),
+        _c("refrigerated", "bool"),
+        _c("cost_per_km_eur", "float", min=0, max=100),
+        _c("cost_per_hour_eur", "float", min=0, max=1000),
+        _c("shift_start", "time"),
+        _c("shift_end", "time"),
+        _c("max_route_h", "float", min=0.5, max=24, required=False, default=8.0),
+        _c("break_min", "float", min=0, max=240, required=False, default=30.0),
+        _c("co2_kg_per_km", "float", min=0, max=10),
+        _c("days", "weekdays", required=False, default="mon,tue,wed,thu,fri"),
+    ),
+)
+
+HOUSEHOLDS = Table(
+    name="households",
+    doc="Households enrolled in the caisse commune (pseudonymous ids).",
+    columns=(
+        _c("household_id", "str", unique=True),
+        _c("size", "int", min=1, max=20),
+        _c("monthly_contribution_eur", "float", min=0, max=10000),
+        _c("joined", "date", required=False, default=None),
+    ),
+)
+
+CAISSE_RULE = Table(
+    name="caisse_rule",
+    doc="The monthly allocation rule: first person + each further person.",
+    columns=(
+        _c("name", "str", unique=True),
+        _c("first_person_eur", "float", min=0, max=10000),
+        _c("additional_person_eur", "float", min=0, max=10000),
+        _c("local_currency", "str", required=False, default="",
+           doc="code of a local currency accepted 1:1 (e.g. SONANTES)"),
+    ),
+)
+
+ORDERS = Table(
+    name="orders",
+    doc="Grocery orders from points of sale to the hub.",
+    columns=(
+        _c("date", "date"),
+        _c("site_id", "str", ref="sites.site_id"),
+        _c("product_id", "str", ref="products.product_id"),
+        _c("quantity", "float", min=0.0, max=100000),
+        _c("unit", "enum", choices=UNITS),
+        _c("unit_price_eur", "float", min=0, max=10000, required=False, default=None),
+    ),
+)
+
+CAISSE_TRANSACTIONS = Table(
+    name="caisse_transactions",
+    doc="Payments with the caisse allocation, as the caisse's payment app exports them.",
+    columns=(
+        _c("timestamp", "datetime"),
+        _c("household_id", "str", ref="households.household_id"),
+        _c("site_id", "str", ref="sites.site_id"),
+        _c("amount", "float", min=0.01, max=10000),
+        _c("currency", "str", required=False, default="EUR"),
+    ),
+)
+
+#: Master data every territory must have.
+MASTER_TABLES = (
+    SITES, OPENING_HOURS, PRODUCTS, CROPS, CROP_YIELDS, PRODUCERS, PRODUCER_CROPS, VEHICLES,
+)
+#: Caisse tables (a territory without a caisse omits them).
+CAISSE_TABLES = (HOUSEHOLDS, CAISSE_RULE)
+#: Activity tables: grow every week, validated row by row with a rejects report.
+ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
+
+TABLES = {t.name: t for t in (*MASTER_TABLES, *CAISSE_TABLES, *ACTIVITY_TABLES)}

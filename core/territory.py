@@ -1,0 +1,200 @@
+"""A territory: every table of one food hub's network, loaded and cross-checked.
+
+``load_territory(folder)`` is the one way in; it raises :class:`InputError` naming the file,
+row and column of every problem. Activity tables (orders, caisse transactions) can instead be
+read leniently with :func:`read_activity`, which keeps valid rows and returns the rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import InputError, RowError
+from core.schema import (
+    ACTIVITY_TABLES,
+    CAISSE_TABLES,
+    MASTER_TABLES,
+    POINT_OF_SALE_KINDS,
+    TABLES,
+    Table,
+)
+from core.tables import ReadResult, find_table_file, read_table
+
+#: Default location of the sample territory shipped with the project.
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Territory:
+    """The validated tables of a territory (pandas DataFrames, one per file).
+
+    Each DataFrame has the columns of its table in ``core.schema`` (parsed: numbers as floats,
+    times as minutes after midnight, dates as timestamps) plus ``row``, the line number in the
+    source file, so later errors can point back at the input.
+    """
+
+    folder: Path
+    sites: pd.DataFrame
+    opening_hours: pd.DataFrame
+    products: pd.DataFrame
+    crops: pd.DataFrame
+    crop_yields: pd.DataFrame
+    producers: pd.DataFrame
+    producer_crops: pd.DataFrame
+    vehicles: pd.DataFrame
+    households: pd.DataFrame | None = None
+    caisse_rule: pd.DataFrame | None = None
+    orders: pd.DataFrame | None = None
+    caisse_transactions: pd.DataFrame | None = None
+    rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def hub(self) -> pd.Series:
+        """The pôle logistique's row in ``sites``."""
+        return self.sites.loc[self.sites["kind"] == "hub"].iloc[0]
+
+    @property
+    def points_of_sale(self) -> pd.DataFrame:
+        """Sites that receive deliveries."""
+        return self.sites.loc[self.sites["kind"].isin(POINT_OF_SALE_KINDS)]
+
+    @property
+    def farms(self) -> pd.DataFrame:
+        """Sites of kind farm."""
+        return self.sites.loc[self.sites["kind"] == "farm"]
+
+    def file_of(self, table: str) -> str:
+        """Return the file name a table was read from (for error messages)."""
+        path = find_table_file(self.folder, TABLES[table])
+        return path.name if path else f"{table}.csv"
+
+
+def _ids(df: pd.DataFrame, column: str) -> set[str]:
+    return set(df[column].astype(str))
+
+
+def _check(errors: list[RowError], df: pd.DataFrame, mask: pd.Series, file: str, column: str,
+           message: str) -> None:
+    for idx in mask[mask].index[:100]:
+        errors.append(RowError(file=file, row=int(df.at[idx, "row"]), column=column,
+                               message=message, value=df.at[idx, column]))
+
+
+def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[RowError]:
+    """Rules spanning rows or tables that single-cell validation cannot see."""
+    errors: list[RowError] = []
+    sites = tables["sites"]
+    hubs = sites.loc[sites["kind"] == "hub"]
+    if len(hubs) != 1:
+        errors.append(RowError(file=files["sites"], row=None, column="kind",
+                               message=f"exactly one site must be of kind 'hub'; found {len(hubs)}"))
+    kind_of = dict(zip(sites["site_id"], sites["kind"], strict=True))
+
+    hours = tables["opening_hours"]
+    _check(errors, hours, hours["close"] <= hours["open"], files["opening_hours"], "close",
+           "closing time must be after opening time")
+
+    producers = tables["producers"]
+    not_farm = producers["site_id"].map(kind_of) != "farm"
+    _check(errors, producers, not_farm, files["producers"], "site_id",
+           "must be a site of kind 'farm'")
+
+    vehicles = tables["vehicles"]
+    bad_depot = ~vehicles["depot_site_id"].map(kind_of).isin(["hub", "depot"])
+    _check(errors, vehicles, bad_depot, files["vehicles"], "depot_site_id",
+           "must be a site of kind 'hub' or 'depot'")
+    _check(errors, vehicles, vehicles["shift_end"] <= vehicles["shift_start"], files["vehicles"],
+           "shift_end", "shift must end after it starts")
+
+    crops = tables["crops"]
+    yields = tables["crop_yields"]
+    no_calendar = ~crops["crop_id"].isin(yields["crop_id"])
+    _check(errors, crops, no_calendar, files["crops"], "crop_id",
+           "has no harvest calendar rows in crop_yields")
+    dup = yields.duplicated(["crop_id", "week_after_planting"])
+    _check(errors, yields, dup, files["crop_yields"], "week_after_planting",
+           "duplicate week for this crop")
+
+    pc = tables["producer_crops"]
+    land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]
+    land_type = crops.set_index("crop_id")["land_type"]
+    need = pc["crop_id"].map(land_type) + "_m2"
+    have = [land.at[p, n] if p in land.index and n in land.columns else 0.0
+            for p, n in zip(pc["producer_id"], need, strict=True)]
+    _check(errors, pc, pd.Series([h <= 0 for h in have], index=pc.index), files["producer_crops"],
+           "crop_id", "producer has no land of the type this crop needs")
+    return errors
+
+
+def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
+                   strict: bool = True) -> Territory:
+    """Load and validate every table of the territory in ``folder``.
+
+    Parameters
+    ----------
+    folder
+        Directory holding the territory files (see ``data/README.md``).
+    activity
+        Also read orders and caisse transactions.
+    strict
+        Raise on any bad activity row; otherwise keep the valid rows and put the rejected ones
+        in ``Territory.rejects`` (master tables are always strict).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"territory folder {folder} does not exist")
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    refs: dict[str, set[str]] = {}
+    errors: list[RowError] = []
+    rejects: dict[str, pd.DataFrame] = {}
+
+    def read(table: Table, *, required: bool, lenient: bool = False) -> None:
+        path = find_table_file(folder, table)
+        if path is None:
+            if required:
+                errors.append(RowError(file=f"{folder}/{table.name}.csv", row=None, column=None,
+                                       message="file not found (expected .csv, .csv.gz or .xlsx)"))
+            return
+        files[table.name] = path.name
+        try:
+            result: ReadResult = read_table(path, table, refs=refs, strict=not lenient)
+        except InputError as exc:
+            errors.extend(exc.errors)
+            return
+        tables[table.name] = result.valid
+        if len(result.rejects):
+            rejects[table.name] = result.rejects
+        for col in table.columns:
+            if col.unique:
+                refs[f"{table.name}.{col.name}"] = _ids(result.valid, col.name)
+
+    # order matters: referenced tables first
+    for table in MASTER_TABLES:
+        read(table, required=True)
+    for table in CAISSE_TABLES:
+        read(table, required=False)
+    if errors:
+        raise InputError(errors)
+    errors.extend(_cross_checks(tables, files))
+    if activity:
+        for table in ACTIVITY_TABLES:
+            read(table, required=False, lenient=not strict)
+    if errors:
+        raise InputError(errors)
+    return Territory(folder=folder, rejects=rejects, **tables)
+
+
+def read_activity(path: Path | str, table_name: str, territory: Territory) -> ReadResult:
+    """Read an orders or caisse-transactions file leniently against a loaded territory."""
+    table = TABLES[table_name]
+    refs = {
+        "sites.site_id": _ids(territory.sites, "site_id"),
+        "products.product_id": _ids(territory.products, "product_id"),
+    }
+    if territory.households is not None:
+        refs["households.household_id"] = _ids(territory.households, "household_id")
+    return read_table(Path(path), table, refs=refs, strict=False)

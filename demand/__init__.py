@@ -1,0 +1,1 @@
+"""Weekly demand from grocery orders and caisse spending; the caisse ledger; forecasts."""

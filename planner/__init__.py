@@ -1,0 +1,1 @@
+"""MILP crop and supply planning for producer partnerships."""

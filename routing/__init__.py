@@ -1,0 +1,1 @@
+"""Shared-truck routes from the hub over real roads."""
