@@ -89,8 +89,8 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
     sites = tables["sites"]
     hubs = sites.loc[sites["kind"] == "hub"]
     if len(hubs) != 1:
-        errors.append(RowError(file=files["sites"], row=None, column="kind",
-                               message=f"exactly one site must be of kind 'hub'; found {len(hubs)}"))
+        message = f"exactly one site must be of kind 'hub'; found {len(hubs)}"
+        errors.append(RowError(file=files["sites"], row=None, column="kind", message=message))
     kind_of = dict(zip(sites["site_id"], sites["kind"], strict=True))
 
     hours = tables["opening_hours"]

@@ -1,0 +1,100 @@
+"""The ``vivres`` command line: a thin Typer layer over the pipeline and the packages.
+
+Errors are mapped once, here: bad input exits 2 with a one-line message naming the file, row
+and column; a solver failure exits 3; anything else exits 1 (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from core.errors import InputError, SolverError, VivresError
+from core.territory import SAMPLE_DIR
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_INPUT = 2
+EXIT_SOLVER = 3
+EXIT_INTERNAL = 1
+
+app = typer.Typer(
+    name="vivres",
+    help="Supply planning and shared-truck logistics for mutualised solidarity food hubs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Run the speed and quality benchmarks (figures printed and in JSON).",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+DataOption = Annotated[
+    Path,
+    typer.Option("--data", help="Territory folder (same file layout as data/sample).",
+                 file_okay=False),
+]
+DEFAULT_DATA = SAMPLE_DIR
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register_optional_commands() -> None:
+    """Attach the command groups of the packages that have landed."""
+    import importlib
+
+    for module_name in ("api.commands.demo", "api.commands.demand", "api.commands.plan",
+                        "api.commands.routes", "api.commands.serve", "api.commands.keys"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(app, bench_app)
+
+
+_register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and map errors to exit codes; return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="vivres", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except InputError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_INPUT
+    except SolverError as exc:
+        err_console.print(f"[bold red]solver error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_SOLVER
+    except VivresError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_INTERNAL
+    return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
