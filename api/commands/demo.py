@@ -1,0 +1,57 @@
+"""``vivres demo``: the whole weekly job on the sample territory (or any other)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.territory import SAMPLE_DIR
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder the outputs are written to.")] = Path(
+        "out"),
+    data: Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
+                                       file_okay=False)] = SAMPLE_DIR,
+    week: Annotated[int, typer.Option("--week", help="Season week to route (1 = the week after "
+                                      "the order history).")] = 1,
+    osm: Annotated[Path | None, typer.Option("--osm", help="Local OpenStreetMap file (.osm, "
+                   ".osm.bz2, .osm.pbf) for road travel times; without it, straight-line "
+                   "estimates are used and flagged.", dir_okay=False)] = None,
+    plan_time_limit: Annotated[float, typer.Option("--plan-time-limit",
+                                                   help="Seconds for the planner.")] = 60,
+    route_time_limit: Annotated[float, typer.Option("--route-time-limit",
+                                                    help="Seconds per routing day.")] = 20,
+) -> None:
+    """Run demand → plan → routes on a territory and write every output to OUT."""
+    from api.cli import console
+    from api.pipeline import run_demo
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task("Starting", total=None)
+
+        def step(message: str) -> None:
+            bar.update(task, description=message)
+            console.log(message)
+
+        summary = run_demo(data, out, week=week, plan_time_limit_s=plan_time_limit,
+                           route_time_limit_s=route_time_limit, osm=osm, progress=step)
+        bar.update(task, description="Done")
+
+    for stage, figures in summary.stages.items():
+        table = Table(title=stage, show_header=False, title_justify="left")
+        for key, value in figures.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+            table.add_row(key, shown)
+        console.print(table)
+    console.print(f"{len(summary.files)} files written to [bold]{summary.out_dir}[/]")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Attach ``vivres demo``."""
+    app.command("demo")(demo)

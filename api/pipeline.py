@@ -1,0 +1,346 @@
+"""The one place that chains demand → planner → routing.
+
+The packages never import each other; this module passes plain DataFrames between them:
+demand's hub-level forecast feeds the planner, the planner's weekly harvest becomes the
+routing's farm pickups, and the demand of a week becomes the routing's deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.errors import InputError
+from core.territory import SAMPLE_DIR, Territory, load_territory
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def load(data_dir: Path | str = SAMPLE_DIR, *, strict: bool = True) -> Territory:
+    """Load and validate a territory folder."""
+    return load_territory(Path(data_dir), strict=strict)
+
+
+# --------------------------------------------------------------------------- demand
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemandStage:
+    """Weekly demand history, the per-site forecast and its hub-level aggregate."""
+
+    weekly: pd.DataFrame
+    forecast: pd.DataFrame  # week_start, site_id, product_id, kg, low, high
+    hub: pd.DataFrame  # week_start, product_id, storage_class, kg, low, high
+    rejects: pd.DataFrame
+    build: Any = None  # demand.DemandBuild (duplicates, caisse flags)
+
+
+def run_demand(territory: Territory, *, horizon_weeks: int = 52, level: int = 80) -> DemandStage:
+    """Build weekly demand from orders and caisse spending, then forecast the season."""
+    import demand
+
+    build = demand.build_weekly_demand(territory)
+    forecast = demand.forecast_demand(build.weekly, horizon_weeks=horizon_weeks, level=level)
+    hub = demand.hub_demand(forecast, territory.products)
+    return DemandStage(weekly=build.weekly, forecast=forecast, hub=hub, rejects=build.rejects,
+                       build=build)
+
+
+def caisse_ledger(territory: Territory, *, rule: str | None = None,
+                  extra_households: int = 0) -> pd.DataFrame:
+    """Monthly caisse ledger (contributions, allocations, spending, co-financing)."""
+    import demand
+
+    if territory.households is None or territory.caisse_transactions is None:
+        raise InputError("this territory has no caisse (households.csv and "
+                         "caisse_transactions.csv are missing)")
+    what_if = {"extra_households": extra_households} if extra_households else None
+    chosen_rule = rule if rule is not None else territory.caisse_rule
+    return demand.caisse_ledger(territory.households, territory.caisse_transactions,
+                                chosen_rule, what_if=what_if)
+
+
+# --------------------------------------------------------------------------- planner
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanStage:
+    """A solved season plan with the problem it answers and its KPIs."""
+
+    result: Any  # planner.PlanResult
+    problem: Any  # planner.PlanProblem
+    kpis: dict = field(default_factory=dict)
+
+
+def run_plan(
+    territory: Territory,
+    hub_demand: pd.DataFrame | None = None,
+    *,
+    time_limit_s: float = 60,
+    gap: float = 0.001,
+    solver: str = "highs",
+    scenario_path: Path | None = None,
+    log_solver: bool = False,
+) -> PlanStage:
+    """Plan which farm grows and supplies what over the season (hub demand from the forecast)."""
+    import planner
+
+    if scenario_path is not None:
+        scenario = planner.load_scenario(Path(scenario_path))
+        territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
+    params = planner.PlanParams(time_limit_s=time_limit_s, gap=gap, solver=solver,
+                                log=log_solver)
+    problem = planner.build_plan_problem(territory, hub_demand, params=params)
+    result = planner.solve_plan(problem, params)
+    return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
+
+
+def write_plan(stage: PlanStage, out_dir: Path) -> list[Path]:
+    """Write the plan, harvest, coverage, report and producer contracts."""
+    import planner
+
+    return planner.write_plan_outputs(stage.result, stage.problem, Path(out_dir))
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def week_start_of(territory: Territory, week: int) -> pd.Timestamp:
+    """Monday of season week ``week`` (1-based): the season starts after the order history."""
+    if week < 1 or week > 53:
+        raise InputError(f"--week must be between 1 and 53; got {week}")
+    if territory.orders is not None and len(territory.orders):
+        last = pd.Timestamp(territory.orders["date"].max())
+        first_monday = (last - pd.Timedelta(days=last.weekday())) + pd.Timedelta(weeks=1)
+    else:
+        today = pd.Timestamp.today().normalize()
+        first_monday = today - pd.Timedelta(days=today.weekday())
+    return first_monday + pd.Timedelta(weeks=week - 1)
+
+
+def _kg_orders(territory: Territory) -> pd.DataFrame:
+    orders = territory.orders
+    if orders is None or orders.empty:
+        raise InputError("no orders: the territory needs orders.csv to know what to deliver")
+    products = territory.products.set_index("product_id")
+    kg_per_unit = orders["product_id"].map(products["kg_per_unit"])
+    kg = orders["quantity"].where(orders["unit"] == "kg", orders["quantity"] * kg_per_unit)
+    return orders.assign(kg=kg, storage_class=orders["product_id"].map(products["storage_class"]))
+
+
+def route_inputs(
+    territory: Territory,
+    week: int,
+    *,
+    forecast: pd.DataFrame | None = None,
+    harvest: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """Return (deliveries, pickups, week_start) for season week ``week``.
+
+    Deliveries are the demand forecast for that week when given, else the orders of the same
+    ISO week one year earlier (the most recent actual orders of that season). Pickups are the
+    planner's harvest for that week when given, else the farm supply needed to cover those
+    deliveries, split over the farms able to grow each product in proportion to their land.
+    """
+    week_start = week_start_of(territory, week)
+    products = territory.products.set_index("product_id")
+    if forecast is not None:
+        rows = forecast.loc[forecast["week_start"] == week_start]
+        deliveries = rows.assign(storage_class=rows["product_id"].map(products["storage_class"]))
+    else:
+        orders = _kg_orders(territory)
+        iso = pd.to_datetime(orders["date"]).dt.isocalendar()
+        target = (week_start - pd.Timedelta(weeks=52)).isocalendar()
+        mask = (iso["year"] == target.year) & (iso["week"] == target.week)
+        deliveries = orders.loc[mask.to_numpy()]
+    deliveries = (deliveries.groupby(["site_id", "product_id", "storage_class"], as_index=False)
+                  ["kg"].sum())
+    deliveries = deliveries.loc[deliveries["kg"] > 0].reset_index(drop=True)
+
+    if harvest is not None:
+        rows = harvest.loc[pd.to_datetime(harvest["week_start"]) == week_start]
+        pickups = rows.groupby(["site_id", "product_id", "storage_class"], as_index=False)[
+            "kg"].sum()
+    else:
+        pickups = _pickups_from_land(territory, deliveries)
+    pickups = pickups.loc[pickups["kg"] > 0].reset_index(drop=True)
+    return deliveries, pickups, week_start
+
+
+def _pickups_from_land(territory: Territory, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Split the week's crop-product deliveries over the farms able to grow them."""
+    crops = territory.crops[["crop_id", "product_id", "land_type"]]
+    growers = territory.producer_crops.merge(crops, on="crop_id")
+    land = territory.producers.melt(id_vars=["producer_id", "site_id"],
+                                    value_vars=["open_field_m2", "greenhouse_m2", "orchard_m2"],
+                                    var_name="land_col", value_name="m2")
+    land["land_type"] = land["land_col"].str.removesuffix("_m2")
+    growers = growers.merge(land[["producer_id", "site_id", "land_type", "m2"]],
+                            on=["producer_id", "land_type"])
+    growers = growers.groupby(["product_id", "site_id"], as_index=False)["m2"].sum()
+    growers["share"] = growers["m2"] / growers.groupby("product_id")["m2"].transform("sum")
+    needed = deliveries.groupby(["product_id", "storage_class"], as_index=False)["kg"].sum()
+    pickups = needed.merge(growers, on="product_id")
+    pickups["kg"] = pickups["kg"] * pickups["share"]
+    return pickups[["site_id", "product_id", "storage_class", "kg"]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteStage:
+    """A solved week of routes with the problem it answers."""
+
+    result: Any  # routing.WeekRoutes
+    problem: Any  # routing.WeekProblem
+    network: Any = None
+
+
+def run_routes(
+    territory: Territory,
+    week: int,
+    *,
+    forecast: pd.DataFrame | None = None,
+    harvest: pd.DataFrame | None = None,
+    osm: Path | None = None,
+    time_limit_s: float = 30,
+    seed: int = 1,
+    params: Any = None,
+) -> RouteStage:
+    """Build and solve the shared-truck routes of season week ``week``."""
+    import routing
+
+    deliveries, pickups, week_start = route_inputs(territory, week, forecast=forecast,
+                                                   harvest=harvest)
+    if params is None:
+        params = routing.RouteParams(time_limit_s=time_limit_s, seed=seed)
+    network = routing.load_network(osm) if osm is not None else None
+    problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
+                                         params=params)
+    result = routing.solve_week(problem, params, network=network)
+    return RouteStage(result=result, problem=problem, network=network)
+
+
+def write_routes(stage: RouteStage, out_dir: Path) -> list[Path]:
+    """Write route sheets, GeoJSON, the day maps, KPIs and the unserved stops."""
+    import routing
+
+    return routing.write_route_outputs(stage.result, stage.problem, Path(out_dir),
+                                       network=stage.network)
+
+
+# --------------------------------------------------------------------------- the weekly job
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoSummary:
+    """What ``vivres demo`` did, stage by stage."""
+
+    out_dir: Path
+    stages: dict[str, dict] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def write_sites_geojson(territory: Territory, path: Path) -> Path:
+    """Write every site as a GeoJSON point with its kind and caisse approval."""
+    import geopandas as gpd
+
+    sites = territory.sites.drop(columns=["row"])
+    frame = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                             crs="EPSG:4326")
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def _stage_available(module_name: str, *names: str) -> bool:
+    """True when the package has landed the functions a stage needs."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    return all(hasattr(module, name) for name in names)
+
+
+def run_demo(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    *,
+    week: int = 1,
+    plan_time_limit_s: float = 60,
+    route_time_limit_s: float = 20,
+    osm: Path | None = None,
+    progress: Progress = _noop,
+) -> DemoSummary:
+    """Run the whole weekly job on a territory: demand → plan → routes, writing every output."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = DemoSummary(out_dir=out_dir)
+
+    progress("Loading the territory")
+    territory = load(data_dir)
+    summary.stages["territory"] = {
+        "points_of_sale": len(territory.points_of_sale),
+        "farms": len(territory.farms),
+        "products": len(territory.products),
+        "vehicles": len(territory.vehicles),
+        "households": 0 if territory.households is None else len(territory.households),
+        "order_rows": 0 if territory.orders is None else len(territory.orders),
+    }
+    summary.files.append(write_sites_geojson(territory, out_dir / "sites.geojson"))
+
+    forecast = hub = None
+    if _stage_available("demand", "build_weekly_demand", "forecast_demand", "hub_demand"):
+        progress("Demand: weekly history and season forecast")
+        stage = run_demand(territory)
+        forecast, hub = stage.forecast, stage.hub
+        folder = out_dir / "demand"
+        folder.mkdir(exist_ok=True)
+        for name, frame in (("weekly", stage.weekly), ("forecast", stage.forecast),
+                            ("hub_forecast", stage.hub), ("rejects", stage.rejects)):
+            path = folder / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            summary.files.append(path)
+        summary.stages["demand"] = {
+            "history_weeks": int(stage.weekly["week_start"].nunique()),
+            "forecast_weeks": int(stage.forecast["week_start"].nunique()),
+            "season_kg": float(stage.hub["kg"].sum()),
+        }
+        if territory.households is not None and territory.caisse_transactions is not None:
+            ledger = caisse_ledger(territory)
+            path = folder / "caisse_ledger.csv"
+            ledger.to_csv(path, index=False)
+            summary.files.append(path)
+
+    harvest = None
+    if _stage_available("planner", "build_plan_problem", "solve_plan", "write_plan_outputs"):
+        progress("Planner: season crop and supply plan (MILP)")
+        plan = run_plan(territory, hub, time_limit_s=plan_time_limit_s)
+        harvest = plan.result.harvest
+        summary.files.extend(write_plan(plan, out_dir / "plan"))
+        summary.stages["plan"] = {
+            "status": str(getattr(plan.result.status, "value", plan.result.status)),
+            "objective": plan.result.objective,
+            "gap_pct": None if plan.result.gap is None else 100 * plan.result.gap,
+            **{k: v for k, v in plan.kpis.items() if isinstance(v, int | float | str)},
+        }
+
+    if _stage_available("routing", "build_week_problem", "solve_week", "write_route_outputs"):
+        progress(f"Routing: shared-truck routes of week {week}")
+        routes = run_routes(territory, week, forecast=forecast, harvest=harvest, osm=osm,
+                            time_limit_s=route_time_limit_s)
+        summary.files.extend(write_routes(routes, out_dir / "routes"))
+        kpis = getattr(routes.result, "kpis", None)
+        summary.stages["routes"] = dict(kpis) if isinstance(kpis, dict) else {
+            "week": week}
+    return summary
