@@ -89,7 +89,7 @@ def _parse_column(
             if col.max is not None:
                 bounds.append(f"<= {col.max:g}")
             expected += " " + " and ".join(bounds)
-        return values, bad, expected
+        return (values if col.kind == "int" else values.astype(float)), bad, expected
     if col.kind == "bool":
         low = raw.str.lower()
         bad = ~low.isin(_TRUE | _FALSE)
