@@ -1,0 +1,98 @@
+"""The ``vivres`` command line end to end: help, the demo, and bad input → exit 2."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from api.cli import main
+from core.territory import SAMPLE_DIR
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    for command in ("demo", "bench"):
+        assert command in out
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("vivres")
+    if exe is None:
+        pytest.skip("vivres is not on PATH (package not installed with pip)")
+    done = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "demo" in done.stdout
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    if not (SAMPLE_DIR / "sites.csv").exists():
+        pytest.skip("data/sample has not been generated")
+    target = tmp_path / "sample"
+    shutil.copytree(SAMPLE_DIR, target)
+    return target
+
+
+def corrupt(folder: Path, table: str, line: int, column: str, value: str | None) -> None:
+    path = folder / f"{table}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if value is None:
+        frame = frame.drop(columns=column)
+    else:
+        frame.loc[line - 2, column] = value
+    frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "column", "value", "expected"),
+    [
+        ("orders", 1, "quantity", None, "orders.csv row 1, column 'quantity'"),
+        ("orders", 57, "quantity", "twelve", "orders.csv row 57, column 'quantity'"),
+        ("orders", 9, "site_id", "NOWHERE", "orders.csv row 9, column 'site_id'"),
+        ("vehicles", 2, "capacity_kg", "heavy", "vehicles.csv row 2, column 'capacity_kg'"),
+    ],
+)
+def test_corrupted_sample_exits_2_with_one_line(sample_copy, tmp_path, capsys, table, line,
+                                                column, value, expected):
+    corrupt(sample_copy, table, line, column, value)
+    code, _, err = run(["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    lines = [x for x in err.strip().splitlines() if x.strip()]
+    assert len(lines) == 1, err
+    assert expected in lines[0]
+    assert "Traceback" not in err
+
+
+def test_missing_territory_folder_exits_2(tmp_path, capsys):
+    code, _, err = run(["demo", "--data", str(tmp_path / "nope"), "--out", str(tmp_path)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
+    if not (SAMPLE_DIR / "sites.csv").exists():
+        pytest.skip("data/sample has not been generated")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", "from api.cli import entry_point; entry_point()", "demo",
+         "--out", str(out), "--plan-time-limit", "30", "--route-time-limit", "3"],
+        capture_output=True, text=True, check=False, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "sites.geojson").exists()
+    written = {p.suffix for p in out.rglob("*") if p.is_file()}
+    assert ".geojson" in written
+    assert ".csv" in written or len(list(out.rglob("*"))) == 1
