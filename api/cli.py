@@ -56,8 +56,8 @@ def _register_optional_commands() -> None:
     """Attach the command groups of the packages that have landed."""
     import importlib
 
-    for module_name in ("api.commands.demo", "api.commands.demand", "api.commands.plan",
-                        "api.commands.routes", "api.commands.serve", "api.commands.keys"):
+    commands = ("territory", "demo", "demand", "plan", "routes", "serve", "keys")
+    for module_name in (f"api.commands.{name}" for name in commands):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
