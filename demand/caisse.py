@@ -1,0 +1,446 @@
+"""The caisse commune: allocation rules, payment checks, basket conversion and the ledger.
+
+The allocation rule is data: a ``caisse_rule`` row (first person + each further person), or a
+short text given on the command line: ``"100+50"`` (100 € for the first person, 50 € for each
+further one: Nantes), ``"150/person"`` (150 € for every member, children included: the national
+SSA proposal).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError, RowError
+
+log = logging.getLogger(__name__)
+
+FLAG_NOT_APPROVED = "not_approved"
+FLAG_OVER_ALLOCATION = "over_allocation"
+FLAG_NOT_ENROLLED = "not_enrolled"
+
+_PLUS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+\s*(\d+(?:[.,]\d+)?)\s*$")
+_PER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*/\s*(person|personne|pers|p)\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaisseRule:
+    """A monthly allocation rule: ``first_person_eur + (size - 1) * additional_person_eur``."""
+
+    name: str
+    first_person_eur: float
+    additional_person_eur: float
+    local_currency: str = ""
+
+    def __post_init__(self) -> None:
+        if self.first_person_eur < 0 or self.additional_person_eur < 0:
+            raise InputError(f"caisse rule {self.name!r}: amounts must be >= 0; got "
+                             f"{self.first_person_eur} + {self.additional_person_eur}")
+
+    def allocation_eur(self, size: pd.Series | np.ndarray | int) -> np.ndarray:
+        """Monthly allocation of households of ``size`` members."""
+        size = np.asarray(size, dtype=float)
+        return self.first_person_eur + np.maximum(size - 1, 0) * self.additional_person_eur
+
+
+def parse_rule(rule: CaisseRule | pd.DataFrame | pd.Series | str | None) -> CaisseRule:
+    """Return the rule given as a ``caisse_rule`` table (first row), a row, or a short text.
+
+    Texts: ``"100+50"`` (first person + each further person) or ``"150/person"``.
+    """
+    if isinstance(rule, CaisseRule):
+        return rule
+    if rule is None:
+        raise InputError("no caisse allocation rule: add caisse_rule.csv or give --rule "
+                         "(e.g. '100+50' or '150/person')")
+    if isinstance(rule, pd.DataFrame):
+        if rule.empty:
+            raise InputError([_rule_error("caisse_rule.csv has no row")])
+        rule = rule.iloc[0]
+    if isinstance(rule, pd.Series):
+        currency = rule.get("local_currency", "")
+        return CaisseRule(name=str(rule["name"]), first_person_eur=float(rule["first_person_eur"]),
+                          additional_person_eur=float(rule["additional_person_eur"]),
+                          local_currency="" if pd.isna(currency) else str(currency))
+    text = str(rule)
+    if m := _PLUS.match(text):
+        first, extra = (float(g.replace(",", ".")) for g in m.groups())
+        return CaisseRule(name=text.strip(), first_person_eur=first, additional_person_eur=extra)
+    if m := _PER.match(text):
+        each = float(m.group(1).replace(",", "."))
+        return CaisseRule(name=text.strip(), first_person_eur=each, additional_person_eur=each)
+    raise InputError(f"--rule: expected 'FIRST+FURTHER' (e.g. '100+50') or 'AMOUNT/person' "
+                     f"(e.g. '150/person'); got {text!r}")
+
+
+def _rule_error(message: str) -> RowError:
+    return RowError(file="caisse_rule.csv", row=None, column=None, message=message)
+
+
+def month_of(timestamps: pd.Series) -> pd.Series:
+    """Return the first day of each timestamp's month."""
+    return pd.to_datetime(timestamps).dt.to_period("M").dt.to_timestamp()
+
+
+def enrolment_month(joined: pd.Series, *, cutoff_day: int = 10) -> pd.Series:
+    """First month a household receives its allocation.
+
+    A household joining on or before ``cutoff_day`` gets that month's allocation; later in the
+    month, its allocation starts the next month. Unknown join dates count as always enrolled.
+    """
+    joined = pd.to_datetime(joined)
+    month = joined.dt.to_period("M").dt.to_timestamp()
+    late = joined.dt.day > cutoff_day
+    return month.where(~late, month + pd.offsets.MonthBegin(1))
+
+
+def normalise_transactions(
+    transactions: pd.DataFrame,
+    *,
+    rule: CaisseRule,
+    file: str = "caisse_transactions.csv",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Convert amounts to euros (local currency 1:1) and reject unknown currencies.
+
+    Returns
+    -------
+    (valid, rejects)
+        Valid payments with ``amount_eur`` and ``month``; rejects as ``file, row, column,
+        reason`` plus the raw fields.
+    """
+    df = transactions.reset_index(drop=True).copy()
+    currency = df["currency"].fillna("EUR").astype(str).str.strip().str.upper()
+    accepted = {"EUR", "€", ""}
+    if rule.local_currency:
+        accepted.add(rule.local_currency.strip().upper())
+    bad = ~currency.isin(accepted)
+    rejects = pd.DataFrame({
+        "file": file, "row": df.loc[bad, "row"].to_numpy(), "column": "currency",
+        "reason": "unknown currency (accepted: " + ", ".join(sorted(accepted - {"", "€"}))
+        + ")",
+    })
+    for name in ("timestamp", "household_id", "site_id", "amount", "currency"):
+        rejects[name] = df.loc[bad, name].astype(str).to_numpy()
+    valid = df.loc[~bad].copy()
+    valid["amount_eur"] = valid["amount"].astype(float)
+    valid["month"] = month_of(valid["timestamp"])
+    return valid.reset_index(drop=True), rejects
+
+
+def flag_transactions(
+    transactions: pd.DataFrame,
+    households: pd.DataFrame,
+    sites: pd.DataFrame,
+    rule: CaisseRule,
+    *,
+    file: str = "caisse_transactions.csv",
+    cutoff_day: int = 10,
+) -> pd.DataFrame:
+    """Flag payments at non-approved shops, beyond the allocation, or before enrolment.
+
+    A payment is ``over_allocation`` when the household's spending in the month, payments taken
+    in time order, passes its allocation: the payment that crosses the line and every later one
+    of that month are flagged.
+
+    Parameters
+    ----------
+    transactions
+        Normalised payments (``amount_eur``, ``month``, ``row``).
+    households, sites
+        Territory tables (``size``, ``joined``; ``conventionne``).
+    rule
+        The allocation rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``file, row, timestamp, household_id, site_id, amount_eur, flag, detail``; a payment may
+        carry several flags (one line each).
+    """
+    columns = ["file", "row", "timestamp", "household_id", "site_id", "amount_eur", "flag",
+               "detail"]
+    if transactions.empty:
+        return pd.DataFrame(columns=columns)
+    tx = transactions.sort_values(["timestamp", "row"], kind="stable")
+    approved = sites.set_index("site_id")["conventionne"].astype(bool)
+    out: list[pd.DataFrame] = []
+
+    not_approved = ~tx["site_id"].map(approved).fillna(False).astype(bool)
+    if not_approved.any():
+        out.append(tx.loc[not_approved].assign(
+            flag=FLAG_NOT_APPROVED,
+            detail=tx.loc[not_approved, "site_id"] + " is not approved (conventionné) by the "
+            "caisse"))
+
+    hh = households.set_index("household_id")
+    allocation = pd.Series(rule.allocation_eur(hh["size"]), index=hh.index)
+    cum = tx.groupby(["household_id", "month"], sort=False)["amount_eur"].cumsum()
+    alloc = tx["household_id"].map(allocation)
+    over = (cum > alloc + 1e-9) & alloc.notna()
+    if over.any():
+        total = tx.groupby(["household_id", "month"])["amount_eur"].transform("sum")
+        rows = tx.loc[over]
+        detail = ("household spent " + total[over].map("{:.2f}".format) + " € in "
+                  + rows["month"].dt.strftime("%Y-%m") + " for an allocation of "
+                  + alloc[over].map("{:.2f}".format) + " €")
+        out.append(rows.assign(flag=FLAG_OVER_ALLOCATION, detail=detail))
+
+    if "joined" in hh.columns:
+        first = enrolment_month(hh["joined"], cutoff_day=cutoff_day)
+        start = tx["household_id"].map(first)
+        early = start.notna() & (tx["month"] < start)
+        if early.any():
+            rows = tx.loc[early]
+            out.append(rows.assign(
+                flag=FLAG_NOT_ENROLLED,
+                detail="payment before the household's first allocation month "
+                + start[early].dt.strftime("%Y-%m")))
+    if not out:
+        return pd.DataFrame(columns=columns)
+    flags = pd.concat(out, ignore_index=True).assign(file=file)
+    return flags[columns].sort_values(["row", "flag"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- basket
+
+
+def shop_baskets(orders: pd.DataFrame, products: pd.DataFrame, sites: pd.DataFrame,
+                 site_ids: list[str] | np.ndarray) -> pd.DataFrame:
+    """Product mix (value shares) and price per kilo of the shops in ``site_ids``.
+
+    A shop's basket is learnt from its own orders (value shares by product, at the prices it
+    paid); a shop without orders gets the basket of the shops of its kind, else of all shops,
+    else the whole catalogue in equal value shares, at catalogue retail prices.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id, product_id, value_share, eur_per_kg`` (shares sum to 1 per site).
+    """
+    catalogue = products.set_index("product_id")
+    retail_eur_per_kg = catalogue["retail_price_eur_per_unit"] / catalogue["kg_per_unit"]
+    o = orders[["site_id", "product_id", "kg"]].copy()
+    price = None
+    if "unit_price_eur" in orders.columns:
+        # the order's price is per order unit: per kg when ordered in kg
+        unit_kg = np.where(orders["unit"] == "kg", 1.0,
+                           orders["product_id"].map(catalogue["kg_per_unit"]))
+        price = pd.to_numeric(orders["unit_price_eur"], errors="coerce") / unit_kg
+    fallback = o["product_id"].map(retail_eur_per_kg)
+    o["eur_per_kg"] = fallback if price is None else price.fillna(fallback)
+    o["eur"] = o["kg"] * o["eur_per_kg"]
+    kind = sites.set_index("site_id")["kind"]
+    o["kind"] = o["site_id"].map(kind)
+
+    def shares(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        g = frame.groupby([*by, "product_id"], as_index=False)[["eur", "kg"]].sum()
+        g = g.loc[g["eur"] > 0]
+        g["value_share"] = g["eur"] / g.groupby(by)["eur"].transform("sum")
+        g["eur_per_kg"] = g["eur"] / g["kg"]
+        return g
+
+    own = shares(o, ["site_id"])
+    by_kind = shares(o, ["kind"])
+    overall = shares(o.assign(all=1), ["all"])
+    baskets = [own.loc[own["site_id"].isin(site_ids),
+                       ["site_id", "product_id", "value_share", "eur_per_kg"]]]
+    missing = [s for s in site_ids if s not in set(own["site_id"])]
+    for site in missing:
+        k = kind.get(site)
+        if k in set(by_kind["kind"]):
+            b = by_kind.loc[by_kind["kind"] == k]
+        elif len(overall):
+            b = overall
+        else:
+            b = pd.DataFrame({"product_id": catalogue.index,
+                              "value_share": 1.0 / len(catalogue),
+                              "eur_per_kg": retail_eur_per_kg.to_numpy()})
+        baskets.append(b[["product_id", "value_share", "eur_per_kg"]].assign(site_id=site))
+    out = pd.concat(baskets, ignore_index=True)
+    return out[["site_id", "product_id", "value_share", "eur_per_kg"]]
+
+
+def spending_to_kg(spending: pd.DataFrame, baskets: pd.DataFrame) -> pd.DataFrame:
+    """Turn euros spent per (week_start, site_id) into kilos per product through the baskets."""
+    m = spending.merge(baskets, on="site_id", how="inner")
+    m["kg"] = m["amount_eur"] * m["value_share"] / m["eur_per_kg"]
+    return m[["week_start", "site_id", "product_id", "kg"]]
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatIf:
+    """A scenario for the ledger: more households, another rule, other contributions.
+
+    Attributes
+    ----------
+    extra_households
+        Households added from the first month; they copy the enrolled households' sizes and
+        contributions in turn (household 1, 2, … then again), so the mix is kept.
+    rule
+        Another allocation rule (same forms as :func:`parse_rule`).
+    contribution_factor
+        Multiplies every contribution (e.g. 1.2 for +20 %).
+    contribution_eur
+        When set, every household contributes this flat amount instead.
+    """
+
+    extra_households: int = 0
+    rule: CaisseRule | str | None = None
+    contribution_factor: float = 1.0
+    contribution_eur: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.extra_households < 0:
+            raise InputError(f"what-if: extra households must be >= 0; got "
+                             f"{self.extra_households}")
+        if self.contribution_factor < 0 or (self.contribution_eur is not None
+                                            and self.contribution_eur < 0):
+            raise InputError("what-if: contributions must be >= 0")
+
+
+LEDGER_COLUMNS = ("month", "households", "members", "contributions_eur", "allocations_eur",
+                  "spent_eur", "unspent_eur", "cofinancing_eur", "flagged_eur")
+
+
+def caisse_ledger(
+    households: pd.DataFrame,
+    transactions: pd.DataFrame,
+    rule: CaisseRule | pd.DataFrame | pd.Series | str | None,
+    *,
+    months: list | pd.DatetimeIndex | None = None,
+    what_if: WhatIf | dict | None = None,
+    cutoff_day: int = 10,
+    sites: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Monthly ledger of the caisse commune.
+
+    For each month, the households enrolled (joined on or before the ``cutoff_day`` of the
+    month, or earlier), and:
+
+    - ``contributions_eur``: what they pay in (their ``monthly_contribution_eur``);
+    - ``allocations_eur``: what the rule credits them (first person + each further person);
+    - ``spent_eur``: payments made with the allocation that month (every payment in € or local
+      currency, flagged ones included: the money left the caisse; ``flagged_eur`` is the part at
+      non-approved shops, given when ``sites`` is);
+    - ``unspent_eur`` = allocations − spent (negative when households overspend);
+    - ``cofinancing_eur`` = allocations − contributions: what public and private co-funders must
+      bring so that the caisse can credit every allocation. What balances is
+      ``contributions + cofinancing = allocations = spent + unspent``; if unspent allocations
+      are not carried over, the cash actually needed is ``spent − contributions``
+      (``cash_gap_eur``).
+
+    Parameters
+    ----------
+    households
+        ``household_id, size, monthly_contribution_eur`` and optionally ``joined``.
+    transactions
+        Payments (``timestamp``, ``household_id``, ``amount`` or ``amount_eur``; ``site_id``).
+    rule
+        Allocation rule (``caisse_rule`` table or row, :class:`CaisseRule`, ``"100+50"``…).
+    months
+        Months to report (any day in the month); default: every month with payments.
+    what_if
+        A :class:`WhatIf` (or a dict of its fields): adds ``whatif_*`` columns (households,
+        members, contributions, allocations, expected spending at the observed spending rate,
+        cofinancing) and ``whatif_extra_cofinancing_eur``, the monthly gap beyond today's.
+    cutoff_day
+        Day of the month up to which a new household gets that month's allocation.
+    sites
+        The sites table, to report ``flagged_eur`` (spending at non-approved shops).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month, columns :data:`LEDGER_COLUMNS` plus ``cash_gap_eur`` (and the
+        what-if columns).
+    """
+    rule = parse_rule(rule)
+    tx = transactions.copy()
+    if "amount_eur" not in tx.columns:
+        tx["amount_eur"] = tx["amount"].astype(float)
+    tx["month"] = month_of(tx["timestamp"])
+    if months is None:
+        if tx.empty:
+            raise InputError("caisse ledger: no payments and no months given")
+        month_index = pd.date_range(tx["month"].min(), tx["month"].max(), freq="MS")
+    else:
+        month_index = pd.DatetimeIndex(sorted({pd.Timestamp(m).to_period("M").to_timestamp()
+                                               for m in months}))
+    hh = households.copy()
+    start = (enrolment_month(hh["joined"], cutoff_day=cutoff_day) if "joined" in hh.columns
+             else pd.Series(pd.NaT, index=hh.index))
+    enrolled = _enrolled(start, month_index)  # months × households bool
+    sizes = hh["size"].to_numpy(dtype=float)
+    contrib = hh["monthly_contribution_eur"].to_numpy(dtype=float)
+    alloc = rule.allocation_eur(sizes)
+
+    spent = tx.groupby("month")["amount_eur"].sum().reindex(month_index, fill_value=0.0)
+    ledger = pd.DataFrame({
+        "month": month_index,
+        "households": enrolled.sum(axis=1),
+        "members": enrolled @ sizes,
+        "contributions_eur": enrolled @ contrib,
+        "allocations_eur": enrolled @ alloc,
+        "spent_eur": spent.to_numpy(),
+    })
+    ledger["unspent_eur"] = ledger["allocations_eur"] - ledger["spent_eur"]
+    ledger["cofinancing_eur"] = ledger["allocations_eur"] - ledger["contributions_eur"]
+    ledger["cash_gap_eur"] = ledger["spent_eur"] - ledger["contributions_eur"]
+    if sites is not None and "site_id" in tx.columns:
+        approved = sites.set_index("site_id")["conventionne"].astype(bool)
+        off = ~tx["site_id"].map(approved).fillna(False).astype(bool)
+        flagged = tx.loc[off].groupby("month")["amount_eur"].sum()
+        ledger["flagged_eur"] = flagged.reindex(month_index, fill_value=0.0).to_numpy()
+    else:
+        ledger["flagged_eur"] = np.nan
+
+    if what_if is not None:
+        if isinstance(what_if, dict):
+            what_if = WhatIf(**what_if)
+        ledger = _what_if(ledger, hh, enrolled, rule, what_if)
+    ledger["month"] = ledger["month"].dt.strftime("%Y-%m")
+    return ledger.reset_index(drop=True)
+
+
+def _enrolled(start: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
+    s = start.to_numpy(dtype="datetime64[ns]")
+    m = months.to_numpy(dtype="datetime64[ns]")
+    return (np.isnat(s)[None, :] | (s[None, :] <= m[:, None])).astype(float)
+
+
+def _what_if(ledger: pd.DataFrame, hh: pd.DataFrame, enrolled: np.ndarray, rule: CaisseRule,
+             scenario: WhatIf) -> pd.DataFrame:
+    new_rule = parse_rule(scenario.rule) if scenario.rule is not None else rule
+    sizes = hh["size"].to_numpy(dtype=float)
+    contrib = hh["monthly_contribution_eur"].to_numpy(dtype=float)
+    n_extra = scenario.extra_households
+    if n_extra and len(hh):
+        pick = np.arange(n_extra) % len(hh)
+        sizes = np.concatenate([sizes, sizes[pick]])
+        contrib = np.concatenate([contrib, contrib[pick]])
+        enrolled = np.hstack([enrolled, np.ones((enrolled.shape[0], n_extra))])
+    contrib = contrib * scenario.contribution_factor
+    if scenario.contribution_eur is not None:
+        contrib = np.full_like(contrib, scenario.contribution_eur)
+    alloc = new_rule.allocation_eur(sizes)
+    out = ledger.copy()  # scenarios never alter the base ledger
+    out["whatif_households"] = enrolled.sum(axis=1)
+    out["whatif_members"] = enrolled @ sizes
+    out["whatif_contributions_eur"] = enrolled @ contrib
+    out["whatif_allocations_eur"] = enrolled @ alloc
+    # households spend the same share of their allocation as today
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(ledger["allocations_eur"] > 0,
+                        ledger["spent_eur"] / ledger["allocations_eur"], 0.0)
+    out["whatif_spent_eur"] = out["whatif_allocations_eur"] * rate
+    out["whatif_cofinancing_eur"] = out["whatif_allocations_eur"] - out["whatif_contributions_eur"]
+    out["whatif_extra_cofinancing_eur"] = out["whatif_cofinancing_eur"] - out["cofinancing_eur"]
+    out.attrs["whatif_rule"] = new_rule.name
+    return out

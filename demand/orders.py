@@ -1,0 +1,211 @@
+"""Grocery orders in: unit normalisation to kg, business checks, duplicates.
+
+Row-level checks (unknown site or product, unknown unit, negative quantity, unparseable date)
+are done by the territory reader (``core.territory.read_activity``); this module adds what needs
+the catalogue or the history: unit conversion through ``products.kg_per_unit``, absurd
+quantities compared with the site's own history, dates outside any plausible range, and exact
+duplicate lines.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Columns of every rejects table (raw fields follow).
+REJECT_COLUMNS = ("file", "row", "column", "reason")
+#: Columns of the parsed orders compared to find exact duplicate lines.
+ORDER_KEY = ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur")
+#: Earliest and latest plausible order dates.
+MIN_DATE = pd.Timestamp("2000-01-01")
+MAX_DATE = pd.Timestamp("2100-01-01")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCheckParams:
+    """Thresholds of the business checks on order lines.
+
+    Attributes
+    ----------
+    absurd_factor
+        A line is absurd when its kilos exceed this many times the median of the site's lines
+        for the product (or, with too little site history, the product's median over all sites).
+    absurd_min_kg
+        Lines below this many kilos are never called absurd (a 2 kg line against a 0.03 kg
+        median is odd but harmless).
+    min_history
+        Lines of history a site needs for a product before its own median is trusted.
+    """
+
+    absurd_factor: float = 50.0
+    absurd_min_kg: float = 20.0
+    min_history: int = 3
+
+    def __post_init__(self) -> None:
+        if self.absurd_factor <= 1:
+            raise ValueError(f"absurd_factor must be > 1; got {self.absurd_factor}")
+        if self.absurd_min_kg < 0 or self.min_history < 1:
+            raise ValueError("absurd_min_kg must be >= 0 and min_history >= 1")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NormalisedOrders:
+    """Order lines with their kilos, and the lines set aside.
+
+    Attributes
+    ----------
+    valid
+        Parsed order columns plus ``kg`` and ``week_start`` (Monday).
+    rejects
+        ``file, row, column, reason`` and the raw fields of each rejected line.
+    duplicates
+        ``file, row, first_row`` and the order columns of every repeated exact line (the first
+        copy is kept in ``valid``; the repeats are dropped).
+    """
+
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+    duplicates: pd.DataFrame
+
+
+def week_start(dates: pd.Series) -> pd.Series:
+    """Return the Monday (midnight) of each date's week."""
+    dates = pd.to_datetime(dates).dt.normalize()
+    return dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+
+
+def rejects_frame(rejects: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Put a reader's rejects in the common layout: file, row, column, reason, raw fields."""
+    out = rejects.copy()
+    out.insert(0, "file", file)
+    first = ["file", "row", "column", "reason"]
+    for name in first:
+        if name not in out.columns:
+            out[name] = pd.Series(dtype=object)
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _reject(df: pd.DataFrame, mask: pd.Series, file: str, column: str,
+            reasons: pd.Series | str) -> pd.DataFrame:
+    bad = df.loc[mask]
+    out = pd.DataFrame({"file": file, "row": bad["row"].to_numpy(), "column": column,
+                        "reason": (reasons[mask] if isinstance(reasons, pd.Series)
+                                   else reasons)})
+    out.index = bad.index
+    for name in ORDER_KEY:
+        if name in bad.columns:
+            out[name] = bad[name].astype(str).where(bad[name].notna(), "")
+    return out.reset_index(drop=True)
+
+
+def normalise_orders(
+    orders: pd.DataFrame,
+    products: pd.DataFrame,
+    *,
+    file: str = "orders.csv",
+    history: pd.DataFrame | None = None,
+    params: OrderCheckParams | None = None,
+) -> NormalisedOrders:
+    """Convert parsed order lines to kilos and set aside the lines that cannot be demand.
+
+    Parameters
+    ----------
+    orders
+        Parsed orders (columns of ``core.schema.ORDERS`` plus ``row``), as read by
+        ``core.territory.read_activity`` or found in ``Territory.orders``.
+    products
+        The catalogue (``product_id``, ``unit``, ``kg_per_unit``).
+    file
+        File name used in rejects.
+    history
+        Earlier normalised orders (with ``kg``) the absurd-quantity check also compares with.
+    params
+        Check thresholds.
+
+    Returns
+    -------
+    NormalisedOrders
+        Valid lines with ``kg`` and ``week_start``; rejects with one reason each; duplicates.
+    """
+    params = params or OrderCheckParams()
+    df = orders.reset_index(drop=True).copy()
+    rejected: list[pd.DataFrame] = []
+    catalogue = products.set_index("product_id")
+
+    # exact duplicates first: a re-exported line is not a second order
+    key = [c for c in ORDER_KEY if c in df.columns]
+    dup = df.duplicated(key, keep="first")
+    first_row = df.groupby(key, dropna=False, sort=False)["row"].transform("first")
+    duplicates = df.loc[dup, ["row", *key]].assign(first_row=first_row[dup])
+    duplicates.insert(0, "file", file)
+    duplicates = duplicates.reset_index(drop=True)
+    df = df.loc[~dup]
+
+    bad_date = (df["date"] < MIN_DATE) | (df["date"] >= MAX_DATE)
+    if bad_date.any():
+        rejected.append(_reject(df, bad_date, file, "date",
+                                f"date outside {MIN_DATE.year}-{MAX_DATE.year - 1}"))
+        df = df.loc[~bad_date]
+
+    unit = df["unit"].astype(str).str.lower()
+    cat_unit = df["product_id"].map(catalogue["unit"])
+    kg_per_unit = df["product_id"].map(catalogue["kg_per_unit"]).astype(float)
+    unknown_product = cat_unit.isna()
+    if unknown_product.any():
+        rejected.append(_reject(df, unknown_product, file, "product_id",
+                                "unknown product_id (not in products)"))
+    convertible = (unit == "kg") | (unit == cat_unit)
+    no_conversion = ~convertible & ~unknown_product
+    if no_conversion.any():
+        reasons = ("unit " + unit + " cannot be converted to kg for " + df["product_id"]
+                   + " (catalogue unit " + cat_unit.astype(str) + "; use kg or "
+                   + cat_unit.astype(str) + ")")
+        rejected.append(_reject(df, no_conversion, file, "unit", reasons))
+    keep = convertible & ~unknown_product
+    df = df.loc[keep].copy()
+    kg_per_unit = kg_per_unit[keep]
+    df["kg"] = np.where(unit[keep] == "kg", df["quantity"], df["quantity"] * kg_per_unit)
+
+    absurd, reference = _absurd(df, history, params)
+    if absurd.any():
+        reasons = ("absurd quantity: " + df["kg"].round(1).astype(str) + " kg is more than "
+                   + f"{params.absurd_factor:g}× the usual " + reference.round(2).astype(str)
+                   + " kg of this site for this product")
+        rejected.append(_reject(df, absurd, file, "quantity", reasons))
+        df = df.loc[~absurd]
+
+    df["week_start"] = week_start(df["date"])
+    rejects = (pd.concat(rejected, ignore_index=True) if rejected
+               else pd.DataFrame(columns=[*REJECT_COLUMNS, *key]))
+    rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    if len(rejects) or len(duplicates):
+        log.info("%s: %d lines kept, %d rejected, %d duplicates", file, len(df), len(rejects),
+                 len(duplicates))
+    return NormalisedOrders(valid=df.reset_index(drop=True), rejects=rejects,
+                            duplicates=duplicates)
+
+
+def _absurd(df: pd.DataFrame, history: pd.DataFrame | None,
+            params: OrderCheckParams) -> tuple[pd.Series, pd.Series]:
+    """Mask of lines whose kilos are absurd against the usual line, and that usual line."""
+    pool = df[["site_id", "product_id", "kg"]]
+    if history is not None and len(history):
+        pool = pd.concat([pool, history[["site_id", "product_id", "kg"]]], ignore_index=True)
+    pool = pool.loc[pool["kg"] > 0]
+    # medians are robust to the absurd lines themselves as long as they are rare
+    site = pool.groupby(["site_id", "product_id"])["kg"].agg(["median", "size"])
+    product = pool.groupby("product_id")["kg"].median()
+    idx = pd.MultiIndex.from_frame(df[["site_id", "product_id"]])
+    site_median = site["median"].reindex(idx).to_numpy()
+    site_size = site["size"].reindex(idx).fillna(0).to_numpy()
+    product_median = df["product_id"].map(product).to_numpy(dtype=float)
+    reference = np.where(site_size >= params.min_history, site_median, product_median)
+    reference = pd.Series(reference, index=df.index)
+    absurd = ((df["kg"] > params.absurd_factor * reference)
+              & (df["kg"] >= params.absurd_min_kg) & reference.notna())
+    return absurd, reference
