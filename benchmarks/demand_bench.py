@@ -48,6 +48,7 @@ def quality(data: Path) -> dict:
     start = time.perf_counter()
     result = demand.backtest(built.weekly, families=families)
     figures = result.to_json_dict()
+    figures["hub"] = result.hub
     figures["origins"] = result.origins
     figures["horizon_weeks"] = result.horizon
     figures["backtest_s"] = round(time.perf_counter() - start, 2)
@@ -132,6 +133,8 @@ def run(*, data: Path | None = None, scale: float = 10, console=None) -> dict:
         f = q[side]
         _print(console, f"  {f['name']:18} {f['wape']:7.3f} {f['mase']:7.3f} "
                         f"{f['coverage80']:7.3f}")
+    _print(console, f"  hub totals per product and week: WAPE {q['hub']['wape']:.3f}, "
+                    f"coverage80 {q['hub']['coverage80']:.3f}")
     _print(console, f"  bar WAPE model < baseline: {'met' if q['bar_wape_met'] else 'NOT met'};"
                     f" bar coverage 70-90 %: {'met' if q['bar_coverage_met'] else 'NOT met'}")
     if scale > 0:

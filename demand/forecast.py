@@ -195,39 +195,15 @@ def _buckets(f: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.digitize(ratio, BUCKET_EDGES)
 
 
-def _calibrate(panel: _Panel, family: np.ndarray, alpha: float,
-               params: ForecastParams) -> dict[tuple[str, int], tuple[float, float]]:
-    """Quantiles of relative errors by (family, size bucket), from earlier origins.
-
-    Keys ``(family, -1)`` hold the family's pooled quantiles and ``("*", -1)`` everything's, as
-    fallbacks for pools with fewer than :data:`MIN_POOL` cells.
-    """
-    y = panel.y
-    t_len = y.shape[1]
-    errors: list[np.ndarray] = []
-    fams: list[np.ndarray] = []
-    bucks: list[np.ndarray] = []
-    for j in range(params.calib_origins):
-        origin = t_len - params.calib_horizon - j * params.calib_step
-        if origin < SEASON:
-            break
-        f = point_forecast(y[:, :origin], panel.prod_idx, panel.site_idx,
-                           params.calib_horizon, params)
-        actual = y[:, origin:origin + params.calib_horizon]
-        ok = f > 0
-        errors.append(actual[ok] / f[ok] - 1.0)
-        fams.append(np.broadcast_to(family[:, None], f.shape)[ok])
-        bucks.append(_buckets(f, y[:, :origin])[ok])
-    if not errors:
-        log.warning("history too short to calibrate intervals: using ±50 %%")
-        return {}
-    err = np.concatenate(errors)
-    fam = np.concatenate(fams)
-    buck = np.concatenate(bucks)
+def _pool_quantiles(err: np.ndarray, fam: np.ndarray, buck: np.ndarray,
+                    alpha: float) -> dict[tuple[str, int], tuple[float, float]]:
+    """Quantiles of relative errors by (family, bucket), (family, -1) and ("*", -1)."""
 
     def quantiles(e: np.ndarray) -> tuple[float, float]:
         return float(np.quantile(e, alpha / 2)), float(np.quantile(e, 1 - alpha / 2))
 
+    if not len(err):
+        return {}
     out = {("*", -1): quantiles(err)}
     for name in np.unique(fam):
         in_fam = fam == name
@@ -238,6 +214,52 @@ def _calibrate(panel: _Panel, family: np.ndarray, alpha: float,
             if pool.sum() >= MIN_POOL:
                 out[(str(name), b)] = quantiles(err[pool])
     return out
+
+
+def _calibrate(panel: _Panel, family: np.ndarray, alpha: float, params: ForecastParams
+               ) -> tuple[dict[tuple[str, int], tuple[float, float]],
+                          dict[tuple[str, int], tuple[float, float]]]:
+    """Quantiles of relative errors from forecasts made at earlier origins.
+
+    Returns the pools of the site series and of the hub totals per product (the sum of the
+    site forecasts), keyed ``(family, size bucket)``; keys ``(family, -1)`` and ``("*", -1)``
+    are the fallbacks for pools with fewer than :data:`MIN_POOL` cells.
+    """
+    y = panel.y
+    t_len = y.shape[1]
+    n_prod = len(panel.products)
+    prod_family = np.empty(n_prod, dtype=object)
+    prod_family[panel.prod_idx] = family
+    site: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
+    hub: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
+
+    def collect(into: dict, f: np.ndarray, actual: np.ndarray, fam: np.ndarray,
+                history: np.ndarray) -> None:
+        ok = f > 0
+        into["err"].append(actual[ok] / f[ok] - 1.0)
+        into["fam"].append(np.broadcast_to(fam[:, None], f.shape)[ok])
+        into["buck"].append(_buckets(f, history)[ok])
+
+    for j in range(params.calib_origins):
+        origin = t_len - params.calib_horizon - j * params.calib_step
+        if origin < SEASON:
+            break
+        f = point_forecast(y[:, :origin], panel.prod_idx, panel.site_idx,
+                           params.calib_horizon, params)
+        actual = y[:, origin:origin + params.calib_horizon]
+        collect(site, f, actual, family, y[:, :origin])
+        collect(hub, _group_sum(f, panel.prod_idx, n_prod),
+                _group_sum(actual, panel.prod_idx, n_prod), prod_family,
+                _group_sum(y[:, :origin], panel.prod_idx, n_prod))
+    if not site["err"]:
+        log.warning("history too short to calibrate intervals: using ±50 %%")
+        return {}, {}
+    pools = []
+    for into in (site, hub):
+        arrays = {k: np.concatenate(v) for k, v in into.items()}
+        pools.append(_pool_quantiles(arrays["err"], arrays["fam"].astype(str), arrays["buck"],
+                                     alpha))
+    return pools[0], pools[1]
 
 
 def _interval_quantiles(q: dict, family: np.ndarray,
@@ -314,7 +336,7 @@ def forecast_demand(
 
     fam_map = pd.Series(families) if families is not None else pd.Series(dtype=object)
     family = pd.Series(panel.product_id).map(fam_map).fillna("*").astype(str).to_numpy()
-    q = _calibrate(panel, family, 1 - level / 100, params)
+    q, q_hub = _calibrate(panel, family, 1 - level / 100, params)
     lo_q, hi_q = _interval_quantiles(q, family, _buckets(f, panel.y))
     low = np.minimum(np.maximum(f * (1 + lo_q), 0.0), f)
     high = np.maximum(f * (1 + hi_q), f)
@@ -331,15 +353,33 @@ def forecast_demand(
     })
     out.attrs["model"] = MODEL_NAME
     out.attrs["level"] = level
+    # hub totals have their own calibrated intervals (site errors move together through the
+    # shared hub season, so adding site intervals would understate the hub's); hub_demand
+    # uses them while the frame is this one (attrs do not survive a CSV round trip)
+    n_prod = len(panel.products)
+    hub_f = _group_sum(f, panel.prod_idx, n_prod)
+    prod_family = np.empty(n_prod, dtype=object)
+    prod_family[panel.prod_idx] = family
+    hub_lo, hub_hi = _interval_quantiles(q_hub, prod_family.astype(str), _buckets(
+        hub_f, _group_sum(panel.y, panel.prod_idx, n_prod)))
+    # plain lists: parquet writers serialise attrs as JSON
+    out.attrs["hub_interval"] = {
+        "week_start": [str(d.date()) for d in weeks] * n_prod,
+        "product_id": np.repeat(panel.products, horizon_weeks).astype(str).tolist(),
+        "low_rel": hub_lo.ravel().tolist(),
+        "high_rel": hub_hi.ravel().tolist(),
+    }
     return out
 
 
 def hub_demand(forecast: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """Aggregate site forecasts to hub level per product and storage class.
 
-    ``kg`` is the sum over sites. The interval adds the sites' half-widths in quadrature
-    (independent site errors), which is narrower than summing the bounds and wider than
-    nothing; site errors that move together (a hub-wide shortfall) make it optimistic.
+    ``kg`` is the sum over sites. The interval is the hub-level one calibrated by
+    :func:`forecast_demand` (relative errors of the hub totals at earlier origins) when
+    ``forecast`` is the frame it returned; otherwise (e.g. a forecast read back from CSV) the
+    sites' half-widths are added in quadrature, which assumes independent site errors and so
+    understates the hub's uncertainty (the sample's backtest: about 71 % coverage for 80 %).
 
     Returns
     -------
@@ -352,6 +392,17 @@ def hub_demand(forecast: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     g = f.groupby(["week_start", "product_id"], as_index=False)[["kg", "lo2", "hi2"]].sum()
     g["low"] = np.maximum(g["kg"] - np.sqrt(g["lo2"]), 0.0)
     g["high"] = g["kg"] + np.sqrt(g["hi2"])
+    calibrated = forecast.attrs.get("hub_interval")
+    if calibrated is not None:
+        rel = pd.DataFrame(calibrated)
+        rel["week_start"] = pd.to_datetime(rel["week_start"])
+        m = g[["week_start", "product_id"]].merge(rel, on=["week_start", "product_id"],
+                                                  how="left")
+        found = m["low_rel"].notna().to_numpy()
+        low = np.minimum(np.maximum(g["kg"] * (1 + m["low_rel"]), 0.0), g["kg"])
+        high = np.maximum(g["kg"] * (1 + m["high_rel"]), g["kg"])
+        g["low"] = np.where(found, low, g["low"])
+        g["high"] = np.where(found, high, g["high"])
     g["storage_class"] = g["product_id"].map(storage)
     unknown = g["storage_class"].isna()
     if unknown.any():

@@ -113,7 +113,7 @@ def test_hub_demand_sums_sites_and_adds_storage_class():
     assert (hub["low"] <= hub["kg"]).all() and (hub["kg"] <= hub["high"]).all()
     lait = hub.loc[hub["product_id"] == "lait"]
     assert (lait["storage_class"] == "chilled").all()
-    # independent site errors: the hub interval is narrower than the summed site bounds
+    # errors of sites partly cancel: the hub interval is narrower than the summed site bounds
     assert hub["high"].sum() < fc["high"].sum()
 
 
@@ -142,3 +142,27 @@ def test_tiny_backtest_runs_and_reports_the_contract():
 def test_backtest_needs_a_season_of_history():
     with pytest.raises(InputError, match="52 weeks"):
         demand.backtest(make_weekly(60), origins=2, horizon=8)
+
+
+def test_hub_interval_is_calibrated_and_falls_back_to_quadrature():
+    fc = demand.forecast_demand(make_weekly(100), horizon_weeks=6, families=FAMILIES)
+    calibrated = demand.hub_demand(fc, PRODUCTS)
+    # a frame without the calibration (e.g. read back from CSV) adds site errors in quadrature
+    plain = fc.copy()
+    plain.attrs = {}
+    quadrature = demand.hub_demand(plain, PRODUCTS)
+    assert calibrated["kg"].to_numpy() == pytest.approx(quadrature["kg"].to_numpy())
+    assert not np.allclose(calibrated["high"], quadrature["high"])
+    lo2 = ((fc["kg"] - fc["low"]) ** 2).groupby([fc["week_start"], fc["product_id"]]).sum()
+    first = quadrature.iloc[0]
+    expected_low = max(first["kg"] - np.sqrt(lo2[(first["week_start"], first["product_id"])]),
+                       0)
+    assert first["low"] == pytest.approx(expected_low)
+    for hub in (calibrated, quadrature):
+        assert (hub["low"] <= hub["kg"]).all() and (hub["kg"] <= hub["high"]).all()
+
+
+def test_forecast_frame_writes_to_parquet_without_warnings(tmp_path):
+    fc = demand.forecast_demand(make_weekly(70), horizon_weeks=3)
+    fc.to_parquet(tmp_path / "f.parquet")  # attrs must be JSON-serialisable
+    assert len(pd.read_parquet(tmp_path / "f.parquet")) == len(fc)
