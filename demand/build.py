@@ -138,7 +138,13 @@ def build_weekly_demand(
     raw_orders, order_rejects, order_file = _activity(orders, "orders", territory)
     if raw_orders is None or raw_orders.empty:
         raise InputError(f"{order_file}: no valid order lines; weekly demand needs orders")
-    norm = normalise_orders(raw_orders, territory.products, file=order_file, params=params)
+    history = None
+    if orders is not None and territory.orders is not None and len(territory.orders):
+        # a new export is checked against the territory's order history too: a site's usual
+        # quantities are known even if the file holds one week
+        history = normalise_orders(territory.orders, territory.products, params=params).valid
+    norm = normalise_orders(raw_orders, territory.products, file=order_file, history=history,
+                            params=params)
     rejects = [order_rejects, norm.rejects]
     duplicates = [norm.duplicates]
     o = norm.valid

@@ -163,3 +163,23 @@ def test_missing_orders_file_is_an_input_error(tiny, tmp_path):
 
     with pytest.raises(InputError, match="file not found"):
         demand.build_weekly_demand(tiny, orders=tmp_path / "nope.csv")
+
+
+def test_excel_exports_are_read_like_csv(tiny, tmp_path):
+    path = tmp_path / "orders.xlsx"
+    pd.read_csv(ORDERS, dtype=str, keep_default_na=False).to_excel(path, index=False)
+    result = demand.build_weekly_demand(tiny, orders=path)
+    rejected = result.rejects.loc[result.rejects["file"] == "orders.xlsx", "row"]
+    assert sorted(rejected) == [5, 9, 10, 11, 12, 13, 14, 15]
+    assert list(result.duplicates.loc[result.duplicates["file"] == "orders.xlsx", "row"]) == [17]
+
+
+def test_a_new_export_is_checked_against_the_territory_history(tiny, tmp_path):
+    # one line alone has no history of its own; the territory's orders say S1 takes ~21 kg
+    path = tmp_path / "week.csv"
+    path.write_text("date,site_id,product_id,quantity,unit,unit_price_eur\n"
+                    "2025-02-11,S1,carotte,1500,kg,2.5\n"
+                    "2025-02-11,S1,lait,25,litre,1.6\n")
+    result = demand.build_weekly_demand(tiny, orders=path)
+    assert list(result.rejects["row"]) == [2]
+    assert "absurd" in result.rejects.iloc[0]["reason"]
