@@ -157,7 +157,9 @@ def build_weekly_demand(
     raw_tx, tx_rejects, tx_file = _activity(transactions, "caisse_transactions", territory)
     has_caisse = (raw_tx is not None and not raw_tx.empty and territory.households is not None)
     if has_caisse:
-        rule = parse_rule(territory.caisse_rule)
+        # without a rule file, payments still become demand; only the allocation check is lost
+        rule = (parse_rule(territory.caisse_rule) if territory.caisse_rule is not None
+                and len(territory.caisse_rule) else None)
         raw_tx, tx_dups = _duplicates(raw_tx, TX_KEY, tx_file)
         duplicates.append(tx_dups)
         tx, currency_rejects = normalise_transactions(raw_tx, rule=rule, file=tx_file)

@@ -101,7 +101,7 @@ def enrolment_month(joined: pd.Series, *, cutoff_day: int = 10) -> pd.Series:
 def normalise_transactions(
     transactions: pd.DataFrame,
     *,
-    rule: CaisseRule,
+    rule: CaisseRule | None,
     file: str = "caisse_transactions.csv",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert amounts to euros (local currency 1:1) and reject unknown currencies.
@@ -115,7 +115,7 @@ def normalise_transactions(
     df = transactions.reset_index(drop=True).copy()
     currency = df["currency"].fillna("EUR").astype(str).str.strip().str.upper()
     accepted = {"EUR", "€", ""}
-    if rule.local_currency:
+    if rule is not None and rule.local_currency:
         accepted.add(rule.local_currency.strip().upper())
     bad = ~currency.isin(accepted)
     rejects = pd.DataFrame({
@@ -135,7 +135,7 @@ def flag_transactions(
     transactions: pd.DataFrame,
     households: pd.DataFrame,
     sites: pd.DataFrame,
-    rule: CaisseRule,
+    rule: CaisseRule | None,
     *,
     file: str = "caisse_transactions.csv",
     cutoff_day: int = 10,
@@ -153,7 +153,7 @@ def flag_transactions(
     households, sites
         Territory tables (``size``, ``joined``; ``conventionne``).
     rule
-        The allocation rule.
+        The allocation rule; without one, allocations are not checked.
 
     Returns
     -------
@@ -177,10 +177,13 @@ def flag_transactions(
             "caisse"))
 
     hh = households.set_index("household_id")
-    allocation = pd.Series(rule.allocation_eur(hh["size"]), index=hh.index)
-    cum = tx.groupby(["household_id", "month"], sort=False)["amount_eur"].cumsum()
-    alloc = tx["household_id"].map(allocation)
-    over = (cum > alloc + 1e-9) & alloc.notna()
+    if rule is not None:
+        allocation = pd.Series(rule.allocation_eur(hh["size"]), index=hh.index)
+        cum = tx.groupby(["household_id", "month"], sort=False)["amount_eur"].cumsum()
+        alloc = tx["household_id"].map(allocation)
+        over = (cum > alloc + 1e-9) & alloc.notna()
+    else:
+        over = pd.Series(False, index=tx.index)
     if over.any():
         total = tx.groupby(["household_id", "month"])["amount_eur"].transform("sum")
         rows = tx.loc[over]

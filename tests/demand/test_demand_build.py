@@ -183,3 +183,12 @@ def test_a_new_export_is_checked_against_the_territory_history(tiny, tmp_path):
     result = demand.build_weekly_demand(tiny, orders=path)
     assert list(result.rejects["row"]) == [2]
     assert "absurd" in result.rejects.iloc[0]["reason"]
+
+
+def test_without_a_rule_file_payments_still_become_demand(tiny_copy):
+    (tiny_copy / "caisse_rule.csv").unlink()
+    territory = load_territory(tiny_copy)
+    result = demand.build_weekly_demand(territory, orders=ORDERS, transactions=TRANSACTIONS)
+    assert set(result.flags["flag"]) == {"not_approved", "not_enrolled"}
+    # SONANTES is not known without the rule: that payment is rejected
+    assert 3 in set(result.rejects.loc[result.rejects["column"] == "currency", "row"])
