@@ -50,9 +50,12 @@ def _existing(path: Path | None, option: str) -> Path | None:
     return path
 
 
-def _write(frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True) -> list[Path]:
+def _write(frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True,
+           tidy_names: bool = True) -> list[Path]:
+    """Write a table as CSV (and Parquet); tidy tables get short names: week, site, product."""
     out.mkdir(parents=True, exist_ok=True)
-    tidy = frame.rename(columns=TIDY)
+    tidy = frame.rename(columns=TIDY) if tidy_names else frame.copy()
+    tidy.attrs = {}
     if "week" in tidy.columns:
         tidy = tidy.assign(week=pd.to_datetime(tidy["week"]).dt.date)
     paths = [out / f"{name}.csv"]
@@ -87,9 +90,10 @@ def build(
     with console.status("Building weekly demand"):
         result = _build(territory, orders, transactions)
     files = _write(result.weekly, out, "weekly")
-    files += _write(result.rejects, out, "rejects", parquet=False)
-    files += _write(result.duplicates, out, "duplicates", parquet=False)
-    files += _write(result.flags, out, "caisse_flags", parquet=False)
+    # rejects and duplicates keep the input file's own column names
+    files += _write(result.rejects, out, "rejects", parquet=False, tidy_names=False)
+    files += _write(result.duplicates, out, "duplicates", parquet=False, tidy_names=False)
+    files += _write(result.flags, out, "caisse_flags", parquet=False, tidy_names=False)
     files += _write(result.caisse_share, out, "caisse_share", parquet=False)
 
     w = result.weekly
@@ -141,7 +145,7 @@ def forecast(
                                     families=families)
         hub = demand.hub_demand(fc, territory.products)
     files = _write(fc, out, "forecast") + _write(hub, out, "hub_forecast")
-    files += _write(built.rejects, out, "rejects", parquet=False)
+    files += _write(built.rejects, out, "rejects", parquet=False, tidy_names=False)
 
     by_class = hub.assign(month=pd.to_datetime(hub["week_start"]).dt.to_period("M")).groupby(
         ["month", "storage_class"])["kg"].sum().unstack(fill_value=0.0)
