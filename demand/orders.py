@@ -151,6 +151,13 @@ def normalise_orders(
         rejected.append(_reject(df, bad_date, file, "date",
                                 f"date outside {MIN_DATE.year}-{MAX_DATE.year - 1}"))
         df = df.loc[~bad_date]
+    stray = _stray_dates(df["date"])
+    if stray.any():
+        median = df["date"].median().date()
+        rejected.append(_reject(df, stray, file, "date",
+                                f"date far from the file's other dates (median {median}); "
+                                "a typo in the year?"))
+        df = df.loc[~stray]
 
     unit = df["unit"].astype(str).str.lower()
     cat_unit = df["product_id"].map(catalogue["unit"])
@@ -188,6 +195,19 @@ def normalise_orders(
                  len(duplicates))
     return NormalisedOrders(valid=df.reset_index(drop=True), rejects=rejects,
                             duplicates=duplicates)
+
+
+def _stray_dates(dates: pd.Series) -> pd.Series:
+    """Dates far outside the bulk of the file's dates (a mistyped year, e.g. 2052).
+
+    Far means more than twice the interquartile range plus 180 days from the median: a file of
+    two years of orders keeps all its dates; a stray year stands out.
+    """
+    if len(dates) < 3:
+        return pd.Series(False, index=dates.index)
+    days = (dates - dates.min()).dt.days.astype(float)
+    q1, median, q3 = np.quantile(days, [0.25, 0.5, 0.75])
+    return (days - median).abs() > 2 * (q3 - q1) + 180
 
 
 def _absurd(df: pd.DataFrame, history: pd.DataFrame | None,

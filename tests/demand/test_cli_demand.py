@@ -25,7 +25,7 @@ def test_build_writes_tidy_tables_and_rejects(tiny_dir, tmp_path, capsys):
     rejects = pd.read_csv(out / "rejects.csv")
     assert list(rejects.columns[:4]) == ["file", "row", "column", "reason"]
     assert {"site_id", "product_id", "quantity", "unit"} <= set(rejects.columns)
-    assert len(rejects) == 8 + 2  # order lines + payments
+    assert len(rejects) == 9 + 2  # order lines + payments
     assert len(pd.read_csv(out / "duplicates.csv")) == 2
     assert set(pd.read_csv(out / "caisse_flags.csv")["flag"]) == {
         "not_approved", "over_allocation", "not_enrolled"}

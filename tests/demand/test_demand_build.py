@@ -49,6 +49,7 @@ def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series
         (13, "quantity", ">= 0"),
         (14, "date", "expected a date"),
         (15, "date", "date outside"),
+        (19, "date", "a typo in the year"),
     ],
 )
 def test_each_kind_of_bad_order_line_is_rejected_with_its_reason(built, row, column,
@@ -62,7 +63,7 @@ def test_each_kind_of_bad_order_line_is_rejected_with_its_reason(built, row, col
 
 def test_only_bad_order_lines_are_rejected(built):
     orders = built.rejects.loc[built.rejects["file"] == ORDERS.name]
-    assert sorted(orders["row"]) == [5, 9, 10, 11, 12, 13, 14, 15]
+    assert sorted(orders["row"]) == [5, 9, 10, 11, 12, 13, 14, 15, 19]
 
 
 def test_exact_duplicate_lines_are_reported_and_dropped(built):
@@ -170,7 +171,7 @@ def test_excel_exports_are_read_like_csv(tiny, tmp_path):
     pd.read_csv(ORDERS, dtype=str, keep_default_na=False).to_excel(path, index=False)
     result = demand.build_weekly_demand(tiny, orders=path)
     rejected = result.rejects.loc[result.rejects["file"] == "orders.xlsx", "row"]
-    assert sorted(rejected) == [5, 9, 10, 11, 12, 13, 14, 15]
+    assert sorted(rejected) == [5, 9, 10, 11, 12, 13, 14, 15, 19]
     assert list(result.duplicates.loc[result.duplicates["file"] == "orders.xlsx", "row"]) == [17]
 
 
