@@ -227,13 +227,22 @@ def ledger(
     for label in cols.values():
         table.add_column(label, justify="right")
     for _, row in book.iterrows():
-        table.add_row(row["month"], *(f"{row[c]:,.0f}" for c in cols))
-    table.add_row("total", *(f"{book[c].sum():,.0f}" if c != "households" else ""
+        table.add_row(row["month"], *(_eur(row[c]) for c in cols))
+    table.add_row("total", *(_eur(book[c].sum()) if c != "households" else ""
                              for c in cols), style="bold")
     console.print(table)
     console.print("cofin = allocations − contributions: what co-funders must bring each month"
                   + ("; extra = what the what-if adds to it" if scenario is not None else ""))
     console.print(f"{len(files)} files written to [bold]{out}[/]")
+
+
+def _eur(value: float) -> str:
+    """Short amount for narrow terminals: 950, 46.0k, 1.23M (the CSV has the exact figures)."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:,.0f}"
 
 
 def _backtest_table(result) -> Table:
