@@ -223,7 +223,7 @@ def ledger(
     table = Table(title=f"Caisse ledger (rule {chosen.name}: {chosen.first_person_eur:g} € + "
                   f"{chosen.additional_person_eur:g} € per further person)",
                   title_justify="left")
-    table.add_column("month")
+    table.add_column("month", min_width=7, no_wrap=True)
     for label in cols.values():
         table.add_column(label, justify="right")
     for _, row in book.iterrows():
