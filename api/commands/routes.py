@@ -1,0 +1,153 @@
+"""``vivres routes`` (the week's shared-truck routes) and ``vivres bench routing``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from core.errors import FallbackWarning, InputError
+from core.territory import SAMPLE_DIR, load_territory
+
+
+def _console():
+    from api.cli import console
+
+    return console
+
+
+def _read_harvest(plan_dir: Path | None) -> pd.DataFrame | None:
+    """The planner's weekly harvest (``harvest.csv``) when a plan folder is given."""
+    if plan_dir is None:
+        return None
+    path = plan_dir / "harvest.csv"
+    if not path.exists():
+        raise InputError(f"--plan {plan_dir}: no harvest.csv in this folder (run `vivres plan`)")
+    harvest = pd.read_csv(path)
+    missing = {"week_start", "site_id", "product_id", "storage_class", "kg"} - set(harvest)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return harvest
+
+
+def routes(
+    week: Annotated[int, typer.Option("--week", help="Season week to route (1 = the week after "
+                                      "the order history).", min=1, max=53)],
+    data: Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
+                                       file_okay=False)] = SAMPLE_DIR,
+    osm: Annotated[str | None, typer.Option(
+        "--osm", help="Road network: a local OpenStreetMap file (.osm, .osm.bz2, .osm.pbf), or "
+        "place:NAME / bbox:W,S,E,N to download (cached). Without it, great-circle estimates are "
+        "used and flagged haversine_fallback in every output.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder the outputs are written to.",
+                                      file_okay=False)] = Path("out/routes"),
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="Plan folder holding harvest.csv: farm pickups come from the plan "
+        "(otherwise from the land able to grow the week's demand).", file_okay=True)] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds for the "
+                                              "whole week.", min=0.5)] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Seed (same input + seed = same "
+                                      "day choice).")] = 1,
+    pin: Annotated[list[str] | None, typer.Option(
+        "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
+        "the rest is re-optimised.")] = None,
+) -> None:
+    """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
+    import routing
+    from api.pipeline import route_inputs
+    from routing.outputs import write_route_outputs
+
+    console = _console()
+    territory = load_territory(data, strict=False)
+    deliveries, pickups, week_start = route_inputs(territory, week,
+                                                   harvest=_read_harvest(plan))
+    pins = tuple(routing.Pin.parse(p) for p in pin or ())
+    cache = out / ".cache"
+    params = routing.RouteParams(time_limit_s=time_limit, seed=seed, pins=pins, cache_dir=cache)
+    network = None
+    if osm is not None:
+        with console.status(f"Building the road network from {osm}"):
+            network = routing.load_network(osm, cache_dir=cache)
+    problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
+                                         params=params)
+    with warnings.catch_warnings(record=True) as caught, \
+            console.status(f"Solving week {week} ({week_start.date()})"):
+        warnings.simplefilter("always", FallbackWarning)
+        warnings.simplefilter("always", routing.SnapWarning)
+        result = routing.solve_week(problem, params, network=network)
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}")
+    files = write_route_outputs(result, problem, out, network=network)
+
+    table = Table(title=f"Week {week} from {week_start.date()} — method {result.method}, "
+                        f"engine {result.engine}")
+    for col in ("day", "vehicle", "km", "hours", "cost €", "CO2 kg", "stops", "kg moved",
+                "max load %"):
+        table.add_column(col, justify="right" if col not in ("day", "vehicle") else "left")
+    for r in result.vehicle_kpis.itertuples():
+        table.add_row(r.day, r.vehicle_id, f"{r.km:.1f}", f"{r.hours:.1f}", f"{r.cost_eur:.0f}",
+                      f"{r.co2_kg:.1f}", str(r.stops), f"{r.kg_moved:.0f}",
+                      f"{r.max_load_pct:.0f}")
+    console.print(table)
+    k = result.kpis
+    console.print(f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
+                  f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s")
+    if len(result.unserved):
+        console.print(f"[bold red]{len(result.unserved)} stop(s) not served[/] "
+                      f"({k['unserved_kg']:.0f} kg), see unserved.csv:")
+        for reason, n in result.unserved["reason"].value_counts().items():
+            console.print(f"  {reason}: {n}")
+    console.print(f"{len(files)} files written to [bold]{out}[/]")
+
+
+def _bench_module():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "routing_bench.py"
+    if not path.exists():
+        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("routing_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_routing(
+    instances: Annotated[Path | None, typer.Option(
+        "--instances", help="Folder of CVRPLIB .vrp/.sol and/or Solomon .txt/.sol files "
+        "(searched recursively).", file_okay=False)] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance and "
+                                              "solver.", min=0.1)] = 10,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Write the rows to this JSON file.", dir_okay=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of both solvers.")] = 1,
+    osm: Annotated[Path | None, typer.Option(
+        "--osm", help="OSM file to time the graph build and 100/500-point matrices on.",
+        dir_okay=False)] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Territory whose week 1 is solved and timed (default: the sample).",
+        file_okay=False)] = SAMPLE_DIR,
+    week_time_limit: Annotated[float, typer.Option(
+        "--week-time-limit", help="Solver seconds for the territory's week.")] = 30,
+) -> None:
+    """VRP quality vs PyVRP and the best-known solutions; matrix, build and week timings."""
+    module = _bench_module()
+    figures = module.run(instances=instances, time_limit_s=time_limit, seed=seed, osm=osm,
+                         data=data, week_time_limit_s=week_time_limit, console=_console())
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures["rows"], indent=2))
+        extra = json_path.with_name(json_path.stem + "_timings.json")
+        extra.write_text(json.dumps({k: v for k, v in figures.items() if k != "rows"},
+                                    indent=2, default=str))
+        _console().print(f"rows written to [bold]{json_path}[/], timings to {extra}")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Attach ``vivres routes`` and ``vivres bench routing``."""
+    app.command("routes")(routes)
+    bench_app.command("routing")(bench_routing)

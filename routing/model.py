@@ -1,0 +1,144 @@
+"""Problem, parameter and result types of the week's routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import InputError
+from core.schema import STORAGE_CLASSES, WEEKDAYS
+
+#: Reasons a stop can be left unserved (``WeekRoutes.unserved["reason"]``).
+REASONS = (
+    "time window",  # no vehicle can reach the stop inside its opening hours within its shift
+    "capacity",  # the stop alone exceeds every compatible vehicle's kg or pallet capacity
+    "compatibility",  # needs a refrigerated vehicle and none works that day
+    "no vehicle that day",  # fixed/pinned to a day on which no (pinned) vehicle works
+    "closed",  # fewer opening days than the requested deliveries per week
+    "fleet full",  # each stop fits alone, but the day's fleet has no room or time left for it
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """A staff decision: serve ``site_id`` with ``vehicle_id`` and/or on ``day``."""
+
+    site_id: str
+    vehicle_id: str | None = None
+    day: str | None = None
+
+    def __post_init__(self):
+        if self.vehicle_id is None and self.day is None:
+            raise InputError(f"pin of {self.site_id}: give a vehicle, a day or both")
+        if self.day is not None and self.day not in WEEKDAYS:
+            raise InputError(f"pin of {self.site_id}: day must be one of {', '.join(WEEKDAYS)}; "
+                             f"got {self.day!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Pin:
+        """Parse ``SITE=VEHICLE``, ``SITE=VEHICLE@DAY`` or ``SITE=@DAY``."""
+        site, sep, rest = text.partition("=")
+        if not sep or not site.strip() or not rest.strip():
+            raise InputError(f"--pin {text!r}: expected SITE=VEHICLE[@DAY] or SITE=@DAY")
+        vehicle, _, day = rest.partition("@")
+        return cls(site_id=site.strip(), vehicle_id=vehicle.strip() or None,
+                   day=day.strip().lower() or None)
+
+
+def _default_kg_per_pallet() -> dict[str, float]:
+    # a mixed pallet of crates: vegetables stack lighter than tins and flour
+    return {"ambient": 400.0, "fresh": 300.0, "chilled": 300.0, "frozen": 300.0}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteParams:
+    """Knobs of the week's routing (penalties, limits, rules)."""
+
+    time_limit_s: float = 30.0  # for the whole week, split over the days
+    seed: int = 1
+    #: stop the search after this many solutions per day (deterministic); None = time only
+    max_solutions: int | None = None
+    kg_per_pallet: dict[str, float] = field(default_factory=_default_kg_per_pallet)
+    #: storage classes that need a refrigerated vehicle (the others travel in any vehicle)
+    refrigerated_classes: tuple[str, ...] = ("chilled", "frozen")
+    drop_penalty_eur: float = 5_000.0  # cost of leaving one stop unserved
+    hub_handling_min: float = 5.0  # loading or unloading one stop's goods at the hub
+    break_after_h: float = 4.5  # longest stretch of work without the driver's break (EU 561)
+    farm_pickups_per_week: int = 1  # when the farm's deliveries_per_week is 0
+    circuity: float = 1.3  # road / great-circle distance in the fallback
+    max_snap_m: float = 500.0
+    cache_dir: Path | None = None
+    pins: tuple[Pin, ...] = ()
+
+    def __post_init__(self):
+        if self.time_limit_s <= 0:
+            raise InputError(f"time limit must be > 0 s; got {self.time_limit_s}")
+        unknown = set(self.refrigerated_classes) - set(STORAGE_CLASSES)
+        if unknown:
+            raise InputError(f"refrigerated_classes: unknown storage classes {sorted(unknown)}")
+        missing = set(STORAGE_CLASSES) - set(self.kg_per_pallet)
+        if missing or any(v <= 0 for v in self.kg_per_pallet.values()):
+            raise InputError("kg_per_pallet needs a positive value for every storage class "
+                             f"({', '.join(STORAGE_CLASSES)})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekProblem:
+    """The week's goods to move, where, when, and the fleet.
+
+    ``jobs`` has one row per thing to move in the week: ``job_id, kind`` (delivery | pickup |
+    transfer), ``site_id`` (the stop: shop for deliveries and transfers, farm for pickups),
+    ``from_site_id, to_site_id, cold`` (needs a refrigerated vehicle), ``kg, pallets,
+    visits`` (how many days it is split over), ``fixed_days`` (tuple of weekdays, may be empty),
+    ``detail`` (what to drop/pick up, per product).
+    ``hours`` maps (site_id, weekday) to opening windows in minutes after midnight; a site
+    without any row is open all day.
+    """
+
+    week_start: pd.Timestamp
+    hub_id: str
+    sites: pd.DataFrame
+    vehicles: pd.DataFrame
+    jobs: pd.DataFrame
+    hours: dict[tuple[str, str], tuple[tuple[float, float], ...]]
+    sites_with_hours: frozenset[str]
+
+    def __post_init__(self):
+        if self.hub_id not in set(self.sites["site_id"]):
+            raise InputError(f"hub {self.hub_id!r} is not among the sites")
+        if len(self.jobs) and (self.jobs["kg"] < 0).any():
+            raise InputError("jobs: kg must be >= 0")
+
+    def windows(self, site_id: str, day: str) -> tuple[tuple[float, float], ...] | None:
+        """Opening windows (minutes) of a site on a weekday; None = open all day; () = closed."""
+        if site_id not in self.sites_with_hours:
+            return None
+        return self.hours.get((site_id, day), ())
+
+    def date_of(self, day: str) -> pd.Timestamp:
+        """Calendar date of a weekday of this week."""
+        return self.week_start + pd.Timedelta(days=WEEKDAYS.index(day))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekRoutes:
+    """The week's routes, what could not be served and why, and the KPIs.
+
+    ``stops``: one row per stop of a route (``day, date, vehicle_id, seq, site_id, name, kind,
+    action, arrival_min, departure_min, drop_kg, pick_kg, load_kg, load_pallets, detail,
+    contact, notes, lat, lon, dist_m, drive_s``); ``load_*`` is on board after the stop.
+    ``unserved``: ``day, site_id, name, job_id, kind, kg, reason``.
+    ``vehicle_kpis``: ``day, vehicle_id, organisation, km, hours, cost_eur, co2_kg, stops,
+    kg_moved, max_load_pct``. ``schedule``: ``job_id, site_id, day`` (chosen delivery days).
+    """
+
+    stops: pd.DataFrame
+    unserved: pd.DataFrame
+    vehicle_kpis: pd.DataFrame
+    schedule: pd.DataFrame
+    kpis: dict
+    method: str
+    engine: str
+    day_status: dict[str, str] = field(default_factory=dict)
