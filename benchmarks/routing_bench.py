@@ -111,7 +111,8 @@ def summarise(rows: list[dict], console: Console) -> dict:
                       f"{bar['mean_gap_pct']} %), max {figures['max_gap_pct']:.2f} %, PyVRP "
                       f"mean gap {figures['pyvrp_mean_gap_pct']:.2f} %, mean ratio to PyVRP "
                       f"{figures['mean_ratio_to_pyvrp']:.4f} (bar 1.01), all feasible "
-                      f"{figures['all_feasible']} -> {'MET' if figures['meets_bars'] else 'NOT MET'}")
+                      f"{figures['all_feasible']} -> "
+                  f"{'MET' if figures['meets_bars'] else 'NOT MET'}")
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
 from routing.model import WeekProblem
 
 OSM_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "osm"
