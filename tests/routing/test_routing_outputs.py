@@ -1,0 +1,80 @@
+"""Files for staff (sheets, GeoJSON, maps, KPIs, unserved) and the `vivres routes` command."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from routing_helpers import job, make_problem, vehicle
+
+from api.cli import main
+from routing import RouteParams, solve_week
+from routing.outputs import write_route_outputs
+
+pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
+
+
+def test_outputs_flag_the_fallback(line_sites, tmp_path):
+    hours = {("S2", "mon"): ((180.0, 240.0),)}
+    problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)],
+                           [job("S1", 100), job("S2", 100), job("S3", 100)], hours)
+    result = solve_week(problem, RouteParams(time_limit_s=5, max_solutions=100))
+    files = write_route_outputs(result, problem, tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in files}
+    assert {"sheets/mon_V1.csv", "sheets/mon_V1.html", "routes.geojson", "map_mon.html",
+            "kpis.json", "kpis_vehicles.csv", "unserved.csv"} <= names
+    sheet = pd.read_csv(tmp_path / "sheets" / "mon_V1.csv", comment="#")
+    assert {"arrival", "departure", "load_on_board_kg", "what", "contact"} <= set(sheet.columns)
+    assert "haversine_fallback" in (tmp_path / "sheets" / "mon_V1.csv").read_text().splitlines()[0]
+    assert "ESTIMATES" in (tmp_path / "sheets" / "mon_V1.html").read_text()
+    geo = json.loads((tmp_path / "routes.geojson").read_text())
+    assert geo["method"] == "haversine_fallback"
+    assert all(f["properties"]["method"] == "haversine_fallback" for f in geo["features"])
+    line = next(f for f in geo["features"] if f["geometry"]["type"] == "LineString")
+    assert line["properties"]["geometry"] == "straight_line"
+    assert json.loads((tmp_path / "kpis.json").read_text())["method"] == "haversine_fallback"
+    unserved = pd.read_csv(tmp_path / "unserved.csv")
+    assert list(unserved["reason"]) == ["time window"]
+    page = (tmp_path / "map_mon.html").read_text()
+    # renders offline: inline SVG, no script or tile fetched from the network
+    assert "<svg" in page and "polyline" in page
+    assert "<script" not in page and "https://" not in page
+
+
+def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
+    from routing_helpers import site
+
+    from routing.network import network_from_file
+
+    net = network_from_file(osm_dir / "saint_barthelemy.osm.pbf")
+    idx = [10, 300, 600]
+    sites = [site("HUB", "hub", net.node_lat[idx[0]], net.node_lon[idx[0]])] + [
+        site(f"S{k}", "market", net.node_lat[i], net.node_lon[i]) for k, i in enumerate(idx[1:])]
+    problem = make_problem(sites, [vehicle("V1")], [job("S0", 50), job("S1", 50)])
+    result = solve_week(problem, RouteParams(time_limit_s=5, max_solutions=50), network=net)
+    assert result.method == "road"
+    write_route_outputs(result, problem, tmp_path, network=net)
+    geo = json.loads((tmp_path / "routes.geojson").read_text())
+    line = next(f for f in geo["features"] if f["geometry"]["type"] == "LineString")
+    assert line["properties"]["geometry"] == "road"
+    assert len(line["geometry"]["coordinates"]) > 6  # follows the streets, not 4 points
+
+
+def test_cli_routes_on_the_tiny_territory(tiny_dir, tmp_path):
+    out = tmp_path / "routes"
+    # season week 48 falls a year after the tiny territory's January orders
+    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
+                 "--time-limit", "3"])
+    assert code == 0
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["method"] == "haversine_fallback"
+    assert kpis["stops"] + kpis["unserved"] > 0
+    assert list(out.glob("sheets/*.html"))
+
+
+def test_cli_bad_pin_exits_2(tiny_dir, tmp_path, capsys):
+    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path),
+                 "--pin", "S1=NOPE"])
+    assert code == 2
+    assert "unknown vehicle" in capsys.readouterr().err
