@@ -1257,13 +1257,13 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
 
 VEHICLE_TEMPLATES = (
     ("Pôle logistique Rezé", "hub_reze", "refrigerated_van", 1200, 4, True, 0.32, 26.0, "06:30",
-     "14:30", 8.0, 0.25, "mon,tue,wed,thu,fri"),
+     "14:30", 8.0, 0.25, "mon,tue,wed,thu,fri,sat"),
     ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "refrigerated_van", 900, 3, True,
      0.30, 24.0, "07:30", "15:30", 7.5, 0.24, "mon,tue,thu,fri"),
     ("Pôle logistique Rezé", "hub_reze", "truck", 3000, 8, False, 0.42, 28.0, "05:30", "13:30",
      8.0, 0.40, "mon,tue,wed,thu,fri"),
     ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "electric_utility", 500, 1,
-     False, 0.25, 23.0, "08:00", "16:00", 7.0, 0.02, "mon,tue,wed,thu"),
+     False, 0.25, 23.0, "10:00", "18:00", 7.0, 0.02, "mon,tue,wed,thu,fri"),
 )
 
 
