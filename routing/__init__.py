@@ -16,6 +16,7 @@ from routing.network import (
     network_from_place,
     travel_matrix,
 )
+from routing.outputs import write_route_outputs
 from routing.problem import build_week_problem
 from routing.solve import solve_week
 
@@ -36,4 +37,5 @@ __all__ = [
     "network_from_place",
     "solve_week",
     "travel_matrix",
+    "write_route_outputs",
 ]

@@ -15,7 +15,7 @@ from core.errors import InputError
 from core.schema import WEEKDAYS
 from routing import _ortools
 from routing.model import Pin, RouteParams, WeekProblem, WeekRoutes
-from routing.network import RoadNetwork, travel_matrix
+from routing.network import Matrix, RoadNetwork, travel_matrix
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,19 @@ def _working(problem: WeekProblem, day: str) -> pd.DataFrame:
     return vehicles.loc[[day in days for days in vehicles["days"]]]
 
 
-def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
+def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin],
+                 matrix: Matrix, loc: dict[str, int], sites: pd.DataFrame,
                  ) -> tuple[list[tuple[str, _Visit]], list[dict]]:
-    """Spread each site's visits over the week: its frequency, not on consecutive days."""
+    """Spread each site's visits over the week: its frequency, not on consecutive days.
+
+    A day is a candidate for a site when some vehicle working that day (refrigerated for cold
+    goods, the pinned one if pinned) could reach it inside its opening hours and come back
+    within its shift.
+    """
     jobs = problem.jobs
     load = dict.fromkeys(WEEKDAYS, 0.0)
+    # balance the days by the share of each day's fleet capacity they use, not by raw kilos
+    capacity = {day: float(_working(problem, day)["capacity_kg"].sum()) for day in WEEKDAYS}
     chosen: list[tuple[str, _Visit]] = []
     unserved: list[dict] = []
     rng = np.random.default_rng(params.seed)
@@ -75,14 +83,23 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
     for site_id, site_jobs in groups:
         pin = pins.get(site_id)
         cold = bool(site_jobs["cold"].any())
+        job = site_jobs.iloc[0]
+        probe = _Visit(job_id=job["job_id"], kind=job["kind"], site_id=site_id,
+                       src=job["from_site_id"], dst=job["to_site_id"], cold=cold, kg=0.0,
+                       pallets=0.0, detail="")
         vehicle_days = []
         for day in WEEKDAYS:
+            if problem.windows(site_id, day) == ():
+                continue
             working = _working(problem, day)
             if pin and pin.vehicle_id:
                 working = working.loc[working["vehicle_id"] == pin.vehicle_id]
-            if (cold and working["refrigerated"].any()) or (not cold and len(working)):
+            if cold:
+                working = working.loc[working["refrigerated"]]
+            if any(_alone_feasible(problem, matrix, loc, sites, params, day, probe, vehicle)
+                   for _, vehicle in working.iterrows()):
                 vehicle_days.append(day)
-        options[site_id] = [d for d in vehicle_days if problem.windows(site_id, d) != ()]
+        options[site_id] = vehicle_days
     def constrained(i: int) -> tuple[int, int]:
         site_id, site_jobs = groups[i]
         pin = pins.get(site_id)
@@ -103,12 +120,14 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
             cand = options[site_id]
             if len(cand) < visits:
                 missing = visits - len(cand)
+                open_days = sum(problem.windows(site_id, d) != () for d in WEEKDAYS)
+                reason = "closed" if open_days < visits else "time window"
                 for _, job in site_jobs.iterrows():
                     unserved.append({"day": "", "site_id": site_id, "name": site_name[site_id],
                                      "job_id": job["job_id"], "kind": job["kind"],
-                                     "kg": job["kg"] * missing / visits, "reason": "closed"})
+                                     "kg": job["kg"] * missing / visits, "reason": reason})
             days = _best_days(cand, min(visits, len(cand)), load,
-                              float(site_jobs["kg"].sum()) / max(visits, 1))
+                              float(site_jobs["kg"].sum()) / max(visits, 1), capacity)
         for day in days:
             load[day] += float(site_jobs["kg"].sum()) / visits
             for _, job in site_jobs.iterrows():
@@ -121,7 +140,9 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
     return chosen, unserved
 
 
-def _best_days(cand: list[str], k: int, load: dict[str, float], kg: float) -> list[str]:
+def _best_days(cand: list[str], k: int, load: dict[str, float], kg: float,
+               capacity: dict[str, float]) -> list[str]:
+    """The ``k`` days, fewest consecutive pairs first, that keep the fullest day emptiest."""
     if k == 0:
         return []
     index = {d: WEEKDAYS.index(d) for d in cand}
@@ -129,9 +150,12 @@ def _best_days(cand: list[str], k: int, load: dict[str, float], kg: float) -> li
     def consecutive(combo) -> int:
         return sum(1 for a, b in itertools.pairwise(combo) if index[b] - index[a] == 1)
 
+    def used(day: str, extra: float) -> float:
+        return (load[day] + extra) / max(capacity[day], 1.0)
+
     best = min(itertools.combinations(cand, k),
-               key=lambda c: (consecutive(c), max(load[d] + kg for d in c),
-                              sum(load[d] for d in c), [index[d] for d in c]))
+               key=lambda c: (consecutive(c), max(used(d, kg) for d in c),
+                              sum(used(d, 0.0) for d in c), [index[d] for d in c]))
     return list(best)
 
 
@@ -169,7 +193,7 @@ def solve_week(problem: WeekProblem, params: RouteParams, *,
     matrix = travel_matrix(network, problem.sites["lat"], problem.sites["lon"],
                            max_snap_m=params.max_snap_m, cache_dir=params.cache_dir,
                            circuity=params.circuity)
-    chosen, unserved = _choose_days(problem, params, pins)
+    chosen, unserved = _choose_days(problem, params, pins, matrix, loc, sites)
     schedule = pd.DataFrame([{"job_id": v.job_id, "site_id": v.site_id, "day": d}
                              for d, v in chosen], columns=["job_id", "site_id", "day"])
     days = [d for d in WEEKDAYS if any(day == d for day, _ in chosen)]
