@@ -16,6 +16,7 @@ farms and people are invented.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -675,12 +676,20 @@ def _farm_hours(rng: np.random.Generator) -> list[tuple[int, str, str]]:
     return [(d, "06:30", "10:30") for d in (1, 2, 3, 4)]
 
 
-def _spread_days(open_days: list[int], k: int) -> list[int]:
-    """``k`` delivery weekdays spread over the open days."""
+def _spread_days(open_days: list[int], k: int, turn: int = 0) -> list[int]:
+    """``k`` delivery weekdays among the open days, never two consecutive ones when possible.
+
+    ``turn`` (the site's number) rotates through the possible patterns so that sites are not
+    all delivered on their first open day (the hub's Monday would overflow).
+    """
     if k >= len(open_days):
         return list(open_days)
-    idx = np.round(np.linspace(0, len(open_days) - 1, k)).astype(int)
-    return sorted({open_days[i] for i in idx})
+    patterns = [list(c) for c in itertools.combinations(open_days, k)
+                if all(b - a > 1 for a, b in itertools.pairwise(c))]
+    if not patterns:
+        idx = np.round(np.linspace(0, len(open_days) - 1, k)).astype(int)
+        return sorted({open_days[i] for i in idx})
+    return patterns[turn % len(patterns)]
 
 
 def build_sites(rng: np.random.Generator, geo: Geo,
@@ -750,14 +759,14 @@ def build_sites(rng: np.random.Generator, geo: Geo,
             fixed = [0, 2, 4] if dpw == 3 and rng.random() < 0.6 else []
         elif kind == SHOP:
             dpw = int(rng.integers(2, 4))
-            fixed = _spread_days(open_days, dpw) if rng.random() < 0.3 else []
+            fixed = _spread_days(open_days, dpw, j) if rng.random() < 0.3 else []
         elif kind == EPI:
             dpw = int(rng.integers(1, 3))
-            fixed = _spread_days(open_days, dpw) if rng.random() < 0.5 else []
+            fixed = _spread_days(open_days, dpw, j) if rng.random() < 0.5 else []
         else:  # buying group: delivered on its morning reception
             dpw = 1
             fixed = [open_days[0]] if rng.random() < 0.6 else []
-        days = fixed or _spread_days(open_days, dpw)
+        days = fixed or _spread_days(open_days, dpw, j)
         service = {EPI: (10, 20), BG: (8, 15), MKT: (15, 25), REST: (12, 20), SHOP: (10, 20)}[kind]
         add({"site_id": sid, "name": name, "kind": kind, "commune": COMMUNES[code][0],
              "address": address, "lat": la, "lon": lo,
@@ -1259,7 +1268,7 @@ VEHICLE_TEMPLATES = (
     ("Pôle logistique Rezé", "hub_reze", "refrigerated_van", 1200, 4, True, 0.32, 26.0, "06:30",
      "14:30", 8.0, 0.25, "mon,tue,wed,thu,fri,sat"),
     ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "refrigerated_van", 900, 3, True,
-     0.30, 24.0, "07:30", "15:30", 7.5, 0.24, "mon,tue,thu,fri"),
+     0.30, 24.0, "07:30", "15:30", 7.5, 0.24, "mon,tue,wed,thu,fri"),
     ("Pôle logistique Rezé", "hub_reze", "truck", 3000, 8, False, 0.42, 28.0, "05:30", "13:30",
      8.0, 0.40, "mon,tue,wed,thu,fri"),
     ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "electric_utility", 500, 1,
