@@ -243,31 +243,50 @@ def _windows_s(problem: WeekProblem, site_id: str, day: str, shift: tuple[int, i
 
 
 def _alone_feasible(problem, matrix, loc, sites, params, day, visit, vehicle) -> bool:
-    """Can this vehicle serve this visit alone, inside windows, shift and route length?"""
+    """Can this vehicle serve this visit alone, inside windows, shift and route length?
+
+    The vehicle may leave its depot later than its shift start to avoid waiting at a window:
+    each departure that reaches some window exactly at its opening is tried.
+    """
     depot = vehicle["depot_site_id"]
     start, end = vehicle["shift_start"] * 60, vehicle["shift_end"] * 60
     span = min(vehicle["max_route_h"] * 3600, end - start)
     handling = params.hub_handling_min * 60
-    legs = [(depot, 0.0), (visit.src, None), (visit.dst, None), (depot, 0.0)]
-    t = start
-    first_service = None
-    for (a, _), (b, _) in itertools.pairwise(legs[:-1]):
-        t += matrix.duration_s[loc[a], loc[b]]
-        windows = _windows_s(problem, b, day, (start, end))
-        service = handling if b == problem.hub_id else sites.at[b, "service_min"] * 60
-        if windows:
-            ok = [max(t, o) for o, c in windows if max(t, o) <= c]
-            if not ok:
-                return False
-            t = ok[0]
-        first_service = t if first_service is None else first_service
-        t += service
-    t += matrix.duration_s[loc[visit.dst], loc[depot]]
-    # the vehicle could leave later: the span counts from the first stop's service start
-    drive_in = matrix.duration_s[loc[depot], loc[visit.src]]
-    needed = t - (first_service - drive_in)
-    breaks = vehicle["break_min"] * 60 if needed > params.break_after_h * 3600 else 0
-    return t + breaks <= end and needed + breaks <= span
+    stops = [visit.src, visit.dst]
+    back = matrix.duration_s[loc[visit.dst], loc[depot]]
+
+    def finish(depart: float) -> float | None:
+        """Return time at the depot leaving at ``depart``, None if a window is missed."""
+        t, here = depart, depot
+        for stop in stops:
+            t += matrix.duration_s[loc[here], loc[stop]]
+            windows = _windows_s(problem, stop, day, (start, end))
+            if windows:
+                ok = [max(t, o) for o, c in windows if max(t, o) <= c]
+                if not ok:
+                    return None
+                t = ok[0]
+            t += handling if stop == problem.hub_id else sites.at[stop, "service_min"] * 60
+            here = stop
+        return t + back
+
+    departures = {start}
+    offset, here = 0.0, depot
+    for stop in stops:
+        offset += matrix.duration_s[loc[here], loc[stop]]
+        departures.update(o - offset for o, _ in _windows_s(problem, stop, day, (start, end))
+                          if o - offset > start)
+        offset += handling if stop == problem.hub_id else sites.at[stop, "service_min"] * 60
+        here = stop
+    for depart in sorted(departures):
+        back_at = finish(depart)
+        if back_at is None:
+            continue
+        needed = back_at - depart
+        breaks = vehicle["break_min"] * 60 if needed > params.break_after_h * 3600 else 0
+        if back_at + breaks <= end and needed + breaks <= span:
+            return True
+    return False
 
 
 def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
