@@ -51,7 +51,9 @@ def run_demand(territory: Territory, *, horizon_weeks: int = 52, level: int = 80
     import demand
 
     build = demand.build_weekly_demand(territory)
-    forecast = demand.forecast_demand(build.weekly, horizon_weeks=horizon_weeks, level=level)
+    families = territory.products.set_index("product_id")["category"]
+    forecast = demand.forecast_demand(build.weekly, horizon_weeks=horizon_weeks, level=level,
+                                      families=families)
     hub = demand.hub_demand(forecast, territory.products)
     return DemandStage(weekly=build.weekly, forecast=forecast, hub=hub, rejects=build.rejects,
                        build=build)
