@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from api.cli import main
 from core.territory import SAMPLE_DIR
+from routing import REASONS
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -92,7 +94,29 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
         capture_output=True, text=True, check=False, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (out / "sites.geojson").exists()
-    written = {p.suffix for p in out.rglob("*") if p.is_file()}
-    assert ".geojson" in written
-    assert ".csv" in written or len(list(out.rglob("*"))) == 1
+
+    sites = json.loads((out / "sites.geojson").read_text())
+    assert len(sites["features"]) == 72
+
+    forecast = pd.read_csv(out / "demand" / "forecast.csv")
+    assert {"week_start", "site_id", "product_id", "kg", "low", "high"} <= set(forecast)
+    assert forecast["week_start"].nunique() == 52
+    assert (forecast["low"] <= forecast["kg"] + 1e-9).all()
+    assert (forecast["kg"] <= forecast["high"] + 1e-9).all()
+    ledger = pd.read_csv(out / "demand" / "caisse_ledger.csv")
+    assert len(ledger) == 12
+
+    routes = out / "routes"
+    kpis = json.loads((routes / "kpis.json").read_text())
+    assert kpis["method"] == "haversine_fallback"  # no OSM file: flagged
+    assert kpis["stops"] > 0
+    stops = pd.read_csv(routes / "stops.csv")
+    unserved = pd.read_csv(routes / "unserved.csv")
+    assert unserved["reason"].isin(REASONS).all()
+    served_sites = set(stops["site_id"]) | set(unserved["site_id"])
+    schedule = pd.read_csv(routes / "schedule.csv")
+    assert set(schedule["site_id"]) <= served_sites  # every scheduled stop is served or reported
+    assert list((routes / "sheets").glob("*.html"))
+    road = json.loads((routes / "routes.geojson").read_text())
+    assert road["features"]
+    assert "routes" in done.stdout and "demand" in done.stdout
