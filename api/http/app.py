@@ -1,0 +1,140 @@
+"""``create_app``: the FastAPI application over the store, the jobs and the pipeline."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+
+from api.http import jobs as jobs_routes
+from api.http import results, territories
+from api.http.deps import Caller, KeyCache, ResultCache
+from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
+from api.http.schemas import KeyOut
+from api.store.db import Store
+
+ENV_MAX_BODY = "VIVRES_MAX_BODY_MB"
+DEFAULT_MAX_BODY_MB = 64
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds the configured limit."""
+
+
+class BodyLimit:
+    """ASGI middleware: 413 problem for bodies over ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes or declared < 0:
+                    return await self._reject(scope, receive, send, declared)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        return await self.app(scope, limited, send)
+
+    async def _reject(self, scope, receive, send, declared: int):
+        detail = (f"the body is larger than the limit of {self.max_bytes >> 20} MiB "
+                  f"({ENV_MAX_BODY})" if declared >= 0 else "invalid Content-Length")
+        status = 413 if declared >= 0 else 400
+        response = problem_response(status, "Content Too Large" if status == 413
+                                    else "Bad Request", detail, slug="too-large"
+                                    if status == 413 else "bad-request")
+        await response(scope, receive, send)
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The schema, with every 4xx documented as problem+json (FastAPI's 422 replaced)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in components["Problem"].pop("$defs", {}).items():
+        components[name] = sub
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            answers = operation.setdefault("responses", {})
+            for code in list(answers):
+                if str(code).startswith("4"):
+                    answers[code] = {"description": answers[code].get("description", "error"),
+                                     "content": problem}
+            answers.setdefault("422", {"description": "Invalid request", "content": problem})
+            answers.setdefault("413", {"description": "Body too large", "content": problem})
+            answers.setdefault("400", {"description": "Bad request", "content": problem})
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(store: Store | None = None, *, database_url: str | None = None,
+               max_body_mb: float | None = None) -> FastAPI:
+    """Build the API over ``store`` (or a store opened at ``database_url``, migrated)."""
+    if store is None:
+        store = Store.open(database_url)
+    if max_body_mb is None:
+        max_body_mb = float(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_MB))
+    app = FastAPI(
+        title="vivres",
+        version="1",
+        description="Supply planning and shared-truck logistics for mutualised solidarity food "
+        "hubs: territories, demand, season plans and producer contracts, weekly routes. Every "
+        "error is an RFC 9457 problem (application/problem+json).",
+        docs_url="/docs", redoc_url=None,
+    )
+    app.state.store = store
+    app.state.keys = KeyCache(store)
+    app.state.results = ResultCache()
+    install(app)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge):
+        return problem_response(413, "Content Too Large", f"the body is larger than the limit "
+                                f"of {int(max_body_mb)} MiB ({ENV_MAX_BODY})", slug="too-large",
+                                instance=request.url.path)
+
+    @app.get("/v1/health", tags=["service"])
+    async def health() -> dict[str, str]:
+        """Liveness: answers without a key."""
+        return {"status": "ok"}
+
+    @app.get("/v1/me", response_model=KeyOut, tags=["service"],
+             responses={401: {"description": "No or unknown API key"}})
+    async def me(caller: Caller) -> KeyOut:
+        """The calling key's role (and producer)."""
+        return KeyOut(key_id=caller.key_id, role=caller.role, producer_id=caller.producer_id,
+                      name=caller.name)
+
+    app.include_router(territories.router)
+    app.include_router(jobs_routes.router)
+    app.include_router(results.router)
+    app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
+    app.openapi = lambda: _openapi(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (``vivres serve``): the database from the environment."""
+    return create_app()

@@ -1,0 +1,107 @@
+"""What endpoints share: the store, the caller's key and role, pagination, cached results."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from threading import Lock
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.http.problems import forbidden, unauthorized
+from api.store.db import Store
+from api.store.keys import Principal, find_key, hash_token
+
+KEY_CACHE_TTL_S = 30.0
+
+bearer = HTTPBearer(auto_error=False, description="An API key from `vivres keys create`.")
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+class KeyCache:
+    """Key hash → principal, kept ``KEY_CACHE_TTL_S`` (so a revoked key stops within that)."""
+
+    def __init__(self, store: Store, ttl_s: float = KEY_CACHE_TTL_S):
+        self.store, self.ttl_s = store, ttl_s
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def lookup(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        hit = self._entries.get(digest)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = find_key(self.store, token)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[digest] = (now + self.ttl_s, principal)
+        return principal
+
+
+class ResultCache:
+    """Stored results are immutable once a job succeeded: keep the hottest in memory."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._size = 0
+        self._lock = Lock()
+
+    def get(self, key: tuple) -> object | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple, value: object, size: int) -> None:
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (value, size)
+            self._size += size
+            while self._size > self.max_bytes and self._items:
+                _, (_, old) = self._items.popitem(last=False)
+                self._size -= old
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <key>``; 401 without a valid key."""
+    if credentials is None or not credentials.credentials:
+        raise unauthorized("send an API key: 'Authorization: Bearer <key>' "
+                           "(create one with `vivres keys create --role ...`)")
+    found = request.app.state.keys.lookup(credentials.credentials)
+    if found is None:
+        raise unauthorized("unknown or revoked API key")
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(caller: Principal, *roles: str) -> None:
+    """403 unless the caller's role is one of ``roles``."""
+    if caller.role not in roles:
+        raise forbidden(f"a {caller.role} key cannot do this (allowed: {', '.join(roles)})")
+
+
+def require_producer_access(caller: Principal, producer_id: str) -> None:
+    """Planners and logistics read any producer; a producer only their own data."""
+    if caller.role == "producer" and caller.producer_id != producer_id:
+        raise forbidden(f"this key belongs to producer {caller.producer_id!r}; it cannot read "
+                        f"producer {producer_id!r}'s data")
+
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="rows to skip")]

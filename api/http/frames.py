@@ -1,0 +1,53 @@
+"""Paging and filtering stored CSV results without recomputing them."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pandas as pd
+
+from api.http.deps import ResultCache
+
+
+def frame_of(cache: ResultCache, key: tuple, content: bytes) -> pd.DataFrame:
+    """Parse stored CSV bytes once; later calls get the cached frame."""
+    frame = cache.get(("frame", *key))
+    if frame is None:
+        text = content.decode("utf-8")
+        lines = text.splitlines(keepends=True)
+        while lines and lines[0].startswith("#"):  # route sheets start with a comment line
+            lines.pop(0)
+        frame = pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False) \
+            if lines else pd.DataFrame()
+        cache.put(("frame", *key), frame, len(content) * 3)
+    return frame
+
+
+def page(frame: pd.DataFrame, filters: dict[str, str | None], *, limit: int,
+         offset: int) -> dict:
+    """Rows matching every given filter (exact match on text), one page of them."""
+    for column, value in filters.items():
+        if value is not None and column in frame.columns:
+            frame = frame.loc[frame[column] == value]
+    rows = frame.iloc[offset: offset + limit]
+    items = json.loads(rows.to_json(orient="records", force_ascii=False)) if len(rows) else []
+    return {"items": [{k: _num(v) for k, v in r.items()} for r in items], "total": len(frame),
+            "limit": limit, "offset": offset}
+
+
+def _num(value):
+    """Numbers read back as numbers; everything else stays text."""
+    if not isinstance(value, str) or not value:
+        return value
+    if len(value) > 1 and value[0] == "0" and value[1] != ".":
+        return value  # an id like "007" stays an id
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number) or value.strip() != value:
+        return value
+    return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() \
+        else number

@@ -1,0 +1,192 @@
+"""Request and response bodies of the HTTP API (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.schema import TABLES
+
+TableName = Literal[tuple(TABLES)]  # type: ignore[valid-type]
+JobKind = Literal["demand", "plan", "routes"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+
+
+class Strict(BaseModel):
+    """Bodies reject unknown fields: a typo is an error, not a silently ignored option."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DemandRequest(Strict):
+    """Build weekly demand and forecast the season."""
+
+    horizon_weeks: int = Field(52, ge=1, le=260, description="weeks to forecast")
+    level: int = Field(80, ge=1, le=99, description="prediction interval level (%)")
+
+
+class PlanRequest(Strict):
+    """Solve the season plan."""
+
+    time_limit_s: float = Field(60, ge=0.5, le=3600, description="solver seconds")
+    gap: float = Field(0.001, ge=0, le=1, description="relative MIP gap to stop at")
+    demand_job_id: str | None = Field(None, max_length=36, description="use the hub forecast "
+                                      "of this finished demand job (default: forecast anew)")
+
+
+class RouteRequest(Strict):
+    """Solve the shared-truck routes of one season week."""
+
+    week: int = Field(..., ge=1, le=53, description="season week (1 = the week after the "
+                      "order history)")
+    time_limit_s: float = Field(30, ge=0.5, le=3600, description="solver seconds for the week")
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+    plan_job_id: str | None = Field(None, max_length=36, description="farm pickups from this "
+                                    "finished plan's harvest (default: from the land able to "
+                                    "grow the week's demand)")
+
+
+class ScenarioRequest(Strict):
+    """A what-if scenario: the planner's scenario file (YAML or JSON) as text."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    body: str = Field(..., min_length=1, max_length=1_000_000)
+
+
+class JobOut(BaseModel):
+    """A background job."""
+
+    job_id: str
+    kind: JobKind
+    territory_id: str
+    territory_version: int
+    params: dict[str, Any]
+    status: JobStatus
+    progress: float
+    message: str
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+    cancel_requested: bool
+    rerun_of: str | None = None
+    scenario_id: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class LogLine(BaseModel):
+    log_id: int
+    at: datetime
+    level: str
+    message: str
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RejectedRow(BaseModel):
+    """A rejected input row, in the command line's rejects layout."""
+
+    file: str
+    row: int
+    column: str
+    reason: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+
+class UploadOut(BaseModel):
+    """What an upload did."""
+
+    territory_id: str
+    version: int
+    applied: bool
+    tables: dict[str, int] = Field(description="rows now stored, per changed table")
+    received_rows: int
+    accepted_rows: int
+    num_rejected: int
+    rejects: list[RejectedRow] = Field(description="the first 1000 rejected rows")
+
+
+class TableInfo(BaseModel):
+    rows: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class TerritoryOut(BaseModel):
+    territory_id: str
+    name: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    tables: dict[str, TableInfo] = Field(default_factory=dict)
+
+
+class TerritoryPage(BaseModel):
+    items: list[TerritoryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RowsPage(BaseModel):
+    """A page of a result table, rows as objects."""
+
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class ScenarioOut(BaseModel):
+    scenario_id: str
+    territory_id: str
+    name: str
+    body: str
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ScenarioPage(BaseModel):
+    items: list[ScenarioOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class KeyOut(BaseModel):
+    """Who the calling key is."""
+
+    key_id: int
+    role: str
+    producer_id: str | None = None
+    name: str = ""
+
+
+class Pickup(BaseModel):
+    day: str
+    date: str
+    vehicle_id: str
+    arrival: str
+    departure: str
+    pick_kg: float
+    what: str
+
+
+class PickupsOut(BaseModel):
+    job_id: str
+    producer_id: str
+    week: int
+    pickups: list[Pickup]

@@ -1,0 +1,238 @@
+"""Territories: load or replace their tables, upload orders and caisse payments, submit jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api import jobs
+from api.http.bodies import TABLE_BODY, TERRITORY_BODY, read_table_upload, read_territory_upload
+from api.http.deps import Caller, Limit, Offset, get_store, require
+from api.http.frames import frame_of, page
+from api.http.problems import responses
+from api.http.schemas import (
+    DemandRequest,
+    JobOut,
+    PlanRequest,
+    RouteRequest,
+    RowsPage,
+    TableName,
+    TerritoryOut,
+    TerritoryPage,
+    UploadOut,
+)
+from api.store import territories as store_t
+
+router = APIRouter(prefix="/v1/territories", tags=["territories"])
+
+TerritoryId = Annotated[str, Path(min_length=1, max_length=64,
+                                  pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                                  description="territory id (a slug)")]
+KeepValid = Annotated[bool, Query(description="store the valid rows and report the rejected "
+                                  "ones, instead of rejecting the whole upload")]
+R = responses(401, 403, 404, 422)
+
+
+def _out(store, territory_id: str) -> TerritoryOut:
+    row = store_t.territory_row(store, territory_id)
+    return TerritoryOut(territory_id=row.territory_id, name=row.name, version=row.version,
+                        created_at=row.created_at, updated_at=row.updated_at,
+                        tables=store_t.table_stats(store, territory_id))
+
+
+def _report(report: store_t.UploadReport) -> UploadOut:
+    return UploadOut(territory_id=report.territory_id, version=report.version,
+                     applied=report.applied, tables=report.tables,
+                     received_rows=report.received_rows, accepted_rows=report.accepted_rows,
+                     num_rejected=report.num_rejected, rejects=report.rejects)
+
+
+@router.get("", response_model=TerritoryPage, responses=responses(401, 403, 422))
+def list_territories(request: Request, caller: Caller, limit: Limit = 50,
+                     offset: Offset = 0) -> TerritoryPage:
+    """List territories (planner, logistics)."""
+    require(caller, "planner", "logistics")
+    store = get_store(request)
+    rows, total = store_t.list_territories(store, limit=limit, offset=offset)
+    return TerritoryPage(items=[_out(store, r.territory_id) for r in rows], total=total,
+                         limit=limit, offset=offset)
+
+
+@router.put("/{territory_id}", response_model=UploadOut, openapi_extra=TERRITORY_BODY,
+            responses=responses(401, 403, 413, 415, 422))
+async def put_territory(request: Request, caller: Caller, territory_id: TerritoryId,
+                        keep_valid: KeepValid = False,
+                        name: Annotated[str | None, Query(max_length=200)] = None) -> UploadOut:
+    """Create or replace a whole territory (planner).
+
+    Send every table as a multipart field named by the table (``sites``, ``products``, …), or
+    the territory folder as a zip. The whole territory is validated as ``vivres check`` does;
+    on any bad row nothing is stored (422 naming file, row and column) unless ``keep_valid``.
+    """
+    require(caller, "planner")
+    uploads = await read_territory_upload(request)
+    report = await run_in_threadpool(store_t.put_territory, get_store(request), territory_id,
+                                     uploads, name=name, keep_valid=keep_valid)
+    return _report(report)
+
+
+@router.get("/{territory_id}", response_model=TerritoryOut, responses=R)
+def get_territory(request: Request, caller: Caller, territory_id: TerritoryId) -> TerritoryOut:
+    """A territory's tables, their row counts and version (planner, logistics)."""
+    require(caller, "planner", "logistics")
+    return _out(get_store(request), territory_id)
+
+
+@router.delete("/{territory_id}", status_code=204, responses=R)
+def delete_territory(request: Request, caller: Caller, territory_id: TerritoryId) -> Response:
+    """Delete a territory with its jobs, results and scenarios (planner)."""
+    require(caller, "planner")
+    store_t.delete_territory(get_store(request), territory_id)
+    return Response(status_code=204)
+
+
+@router.get("/{territory_id}/tables/{table}", responses={
+    **R, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+               "description": "the stored table as CSV"}}, response_class=Response)
+def get_table(request: Request, caller: Caller, territory_id: TerritoryId,
+              table: TableName) -> Response:
+    """One stored table as CSV (planner, logistics)."""
+    require(caller, "planner", "logistics")
+    content = store_t.table_content(get_store(request), territory_id, table)
+    return Response(content, media_type="text/csv; charset=utf-8")
+
+
+@router.get("/{territory_id}/tables/{table}/rows", response_model=RowsPage, responses=R)
+def get_table_rows(request: Request, caller: Caller, territory_id: TerritoryId, table: TableName,
+                   limit: Limit = 50, offset: Offset = 0,
+                   site_id: Annotated[str | None, Query(max_length=64)] = None,
+                   product_id: Annotated[str | None, Query(max_length=64)] = None,
+                   producer_id: Annotated[str | None, Query(max_length=64)] = None) -> dict:
+    """A page of one table's rows as objects, filtered by id columns (planner, logistics)."""
+    require(caller, "planner", "logistics")
+    store = get_store(request)
+    content = store_t.table_content(store, territory_id, table)
+    version = store_t.territory_row(store, territory_id).version
+    frame = frame_of(request.app.state.results, ("table", territory_id, table, version), content)
+    return page(frame, {"site_id": site_id, "product_id": product_id,
+                        "producer_id": producer_id}, limit=limit, offset=offset)
+
+
+@router.put("/{territory_id}/tables/{table}", response_model=UploadOut,
+            openapi_extra=TABLE_BODY, responses=responses(401, 403, 404, 413, 415, 422))
+async def put_table(request: Request, caller: Caller, territory_id: TerritoryId,
+                    table: TableName, keep_valid: KeepValid = False) -> UploadOut:
+    """Replace one table; the territory is re-validated with it in place (planner)."""
+    require(caller, "planner")
+    upload = await read_table_upload(request, table)
+    report = await run_in_threadpool(store_t.put_table, get_store(request), territory_id,
+                                     upload, keep_valid=keep_valid)
+    return _report(report)
+
+
+Mode = Annotated[Literal["append", "replace"], Query(
+    description="append the rows to the stored ones, or replace them")]
+
+
+async def _activity(request: Request, caller, territory_id: str, table: str, mode: str,
+                    keep_valid: bool) -> UploadOut:
+    require(caller, "planner")
+    upload = await read_table_upload(request, table)
+    report = await run_in_threadpool(store_t.put_table, get_store(request), territory_id,
+                                     upload, keep_valid=keep_valid, append=mode == "append")
+    return _report(report)
+
+
+@router.post("/{territory_id}/orders", response_model=UploadOut, openapi_extra=TABLE_BODY,
+             responses=responses(401, 403, 404, 413, 415, 422))
+async def upload_orders(request: Request, caller: Caller, territory_id: TerritoryId,
+                        mode: Mode = "append", keep_valid: KeepValid = False) -> UploadOut:
+    """Upload grocery orders (planner).
+
+    Rows are checked as the command line does; with a rejected row nothing is stored (422, one
+    entry per bad cell) unless ``keep_valid``, which stores the valid rows and returns the
+    rejects report.
+    """
+    return await _activity(request, caller, territory_id, "orders", mode, keep_valid)
+
+
+@router.post("/{territory_id}/caisse-transactions", response_model=UploadOut,
+             openapi_extra=TABLE_BODY, responses=responses(401, 403, 404, 413, 415, 422))
+async def upload_transactions(request: Request, caller: Caller, territory_id: TerritoryId,
+                              mode: Mode = "append",
+                              keep_valid: KeepValid = False) -> UploadOut:
+    """Upload caisse payments (planner); same checks and report as orders."""
+    return await _activity(request, caller, territory_id, "caisse_transactions", mode,
+                           keep_valid)
+
+
+@router.get("/{territory_id}/caisse-ledger", response_model=RowsPage, responses=R)
+def caisse_ledger(request: Request, caller: Caller, territory_id: TerritoryId,
+                  rule: Annotated[str | None, Query(max_length=200, description="allocation "
+                                                    "rule name or 'FIRST+EXTRA' euros")] = None,
+                  extra_households: Annotated[int, Query(ge=0, le=100000)] = 0,
+                  limit: Limit = 100, offset: Offset = 0) -> dict:
+    """The caisse ledger per month, optionally under a what-if (planner)."""
+    import pandas as pd
+
+    from api import pipeline
+
+    require(caller, "planner")
+    with store_t.checked_out(get_store(request), territory_id) as (folder, _):
+        territory = pipeline.load(folder, strict=False)
+        ledger = pipeline.caisse_ledger(territory, rule=rule, extra_households=extra_households)
+    ledger = ledger.astype({c: str for c in ledger.columns
+                            if not pd.api.types.is_numeric_dtype(ledger[c])})
+    return page(ledger.astype(str), {}, limit=limit, offset=offset)
+
+
+def _submit(request: Request, territory_id: str, kind: str, params: dict,
+            scenario_id: str | None = None) -> JobOut:
+    job = jobs.submit(get_store(request), territory_id, kind, params, scenario_id=scenario_id)
+    return JobOut.model_validate(job)
+
+
+@router.post("/{territory_id}/demand", response_model=JobOut, status_code=202, responses=R)
+def solve_demand(request: Request, caller: Caller, territory_id: TerritoryId,
+                 body: DemandRequest | None = None) -> JobOut:
+    """Queue a demand build and season forecast (planner); returns the job at once."""
+    require(caller, "planner")
+    return _submit(request, territory_id, "demand", (body or DemandRequest()).model_dump())
+
+
+@router.post("/{territory_id}/plans", response_model=JobOut, status_code=202, responses=R)
+def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
+               body: PlanRequest | None = None) -> JobOut:
+    """Queue a season plan solve (planner); returns the job at once."""
+    require(caller, "planner")
+    params = (body or PlanRequest()).model_dump(exclude_none=True)
+    _check_source(request, params.get("demand_job_id"), "demand")
+    return _submit(request, territory_id, "plan", params)
+
+
+@router.post("/{territory_id}/routes", response_model=JobOut, status_code=202, responses=R)
+def solve_routes(request: Request, caller: Caller, territory_id: TerritoryId,
+                 body: RouteRequest) -> JobOut:
+    """Queue the routes of one week (planner, logistics); returns the job at once."""
+    require(caller, "planner", "logistics")
+    params = body.model_dump(exclude_none=True)
+    _check_source(request, params.get("plan_job_id"), "plan")
+    return _submit(request, territory_id, "routes", params)
+
+
+def _check_source(request: Request, job_id: str | None, kind: str) -> None:
+    """A job used as input must be a finished job of the right kind."""
+    if job_id is None:
+        return
+    from core.errors import InputError, RowError
+
+    try:
+        job = jobs.get_job(get_store(request), job_id)
+    except store_t.NotFound:
+        job = None
+    if job is None or job.kind != kind or job.status != "succeeded":
+        state = "does not exist" if job is None else f"is a {job.status} {job.kind} job"
+        raise InputError([RowError(file="body", row=None, column=f"{kind}_job_id",
+                                   message=f"must name a succeeded {kind} job; {job_id} {state}")])

@@ -1,0 +1,90 @@
+"""Database engine, sessions and migrations (SQLite by default, PostgreSQL by URL).
+
+The URL comes from ``VIVRES_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``);
+without it, ``sqlite:///vivres.db`` in the working directory. Migrations are Alembic
+revisions shipped inside the package (``api/migrations``) and configured here, without an
+``alembic.ini``, so they run the same from a checkout or an installed wheel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+ENV_URL = "VIVRES_DATABASE_URL"
+DEFAULT_URL = "sqlite:///vivres.db"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``VIVRES_DATABASE_URL``, else a local SQLite file."""
+    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the API read while the worker writes; busy_timeout waits instead of failing
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (see :func:`database_url`)."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def alembic_config(engine: Engine):
+    """An Alembic config pointing at the migrations inside the package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url",
+                           engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database schema up to ``revision`` (idempotent)."""
+    from alembic import command
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """An engine and its session factory: what the API, the worker and the CLI share."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str | None = None, *, upgrade: bool = True) -> Store:
+        """Connect to the database at ``url`` and apply pending migrations."""
+        engine = make_engine(url)
+        if upgrade:
+            migrate(engine)
+        return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success, rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session

@@ -1,0 +1,382 @@
+"""A territory's tables kept in the database; uploads validated by ``core`` before they apply.
+
+Every upload is validated against the rest of the territory with the same readers as the
+command line (``core.territory``), so the API's rejects name the same file, row and column.
+An upload applies in one transaction, or not at all: a file with a rejected row changes
+nothing unless the caller asked to keep the valid rows (``keep_valid``), and then only the
+valid rows are stored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select, update
+
+from api.store.db import Store
+from api.store.models import TerritoryFile, TerritoryRow, utcnow
+from core.errors import InputError, RowError
+from core.schema import ACTIVITY_TABLES, TABLES
+from core.tables import read_raw
+from core.territory import Territory, load_territory, read_activity
+
+ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
+TERRITORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FORMATS = ("csv", "csv.gz", "xlsx", "json")
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_REJECTS_SHOWN = 1000
+
+
+class NotFound(LookupError):
+    """The named territory, table, job or result does not exist."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """One uploaded table: its name, its bytes and their format."""
+
+    table: str
+    content: bytes
+    format: str = "csv"  # csv | csv.gz | xlsx | json
+
+    def __post_init__(self) -> None:
+        if self.table not in TABLES:
+            raise InputError([RowError(file=self.table, row=None, column=None,
+                                       message="unknown table; expected one of "
+                                       + ", ".join(TABLES))])
+        if self.format not in FORMATS:
+            raise InputError(f"{self.table}: unknown format {self.format!r}; expected one of "
+                             + ", ".join(FORMATS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadReport:
+    """What an upload did: rows received, accepted and rejected (with reasons)."""
+
+    territory_id: str
+    version: int
+    applied: bool
+    tables: dict[str, int] = field(default_factory=dict)  # rows now stored per changed table
+    received_rows: int = 0
+    accepted_rows: int = 0
+    rejects: list[dict] = field(default_factory=list)
+    num_rejected: int = 0
+
+
+def check_territory_id(territory_id: str) -> str:
+    """Raise InputError unless the id is a short slug (letters, digits, ``_.-``)."""
+    if not TERRITORY_ID.match(territory_id):
+        raise InputError([RowError(file="path", row=None, column="territory_id",
+                                   message="must be 1-64 letters, digits, '_', '.' or '-', "
+                                   "starting with a letter or digit", value=territory_id)])
+    return territory_id
+
+
+def format_of(filename: str | None, content_type: str | None = None) -> str:
+    """Guess an upload's format from its file name, then its media type."""
+    name = (filename or "").lower()
+    for ext in ("csv.gz", "xlsx", "json", "csv"):
+        if name.endswith("." + ext):
+            return ext
+    media = (content_type or "").split(";")[0].strip().lower()
+    return {"application/json": "json", "application/gzip": "csv.gz",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+            }.get(media, "csv")
+
+
+def rows_to_csv(table: str, rows: object) -> bytes:
+    """Turn a JSON array of row objects into CSV bytes (values kept as text)."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise InputError([RowError(file=f"{table}.json", row=None, column=None,
+                                   message="expected a JSON array of objects, one per row")])
+    frame = pd.DataFrame.from_records(rows)
+    for name in frame.columns:
+        frame[name] = frame[name].map(_cell)
+    return frame.to_csv(index=False).encode()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return str(value)
+    return str(value)
+
+
+def _write_upload(folder: Path, upload: Upload) -> Path:
+    """Write an upload where the loader looks for it (``<table>.csv`` / ``.xlsx``)."""
+    for ext in ("csv", "csv.gz", "xlsx"):
+        (folder / f"{upload.table}.{ext}").unlink(missing_ok=True)
+    content = upload.content
+    if upload.format == "json":
+        import json
+
+        try:
+            rows = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError([RowError(file=f"{upload.table}.json", row=None, column=None,
+                                       message=f"not valid JSON ({exc})")]) from None
+        content, ext = rows_to_csv(upload.table, rows), "csv"
+    elif upload.format == "csv.gz":
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError) as exc:
+            raise InputError([RowError(file=f"{upload.table}.csv.gz", row=None, column=None,
+                                       message=f"not a gzip file ({exc})")]) from None
+        ext = "csv"
+    else:
+        ext = upload.format
+    path = folder / f"{upload.table}.{ext}"
+    path.write_bytes(content)
+    return path
+
+
+def unzip_tables(content: bytes) -> list[Upload]:
+    """The tables inside a zip of a territory folder (any sub-folder, known names only)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise InputError("the body is not a zip archive") from None
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise InputError(f"the zip archive unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MiB")
+    uploads = []
+    for info in infos:
+        base = Path(info.filename).name
+        for ext in ("csv.gz", "csv", "xlsx", "json"):
+            stem = base[: -len(ext) - 1] if base.lower().endswith("." + ext) else None
+            if stem in TABLES:
+                uploads.append(Upload(table=stem, content=archive.read(info), format=ext))
+                break
+    if not uploads:
+        raise InputError("the zip archive holds no territory table (sites.csv, products.csv, …)")
+    return uploads
+
+
+def _csv_of_valid(path: Path, valid_rows: set[int] | None = None) -> tuple[bytes, int]:
+    """The file as CSV text, keeping only ``valid_rows`` (file line numbers) when given."""
+    raw = read_raw(path)
+    if valid_rows is not None:
+        raw = raw.loc[raw["row"].isin(valid_rows)]
+    return raw.drop(columns="row").to_csv(index=False).encode(), len(raw)
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _reject_records(territory: Territory | None, rejects: dict[str, pd.DataFrame],
+                    files: dict[str, str]) -> list[dict]:
+    out = []
+    for table, frame in rejects.items():
+        fields = [c for c in frame.columns if c not in ("row", "column", "reason")]
+        for rec in frame.head(MAX_REJECTS_SHOWN - len(out)).itertuples(index=False):
+            rec = rec._asdict() if hasattr(rec, "_asdict") else dict(rec)
+            out.append({"file": files.get(table, f"{table}.csv"), "row": int(rec["row"]),
+                        "column": rec["column"], "reason": rec["reason"],
+                        "values": {k: str(rec[k]) for k in fields if k in rec}})
+    return out
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def territory_row(store: Store, territory_id: str) -> TerritoryRow:
+    """The territory's row; raise NotFound."""
+    with store.sessions() as session:
+        row = session.get(TerritoryRow, territory_id)
+    if row is None:
+        raise NotFound(f"no territory {territory_id!r}")
+    return row
+
+
+def list_territories(store: Store, *, limit: int, offset: int) -> tuple[list[TerritoryRow], int]:
+    """A page of territories (by id) and the total count."""
+    from sqlalchemy import func
+
+    with store.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(TerritoryRow))
+        rows = list(session.scalars(select(TerritoryRow).order_by(TerritoryRow.territory_id)
+                                    .limit(limit).offset(offset)))
+    return rows, int(total or 0)
+
+
+def table_stats(store: Store, territory_id: str) -> dict[str, dict]:
+    """Per stored table: rows, sha256, upload time."""
+    with store.sessions() as session:
+        rows = session.execute(
+            select(TerritoryFile.table_name, TerritoryFile.num_rows, TerritoryFile.sha256,
+                   TerritoryFile.uploaded_at).where(TerritoryFile.territory_id == territory_id))
+        return {r.table_name: {"rows": r.num_rows, "sha256": r.sha256,
+                               "uploaded_at": r.uploaded_at} for r in rows}
+
+
+def table_content(store: Store, territory_id: str, table: str) -> bytes:
+    """The stored CSV of one table; raise NotFound."""
+    with store.sessions() as session:
+        row = session.get(TerritoryFile, (territory_id, table))
+        if row is None:
+            territory_row(store, territory_id)
+            raise NotFound(f"territory {territory_id!r} has no {table} table")
+        return row.content
+
+
+def write_files(store: Store, territory_id: str, folder: Path) -> int:
+    """Write every stored table of a territory into ``folder``; return its version."""
+    with store.sessions() as session:
+        territory = session.get(TerritoryRow, territory_id)
+        if territory is None:
+            raise NotFound(f"no territory {territory_id!r}")
+        for row in session.scalars(select(TerritoryFile)
+                                   .where(TerritoryFile.territory_id == territory_id)):
+            (folder / f"{row.table_name}.csv").write_bytes(row.content)
+        return territory.version
+
+
+@contextmanager
+def checked_out(store: Store, territory_id: str) -> Iterator[tuple[Path, int]]:
+    """A temporary folder holding the territory's files, and the version they are."""
+    folder = Path(tempfile.mkdtemp(prefix=f"vivres-{territory_id}-"))
+    try:
+        yield folder, write_files(store, territory_id, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _store_tables(store: Store, territory_id: str, tables: dict[str, tuple[bytes, int]], *,
+                  name: str | None = None, replace_all: bool = False,
+                  append: dict[str, bytes] | None = None) -> tuple[int, dict[str, int]]:
+    """Write tables in one transaction (creating the territory); return (version, rows)."""
+    now = utcnow()
+    counts: dict[str, int] = {}
+    with store.session() as session:
+        # bump the version first: takes the write lock before any read-modify-write
+        bumped = session.execute(update(TerritoryRow)
+                                 .where(TerritoryRow.territory_id == territory_id)
+                                 .values(version=TerritoryRow.version + 1, updated_at=now))
+        if bumped.rowcount == 0:
+            session.add(TerritoryRow(territory_id=territory_id, name=name or territory_id,
+                                     version=1, created_at=now, updated_at=now))
+            session.flush()
+        elif name:
+            session.get(TerritoryRow, territory_id).name = name
+        if replace_all:
+            for row in session.scalars(select(TerritoryFile)
+                                       .where(TerritoryFile.territory_id == territory_id)):
+                if row.table_name not in tables:
+                    session.delete(row)
+        for table, (content, num_rows) in tables.items():
+            row = session.get(TerritoryFile, (territory_id, table))
+            if append and table in append and row is not None:
+                content, num_rows = _appended(row.content, append[table])
+            if row is None:
+                row = TerritoryFile(territory_id=territory_id, table_name=table)
+                session.add(row)
+            row.content, row.num_rows, row.sha256, row.uploaded_at = (
+                content, num_rows, _sha(content), now)
+            counts[table] = num_rows
+        session.flush()
+        version = session.get(TerritoryRow, territory_id).version
+    return version, counts
+
+
+def _appended(existing: bytes, new: bytes) -> tuple[bytes, int]:
+    old = pd.read_csv(io.BytesIO(existing), dtype=str, keep_default_na=False)
+    add = pd.read_csv(io.BytesIO(new), dtype=str, keep_default_na=False)
+    both = pd.concat([old, add], ignore_index=True).fillna("")
+    return both.to_csv(index=False).encode(), len(both)
+
+
+def put_territory(store: Store, territory_id: str, uploads: list[Upload], *,
+                  name: str | None = None, keep_valid: bool = False) -> UploadReport:
+    """Create or replace a whole territory from its tables (every master table required)."""
+    check_territory_id(territory_id)
+    with tempfile.TemporaryDirectory(prefix="vivres-upload-") as tmp:
+        folder = Path(tmp)
+        paths = {u.table: _write_upload(folder, u) for u in uploads}
+        territory = load_territory(folder, strict=not keep_valid)
+        tables = {}
+        for table, path in paths.items():
+            rejected = territory.rejects.get(table)
+            valid = None if rejected is None else set(getattr(territory, table)["row"])
+            tables[table] = _csv_of_valid(path, valid)
+        files = {t: p.name for t, p in paths.items()}
+        rejects = _reject_records(territory, territory.rejects, files)
+    version, counts = _store_tables(store, territory_id, tables, name=name, replace_all=True)
+    num_rejected = sum(len(r) for r in territory.rejects.values())
+    return UploadReport(territory_id=territory_id, version=version, applied=True, tables=counts,
+                        received_rows=sum(counts.values()) + num_rejected,
+                        accepted_rows=sum(counts.values()), rejects=rejects,
+                        num_rejected=num_rejected)
+
+
+def put_table(store: Store, territory_id: str, upload: Upload, *,
+              keep_valid: bool = False, append: bool = False) -> UploadReport:
+    """Replace (or, for orders and caisse transactions, append to) one table of a territory.
+
+    The whole territory is validated with the new table in place, so a product removed while
+    orders still name it is reported on the orders' rows, and nothing changes.
+    """
+    if append and upload.table not in ACTIVITY:
+        raise InputError(f"only {' and '.join(ACTIVITY)} can be appended to; "
+                         f"{upload.table} is replaced whole")
+    with checked_out(store, territory_id) as (folder, _version):
+        path = _write_upload(folder, upload)
+        if upload.table in ACTIVITY:
+            master = load_territory(folder, activity=False)
+            result = read_activity(path, upload.table, master)
+            rejects = {upload.table: result.rejects} if len(result.rejects) else {}
+            if result.errors and not keep_valid:
+                raise InputError(list(result.errors))
+            valid_rows = set(result.valid["row"]) if len(result.rejects) else None
+        else:
+            territory = load_territory(folder, strict=not keep_valid)
+            rejects = territory.rejects
+            valid_rows = None
+            if upload.table in rejects:
+                valid_rows = set(getattr(territory, upload.table)["row"])
+        content, num_rows = _csv_of_valid(path, valid_rows)
+        files = {upload.table: path.name}
+        records = _reject_records(None, {k: v for k, v in rejects.items()
+                                         if k == upload.table}, files)
+        num_rejected = sum(len(v) for k, v in rejects.items() if k == upload.table)
+    tables = {upload.table: (content, num_rows)}
+    version, counts = _store_tables(store, territory_id, tables,
+                                    append={upload.table: content} if append else None)
+    return UploadReport(territory_id=territory_id, version=version, applied=True,
+                        tables=counts, received_rows=num_rows + num_rejected,
+                        accepted_rows=num_rows, rejects=records, num_rejected=num_rejected)
+
+
+def delete_territory(store: Store, territory_id: str) -> None:
+    """Delete a territory with its files, jobs, results and scenarios."""
+    from sqlalchemy import delete
+
+    from api.store.models import Artifact, Job, JobLog, Scenario
+
+    with store.session() as session:
+        if session.get(TerritoryRow, territory_id) is None:
+            raise NotFound(f"no territory {territory_id!r}")
+        job_ids = select(Job.job_id).where(Job.territory_id == territory_id)
+        session.execute(delete(Artifact).where(Artifact.job_id.in_(job_ids)))
+        session.execute(delete(JobLog).where(JobLog.job_id.in_(job_ids)))
+        session.execute(delete(Job).where(Job.territory_id == territory_id))
+        session.execute(delete(Scenario).where(Scenario.territory_id == territory_id))
+        session.execute(delete(TerritoryFile).where(TerritoryFile.territory_id == territory_id))
+        session.execute(delete(TerritoryRow).where(TerritoryRow.territory_id == territory_id))
