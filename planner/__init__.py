@@ -1,1 +1,31 @@
-"""MILP crop and supply planning for producer partnerships."""
+"""MILP crop and supply planning for producer partnerships.
+
+``build_plan_problem(territory, hub_demand, params=...)`` → ``solve_plan(problem, params)`` →
+``write_plan_outputs(result, problem, out_dir)``; ``kpis`` and scenarios for what-if runs.
+"""
+
+from planner.formulation import PlanProblem, build_plan_problem
+from planner.inputs import history_demand
+from planner.outputs import kpi_table, kpis, read_kpis, write_plan_outputs
+from planner.params import PlanParams, Weights, YieldShock
+from planner.scenario import Scenario, apply_scenario, load_scenario
+from planner.solve import PlanResult, PlanStatus, solve_plan
+
+__all__ = [
+    "PlanParams",
+    "PlanProblem",
+    "PlanResult",
+    "PlanStatus",
+    "Scenario",
+    "Weights",
+    "YieldShock",
+    "apply_scenario",
+    "build_plan_problem",
+    "history_demand",
+    "kpi_table",
+    "kpis",
+    "load_scenario",
+    "read_kpis",
+    "solve_plan",
+    "write_plan_outputs",
+]

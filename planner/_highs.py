@@ -1,0 +1,122 @@
+"""HiGHS through highspy: the only module importing highspy.
+
+The array model is passed in one call (column-wise matrix); minimum planting sizes are native
+semi-integer columns. The best bound and gap are read from HiGHS's info, not guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from core.errors import SolverError
+from planner.formulation import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
+
+log = logging.getLogger(__name__)
+
+_KIND = {CONTINUOUS: highspy.HighsVarType.kContinuous,
+         INTEGER: highspy.HighsVarType.kInteger,
+         SEMI_INTEGER: highspy.HighsVarType.kSemiInteger}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawSolution:
+    """What a backend returns: status words, values and the figures of the search."""
+
+    status: str  # optimal | time_limit | interrupted | infeasible | error
+    has_solution: bool
+    values: np.ndarray | None
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    runtime_s: float
+    message: str = ""
+
+
+def _to_float(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) and abs(value) < 1e30 else None
+
+
+def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: int,
+                log_to_console: bool, warm_start: np.ndarray | None = None,
+                on_progress: Callable[[dict], None] | None = None) -> RawSolution:
+    """Solve the array model with HiGHS (branch and cut, simplex or IPM for the root)."""
+    started = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log_to_console))
+    h.setOptionValue("log_to_console", bool(log_to_console))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("threads", int(threads))
+
+    csc = model.matrix.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.num_cols
+    lp.num_row_ = model.num_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.col_lower
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf)
+    lp.col_upper_ = np.where(np.isfinite(model.col_upper), model.col_upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data
+    lp.a_matrix_.num_col_ = model.num_cols
+    lp.a_matrix_.num_row_ = model.num_rows
+    lp.integrality_ = [_KIND[int(k)] for k in model.col_kind]
+    status = h.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the plan model (passModel failed)")
+    if warm_start is not None and len(warm_start) == model.num_cols:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, warm_start))
+        sol.value_valid = True
+        h.setSolution(sol)
+
+    if on_progress is not None:
+        def _report(event) -> None:
+            out = event.data_out
+            on_progress({"objective": _to_float(out.mip_primal_bound),
+                         "best_bound": _to_float(out.mip_dual_bound),
+                         "gap": _to_float(out.mip_gap),
+                         "runtime_s": float(out.running_time)})
+
+        h.cbMipImprovingSolution.subscribe(_report)
+        h.cbMipLogging.subscribe(_report)
+
+    h.run()
+    runtime = time.perf_counter() - started
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    words = {
+        highspy.HighsModelStatus.kOptimal: "optimal",
+        highspy.HighsModelStatus.kTimeLimit: "time_limit",
+        highspy.HighsModelStatus.kInterrupt: "interrupted",
+        highspy.HighsModelStatus.kIterationLimit: "time_limit",
+        highspy.HighsModelStatus.kSolutionLimit: "time_limit",
+        highspy.HighsModelStatus.kInfeasible: "infeasible",
+        highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    }
+    word = words.get(model_status, "error")
+    # the status alone can say "time limit" with or without a plan: check the primal status
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.asarray(h.getSolution().col_value, dtype=float) if has_solution else None
+    objective = _to_float(info.objective_function_value) if has_solution else None
+    bound = _to_float(info.mip_dual_bound)
+    mip_gap = _to_float(info.mip_gap) if has_solution else None
+    if word == "optimal" and has_solution:
+        bound = objective if bound is None else bound
+        mip_gap = mip_gap if mip_gap is not None else 0.0
+    message = h.modelStatusToString(model_status)
+    log.info("HiGHS: %s, objective %s, bound %s, gap %s, %.1f s", message, objective, bound,
+             mip_gap, runtime)
+    return RawSolution(status=word, has_solution=has_solution, values=values,
+                       objective=objective, best_bound=bound, gap=mip_gap, runtime_s=runtime,
+                       message=message)

@@ -1,0 +1,386 @@
+"""The season plan as a MILP: integer beds per planting option, no assignment binaries.
+
+Decisions and their blocks of columns (see :class:`Blocks`):
+
+- ``beds[o]`` — whole beds planted for option o = (farm, crop, planting week); integer, and
+  semi-integer (0 or at least ``min_beds``) where the crop has a minimum planting size;
+- ``harvest[p, t]`` — kilos of product p harvested in week t (follows from the beds and the crop
+  calendar); ``stock[p, t]`` — kilos kept at the end of week t; ``short[p, t]`` — demand not
+  served; ``waste[p, t]`` — kilos discarded (unsold or past shelf life);
+- ``land[f, l, t]`` and ``labour[f, t]`` — occupancy, bounded by the farm's land and hours;
+- ``supply[p]``, ``excess[f, p]`` — a major product's season harvest and the part of one farm's
+  share above the resilience cap; ``floor_gap[f]`` — the farm's fair revenue floor not reached.
+
+Rows: harvest definition, weekly balance ``stock[t] = stock[t-1] + harvest[t] − (demand[t] −
+short[t]) − waste[t]``, shelf life ``stock[t] ≤ Σ harvest of the last L weeks`` (FIFO: what is
+in store is at most the last L weeks' harvest), land and labour occupancy in running-total form
+(``occ[t] = occ[t−1] + planted at t − freed at t``, anchored once at week 0, so each bed
+variable appears in two rows rather than in one row per occupied week), rotation per farm, land
+type and family, resilience share caps, revenue floors and the optional purchase budget.
+
+The model is built as sparse arrays (numpy/scipy) and handed to HiGHS as such; the PuLP model
+(:func:`to_pulp`) is made from the same arrays, one ``LpAffineExpression`` per row from its term
+list, for CBC or for writing an ``.lp``/``.mps`` file.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from core.schema import LAND_TYPES
+from core.territory import Territory
+from planner.inputs import PlanInputs, prepare_inputs
+from planner.params import PlanParams
+
+log = logging.getLogger(__name__)
+
+CONTINUOUS, INTEGER, SEMI_INTEGER = 0, 1, 2
+_ROTATION_LAND = ("open_field", "greenhouse")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A block of columns or rows: its offset and shape."""
+
+    start: int
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        """Number of columns (rows) in the block."""
+        return int(np.prod(self.shape)) if self.shape else 1
+
+    def index(self, *idx) -> np.ndarray:
+        """Global indices of the given (broadcast) block coordinates."""
+        if not self.shape:
+            return np.asarray(self.start)
+        arrays = np.broadcast_arrays(*(np.asarray(i, dtype=np.int64) for i in idx))
+        return self.start + np.ravel_multi_index(tuple(arrays), self.shape)
+
+    def slice(self) -> slice:
+        """The block's columns (rows) as a slice."""
+        return slice(self.start, self.start + self.size)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArrayModel:
+    """A MILP ``min c·x  s.t.  row_lower ≤ A x ≤ row_upper,  col_lower ≤ x ≤ col_upper``."""
+
+    matrix: sp.csr_matrix
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    col_kind: np.ndarray  # CONTINUOUS / INTEGER / SEMI_INTEGER
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    cols: dict[str, Block]
+    rows: dict[str, Block]
+    row_names: tuple[str, ...] = ()
+
+    @property
+    def num_cols(self) -> int:
+        """Number of variables."""
+        return len(self.cost)
+
+    @property
+    def num_rows(self) -> int:
+        """Number of constraints."""
+        return len(self.row_lower)
+
+    @property
+    def num_int(self) -> int:
+        """Number of integer (and semi-integer) variables."""
+        return int(np.count_nonzero(self.col_kind != CONTINUOUS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanProblem:
+    """A season plan ready to solve: the inputs and the MILP built from them."""
+
+    inputs: PlanInputs
+    model: ArrayModel
+    params: PlanParams
+    major_products: tuple[int, ...]  # positions p of the products under the resilience cap
+    rotation: pd.DataFrame  # (f, land_type, family, cap_m2_weeks) of each rotation row
+    build_s: float
+    territory_name: str = ""
+    budget_eur: float | None = None
+    stats: dict = field(default_factory=dict)
+
+
+def _flat(value, n: int) -> np.ndarray:
+    """``value`` (scalar or array of n items, any shape) as a flat float array of n items."""
+    arr = np.asarray(value, dtype=float)
+    if arr.size == n:
+        return arr.ravel().copy()
+    return np.broadcast_to(arr, (n,)).copy()
+
+
+class _Builder:
+    """Accumulates columns and COO row entries, then freezes them into an :class:`ArrayModel`."""
+
+    def __init__(self) -> None:
+        self.num_cols = 0
+        self.num_rows = 0
+        self.cols: dict[str, Block] = {}
+        self.rows: dict[str, Block] = {}
+        self._col_parts: list[tuple[np.ndarray, ...]] = []
+        self._row_bounds: list[tuple[np.ndarray, np.ndarray]] = []
+        self._entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add_cols(self, name: str, shape: tuple[int, ...], *, lower=0.0, upper=np.inf, cost=0.0,
+                 kind=CONTINUOUS) -> Block:
+        block = Block(self.num_cols, shape)
+        n = block.size
+        self._col_parts.append(tuple(_flat(v, n) for v in (lower, upper, cost, kind)))
+        self.cols[name] = block
+        self.num_cols += n
+        return block
+
+    def add_rows(self, name: str, shape: tuple[int, ...], *, lower=-np.inf,
+                 upper=np.inf) -> Block:
+        block = Block(self.num_rows, shape)
+        n = block.size
+        self._row_bounds.append((_flat(lower, n), _flat(upper, n)))
+        self.rows[name] = block
+        self.num_rows += n
+        return block
+
+    def add_entries(self, rows, cols, values) -> None:
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        cols = np.asarray(cols, dtype=np.int64).ravel()
+        values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape).ravel()
+        self._entries.append((rows, cols, values))
+
+    def build(self) -> ArrayModel:
+        lower, upper, cost, kind = (np.concatenate([part[i] for part in self._col_parts])
+                                    for i in range(4))
+        row_lower = np.concatenate([b[0] for b in self._row_bounds])
+        row_upper = np.concatenate([b[1] for b in self._row_bounds])
+        r = np.concatenate([e[0] for e in self._entries])
+        c = np.concatenate([e[1] for e in self._entries])
+        v = np.concatenate([e[2] for e in self._entries])
+        matrix = sp.csr_matrix((v, (r, c)), shape=(self.num_rows, self.num_cols))
+        matrix.sum_duplicates()
+        matrix.eliminate_zeros()
+        return ArrayModel(matrix=matrix, cost=cost, col_lower=lower, col_upper=upper,
+                          col_kind=kind.astype(np.int8), row_lower=row_lower,
+                          row_upper=row_upper, cols=dict(self.cols), rows=dict(self.rows))
+
+
+def build_plan_problem(territory: Territory, hub_demand: pd.DataFrame | None = None, *,
+                       params: PlanParams | None = None) -> PlanProblem:
+    """Build the season plan's MILP for a territory and its hub demand.
+
+    Parameters
+    ----------
+    territory
+        The validated territory (farms, crops, calendars, products).
+    hub_demand
+        Hub-level weekly demand (``week_start, product_id, kg``), e.g. the demand forecast's
+        hub table; ``None`` uses the last year of orders.
+    params
+        Model rules and weights (defaults when omitted).
+    """
+    params = params or PlanParams()
+    started = time.perf_counter()
+    inputs = prepare_inputs(territory, hub_demand, params)
+    model, major, rotation = _formulate(inputs, params)
+    build_s = time.perf_counter() - started
+    log.info("plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
+             model.num_cols, model.num_int, model.num_rows, model.matrix.nnz, build_s)
+    return PlanProblem(inputs=inputs, model=model, params=params, major_products=major,
+                       rotation=rotation, build_s=build_s,
+                       territory_name=str(territory.folder.name),
+                       budget_eur=params.budget_eur,
+                       stats={"options": len(inputs.options), "cols": model.num_cols,
+                              "int_vars": model.num_int, "rows": model.num_rows,
+                              "nonzeros": int(model.matrix.nnz),
+                              "hub_name": str(territory.hub["name"]),
+                              "crop_names": dict(zip(territory.crops["crop_id"],
+                                                     territory.crops["name"], strict=True))})
+
+
+def _occupancy(b: _Builder, name: str, groups: np.ndarray, num_groups: int, beds: Block,
+               options: pd.DataFrame, rate: np.ndarray, capacity: np.ndarray, num_weeks: int,
+               cyclic: bool) -> None:
+    """Rows ``occ[g, t] = occ[g, t-1] + rate·beds started at t − rate·beds freed at t``.
+
+    ``groups`` gives each option's group (farm × land type, or farm); the row of week 0 is the
+    anchor: it sums every option occupying week 0 (including plantings wrapped from the end of
+    the year), so the running total is exact rather than defined up to a constant.
+    """
+    occ = b.add_cols(name, (num_groups, num_weeks), upper=np.repeat(capacity, num_weeks))
+    rows = b.add_rows(name, (num_groups, num_weeks), lower=0.0, upper=0.0)
+    g_all = np.arange(num_groups)
+    t_all = np.arange(num_weeks)
+    gg, tt = np.meshgrid(g_all, t_all, indexing="ij")
+    b.add_entries(rows.index(gg, tt), occ.index(gg, tt), 1.0)
+    gg1, tt1 = gg[:, 1:], tt[:, 1:]
+    b.add_entries(rows.index(gg1, tt1), occ.index(gg1, tt1 - 1), -1.0)
+    plant = options["plant_t"].to_numpy(int)
+    dur = options["dur"].to_numpy(int)
+    o = np.arange(len(options))
+    if cyclic:
+        covers0 = ((0 - plant) % num_weeks) < dur
+        end = (plant + dur) % num_weeks
+        has_end = dur < num_weeks
+    else:
+        covers0 = plant == 0
+        end = plant + dur
+        has_end = end < num_weeks
+    b.add_entries(rows.index(groups[covers0], 0), beds.index(o[covers0]), -rate[covers0])
+    starts = plant > 0
+    b.add_entries(rows.index(groups[starts], plant[starts]), beds.index(o[starts]),
+                  -rate[starts])
+    ends = has_end & (end > 0)
+    b.add_entries(rows.index(groups[ends], end[ends]), beds.index(o[ends]), rate[ends])
+
+
+def _formulate(inputs: PlanInputs, params: PlanParams):
+    w = params.weights
+    opts = inputs.options
+    num_p, num_t = inputs.demand_kg.shape
+    num_f = len(inputs.farms)
+    num_o = len(opts)
+    price = inputs.products["fair_price_eur_per_kg"].to_numpy(float)
+    shelf = inputs.products["shelf_weeks"].to_numpy(int)
+    km = inputs.farms["km_to_hub"].to_numpy(float)
+    o_f = opts["f"].to_numpy(int)
+    o_p = opts["p"].to_numpy(int)
+    kg_per_bed = opts["kg_per_bed"].to_numpy(float)
+    o_price = price[o_p] if num_o else np.zeros(0)
+    b = _Builder()
+
+    # ---- columns
+    min_beds = opts["min_beds"].to_numpy(float)
+    semi = min_beds > 1
+    beds = b.add_cols("beds", (num_o,), lower=np.where(semi, min_beds, 0.0),
+                      upper=opts["max_beds"].to_numpy(float),
+                      cost=(w.purchase * o_price + w.transport_eur_per_kg_km * km[o_f])
+                      * kg_per_bed,
+                      kind=np.where(semi, SEMI_INTEGER, INTEGER).astype(float))
+    grown = np.zeros(num_p, dtype=bool)
+    grown[o_p] = True
+    harvest = b.add_cols("harvest", (num_p, num_t),
+                         upper=np.where(grown[:, None], np.inf, 0.0) * np.ones((1, num_t)))
+    stock = b.add_cols("stock", (num_p, num_t),
+                       upper=np.where((shelf > 0) & grown, np.inf, 0.0)[:, None]
+                       * np.ones((1, num_t)))
+    demand = inputs.demand_kg
+    short = b.add_cols("short", (num_p, num_t), upper=demand,
+                       cost=(w.shortfall * price)[:, None] * np.ones((1, num_t)))
+    waste = b.add_cols("waste", (num_p, num_t), upper=np.where(grown, np.inf, 0.0)[:, None]
+                       * np.ones((1, num_t)),
+                       cost=(w.waste * price)[:, None] * np.ones((1, num_t)))
+    pp, tt = np.meshgrid(np.arange(num_p), np.arange(num_t), indexing="ij")
+
+    # ---- harvest definition: harvest[p,t] − Σ kg·beds = 0
+    rows = b.add_rows("harvest", (num_p, num_t), lower=0.0, upper=0.0)
+    b.add_entries(rows.index(pp, tt), harvest.index(pp, tt), 1.0)
+    b.add_entries(rows.index(o_p[inputs.harvest_o], inputs.harvest_t),
+                  beds.index(inputs.harvest_o), -inputs.harvest_kg_per_bed)
+
+    # ---- balance: stock[t] − stock[t−1] − harvest[t] − short[t] + waste[t] = −demand[t]
+    rows = b.add_rows("balance", (num_p, num_t), lower=-demand, upper=-demand)
+    r = rows.index(pp, tt)
+    b.add_entries(r, stock.index(pp, tt), 1.0)
+    b.add_entries(r, harvest.index(pp, tt), -1.0)
+    b.add_entries(r, short.index(pp, tt), -1.0)
+    b.add_entries(r, waste.index(pp, tt), 1.0)
+    if inputs.cyclic:
+        b.add_entries(r, stock.index(pp, (tt - 1) % num_t), -1.0)
+    else:
+        b.add_entries(r[:, 1:], stock.index(pp[:, 1:], tt[:, 1:] - 1), -1.0)
+
+    # ---- shelf life: stock[t] ≤ Σ_{k<L} harvest[t−k]
+    keep = grown & (shelf > 0)
+    kp = np.flatnonzero(keep)
+    rows = b.add_rows("shelf", (len(kp), num_t), upper=0.0)
+    for i, p in enumerate(kp):
+        b.add_entries(rows.index(i, np.arange(num_t)), stock.index(p, np.arange(num_t)), 1.0)
+        length = int(min(shelf[p], num_t))
+        lag = np.arange(length)
+        ti, ki = np.meshgrid(np.arange(num_t), lag, indexing="ij")
+        src = ti - ki
+        ok = np.ones_like(src, dtype=bool) if inputs.cyclic else src >= 0
+        b.add_entries(rows.index(i, ti[ok]), harvest.index(p, src[ok] % num_t), -1.0)
+
+    # ---- land per farm and land type, labour per farm (running totals)
+    land_type = opts["land_type"].map({lt: i for i, lt in enumerate(LAND_TYPES)}).to_numpy(int)
+    land_m2 = inputs.farms[[f"{lt}_m2" for lt in LAND_TYPES]].to_numpy(float)
+    pairs, land_group = np.unique(o_f * len(LAND_TYPES) + land_type, return_inverse=True)
+    _occupancy(b, "land", land_group, len(pairs), beds, opts, opts["bed_m2"].to_numpy(float),
+               land_m2.ravel()[pairs], num_t, inputs.cyclic)
+    farms_used, labour_group = np.unique(o_f, return_inverse=True)
+    _occupancy(b, "labour", labour_group, len(farms_used), beds, opts,
+               opts["labour_h_per_bed_week"].to_numpy(float),
+               inputs.farms["labour_h_per_week"].to_numpy(float)[farms_used], num_t,
+               inputs.cyclic)
+
+    # ---- rotation: m²·weeks of one family ≤ share × land × weeks (per farm and land type)
+    plant = opts["plant_t"].to_numpy(int)
+    weeks_held = opts["dur"].to_numpy(int)
+    if not inputs.cyclic:
+        weeks_held = np.minimum(weeks_held, num_t - plant)
+    rot = opts.assign(o=np.arange(num_o), m2_weeks=opts["bed_m2"] * weeks_held)
+    rot = rot.loc[rot["land_type"].isin(_ROTATION_LAND)]
+    keys = rot[["f", "land_type", "family"]].drop_duplicates().reset_index(drop=True)
+    keys["cap_m2_weeks"] = (params.rotation_share * num_t
+                            * land_m2[keys["f"].to_numpy(int),
+                                      keys["land_type"].map({lt: i for i, lt in
+                                                             enumerate(LAND_TYPES)})
+                                      .to_numpy(int)])
+    rot = rot.merge(keys.reset_index(names="k"), on=["f", "land_type", "family"])
+    rows = b.add_rows("rotation", (len(keys),), upper=keys["cap_m2_weeks"].to_numpy(float))
+    b.add_entries(rows.index(rot["k"].to_numpy(int)), beds.index(rot["o"].to_numpy(int)),
+                  rot["m2_weeks"].to_numpy(float))
+
+    # ---- resilience: one farm's season harvest of a major product ≤ share × all farms'
+    season_kg = demand.sum(axis=1)
+    order = np.argsort(-season_kg)
+    cum = np.cumsum(season_kg[order]) / max(season_kg.sum(), 1e-9)
+    major_all = order[: int(np.searchsorted(cum, params.major_share) + 1)]
+    growers = pd.DataFrame({"f": o_f, "p": o_p}).drop_duplicates()
+    num_growers = growers.groupby("p")["f"].nunique()
+    major = np.array(sorted(p for p in major_all if num_growers.get(p, 0) >= 2), dtype=int)
+    supply = b.add_cols("supply", (len(major),))
+    rows = b.add_rows("supply", (len(major),), lower=0.0, upper=0.0)
+    m_of = {p: i for i, p in enumerate(major)}
+    b.add_entries(rows.index(np.arange(len(major))), supply.index(np.arange(len(major))), 1.0)
+    in_major = np.isin(o_p, major)
+    om = np.flatnonzero(in_major)
+    m_idx = np.array([m_of[p] for p in o_p[om]], dtype=int)
+    b.add_entries(rows.index(m_idx), beds.index(om), -kg_per_bed[om])
+    fp = growers.loc[growers["p"].isin(major)].sort_values(["p", "f"]).reset_index(drop=True)
+    fp_of = {(f, p): i for i, (f, p) in enumerate(zip(fp["f"], fp["p"], strict=True))}
+    excess = b.add_cols("excess", (len(fp),),
+                        cost=w.concentration * price[fp["p"].to_numpy(int)])
+    rows = b.add_rows("share", (len(fp),), upper=0.0)
+    k = np.arange(len(fp))
+    b.add_entries(rows.index(k), supply.index(np.array([m_of[p] for p in fp["p"]], dtype=int)),
+                  -params.resilience_share)
+    b.add_entries(rows.index(k), excess.index(k), -1.0)
+    fp_idx = np.array([fp_of[(f, p)] for f, p in zip(o_f[om], o_p[om], strict=True)],
+                      dtype=int)
+    b.add_entries(rows.index(fp_idx), beds.index(om), kg_per_bed[om])
+
+    # ---- revenue floors: Σ fair revenue + floor_gap ≥ floor
+    floor = inputs.farms["min_revenue_eur"].to_numpy(float)
+    floor_gap = b.add_cols("floor_gap", (num_f,), upper=floor, cost=w.floor)
+    rows = b.add_rows("floor", (num_f,), lower=floor)
+    b.add_entries(rows.index(np.arange(num_f)), floor_gap.index(np.arange(num_f)), 1.0)
+    b.add_entries(rows.index(o_f), beds.index(np.arange(num_o)), o_price * kg_per_bed)
+
+    # ---- purchase budget
+    if params.budget_eur is not None:
+        rows = b.add_rows("budget", (), upper=params.budget_eur)
+        b.add_entries(np.full(num_o, rows.start), beds.index(np.arange(num_o)),
+                      o_price * kg_per_bed)
+    return b.build(), tuple(int(p) for p in major), keys

@@ -1,0 +1,152 @@
+"""Plan outputs (CSV, JSON, Markdown report, contracts) and the KPIs scenarios compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.contracts import write_contracts
+from planner.formulation import PlanProblem
+from planner.solve import PlanResult
+
+#: Supply from farms within this road distance of the hub counts as local.
+LOCAL_KM = 50.0
+
+
+def kpis(result: PlanResult, problem: PlanProblem) -> dict:
+    """Headline figures of a plan (what ``vivres plan compare`` puts side by side)."""
+    cov = result.coverage
+    demand = float(cov["demand_kg"].sum())
+    short = float(cov["short_kg"].sum())
+    harvest = result.harvest
+    total = float(harvest["kg"].sum())
+    km = problem.inputs.farms.set_index("producer_id")["km_to_hub"]
+    local = float(harvest.loc[harvest["producer_id"].map(km) <= LOCAL_KM, "kg"].sum())
+    revenue = result.farms["revenue_eur"].to_numpy(float)
+    plan = result.plan
+    return {
+        "status": result.status.value,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap_pct": None if result.gap is None else 100 * result.gap,
+        "coverage_pct": 100 * (1 - short / demand) if demand > 0 else 100.0,
+        "demand_kg": demand,
+        "shortfall_kg": short,
+        "waste_kg": float(cov["waste_kg"].sum()),
+        "harvest_kg": total,
+        "purchase_cost_eur": float(plan["revenue_eur"].sum()),
+        "revenue_farm_min_eur": float(revenue.min()) if len(revenue) else 0.0,
+        "revenue_farm_median_eur": float(np.median(revenue)) if len(revenue) else 0.0,
+        "farms_below_floor": int((result.farms["floor_gap_eur"] > 1.0).sum()),
+        "floor_gap_eur": float(result.farms["floor_gap_eur"].sum()),
+        "local_share_pct": 100 * local / total if total > 0 else 0.0,
+        "farms_supplying": int(harvest["producer_id"].nunique()),
+        "beds": int(plan["beds"].sum()),
+        "runtime_s": result.runtime_s,
+    }
+
+
+def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
+    inputs = problem.inputs
+    fmt = lambda v: "—" if v is None else f"{v:,.2f}"  # noqa: E731
+    lines = [
+        f"# Season plan — {problem.territory_name}",
+        "",
+        f"Season {inputs.week_start[0].date()} → {inputs.week_start[-1].date()} "
+        f"({inputs.num_weeks} weeks{', wrapping around' if inputs.cyclic else ''}); demand from "
+        f"the {inputs.source}.",
+        "",
+        "| solver | status | objective (€) | best bound (€) | gap | time |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| {result.solver} | {result.status.value} ({result.message}) | "
+        f"{fmt(result.objective)} | {fmt(result.best_bound)} | "
+        f"{'—' if result.gap is None else f'{100 * result.gap:.3f} %'} | "
+        f"{result.runtime_s:.1f} s |",
+        "",
+        f"Model: {problem.stats['options']} planting options, {problem.stats['cols']} columns "
+        f"({problem.stats['int_vars']} integer), {problem.stats['rows']} rows, built in "
+        f"{problem.build_s:.2f} s.",
+        "",
+        "## Key figures",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+    ]
+    for key, value in figures.items():
+        if isinstance(value, float):
+            value = f"{value:,.2f}"
+        lines.append(f"| {key} | {value} |")
+    lines += ["", "## Objective terms (€)", "", "| term | value |", "|---|---:|"]
+    for key, value in result.objective_terms.items():
+        lines.append(f"| {key} | {value:,.2f} |")
+    lines += ["", "## What is short or unmet, and why", ""]
+    lines += [f"- {line}" for line in result.explanation]
+    if len(result.shortfalls):
+        lines += ["", "| product | weeks | from | to | short kg | demand kg | reason |",
+                  "|---|---|---|---|---:|---:|---|"]
+        for r in result.shortfalls.itertuples():
+            lines.append(f"| {r.product_id} | {r.first_week}–{r.last_week} | {r.from_date} | "
+                         f"{r.to_date} | {r.short_kg:,.0f} | {r.demand_kg:,.0f} | {r.reason} |")
+    weights = problem.params.weights
+    lines += ["", "## Weights", "", ", ".join(
+        f"{k} = {getattr(weights, k)}" for k in weights.__dataclass_fields__), ""]
+    return "\n".join(lines)
+
+
+def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) -> list[Path]:
+    """Write every plan output to ``out_dir`` and return the paths.
+
+    ``plan.csv`` (farm × crop × planting week → beds), ``harvest.csv`` (kg per farm, product
+    and week: the routing's pickups), ``coverage.csv`` (supply vs demand per week and product),
+    ``farms.csv`` (revenue vs floor and why), ``shortfalls.csv``, ``report.json`` and
+    ``report.md`` (status, objective, bound, gap, KPIs, explanation), ``contracts/`` (one CSV
+    and one printable HTML page per producer).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    tables = {"plan": result.plan, "harvest": result.harvest, "coverage": result.coverage,
+              "farms": result.farms, "shortfalls": result.shortfalls}
+    for name, frame in tables.items():
+        path = out_dir / f"{name}.csv"
+        frame.to_csv(path, index=False, float_format="%.3f")
+        files.append(path)
+    figures = kpis(result, problem)
+    report = {
+        "status": result.status.value, "solver": result.solver, "message": result.message,
+        "objective": result.objective, "best_bound": result.best_bound, "gap": result.gap,
+        "runtime_s": result.runtime_s, "build_s": problem.build_s,
+        "model": problem.stats, "kpis": figures, "objective_terms": result.objective_terms,
+        "explanation": list(result.explanation),
+        "unplanned_products": problem.inputs.unplanned.to_dict(orient="records"),
+    }
+    path = out_dir / "report.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    files.append(path)
+    path = out_dir / "report.md"
+    path.write_text(_report_md(result, problem, figures), encoding="utf-8")
+    files.append(path)
+    weeks = problem.inputs.week_start
+    files += write_contracts(result.plan, result.harvest, result.farms, out_dir / "contracts",
+                             season=f"{weeks[0].date()} – {weeks[-1].date()}",
+                             hub_name=str(problem.stats.get("hub_name", "le pôle logistique")))
+    return files
+
+
+def read_kpis(path: Path) -> dict:
+    """KPIs of a plan folder written earlier (``report.json``)."""
+    return json.loads((Path(path) / "report.json").read_text())["kpis"]
+
+
+def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
+    """KPIs of several runs side by side (rows = KPIs), with the change against the first."""
+    frame = pd.DataFrame(runs)
+    base = next(iter(runs))
+    for name in list(runs)[1:]:
+        a = pd.to_numeric(frame[base], errors="coerce")
+        b = pd.to_numeric(frame[name], errors="coerce")
+        frame[f"{name} − {base}"] = b - a
+    return frame

@@ -1,0 +1,129 @@
+"""Knobs of the season plan: solver settings, model rules and the objective's weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.errors import InputError
+
+SOLVERS = ("highs", "cbc")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Weights:
+    """Weights of the objective (minimised), all in euros.
+
+    The plan pays each farm the fair price for everything it harvests, so the purchase cost is
+    real money; the other terms are penalties that rank what matters.
+
+    Attributes
+    ----------
+    shortfall
+        Per kg of demand left uncovered, as a multiple of the product's fair price: 4 means an
+        uncovered kg of tomatoes (4 €/kg) costs 16 €. Larger than ``1 + waste`` so a kilo that
+        can be sold is always grown when land, labour and budget allow.
+    waste
+        Per kg harvested but not served within its shelf life, as a multiple of the fair price
+        (on top of the purchase cost it already carries).
+    purchase
+        Per euro paid to the farms at fair prices.
+    transport_eur_per_kg_km
+        Transport proxy: per kg harvested and km of road between the farm and the hub
+        (great-circle distance × 1.3); 0.002 €/kg·km is a small van's cost per kg over the
+        trip, so a farm 30 km away costs 6 cents a kilo more than one at the hub's door.
+    floor
+        Per euro of a farm's minimum fair revenue that the plan does not reach. Between
+        ``1 + waste`` (so growing surplus only to pay a farm is not free) and ``shortfall``.
+    concentration
+        Per kg of a farm's supply of a major product above the resilience share, as a multiple
+        of the fair price; below ``shortfall`` so concentration is accepted when the land of
+        the other farms does not allow spreading.
+    """
+
+    shortfall: float = 4.0
+    waste: float = 0.5
+    purchase: float = 1.0
+    transport_eur_per_kg_km: float = 0.002
+    floor: float = 3.0
+    concentration: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("shortfall", "waste", "purchase", "transport_eur_per_kg_km", "floor",
+                     "concentration"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise InputError(f"weight {name!r} must be >= 0; got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YieldShock:
+    """Harvest of a crop (or every crop of a product) times ``factor`` in some season weeks."""
+
+    factor: float
+    weeks: tuple[int, int]  # first and last season week (1-based, inclusive)
+    crop_id: str | None = None
+    product_id: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanParams:
+    """Settings of one planning run.
+
+    Attributes
+    ----------
+    time_limit_s, gap
+        Stop the solver after this many seconds or at this relative gap (0.001 = 0.1 %).
+    solver
+        ``highs`` (highspy, default) or ``cbc`` (PuLP's bundled CBC).
+    log
+        Print the solver's log.
+    horizon_weeks
+        Weeks planned from the season start. 52 plans a steady-state year: a crop planted in
+        autumn is harvested in the same plan's winter weeks (the calendar wraps around).
+    rotation_share
+        At most this share of a farm's land (per land type, counted in m²·weeks over the
+        season) in one botanical family. Orchards are perennial and exempt.
+    resilience_share
+        A farm supplies at most this share of a major product's season harvest when at least
+        two farms can grow it (a soft rule, see ``Weights.concentration``).
+    major_share
+        Major products are the largest ones making up this share of the season's crop demand
+        (kg).
+    budget_eur
+        Optional cap on the season's purchases at fair prices (the caisse's spending plus
+        subsidies); ``None`` means no cap.
+    yield_shocks
+        Harvest changes by week (drought, hail), usually from a what-if scenario.
+    threads
+        Solver threads.
+    """
+
+    time_limit_s: float = 60.0
+    gap: float = 0.001
+    solver: str = "highs"
+    log: bool = False
+    weights: Weights = field(default_factory=Weights)
+    horizon_weeks: int = 52
+    rotation_share: float = 0.5
+    resilience_share: float = 0.6
+    major_share: float = 0.8
+    budget_eur: float | None = None
+    yield_shocks: tuple[YieldShock, ...] = ()
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise InputError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
+        if not self.time_limit_s > 0:
+            raise InputError(f"time limit must be > 0 s; got {self.time_limit_s!r}")
+        if not 0 <= self.gap < 1:
+            raise InputError(f"gap must be in [0, 1) (0.001 = 0.1 %); got {self.gap!r}")
+        if not 1 <= self.horizon_weeks <= 52:
+            raise InputError(f"horizon must be 1 to 52 weeks; got {self.horizon_weeks!r}")
+        for name in ("rotation_share", "resilience_share", "major_share"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise InputError(f"{name} must be in (0, 1]; got {value!r}")
+        if self.budget_eur is not None and not self.budget_eur >= 0:
+            raise InputError(f"budget must be >= 0 €; got {self.budget_eur!r}")

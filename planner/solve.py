@@ -1,0 +1,498 @@
+"""Solve a season plan and read the solution back as tables, with reasons for what is short.
+
+``solve_plan(problem, params) -> PlanResult`` has no I/O. HiGHS (default) first solves the LP
+relaxation and rounds it inside a small neighbourhood MIP (RENS) to hand the full MIP a good
+first plan; CBC gets the PuLP model as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from core.errors import SolverError
+from core.schema import LAND_TYPES
+from planner._highs import solve_highs
+from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.params import PlanParams
+
+log = logging.getLogger(__name__)
+
+#: Land or labour used at or above this share of the capacity counts as binding.
+BINDING = 0.98
+
+
+class PlanStatus(StrEnum):
+    """How the solve ended (a plan always exists: shortfall and floor gaps are variables)."""
+
+    OPTIMAL = "optimal"  # proved within the gap tolerance
+    FEASIBLE = "feasible"  # stopped (time limit) with a plan, gap above tolerance
+    NO_PLAN = "no_plan"  # stopped before any plan was found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanResult:
+    """A solved season plan.
+
+    Attributes
+    ----------
+    plan
+        One row per planting: farm, crop, planting week, beds, area, expected kg and revenue.
+    harvest
+        ``week_start, producer_id, site_id, product_id, storage_class, kg``: the weekly farm
+        supply (the routing stage turns it into pickups).
+    coverage
+        Per week and product: demand, served, short, harvested, wasted, stock and coverage.
+    farms
+        Per farm: revenue at fair prices, its floor, the floor gap and why, land and labour use.
+    shortfalls
+        Runs of consecutive short weeks per product with kilos and the reason.
+    explanation
+        Plain sentences: what cannot be covered and why, which floors are not met and why.
+    """
+
+    status: PlanStatus
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    runtime_s: float
+    plan: pd.DataFrame
+    harvest: pd.DataFrame
+    coverage: pd.DataFrame
+    farms: pd.DataFrame
+    shortfalls: pd.DataFrame
+    explanation: tuple[str, ...]
+    solver: str = "highs"
+    message: str = ""
+    objective_terms: dict = field(default_factory=dict)
+    values: np.ndarray | None = None
+
+
+def _relax(model: ArrayModel) -> ArrayModel:
+    return dataclasses.replace(model, col_kind=np.zeros_like(model.col_kind),
+                               col_lower=np.where(model.col_kind == SEMI_INTEGER, 0.0,
+                                                  model.col_lower))
+
+
+def _rens_start(problem: PlanProblem, params: PlanParams, budget_s: float) -> np.ndarray | None:
+    """A first plan: the LP relaxation's beds rounded in the best way within [floor, ceil]."""
+    model = problem.model
+    lp = solve_highs(_relax(model), time_limit_s=budget_s, gap=params.gap,
+                     threads=params.threads, log_to_console=False)
+    if lp.values is None:
+        return None
+    beds = model.cols["beds"].slice()
+    x = lp.values[beds]
+    lo = np.floor(x + 1e-6)
+    hi = np.ceil(x - 1e-6)
+    semi = model.col_kind[beds] == SEMI_INTEGER
+    min_beds = model.col_lower[beds]
+    lower = model.col_lower.copy()
+    upper = model.col_upper.copy()
+    lower[beds] = np.where(semi, min_beds, lo)  # semi-integer keeps 0 allowed
+    upper[beds] = np.where(semi & (hi < min_beds), min_beds, hi)
+    upper[beds] = np.where(semi & (hi < min_beds) & (lo == 0) & (x < 0.5 * min_beds), 0.0,
+                           upper[beds])
+    lower[beds] = np.minimum(lower[beds], upper[beds])
+    remaining = max(budget_s - lp.runtime_s, 1.0)
+    sub = solve_highs(dataclasses.replace(model, col_lower=lower, col_upper=upper),
+                      time_limit_s=remaining, gap=params.gap / 2, threads=params.threads,
+                      log_to_console=False)
+    log.info("RENS start: LP %.1f in %.1f s, rounded %s in %.1f s", lp.objective or 0,
+             lp.runtime_s, sub.objective, sub.runtime_s)
+    return sub.values
+
+
+def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
+               warm_start: np.ndarray | None = None,
+               on_progress: Callable[[dict], None] | None = None) -> PlanResult:
+    """Solve the season plan and return its tables and explanation.
+
+    Parameters
+    ----------
+    problem
+        Built by :func:`planner.build_plan_problem`.
+    params
+        Solver settings (``problem.params`` when omitted; the model's rules are fixed at build).
+    warm_start
+        Column values of an earlier solution of a similar model (what-if re-solves).
+    on_progress
+        Called with the incumbent, bound, gap and elapsed seconds while HiGHS searches.
+    """
+    params = params or problem.params
+    started = time.perf_counter()
+    model = problem.model
+    if params.solver == "cbc":
+        from planner._pulp import solve_cbc
+
+        raw = solve_cbc(model, time_limit_s=params.time_limit_s, gap=params.gap,
+                        threads=params.threads, log_to_console=params.log)
+    else:
+        start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
+            else None
+        if start is None and model.num_int:
+            start = _rens_start(problem, params, budget_s=0.35 * params.time_limit_s)
+        left = max(params.time_limit_s - (time.perf_counter() - started), 1.0)
+        raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
+                          log_to_console=params.log, warm_start=start, on_progress=on_progress)
+        if raw.values is None and start is not None:
+            raw = dataclasses.replace(raw, values=start, has_solution=True,
+                                      objective=float(model.cost @ start))
+    runtime = time.perf_counter() - started
+    if raw.status == "error" and not raw.has_solution:
+        raise SolverError(f"{params.solver} failed on the plan model: {raw.message}")
+    if not raw.has_solution:
+        status = PlanStatus.NO_PLAN
+    elif raw.status == "optimal" or (raw.gap is not None and raw.gap <= params.gap + 1e-9):
+        status = PlanStatus.OPTIMAL
+    else:
+        status = PlanStatus.FEASIBLE
+    values = raw.values if raw.values is not None else _empty_solution(problem)
+    values = _clean(model, values)
+    return _result(problem, values, status=status, objective=raw.objective,
+                   best_bound=raw.best_bound, gap=raw.gap, runtime_s=runtime,
+                   solver=params.solver, message=raw.message)
+
+
+def _empty_solution(problem: PlanProblem) -> np.ndarray:
+    """Nothing planted: every demand short, every floor missed (the always-feasible plan)."""
+    m = problem.model
+    x = np.zeros(m.num_cols)
+    x[m.cols["short"].slice()] = problem.inputs.demand_kg.ravel()
+    x[m.cols["floor_gap"].slice()] = problem.inputs.farms["min_revenue_eur"].to_numpy(float)
+    return x
+
+
+def _clean(model: ArrayModel, values: np.ndarray) -> np.ndarray:
+    values = values.copy()
+    ints = model.col_kind != CONTINUOUS
+    values[ints] = np.round(values[ints])
+    values[np.abs(values) < 1e-7] = 0.0
+    return values
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def _result(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, objective, best_bound,
+            gap, runtime_s: float, solver: str, message: str) -> PlanResult:
+    inputs = problem.inputs
+    m = problem.model
+    opts = inputs.options
+    farms = inputs.farms
+    products = inputs.products
+    weeks = inputs.week_start
+    num_p, num_t = inputs.demand_kg.shape
+    beds = x[m.cols["beds"].slice()]
+
+    def block(name: str) -> np.ndarray:
+        b = m.cols[name]
+        return x[b.slice()].reshape(b.shape)
+
+    harvest_pt = block("harvest")
+    short = block("short")
+    waste = block("waste")
+    stock = block("stock")
+
+    # plan: one row per planting with beds > 0
+    used = np.flatnonzero(beds > 0.5)
+    entry_kg = inputs.harvest_kg_per_bed * beds[inputs.harvest_o]
+    first_t = pd.Series(inputs.harvest_t).groupby(inputs.harvest_o).min()
+    last_t = pd.Series(inputs.harvest_t).groupby(inputs.harvest_o).max()
+    crop_names = problem.stats.get("crop_names", {})
+    plan = opts.iloc[used].copy()
+    plan["beds"] = beds[used].astype(int)
+    plan["area_m2"] = plan["beds"] * plan["bed_m2"]
+    plan["harvest_kg"] = plan["beds"] * plan["kg_per_bed"]
+    plan["revenue_eur"] = plan["harvest_kg"] * plan["price_eur_per_kg"]
+    plan["plant_week"] = plan["plant_t"] + 1
+    plan["plant_date"] = weeks[plan["plant_t"].to_numpy(int)].date
+    plan["first_harvest"] = weeks[first_t.reindex(used).to_numpy(int)].date if len(used) else []
+    plan["last_harvest"] = weeks[last_t.reindex(used).to_numpy(int)].date if len(used) else []
+    plan["site_id"] = farms["site_id"].to_numpy()[plan["f"].to_numpy(int)]
+    plan["farm"] = farms["name"].to_numpy()[plan["f"].to_numpy(int)]
+    plan["crop"] = plan["crop_id"].map(crop_names).fillna(plan["crop_id"])
+    plan = plan[["producer_id", "farm", "site_id", "crop_id", "crop", "product_id", "family",
+                 "land_type", "plant_week", "plant_date", "beds", "bed_m2", "area_m2",
+                 "first_harvest", "last_harvest", "harvest_kg", "price_eur_per_kg",
+                 "revenue_eur"]].reset_index(drop=True)
+
+    # harvest per farm, product and week
+    o = inputs.harvest_o
+    mask = entry_kg > 1e-9
+    h = pd.DataFrame({"f": opts["f"].to_numpy(int)[o[mask]], "p": opts["p"].to_numpy(int)[o[mask]],
+                      "t": inputs.harvest_t[mask], "kg": entry_kg[mask]})
+    h = h.groupby(["t", "f", "p"], as_index=False)["kg"].sum()
+    harvest = pd.DataFrame({
+        "week_start": weeks[h["t"].to_numpy(int)],
+        "producer_id": farms["producer_id"].to_numpy()[h["f"].to_numpy(int)],
+        "site_id": farms["site_id"].to_numpy()[h["f"].to_numpy(int)],
+        "product_id": products["product_id"].to_numpy()[h["p"].to_numpy(int)],
+        "storage_class": products["storage_class"].to_numpy()[h["p"].to_numpy(int)],
+        "kg": h["kg"].to_numpy(),
+    })
+
+    demand = inputs.demand_kg
+    served = demand - short
+    pp, tt = np.meshgrid(np.arange(num_p), np.arange(num_t), indexing="ij")
+    coverage = pd.DataFrame({
+        "week_start": weeks[tt.ravel()],
+        "product_id": products["product_id"].to_numpy()[pp.ravel()],
+        "demand_kg": demand.ravel(), "served_kg": served.ravel(), "short_kg": short.ravel(),
+        "harvest_kg": harvest_pt.ravel(), "waste_kg": waste.ravel(),
+        "stock_kg": stock.ravel(),
+    })
+    coverage["coverage"] = np.where(coverage["demand_kg"] > 0,
+                                    coverage["served_kg"] / coverage["demand_kg"].where(
+                                        coverage["demand_kg"] > 0, 1.0), 1.0)
+    coverage = coverage.loc[(coverage["demand_kg"] > 0) | (coverage["harvest_kg"] > 0)
+                            | (coverage["stock_kg"] > 0)].sort_values(
+        ["week_start", "product_id"]).reset_index(drop=True)
+
+    usage = _usage(problem, x)
+    farm_table = _farm_table(problem, x, plan, usage)
+    shortfalls = _shortfalls(problem, x, usage)
+    terms = _objective_terms(problem, x)
+    explanation = _explain(problem, shortfalls, farm_table, terms, status)
+    return PlanResult(status=status, objective=objective, best_bound=best_bound, gap=gap,
+                      runtime_s=runtime_s, plan=plan, harvest=harvest, coverage=coverage,
+                      farms=farm_table, shortfalls=shortfalls, explanation=explanation,
+                      solver=solver, message=message, objective_terms=terms, values=x)
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    """Utilisation (0–1) of each farm's land per type and week, labour per week; binding rows."""
+
+    land: np.ndarray  # (F, 3, T)
+    labour: np.ndarray  # (F, T)
+    rotation_full: set  # (f, land_type, family) at the rotation cap
+    budget_full: bool
+
+
+def _usage(problem: PlanProblem, x: np.ndarray) -> _Usage:
+    inputs = problem.inputs
+    m = problem.model
+    num_f = len(inputs.farms)
+    num_t = inputs.num_weeks
+    opts = inputs.options
+    beds = x[m.cols["beds"].slice()]
+    land = np.zeros((num_f, len(LAND_TYPES), num_t))
+    labour = np.zeros((num_f, num_t))
+    lt = opts["land_type"].map({n: i for i, n in enumerate(LAND_TYPES)}).to_numpy(int)
+    for o in np.flatnonzero(beds > 0.5):
+        f = int(opts["f"].iat[o])
+        weeks = _held_weeks(int(opts["plant_t"].iat[o]), int(opts["dur"].iat[o]), num_t,
+                            inputs.cyclic)
+        land[f, lt[o], weeks] += beds[o] * opts["bed_m2"].iat[o]
+        labour[f, weeks] += beds[o] * opts["labour_h_per_bed_week"].iat[o]
+    cap = inputs.farms[[f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
+    land = np.divide(land, cap[:, :, None], out=np.zeros_like(land), where=cap[:, :, None] > 0)
+    hours = inputs.farms["labour_h_per_week"].to_numpy(float)
+    labour = np.divide(labour, hours[:, None], out=np.zeros_like(labour),
+                       where=hours[:, None] > 0)
+    rotation_full = set()
+    if "rotation" in m.rows and len(problem.rotation):
+        rows = m.rows["rotation"]
+        activity = m.matrix[rows.slice()] @ x
+        caps = problem.rotation["cap_m2_weeks"].to_numpy(float)
+        for k in np.flatnonzero(activity >= BINDING * caps - 1e-6):
+            r = problem.rotation.iloc[k]
+            rotation_full.add((int(r["f"]), r["land_type"], r["family"]))
+    budget_full = False
+    if "budget" in m.rows and problem.budget_eur is not None:
+        spent = float(m.matrix[m.rows["budget"].start] @ x)
+        budget_full = spent >= BINDING * problem.budget_eur
+    return _Usage(land=land, labour=labour, rotation_full=rotation_full,
+                  budget_full=budget_full)
+
+
+def _held_weeks(plant_t: int, dur: int, num_t: int, cyclic: bool) -> np.ndarray:
+    weeks = plant_t + np.arange(dur)
+    return weeks % num_t if cyclic else weeks[weeks < num_t]
+
+
+def _farm_table(problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame,
+                usage: _Usage) -> pd.DataFrame:
+    inputs = problem.inputs
+    farms = inputs.farms
+    m = problem.model
+    gaps = x[m.cols["floor_gap"].slice()]
+    revenue = plan.groupby("producer_id")["revenue_eur"].sum()
+    kg = plan.groupby("producer_id")["harvest_kg"].sum()
+    table = farms[["producer_id", "name", "site_id", "km_to_hub", "min_revenue_eur"]].copy()
+    table["revenue_eur"] = table["producer_id"].map(revenue).fillna(0.0)
+    table["harvest_kg"] = table["producer_id"].map(kg).fillna(0.0)
+    table["floor_gap_eur"] = gaps
+    for i, n in enumerate(LAND_TYPES):
+        table[f"{n}_peak_use"] = usage.land[:, i, :].max(axis=1)
+    table["labour_peak_use"] = usage.labour.max(axis=1)
+    has_options = np.zeros(len(farms), dtype=bool)
+    has_options[inputs.options["f"].to_numpy(int)] = True
+    reasons = []
+    for f in range(len(farms)):
+        if gaps[f] <= 1.0:
+            reasons.append("")
+            continue
+        reasons.append(_floor_reason(f, has_options[f], usage, problem))
+    table["floor_reason"] = reasons
+    return table
+
+
+def _floor_reason(f: int, has_options: bool, usage: _Usage, problem: PlanProblem) -> str:
+    if not has_options:
+        return ("season: none of the crops this farm can grow is demanded in a week it could "
+                "harvest")
+    land_busy = usage.land[f].max(axis=1)
+    land_cap = problem.inputs.farms.loc[f, [f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
+    full_types = [n for i, n in enumerate(LAND_TYPES)
+                  if land_cap[i] > 0 and land_busy[i] >= BINDING]
+    if usage.labour[f].max() >= BINDING:
+        return "labour: the farm's hours are used up in its busiest weeks"
+    if full_types:
+        return f"land: its {', '.join(t.replace('_', ' ') for t in full_types)} is full"
+    if usage.budget_full:
+        return "budget: the purchase budget is spent"
+    if any(key[0] == f for key in usage.rotation_full):
+        return "rotation: the farm is at its family share for the crops it could add"
+    return ("demand: the products it can grow are already covered by the plan (growing more "
+            "would be waste)")
+
+
+def _reach(problem: PlanProblem) -> np.ndarray:
+    """reach[o_index list] per (p, t): options whose harvest can serve week t of product p."""
+    inputs = problem.inputs
+    opts = inputs.options
+    num_p, num_t = inputs.demand_kg.shape
+    shelf = inputs.products["shelf_weeks"].to_numpy(int)
+    p = opts["p"].to_numpy(int)[inputs.harvest_o]
+    can = np.zeros((num_p, num_t), dtype=bool)
+    for k in range(int(shelf.max(initial=0)) + 1):
+        ok = shelf[p] >= k
+        t = inputs.harvest_t[ok] + k
+        if inputs.cyclic:
+            t = t % num_t
+        keep = t < num_t
+        can[p[ok][keep], t[keep]] = True
+    return can
+
+
+def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFrame:
+    inputs = problem.inputs
+    m = problem.model
+    b = m.cols["short"]
+    short = x[b.slice()].reshape(b.shape)
+    demand = inputs.demand_kg
+    products = inputs.products
+    can = _reach(problem)
+    opts = inputs.options
+    rows = []
+    for p in np.flatnonzero(short.sum(axis=1) > 0.5):
+        pid = products["product_id"].iat[p]
+        weeks = np.flatnonzero(short[p] > 0.05)
+        reasons = [_short_reason(problem, p, t, can, usage, opts) for t in weeks]
+        run_start = 0
+        for i in range(1, len(weeks) + 1):
+            if i == len(weeks) or weeks[i] != weeks[i - 1] + 1 or reasons[i] != reasons[i - 1]:
+                sel = weeks[run_start:i]
+                rows.append({"product_id": pid, "name": products["name"].iat[p],
+                             "first_week": int(sel[0]) + 1, "last_week": int(sel[-1]) + 1,
+                             "from_date": inputs.week_start[sel[0]].date(),
+                             "to_date": inputs.week_start[sel[-1]].date(),
+                             "short_kg": float(short[p, sel].sum()),
+                             "demand_kg": float(demand[p, sel].sum()),
+                             "reason": reasons[run_start]})
+                run_start = i
+    columns = ["product_id", "name", "first_week", "last_week", "from_date", "to_date", "short_kg",
+               "demand_kg", "reason"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _short_reason(problem: PlanProblem, p: int, t: int, can: np.ndarray, usage: _Usage,
+                  opts: pd.DataFrame) -> str:
+    inputs = problem.inputs
+    pid = inputs.products["product_id"].iat[p]
+    if pid in inputs.no_grower:
+        return "no suitable farm: no partner farm grows this product (producer_crops)"
+    if not can[p, t]:
+        return ("out of season: no planting window gives a harvest that keeps until this week "
+                "(crop calendar and shelf life)")
+    if usage.budget_full:
+        return "budget: the purchase budget is spent"
+    # options of this product whose harvest can reach week t
+    shelf = int(inputs.products["shelf_weeks"].iat[p])
+    num_t = inputs.num_weeks
+    mask = opts["p"].to_numpy(int)[inputs.harvest_o] == p
+    lag = (t - inputs.harvest_t[mask]) % num_t if inputs.cyclic else t - inputs.harvest_t[mask]
+    candidates = np.unique(inputs.harvest_o[mask][(lag >= 0) & (lag <= shelf)])
+    counts = {"land": 0, "labour": 0, "rotation": 0}
+    lt = {n: i for i, n in enumerate(LAND_TYPES)}
+    for o in candidates:
+        f = int(opts["f"].iat[o])
+        weeks = _held_weeks(int(opts["plant_t"].iat[o]), int(opts["dur"].iat[o]), num_t,
+                            inputs.cyclic)
+        if usage.land[f, lt[opts["land_type"].iat[o]], weeks].max(initial=0) >= BINDING:
+            counts["land"] += 1
+        if usage.labour[f, weeks].max(initial=0) >= BINDING:
+            counts["labour"] += 1
+        if (f, opts["land_type"].iat[o], opts["family"].iat[o]) in usage.rotation_full:
+            counts["rotation"] += 1
+    if candidates.size and max(counts.values()) >= 0.5 * candidates.size:
+        what = max(counts, key=counts.get)
+        return {
+            "land": "land: the farms able to grow it in time have their land full",
+            "labour": "labour: the farms able to grow it in time have no hours left",
+            "rotation": "rotation: the farms able to grow it are at the family share",
+        }[what]
+    return ("cost: a further bed would mostly be wasted (harvest comes in whole beds over "
+            "several weeks; the rest of the week's demand is too small)")
+
+
+def _objective_terms(problem: PlanProblem, x: np.ndarray) -> dict:
+    m = problem.model
+    terms = {}
+    for name in ("beds", "short", "waste", "excess", "floor_gap"):
+        b = m.cols[name]
+        terms[name] = float(m.cost[b.slice()] @ x[b.slice()])
+    return terms
+
+
+def _explain(problem: PlanProblem, shortfalls: pd.DataFrame, farms: pd.DataFrame,
+             terms: dict, status: PlanStatus) -> tuple[str, ...]:
+    inputs = problem.inputs
+    lines = []
+    if status is PlanStatus.NO_PLAN:
+        lines.append("The solver stopped before finding any plan: nothing is planted. Give it "
+                     "more time (--time-limit).")
+    demand = inputs.demand_kg.sum()
+    short = shortfalls["short_kg"].sum() if len(shortfalls) else 0.0
+    if demand > 0:
+        lines.append(f"Crop demand {demand:,.0f} kg over {inputs.num_weeks} weeks; "
+                     f"{100 * (1 - short / demand):.1f} % covered, {short:,.0f} kg short.")
+    if len(shortfalls):
+        by_reason = shortfalls.groupby(shortfalls["reason"].str.split(":").str[0])
+        for reason, group in sorted(by_reason, key=lambda kv: -kv[1]["short_kg"].sum()):
+            top = (group.groupby("name")["short_kg"].sum().sort_values(ascending=False))
+            names = ", ".join(f"{n} {kg:,.0f} kg" for n, kg in top.head(5).items())
+            more = f" and {len(top) - 5} more" if len(top) > 5 else ""
+            lines.append(f"Short because of {reason} ({group['short_kg'].sum():,.0f} kg): "
+                         f"{names}{more}.")
+    below = farms.loc[farms["floor_gap_eur"] > 1.0]
+    if len(below):
+        for r in below.itertuples():
+            lines.append(f"Farm {r.producer_id} ({r.name}) reaches {r.revenue_eur:,.0f} € of "
+                         f"its {r.min_revenue_eur:,.0f} € floor — {r.floor_reason}.")
+    else:
+        lines.append("Every partner farm reaches its minimum fair revenue.")
+    if len(inputs.unplanned):
+        lines.append(f"{len(inputs.unplanned)} demanded products are not crops of the partner "
+                     f"farms and are not planned ({inputs.unplanned['kg'].sum():,.0f} kg: "
+                     + ", ".join(inputs.unplanned["product_id"].head(6)) + "…).")
+    return tuple(lines)
