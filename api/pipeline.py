@@ -98,11 +98,12 @@ def run_plan(
     """Plan which farm grows and supplies what over the season (hub demand from the forecast)."""
     import planner
 
+    params = planner.PlanParams(time_limit_s=time_limit_s, gap=gap, solver=solver,
+                                log=log_solver)
     if scenario_path is not None:
         scenario = planner.load_scenario(Path(scenario_path))
         territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
-    params = planner.PlanParams(time_limit_s=time_limit_s, gap=gap, solver=solver,
-                                log=log_solver)
+        params = scenario.adjust_params(params)  # yield shocks and budget
     problem = planner.build_plan_problem(territory, hub_demand, params=params)
     result = planner.solve_plan(problem, params)
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))

@@ -1,0 +1,284 @@
+"""``vivres plan`` (season crop and supply plan), ``vivres plan compare`` and
+``vivres bench planner``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.errors import InputError
+from core.territory import SAMPLE_DIR, Territory, load_territory
+
+plan_app = typer.Typer(
+    help="Season crop and supply plan (MILP): which farm grows what, when, how much; "
+    "producer contracts; what-if scenarios.",
+    invoke_without_command=True,
+)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
+                                       file_okay=False)]
+TimeOpt = Annotated[float, typer.Option("--time-limit", help="Solver seconds (per plan).",
+                                        min=1)]
+GapOpt = Annotated[float, typer.Option("--gap", help="Relative gap to stop at "
+                                       "(0.001 = 0.1 %).", min=0, max=0.99)]
+SolverOpt = Annotated[str, typer.Option("--solver", help="highs (default) or cbc.")]
+LogOpt = Annotated[bool, typer.Option("--log", help="Show the solver's log.")]
+HorizonOpt = Annotated[int, typer.Option("--horizon-weeks", help="Weeks planned (52 plans a "
+                                         "year that wraps around).", min=1, max=52)]
+ForecastOpt = Annotated[bool, typer.Option(
+    "--forecast/--no-forecast", help="Plan against the demand forecast (default) or the last "
+    "year of orders.")]
+BudgetOpt = Annotated[float | None, typer.Option(
+    "--budget", help="Cap on the season's purchases at fair prices (€).", min=0)]
+
+
+def _console():
+    from api.cli import console
+
+    return console
+
+
+def _hub_demand(territory: Territory, forecast: bool, horizon: int) -> pd.DataFrame | None:
+    if not forecast:
+        return None
+    from api.pipeline import run_demand
+
+    with _console().status("Forecasting the season's demand"):
+        return run_demand(territory, horizon_weeks=horizon).hub
+
+
+def _solve(problem, params, *, label: str, warm_start=None):
+    """Solve with a progress line (elapsed time, incumbent, bound, gap) unless the log shows."""
+    import planner
+
+    if params.log:
+        return planner.solve_plan(problem, params, warm_start=warm_start)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=_console(), transient=True) as progress:
+        task = progress.add_task(f"{label}: solving with {params.solver}", total=None)
+
+        def update(info: dict) -> None:
+            parts = [f"{label}: solving with {params.solver}"]
+            if info.get("objective") is not None:
+                parts.append(f"plan {info['objective']:,.0f}")
+            if info.get("best_bound") is not None:
+                parts.append(f"bound {info['best_bound']:,.0f}")
+            if info.get("gap") is not None and info.get("objective") is not None:
+                parts.append(f"gap {100 * info['gap']:.2f} %")
+            progress.update(task, description=" · ".join(parts))
+
+        return planner.solve_plan(problem, params, warm_start=warm_start, on_progress=update)
+
+
+def _summary(result, problem, out: Path | None, files: int = 0) -> None:
+    import planner
+
+    console = _console()
+    figures = planner.kpis(result, problem)
+    gap = "—" if result.gap is None else f"{100 * result.gap:.3f} %"
+    objective = "—" if result.objective is None else f"{result.objective:,.0f} €"
+    bound = "—" if result.best_bound is None else f"{result.best_bound:,.0f} €"
+    console.print(f"[bold]{result.status.value}[/] ({result.solver}: {result.message}) · "
+                  f"objective {objective} · best bound {bound} · gap {gap} · "
+                  f"{result.runtime_s:.1f} s (model built in {problem.build_s:.2f} s)")
+    console.print(f"coverage {figures['coverage_pct']:.1f} % · short "
+                  f"{figures['shortfall_kg']:,.0f} kg · waste {figures['waste_kg']:,.0f} kg · "
+                  f"purchases {figures['purchase_cost_eur']:,.0f} € · farm revenue min "
+                  f"{figures['revenue_farm_min_eur']:,.0f} € / median "
+                  f"{figures['revenue_farm_median_eur']:,.0f} € · "
+                  f"{figures['local_share_pct']:.0f} % within 50 km")
+    for line in result.explanation:
+        console.print(f"  • {line}", highlight=False)
+    if out is not None:
+        console.print(f"{files} files written to [bold]{out}[/] (report.md, plan.csv, "
+                      "harvest.csv, coverage.csv, farms.csv, contracts/)")
+
+
+def _params(time_limit, gap, solver, log, horizon, budget):
+    import planner
+
+    return planner.PlanParams(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
+                              horizon_weeks=horizon, budget_eur=budget)
+
+
+@plan_app.callback()
+def plan(
+    ctx: typer.Context,
+    data: DataOpt = SAMPLE_DIR,
+    out: Annotated[Path, typer.Option("--out", help="Folder the plan is written to.",
+                                      file_okay=False)] = Path("out/plan"),
+    time_limit: TimeOpt = 60,
+    gap: GapOpt = 0.001,
+    solver: SolverOpt = "highs",
+    log: LogOpt = False,
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="What-if scenario (YAML) applied to the inputs; the base plan is "
+        "solved too and the KPIs compared.", dir_okay=False)] = None,
+    horizon_weeks: HorizonOpt = 52,
+    forecast: ForecastOpt = True,
+    budget: BudgetOpt = None,
+) -> None:
+    """Plan the season: beds per farm, crop and planting week; harvest; contracts; report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import planner
+
+    territory = load_territory(data, strict=False)
+    params = _params(time_limit, gap, solver, log, horizon_weeks, budget)
+    hub = _hub_demand(territory, forecast, horizon_weeks)
+    if scenario is None:
+        problem = planner.build_plan_problem(territory, hub, params=params)
+        result = _solve(problem, params, label="plan")
+        files = planner.write_plan_outputs(result, problem, out)
+        _summary(result, problem, out, len(files))
+        return
+    what_if = planner.load_scenario(scenario)
+    runs = _compare(territory, hub, params, [what_if], out)
+    _kpi_table(runs)
+
+
+def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[str, dict]:
+    """Solve the base plan and each scenario; write each under ``out``; return their KPIs."""
+    import planner
+
+    console = _console()
+    base_problem = planner.build_plan_problem(territory, hub, params=params)
+    base = _solve(base_problem, params, label="base")
+    files = planner.write_plan_outputs(base, base_problem, out / "base")
+    console.print(f"[bold]base[/]: {len(files)} files in {out / 'base'}")
+    _summary(base, base_problem, None)
+    runs = {"base": planner.kpis(base, base_problem)}
+    for what_if in scenarios:
+        t, h = planner.apply_scenario(territory, hub, what_if)
+        p = what_if.adjust_params(params)
+        problem = planner.build_plan_problem(t, h, params=p)
+        same_shape = problem.model.num_cols == base_problem.model.num_cols
+        result = _solve(problem, p, label=what_if.name,
+                        warm_start=base.values if same_shape else None)
+        folder = out / _slug(what_if.name)
+        files = planner.write_plan_outputs(result, problem, folder)
+        console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
+        _summary(result, problem, None)
+        runs[what_if.name] = planner.kpis(result, problem)
+    table = planner.kpi_table(runs)
+    table.to_csv(out / "kpi_comparison.csv")
+    console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
+    return runs
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "scenario"
+
+
+_KPI_ROWS = (
+    ("coverage_pct", "demand coverage %", "{:.2f}"),
+    ("shortfall_kg", "shortfall kg", "{:,.0f}"),
+    ("waste_kg", "waste kg", "{:,.0f}"),
+    ("purchase_cost_eur", "purchase cost €", "{:,.0f}"),
+    ("revenue_farm_min_eur", "revenue per farm, min €", "{:,.0f}"),
+    ("revenue_farm_median_eur", "revenue per farm, median €", "{:,.0f}"),
+    ("farms_below_floor", "farms below their floor", "{:,.0f}"),
+    ("local_share_pct", "supply within 50 km %", "{:.1f}"),
+    ("farms_supplying", "farms supplying", "{:,.0f}"),
+    ("gap_pct", "solver gap %", "{:.3f}"),
+)
+
+
+def _kpi_table(runs: dict[str, dict]) -> None:
+    names = list(runs)
+    table = Table(title="What-if KPIs (Δ against base)")
+    table.add_column("KPI")
+    for name in names:
+        table.add_column(name, justify="right")
+    for key, label, fmt in _KPI_ROWS:
+        cells = []
+        base = runs[names[0]].get(key)
+        for name in names:
+            value = runs[name].get(key)
+            text = "—" if value is None else fmt.format(value)
+            if name != names[0] and value is not None and base is not None:
+                delta = value - base
+                text += f" ({'+' if delta >= 0 else '−'}{fmt.format(abs(delta))})"
+            cells.append(text)
+        table.add_row(label, *cells)
+    _console().print(table)
+
+
+@plan_app.command("compare")
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).",
+                                                    dir_okay=False)],
+    data: DataOpt = SAMPLE_DIR,
+    out: Annotated[Path, typer.Option("--out", help="Folder: base/ and one folder per "
+                                      "scenario.", file_okay=False)] = Path("out/plan_compare"),
+    time_limit: TimeOpt = 60,
+    gap: GapOpt = 0.001,
+    solver: SolverOpt = "highs",
+    log: LogOpt = False,
+    horizon_weeks: HorizonOpt = 52,
+    forecast: ForecastOpt = True,
+    budget: BudgetOpt = None,
+) -> None:
+    """Solve the base plan and each scenario, and print their KPIs side by side."""
+    import planner
+
+    loaded = [planner.load_scenario(path) for path in scenarios]  # fail fast on bad files
+    names = [s.name for s in loaded]
+    if len(set(names)) != len(names):
+        raise InputError("scenario names must differ: " + ", ".join(names))
+    territory = load_territory(data, strict=False)
+    params = _params(time_limit, gap, solver, log, horizon_weeks, budget)
+    hub = _hub_demand(territory, forecast, horizon_weeks)
+    runs = _compare(territory, hub, params, loaded, out)
+    _kpi_table(runs)
+
+
+def _bench_module():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_bench.py"
+    if not path.exists():
+        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("planner_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_planner(
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows to this "
+                                                   "JSON file.", dir_okay=False)] = None,
+    sizes: Annotated[str, typer.Option("--sizes", help="Instances, comma-separated: sample, "
+                                       "small, medium, metro.")] = "sample,metro",
+    solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds per run (default: 30 for sample, 240 for metro).",
+        min=1)] = None,
+    cbc_time_limit: Annotated[float | None, typer.Option(
+        "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).",
+        min=1)] = None,
+) -> None:
+    """Build and solve generated instances up to metro size with HiGHS and CBC."""
+    module = _bench_module()
+    started = time.perf_counter()
+    rows = module.run(sizes=[s.strip() for s in sizes.split(",") if s.strip()],
+                      solvers=[s.strip() for s in solvers.split(",") if s.strip()],
+                      time_limit_s=time_limit, cbc_time_limit_s=cbc_time_limit,
+                      console=_console())
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=2))
+        _console().print(f"{len(rows)} rows written to [bold]{json_path}[/] "
+                         f"({time.perf_counter() - started:.0f} s)")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Attach ``vivres plan`` (with ``compare``) and ``vivres bench planner``."""
+    app.add_typer(plan_app, name="plan")
+    bench_app.command("planner")(bench_planner)
