@@ -146,8 +146,11 @@ def install(app: FastAPI) -> None:
         except ValueError:
             title = "Error"
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # list every method of the path, not just the first route's
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
         return problem_response(exc.status_code, title, detail, instance=request.url.path,
-                                headers=getattr(exc, "headers", None))
+                                headers=headers)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
@@ -155,6 +158,25 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "Internal Server Error",
                                 "an unexpected error happened; it has been logged",
                                 slug="internal", instance=request.url.path)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every documented method of the requested path (from the OpenAPI paths)."""
+    import re
+
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\{name\\}$", ".+", re.escape(template))  # files/{name:path}
+            pattern = re.sub(r"\\{\w+\\}", "[^/]+", pattern)
+            table.append((re.compile(f"^{pattern}$"), {m.upper() for m in operations}))
+        request.app.state.allowed_methods = table
+    methods: set[str] = set()
+    for pattern, operations in table:
+        if pattern.match(request.url.path):
+            methods |= operations
+    return sorted(methods)
 
 
 def responses(*codes: int) -> dict[int | str, dict]:

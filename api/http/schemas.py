@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.schema import TABLES
 
 TableName = Literal[tuple(TABLES)]  # type: ignore[valid-type]
 JobKind = Literal["demand", "plan", "routes"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+#: Timestamps are stored as naive UTC; they leave the API with their offset (RFC 3339).
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Strict(BaseModel):
@@ -71,10 +79,10 @@ class JobOut(BaseModel):
     cancel_requested: bool
     rerun_of: str | None = None
     scenario_id: str | None = None
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    heartbeat_at: datetime | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    heartbeat_at: Timestamp | None = None
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -88,7 +96,7 @@ class JobPage(BaseModel):
 
 class LogLine(BaseModel):
     log_id: int
-    at: datetime
+    at: Timestamp
     level: str
     message: str
 
@@ -121,15 +129,15 @@ class UploadOut(BaseModel):
 class TableInfo(BaseModel):
     rows: int
     sha256: str
-    uploaded_at: datetime
+    uploaded_at: Timestamp
 
 
 class TerritoryOut(BaseModel):
     territory_id: str
     name: str
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
     tables: dict[str, TableInfo] = Field(default_factory=dict)
 
 
@@ -154,7 +162,7 @@ class ScenarioOut(BaseModel):
     territory_id: str
     name: str
     body: str
-    created_at: datetime
+    created_at: Timestamp
 
     model_config = ConfigDict(from_attributes=True)
 
