@@ -300,11 +300,13 @@ def _run_plan(store: Store, job: Job, territory, out: Path, step: Callable) -> d
     from api import pipeline
 
     params = job.params
+    hub = None  # the planner then plans against the order history
     if params.get("demand_job_id"):
         hub = _hub_demand_from(store, params["demand_job_id"])
-    else:
+    elif params.get("forecast", True):
         step(0.1, "demand: season forecast for the plan")
-        hub = pipeline.run_demand(territory).hub
+        hub = pipeline.run_demand(territory,
+                                  horizon_weeks=int(params.get("horizon_weeks", 52))).hub
     scenario_path = None
     if job.scenario_id:
         with store.sessions() as session:

@@ -40,6 +40,9 @@ class PlanRequest(Strict):
 
     time_limit_s: float = Field(60, ge=0.5, le=3600, description="solver seconds")
     gap: float = Field(0.001, ge=0, le=1, description="relative MIP gap to stop at")
+    forecast: bool = Field(True, description="plan against the demand forecast (default) or "
+                           "the order history")
+    horizon_weeks: int = Field(52, ge=1, le=260, description="weeks of forecast to plan")
     demand_job_id: str | None = Field(None, max_length=36, description="use the hub forecast "
                                       "of this finished demand job (default: forecast anew)")
 
@@ -61,6 +64,23 @@ class ScenarioRequest(Strict):
 
     name: str = Field(..., min_length=1, max_length=200)
     body: str = Field(..., min_length=1, max_length=1_000_000)
+
+
+class CompareRow(BaseModel):
+    kpi: str
+    a: Any = None
+    b: Any = None
+    change: float | None = Field(None, description="b − a for numbers")
+
+
+class CompareOut(BaseModel):
+    """Two plans' KPIs side by side."""
+
+    a: str
+    b: str
+    scenario_a: str | None = None
+    scenario_b: str | None = None
+    kpis: list[CompareRow]
 
 
 class JobOut(BaseModel):

@@ -1,0 +1,93 @@
+"""Plan jobs: results, one producer's contract (and no other's), scenarios and comparison."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import jobs
+
+PLAN = {"time_limit_s": 5, "horizon_weeks": 52}
+DROP_P2 = "name: without-p2\nchanges:\n  - drop_farm: P2\n"
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """Plans need the solver, not a second database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'vivres.db'}"
+
+
+def _run(store, job_id: str) -> None:
+    assert jobs.claim_next(store, "test:0") == job_id
+    assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
+
+
+@pytest.fixture
+def plan_job(client, keys, tiny, store) -> str:
+    r = client.post("/v1/territories/tiny/plans", json=PLAN, headers=keys["planner"])
+    assert r.status_code == 202, r.text
+    _run(store, r.json()["job_id"])
+    return r.json()["job_id"]
+
+
+def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store):
+    h = keys["logistics"]  # logistics read plans
+    body = client.get(f"/v1/plans/{plan_job}", headers=h).json()
+    summary = body["summary"]
+    assert summary["status"] in ("optimal", "feasible")
+    assert summary["explanation"] and summary["kpis"]["farms_supplying"] >= 1
+    files = client.get(f"/v1/plans/{plan_job}/files", headers=h).json()
+    assert {"plan.csv", "harvest.csv", "report.json"} <= set(files)
+    report = client.get(f"/v1/plans/{plan_job}/files/report.json", headers=h).json()
+    assert report["status"] == summary["status"]
+    harvest = client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P1&limit=3",
+                         headers=h).json()
+    assert harvest["total"] > 0 and {r["producer_id"] for r in harvest["items"]} == {"P1"}
+
+    # one solved plan serves the producer checks too (solves are the slow part)
+    assert client.get(f"/v1/plans/{plan_job}/contracts", headers=keys["planner"]).json() == [
+        "P1", "P2"]
+    own = client.get(f"/v1/plans/{plan_job}/contracts/P1", headers=keys["producer"])
+    assert own.status_code == 200 and own.headers["content-type"].startswith("text/csv")
+    page = client.get(f"/v1/plans/{plan_job}/contracts/P1?format=html",
+                      headers=keys["producer"])
+    assert page.headers["content-type"].startswith("text/html")
+    assert client.get(f"/v1/plans/{plan_job}/contracts/P2",
+                      headers=keys["producer"]).status_code == 403
+    assert client.get(f"/v1/plans/{plan_job}/contracts/P1",
+                      headers=keys["other_producer"]).status_code == 403
+    # planned volumes: the producer's own rows, whatever filter it asks for
+    mine = client.get(f"/v1/plans/{plan_job}/harvest", headers=keys["producer"]).json()
+    assert mine["total"] > 0 and {r["producer_id"] for r in mine["items"]} == {"P1"}
+    assert client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P2",
+                      headers=keys["producer"]).status_code == 403
+    assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
+
+    # routes of a week whose pickups come from this plan's harvest
+    r = client.post("/v1/territories/tiny/routes", headers=keys["logistics"],
+                    json={"week": 20, "time_limit_s": 1, "plan_job_id": plan_job})
+    assert r.status_code == 202, r.text
+    _run(store, r.json()["job_id"])
+    assert client.get(f"/v1/routes/{r.json()['job_id']}",
+                      headers=keys["planner"]).json()["status"] == "succeeded"
+
+
+def test_scenario_run_and_compare(client, keys, plan_job, store):
+    h = keys["planner"]
+    bad = client.post("/v1/territories/tiny/scenarios", headers=h,
+                      json={"name": "x", "body": "changes: [{nonsense: 1}]"})
+    assert bad.status_code == 422 and bad.json()["errors"]
+    made = client.post("/v1/territories/tiny/scenarios", headers=h,
+                       json={"name": "without-p2", "body": DROP_P2})
+    assert made.status_code == 201, made.text
+    listed = client.get("/v1/territories/tiny/scenarios?name=without-p2", headers=h).json()
+    assert listed["total"] == 1
+    job = client.post(f"/v1/scenarios/{made.json()['scenario_id']}/run", json=PLAN, headers=h)
+    assert job.status_code == 202 and job.json()["scenario_id"] == made.json()["scenario_id"]
+    _run(store, job.json()["job_id"])
+    compared = client.get(f"/v1/plans/compare?a={plan_job}&b={job.json()['job_id']}",
+                          headers=h).json()
+    rows = {r["kpi"]: r for r in compared["kpis"]}
+    assert rows["farms_supplying"]["a"] == 2
+    assert rows["farms_supplying"]["b"] == 1 and rows["farms_supplying"]["change"] == -1
+    contracts = client.get(f"/v1/plans/{job.json()['job_id']}/contracts", headers=h).json()
+    assert "P2" not in contracts
