@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from api.http import jobs as jobs_routes
 from api.http import results, scenarios, territories
 from api.http.deps import Caller, KeyCache, ResultCache
+from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
 from api.http.schemas import KeyOut
 from api.store.db import Store
@@ -132,6 +133,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.include_router(scenarios.router)  # before results: /plans/compare ≠ /plans/{job_id}
     app.include_router(results.router)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
+    app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
     app.openapi = lambda: _openapi(app)
     return app
 

@@ -15,6 +15,8 @@ from api.store.db import Store
 from api.store.keys import Principal, find_key, hash_token
 
 KEY_CACHE_TTL_S = 30.0
+#: Roles that read every plan and route result (producers read only their own data).
+READ_RESULTS = ("planner", "logistics")
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `vivres keys create`.")
 
@@ -29,6 +31,13 @@ class KeyCache:
     def __init__(self, store: Store, ttl_s: float = KEY_CACHE_TTL_S):
         self.store, self.ttl_s = store, ttl_s
         self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def peek(self, token: str) -> Principal | None:
+        """The principal of a key verified less than the TTL ago, without the database."""
+        hit = self._entries.get(hash_token(token))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
 
     def lookup(self, token: str) -> Principal | None:
         digest = hash_token(token)

@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import jobs
-from api.http.deps import Caller, Limit, Offset, get_store, require, require_producer_access
+from api.http.deps import (
+    READ_RESULTS,
+    Caller,
+    Limit,
+    Offset,
+    get_store,
+    require,
+    require_producer_access,
+)
 from api.http.frames import frame_of, page
 from api.http.problems import conflict, responses
 from api.http.schemas import JobOut, PickupsOut, RowsPage
@@ -95,7 +103,7 @@ DemandTable = Literal["weekly", "forecast", "hub_forecast", "rejects", "caisse_l
 @router.get("/demand/{job_id}", response_model=JobOut, responses=R, tags=["demand"])
 async def demand_result(request: Request, caller: Caller, job_id: JobId) -> Response:
     """A finished demand job: history and forecast sizes, season kg (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     return _summary(request, finished(request, job_id, "demand"))
 
 
@@ -106,7 +114,7 @@ def demand_table(request: Request, caller: Caller, job_id: JobId, table: DemandT
                  week_start: Annotated[str | None, Query(max_length=10, description=
                                                          "YYYY-MM-DD")] = None) -> dict:
     """A page of weekly demand, forecast, hub forecast, rejects or the caisse ledger."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "demand")
     content, _ = stored(request, job_id, f"{table}.csv")
     frame = frame_of(request.app.state.results, (job_id, table), content)
@@ -122,14 +130,14 @@ def demand_table(request: Request, caller: Caller, job_id: JobId, table: DemandT
 @router.get("/plans/{job_id}", response_model=JobOut, responses=R, tags=["plans"])
 async def plan_result(request: Request, caller: Caller, job_id: JobId) -> Response:
     """A solved plan: status, objective, bound, gap, KPIs, what is short and why."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     return _summary(request, finished(request, job_id, "plan"))
 
 
 @router.get("/plans/{job_id}/files", response_model=list[str], responses=R, tags=["plans"])
 async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
     """Names of the plan's stored files (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "plan")
     return _files(request, job_id)
 
@@ -139,7 +147,7 @@ async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[st
 async def plan_file(request: Request, caller: Caller, job_id: JobId,
                     name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
     """One stored file of the plan (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "plan")
     return raw(request, job_id, name)
 
@@ -165,7 +173,7 @@ def _contract_files(request: Request, job_id: str) -> dict[str, dict[str, str]]:
             tags=["plans"])
 async def plan_contracts(request: Request, caller: Caller, job_id: JobId) -> list[str]:
     """Producers with a contract in this plan (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "plan")
     return sorted(_contract_files(request, job_id))
 
@@ -210,7 +218,7 @@ def plan_harvest(request: Request, caller: Caller, job_id: JobId, limit: Limit =
 @router.get("/routes/{job_id}", response_model=JobOut, responses=R, tags=["routes"])
 async def route_result(request: Request, caller: Caller, job_id: JobId) -> Response:
     """A solved week: km, hours, cost, CO2, load, unserved stops (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     return _summary(request, finished(request, job_id, "routes"))
 
 
@@ -218,7 +226,7 @@ async def route_result(request: Request, caller: Caller, job_id: JobId) -> Respo
             responses=_content("application/geo+json"))
 async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Response:
     """The week's routes and stops as GeoJSON (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     return raw(request, job_id, "routes.geojson")
 
@@ -226,7 +234,7 @@ async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Resp
 @router.get("/routes/{job_id}/files", response_model=list[str], responses=R, tags=["routes"])
 async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
     """Names of the week's stored files (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     return _files(request, job_id)
 
@@ -237,7 +245,7 @@ async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[s
 async def route_file(request: Request, caller: Caller, job_id: JobId,
                      name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
     """One stored file of the week: maps, KPIs, schedule (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     return raw(request, job_id, name)
 
@@ -245,7 +253,7 @@ async def route_file(request: Request, caller: Caller, job_id: JobId,
 @router.get("/routes/{job_id}/sheets", response_model=list[str], responses=R, tags=["routes"])
 async def route_sheets(request: Request, caller: Caller, job_id: JobId) -> list[str]:
     """The route sheets of the week as ``day/vehicle_id`` (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     return [n.removeprefix("sheets/").removesuffix(".csv").replace("_", "/", 1)
             for n in _files(request, job_id) if n.startswith("sheets/") and n.endswith(".csv")]
@@ -256,7 +264,7 @@ async def route_sheets(request: Request, caller: Caller, job_id: JobId) -> list[
 async def route_sheet(request: Request, caller: Caller, job_id: JobId, day: Id,
                       vehicle_id: Id, format: Format = "csv") -> Response:
     """One vehicle's route sheet for one day: stops, times, loads (CSV or printable HTML)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     return raw(request, job_id, f"sheets/{day}_{vehicle_id}.{format}")
 
@@ -266,7 +274,7 @@ def route_stops(request: Request, caller: Caller, job_id: JobId, limit: Limit = 
                 offset: Offset = 0, day: Filter = None, vehicle_id: Filter = None,
                 site_id: Filter = None) -> dict:
     """A page of the week's stops, filtered by day, vehicle or site (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     content, _ = stored(request, job_id, "stops.csv")
     frame = frame_of(request.app.state.results, (job_id, "stops"), content)
@@ -279,7 +287,7 @@ def route_stops(request: Request, caller: Caller, job_id: JobId, limit: Limit = 
 def route_unserved(request: Request, caller: Caller, job_id: JobId, limit: Limit = 100,
                    offset: Offset = 0, day: Filter = None, site_id: Filter = None) -> dict:
     """Stops that could not be served and why (planner, logistics)."""
-    require(caller, "planner", "logistics")
+    require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     content, _ = stored(request, job_id, "unserved.csv")
     frame = frame_of(request.app.state.results, (job_id, "unserved"), content)

@@ -91,3 +91,20 @@ def test_scenario_run_and_compare(client, keys, plan_job, store):
     assert rows["farms_supplying"]["b"] == 1 and rows["farms_supplying"]["change"] == -1
     contracts = client.get(f"/v1/plans/{job.json()['job_id']}/contracts", headers=h).json()
     assert "P2" not in contracts
+
+
+def test_warm_reads_keep_the_same_rules(client, keys, plan_job):
+    """Once results are cached, the fast path answers; its role rules are the endpoints'."""
+    contract = f"/v1/plans/{plan_job}/contracts/P1"
+    first = client.get(contract, headers=keys["producer"])
+    again = client.get(contract, headers=keys["producer"])
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    for _ in range(2):
+        assert client.get(contract, headers=keys["other_producer"]).status_code == 403
+        assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
+        assert client.get(contract, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert client.get(contract + "?format=pdf", headers=keys["producer"]).status_code == 422
+    summary = [client.get(f"/v1/plans/{plan_job}", headers=keys["logistics"]) for _ in "ab"]
+    assert summary[0].json() == summary[1].json()
+    assert summary[1].headers["content-type"] == "application/json"
