@@ -25,9 +25,6 @@ from planner.params import PlanParams
 
 log = logging.getLogger(__name__)
 
-#: Land or labour used at or above this share of the capacity counts as binding.
-BINDING = 0.98
-
 
 class PlanStatus(StrEnum):
     """How the solve ended (a plan always exists: shortfall and floor gaps are variables)."""
@@ -269,54 +266,81 @@ def _result(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, objectiv
 
 @dataclass(frozen=True, slots=True)
 class _Usage:
-    """Utilisation (0–1) of each farm's land per type and week, labour per week; binding rows."""
+    """Land and labour used per farm and week, and what blocks one more planting per option.
 
-    land: np.ndarray  # (F, 3, T)
-    labour: np.ndarray  # (F, T)
-    rotation_full: set  # (f, land_type, family) at the rotation cap
-    budget_full: bool
+    ``blocked[o, k]`` says whether resource ``_RESOURCE_ORDER[k]`` has no room for one more
+    planting (its minimum size) of option o.
+    """
+
+    land_used: np.ndarray  # (F, 3, T) m²
+    labour_used: np.ndarray  # (F, T) h
+    blocked: np.ndarray  # (O, 4) bool
+
+
+_RESOURCE_ORDER = ("budget", "land", "labour", "rotation")
+
+
+def _held(problem: PlanProblem) -> np.ndarray:
+    """held[o, t]: option o holds its land in week t."""
+    inputs = problem.inputs
+    opts = inputs.options
+    num_t = inputs.num_weeks
+    offset = (np.arange(num_t)[None, :] - opts["plant_t"].to_numpy(int)[:, None])
+    if inputs.cyclic:
+        offset = offset % num_t
+    return (offset >= 0) & (offset < opts["dur"].to_numpy(int)[:, None])
 
 
 def _usage(problem: PlanProblem, x: np.ndarray) -> _Usage:
     inputs = problem.inputs
     m = problem.model
+    opts = inputs.options
     num_f = len(inputs.farms)
     num_t = inputs.num_weeks
-    opts = inputs.options
     beds = x[m.cols["beds"].slice()]
-    land = np.zeros((num_f, len(LAND_TYPES), num_t))
-    labour = np.zeros((num_f, num_t))
+    held = _held(problem)
+    f = opts["f"].to_numpy(int)
     lt = opts["land_type"].map({n: i for i, n in enumerate(LAND_TYPES)}).to_numpy(int)
-    for o in np.flatnonzero(beds > 0.5):
-        f = int(opts["f"].iat[o])
-        weeks = _held_weeks(int(opts["plant_t"].iat[o]), int(opts["dur"].iat[o]), num_t,
-                            inputs.cyclic)
-        land[f, lt[o], weeks] += beds[o] * opts["bed_m2"].iat[o]
-        labour[f, weeks] += beds[o] * opts["labour_h_per_bed_week"].iat[o]
+    bed_m2 = opts["bed_m2"].to_numpy(float)
+    rate = opts["labour_h_per_bed_week"].to_numpy(float)
+    land = np.zeros((num_f, len(LAND_TYPES), num_t))
+    np.add.at(land, (f, lt), held * (beds * bed_m2)[:, None])
+    labour = np.zeros((num_f, num_t))
+    np.add.at(labour, f, held * (beds * rate)[:, None])
     cap = inputs.farms[[f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
-    land = np.divide(land, cap[:, :, None], out=np.zeros_like(land), where=cap[:, :, None] > 0)
     hours = inputs.farms["labour_h_per_week"].to_numpy(float)
-    labour = np.divide(labour, hours[:, None], out=np.zeros_like(labour),
-                       where=hours[:, None] > 0)
-    rotation_full = set()
-    if "rotation" in m.rows and len(problem.rotation):
-        rows = m.rows["rotation"]
-        activity = m.matrix[rows.slice()] @ x
-        caps = problem.rotation["cap_m2_weeks"].to_numpy(float)
-        for k in np.flatnonzero(activity >= BINDING * caps - 1e-6):
-            r = problem.rotation.iloc[k]
-            rotation_full.add((int(r["f"]), r["land_type"], r["family"]))
-    budget_full = False
+    n = np.maximum(opts["min_beds"].to_numpy(float), 1.0)
+
+    land_free = np.where(held, (cap[:, :, None] - land)[f, lt], np.inf).min(axis=1)
+    labour_free = np.where(held, (hours[:, None] - labour)[f], np.inf).min(axis=1)
+    blocked = np.zeros((len(opts), len(_RESOURCE_ORDER)), dtype=bool)
     if "budget" in m.rows and problem.budget_eur is not None:
-        spent = float(m.matrix[m.rows["budget"].start] @ x)
-        budget_full = spent >= BINDING * problem.budget_eur
-    return _Usage(land=land, labour=labour, rotation_full=rotation_full,
-                  budget_full=budget_full)
+        free = problem.budget_eur - float((m.matrix[m.rows["budget"].start] @ x)[0])
+        cost = n * opts["kg_per_bed"].to_numpy(float) * opts["price_eur_per_kg"].to_numpy(float)
+        blocked[:, 0] = free < cost - 1e-6
+    blocked[:, 1] = land_free < n * bed_m2 - 1e-6
+    blocked[:, 2] = (rate > 0) & (labour_free < n * rate - 1e-6)
+    if "rotation" in m.rows and len(problem.rotation):
+        rot = problem.rotation
+        room = rot["cap_m2_weeks"].to_numpy(float) - m.matrix[m.rows["rotation"].slice()] @ x
+        key = pd.MultiIndex.from_frame(rot[["f", "land_type", "family"]])
+        where = key.get_indexer(pd.MultiIndex.from_arrays(
+            [f, opts["land_type"], opts["family"]]))
+        has = where >= 0
+        need = n * bed_m2 * held.sum(axis=1)
+        blocked[has, 3] = room[where[has]] < need[has] - 1e-6
+    return _Usage(land_used=land, labour_used=labour, blocked=blocked)
 
 
-def _held_weeks(plant_t: int, dur: int, num_t: int, cyclic: bool) -> np.ndarray:
-    weeks = plant_t + np.arange(dur)
-    return weeks % num_t if cyclic else weeks[weeks < num_t]
+def _main_reason(candidates: np.ndarray, usage: _Usage) -> str | None:
+    """The resource blocking most candidate options (None when most are not blocked)."""
+    if candidates.size == 0:
+        return None
+    rows = usage.blocked[candidates]
+    counts = rows.sum(axis=0)
+    free = int((~rows.any(axis=1)).sum())
+    best = int(np.argmax(counts))
+    return _RESOURCE_ORDER[best] if counts[best] > free else None
 
 
 def _farm_table(problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame,
@@ -331,39 +355,42 @@ def _farm_table(problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame,
     table["revenue_eur"] = table["producer_id"].map(revenue).fillna(0.0)
     table["harvest_kg"] = table["producer_id"].map(kg).fillna(0.0)
     table["floor_gap_eur"] = gaps
+    cap = farms[[f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
     for i, n in enumerate(LAND_TYPES):
-        table[f"{n}_peak_use"] = usage.land[:, i, :].max(axis=1)
-    table["labour_peak_use"] = usage.labour.max(axis=1)
-    has_options = np.zeros(len(farms), dtype=bool)
-    has_options[inputs.options["f"].to_numpy(int)] = True
+        peak = usage.land_used[:, i, :].max(axis=1)
+        table[f"{n}_peak_use"] = np.divide(peak, cap[:, i], out=np.zeros(len(farms)),
+                                           where=cap[:, i] > 0)
+    hours = farms["labour_h_per_week"].to_numpy(float)
+    table["labour_peak_use"] = np.divide(usage.labour_used.max(axis=1), hours,
+                                         out=np.zeros(len(farms)), where=hours > 0)
+    o_f = inputs.options["f"].to_numpy(int)
     reasons = []
     for f in range(len(farms)):
         if gaps[f] <= 1.0:
             reasons.append("")
             continue
-        reasons.append(_floor_reason(f, has_options[f], usage, problem))
+        reasons.append(_floor_reason(np.flatnonzero(o_f == f), usage))
     table["floor_reason"] = reasons
     return table
 
 
-def _floor_reason(f: int, has_options: bool, usage: _Usage, problem: PlanProblem) -> str:
-    if not has_options:
+_FLOOR_REASONS = {
+    "land": "land: no room left on its land for a further planting",
+    "labour": "labour: the farm's hours are used up in the weeks a further planting needs",
+    "rotation": "rotation: the farm is at its family share for the crops it could add",
+    "budget": "budget: the purchase budget is spent",
+}
+
+
+def _floor_reason(options: np.ndarray, usage: _Usage) -> str:
+    if options.size == 0:
         return ("season: none of the crops this farm can grow is demanded in a week it could "
                 "harvest")
-    land_busy = usage.land[f].max(axis=1)
-    land_cap = problem.inputs.farms.loc[f, [f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
-    full_types = [n for i, n in enumerate(LAND_TYPES)
-                  if land_cap[i] > 0 and land_busy[i] >= BINDING]
-    if usage.labour[f].max() >= BINDING:
-        return "labour: the farm's hours are used up in its busiest weeks"
-    if full_types:
-        return f"land: its {', '.join(t.replace('_', ' ') for t in full_types)} is full"
-    if usage.budget_full:
-        return "budget: the purchase budget is spent"
-    if any(key[0] == f for key in usage.rotation_full):
-        return "rotation: the farm is at its family share for the crops it could add"
+    reason = _main_reason(options, usage)
+    if reason is not None:
+        return _FLOOR_REASONS[reason]
     return ("demand: the products it can grow are already covered by the plan (growing more "
-            "would be waste)")
+            "only to pay the farm would be waste)")
 
 
 def _reach(problem: PlanProblem) -> np.ndarray:
@@ -392,12 +419,14 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
     demand = inputs.demand_kg
     products = inputs.products
     can = _reach(problem)
-    opts = inputs.options
+    entry_p = inputs.options["p"].to_numpy(int)[inputs.harvest_o]
     rows = []
     for p in np.flatnonzero(short.sum(axis=1) > 0.5):
         pid = products["product_id"].iat[p]
         weeks = np.flatnonzero(short[p] > 0.05)
-        reasons = [_short_reason(problem, p, t, can, usage, opts) for t in weeks]
+        mine = entry_p == p
+        entries = (inputs.harvest_o[mine], inputs.harvest_t[mine])
+        reasons = [_short_reason(problem, p, t, can, usage, entries) for t in weeks]
         run_start = 0
         for i in range(1, len(weeks) + 1):
             if i == len(weeks) or weeks[i] != weeks[i - 1] + 1 or reasons[i] != reasons[i - 1]:
@@ -416,7 +445,7 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
 
 
 def _short_reason(problem: PlanProblem, p: int, t: int, can: np.ndarray, usage: _Usage,
-                  opts: pd.DataFrame) -> str:
+                  entries: tuple[np.ndarray, np.ndarray]) -> str:
     inputs = problem.inputs
     pid = inputs.products["product_id"].iat[p]
     if pid in inputs.no_grower:
@@ -424,33 +453,21 @@ def _short_reason(problem: PlanProblem, p: int, t: int, can: np.ndarray, usage: 
     if not can[p, t]:
         return ("out of season: no planting window gives a harvest that keeps until this week "
                 "(crop calendar and shelf life)")
-    if usage.budget_full:
-        return "budget: the purchase budget is spent"
     # options of this product whose harvest can reach week t
     shelf = int(inputs.products["shelf_weeks"].iat[p])
-    num_t = inputs.num_weeks
-    mask = opts["p"].to_numpy(int)[inputs.harvest_o] == p
-    lag = (t - inputs.harvest_t[mask]) % num_t if inputs.cyclic else t - inputs.harvest_t[mask]
-    candidates = np.unique(inputs.harvest_o[mask][(lag >= 0) & (lag <= shelf)])
-    counts = {"land": 0, "labour": 0, "rotation": 0}
-    lt = {n: i for i, n in enumerate(LAND_TYPES)}
-    for o in candidates:
-        f = int(opts["f"].iat[o])
-        weeks = _held_weeks(int(opts["plant_t"].iat[o]), int(opts["dur"].iat[o]), num_t,
-                            inputs.cyclic)
-        if usage.land[f, lt[opts["land_type"].iat[o]], weeks].max(initial=0) >= BINDING:
-            counts["land"] += 1
-        if usage.labour[f, weeks].max(initial=0) >= BINDING:
-            counts["labour"] += 1
-        if (f, opts["land_type"].iat[o], opts["family"].iat[o]) in usage.rotation_full:
-            counts["rotation"] += 1
-    if candidates.size and max(counts.values()) >= 0.5 * candidates.size:
-        what = max(counts, key=counts.get)
+    entry_o, entry_t = entries
+    lag = t - entry_t
+    if inputs.cyclic:
+        lag = lag % inputs.num_weeks
+    candidates = np.unique(entry_o[(lag >= 0) & (lag <= shelf)])
+    reason = _main_reason(candidates, usage)
+    if reason is not None:
         return {
-            "land": "land: the farms able to grow it in time have their land full",
+            "land": "land: the farms able to grow it in time have no room for another bed",
             "labour": "labour: the farms able to grow it in time have no hours left",
-            "rotation": "rotation: the farms able to grow it are at the family share",
-        }[what]
+            "rotation": "rotation: the farms able to grow it are at their family share",
+            "budget": "budget: the purchase budget is spent",
+        }[reason]
     return ("cost: a further bed would mostly be wasted (harvest comes in whole beds over "
             "several weeks; the rest of the week's demand is too small)")
 
