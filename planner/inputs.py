@@ -81,7 +81,9 @@ def history_demand(territory: Territory, *, horizon_weeks: int = 52) -> pd.DataF
     weeks = pd.date_range(start, periods=horizon_weeks, freq="7D")
     season = pd.DataFrame({"week_start": weeks,
                            "iso": np.minimum(weeks.isocalendar()["week"].to_numpy(int), 52)})
-    hub = season.merge(by_week, on="iso").drop(columns="iso")
+    ids = pd.DataFrame({"product_id": sorted(by_week["product_id"].unique())})
+    hub = (season.merge(ids, how="cross").merge(by_week, on=["iso", "product_id"], how="left")
+           .drop(columns="iso").fillna({"kg": 0.0}))
     hub["storage_class"] = hub["product_id"].map(products["storage_class"])
     hub["low"] = hub["kg"]
     hub["high"] = hub["kg"]
@@ -132,9 +134,11 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
         hub_demand = history_demand(territory, horizon_weeks=params.horizon_weeks)
         source = "history"
     hub = _check_hub_demand(hub_demand, territory)
-    weeks = pd.DatetimeIndex(sorted(hub["week_start"].unique()))[: params.horizon_weeks]
-    if len(weeks) == 0:
+    if hub.empty:
         raise InputError("hub demand has no weeks to plan")
+    # the season runs from the first week of the demand table, week after week; weeks the
+    # table does not list have no demand
+    weeks = pd.date_range(hub["week_start"].min(), periods=params.horizon_weeks, freq="7D")
     num_weeks = len(weeks)
     cyclic = num_weeks == 52
     hub = hub.loc[hub["week_start"].isin(weeks)]

@@ -16,6 +16,7 @@ SOLVERS = ["highs", "cbc"]
 
 
 def solve(terr, hub, **kw):
+    kw.setdefault("horizon_weeks", hub["week_start"].nunique())
     params = PlanParams(time_limit_s=kw.pop("time_limit_s", 20), **kw)
     problem = planner.build_plan_problem(terr, hub, params=params)
     return problem, planner.solve_plan(problem, params)
