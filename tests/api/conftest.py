@@ -41,7 +41,23 @@ def _pg_user() -> str | None:
 PG_USER = _pg_user()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL (when "
+                            "a server answers on 127.0.0.1:5432)")
+
+
+def pytest_generate_tests(metafunc):
+    """Persistence and job tests (marked both_databases) run on both; the rest on SQLite."""
+    if "db_url" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_databases"):
+        params = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    else:
+        params = ["sqlite"]
+    metafunc.parametrize("db_url", params, indirect=True)
+
+
+@pytest.fixture
 def db_url(request, tmp_path):
     """A fresh database: a SQLite file, or a private schema of the local PostgreSQL."""
     if request.param == "sqlite":

@@ -32,6 +32,7 @@ def routes_job(client, keys, tiny, store) -> str:
     return job_id
 
 
+@pytest.mark.both_databases
 def test_route_job_results_are_stored_and_served(client, keys, store, routes_job):
     h = keys["logistics"]
     job = client.get(f"/v1/jobs/{routes_job}", headers=h).json()
@@ -71,6 +72,7 @@ def test_results_of_unfinished_or_other_kind_jobs(client, keys, tiny, store):
     assert client.get("/v1/routes/nope/geojson", headers=h).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_cancel_queued_job_and_list_filters(client, keys, tiny):
     h = keys["planner"]
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).json()
@@ -81,6 +83,7 @@ def test_cancel_queued_job_and_list_filters(client, keys, tiny):
     assert client.get("/v1/jobs?status=running", headers=h).json()["total"] == 0
 
 
+@pytest.mark.both_databases
 def test_worker_kills_a_cancelled_running_job(client, keys, tiny, store, db_url):
     h = keys["planner"]
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).json()
@@ -93,6 +96,7 @@ def test_worker_kills_a_cancelled_running_job(client, keys, tiny, store, db_url)
     assert jobs.artifact_names(store, job_id) == []
 
 
+@pytest.mark.both_databases
 def test_worker_runs_a_job_in_a_child_process(client, keys, tiny, store, db_url):
     h = keys["planner"]
     client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h)
@@ -101,6 +105,7 @@ def test_worker_runs_a_job_in_a_child_process(client, keys, tiny, store, db_url)
     assert "routes.geojson" in jobs.artifact_names(store, job_id)
 
 
+@pytest.mark.both_databases
 def test_stale_running_job_is_interrupted_and_rerun_succeeds(client, keys, tiny, store):
     h = keys["planner"]
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).json()
@@ -120,6 +125,7 @@ def test_stale_running_job_is_interrupted_and_rerun_succeeds(client, keys, tiny,
     assert done["status"] == "succeeded"
 
 
+@pytest.mark.both_databases
 def test_running_job_with_fresh_heartbeat_is_left_alone(client, keys, tiny, store):
     client.post("/v1/territories/tiny/routes", json=ROUTES, headers=keys["planner"])
     jobs.claim_next(store, "elsewhere:1")

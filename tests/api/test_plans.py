@@ -10,12 +10,6 @@ PLAN = {"time_limit_s": 5, "horizon_weeks": 52}
 DROP_P2 = "name: without-p2\nchanges:\n  - drop_farm: P2\n"
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    """Plans need the solver, not a second database: SQLite only."""
-    return f"sqlite:///{tmp_path / 'vivres.db'}"
-
-
 def _run(store, job_id: str) -> None:
     assert jobs.claim_next(store, "test:0") == job_id
     assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
@@ -62,6 +56,21 @@ def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store
                       headers=keys["producer"]).status_code == 403
     assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
 
+    # warm reads are answered by the fast path (api/http/fastpath.py): same rules
+    contract = f"/v1/plans/{plan_job}/contracts/P1"
+    first = client.get(contract, headers=keys["producer"])
+    again = client.get(contract, headers=keys["producer"])
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    for _ in range(2):
+        assert client.get(contract, headers=keys["other_producer"]).status_code == 403
+        assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
+        assert client.get(contract, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert client.get(contract + "?format=pdf", headers=keys["producer"]).status_code == 422
+    summary = [client.get(f"/v1/plans/{plan_job}", headers=keys["logistics"]) for _ in "ab"]
+    assert summary[0].json() == summary[1].json()
+    assert summary[1].headers["content-type"] == "application/json"
+
     # routes of a week whose pickups come from this plan's harvest
     r = client.post("/v1/territories/tiny/routes", headers=keys["logistics"],
                     json={"week": 20, "time_limit_s": 1, "plan_job_id": plan_job})
@@ -91,20 +100,3 @@ def test_scenario_run_and_compare(client, keys, plan_job, store):
     assert rows["farms_supplying"]["b"] == 1 and rows["farms_supplying"]["change"] == -1
     contracts = client.get(f"/v1/plans/{job.json()['job_id']}/contracts", headers=h).json()
     assert "P2" not in contracts
-
-
-def test_warm_reads_keep_the_same_rules(client, keys, plan_job):
-    """Once results are cached, the fast path answers; its role rules are the endpoints'."""
-    contract = f"/v1/plans/{plan_job}/contracts/P1"
-    first = client.get(contract, headers=keys["producer"])
-    again = client.get(contract, headers=keys["producer"])
-    assert first.status_code == again.status_code == 200 and first.content == again.content
-    assert again.headers["content-type"] == first.headers["content-type"]
-    for _ in range(2):
-        assert client.get(contract, headers=keys["other_producer"]).status_code == 403
-        assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
-        assert client.get(contract, headers={"Authorization": "Bearer nope"}).status_code == 401
-        assert client.get(contract + "?format=pdf", headers=keys["producer"]).status_code == 422
-    summary = [client.get(f"/v1/plans/{plan_job}", headers=keys["logistics"]) for _ in "ab"]
-    assert summary[0].json() == summary[1].json()
-    assert summary[1].headers["content-type"] == "application/json"

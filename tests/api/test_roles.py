@@ -12,12 +12,6 @@ ROUTES = {"week": 48, "time_limit_s": 1, "seed": 1}
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    """Roles do not depend on the database: SQLite only (persistence runs on both)."""
-    return f"sqlite:///{tmp_path / 'vivres.db'}"
-
-
-@pytest.fixture
 def routes_job(client, keys, tiny, store) -> str:
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=keys["planner"]).json()
     jobs.claim_next(store, "test:0")

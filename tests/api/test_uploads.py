@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import TINY, tiny_files, tiny_zip
 
 PROBLEM = "application/problem+json"
@@ -16,6 +18,7 @@ def _rows(client, keys, table="orders") -> int:
     return body["tables"][table]["rows"]
 
 
+@pytest.mark.both_databases
 def test_put_territory_multipart_and_zip_store_every_table(client, keys):
     r = client.put("/v1/territories/tiny", files=tiny_files(), headers=keys["planner"])
     assert r.status_code == 200, r.text
@@ -40,6 +43,7 @@ def test_put_territory_missing_table_names_the_file(client, keys):
     assert client.get("/v1/territories/t", headers=keys["planner"]).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_bad_orders_are_rejected_whole_with_file_row_column(client, keys, tiny):
     before = _rows(client, keys)
     r = client.post("/v1/territories/tiny/orders", content=BAD_ORDERS,
@@ -52,6 +56,7 @@ def test_bad_orders_are_rejected_whole_with_file_row_column(client, keys, tiny):
     assert _rows(client, keys) == before  # nothing half-applied
 
 
+@pytest.mark.both_databases
 def test_keep_valid_stores_valid_rows_and_reports_rejects(client, keys, tiny):
     before = _rows(client, keys)
     version = client.get("/v1/territories/tiny", headers=keys["planner"]).json()["version"]
