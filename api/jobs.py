@@ -439,6 +439,7 @@ def _finish(store: Store, job_id: str, status: str, *, summary: dict | None = No
 def _child_main(url: str, job_id: str) -> None:
     """Entry point of the child process that runs one job."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which decides
     store = Store.open(url, upgrade=False)
     try:
         execute(store, job_id)
@@ -514,7 +515,12 @@ class Worker:
                           "job; re-run it")
                 return "interrupted"
         if child.exitcode != 0:
-            self._end(job_id, "failed", f"the job's process died (exit code {child.exitcode})")
+            if self.stopping or self._parent_gone():
+                self._end(job_id, "interrupted", "interrupted: the server stopped during the "
+                          "job; re-run it")
+            else:
+                self._end(job_id, "failed", f"the job's process died (exit code "
+                          f"{child.exitcode})")
         return get_job(self.store, job_id).status
 
     def _end(self, job_id: str, status: str, message: str) -> None:

@@ -105,3 +105,19 @@ def test_producer_contract_of_another_producer_is_403_before_lookup(client, keys
 def test_me(client, keys):
     me = client.get("/v1/me", headers=keys["producer"]).json()
     assert (me["role"], me["producer_id"]) == ("producer", "P1")
+
+
+def test_keys_cli_prints_the_token_once_and_rejects_bad_roles(tmp_path, capsys):
+    from api.cli import main
+    from api.store.db import Store
+    from api.store.keys import find_key
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--db", url]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    principal = find_key(Store.open(url), token)
+    assert (principal.role, principal.producer_id) == ("producer", "P1")
+    assert main(["keys", "create", "--role", "boss", "--db", url]) == 2
+    assert "--role must be one of" in capsys.readouterr().err
+    assert main(["keys", "revoke", "1", "--db", url]) == 0
+    assert find_key(Store.open(url), token) is None

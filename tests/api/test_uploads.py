@@ -122,3 +122,14 @@ def test_bad_zip_and_unknown_table_field(client, keys):
     r = client.put("/v1/territories/z", files={"nonsense": ("x.csv", b"a\n1\n", "text/csv")},
                    headers=keys["planner"])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.nonsense"
+
+
+def test_caisse_ledger_what_if(client, keys, tiny):
+    h = keys["planner"]
+    base = client.get("/v1/territories/tiny/caisse-ledger", headers=h)
+    assert base.status_code == 200, base.text
+    more = client.get("/v1/territories/tiny/caisse-ledger?extra_households=10", headers=h)
+    assert base.json()["total"] == more.json()["total"] > 0
+    assert base.json()["items"] != more.json()["items"]
+    assert client.get("/v1/territories/tiny/caisse-ledger",
+                      headers=keys["logistics"]).status_code == 403
