@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 import multiprocessing
 import os
 import signal
@@ -230,16 +229,14 @@ class _DbLogHandler(logging.Handler):
             self.handleError(record)
 
 
+MEDIA_TYPES = {".geojson": "application/geo+json", ".csv": "text/csv; charset=utf-8",
+               ".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+               ".json": "application/json"}
+
+
 def _media_type(name: str) -> str:
-    if name.endswith(".geojson"):
-        return "application/geo+json"
-    if name.endswith(".csv"):
-        return "text/csv; charset=utf-8"
-    if name.endswith(".parquet"):
-        return "application/vnd.apache.parquet"
-    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return guessed + ("; charset=utf-8" if guessed.startswith("text/") or guessed.endswith(
-        "json") else "")
+    """The media type a stored file is served with (the API documents exactly these)."""
+    return MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
 def _plain(value):

@@ -37,8 +37,11 @@ R = responses(401, 403, 404, 409, 422)
 
 
 def _content(*media: str) -> dict:
+    def schema(m: str) -> dict:
+        return {"type": "object"} if m.endswith("json") else {"type": "string"}
+
     return {**R, 200: {"description": "the stored file",
-                       "content": {m: {"schema": {"type": "string"}} for m in media}}}
+                       "content": {m: {"schema": schema(m)} for m in media}}}
 
 
 def finished(request: Request, job_id: str, kind: str) -> Job:
@@ -142,8 +145,12 @@ async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[st
     return _files(request, job_id)
 
 
+FILE_TYPES = ("text/csv", "text/html", "text/markdown", "application/json",
+              "application/geo+json", "application/octet-stream")
+
+
 @router.get("/plans/{job_id}/files/{name:path}", response_class=Response, tags=["plans"],
-            responses=_content("text/csv", "text/html", "application/json"))
+            responses=_content(*FILE_TYPES))
 async def plan_file(request: Request, caller: Caller, job_id: JobId,
                     name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
     """One stored file of the plan (planner, logistics)."""
@@ -240,8 +247,7 @@ async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[s
 
 
 @router.get("/routes/{job_id}/files/{name:path}", response_class=Response, tags=["routes"],
-            responses=_content("text/csv", "text/html", "application/json",
-                               "application/geo+json"))
+            responses=_content(*FILE_TYPES))
 async def route_file(request: Request, caller: Caller, job_id: JobId,
                      name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
     """One stored file of the week: maps, KPIs, schedule (planner, logistics)."""

@@ -31,8 +31,8 @@ class Strict(BaseModel):
 class DemandRequest(Strict):
     """Build weekly demand and forecast the season."""
 
-    horizon_weeks: int = Field(52, ge=1, le=260, description="weeks to forecast")
-    level: int = Field(80, ge=1, le=99, description="prediction interval level (%)")
+    horizon_weeks: int = Field(52, ge=1, le=260, strict=True, description="weeks to forecast")
+    level: int = Field(80, ge=1, le=99, strict=True, description="prediction interval level (%)")
 
 
 class PlanRequest(Strict):
@@ -40,9 +40,10 @@ class PlanRequest(Strict):
 
     time_limit_s: float = Field(60, ge=0.5, le=3600, description="solver seconds")
     gap: float = Field(0.001, ge=0, le=1, description="relative MIP gap to stop at")
-    forecast: bool = Field(True, description="plan against the demand forecast (default) or "
-                           "the order history")
-    horizon_weeks: int = Field(52, ge=1, le=260, description="weeks of forecast to plan")
+    forecast: bool = Field(True, strict=True, description="plan against the demand forecast "
+                           "(default) or the order history")
+    horizon_weeks: int = Field(52, ge=1, le=260, strict=True,
+                               description="weeks of forecast to plan")
     demand_job_id: str | None = Field(None, max_length=36, description="use the hub forecast "
                                       "of this finished demand job (default: forecast anew)")
 
@@ -50,10 +51,10 @@ class PlanRequest(Strict):
 class RouteRequest(Strict):
     """Solve the shared-truck routes of one season week."""
 
-    week: int = Field(..., ge=1, le=53, description="season week (1 = the week after the "
-                      "order history)")
+    week: int = Field(..., ge=1, le=53, strict=True, description="season week (1 = the week "
+                      "after the order history)")
     time_limit_s: float = Field(30, ge=0.5, le=3600, description="solver seconds for the week")
-    seed: int = Field(1, ge=0, le=2**31 - 1)
+    seed: int = Field(1, ge=0, le=2**31 - 1, strict=True)
     plan_job_id: str | None = Field(None, max_length=36, description="farm pickups from this "
                                     "finished plan's harvest (default: from the land able to "
                                     "grow the week's demand)")
