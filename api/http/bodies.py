@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
@@ -28,6 +30,8 @@ TERRITORY_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         name: {"type": "string", "format": "binary"} for name in TABLES}}},
     "application/zip": {"schema": {"type": "string", "format": "binary"}},
+    "application/json": {"schema": {"type": "object", "additionalProperties": False,
+                                     "properties": {name: _ROWS_SCHEMA for name in TABLES}}},
 }}}
 
 
@@ -71,12 +75,15 @@ async def read_table_upload(request: Request, table: str) -> Upload:
 
 
 async def read_territory_upload(request: Request) -> list[Upload]:
-    """Every table sent: multipart fields named by table, or a zip of the folder."""
+    """Every table sent: multipart fields named by table, a zip of the folder, or JSON
+    ``{"sites": [{...}, ...], "products": [...], ...}``."""
     media = _media(request)
     if media == "application/zip":
         return unzip_tables(await request.body())
+    if media == "application/json":
+        return _json_tables(await request.body())
     if media != "multipart/form-data":
-        raise unsupported(media, ("multipart/form-data", "application/zip"))
+        raise unsupported(media, ("multipart/form-data", "application/zip", "application/json"))
     uploads = []
     async with request.form(max_files=len(TABLES), max_fields=len(TABLES)) as form:
         unknown = [k for k in form if k not in TABLES]
@@ -94,3 +101,22 @@ async def read_territory_upload(request: Request) -> list[Upload]:
         raise ProblemError(422, "Invalid request", "no table in the body (send sites, products, "
                            "... as multipart fields, or a zip)", slug="invalid-request")
     return uploads
+
+
+def _json_tables(body: bytes) -> list[Upload]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(422, "Invalid request", f"the body is not valid JSON ({exc})",
+                           slug="invalid-request") from None
+    if not isinstance(doc, dict) or not doc:
+        raise ProblemError(422, "Invalid request", 'expected an object {"sites": [rows], ...}',
+                           slug="invalid-request")
+    unknown = sorted(k for k in doc if k not in TABLES)
+    if unknown:
+        raise ProblemError(422, "Invalid request", f"unknown table(s): {', '.join(unknown)}",
+                           slug="invalid-request",
+                           errors=[{"field": f"body.{k}", "message": "unknown table"}
+                                   for k in unknown])
+    return [Upload(table=name, content=json.dumps(rows).encode(), format="json")
+            for name, rows in doc.items()]

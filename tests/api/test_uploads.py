@@ -133,3 +133,22 @@ def test_caisse_ledger_what_if(client, keys, tiny):
     assert base.json()["items"] != more.json()["items"]
     assert client.get("/v1/territories/tiny/caisse-ledger",
                       headers=keys["logistics"]).status_code == 403
+
+
+def test_put_territory_as_json_tables(client, keys):
+    import csv
+
+    tables = {}
+    for path in sorted(TINY.glob("*.csv")):
+        with path.open(newline="") as fh:
+            tables[path.stem] = list(csv.DictReader(fh))
+    r = client.put("/v1/territories/tj", json=tables, headers=keys["planner"])
+    assert r.status_code == 200, r.text
+    assert r.json()["tables"]["sites"] == len(tables["sites"])
+    tables["sites"][0]["lat"] = "north"
+    r = client.put("/v1/territories/tj", json=tables, headers=keys["planner"])
+    assert r.status_code == 422
+    assert (r.json()["errors"][0]["file"], r.json()["errors"][0]["column"]) == ("sites.csv",
+                                                                                "lat")
+    r = client.put("/v1/territories/tj", json={"sitez": []}, headers=keys["planner"])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.sitez"
