@@ -252,17 +252,19 @@ def _plain(value):
     return str(value)
 
 
-def _jsonable(data: dict) -> dict:
-    return json.loads(json.dumps(data, default=_plain, allow_nan=False)
-                      if _finite(data) else json.dumps(data, default=_plain))
+def _jsonable(data):
+    """Plain JSON values: numpy scalars unwrapped, NaN and infinities as null."""
+    import math
 
-
-def _finite(data) -> bool:
-    try:
-        json.dumps(data, default=_plain, allow_nan=False)
-    except ValueError:
-        return False
-    return True
+    if isinstance(data, dict):
+        return {str(k): _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, bool) or data is None or isinstance(data, int | str):
+        return data
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    return _jsonable(_plain(data))
 
 
 def _hub_demand_from(store: Store, job_id: str):
