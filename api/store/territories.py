@@ -29,7 +29,7 @@ from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
 from core.schema import ACTIVITY_TABLES, TABLES
 from core.tables import read_raw
-from core.territory import Territory, load_territory, read_activity
+from core.territory import load_territory, read_activity
 
 ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
 TERRITORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -111,8 +111,6 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return str(value)
     return str(value)
 
 
@@ -178,16 +176,14 @@ def _sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _reject_records(territory: Territory | None, rejects: dict[str, pd.DataFrame],
-                    files: dict[str, str]) -> list[dict]:
+def _reject_records(rejects: dict[str, pd.DataFrame], files: dict[str, str]) -> list[dict]:
     out = []
     for table, frame in rejects.items():
         fields = [c for c in frame.columns if c not in ("row", "column", "reason")]
-        for rec in frame.head(MAX_REJECTS_SHOWN - len(out)).itertuples(index=False):
-            rec = rec._asdict() if hasattr(rec, "_asdict") else dict(rec)
+        for rec in frame.head(MAX_REJECTS_SHOWN - len(out)).to_dict(orient="records"):
             out.append({"file": files.get(table, f"{table}.csv"), "row": int(rec["row"]),
                         "column": rec["column"], "reason": rec["reason"],
-                        "values": {k: str(rec[k]) for k in fields if k in rec}})
+                        "values": {k: str(rec[k]) for k in fields}})
     return out
 
 
@@ -317,7 +313,7 @@ def put_territory(store: Store, territory_id: str, uploads: list[Upload], *,
             valid = None if rejected is None else set(getattr(territory, table)["row"])
             tables[table] = _csv_of_valid(path, valid)
         files = {t: p.name for t, p in paths.items()}
-        rejects = _reject_records(territory, territory.rejects, files)
+        rejects = _reject_records(territory.rejects, files)
     version, counts = _store_tables(store, territory_id, tables, name=name, replace_all=True)
     num_rejected = sum(len(r) for r in territory.rejects.values())
     return UploadReport(territory_id=territory_id, version=version, applied=True, tables=counts,
@@ -353,8 +349,8 @@ def put_table(store: Store, territory_id: str, upload: Upload, *,
                 valid_rows = set(getattr(territory, upload.table)["row"])
         content, num_rows = _csv_of_valid(path, valid_rows)
         files = {upload.table: path.name}
-        records = _reject_records(None, {k: v for k, v in rejects.items()
-                                         if k == upload.table}, files)
+        records = _reject_records({k: v for k, v in rejects.items() if k == upload.table},
+                                  files)
         num_rejected = sum(len(v) for k, v in rejects.items() if k == upload.table)
     tables = {upload.table: (content, num_rows)}
     version, counts = _store_tables(store, territory_id, tables,
