@@ -16,6 +16,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from core.errors import SolverError
+from routing import _breaks
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,8 @@ class DayRoutesRaw:
     status: str = "optimal"
 
 
-def solve_day(vrp: DayVrp, *, time_limit_s: float, max_solutions: int | None = None,
-              guided: bool = True) -> DayRoutesRaw:
-    """Solve one day's VRP with OR-Tools (parallel cheapest insertion, guided local search)."""
+def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.RoutingModel]:
+    """Build the OR-Tools model, each shift shortened by its driver's break."""
     num_nodes = len(vrp.service_s)
     num_vehicles = len(vrp.start_node)
     manager = pywrapcp.RoutingIndexManager(num_nodes, num_vehicles,
@@ -88,8 +88,6 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, max_solutions: int | None = N
     pal_cb = routing.RegisterUnaryTransitVector([int(p) for p in vrp.pallets_dec])
     routing.AddDimensionWithVehicleCapacity(pal_cb, 0, [int(c) for c in vrp.cap_pallets_dec],
                                             True, "pallets")
-    kg_dim = routing.GetDimensionOrDie("kg")
-    pal_dim = routing.GetDimensionOrDie("pallets")
 
     depots = set(vrp.start_node.tolist()) | set(vrp.end_node.tolist())
     for node in range(num_nodes):
@@ -106,9 +104,11 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, max_solutions: int | None = N
 
     for v in range(num_vehicles):
         start, end = routing.Start(v), routing.End(v)
-        time_dim.CumulVar(start).SetRange(int(vrp.shift_start_s[v]), int(vrp.shift_end_s[v]))
-        time_dim.CumulVar(end).SetRange(int(vrp.shift_start_s[v]), int(vrp.shift_end_s[v]))
-        time_dim.SetSpanUpperBoundForVehicle(int(vrp.max_span_s[v]), v)
+        reserve = int(vrp.break_s[v])
+        shift_end = max(int(vrp.shift_start_s[v]), int(vrp.shift_end_s[v]) - reserve)
+        time_dim.CumulVar(start).SetRange(int(vrp.shift_start_s[v]), shift_end)
+        time_dim.CumulVar(end).SetRange(int(vrp.shift_start_s[v]), shift_end)
+        time_dim.SetSpanUpperBoundForVehicle(max(0, int(vrp.max_span_s[v]) - reserve), v)
         time_dim.SetSpanCostCoefficientForVehicle(round(vrp.cost_per_s[v]), v)
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(end))
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(start))
@@ -124,77 +124,97 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, max_solutions: int | None = N
             routing.VehicleVar(di).SetValues([-1, *allowed])
         routing.AddDisjunction([pi], vrp.penalty)
         routing.AddDisjunction([di], 0)
+    return manager, routing
 
-    node_visit = [int(vrp.service_s[manager.IndexToNode(i)]) for i in range(routing.Size())]
-    breaks = []
-    for v in range(num_vehicles):
-        if vrp.break_s[v] <= 0:
-            breaks.append(None)
-            continue
-        latest = max(int(vrp.shift_start_s[v]), int(vrp.shift_end_s[v] - vrp.break_s[v]))
-        interval = solver.FixedDurationIntervalVar(int(vrp.shift_start_s[v]), latest,
-                                                   int(vrp.break_s[v]), False, f"break_{v}")
-        time_dim.SetBreakIntervalsOfVehicle([interval], v, node_visit)
-        # no stretch of work longer than break_after_s without the break in between
-        time_dim.SetBreakDistanceDurationOfVehicle(int(vrp.break_after_s[v]),
-                                                   int(vrp.break_s[v]), v)
-        breaks.append(interval)
 
+def _search(time_limit_s: float, *, guided: bool):
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION)
-    if guided:
-        search.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+    # greedy descent stops by itself at a local optimum: the same routes on every run
+    search.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH if guided
+        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
     search.time_limit.FromMilliseconds(max(100, int(time_limit_s * 1000)))
-    if max_solutions is not None:
-        search.solution_limit = int(max_solutions)
-    solution = routing.SolveWithParameters(search)
-    if solution is None:
-        raise SolverError(f"OR-Tools found no solution (status {routing.status()}); every stop "
-                          "is optional, so this is a model bug: please report it")
+    return search
 
-    routes, starts, loads, pallets, served = [], [], [], [], set()
-    pair_of = {pick: p for p, (pick, _) in enumerate(vrp.pairs)}
-    for v in range(num_vehicles):
+
+def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
+              initial_routes: list[list[int]] | None = None) -> DayRoutesRaw:
+    """Solve one day's VRP with OR-Tools (cheapest insertion, then local search).
+
+    Each shift is shortened by its driver's break, which :mod:`routing._breaks` then places
+    in the route (OR-Tools' own break intervals make the search crawl). ``guided=False``
+    runs a greedy descent to a local optimum, which stops by itself: same input, same routes
+    (unless the time limit cuts it, reported as ``status="limit_reached"``). ``guided=True``
+    spends the whole budget in guided local search: often better routes, but they depend on
+    the machine's speed. ``initial_routes`` (nodes per vehicle, depots left out; e.g. the
+    routes of a smaller version of the same day) start the search.
+    """
+    manager, routing = _day_model(vrp)
+    search = _search(time_limit_s, guided=guided)
+    start = None
+    if initial_routes is not None:
+        routing.CloseModelWithParameters(search)
+        start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
+        if start is None:
+            log.info("day VRP: the initial routes are not feasible; searching from scratch")
+    solution = (routing.SolveFromAssignmentWithParameters(start, search) if start is not None
+                else routing.SolveWithParameters(search))
+    if solution is None:
+        raise SolverError(f"OR-Tools found no solution (status {routing.status()}); "
+                          "every stop is optional, so this is a model bug: please report it")
+    time_dim = routing.GetDimensionOrDie("time")
+    routes, starts = [], []
+    for v in range(num_vehicles := routing.vehicles()):
         index = routing.Start(v)
-        nodes, times, kg_after, pal_after = [], [], [], []
+        nodes, times = [], []
         while True:
-            node = manager.IndexToNode(index)
-            nodes.append(node)
+            nodes.append(manager.IndexToNode(index))
             times.append(solution.Value(time_dim.CumulVar(index)))
-            kg_after.append(solution.Value(kg_dim.CumulVar(index)) + int(vrp.kg[node]))
-            pal_after.append(solution.Value(pal_dim.CumulVar(index))
-                             + int(vrp.pallets_dec[node]))
-            if node in pair_of:
-                served.add(pair_of[node])
             if routing.IsEnd(index):
                 break
             index = solution.Value(routing.NextVar(index))
         routes.append(nodes)
         starts.append(times)
-        loads.append(kg_after)
-        pallets.append(pal_after)
-    break_out: list[tuple[int, int] | None] = []
-    for interval in breaks:
-        if interval is None:
-            break_out.append(None)
-            continue
-        container = solution.IntervalVarContainer()
-        found = None
-        for i in range(container.Size()):
-            element = container.Element(i)
-            if element.Var().Name() == interval.Name() and element.PerformedValue():
-                found = (element.StartValue(), element.DurationValue())
-        break_out.append(found)
-    # RoutingModel status: 1 local optimum reached, 2 stopped by a limit, 7 proven optimal
-    status = {1: "local_optimum", 2: "limit_reached", 7: "optimal"}.get(routing.status(),
-                                                                      "feasible")
+    # RoutingModel status: 1 success (greedy descent: at a local optimum; guided: out of
+    # time), 2 stopped by the time limit before a local optimum, 7 proven optimal
+    status = {1: "time_limit" if guided else "local_optimum", 2: "limit_reached",
+              7: "optimal"}.get(routing.status(), "feasible")
+    raw = _with_breaks(vrp, routes, starts, status=status,
+                       objective=solution.ObjectiveValue())
     log.info("day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d",
-             num_nodes, num_vehicles, len(served), len(vrp.pairs), solution.ObjectiveValue())
-    return DayRoutesRaw(routes=routes, start_s=starts, load_kg=loads, load_pallets_dec=pallets,
-                        breaks=break_out, served_pairs=served,
-                        objective=solution.ObjectiveValue(), status=status)
+             len(vrp.service_s), num_vehicles, len(raw.served_pairs), len(vrp.pairs),
+             raw.objective)
+    return raw
+
+
+def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], *,
+                 status: str, objective: int) -> DayRoutesRaw:
+    """Place each driver's break; a route that cannot take it loses its last jobs."""
+    pair_of = {n: p for p, pair in enumerate(vrp.pairs) for n in pair}
+    out_routes, out_starts, out_breaks, served = [], [], [], set()
+    for v, (nodes, times) in enumerate(zip(routes, starts, strict=True)):
+        nodes = list(nodes)
+        timed = _breaks.place_break(vrp, v, nodes, times)
+        while timed is None:
+            # the job finishing last goes back to the unserved (its pickup and delivery)
+            pick, drop = vrp.pairs[pair_of[nodes[-2]]]
+            nodes = [n for n in nodes if n not in (pick, drop)]
+            retimed = _breaks.schedule(vrp, v, nodes, times[0])
+            timed = (_breaks.place_break(vrp, v, nodes, retimed) if retimed is not None
+                     else None)
+            if len(nodes) == 2:
+                timed = _breaks.TimedRoute(start_s=[times[0], times[0]], break_=None)
+        served |= {pair_of[n] for n in nodes if n in pair_of}
+        out_routes.append(nodes)
+        out_starts.append(timed.start_s)
+        out_breaks.append(timed.break_)
+    return DayRoutesRaw(
+        routes=out_routes, start_s=out_starts,
+        load_kg=[_breaks.loads_along(vrp.kg, r) for r in out_routes],
+        load_pallets_dec=[_breaks.loads_along(vrp.pallets_dec, r) for r in out_routes],
+        breaks=out_breaks, served_pairs=served, objective=objective, status=status)
 
 
 def solve_cvrptw(dist: np.ndarray, demand: np.ndarray, capacity: int, num_vehicles: int, *,

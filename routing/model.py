@@ -58,8 +58,10 @@ class RouteParams:
 
     time_limit_s: float = 30.0  # for the whole week, split over the days
     seed: int = 1
-    #: stop the search after this many solutions per day (deterministic); None = time only
-    max_solutions: int | None = None
+    #: False: each day's local search stops at a local optimum (same input + seed = same
+    #: routes); True: guided local search until the time limit (often shorter routes, but
+    #: they depend on the machine's speed)
+    guided: bool = False
     kg_per_pallet: dict[str, float] = field(default_factory=_default_kg_per_pallet)
     #: storage classes that need a refrigerated vehicle (the others travel in any vehicle)
     refrigerated_classes: tuple[str, ...] = ("chilled", "frozen")

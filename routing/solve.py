@@ -371,7 +371,7 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
         cost_per_m=(working["cost_per_km_eur"] / 1000 * _ortools.COST_UNITS_PER_EUR).to_numpy(),
         cost_per_s=(working["cost_per_hour_eur"] / 3600 * _ortools.COST_UNITS_PER_EUR).to_numpy(),
     )
-    raw = _ortools.solve_day(vrp, time_limit_s=budget, max_solutions=params.max_solutions)
+    raw = _ortools.solve_day(vrp, time_limit_s=budget, guided=params.guided)
     for p, visit in enumerate(ok_visits):
         if p not in raw.served_pairs:
             drop(visit, "fleet full")

@@ -19,7 +19,7 @@ def test_outputs_flag_the_fallback(line_sites, tmp_path):
     hours = {("S2", "mon"): ((180.0, 240.0),)}
     problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)],
                            [job("S1", 100), job("S2", 100), job("S3", 100)], hours)
-    result = solve_week(problem, RouteParams(time_limit_s=5, max_solutions=100))
+    result = solve_week(problem, RouteParams(time_limit_s=5))
     files = write_route_outputs(result, problem, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in files}
     assert {"sheets/mon_V1.csv", "sheets/mon_V1.html", "routes.geojson", "map_mon.html",
@@ -52,7 +52,7 @@ def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
     sites = [site("HUB", "hub", net.node_lat[idx[0]], net.node_lon[idx[0]])] + [
         site(f"S{k}", "market", net.node_lat[i], net.node_lon[i]) for k, i in enumerate(idx[1:])]
     problem = make_problem(sites, [vehicle("V1")], [job("S0", 50), job("S1", 50)])
-    result = solve_week(problem, RouteParams(time_limit_s=5, max_solutions=50), network=net)
+    result = solve_week(problem, RouteParams(time_limit_s=5), network=net)
     assert result.method == "road"
     write_route_outputs(result, problem, tmp_path, network=net)
     geo = json.loads((tmp_path / "routes.geojson").read_text())

@@ -17,7 +17,7 @@ from routing.network import haversine_m
 
 pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
 
-FAST = RouteParams(time_limit_s=5, max_solutions=200)
+FAST = RouteParams(time_limit_s=5)
 
 
 def _served_kg(result, kind="deliver"):
@@ -88,6 +88,36 @@ def test_impossible_time_window_is_reported(line_sites):
     assert list(result.unserved["reason"]) == ["time window"]
     assert "S2" not in set(result.stops["site_id"])
     assert set(result.stops["site_id"]) >= {"S1", "S3"}
+
+
+def test_long_route_takes_the_break_within_the_work_limit(line_sites):
+    # 3 × 100 min of service + driving: more than 4.5 h of work, so one 30 min break
+    sites = [{**s, "service_min": 100.0} if s["site_id"] != "HUB" else s for s in line_sites]
+    hours = {("S3", "mon"): ((360.0, 840.0),)}
+    problem = make_problem(sites, [vehicle("V1", break_min=30.0)],
+                           [job("S1", 100), job("S2", 100), job("S3", 100)], hours)
+    result = solve_week(problem, FAST)
+    assert result.unserved.empty
+    stops = result.stops.reset_index(drop=True)
+    breaks = stops.index[stops["action"] == "break"].tolist()
+    assert len(breaks) == 1
+    brk = stops.loc[breaks[0]]
+    assert brk["departure_min"] - brk["arrival_min"] == pytest.approx(30)
+    start, end = stops["departure_min"].iloc[0], stops["arrival_min"].iloc[-1]
+    assert brk["arrival_min"] - start <= 4.5 * 60 + 1e-6
+    assert end - brk["departure_min"] <= 4.5 * 60 + 1e-6
+    assert end <= 840 and end - start <= 8 * 60
+    # the break is not taken while serving a stop
+    for row in stops.itertuples():
+        if row.action not in ("break", "start", "end"):
+            assert (row.departure_min <= brk["arrival_min"]
+                    or row.arrival_min >= brk["departure_min"]), row
+
+
+def test_short_route_has_no_break(line_sites):
+    problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)], [job("S1", 100)])
+    result = solve_week(problem, FAST)
+    assert "break" not in set(result.stops["action"])
 
 
 def test_cold_goods_need_a_refrigerated_vehicle(line_sites):
@@ -170,7 +200,7 @@ def test_same_seed_same_result(line_sites):
     jobs = [job("S1", 300, fixed_days=(), visits=2), job("S2", 500, fixed_days=()),
             job("S3", 700, fixed_days=())]
     problem = make_problem(line_sites, [vehicle("V1"), vehicle("V2", capacity_kg=600.0)], jobs)
-    params = RouteParams(time_limit_s=30, max_solutions=100, seed=7)
+    params = RouteParams(time_limit_s=30, seed=7)
     first, second = solve_week(problem, params), solve_week(problem, params)
     pd.testing.assert_frame_equal(first.stops, second.stops)
     pd.testing.assert_frame_equal(first.schedule, second.schedule)
@@ -193,7 +223,7 @@ def test_capacity_never_exceeded(data):
     jobs = [job(f"S{i}", kg, cold=cold) for i, (kg, cold) in enumerate(zip(kgs, colds,
                                                                          strict=True))]
     problem = make_problem(sites, vehicles, jobs)
-    result = solve_week(problem, RouteParams(time_limit_s=10, max_solutions=30))
+    result = solve_week(problem, RouteParams(time_limit_s=10))
     cap = dict(zip([v["vehicle_id"] for v in vehicles], caps, strict=True))
     pallets = {v["vehicle_id"]: v["capacity_pallets"] for v in vehicles}
     for row in result.stops.itertuples():
