@@ -108,6 +108,18 @@ class JobOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class LatestOut(BaseModel):
+    """The newest succeeded job of a kind: what a producer needs to find its contract."""
+
+    job_id: str
+    kind: JobKind
+    territory_id: str
+    params: dict[str, Any]
+    finished_at: Timestamp | None = None
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class JobPage(BaseModel):
     items: list[JobOut]
     total: int

@@ -14,7 +14,9 @@ from api.http.frames import frame_of, page
 from api.http.problems import responses
 from api.http.schemas import (
     DemandRequest,
+    JobKind,
     JobOut,
+    LatestOut,
     PlanRequest,
     RouteRequest,
     RowsPage,
@@ -186,6 +188,28 @@ def caisse_ledger(request: Request, caller: Caller, territory_id: TerritoryId,
     ledger = ledger.astype({c: str for c in ledger.columns
                             if not pd.api.types.is_numeric_dtype(ledger[c])})
     return page(ledger.astype(str), {}, limit=limit, offset=offset)
+
+
+@router.get("/{territory_id}/latest", response_model=LatestOut, responses=R)
+def latest_job(request: Request, caller: Caller, territory_id: TerritoryId,
+               kind: Annotated[JobKind, Query(description="plan, routes or demand")] = "plan",
+               week: Annotated[int | None, Query(ge=1, le=53, description="routes of this "
+                                                 "week only")] = None) -> LatestOut:
+    """The newest succeeded job of a kind (any key: producers find their contract with it)."""
+    from sqlalchemy import select
+
+    from api.store.models import Job
+
+    query = select(Job).where(Job.territory_id == territory_id, Job.kind == kind,
+                              Job.status == "succeeded")
+    with get_store(request).sessions() as session:
+        candidates = session.scalars(query.order_by(Job.finished_at.desc()).limit(500))
+        for job in candidates:
+            if week is None or int(job.params.get("week", 0)) == week:
+                return LatestOut.model_validate(job)
+    store_t.territory_row(get_store(request), territory_id)
+    raise store_t.NotFound(f"territory {territory_id!r} has no succeeded {kind} job"
+                           + (f" for week {week}" if week else ""))
 
 
 def _submit(request: Request, territory_id: str, kind: str, params: dict,

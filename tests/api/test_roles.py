@@ -121,3 +121,13 @@ def test_keys_cli_prints_the_token_once_and_rejects_bad_roles(tmp_path, capsys):
     assert "--role must be one of" in capsys.readouterr().err
     assert main(["keys", "revoke", "1", "--db", url]) == 0
     assert find_key(Store.open(url), token) is None
+
+
+def test_latest_job_lets_a_producer_find_its_pickups(client, keys, routes_job):
+    r = client.get("/v1/territories/tiny/latest?kind=routes&week=48", headers=keys["producer"])
+    assert r.status_code == 200 and r.json()["job_id"] == routes_job
+    assert "summary" not in r.json()
+    r = client.get("/v1/territories/tiny/latest?kind=plan", headers=keys["producer"])
+    assert r.status_code == 404
+    assert client.get("/v1/territories/tiny/latest?kind=routes&week=3",
+                      headers=keys["producer"]).status_code == 404
