@@ -23,8 +23,15 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else ``VIVRES_DATABASE_URL``, else a local SQLite file."""
-    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+    """The URL to use: the argument, else ``VIVRES_DATABASE_URL``, else a local SQLite file.
+
+    ``postgresql://`` and ``postgres://`` URLs use the psycopg (3) driver.
+    """
+    url = url or os.environ.get(ENV_URL) or DEFAULT_URL
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -39,12 +46,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_engine(url: str | None = None) -> Engine:
     """Create an engine for ``url`` (see :func:`database_url`)."""
+    from sqlalchemy.exc import ArgumentError
+
+    from core.errors import InputError
+
     url = database_url(url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                      "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except ModuleNotFoundError as exc:
+        raise InputError(f"database URL {url.split('://')[0]}://…: its driver is not "
+                         f"installed ({exc.name}); for PostgreSQL: pip install "
+                         "'psycopg[binary]'") from None
+    except ArgumentError as exc:
+        raise InputError(f"{ENV_URL} / --db: not a database URL ({exc})") from None
 
 
 def alembic_config(engine: Engine):
@@ -78,9 +97,19 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Store:
         """Connect to the database at ``url`` and apply pending migrations."""
+        from sqlalchemy.exc import OperationalError
+
+        from core.errors import InputError
+
         engine = make_engine(url)
         if upgrade:
-            migrate(engine)
+            try:
+                migrate(engine)
+            except OperationalError as exc:
+                first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise InputError(f"cannot open the database "
+                                 f"{engine.url.render_as_string(hide_password=True)}: "
+                                 f"{first}") from None
         return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
     @contextmanager
