@@ -45,7 +45,8 @@ def _to_float(value: float) -> float | None:
 
 def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: int,
                 log_to_console: bool, warm_start: np.ndarray | None = None,
-                on_progress: Callable[[dict], None] | None = None) -> RawSolution:
+                on_progress: Callable[[dict], None] | None = None,
+                options: dict | None = None) -> RawSolution:
     """Solve the array model with HiGHS (branch and cut, simplex or IPM for the root)."""
     started = time.perf_counter()
     h = highspy.Highs()
@@ -54,6 +55,8 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("threads", int(threads))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
 
     csc = model.matrix.tocsc()
     lp = highspy.HighsLp()

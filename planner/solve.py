@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.errors import SolverError
 from core.schema import LAND_TYPES
-from planner._highs import solve_highs
+from planner._highs import RawSolution, solve_highs
 from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
 from planner.params import PlanParams
 
@@ -78,39 +78,167 @@ def _relax(model: ArrayModel) -> ArrayModel:
                                                   model.col_lower))
 
 
-def _rens_start(problem: PlanProblem, params: PlanParams, budget_s: float) -> np.ndarray | None:
-    """A first plan: the LP relaxation's beds rounded in the best way within [floor, ceil]."""
-    model = problem.model
-    lp = solve_highs(_relax(model), time_limit_s=budget_s, gap=params.gap,
-                     threads=params.threads, log_to_console=False)
-    if lp.values is None:
-        return None
+@dataclass(slots=True)
+class _Search:
+    """Incumbent and bound of the HiGHS search (LP, RENS, LNS, then branch and cut)."""
+
+    values: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    lp_values: np.ndarray | None = None
+
+    def offer(self, values: np.ndarray | None, objective: float | None) -> bool:
+        if values is None or objective is None:
+            return False
+        if self.objective is None or objective < self.objective - 1e-6:
+            self.values, self.objective = values, objective
+            return True
+        return False
+
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-9)
+
+
+def _lp_bound(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: float) -> None:
+    """Solve the LP relaxation: a valid bound and the point the heuristics round."""
+    # interior point (then crossover to a vertex) is 3-4× faster than simplex on these LPs
+    lp = solve_highs(_relax(problem.model), time_limit_s=budget_s, gap=params.gap,
+                     threads=params.threads, log_to_console=False, options={"solver": "ipm"})
+    if lp.status == "optimal" and lp.objective is not None:
+        search.bound = lp.objective
+        search.lp_values = lp.values
+    log.info("LP relaxation: %s in %.1f s", lp.objective, lp.runtime_s)
+
+
+def _with_bounds(model: ArrayModel, beds_lower: np.ndarray, beds_upper: np.ndarray) -> ArrayModel:
     beds = model.cols["beds"].slice()
-    x = lp.values[beds]
+    lower = model.col_lower.copy()
+    upper = model.col_upper.copy()
+    lower[beds] = beds_lower
+    upper[beds] = beds_upper
+    return dataclasses.replace(model, col_lower=lower, col_upper=upper)
+
+
+def _rens(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: float) -> None:
+    """Round the LP's beds in the best way within [floor, ceil] (a small MIP)."""
+    model = problem.model
+    beds = model.cols["beds"].slice()
+    x = search.lp_values[beds]
     lo = np.floor(x + 1e-6)
     hi = np.ceil(x - 1e-6)
     semi = model.col_kind[beds] == SEMI_INTEGER
     min_beds = model.col_lower[beds]
-    lower = model.col_lower.copy()
-    upper = model.col_upper.copy()
-    lower[beds] = np.where(semi, min_beds, lo)  # semi-integer keeps 0 allowed
-    upper[beds] = np.where(semi & (hi < min_beds), min_beds, hi)
-    upper[beds] = np.where(semi & (hi < min_beds) & (lo == 0) & (x < 0.5 * min_beds), 0.0,
-                           upper[beds])
-    lower[beds] = np.minimum(lower[beds], upper[beds])
-    remaining = max(budget_s - lp.runtime_s, 1.0)
-    sub = solve_highs(dataclasses.replace(model, col_lower=lower, col_upper=upper),
-                      time_limit_s=remaining, gap=params.gap / 2, threads=params.threads,
-                      log_to_console=False)
-    log.info("RENS start: LP %.1f in %.1f s, rounded %s in %.1f s", lp.objective or 0,
-             lp.runtime_s, sub.objective, sub.runtime_s)
-    return sub.values
+    upper = np.where(semi & (hi < min_beds), np.where(x < 0.5 * min_beds, 0.0, min_beds), hi)
+    lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
+    sub = solve_highs(_with_bounds(model, lower, upper), time_limit_s=budget_s,
+                      gap=params.gap / 2, threads=params.threads, log_to_console=False)
+    search.offer(sub.values, sub.objective)
+    log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
+
+
+def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: float) -> None:
+    """Large-neighbourhood search: re-plan a few products (or farms) at a time, the rest fixed.
+
+    Each round frees every planting option of a group of products, or of a group of farms,
+    and solves that small MIP from the incumbent; improvements are kept. Groups are visited in
+    a seeded order so the same input gives the same plan.
+    """
+    model = problem.model
+    opts = problem.inputs.options
+    beds = model.cols["beds"].slice()
+    semi = model.col_kind[beds] == SEMI_INTEGER
+    min_beds = model.col_lower[beds]
+    max_beds = model.col_upper[beds]
+    rng = np.random.default_rng(0)
+    per_round = max(2.0, 0.04 * params.time_limit_s)
+    size = max(150, int(0.03 * len(opts)))  # options freed per round: a few seconds. MIP
+    keys = [opts["p"].to_numpy(int), opts["f"].to_numpy(int), None]
+    lp_beds = search.lp_values[beds] if search.lp_values is not None else None
+    rounds = 0
+    while time.perf_counter() < deadline - 1.0 and search.values is not None:
+        if search.gap() is not None and search.gap() <= params.gap:
+            break
+        key = keys[rounds % 3]
+        fixed = search.values[beds]
+        if key is None:  # RINS: free where the plan and the LP disagree
+            if lp_beds is None:
+                rounds += 1
+                continue
+            free = np.abs(fixed - lp_beds) > 0.5
+            if free.sum() > size:
+                keep = rng.choice(np.flatnonzero(free), size=size, replace=False)
+                free = np.zeros(len(opts), dtype=bool)
+                free[keep] = True
+        else:
+            groups = rng.permutation(np.unique(key))
+            free = np.zeros(len(opts), dtype=bool)
+            for g in groups:
+                free |= key == g
+                if free.sum() >= size:
+                    break
+        lower = np.where(free, np.where(semi, min_beds, 0.0), fixed)
+        upper = np.where(free, max_beds, fixed)
+        budget = min(per_round, deadline - time.perf_counter())
+        sub = solve_highs(_with_bounds(model, lower, upper), time_limit_s=max(budget, 0.5),
+                          gap=params.gap / 4, threads=params.threads, log_to_console=False,
+                          warm_start=search.values)
+        improved = search.offer(sub.values, sub.objective)
+        log.debug("LNS round %d (%s): %s%s", rounds, ("products", "farms", "RINS")[rounds % 3],
+                  sub.objective, " improved" if improved else "")
+        rounds += 1
+    log.info("LNS: %d rounds, incumbent %s, gap %s", rounds, search.objective, search.gap())
+
+
+def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.ndarray | None,
+                      on_progress) -> RawSolution:
+    """LP relaxation (bound), RENS and LNS (incumbent), then branch and cut from there."""
+    started = time.perf_counter()
+    model = problem.model
+    limit = params.time_limit_s
+    search = _Search()
+    if warm_start is not None and len(warm_start) == model.num_cols:
+        search.offer(warm_start, float(model.cost @ warm_start))
+    if model.num_int:
+        _lp_bound(problem, params, search, budget_s=0.3 * limit)
+        if search.lp_values is not None:
+            elapsed = time.perf_counter() - started
+            _rens(problem, params, search, budget_s=max(0.15 * limit, 0.4 * limit - elapsed))
+            _lns(problem, params, search, deadline=started + 0.65 * limit)
+    if search.gap() is not None and search.gap() <= params.gap:
+        return RawSolution(status="optimal", has_solution=True, values=search.values,
+                           objective=search.objective, best_bound=search.bound,
+                           gap=search.gap(), runtime_s=time.perf_counter() - started,
+                           message="gap reached by LP bound and heuristics")
+    left = max(limit - (time.perf_counter() - started), 1.0)
+    # the root LP by interior point too: simplex takes minutes on the metro instance
+    raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
+                      log_to_console=params.log, warm_start=search.values,
+                      on_progress=on_progress, options={"mip_lp_solver": "ipm"})
+    search.offer(raw.values, raw.objective)
+    if raw.status == "optimal" and raw.objective is not None and raw.objective <= (
+            search.objective or np.inf) + 1e-6:
+        return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
+    if raw.best_bound is not None:
+        search.bound = max(search.bound or -np.inf, raw.best_bound)
+    gap = search.gap()
+    status = "optimal" if gap is not None and gap <= params.gap else raw.status
+    return RawSolution(status=status, has_solution=search.values is not None,
+                       values=search.values, objective=search.objective,
+                       best_bound=search.bound, gap=gap,
+                       runtime_s=time.perf_counter() - started, message=raw.message)
 
 
 def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
                warm_start: np.ndarray | None = None,
                on_progress: Callable[[dict], None] | None = None) -> PlanResult:
     """Solve the season plan and return its tables and explanation.
+
+    With HiGHS: the LP relaxation (interior point) gives a bound and a point to round; a
+    RENS rounding and a large-neighbourhood search (a few products or farms re-planned at a
+    time) give a good plan quickly; branch and cut then runs from that plan for the rest of
+    the time. The reported bound is the best of the LP's and the branch and cut's.
 
     Parameters
     ----------
@@ -132,16 +260,7 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
         raw = solve_cbc(model, time_limit_s=params.time_limit_s, gap=params.gap,
                         threads=params.threads, log_to_console=params.log)
     else:
-        start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
-            else None
-        if start is None and model.num_int:
-            start = _rens_start(problem, params, budget_s=0.35 * params.time_limit_s)
-        left = max(params.time_limit_s - (time.perf_counter() - started), 1.0)
-        raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
-                          log_to_console=params.log, warm_start=start, on_progress=on_progress)
-        if raw.values is None and start is not None:
-            raw = dataclasses.replace(raw, values=start, has_solution=True,
-                                      objective=float(model.cost @ start))
+        raw = _solve_highs_plan(problem, params, warm_start, on_progress)
     runtime = time.perf_counter() - started
     if raw.status == "error" and not raw.has_solution:
         raise SolverError(f"{params.solver} failed on the plan model: {raw.message}")
