@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from api.http import jobs as jobs_routes
 from api.http import results, scenarios, territories
-from api.http.deps import Caller, KeyCache, ResultCache
+from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
 from api.http.schemas import KeyOut
@@ -104,6 +104,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         "hubs: territories, demand, season plans and producer contracts, weekly routes. Every "
         "error is an RFC 9457 problem (application/problem+json).",
         docs_url="/docs", redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.store = store
     app.state.keys = KeyCache(store)

@@ -112,5 +112,31 @@ def require_producer_access(caller: Principal, producer_id: str) -> None:
                         f"producer {producer_id!r}'s data")
 
 
+def _query_names(dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the operation does not take: a typo must not be ignored
+    (``?producer=P1`` instead of ``?producer_id=P1`` would silently return every row)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    known = _query_names(dependant)
+    unknown = sorted({k for k in request.query_params if k not in known})
+    if unknown:
+        from api.http.problems import ProblemError
+
+        raise ProblemError(422, "Invalid request", f"unknown query parameter(s): "
+                           f"{', '.join(map(repr, unknown))}; this operation takes "
+                           + (", ".join(sorted(known)) or "none"), slug="invalid-request",
+                           errors=[{"field": f"query.{k}", "message": "unknown parameter"}
+                                   for k in unknown])
+
+
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="rows to skip")]

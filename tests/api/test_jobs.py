@@ -173,3 +173,9 @@ def test_route_request_validation_names_the_field(client, keys, tiny):
     r = client.post("/v1/territories/tiny/routes", json={"week": 1, "plan_job_id": "nope"},
                     headers=keys["planner"])
     assert r.status_code == 422 and r.json()["errors"][0]["column"] == "plan_job_id"
+
+
+def test_unknown_query_parameter_is_an_error_not_ignored(client, keys):
+    r = client.get("/v1/jobs?kind=routes&statuss=failed", headers=keys["planner"])
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "query.statuss", "message": "unknown parameter"}]
