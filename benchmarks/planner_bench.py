@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:  # run as a script: make the packages importable
     sys.path.insert(0, str(REPO))
 
 SIZES = {"sample": 1, "medium": 2.5, "metro": 5}
-DEFAULT_LIMITS = {"sample": 30.0, "medium": 120.0, "metro": 240.0}
+DEFAULT_LIMITS = {"sample": 29.0, "medium": 120.0, "metro": 225.0}  # HiGHS overshoots a little
 EXTRA_CROPS = 11
 
 

@@ -24,9 +24,9 @@ from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel
 log = logging.getLogger(__name__)
 
 
-def to_pulp(model: ArrayModel, *, name: str = "vivres_plan",
-            semi_as_binary: bool = True) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """Return the PuLP problem and its variables in column order."""
+def to_pulp(model: ArrayModel, *, name: str = "vivres_plan", semi_as_binary: bool = True,
+            start: np.ndarray | None = None) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """Return the PuLP problem and its variables in column order (``start``: initial values)."""
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     semi = model.col_kind == SEMI_INTEGER
     lower = np.where(semi & semi_as_binary, 0.0, model.col_lower)
@@ -36,6 +36,9 @@ def to_pulp(model: ArrayModel, *, name: str = "vivres_plan",
         variables.append(pulp.LpVariable(
             f"c{j}", lowBound=float(lower[j]), upBound=float(ub) if np.isfinite(ub) else None,
             cat=pulp.LpContinuous if model.col_kind[j] == CONTINUOUS else pulp.LpInteger))
+    if start is not None:
+        for var, value in zip(variables, start, strict=True):
+            var.setInitialValue(float(value))
     nz = np.flatnonzero(model.cost)
     prob.setObjective(pulp.LpAffineExpression(
         [(variables[j], float(model.cost[j])) for j in nz]))
@@ -60,6 +63,8 @@ def to_pulp(model: ArrayModel, *, name: str = "vivres_plan",
         for j in np.flatnonzero(semi):
             z = pulp.LpVariable(f"z{j}", cat=pulp.LpBinary)
             x = variables[j]
+            if start is not None:
+                z.setInitialValue(1.0 if start[j] > 0.5 else 0.0)
             prob.addConstraint(pulp.LpConstraint(
                 pulp.LpAffineExpression([(x, 1.0), (z, -float(model.col_upper[j]))]),
                 pulp.LpConstraintLE, f"semi{j}_hi", 0.0))
@@ -73,15 +78,16 @@ _CBC_FIGURE = re.compile(r"^(Objective value|Lower bound|Gap):\s+(\S+)", re.MULT
 
 
 def solve_cbc(model: ArrayModel, *, time_limit_s: float, gap: float, threads: int,
-              log_to_console: bool) -> RawSolution:
-    """Solve with CBC via PuLP; read the bound and gap from CBC's own summary."""
+              log_to_console: bool, start: np.ndarray | None = None) -> RawSolution:
+    """Solve with CBC via PuLP from ``start`` (a feasible plan, e.g. the empty one); read the
+    bound and gap from CBC's own summary."""
     started = time.perf_counter()
-    prob, variables = to_pulp(model)
+    prob, variables = to_pulp(model, start=start)
     with tempfile.TemporaryDirectory(prefix="vivres_cbc_") as tmp:
         log_path = Path(tmp) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(msg=log_to_console, timeLimit=float(time_limit_s),
                                    gapRel=float(gap), threads=int(threads),
-                                   logPath=str(log_path))
+                                   logPath=str(log_path), warmStart=start is not None)
         try:
             prob.solve(solver)
         except pulp.PulpSolverError as exc:

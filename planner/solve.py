@@ -257,8 +257,12 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
     if params.solver == "cbc":
         from planner._pulp import solve_cbc
 
+        # start from the given plan or the empty one (always feasible): CBC then always
+        # returns a plan, as HiGHS does
+        start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
+            else _empty_solution(problem)
         raw = solve_cbc(model, time_limit_s=params.time_limit_s, gap=params.gap,
-                        threads=params.threads, log_to_console=params.log)
+                        threads=params.threads, log_to_console=params.log, start=start)
     else:
         raw = _solve_highs_plan(problem, params, warm_start, on_progress)
     runtime = time.perf_counter() - started
