@@ -138,6 +138,16 @@ def _rens(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: f
     log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
 
 
+def _product_cost(problem: PlanProblem, x: np.ndarray) -> np.ndarray:
+    """Shortfall and waste penalties per product."""
+    m = problem.model
+    total = np.zeros(problem.inputs.demand_kg.shape[0])
+    for name in ("short", "waste"):
+        b = m.cols[name]
+        total += (m.cost[b.slice()] * x[b.slice()]).reshape(b.shape).sum(axis=1)
+    return total
+
+
 def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: float) -> None:
     """Large-neighbourhood search: re-plan a few products (or farms) at a time, the rest fixed.
 
@@ -154,15 +164,39 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
     rng = np.random.default_rng(0)
     per_round = max(2.0, 0.04 * params.time_limit_s)
     size = max(150, int(0.03 * len(opts)))  # options freed per round: a few seconds. MIP
-    keys = [opts["p"].to_numpy(int), opts["f"].to_numpy(int), None]
+    o_p = opts["p"].to_numpy(int)
+    o_f = opts["f"].to_numpy(int)
+    kinds = ("regret", "farms", "rins", "products")
+    keys = {"products": o_p, "farms": o_f}
     lp_beds = search.lp_values[beds] if search.lp_values is not None else None
+    tried: dict[int, int] = {}
     rounds = 0
     while time.perf_counter() < deadline - 1.0 and search.values is not None:
         if search.gap() is not None and search.gap() <= params.gap:
             break
-        key = keys[rounds % 3]
+        kind = kinds[rounds % len(kinds)]
+        key = keys.get(kind)
         fixed = search.values[beds]
-        if key is None:  # RINS: free where the plan and the LP disagree
+        if kind == "regret":
+            # the product whose shortfall and waste cost most above the LP's, with every
+            # option of the farms able to grow it (so they can make room for it)
+            if search.lp_values is None:
+                rounds += 1
+                continue
+            regret = _product_cost(problem, search.values) - _product_cost(problem,
+                                                                           search.lp_values)
+            regret -= 1e-3 * np.array([tried.get(p, 0) for p in range(len(regret))]) * (
+                np.abs(regret).max() + 1.0)
+            p = int(np.argmax(regret))
+            tried[p] = tried.get(p, 0) + 1
+            free = o_p == p
+            growers = np.unique(o_f[free])
+            share = np.bincount(o_f[free], weights=lp_beds[free], minlength=o_f.max() + 1)
+            for f in growers[np.argsort(-share[growers])]:
+                if free.sum() >= size:
+                    break
+                free |= o_f == f
+        elif kind == "rins":  # free where the plan and the LP disagree
             if lp_beds is None:
                 rounds += 1
                 continue
@@ -185,8 +219,8 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
                           gap=params.gap / 4, threads=params.threads, log_to_console=False,
                           warm_start=search.values)
         improved = search.offer(sub.values, sub.objective)
-        log.debug("LNS round %d (%s): %s%s", rounds, ("products", "farms", "RINS")[rounds % 3],
-                  sub.objective, " improved" if improved else "")
+        log.debug("LNS round %d (%s): %s%s", rounds, kind, sub.objective,
+                  " improved" if improved else "")
         rounds += 1
     log.info("LNS: %d rounds, incumbent %s, gap %s", rounds, search.objective, search.gap())
 
