@@ -61,9 +61,12 @@ def _wait(client: httpx.Client, job_id: str, until, timeout_s: float = 90) -> di
     raise AssertionError(f"job {job_id} never reached the state: {job}")
 
 
-def test_kill_during_plan_solve_then_restart(tmp_path):
-    url = f"sqlite:///{tmp_path / 'vivres.db'}"
-    token, _ = create_key(Store.open(url), "planner")
+@pytest.mark.both_databases
+def test_kill_during_plan_solve_then_restart(tmp_path, db_url):
+    url = db_url
+    store = Store.open(url)
+    token, _ = create_key(store, "planner")
+    store.engine.dispose()
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     server = _start(url, port, log)
