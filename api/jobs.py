@@ -497,11 +497,11 @@ class Worker:
             if time.monotonic() - last_beat < HEARTBEAT_S:
                 continue
             last_beat = time.monotonic()
-            with self.store.session() as session:
-                session.execute(update(Job).where(Job.job_id == job_id, Job.status == "running")
-                                .values(heartbeat_at=utcnow()))
-                cancel_requested = session.scalar(select(Job.cancel_requested)
-                                                  .where(Job.job_id == job_id))
+            try:
+                cancel_requested = self._beat(job_id)
+            except Exception:  # the database is busy or away for a moment: keep watching
+                log.exception("heartbeat of job %s failed", job_id)
+                cancel_requested = False
             if cancel_requested:
                 child.kill()
                 child.join()
@@ -521,6 +521,14 @@ class Worker:
                 self._end(job_id, "failed", f"the job's process died (exit code "
                           f"{child.exitcode})")
         return get_job(self.store, job_id).status
+
+    def _beat(self, job_id: str) -> bool:
+        """Record that the job's worker is alive; return whether a cancel was requested."""
+        with self.store.session() as session:
+            session.execute(update(Job).where(Job.job_id == job_id, Job.status == "running")
+                            .values(heartbeat_at=utcnow()))
+            return bool(session.scalar(select(Job.cancel_requested)
+                                       .where(Job.job_id == job_id)))
 
     def _end(self, job_id: str, status: str, message: str) -> None:
         with self.store.session() as session:
