@@ -36,7 +36,7 @@ class DayVrp:
     windows: list[tuple[tuple[int, int], ...]]  # per node; () = whole day
     pairs: list[tuple[int, int]]  # (pickup node, delivery node)
     allowed: list[list[int]]  # per pair: vehicles that may carry it
-    penalty: int  # per unserved pair, cost units
+    penalty: np.ndarray  # (pairs,) cost of leaving each pair unserved, cost units
     start_node: np.ndarray  # (vehicles,)
     end_node: np.ndarray
     cap_kg: np.ndarray
@@ -122,7 +122,7 @@ def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
         if len(allowed) < num_vehicles:
             routing.VehicleVar(pi).SetValues([-1, *allowed])
             routing.VehicleVar(di).SetValues([-1, *allowed])
-        routing.AddDisjunction([pi], vrp.penalty)
+        routing.AddDisjunction([pi], int(vrp.penalty[p]))
         routing.AddDisjunction([di], 0)
     return manager, routing
 

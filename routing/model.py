@@ -62,10 +62,15 @@ class RouteParams:
     #: routes); True: guided local search until the time limit (often shorter routes, but
     #: they depend on the machine's speed)
     guided: bool = False
+    #: share of the time limit kept to move stops a full day could not take to other days
+    repair_share: float = 0.3
     kg_per_pallet: dict[str, float] = field(default_factory=_default_kg_per_pallet)
     #: storage classes that need a refrigerated vehicle (the others travel in any vehicle)
     refrigerated_classes: tuple[str, ...] = ("chilled", "frozen")
     drop_penalty_eur: float = 5_000.0  # cost of leaving one stop unserved
+    #: share of that penalty for a stop whose day is free to change: when a day is full, its
+    #: fixed-day stops are kept and the others are offered to another day
+    movable_penalty_share: float = 0.5
     hub_handling_min: float = 5.0  # loading or unloading one stop's goods at the hub
     break_after_h: float = 4.5  # longest stretch of work without the driver's break (EU 561)
     farm_pickups_per_week: int = 1  # when the farm's deliveries_per_week is 0
@@ -77,6 +82,11 @@ class RouteParams:
     def __post_init__(self):
         if self.time_limit_s <= 0:
             raise InputError(f"time limit must be > 0 s; got {self.time_limit_s}")
+        if not 0 <= self.repair_share < 1:
+            raise InputError(f"repair_share must be in [0, 1); got {self.repair_share}")
+        if not 0 <= self.movable_penalty_share <= 1:
+            raise InputError("movable_penalty_share must be in [0, 1]; got "
+                             f"{self.movable_penalty_share}")
         unknown = set(self.refrigerated_classes) - set(STORAGE_CLASSES)
         if unknown:
             raise InputError(f"refrigerated_classes: unknown storage classes {sorted(unknown)}")

@@ -127,23 +127,24 @@ def _filter_to_drive_xml(src: Path, dst: Path) -> tuple[int, int]:
     raises "Some edges missing nodes" on them.
     """
     import osmium
+    from osmium.filter import IdFilter, KeyFilter
 
     way_refs: dict[int, list[int]] = {}
-    for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
+    # the C++ filters skip most of the file before any Python code sees it
+    for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
         if _is_drive_way(way.tags):
             way_refs[way.id] = [n.ref for n in way.nodes]
     wanted = {r for refs in way_refs.values() for r in refs}
     present: set[int] = set()
     writer = osmium.SimpleWriter(str(dst))
     try:
-        for node in osmium.FileProcessor(str(src), osmium.osm.NODE):
-            if node.id in wanted:
-                writer.add_node(node)
-                present.add(node.id)
+        for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
+                IdFilter(wanted)):
+            writer.add_node(node)
+            present.add(node.id)
         keep = {wid for wid, refs in way_refs.items() if all(r in present for r in refs)}
-        for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
-            if way.id in keep:
-                writer.add_way(way)
+        for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(IdFilter(keep)):
+            writer.add_way(way)
     finally:
         writer.close()
     if len(keep) < len(way_refs):

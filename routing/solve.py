@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -40,6 +41,89 @@ class _Visit:
     detail: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Day:
+    """One day's solved routes (rows for the outputs) and the visits the fleet could not take."""
+
+    stops: list[dict]
+    kpis: list[dict]
+    unserved: list[dict]
+    status: str
+    left: list[_Visit]
+
+
+def _day_budget(params: RouteParams, remaining_s: float, days_left: int) -> float:
+    """A fair share under guided search; under greedy descent, which stops by itself at a
+    local optimum, all but one second per day still to solve (slow days borrow from fast)."""
+    if params.guided:
+        return remaining_s / days_left
+    return max(remaining_s / days_left, remaining_s - (days_left - 1))
+
+
+def _move_left_visits(problem, params, matrix, loc, sites, pins, chosen, solved, flexible, *,
+                      deadline: float) -> list[tuple[str, _Visit]]:
+    """Offer the visits a full day could not take to another day of the site, and keep it.
+
+    Only sites whose days were chosen by :func:`_choose_days` move, to a day they could be
+    served on, not next to their other visit days, the emptiest first (share of the fleet's
+    kilos and hours used). A day is re-solved with its newcomers and the new routes are kept
+    only when fewer kilos are left unserved overall; ``chosen`` is returned updated.
+    """
+    capacity_kg, capacity_h = {}, {}
+    for day in WEEKDAYS:
+        working = _working(problem, day)
+        capacity_kg[day] = float(working["capacity_kg"].sum())
+        capacity_h[day] = float(working["max_route_h"].sum())
+    used_kg = {d: sum(k["kg_moved"] for k in r.kpis) for d, r in solved.items()}
+    used_h = {d: sum(k["hours"] for k in r.kpis) for d, r in solved.items()}
+    days_of: dict[str, set[str]] = {}
+    for day, visit in chosen:
+        days_of.setdefault(visit.site_id, set()).add(day)
+
+    offers: dict[str, list[tuple[str, _Visit]]] = {}
+    for origin, result in solved.items():
+        for visit in result.left:
+            if visit.site_id not in flexible:
+                continue
+            taken = days_of[visit.site_id]
+            near = {WEEKDAYS[i + k] for d in taken - {origin} for k in (-1, 1)
+                    if 0 <= (i := WEEKDAYS.index(d)) + k < len(WEEKDAYS)}
+            cand = [d for d in flexible[visit.site_id] if d not in taken and d not in near]
+            if not cand:
+                continue
+            target = min(cand, key=lambda d: (max(
+                (used_kg.get(d, 0.0) + visit.kg) / max(capacity_kg[d], 1.0),
+                used_h.get(d, 0.0) / max(capacity_h[d], 1.0)), WEEKDAYS.index(d)))
+            used_kg[target] = used_kg.get(target, 0.0) + visit.kg
+            offers.setdefault(target, []).append((origin, visit))
+            days_of[visit.site_id].add(target)
+
+    moved: dict[int, str] = {}
+    for n, (target, offered) in enumerate(sorted(offers.items(),
+                                                 key=lambda kv: WEEKDAYS.index(kv[0]))):
+        budget = max(0.2, _day_budget(params, deadline - time.perf_counter(), len(offers) - n))
+        visits = [v for d, v in chosen if d == target] + [v for _, v in offered]
+        before = solved.get(target)
+        before_kg = sum(v.kg for v in before.left) if before else 0.0
+        after = _solve_day(problem, params, matrix, loc, sites, target, visits, pins, budget,
+                           movable=frozenset(flexible))
+        after_kg = sum(v.kg for v in after.left)
+        log.info("%s offered %d visit(s) (%.0f kg): left %.0f kg before, %.0f kg after, %s",
+                 target, len(offered), sum(v.kg for _, v in offered), before_kg, after_kg,
+                 after.status)
+        if after_kg >= before_kg + sum(v.kg for _, v in offered) - 1e-6:
+            continue  # the newcomers did not fit there either: they stay unserved where they were
+        solved[target] = after
+        for origin, visit in offered:
+            moved[id(visit)] = target
+            gone = solved[origin]
+            solved[origin] = dataclasses.replace(
+                gone, left=[v for v in gone.left if v is not visit],
+                unserved=[u for u in gone.unserved if u["job_id"] != visit.job_id])
+        log.info("%s: took %d visit(s) another day could not", target, len(offered))
+    return [(moved.get(id(v), d), v) for d, v in chosen]
+
+
 def _pins_by_site(problem: WeekProblem, pins: tuple[Pin, ...]) -> dict[str, Pin]:
     known_sites = set(problem.sites["site_id"])
     known_vehicles = set(problem.vehicles["vehicle_id"])
@@ -60,8 +144,11 @@ def _working(problem: WeekProblem, day: str) -> pd.DataFrame:
 
 def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin],
                  matrix: Matrix, loc: dict[str, int], sites: pd.DataFrame,
-                 ) -> tuple[list[tuple[str, _Visit]], list[dict]]:
+                 ) -> tuple[list[tuple[str, _Visit]], list[dict], dict[str, list[str]]]:
     """Spread each site's visits over the week: its frequency, not on consecutive days.
+
+    Returns the (day, visit) pairs, what cannot be scheduled, and the candidate days of the
+    sites whose days were chosen here (neither fixed nor pinned).
 
     A day is a candidate for a site when some vehicle working that day (refrigerated for cold
     goods, the pinned one if pinned) could reach it inside its opening hours and come back
@@ -80,6 +167,7 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
     # the most constrained sites first; the seed breaks ties among equals
     order = rng.permutation(len(groups))
     options: dict[str, list[str]] = {}
+    flexible: dict[str, list[str]] = {}
     for site_id, site_jobs in groups:
         pin = pins.get(site_id)
         cold = bool(site_jobs["cold"].any())
@@ -137,7 +225,9 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
                     kg=job["kg"] / visits, pallets=job["pallets"] / visits,
                     detail=job["detail"] if visits == 1 else f"1/{visits} of: {job['detail']}",
                 )))
-    return chosen, unserved
+        if not fixed:
+            flexible[site_id] = options[site_id]
+    return chosen, unserved, flexible
 
 
 def _best_days(cand: list[str], k: int, load: dict[str, float], kg: float,
@@ -193,21 +283,32 @@ def solve_week(problem: WeekProblem, params: RouteParams, *,
     matrix = travel_matrix(network, problem.sites["lat"], problem.sites["lon"],
                            max_snap_m=params.max_snap_m, cache_dir=params.cache_dir,
                            circuity=params.circuity)
-    chosen, unserved = _choose_days(problem, params, pins, matrix, loc, sites)
-    schedule = pd.DataFrame([{"job_id": v.job_id, "site_id": v.site_id, "day": d}
-                             for d, v in chosen], columns=["job_id", "site_id", "day"])
+    chosen, unserved, flexible = _choose_days(problem, params, pins, matrix, loc, sites)
     days = [d for d in WEEKDAYS if any(day == d for day, _ in chosen)]
-    stops, kpis, day_status = [], [], {}
+    solved: dict[str, _Day] = {}
+    first_pass_s = params.time_limit_s * (1 - params.repair_share)
     for n_day, day in enumerate(days):
         visits = [v for d, v in chosen if d == day]
-        remaining = params.time_limit_s - (time.perf_counter() - t0)
-        budget = max(0.2, remaining / (len(days) - n_day))
-        day_stops, day_kpis, day_unserved, status = _solve_day(
-            problem, params, matrix, loc, sites, day, visits, pins, budget)
-        stops += day_stops
-        kpis += day_kpis
-        unserved += day_unserved
-        day_status[day] = status
+        remaining = first_pass_s - (time.perf_counter() - t0)
+        budget = max(0.2, _day_budget(params, remaining, len(days) - n_day))
+        t_day = time.perf_counter()
+        solved[day] = _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget,
+                                 movable=frozenset(flexible))
+        log.info("%s: %d visits, %d left by the fleet (%.0f kg), %s in %.1f s (budget %.1f s)",
+                 day, len(visits), len(solved[day].left), sum(v.kg for v in solved[day].left),
+                 solved[day].status, time.perf_counter() - t_day, budget)
+    if params.repair_share > 0:
+        chosen = _move_left_visits(problem, params, matrix, loc, sites, pins, chosen, solved,
+                                   flexible, deadline=t0 + params.time_limit_s)
+    schedule = pd.DataFrame([{"job_id": v.job_id, "site_id": v.site_id, "day": d}
+                             for d, v in chosen], columns=["job_id", "site_id", "day"])
+    stops, kpis, day_status = [], [], {}
+    for day in WEEKDAYS:
+        if day in solved:
+            stops += solved[day].stops
+            kpis += solved[day].kpis
+            unserved += solved[day].unserved
+            day_status[day] = solved[day].status
     stops_df = pd.DataFrame(stops, columns=STOP_COLUMNS)
     unserved_df = pd.DataFrame(unserved, columns=UNSERVED_COLUMNS)
     kpi_df = pd.DataFrame(kpis, columns=KPI_COLUMNS)
@@ -289,7 +390,8 @@ def _alone_feasible(problem, matrix, loc, sites, params, day, visit, vehicle) ->
     return False
 
 
-def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
+def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget, *,
+               movable=frozenset()):
     working = _working(problem, day).reset_index(drop=True)
     date = problem.date_of(day)
     unserved: list[dict] = []
@@ -327,7 +429,7 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
             allowed.append(list(cand.index))
 
     if not ok_visits:
-        return [], [], unserved, "empty"
+        return _Day(stops=[], kpis=[], unserved=unserved, status="empty", left=[])
 
     # nodes: one per depot site, then (pickup, delivery) per visit
     depot_sites = list(dict.fromkeys(working["depot_site_id"]))
@@ -357,7 +459,10 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
     vrp = _ortools.DayVrp(
         travel_s=nodes_travel, dist_m=nodes_dist, service_s=np.rint(service).astype(np.int64),
         kg=np.array(kg), pallets_dec=np.array(pal), windows=windows, pairs=pairs,
-        allowed=allowed, penalty=int(params.drop_penalty_eur * _ortools.COST_UNITS_PER_EUR),
+        allowed=allowed, penalty=np.array([
+            int(params.drop_penalty_eur * _ortools.COST_UNITS_PER_EUR
+                * (params.movable_penalty_share if v.site_id in movable else 1.0))
+            for v in ok_visits]),
         start_node=np.array([depot_node[s] for s in working["depot_site_id"]]),
         end_node=np.array([depot_node[s] for s in working["depot_site_id"]]),
         cap_kg=working["capacity_kg"].astype(int).to_numpy(),
@@ -372,9 +477,11 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
         cost_per_s=(working["cost_per_hour_eur"] / 3600 * _ortools.COST_UNITS_PER_EUR).to_numpy(),
     )
     raw = _ortools.solve_day(vrp, time_limit_s=budget, guided=params.guided)
+    left = []
     for p, visit in enumerate(ok_visits):
         if p not in raw.served_pairs:
             drop(visit, "fleet full")
+            left.append(visit)
 
     stops, kpis = [], []
     for v, veh in working.iterrows():
@@ -400,7 +507,7 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget):
             "kg_moved": round(sum(r["drop_kg"] for r in served), 1),
             "max_load_pct": round(100 * max(r["load_kg"] for r in rows) / veh["capacity_kg"], 1),
         })
-    return stops, kpis, unserved, raw.status
+    return _Day(stops=stops, kpis=kpis, unserved=unserved, status=raw.status, left=left)
 
 
 def _route_rows(problem, sites, matrix, loc, node_site, visits, route, start_s, load_kg,

@@ -158,6 +158,24 @@ def test_fleet_full_is_reported_not_dropped(line_sites):
     assert _served_kg(result) + result.unserved["kg"].sum() == pytest.approx(300)
 
 
+def test_a_stop_a_full_day_cannot_take_moves_to_another_day(line_sites):
+    # Monday looks empty in kilos but S1's 7.5 h of service fill the van's day; S2 (free to
+    # move, open Monday and Tuesday) is first put on Monday, then moved to Tuesday
+    sites = [{**s, "service_min": 450.0} if s["site_id"] == "S1" else s for s in line_sites]
+    hours = {("S2", "mon"): ((0.0, 1439.0),), ("S2", "tue"): ((0.0, 1439.0),)}
+    jobs = [job("S1", 100), job("S2", 300, fixed_days=()), job("S3", 600, fixed_days=("tue",))]
+    problem = make_problem(sites, [vehicle("V1")], jobs, hours)
+    result = solve_week(problem, FAST)
+    assert result.unserved.empty
+    assert list(result.schedule.loc[result.schedule["site_id"] == "S2", "day"]) == ["tue"]
+    s2 = result.stops.loc[result.stops["site_id"] == "S2"]
+    assert list(s2["day"]) == ["tue"] and s2["drop_kg"].sum() == pytest.approx(300)
+    # without the second pass it stays unserved on Monday, reported
+    first_only = solve_week(problem, dataclasses.replace(FAST, repair_share=0.0))
+    assert list(first_only.unserved["site_id"]) == ["S2"]
+    assert list(first_only.unserved["day"]) == ["mon"]
+
+
 def test_pins_are_respected(line_sites):
     vehicles = [vehicle("V1"), vehicle("V2")]
     jobs = [job("S1", 100, fixed_days=()), job("S2", 100, fixed_days=()),
