@@ -78,6 +78,10 @@ def _relax(model: ArrayModel) -> ArrayModel:
                                                   model.col_lower))
 
 
+#: Below this many integer variables HiGHS goes straight to branch and cut.
+SMALL_MODEL_INT_VARS = 1500
+
+
 @dataclass(slots=True)
 class _Search:
     """Incumbent and bound of the HiGHS search (LP, RENS, LNS, then branch and cut)."""
@@ -219,6 +223,8 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
                           gap=params.gap / 4, threads=params.threads, log_to_console=False,
                           warm_start=search.values)
         improved = search.offer(sub.values, sub.objective)
+        if free.all() and sub.status == "optimal":
+            break  # the neighbourhood was the whole model
         log.debug("LNS round %d (%s): %s%s", rounds, kind, sub.objective,
                   " improved" if improved else "")
         rounds += 1
@@ -234,7 +240,8 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     search = _Search()
     if warm_start is not None and len(warm_start) == model.num_cols:
         search.offer(warm_start, float(model.cost @ warm_start))
-    if model.num_int:
+    # small models: branch and cut alone is quicker than the heuristics' set-up
+    if model.num_int > SMALL_MODEL_INT_VARS:
         _lp_bound(problem, params, search, budget_s=0.3 * limit)
         if search.lp_values is not None:
             elapsed = time.perf_counter() - started

@@ -246,3 +246,26 @@ def test_time_limited_solve_reports_honestly():
         assert result.plan.empty
         assert "stopped before finding any plan" in result.explanation[0]
     assert result.coverage["short_kg"].sum() > 0 or result.status is not PlanStatus.NO_PLAN
+
+
+def test_heuristic_search_on_a_real_size_model_reports_a_consistent_gap():
+    # the sample's farms and crops (3,300 integer beds: LP bound, RENS, LNS, then B&C)
+    from core.territory import SAMPLE_DIR, load_territory
+
+    terr = load_territory(SAMPLE_DIR, activity=False)
+    starts = pd.date_range("2026-01-05", periods=52, freq="7D")
+    products = sorted(set(terr.crops["product_id"]))
+    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 300.0}
+                        for s in starts for p in products])
+    problem, result = solve(terr, hub, time_limit_s=8.0)
+    assert problem.model.num_int > planner.solve.SMALL_MODEL_INT_VARS
+    assert result.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
+    assert result.best_bound <= result.objective + 1e-6
+    assert result.gap == pytest.approx((result.objective - result.best_bound)
+                                       / result.objective, abs=1e-9)
+    assert float(problem.model.cost @ result.values) == pytest.approx(result.objective,
+                                                                      rel=1e-6)
+    held = occupancy(result.plan, terr.crops, terr.crop_yields, 52, cyclic=True)
+    land = terr.producers.set_index("producer_id")
+    for (pid, land_type), m2 in held.items():
+        assert m2.max() <= land.at[pid, f"{land_type}_m2"] + 1e-6
