@@ -26,6 +26,12 @@ td.n, th.n { text-align: right; }
 """
 
 
+def _fr(value: float, decimals: int = 0) -> str:
+    """A number the French way: 12 345,6 (narrow no-break space for thousands)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
 def contract_tables(producer_id: str, plan: pd.DataFrame,
                     harvest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plantings of one farm and its expected kilos per week and product."""
@@ -55,7 +61,14 @@ def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
                              "beds": None, "area_m2": None,
                              "week_start": pd.Timestamp(week).date(), "kg": round(kg, 1),
                              "price_eur_per_kg": None, "revenue_eur": None})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    for col in ("plant_week", "beds"):
+        table[col] = table[col].astype("Int64")
+    for col in ("area_m2", "kg", "revenue_eur"):
+        table[col] = pd.to_numeric(table[col]).round(2)
+    return table
 
 
 def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame, *,
@@ -67,19 +80,19 @@ def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame
     rows = "".join(
         f"<tr><td>{e(str(r.crop))}</td><td>{e(str(r.product_id))}</td>"
         f"<td class=n>{r.plant_week}</td><td>{r.plant_date}</td><td class=n>{r.beds}</td>"
-        f"<td class=n>{r.area_m2:,.0f}</td><td>{r.first_harvest} → {r.last_harvest}</td>"
-        f"<td class=n>{r.harvest_kg:,.0f}</td><td class=n>{r.price_eur_per_kg:.2f}</td>"
-        f"<td class=n>{r.revenue_eur:,.0f}</td></tr>"
+        f"<td class=n>{_fr(r.area_m2)}</td><td>{r.first_harvest} → {r.last_harvest}</td>"
+        f"<td class=n>{_fr(r.harvest_kg)}</td><td class=n>{_fr(r.price_eur_per_kg, 2)}</td>"
+        f"<td class=n>{_fr(r.revenue_eur)}</td></tr>"
         for r in plantings.itertuples())
     head = "".join(f"<th class=n>{e(str(c))}</th>" for c in weekly.columns)
     body = "".join(
         f"<tr><td>{pd.Timestamp(w).date()}</td>"
-        + "".join(f"<td class=n>{v:,.0f}</td>" if v > 0.5 else "<td></td>" for v in row)
-        + f"<td class=n><b>{row.sum():,.0f}</b></td></tr>"
+        + "".join(f"<td class=n>{_fr(v)}</td>" if v > 0.5 else "<td></td>" for v in row)
+        + f"<td class=n><b>{_fr(row.sum())}</b></td></tr>"
         for w, row in weekly.iterrows())
     floor = farm["min_revenue_eur"]
-    floor_line = (f"atteint ({revenue:,.0f} € ≥ {floor:,.0f} €)" if revenue >= floor - 1
-                  else f"<b>non atteint</b>: {revenue:,.0f} € sur {floor:,.0f} € "
+    floor_line = (f"atteint ({_fr(revenue)} € ≥ {_fr(floor)} €)" if revenue >= floor - 1
+                  else f"<b>non atteint</b>: {_fr(revenue)} € sur {_fr(floor)} € "
                        f"({e(str(farm.get('floor_reason', '')))})")
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -87,10 +100,10 @@ def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame
 <body>
 <h1>Contrat de culture — {e(str(farm['name']))}</h1>
 <p>Saison {e(season)} · Partenariat avec {e(hub_name)} · producteur {e(str(farm['producer_id']))}
-(site {e(str(farm['site_id']))}, {farm['km_to_hub']:.0f} km du pôle)</p>
+(site {e(str(farm['site_id']))}, {_fr(farm['km_to_hub'])} km du pôle)</p>
 <table class="summary">
-<tr><td>Revenu prévu au prix rémunérateur</td><td><b>{revenue:,.0f} €</b></td></tr>
-<tr><td>Volume prévu</td><td>{kg:,.0f} kg</td></tr>
+<tr><td>Revenu prévu au prix rémunérateur</td><td><b>{_fr(revenue)} €</b></td></tr>
+<tr><td>Volume prévu</td><td>{_fr(kg)} kg</td></tr>
 <tr><td>Revenu minimum du partenariat</td><td>{floor_line}</td></tr>
 </table>
 <h2>Cultures et plantations</h2>

@@ -80,6 +80,8 @@ def _relax(model: ArrayModel) -> ArrayModel:
 
 #: Below this many integer variables HiGHS goes straight to branch and cut.
 SMALL_MODEL_INT_VARS = 1500
+#: Above this many, the whole time goes to the LNS (no final branch and cut).
+LARGE_MODEL_INT_VARS = 8000
 
 
 @dataclass(slots=True)
@@ -246,13 +248,22 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
         if search.lp_values is not None:
             elapsed = time.perf_counter() - started
             _rens(problem, params, search, budget_s=max(0.15 * limit, 0.4 * limit - elapsed))
-            _lns(problem, params, search, deadline=started + 0.65 * limit)
+            # large models: the branch and cut's root alone would take most of the time left
+            # for a bound barely above the LP's, so the search keeps improving the plan
+            share = 0.65 if model.num_int <= LARGE_MODEL_INT_VARS else 0.98
+            _lns(problem, params, search, deadline=started + share * limit)
     if search.gap() is not None and search.gap() <= params.gap:
         return RawSolution(status="optimal", has_solution=True, values=search.values,
                            objective=search.objective, best_bound=search.bound,
                            gap=search.gap(), runtime_s=time.perf_counter() - started,
                            message="gap reached by LP bound and heuristics")
-    left = max(limit - (time.perf_counter() - started), 1.0)
+    left = limit - (time.perf_counter() - started)
+    if search.values is not None and left < 0.05 * limit:
+        return RawSolution(status="time_limit", has_solution=True, values=search.values,
+                           objective=search.objective, best_bound=search.bound,
+                           gap=search.gap(), runtime_s=time.perf_counter() - started,
+                           message="time limit reached (LP bound, RENS and LNS)")
+    left = max(left, 1.0)
     # the root LP by interior point too: simplex takes minutes on the metro instance
     raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
                       log_to_console=params.log, warm_start=search.values,
