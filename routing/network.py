@@ -120,8 +120,8 @@ def _is_drive_way(tags) -> bool:
     return not _EXCLUDED_SERVICE.search(tags.get("service", ""))
 
 
-def _filter_to_drive_xml(src: Path, dst: Path) -> tuple[int, int]:
-    """Stream ``src`` and write its drivable ways (and their nodes) to OSM XML ``dst``.
+def _drive_elements(src: Path) -> list[dict]:
+    """Stream ``src``: its drivable ways and their nodes, as Overpass JSON elements.
 
     Ways that refer to nodes absent from the file (bbox-clipped exports) are dropped: osmnx
     raises "Some edges missing nodes" on them.
@@ -129,28 +129,63 @@ def _filter_to_drive_xml(src: Path, dst: Path) -> tuple[int, int]:
     import osmium
     from osmium.filter import IdFilter, KeyFilter
 
-    way_refs: dict[int, list[int]] = {}
+    ways: dict[int, dict] = {}
     # the C++ filters skip most of the file before any Python code sees it
     for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
         if _is_drive_way(way.tags):
-            way_refs[way.id] = [n.ref for n in way.nodes]
-    wanted = {r for refs in way_refs.values() for r in refs}
-    present: set[int] = set()
-    writer = osmium.SimpleWriter(str(dst))
-    try:
-        for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
-                IdFilter(wanted)):
-            writer.add_node(node)
-            present.add(node.id)
-        keep = {wid for wid, refs in way_refs.items() if all(r in present for r in refs)}
-        for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(IdFilter(keep)):
-            writer.add_way(way)
-    finally:
-        writer.close()
-    if len(keep) < len(way_refs):
+            ways[way.id] = {"type": "way", "id": way.id, "nodes": [n.ref for n in way.nodes],
+                            "tags": dict(way.tags)}
+    wanted = {r for way in ways.values() for r in way["nodes"]}
+    nodes = [{"type": "node", "id": node.id, "lat": node.location.lat,
+              "lon": node.location.lon, "tags": dict(node.tags)}
+             for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
+                 IdFilter(wanted))]
+    present = {node["id"] for node in nodes}
+    keep = [way for way in ways.values() if all(r in present for r in way["nodes"])]
+    if len(keep) < len(ways):
         log.info("%s: dropped %d clipped ways (nodes missing from the file)", src.name,
-                 len(way_refs) - len(keep))
-    return len(keep), len(present)
+                 len(ways) - len(keep))
+    return [*nodes, *keep]
+
+
+def _write_osm_xml(elements: list[dict], dst: Path) -> None:
+    """Write Overpass JSON elements as OSM XML (what ``osmnx.graph_from_xml`` reads)."""
+    from xml.sax.saxutils import quoteattr
+
+    def tags(el: dict) -> str:
+        return "".join(f"<tag k={quoteattr(str(k))} v={quoteattr(str(v))}/>"
+                       for k, v in el["tags"].items())
+
+    with open(dst, "w", encoding="utf-8") as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n')
+        for el in elements:
+            if el["type"] == "node":
+                fh.write(f'<node id="{el["id"]}" lat="{el["lat"]}" lon="{el["lon"]}">'
+                         f"{tags(el)}</node>\n")
+            else:
+                refs = "".join(f'<nd ref="{r}"/>' for r in el["nodes"])
+                fh.write(f'<way id="{el["id"]}">{refs}{tags(el)}</way>\n')
+        fh.write("</osm>\n")
+
+
+def _graph_from_elements(elements: list[dict], *, via_xml: bool = False) -> nx.MultiDiGraph:
+    """osmnx's graph of Overpass JSON elements, simplified, every component kept.
+
+    This is what ``osmnx.graph_from_xml`` does after parsing its file, without the round
+    trip through XML; should osmnx rename its internal builder, the XML route is taken.
+    """
+    import osmnx as ox
+
+    with warnings.catch_warnings():
+        # osmnx warns about its own defaults (e.g. no CRS projection); nothing to act on
+        warnings.simplefilter("ignore", UserWarning)
+        create = getattr(getattr(ox, "graph", None), "_create_graph", None)
+        if create is not None and not via_xml:
+            return ox.simplify_graph(create([{"elements": elements}], bidirectional=False))
+        with tempfile.TemporaryDirectory() as tmp:
+            xml = Path(tmp) / "drive.osm"
+            _write_osm_xml(elements, xml)
+            return ox.graph_from_xml(xml, simplify=True, retain_all=True)
 
 
 def file_hash(path: Path) -> str:
@@ -171,26 +206,18 @@ def network_from_file(path: Path | str) -> RoadNetwork:
         ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` file, e.g. a regional extract
         cropped to the territory.
     """
-    import osmnx as ox
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"OSM file {path} not found")
     if not path.name.lower().endswith(OSM_SUFFIXES):
         raise InputError(f"OSM file {path}: expected .osm, .osm.bz2, .osm.gz or .osm.pbf")
-    with tempfile.TemporaryDirectory() as tmp:
-        xml = Path(tmp) / "drive.osm"
-        try:
-            num_ways, _ = _filter_to_drive_xml(path, xml)
-        except RuntimeError as exc:  # osmium's parse errors
-            raise InputError(f"OSM file {path}: cannot be read ({exc})") from exc
-        if num_ways == 0:
-            raise InputError(f"OSM file {path}: no drivable road in the file")
-        with warnings.catch_warnings():
-            # osmnx warns about its own defaults (e.g. no CRS projection); nothing to act on
-            warnings.simplefilter("ignore", UserWarning)
-            graph = ox.graph_from_xml(xml, simplify=True, retain_all=True)
-    return _prepare(graph, source=str(path), key=file_hash(path))
+    try:
+        elements = _drive_elements(path)
+    except RuntimeError as exc:  # osmium's parse errors
+        raise InputError(f"OSM file {path}: cannot be read ({exc})") from exc
+    if not any(el["type"] == "way" for el in elements):
+        raise InputError(f"OSM file {path}: no drivable road in the file")
+    return _prepare(_graph_from_elements(elements), source=str(path), key=file_hash(path))
 
 
 def network_from_place(place: str, *, cache_dir: Path | str) -> RoadNetwork:

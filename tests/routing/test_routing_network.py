@@ -48,6 +48,19 @@ def test_pbf_and_bz2_give_the_same_graph(stbarth, osm_dir):
     assert stbarth.graph.number_of_edges() == 1885
 
 
+def test_elements_give_the_graph_osmnx_reads_from_xml(osm_dir):
+    # the direct build skips osmnx's XML round trip: same graph as through the XML file
+    from routing.network import _drive_elements, _graph_from_elements
+
+    elements = _drive_elements(osm_dir / "saint_barthelemy.osm.pbf")
+    direct = _graph_from_elements(elements)
+    via_xml = _graph_from_elements(elements, via_xml=True)
+    assert set(direct.nodes) == set(via_xml.nodes)
+    assert sorted(direct.edges(keys=False)) == sorted(via_xml.edges(keys=False))
+    lengths = sorted(d["length"] for *_, d in direct.edges(data=True))
+    assert lengths == pytest.approx(sorted(d["length"] for *_, d in via_xml.edges(data=True)))
+
+
 def test_graph_is_strongly_connected_with_travel_times(stbarth):
     assert nx.is_strongly_connected(stbarth.graph)
     for *_, data in stbarth.graph.edges(data=True):
