@@ -7,6 +7,8 @@ semi-integer columns. The best bound and gap are read from HiGHS's info, not gue
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,30 @@ class RawSolution:
     message: str = ""
 
 
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs instance; the first one's copyright banner (printed by the C++ constructor
+    before any option can silence it) goes to /dev/null instead of the user's terminal."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    _banner_shown = True
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (embedded interpreter): let it print
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _to_float(value: float) -> float | None:
     value = float(value)
     return value if np.isfinite(value) and abs(value) < 1e30 else None
@@ -49,7 +75,7 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
                 options: dict | None = None) -> RawSolution:
     """Solve the array model with HiGHS (branch and cut, simplex or IPM for the root)."""
     started = time.perf_counter()
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", bool(log_to_console))
     h.setOptionValue("log_to_console", bool(log_to_console))
     h.setOptionValue("time_limit", float(time_limit_s))

@@ -111,7 +111,8 @@ def _lp_bound(problem: PlanProblem, params: PlanParams, search: _Search, budget_
     """Solve the LP relaxation: a valid bound and the point the heuristics round."""
     # interior point (then crossover to a vertex) is 3-4× faster than simplex on these LPs
     lp = solve_highs(_relax(problem.model), time_limit_s=budget_s, gap=params.gap,
-                     threads=params.threads, log_to_console=False, options={"solver": "ipm"})
+                     threads=params.threads, log_to_console=params.log,
+                     options={"solver": "ipm"})
     if lp.status == "optimal" and lp.objective is not None:
         search.bound = lp.objective
         search.lp_values = lp.values
@@ -139,7 +140,7 @@ def _rens(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: f
     upper = np.where(semi & (hi < min_beds), np.where(x < 0.5 * min_beds, 0.0, min_beds), hi)
     lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
     sub = solve_highs(_with_bounds(model, lower, upper), time_limit_s=budget_s,
-                      gap=params.gap / 2, threads=params.threads, log_to_console=False)
+                      gap=params.gap / 2, threads=params.threads, log_to_console=params.log)
     search.offer(sub.values, sub.objective)
     log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
 
@@ -247,7 +248,10 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
         _lp_bound(problem, params, search, budget_s=0.3 * limit)
         if search.lp_values is not None:
             elapsed = time.perf_counter() - started
-            _rens(problem, params, search, budget_s=max(0.15 * limit, 0.4 * limit - elapsed))
+            rens_s = max(0.15 * limit, 0.4 * limit - elapsed)
+            if model.num_int > LARGE_MODEL_INT_VARS:
+                rens_s = 0.1 * limit  # large: its box is solved to optimality, barely better
+            _rens(problem, params, search, budget_s=rens_s)
             # large models: the branch and cut's root alone would take most of the time left
             # for a bound barely above the LP's, so the search keeps improving the plan
             share = 0.65 if model.num_int <= LARGE_MODEL_INT_VARS else 0.98
