@@ -36,6 +36,18 @@ def _read_harvest(plan_dir: Path | None) -> pd.DataFrame | None:
     return harvest
 
 
+def _read_transfers(path: Path | None) -> pd.DataFrame | None:
+    """Direct farm → shop pairs (``from_site_id, to_site_id, storage_class, kg``)."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(f"--transfers {path}: file not found")
+    try:
+        return pd.read_csv(path, dtype={"from_site_id": str, "to_site_id": str})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"--transfers {path}: not a readable CSV ({exc})") from exc
+
+
 def routes(
     week: Annotated[int, typer.Option("--week", help="Season week to route (1 = the week after "
                                       "the order history).", min=1, max=53)],
@@ -57,6 +69,10 @@ def routes(
     pin: Annotated[list[str] | None, typer.Option(
         "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
         "the rest is re-optimised.")] = None,
+    transfers: Annotated[Path | None, typer.Option(
+        "--transfers", help="CSV of direct farm → shop pairs (from_site_id, to_site_id, "
+        "storage_class, kg): picked up at the farm and delivered to the shop by the same "
+        "truck, without going through the hub.", dir_okay=False)] = None,
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
     import routing
@@ -75,7 +91,7 @@ def routes(
         with console.status(f"Building the road network from {osm}"):
             network = routing.load_network(osm, cache_dir=cache)
     problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
-                                         params=params)
+                                         params=params, transfers=_read_transfers(transfers))
     with warnings.catch_warnings(record=True) as caught, \
             console.status(f"Solving week {week} ({week_start.date()})"):
         warnings.simplefilter("always", FallbackWarning)

@@ -78,3 +78,27 @@ def test_cli_bad_pin_exits_2(tiny_dir, tmp_path, capsys):
                  "--pin", "S1=NOPE"])
     assert code == 2
     assert "unknown vehicle" in capsys.readouterr().err
+
+
+def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
+    transfers = tmp_path / "transfers.csv"
+    transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,S2,fresh,120\n")
+    out = tmp_path / "routes"
+    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
+                 "--time-limit", "3", "--transfers", str(transfers)])
+    assert code == 0
+    stops = pd.read_csv(out / "stops.csv")
+    unserved = pd.read_csv(out / "unserved.csv")
+    moved = stops.loc[stops["detail"].fillna("").str.contains("fresh 120 kg"), "action"]
+    reported = unserved.loc[unserved["job_id"].str.startswith("tra_S2")]
+    assert set(moved) == {"pickup", "deliver"} or len(reported)
+
+
+def test_cli_bad_transfers_exit_2(tiny_dir, tmp_path, capsys):
+    transfers = tmp_path / "transfers.csv"
+    transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,NOWHERE,fresh,-5\n")
+    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path),
+                 "--transfers", str(transfers)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "transfers" in err and "to_site_id" in err and "kg" in err

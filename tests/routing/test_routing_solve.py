@@ -66,6 +66,18 @@ def test_pickups_come_back_to_the_hub(line_sites):
     assert result.stops["pick_kg"].sum() == pytest.approx(200 + 300)
 
 
+def test_direct_farm_to_shop_transfer_skips_the_hub(line_sites):
+    sites = [*line_sites, site("F1", "farm", 47.0, -1.55)]
+    problem = make_problem(sites, [vehicle("V1")],
+                           [job("S3", 200, kind="transfer", src="F1")])
+    result = solve_week(problem, FAST)
+    assert result.unserved.empty
+    stops = result.stops
+    assert list(stops["action"]) == ["start", "pickup", "deliver", "end"]
+    assert list(stops["site_id"]) == ["HUB", "F1", "S3", "HUB"]
+    assert list(stops["load_kg"]) == [0, 200, 0, 0]
+
+
 def test_time_windows_respected(line_sites):
     hours = {("S1", "mon"): ((600.0, 660.0),), ("S2", "mon"): ((420.0, 480.0),),
              ("S3", "mon"): ((480.0, 540.0), (720.0, 780.0))}
