@@ -243,6 +243,9 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     search = _Search()
     if warm_start is not None and len(warm_start) == model.num_cols:
         search.offer(warm_start, float(model.cost @ warm_start))
+    else:  # the empty plan is always feasible: the search never ends without a plan
+        empty = _empty_solution(problem)
+        search.offer(empty, float(model.cost @ empty))
     # small models: branch and cut alone is quicker than the heuristics' set-up
     if model.num_int > SMALL_MODEL_INT_VARS:
         _lp_bound(problem, params, search, budget_s=0.3 * limit)
@@ -667,6 +670,10 @@ def _explain(problem: PlanProblem, shortfalls: pd.DataFrame, farms: pd.DataFrame
     if status is PlanStatus.NO_PLAN:
         lines.append("The solver stopped before finding any plan: nothing is planted. Give it "
                      "more time (--time-limit).")
+    elif status is PlanStatus.FEASIBLE and terms.get("beds", 0.0) == 0.0 and \
+            inputs.demand_kg.sum() > 0:
+        lines.append("Nothing is planted: the solver stopped before it improved on the empty "
+                     "plan. Give it more time (--time-limit).")
     demand = inputs.demand_kg.sum()
     short = shortfalls["short_kg"].sum() if len(shortfalls) else 0.0
     if demand > 0:
