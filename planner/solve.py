@@ -183,7 +183,7 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
             break
         kind = kinds[rounds % len(kinds)]
         key = keys.get(kind)
-        fixed = search.values[beds]
+        fixed = np.round(search.values[beds])  # exact integers: fixed bounds must be
         if kind == "regret":
             # the product whose shortfall and waste cost most above the LP's, with every
             # option of the farms able to grow it (so they can make room for it)
