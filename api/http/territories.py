@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -116,8 +117,8 @@ def get_table_rows(request: Request, caller: Caller, territory_id: TerritoryId, 
     require(caller, "planner", "logistics")
     store = get_store(request)
     content = store_t.table_content(store, territory_id, table)
-    version = store_t.territory_row(store, territory_id).version
-    frame = frame_of(request.app.state.results, ("table", territory_id, table, version), content)
+    digest = hashlib.sha256(content).hexdigest()
+    frame = frame_of(request.app.state.results, ("table", territory_id, table, digest), content)
     return page(frame, {"site_id": site_id, "product_id": product_id,
                         "producer_id": producer_id}, limit=limit, offset=offset)
 
@@ -182,12 +183,21 @@ def caisse_ledger(request: Request, caller: Caller, territory_id: TerritoryId,
     from api import pipeline
 
     require(caller, "planner")
-    with store_t.checked_out(get_store(request), territory_id) as (folder, _):
-        territory = pipeline.load(folder, strict=False)
-        ledger = pipeline.caisse_ledger(territory, rule=rule, extra_households=extra_households)
-    ledger = ledger.astype({c: str for c in ledger.columns
-                            if not pd.api.types.is_numeric_dtype(ledger[c])})
-    return page(ledger.astype(str), {}, limit=limit, offset=offset)
+    store = get_store(request)
+    row = store_t.territory_row(store, territory_id)
+    # (created_at, version) names one stored state, even across a delete and re-create
+    key = ("ledger", territory_id, row.created_at, row.version, rule, extra_households)
+    cache = request.app.state.results
+    ledger = cache.get(key)
+    if ledger is None:  # a stored territory version never changes: compute once per what-if
+        with store_t.checked_out(store, territory_id) as (folder, _):
+            territory = pipeline.load(folder, strict=False)
+            ledger = pipeline.caisse_ledger(territory, rule=rule,
+                                            extra_households=extra_households)
+        ledger = ledger.astype({c: str for c in ledger.columns
+                                if not pd.api.types.is_numeric_dtype(ledger[c])}).astype(str)
+        cache.put(key, ledger, 64 * ledger.size + 1024)
+    return page(ledger, {}, limit=limit, offset=offset)
 
 
 @router.get("/{territory_id}/latest", response_model=LatestOut, responses=R)

@@ -2,7 +2,7 @@
 
 Half of the generated ids are swapped for real ones (the tiny territory, a solved plan and
 week, producer P1) so the fuzzing reaches the stored results, not only the 404s. Bounded to a
-few examples per operation for CI; ``VIVRES_FUZZ_EXAMPLES=200`` runs a longer campaign.
+few examples (4) per operation for CI; ``VIVRES_FUZZ_EXAMPLES=200`` runs a longer campaign.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from api import jobs
 from api.store.keys import create_key
 from tests.api.conftest import test_client, tiny_files
 
-MAX_EXAMPLES = int(os.environ.get("VIVRES_FUZZ_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("VIVRES_FUZZ_EXAMPLES", "4"))
 TOKEN: dict[str, str] = {}
 
 
