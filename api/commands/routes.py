@@ -62,10 +62,15 @@ def routes(
     plan: Annotated[Path | None, typer.Option(
         "--plan", help="Plan folder holding harvest.csv: farm pickups come from the plan "
         "(otherwise from the land able to grow the week's demand).", file_okay=True)] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds for the "
-                                              "whole week.", min=0.5)] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Seed (same input + seed = same "
-                                      "day choice).")] = 1,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="At most this many solver seconds for the whole week (each "
+        "day's search usually stops sooner, at a local optimum).", min=0.5)] = 45,
+    guided: Annotated[bool, typer.Option(
+        "--guided", help="Spend the whole time limit in guided local search: often "
+        "shorter routes, but they then depend on the machine's speed.")] = False,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Seed of the day choice. Same input + seed = same routes, unless a "
+        "day's search hits the time limit (then limit_reached in kpis.json).")] = 1,
     pin: Annotated[list[str] | None, typer.Option(
         "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
         "the rest is re-optimised.")] = None,
@@ -85,7 +90,8 @@ def routes(
                                                    harvest=_read_harvest(plan))
     pins = tuple(routing.Pin.parse(p) for p in pin or ())
     cache = out / ".cache"
-    params = routing.RouteParams(time_limit_s=time_limit, seed=seed, pins=pins, cache_dir=cache)
+    params = routing.RouteParams(time_limit_s=time_limit, seed=seed, pins=pins, cache_dir=cache,
+                                 guided=guided)
     network = None
     if osm is not None:
         with console.status(f"Building the road network from {osm}"):
@@ -114,6 +120,10 @@ def routes(
     k = result.kpis
     console.print(f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
                   f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s")
+    cut = [day for day, status in result.day_status.items() if status == "limit_reached"]
+    if cut:
+        console.print(f"[yellow]note:[/] the search of {', '.join(cut)} was cut by the time "
+                      "limit: another run may give other routes (raise --time-limit)")
     if len(result.unserved):
         console.print(f"[bold red]{len(result.unserved)} stop(s) not served[/] "
                       f"({k['unserved_kg']:.0f} kg), see unserved.csv:")
@@ -148,7 +158,7 @@ def bench_routing(
         "--data", help="Territory whose week 1 is solved and timed (default: the sample).",
         file_okay=False)] = SAMPLE_DIR,
     week_time_limit: Annotated[float, typer.Option(
-        "--week-time-limit", help="Solver seconds for the territory's week.")] = 30,
+        "--week-time-limit", help="Solver seconds for the territory's week.")] = 45,
 ) -> None:
     """VRP quality vs PyVRP and the best-known solutions; matrix, build and week timings."""
     module = _bench_module()
