@@ -128,6 +128,15 @@ def reject_unknown_query(request: Request) -> None:
         return
     known = _query_names(dependant)
     unknown = sorted({k for k in request.query_params if k not in known})
+    names = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in names if names.count(k) > 1 and k in known})
+    if repeated:  # every parameter takes one value: which one was meant is unknown
+        from api.http.problems import ProblemError
+
+        raise ProblemError(422, "Invalid request", f"query parameter(s) given more than once: "
+                           f"{', '.join(map(repr, repeated))}", slug="invalid-request",
+                           errors=[{"field": f"query.{k}", "message": "given more than once"}
+                                   for k in repeated])
     if unknown:
         from api.http.problems import ProblemError
 

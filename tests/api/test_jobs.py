@@ -179,3 +179,5 @@ def test_unknown_query_parameter_is_an_error_not_ignored(client, keys):
     r = client.get("/v1/jobs?kind=routes&statuss=failed", headers=keys["planner"])
     assert r.status_code == 422
     assert r.json()["errors"] == [{"field": "query.statuss", "message": "unknown parameter"}]
+    r = client.get("/v1/jobs?kind=routes&kind=plan", headers=keys["planner"])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.kind"
