@@ -13,7 +13,7 @@ from core.schema import STORAGE_CLASSES, WEEKDAYS
 #: Reasons a stop can be left unserved (``WeekRoutes.unserved["reason"]``).
 REASONS = (
     "time window",  # no vehicle can reach the stop inside its opening hours within its shift
-    "capacity",  # the stop alone exceeds every compatible vehicle's kg or pallet capacity
+    "capacity",  # more than any compatible vehicle carries: cut into trips, not all fitted
     "compatibility",  # needs a refrigerated vehicle and none works that day
     "no vehicle that day",  # fixed/pinned to a day on which no (pinned) vehicle works
     "closed",  # fewer opening days than the requested deliveries per week

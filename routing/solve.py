@@ -480,7 +480,9 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget, *
     left = []
     for p, visit in enumerate(ok_visits):
         if p not in raw.served_pairs:
-            drop(visit, "fleet full")
+            # a part of a load cut to fit the biggest allowed vehicle: the extra trip is
+            # what did not fit
+            drop(visit, "capacity" if "#" in visit.job_id else "fleet full")
             left.append(visit)
 
     stops, kpis = [], []

@@ -188,6 +188,17 @@ def test_a_stop_a_full_day_cannot_take_moves_to_another_day(line_sites):
     assert list(first_only.unserved["day"]) == ["mon"]
 
 
+def test_load_bigger_than_the_van_takes_several_trips_or_is_reported(line_sites):
+    # 2500 kg for a 1000 kg van: three trips of 3 h service each; the 8 h shift holds two
+    sites = [{**s, "service_min": 180.0} if s["site_id"] == "S1" else s for s in line_sites]
+    problem = make_problem(sites, [vehicle("V1")], [job("S1", 2500)])
+    result = solve_week(problem, FAST)
+    assert (result.stops["action"] == "load").sum() == 2
+    assert result.stops["load_kg"].max() <= 1000
+    assert list(result.unserved["reason"]) == ["capacity"]
+    assert _served_kg(result) + result.unserved["kg"].sum() == pytest.approx(2500)
+
+
 def test_pins_are_respected(line_sites):
     vehicles = [vehicle("V1"), vehicle("V2")]
     jobs = [job("S1", 100, fixed_days=()), job("S2", 100, fixed_days=()),
@@ -261,4 +272,5 @@ def test_capacity_never_exceeded(data):
         assert row.load_pallets <= pallets[row.vehicle_id]
     # every kilo is either delivered or reported
     assert _served_kg(result) + result.unserved["kg"].sum() == pytest.approx(sum(kgs), rel=1e-6)
-    assert set(result.unserved["reason"]) <= {"fleet full", "compatibility", "time window"}
+    assert set(result.unserved["reason"]) <= {"fleet full", "compatibility", "time window",
+                                              "capacity"}
