@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -94,6 +94,45 @@ class RouteParams:
         if missing or any(v <= 0 for v in self.kg_per_pallet.values()):
             raise InputError("kg_per_pallet needs a positive value for every storage class "
                              f"({', '.join(STORAGE_CLASSES)})")
+
+    @classmethod
+    def from_file(cls, path: Path | str, **overrides) -> RouteParams:
+        """Read knobs from a TOML file (keys = field names; ``pins`` and ``cache_dir`` are
+        not read from files); ``overrides`` win over the file."""
+        import tomllib
+
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InputError(f"{path}: file not found") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid TOML ({exc})") from exc
+        known = {f.name for f in fields(cls)} - {"pins", "cache_dir"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise InputError(f"{path}: unknown key(s) {', '.join(unknown)}; expected some of "
+                             f"{', '.join(sorted(known))}")
+        values = {}
+        for name, value in raw.items():
+            default = getattr(cls(), name)
+            try:
+                if isinstance(default, bool):
+                    if not isinstance(value, bool):
+                        raise TypeError
+                elif isinstance(default, int | float):
+                    if isinstance(value, bool):
+                        raise TypeError
+                    value = type(default)(value)
+                elif isinstance(default, tuple):
+                    value = tuple(str(v) for v in value)
+                elif isinstance(default, dict):
+                    value = {str(k): float(v) for k, v in dict(value).items()}
+            except (TypeError, ValueError):
+                raise InputError(f"{path}: {name} must be like {default!r}; got {value!r}"
+                                 ) from None
+            values[name] = value
+        return cls(**{**values, **overrides})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -74,6 +74,10 @@ def routes(
     pin: Annotated[list[str] | None, typer.Option(
         "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
         "the rest is re-optimised.")] = None,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params", help="TOML file of routing knobs (penalties, limits, rules: the fields of "
+        "routing.RouteParams, e.g. drop_penalty_eur = 2000, break_after_h = 4.5); "
+        "--time-limit, --seed and --guided win over it.", dir_okay=False)] = None,
     transfers: Annotated[Path | None, typer.Option(
         "--transfers", help="CSV of direct farm → shop pairs (from_site_id, to_site_id, "
         "storage_class, kg): picked up at the farm and delivered to the shop by the same "
@@ -90,8 +94,10 @@ def routes(
                                                    harvest=_read_harvest(plan))
     pins = tuple(routing.Pin.parse(p) for p in pin or ())
     cache = out / ".cache"
-    params = routing.RouteParams(time_limit_s=time_limit, seed=seed, pins=pins, cache_dir=cache,
-                                 guided=guided)
+    chosen = {"time_limit_s": time_limit, "seed": seed, "pins": pins, "cache_dir": cache,
+              "guided": guided}
+    params = (routing.RouteParams.from_file(params_file, **chosen) if params_file is not None
+              else routing.RouteParams(**chosen))
     network = None
     if osm is not None:
         with console.status(f"Building the road network from {osm}"):

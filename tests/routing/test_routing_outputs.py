@@ -102,3 +102,15 @@ def test_cli_bad_transfers_exit_2(tiny_dir, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "transfers" in err and "to_site_id" in err and "kg" in err
+
+
+def test_cli_params_file(tiny_dir, tmp_path, capsys):
+    params = tmp_path / "routing.toml"
+    params.write_text("drop_penalty_eur = 1500\n")
+    out = tmp_path / "routes"
+    assert main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
+                 "--time-limit", "3", "--params", str(params)]) == 0
+    params.write_text("no_such_knob = 1\n")
+    assert main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
+                 "--params", str(params)]) == 2
+    assert "no_such_knob" in capsys.readouterr().err

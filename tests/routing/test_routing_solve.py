@@ -274,3 +274,30 @@ def test_capacity_never_exceeded(data):
     assert _served_kg(result) + result.unserved["kg"].sum() == pytest.approx(sum(kgs), rel=1e-6)
     assert set(result.unserved["reason"]) <= {"fleet full", "compatibility", "time window",
                                               "capacity"}
+
+
+def test_params_from_toml(tmp_path):
+    path = tmp_path / "routing.toml"
+    path.write_text('drop_penalty_eur = 2000\nbreak_after_h = 4\nguided = true\n'
+                    'refrigerated_classes = ["frozen"]\n'
+                    '[kg_per_pallet]\nambient = 500\nfresh = 250\nchilled = 250\nfrozen = 200\n')
+    params = RouteParams.from_file(path, seed=3)
+    assert params.drop_penalty_eur == 2000.0 and params.break_after_h == 4.0
+    assert params.guided is True and params.seed == 3
+    assert params.refrigerated_classes == ("frozen",)
+    assert params.kg_per_pallet["ambient"] == 500.0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("drop_penalty = 1\n", "unknown key"),
+    ('drop_penalty_eur = "lots"\n', "drop_penalty_eur must be"),
+    ("guided = 1\n", "guided must be"),
+    ("repair_share = 1.5\n", "repair_share must be in"),
+    ('refrigerated_classes = ["cold"]\n', "unknown storage classes"),
+    ("drop_penalty_eur = \n", "not valid TOML"),
+])
+def test_params_file_errors(tmp_path, text, message):
+    path = tmp_path / "routing.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        RouteParams.from_file(path)
