@@ -127,7 +127,10 @@ def routes(
     console.print(f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
                   f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s")
     cut = [day for day, status in result.day_status.items() if status == "limit_reached"]
-    if cut:
+    if guided:
+        console.print("[yellow]note:[/] guided search runs until the time limit: the routes "
+                      "depend on the machine's speed")
+    elif cut:
         console.print(f"[yellow]note:[/] the search of {', '.join(cut)} was cut by the time "
                       "limit: another run may give other routes (raise --time-limit)")
     if len(result.unserved):
