@@ -384,7 +384,9 @@ def _alone_feasible(problem, matrix, loc, sites, params, day, visit, vehicle) ->
         if back_at is None:
             continue
         needed = back_at - depart
-        breaks = vehicle["break_min"] * 60 if needed > params.break_after_h * 3600 else 0
+        # the day's model keeps every shift's break free, long route or not (the break is
+        # placed after solving, routing/_breaks.py): judge reachability with the same reserve
+        breaks = vehicle["break_min"] * 60
         if back_at + breaks <= end and needed + breaks <= span:
             return True
     return False

@@ -132,6 +132,17 @@ def test_short_route_has_no_break(line_sites):
     assert "break" not in set(result.stops["action"])
 
 
+def test_window_reachable_only_by_skipping_the_break_is_a_time_window(line_sites):
+    # S1 opens 13:20-13:35: back at the hub after 13:30, while the shift ends at 14:00 with a
+    # 30 min break kept free: reported as a time window, not as a full fleet
+    hours = {("S1", "mon"): ((800.0, 815.0),)}
+    problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)],
+                           [job("S1", 100), job("S2", 100)], hours)
+    result = solve_week(problem, FAST)
+    assert list(result.unserved["site_id"]) == ["S1"]
+    assert list(result.unserved["reason"]) == ["time window"]
+
+
 def test_cold_goods_need_a_refrigerated_vehicle(line_sites):
     problem = make_problem(line_sites, [vehicle("V1", refrigerated=False)],
                            [job("S1", 100, cold=True), job("S2", 100)])
