@@ -126,6 +126,26 @@ def test_long_route_takes_the_break_within_the_work_limit(line_sites):
                     or row.arrival_min >= brk["departure_min"]), row
 
 
+def test_route_that_cannot_take_its_break_gives_up_its_last_job(line_sites):
+    # back-to-back windows (2 h, 1 h 50, 1 h of service) leave no gap for the 30 min break and
+    # more than 4.5 h of work: the last job is reported, the rest needs no break
+    sites = [{**s, "service_min": m} if s["site_id"] != "HUB" else s
+             for s, m in zip(line_sites, (0, 120.0, 110.0, 60.0), strict=True)]
+    hours = {("S1", "mon"): ((375.0, 395.0),), ("S2", "mon"): ((500.0, 520.0),),
+             ("S3", "mon"): ((615.0, 635.0),)}
+    problem = make_problem(sites, [vehicle("V1", break_min=30.0)],
+                           [job("S1", 100), job("S2", 100), job("S3", 100)], hours)
+    result = solve_week(problem, FAST)
+    assert list(result.unserved["site_id"]) == ["S3"]
+    assert list(result.unserved["reason"]) == ["fleet full"]
+    stops = result.stops
+    assert "break" not in set(stops["action"])
+    assert stops["arrival_min"].iloc[-1] - stops["departure_min"].iloc[0] <= 4.5 * 60
+    for row in stops.itertuples():
+        if row.action == "deliver":
+            assert any(o <= row.arrival_min <= c for o, c in hours[(row.site_id, "mon")])
+
+
 def test_short_route_has_no_break(line_sites):
     problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)], [job("S1", 100)])
     result = solve_week(problem, FAST)
