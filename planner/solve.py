@@ -128,6 +128,18 @@ def _with_bounds(model: ArrayModel, beds_lower: np.ndarray, beds_upper: np.ndarr
     return dataclasses.replace(model, col_lower=lower, col_upper=upper)
 
 
+def _complete(problem: PlanProblem, params: PlanParams, search: _Search, start: np.ndarray,
+              budget_s: float) -> None:
+    """Offer an earlier plan's beds (e.g. the base plan in a what-if): the rest of the
+    solution is re-solved for this model, and the plan dropped if it no longer fits."""
+    model = problem.model
+    beds = np.round(start[model.cols["beds"].slice()])
+    sub = solve_highs(_with_bounds(model, beds, beds), time_limit_s=max(budget_s, 1.0),
+                      gap=params.gap, threads=params.threads, log_to_console=False)
+    accepted = search.offer(sub.values, sub.objective)
+    log.info("warm start: %s (%s)", sub.objective, "kept" if accepted else "not better/feasible")
+
+
 def _rens(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: float) -> None:
     """Round the LP's beds in the best way within [floor, ceil] (a small MIP)."""
     model = problem.model
@@ -243,11 +255,11 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     model = problem.model
     limit = params.time_limit_s
     search = _Search()
+    # the empty plan is always feasible: the search never ends without a plan
+    empty = _empty_solution(problem)
+    search.offer(empty, float(model.cost @ empty))
     if warm_start is not None and len(warm_start) == model.num_cols:
-        search.offer(warm_start, float(model.cost @ warm_start))
-    else:  # the empty plan is always feasible: the search never ends without a plan
-        empty = _empty_solution(problem)
-        search.offer(empty, float(model.cost @ empty))
+        _complete(problem, params, search, warm_start, budget_s=0.1 * limit)
     # small models: branch and cut alone is quicker than the heuristics' set-up
     if model.num_int > SMALL_MODEL_INT_VARS:
         _lp_bound(problem, params, search, budget_s=0.3 * limit)

@@ -270,3 +270,20 @@ def test_heuristic_search_on_a_real_size_model_reports_a_consistent_gap():
     land = terr.producers.set_index("producer_id")
     for (pid, land_type), m2 in held.items():
         assert m2.max() <= land.at[pid, f"{land_type}_m2"] + 1e-6
+
+
+def test_warm_start_from_a_base_plan_is_re_solved_not_trusted():
+    base_problem, base = solve(salad(), demand({"salade": {3: 50}}))
+    assert beds(base) == 3
+    # doubled demand: the base's 3 beds fit; the optimum is 5
+    params = PlanParams(time_limit_s=10, horizon_weeks=8)
+    more = planner.build_plan_problem(salad(), demand({"salade": {3: 100}}), params=params)
+    assert more.model.num_cols == base_problem.model.num_cols
+    result = planner.solve_plan(more, params, warm_start=base.values)
+    assert beds(result) == 5 and result.status is PlanStatus.OPTIMAL
+    # a budget the base plan breaks: its beds are dropped, not returned
+    tight = dataclasses.replace(params, budget_eur=80.0)
+    capped = planner.build_plan_problem(salad(), demand({"salade": {3: 50}}), params=tight)
+    result = planner.solve_plan(capped, tight, warm_start=base.values)
+    assert beds(result) == 2
+    assert result.plan["revenue_eur"].sum() <= 80.0 + 1e-6
