@@ -92,14 +92,23 @@ class _Search:
     objective: float | None = None
     bound: float | None = None
     lp_values: np.ndarray | None = None
+    on_progress: Callable[[dict], None] | None = None
+    started: float = field(default_factory=time.perf_counter)
 
     def offer(self, values: np.ndarray | None, objective: float | None) -> bool:
         if values is None or objective is None:
             return False
         if self.objective is None or objective < self.objective - 1e-6:
             self.values, self.objective = values, objective
+            self.report()
             return True
         return False
+
+    def report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress({"objective": self.objective, "best_bound": self.bound,
+                              "gap": self.gap(),
+                              "runtime_s": time.perf_counter() - self.started})
 
     def gap(self) -> float | None:
         if self.objective is None or self.bound is None:
@@ -116,6 +125,7 @@ def _lp_bound(problem: PlanProblem, params: PlanParams, search: _Search, budget_
     if lp.status == "optimal" and lp.objective is not None:
         search.bound = lp.objective
         search.lp_values = lp.values
+        search.report()
     log.info("LP relaxation: %s in %.1f s", lp.objective, lp.runtime_s)
 
 
@@ -254,7 +264,7 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     started = time.perf_counter()
     model = problem.model
     limit = params.time_limit_s
-    search = _Search()
+    search = _Search(on_progress=on_progress)
     # the empty plan is always feasible: the search never ends without a plan
     empty = _empty_solution(problem)
     search.offer(empty, float(model.cost @ empty))

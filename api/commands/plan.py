@@ -120,8 +120,9 @@ def plan(
     solver: SolverOpt = "highs",
     log: LogOpt = False,
     scenario: Annotated[Path | None, typer.Option(
-        "--scenario", help="What-if scenario (YAML) applied to the inputs; the base plan is "
-        "solved too and the KPIs compared.", dir_okay=False)] = None,
+        "--scenario", help="What-if scenario (YAML: demand factors, farm drop-out, yield "
+        "shocks, prices, caisse households, budget; examples in data/scenarios/) applied to the "
+        "inputs; the base plan is solved too and the KPIs compared.", dir_okay=False)] = None,
     horizon_weeks: HorizonOpt = 52,
     forecast: ForecastOpt = True,
     budget: BudgetOpt = None,
