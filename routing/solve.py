@@ -50,6 +50,8 @@ class _Day:
     unserved: list[dict]
     status: str
     left: list[_Visit]
+    #: the solver's node routes (depots left out), to start a re-solve of the same day from
+    node_routes: list[list[int]] | None = None
 
 
 def _day_budget(params: RouteParams, remaining_s: float, days_left: int) -> float:
@@ -105,8 +107,10 @@ def _move_left_visits(problem, params, matrix, loc, sites, pins, chosen, solved,
         visits = [v for d, v in chosen if d == target] + [v for _, v in offered]
         before = solved.get(target)
         before_kg = sum(v.kg for v in before.left) if before else 0.0
+        # the newcomers come last, so the day's earlier routes are a valid start
         after = _solve_day(problem, params, matrix, loc, sites, target, visits, pins, budget,
-                           movable=frozenset(flexible))
+                           movable=frozenset(flexible),
+                           initial_routes=before.node_routes if before else None)
         after_kg = sum(v.kg for v in after.left)
         log.info("%s offered %d visit(s) (%.0f kg): left %.0f kg before, %.0f kg after, %s",
                  target, len(offered), sum(v.kg for _, v in offered), before_kg, after_kg,
@@ -393,7 +397,7 @@ def _alone_feasible(problem, matrix, loc, sites, params, day, visit, vehicle) ->
 
 
 def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget, *,
-               movable=frozenset()):
+               movable=frozenset(), initial_routes=None):
     working = _working(problem, day).reset_index(drop=True)
     date = problem.date_of(day)
     unserved: list[dict] = []
@@ -478,7 +482,8 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget, *
         cost_per_m=(working["cost_per_km_eur"] / 1000 * _ortools.COST_UNITS_PER_EUR).to_numpy(),
         cost_per_s=(working["cost_per_hour_eur"] / 3600 * _ortools.COST_UNITS_PER_EUR).to_numpy(),
     )
-    raw = _ortools.solve_day(vrp, time_limit_s=budget, guided=params.guided)
+    raw = _ortools.solve_day(vrp, time_limit_s=budget, guided=params.guided,
+                             initial_routes=initial_routes)
     left = []
     for p, visit in enumerate(ok_visits):
         if p not in raw.served_pairs:
@@ -511,7 +516,8 @@ def _solve_day(problem, params, matrix, loc, sites, day, visits, pins, budget, *
             "kg_moved": round(sum(r["drop_kg"] for r in served), 1),
             "max_load_pct": round(100 * max(r["load_kg"] for r in rows) / veh["capacity_kg"], 1),
         })
-    return _Day(stops=stops, kpis=kpis, unserved=unserved, status=raw.status, left=left)
+    return _Day(stops=stops, kpis=kpis, unserved=unserved, status=raw.status, left=left,
+                node_routes=[route[1:-1] for route in raw.routes])
 
 
 def _route_rows(problem, sites, matrix, loc, node_site, visits, route, start_s, load_kg,
