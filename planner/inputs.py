@@ -221,7 +221,7 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
         keep = t < num_weeks
     entries = entries.loc[keep].assign(t=t[keep])
     kg = entries["yield_kg_per_m2"].to_numpy(float) * entries["bed_m2"].to_numpy(float)
-    kg = kg * _shock_factors(entries, options, products, params)
+    kg = kg * _shock_factors(entries, products, params)
     entries = entries.assign(kg=kg)
 
     # filter: an option is useful if some of its harvest can serve some demand in its shelf life
@@ -257,7 +257,7 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
                       no_grower=no_grower, source=source)
 
 
-def _shock_factors(entries: pd.DataFrame, options: pd.DataFrame, products: pd.DataFrame,
+def _shock_factors(entries: pd.DataFrame, products: pd.DataFrame,
                    params: PlanParams) -> np.ndarray:
     """Multiplier of each harvest entry from the yield shocks (1 where none applies)."""
     factor = np.ones(len(entries))
@@ -269,7 +269,7 @@ def _shock_factors(entries: pd.DataFrame, options: pd.DataFrame, products: pd.Da
         if shock.crop_id is not None:
             hit &= (entries["crop_id"] == shock.crop_id).to_numpy()
         if shock.product_id is not None:
-            hit &= (entries["p"].map(dict(enumerate(products["product_id"])))
-                    == shock.product_id).to_numpy()
+            pids = products["product_id"].to_numpy()[entries["p"].to_numpy(int)]
+            hit &= pids == shock.product_id
         factor[hit] *= shock.factor
     return factor
