@@ -192,7 +192,30 @@ def run(*, sizes: list[str], solvers: list[str], time_limit_s: float | None = No
                 limit = cbc_time_limit_s
             rows.append(run_one(size, territory, hub, solver=solver, time_limit_s=limit,
                                 console=console))
+    for line in bar_verdicts(rows):
+        _print(console, line)
     return rows
+
+
+def bar_verdicts(rows: list[dict]) -> list[str]:
+    """One line per bar of the issue that the rows can judge."""
+    lines = []
+    for r in rows:
+        if r["solver"] != "highs" or r["instance"] not in ("sample", "metro"):
+            continue
+        gap = r["gap_pct"]
+        if r["instance"] == "sample":
+            ok = gap is not None and gap <= 0.1 and r["total_s"] < 30
+            lines.append(f"bar sample (gap ≤ 0.1 % in < 30 s): {'met' if ok else 'NOT met'} "
+                         f"(gap {gap} %, {r['total_s']} s)")
+        else:
+            ok = gap is not None and gap <= 0.5 and r["total_s"] <= 240
+            lines.append(f"bar metro (gap ≤ 0.5 % within 240 s): {'met' if ok else 'NOT met'} "
+                         f"(gap {gap} %, {r['total_s']} s)")
+            share_ok = r["build_share_pct"] is not None and r["build_share_pct"] < 15
+            lines.append(f"bar metro build < 15 % of the total: "
+                         f"{'met' if share_ok else 'NOT met'} ({r['build_share_pct']} %)")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
