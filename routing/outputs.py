@@ -147,7 +147,7 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
     unserved_path = out / "unserved.csv"
     result.unserved.assign(method=method).to_csv(unserved_path, index=False)
     schedule_path = out / "schedule.csv"
-    result.schedule.to_csv(schedule_path, index=False)
+    result.schedule.assign(method=method).to_csv(schedule_path, index=False)
     stops_path = out / "stops.csv"
     stops.assign(arrival=stops["arrival_min"].map(hhmm),
                  departure=stops["departure_min"].map(hhmm), method=method).to_csv(

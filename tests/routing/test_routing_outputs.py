@@ -36,6 +36,8 @@ def test_outputs_flag_the_fallback(line_sites, tmp_path):
     assert json.loads((tmp_path / "kpis.json").read_text())["method"] == "haversine_fallback"
     unserved = pd.read_csv(tmp_path / "unserved.csv")
     assert list(unserved["reason"]) == ["time window"]
+    for name in ("unserved.csv", "schedule.csv", "stops.csv", "kpis_vehicles.csv"):
+        assert set(pd.read_csv(tmp_path / name)["method"]) == {"haversine_fallback"}, name
     page = (tmp_path / "map_mon.html").read_text()
     # renders offline: inline SVG, no script or tile fetched from the network
     assert "<svg" in page and "polyline" in page
