@@ -240,5 +240,8 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
             folium.CircleMarker([lat, lon], radius=5, tooltip=(
                 f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
             )).add_to(fmap)
+    if method == HAVERSINE:
+        fmap.get_root().html.add_child(folium.Element(
+            f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'))
     fmap.save(str(path))
     return path
