@@ -109,6 +109,18 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
         sol.value_valid = True
         h.setSolution(sol)
 
+    # HiGHS checks its time limit between root cut rounds only, which on these models can be
+    # 20 s late: interrupt it from its own callbacks as well
+    deadline = started + float(time_limit_s)
+
+    def _stop_when_late(event) -> None:
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
+    h.cbMipInterrupt.subscribe(_stop_when_late)
+    h.cbIpmInterrupt.subscribe(_stop_when_late)
+    h.cbSimplexInterrupt.subscribe(_stop_when_late)
+
     if on_progress is not None:
         def _report(event) -> None:
             out = event.data_out
@@ -144,6 +156,8 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
         bound = objective if bound is None else bound
         mip_gap = mip_gap if mip_gap is not None else 0.0
     message = h.modelStatusToString(model_status)
+    if word == "interrupted" and time.perf_counter() >= deadline:
+        word, message = "time_limit", "Time limit reached"  # our own deadline interrupt
     log.info("HiGHS: %s, objective %s, bound %s, gap %s, %.1f s", message, objective, bound,
              mip_gap, runtime)
     return RawSolution(status=word, has_solution=has_solution, values=values,
