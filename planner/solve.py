@@ -78,7 +78,6 @@ def _relax(model: ArrayModel) -> ArrayModel:
                                                   model.col_lower))
 
 
-_BC_OPTIONS: dict = {}
 #: Below this many integer variables HiGHS goes straight to branch and cut.
 SMALL_MODEL_INT_VARS = 1500
 #: Above this many, the whole time goes to the LNS (no final branch and cut).
@@ -299,7 +298,7 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     # the root LP by interior point too: simplex takes minutes on the metro instance
     raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
                       log_to_console=params.log, warm_start=search.values,
-                      on_progress=on_progress, options={"mip_lp_solver": "ipm", **_BC_OPTIONS})
+                      on_progress=on_progress, options={"mip_lp_solver": "ipm"})
     search.offer(raw.values, raw.objective)
     if raw.status == "optimal" and raw.objective is not None and raw.objective <= (
             search.objective or np.inf) + 1e-6:
