@@ -215,7 +215,7 @@ def run_routes(
     forecast: pd.DataFrame | None = None,
     harvest: pd.DataFrame | None = None,
     osm: Path | None = None,
-    time_limit_s: float = 30,
+    time_limit_s: float = 45,
     seed: int = 1,
     params: Any = None,
 ) -> RouteStage:
@@ -281,7 +281,7 @@ def run_demo(
     *,
     week: int = 1,
     plan_time_limit_s: float = 60,
-    route_time_limit_s: float = 20,
+    route_time_limit_s: float = 45,
     osm: Path | None = None,
     progress: Progress = _noop,
 ) -> DemoSummary:

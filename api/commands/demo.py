@@ -25,7 +25,8 @@ def demo(
     plan_time_limit: Annotated[float, typer.Option("--plan-time-limit",
                                                    help="Seconds for the planner.")] = 60,
     route_time_limit: Annotated[float, typer.Option("--route-time-limit",
-                                                    help="Seconds per routing day.")] = 20,
+                                                    help="Seconds for the whole week's routes "
+                                                    "(days usually stop sooner).")] = 45,
 ) -> None:
     """Run demand → plan → routes on a territory and write every output to OUT."""
     from api.cli import console
