@@ -258,9 +258,25 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
     log.info("LNS: %d rounds, incumbent %s, gap %s", rounds, search.objective, search.gap())
 
 
+def _branch_and_cut(problem: PlanProblem, params: PlanParams, search: _Search,
+                    time_limit_s: float, on_progress) -> RawSolution:
+    """HiGHS's branch and cut from the incumbent; its bound and plan join the search's."""
+    # the root LP by interior point too: simplex takes minutes on the metro instance
+    raw = solve_highs(problem.model, time_limit_s=max(time_limit_s, 1.0), gap=params.gap,
+                      threads=params.threads, log_to_console=params.log,
+                      warm_start=search.values, on_progress=on_progress,
+                      options={"mip_lp_solver": "ipm"})
+    search.offer(raw.values, raw.objective)
+    if raw.best_bound is not None:
+        search.bound = max(search.bound if search.bound is not None else -np.inf,
+                           raw.best_bound)
+    return raw
+
+
 def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.ndarray | None,
                       on_progress) -> RawSolution:
-    """LP relaxation (bound), RENS and LNS (incumbent), then branch and cut from there."""
+    """Small models: branch and cut. Others: LP relaxation (bound), RENS (a plan), branch and
+    cut for half the time left (a better bound; medium models only), then LNS to the end."""
     started = time.perf_counter()
     model = problem.model
     limit = params.time_limit_s
@@ -270,47 +286,43 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     search.offer(empty, float(model.cost @ empty))
     if warm_start is not None and len(warm_start) == model.num_cols:
         _complete(problem, params, search, warm_start, budget_s=0.1 * limit)
-    # small models: branch and cut alone is quicker than the heuristics' set-up
-    if model.num_int > SMALL_MODEL_INT_VARS:
-        _lp_bound(problem, params, search, budget_s=0.3 * limit)
-        if search.lp_values is not None:
-            elapsed = time.perf_counter() - started
-            rens_s = max(0.15 * limit, 0.4 * limit - elapsed)
-            if model.num_int > LARGE_MODEL_INT_VARS:
-                rens_s = 0.1 * limit  # large: its box is solved to optimality, barely better
-            _rens(problem, params, search, budget_s=rens_s)
-            # large models: the branch and cut's root alone would take most of the time left
-            # for a bound barely above the LP's, so the search keeps improving the plan
-            share = 0.65 if model.num_int <= LARGE_MODEL_INT_VARS else 0.98
-            _lns(problem, params, search, deadline=started + share * limit)
-    if search.gap() is not None and search.gap() <= params.gap:
-        return RawSolution(status="optimal", has_solution=True, values=search.values,
-                           objective=search.objective, best_bound=search.bound,
-                           gap=search.gap(), runtime_s=time.perf_counter() - started,
-                           message="gap reached by LP bound and heuristics")
+
+    def done(status: str, message: str) -> RawSolution:
+        gap = search.gap()
+        if gap is not None and gap <= params.gap:
+            status = "optimal"
+        return RawSolution(status=status, has_solution=search.values is not None,
+                           values=search.values, objective=search.objective,
+                           best_bound=search.bound, gap=gap,
+                           runtime_s=time.perf_counter() - started, message=message)
+
+    if model.num_int <= SMALL_MODEL_INT_VARS:
+        # small models: branch and cut alone is quicker than the heuristics' set-up
+        raw = _branch_and_cut(problem, params, search, limit, on_progress)
+        if raw.status == "optimal" and raw.objective is not None \
+                and raw.objective <= search.objective + 1e-6:
+            return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
+        return done(raw.status, raw.message)
+
+    _lp_bound(problem, params, search, budget_s=0.3 * limit)
+    if search.lp_values is not None:
+        elapsed = time.perf_counter() - started
+        rens_s = max(0.15 * limit, 0.4 * limit - elapsed)
+        if model.num_int > LARGE_MODEL_INT_VARS:
+            rens_s = 0.1 * limit  # large: its box is solved to optimality, barely better
+        _rens(problem, params, search, budget_s=rens_s)
+    message = "time limit reached (LP bound, RENS and LNS)"
     left = limit - (time.perf_counter() - started)
-    if search.values is not None and left < 0.05 * limit:
-        return RawSolution(status="time_limit", has_solution=True, values=search.values,
-                           objective=search.objective, best_bound=search.bound,
-                           gap=search.gap(), runtime_s=time.perf_counter() - started,
-                           message="time limit reached (LP bound, RENS and LNS)")
-    left = max(left, 1.0)
-    # the root LP by interior point too: simplex takes minutes on the metro instance
-    raw = solve_highs(model, time_limit_s=left, gap=params.gap, threads=params.threads,
-                      log_to_console=params.log, warm_start=search.values,
-                      on_progress=on_progress, options={"mip_lp_solver": "ipm"})
-    search.offer(raw.values, raw.objective)
-    if raw.status == "optimal" and raw.objective is not None and raw.objective <= (
-            search.objective or np.inf) + 1e-6:
-        return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
-    if raw.best_bound is not None:
-        search.bound = max(search.bound or -np.inf, raw.best_bound)
-    gap = search.gap()
-    status = "optimal" if gap is not None and gap <= params.gap else raw.status
-    return RawSolution(status=status, has_solution=search.values is not None,
-                       values=search.values, objective=search.objective,
-                       best_bound=search.bound, gap=gap,
-                       runtime_s=time.perf_counter() - started, message=raw.message)
+    if model.num_int <= LARGE_MODEL_INT_VARS and left > 0.2 * limit and (
+            search.gap() is None or search.gap() > params.gap):
+        # HiGHS's root cut rounds can run 15 s past its limit: whatever they overrun is
+        # taken from the LNS that follows, not from the caller's time
+        raw = _branch_and_cut(problem, params, search, 0.5 * left, on_progress)
+        message = raw.message
+    # large models skip the branch and cut: its root alone would take most of the time for a
+    # bound barely above the LP's, so the search keeps improving the plan instead
+    _lns(problem, params, search, deadline=started + 0.95 * limit)
+    return done("time_limit", message)
 
 
 def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
