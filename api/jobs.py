@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 
 from api.store.db import Store
 from api.store.models import Artifact, Job, JobLog, Scenario, TerritoryRow, utcnow
-from api.store.territories import NotFound, checked_out
+from api.store.territories import NotFound, checked_out, get_or_not_found
 from core.errors import InputError, SolverError, VivresError
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,8 @@ def submit(store: Store, territory_id: str, kind: str, params: dict, *,
     if kind not in KINDS:
         raise InputError(f"unknown job kind {kind!r}; expected one of {', '.join(KINDS)}")
     with store.session() as session:
-        territory = session.get(TerritoryRow, territory_id)
-        if territory is None:
-            raise NotFound(f"no territory {territory_id!r}")
+        territory = get_or_not_found(session, TerritoryRow, territory_id,
+                                     f"no territory {territory_id!r}")
         job = Job(job_id=str(uuid.uuid4()), kind=kind, territory_id=territory_id,
                   territory_version=territory.version, params=params, status="queued",
                   progress=0.0, message="queued", cancel_requested=False,
@@ -70,10 +69,7 @@ def submit(store: Store, territory_id: str, kind: str, params: dict, *,
 def get_job(store: Store, job_id: str) -> Job:
     """The job's row; raise NotFound."""
     with store.sessions() as session:
-        job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}")
-    return job
+        return get_or_not_found(session, Job, job_id, f"no job {job_id!r}")
 
 
 def list_jobs(store: Store, *, kind: str | None = None, status: str | None = None,
@@ -106,9 +102,7 @@ def job_logs(store: Store, job_id: str, *, after: int = 0, limit: int = 200) -> 
 def cancel(store: Store, job_id: str) -> Job:
     """Cancel a job: a queued one at once, a running one as soon as its worker sees the flag."""
     with store.session() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"no job {job_id!r}")
+        job = get_or_not_found(session, Job, job_id, f"no job {job_id!r}")
         if job.status == "queued":
             job.status, job.finished_at, job.message = "cancelled", utcnow(), "cancelled"
         elif job.status == "running":
@@ -129,9 +123,8 @@ def rerun(store: Store, job_id: str) -> Job:
 def artifact(store: Store, job_id: str, name: str) -> tuple[bytes, str]:
     """One stored output of a job: (bytes, media type); raise NotFound."""
     with store.sessions() as session:
-        row = session.get(Artifact, (job_id, name))
-        if row is None:
-            raise NotFound(f"job {job_id} has no result {name!r}")
+        row = get_or_not_found(session, Artifact, (job_id, name),
+                               f"job {job_id} has no result {name!r}")
         return row.content, row.media_type
 
 

@@ -25,7 +25,7 @@ from api.http.schemas import (
 )
 from api.http.territories import TerritoryId
 from api.store.models import Scenario, TerritoryRow, utcnow
-from api.store.territories import NotFound
+from api.store.territories import NotFound, get_or_not_found
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
 ScenarioId = Annotated[str, Path(min_length=1, max_length=36)]
@@ -79,10 +79,7 @@ def list_scenarios(request: Request, caller: Caller, territory_id: TerritoryId,
 
 def _scenario(request: Request, scenario_id: str) -> Scenario:
     with get_store(request).sessions() as session:
-        row = session.get(Scenario, scenario_id)
-    if row is None:
-        raise NotFound(f"no scenario {scenario_id!r}")
-    return row
+        return get_or_not_found(session, Scenario, scenario_id, f"no scenario {scenario_id!r}")
 
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioOut, responses=R)

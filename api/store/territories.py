@@ -42,6 +42,14 @@ class NotFound(LookupError):
     """The named territory, table, job or result does not exist."""
 
 
+def get_or_not_found(session, model, key, message: str):
+    """``session.get(model, key)``; raise NotFound(message) when there is no such row."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Upload:
     """One uploaded table: its name, its bytes and their format."""
@@ -193,10 +201,8 @@ def _reject_records(rejects: dict[str, pd.DataFrame], files: dict[str, str]) -> 
 def territory_row(store: Store, territory_id: str) -> TerritoryRow:
     """The territory's row; raise NotFound."""
     with store.sessions() as session:
-        row = session.get(TerritoryRow, territory_id)
-    if row is None:
-        raise NotFound(f"no territory {territory_id!r}")
-    return row
+        return get_or_not_found(session, TerritoryRow, territory_id,
+                                f"no territory {territory_id!r}")
 
 
 def list_territories(store: Store, *, limit: int, offset: int) -> tuple[list[TerritoryRow], int]:
@@ -233,9 +239,8 @@ def table_content(store: Store, territory_id: str, table: str) -> bytes:
 def write_files(store: Store, territory_id: str, folder: Path) -> int:
     """Write every stored table of a territory into ``folder``; return its version."""
     with store.sessions() as session:
-        territory = session.get(TerritoryRow, territory_id)
-        if territory is None:
-            raise NotFound(f"no territory {territory_id!r}")
+        territory = get_or_not_found(session, TerritoryRow, territory_id,
+                                     f"no territory {territory_id!r}")
         for row in session.scalars(select(TerritoryFile)
                                    .where(TerritoryFile.territory_id == territory_id)):
             (folder / f"{row.table_name}.csv").write_bytes(row.content)
