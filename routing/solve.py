@@ -160,8 +160,9 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
     """
     jobs = problem.jobs
     load = dict.fromkeys(WEEKDAYS, 0.0)
+    working_on = {day: _working(problem, day) for day in WEEKDAYS}
     # balance the days by the share of each day's fleet capacity they use, not by raw kilos
-    capacity = {day: float(_working(problem, day)["capacity_kg"].sum()) for day in WEEKDAYS}
+    capacity = {day: float(working_on[day]["capacity_kg"].sum()) for day in WEEKDAYS}
     chosen: list[tuple[str, _Visit]] = []
     unserved: list[dict] = []
     rng = np.random.default_rng(params.seed)
@@ -183,7 +184,7 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
         for day in WEEKDAYS:
             if problem.windows(site_id, day) == ():
                 continue
-            working = _working(problem, day)
+            working = working_on[day]
             if pin and pin.vehicle_id:
                 working = working.loc[working["vehicle_id"] == pin.vehicle_id]
             if cold:
@@ -192,6 +193,7 @@ def _choose_days(problem: WeekProblem, params: RouteParams, pins: dict[str, Pin]
                    for _, vehicle in working.iterrows()):
                 vehicle_days.append(day)
         options[site_id] = vehicle_days
+
     def constrained(i: int) -> tuple[int, int]:
         site_id, site_jobs = groups[i]
         pin = pins.get(site_id)
