@@ -38,6 +38,7 @@ class RawSolution:
     gap: float | None
     runtime_s: float
     message: str = ""
+    row_duals: np.ndarray | None = None  # LPs only (no integer columns)
 
 
 _banner_shown = False
@@ -148,9 +149,14 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
     word = words.get(model_status, "error")
     # the status alone can say "time limit" with or without a plan: check the primal status
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = np.asarray(h.getSolution().col_value, dtype=float) if has_solution else None
+    is_lp = not np.any(model.col_kind != CONTINUOUS)
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, dtype=float) if has_solution else None
+    row_duals = None
+    if has_solution and solution.dual_valid and is_lp:
+        row_duals = np.asarray(solution.row_dual, dtype=float)
     objective = _to_float(info.objective_function_value) if has_solution else None
-    bound = _to_float(info.mip_dual_bound)
+    bound = _to_float(info.mip_dual_bound) if not is_lp else None
     mip_gap = _to_float(info.mip_gap) if has_solution else None
     if word == "optimal" and has_solution:
         bound = objective if bound is None else bound
@@ -162,4 +168,4 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
              mip_gap, runtime)
     return RawSolution(status=word, has_solution=has_solution, values=values,
                        objective=objective, best_bound=bound, gap=mip_gap, runtime_s=runtime,
-                       message=message)
+                       message=message, row_duals=row_duals)

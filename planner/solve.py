@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from core.errors import SolverError
 from core.schema import LAND_TYPES
 from planner._highs import RawSolution, solve_highs
 from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.lagrangian import Decomposition
 from planner.params import PlanParams
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ class _Search:
     objective: float | None = None
     bound: float | None = None
     lp_values: np.ndarray | None = None
+    lp_duals: np.ndarray | None = None
     on_progress: Callable[[dict], None] | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -125,6 +130,7 @@ def _lp_bound(problem: PlanProblem, params: PlanParams, search: _Search, budget_
     if lp.status == "optimal" and lp.objective is not None:
         search.bound = lp.objective
         search.lp_values = lp.values
+        search.lp_duals = lp.row_duals
         search.report()
     log.info("LP relaxation: %s in %.1f s", lp.objective, lp.runtime_s)
 
@@ -177,7 +183,8 @@ def _product_cost(problem: PlanProblem, x: np.ndarray) -> np.ndarray:
     return total
 
 
-def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: float) -> None:
+def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: float, *,
+         max_stall: int | None = None) -> None:
     """Large-neighbourhood search: re-plan a few products (or farms) at a time, the rest fixed.
 
     Each round frees every planting option of a group of products, or of a group of farms,
@@ -201,9 +208,11 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
     keys = {"products": o_p, "farms": o_f}
     lp_beds = search.lp_values[beds] if search.lp_values is not None else None
     tried: dict[int, int] = {}
-    rounds = 0
+    rounds = stall = 0
     while time.perf_counter() < deadline - 1.0 and search.values is not None:
         if search.gap() is not None and search.gap() <= params.gap:
+            break
+        if max_stall is not None and stall >= max_stall:
             break
         kind = kinds[rounds % len(kinds)]
         key = keys.get(kind)
@@ -250,12 +259,153 @@ def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: fl
                           gap=params.gap / 4, threads=params.threads, log_to_console=False,
                           warm_start=search.values)
         improved = search.offer(sub.values, sub.objective)
+        stall = 0 if improved else stall + 1
         if free.all() and sub.status == "optimal":
             break  # the neighbourhood was the whole model
         log.debug("LNS round %d (%s): %s%s", rounds, kind, sub.objective,
                   " improved" if improved else "")
         rounds += 1
     log.info("LNS: %d rounds, incumbent %s, gap %s", rounds, search.objective, search.gap())
+
+
+def _with_group_totals(model: ArrayModel, groups: list[np.ndarray], lower: np.ndarray,
+                       upper: np.ndarray) -> ArrayModel:
+    """The model plus rows ``lower[g] ≤ Σ beds of group g ≤ upper[g]``."""
+    rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    cols = np.concatenate(groups)
+    extra = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(groups), model.num_cols))
+    return dataclasses.replace(model, matrix=sp.vstack([model.matrix, extra]).tocsr(),
+                               row_lower=np.concatenate([model.row_lower, lower]),
+                               row_upper=np.concatenate([model.row_upper, upper]))
+
+
+def _blocks_task(dec: Decomposition, reduced: np.ndarray, which: list[int],
+                 time_limit_s: float, block_limit_s: float, starts=None):
+    """Worker: solve some product blocks of the Lagrangian (one thread)."""
+    return dec.solve_blocks(reduced, which, time_limit_s=time_limit_s,
+                            block_limit_s=block_limit_s, threads=1, each=True, starts=starts)
+
+
+def _restricted_task(problem: PlanProblem, restricted: PlanProblem, params: PlanParams,
+                     time_limit_s: float, lp_values: np.ndarray | None = None):
+    """Worker: LP, RENS and LNS on the restricted model until the LNS stalls, then LNS on the
+    full model from that plan; returns its values and objective."""
+    started = time.perf_counter()
+    deadline = started + time_limit_s
+    search = _Search()
+    _lp_bound(restricted, params, search, budget_s=0.3 * time_limit_s)
+    if search.lp_values is None:
+        return None, None
+    _rens(restricted, params, search, budget_s=0.15 * time_limit_s)
+    _lns(restricted, params, search, deadline=deadline, max_stall=12)
+    search.lp_values = lp_values if lp_values is not None else search.lp_values
+    _lns(problem, params, search, deadline=deadline)
+    return search.values, search.objective
+
+
+def _pool(workers: int):
+    """A pool of ``workers`` spawned processes, or None where none can be started (e.g.
+    inside a daemonic job process, or with a single thread)."""
+    if workers < 2 or multiprocessing.current_process().daemon:
+        return None
+    try:
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, ValueError, AssertionError) as exc:  # pragma: no cover - platform limits
+        log.info("no worker processes (%s): the Lagrangian search runs in this one", exc)
+        return None
+
+
+def _split(weights: np.ndarray, parts: int) -> list[list[int]]:
+    """Indices split into ``parts`` lists of about equal total weight (largest first)."""
+    loads = np.zeros(parts)
+    out: list[list[int]] = [[] for _ in range(parts)]
+    for i in np.argsort(-weights, kind="stable"):
+        k = int(np.argmin(loads))
+        out[k].append(int(i))
+        loads[k] += weights[i]
+    return out
+
+
+def _merge(outcome: dict[int, tuple], per_block: dict[int, tuple]) -> None:
+    """Fold a pass's block results into ``outcome`` (the better bound; the newer values)."""
+    for i, (bound, found, optimal, values) in per_block.items():
+        old = outcome.get(i)
+        if old is not None and old[0] is not None and bound is not None:
+            bound = max(bound, old[0])  # both are valid bounds
+        outcome[i] = (bound, found or (old[1] if old else []), optimal or bool(old and old[2]),
+                      values if values is not None else (old[3] if old else None))
+
+
+def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search,
+                       started: float, pool) -> bool:
+    """Lagrangian bound from the LP duals, and a plan searched around its product plans.
+
+    Each product's MILP under the LP's prices (``planner.lagrangian``) gives a bound above the
+    LP's and, per crop and planting week, how many whole beds suit that product's weekly
+    demand. A search (LP, RENS, LNS) then runs on the plan model with each crop and week's
+    total beds held between those counts and two beds fewer, which leaves mostly the split
+    over farms to decide. Schedule, with two workers: every product's MILP with a short limit
+    (most solve in well under a second); then one worker goes on with the products left open
+    (a better bound) while the other searches for the plan. Returns False when it could not
+    run (the caller falls back to RENS, branch and cut and LNS).
+    """
+    limit = params.time_limit_s
+    dec = Decomposition(problem)
+    reduced, fixed_value, x = dec.fixed_part(search.lp_duals)
+    if not np.isfinite(fixed_value):
+        return False
+    workers = 1 if pool is None else pool._max_workers
+    todo = list(range(len(dec.blocks)))
+    outcome: dict[int, tuple] = {}
+    first_limit_s = 0.02 * limit
+    left = 0.4 * limit - (time.perf_counter() - started)
+    if pool is None:
+        _merge(outcome, dec.solve_blocks(reduced, todo, time_limit_s=left,
+                                         block_limit_s=first_limit_s, threads=params.threads,
+                                         each=True))
+    else:
+        for f in [pool.submit(_blocks_task, dec, reduced, todo[k::workers], left,
+                              first_limit_s) for k in range(workers)]:
+            _merge(outcome, f.result())
+    if len(outcome) < len(todo) or any(v[0] is None for v in outcome.values()):
+        log.info("Lagrangian bound: a product's MILP failed")
+        return False
+    for _, found, _, _ in outcome.values():
+        for cols, values in found:
+            x[cols] = values
+    log.debug("Lagrangian first pass done at %.1f s", time.perf_counter() - started)
+
+    beds = problem.model.cols["beds"]
+    bed_values = np.round(x[beds.slice()])
+    groups = [g for b in dec.blocks for g in b.groups]
+    counts = np.array([bed_values[g - beds.start].sum() for g in groups])
+    restricted = dataclasses.replace(problem, model=_with_group_totals(
+        problem.model, groups, np.maximum(counts - 2, 0.0), counts))
+    search_s = 0.93 * limit - (time.perf_counter() - started)
+    open_blocks = [i for i in todo if not outcome[i][2]]
+    if pool is None:
+        values, objective = _restricted_task(problem, restricted, params, search_s,
+                                             search.lp_values)
+    else:
+        plan = pool.submit(_restricted_task, problem, restricted,
+                           dataclasses.replace(params, threads=1), search_s, search.lp_values)
+        if open_blocks:
+            more = pool.submit(_blocks_task, dec, reduced, open_blocks, search_s, np.inf,
+                               {i: outcome[i][3] for i in open_blocks})
+            _merge(outcome, more.result())
+        values, objective = plan.result()
+    search.offer(values, objective)
+    log.info("plan around the Lagrangian's: %s", objective)
+
+    bound = fixed_value + sum(v[0] for v in outcome.values())
+    left_open = sum(not v[2] for v in outcome.values())
+    log.info("Lagrangian bound %.1f (LP %.1f), %d product MILPs stopped at their limit", bound,
+             search.bound, left_open)
+    if search.bound is None or bound > search.bound:
+        search.bound = bound
+        search.report()
+    return True
 
 
 def _branch_and_cut(problem: PlanProblem, params: PlanParams, search: _Search,
@@ -304,7 +454,21 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
             return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
         return done(raw.status, raw.message)
 
-    _lp_bound(problem, params, search, budget_s=0.3 * limit)
+    medium = model.num_int <= LARGE_MODEL_INT_VARS
+    pool = _pool(min(2, params.threads)) if medium else None
+    try:
+        if pool is not None:  # the workers start (import) while the LP solves
+            for _ in range(pool._max_workers):
+                pool.submit(_warm_up)
+        _lp_bound(problem, params, search, budget_s=0.3 * limit)
+        if medium and search.lp_duals is not None and \
+                _lagrangian_search(problem, params, search, started, pool):
+            _lns(problem, params, search, deadline=started + 0.95 * limit)
+            return done("time_limit", "time limit reached (LP and Lagrangian bounds, "
+                                      "searches around the Lagrangian plans, LNS)")
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     if search.lp_values is not None:
         elapsed = time.perf_counter() - started
         rens_s = max(0.15 * limit, 0.4 * limit - elapsed)
@@ -313,8 +477,7 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
         _rens(problem, params, search, budget_s=rens_s)
     message = "time limit reached (LP bound, RENS and LNS)"
     left = limit - (time.perf_counter() - started)
-    if model.num_int <= LARGE_MODEL_INT_VARS and left > 0.2 * limit and (
-            search.gap() is None or search.gap() > params.gap):
+    if medium and left > 0.2 * limit and (search.gap() is None or search.gap() > params.gap):
         # HiGHS's root cut rounds can run 15 s past its limit: whatever they overrun is
         # taken from the LNS that follows, not from the caller's time
         raw = _branch_and_cut(problem, params, search, 0.5 * left, on_progress)
@@ -323,6 +486,10 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
     # bound barely above the LP's, so the search keeps improving the plan instead
     _lns(problem, params, search, deadline=started + 0.95 * limit)
     return done("time_limit", message)
+
+
+def _warm_up() -> None:
+    """Worker start-up: the imports are done by unpickling this function."""
 
 
 def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,

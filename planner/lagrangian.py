@@ -1,0 +1,277 @@
+"""A Lagrangian bound for the season plan, stronger than its LP relaxation.
+
+The plan's rows fall in two kinds: those of one product (harvest definition, weekly balance,
+shelf life) and those that tie products together (land, labour, rotation, revenue floors,
+budget, resilience shares). Moving the second kind into the objective with multipliers ``y``
+(the LP's row duals to start with) leaves one small MILP per product; the sum of their optimal
+values (or of their best bounds, when one is stopped early) plus ``y·b`` is a valid lower bound
+on the plan's optimum: :math:`L(y) = \\min_x c x - y (A x - b)` over the product rows.
+
+Where the LP relaxation lets a product's harvest follow its weekly demand exactly with
+fractional beds, each product's MILP plants whole beds (with their minimum sizes), so
+``L(y_LP)`` is above the LP bound (on the sample: 1,844.3 k€ against the LP's 1,839.1 k€).
+Its product plans also say how many beds of each crop and planting week suit each product's
+demand, which ``planner.solve`` uses to search for plans.
+
+Within one product's MILP, the planting options of one crop and planting week at different
+farms have the same harvest profile and differ only in their reduced cost: they are merged
+into one integer bed count split over continuous per-farm segments, filled cheapest first.
+That is exact but for minimum planting sizes on a split (relaxed there), so the bound stays
+valid while the MILP has one integer per crop and week instead of one per farm, crop and week.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from planner._highs import solve_highs
+from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+
+log = logging.getLogger(__name__)
+
+#: Rows tying products together: dualised.
+COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share")
+
+
+@dataclass(frozen=True, slots=True)
+class _ProductBlock:
+    """One product's MILP with its beds merged per crop and planting week."""
+
+    product: int
+    model: ArrayModel
+    full_cols: np.ndarray  # columns of the full model in the block (harvest, stock, ...)
+    groups: list[np.ndarray]  # per merged bed column: the full model's bed columns merged
+    num_plain: int  # leading sub-model columns mapping 1:1 to ``full_cols``
+    useful_beds: np.ndarray  # per merged column: beds beyond which one more is only waste
+    kg_per_bed: np.ndarray  # per merged column: a bed's kilos that are wasted if unsold
+    waste_eur_per_kg: float  # the product's cheapest waste penalty
+
+
+class Decomposition:
+    """The plan model split into coupling rows and one block per product."""
+
+    def __init__(self, problem: PlanProblem) -> None:
+        m = problem.model
+        self.model = m
+        self.coupling = np.zeros(m.num_rows, dtype=bool)
+        for name in COUPLING_ROWS:
+            if name in m.rows:
+                self.coupling[m.rows[name].slice()] = True
+        csc = m.matrix.tocsc()
+        own_rows = np.flatnonzero(~self.coupling)
+        own = m.matrix[own_rows].tocsc()
+        self.coupling_matrix = m.matrix[np.flatnonzero(self.coupling)].tocsr()
+        self.coupling_rows = np.flatnonzero(self.coupling)
+        in_own_row = np.diff(own.indptr) > 0
+        self.free_cols = np.flatnonzero(~in_own_row)
+        opts = problem.inputs.options
+        beds = m.cols["beds"]
+        o_p = opts["p"].to_numpy(int)
+        group_key = opts["c"].to_numpy(int) * 1000 + opts["plant_t"].to_numpy(int)
+        self.blocks: list[_ProductBlock] = []
+        self.inputs = problem.inputs
+        num_p, _ = problem.inputs.demand_kg.shape
+        for p in range(num_p):
+            plain = np.concatenate([m.cols[name].index(p, np.arange(m.cols[name].shape[1]))
+                                    for name in ("harvest", "stock", "short", "waste")])
+            options = np.flatnonzero(o_p == p)
+            rows = np.unique(own[:, plain].tocoo().row)
+            keys = np.unique(group_key[options])
+            groups = [beds.start + options[group_key[options] == k] for k in keys]
+            self.blocks.append(self._block(p, own_rows, own, rows, plain, groups, csc))
+
+    def _block(self, p, own_rows, own, rows, plain, groups, csc) -> _ProductBlock:
+        """Sub-model: [plain cols | merged beds | segments] × [own rows | link rows]."""
+        m = self.model
+        reps = np.array([g[0] for g in groups], dtype=np.int64)
+        n_plain, n_groups = len(plain), len(groups)
+        seg_cols = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+        n_seg = len(seg_cols)
+        top = sp.hstack([own[rows][:, plain], own[rows][:, reps],
+                         sp.csr_matrix((len(rows), n_seg))])
+        # link rows: merged beds − Σ segments = 0
+        link_r = np.repeat(np.arange(n_groups), [len(g) for g in groups])
+        link = sp.hstack([sp.csr_matrix((n_groups, n_plain)), sp.identity(n_groups),
+                          sp.csr_matrix((-np.ones(n_seg), (link_r, np.arange(n_seg))),
+                                        shape=(n_groups, n_seg))])
+        matrix = sp.vstack([top, link]).tocsr()
+        kind = m.col_kind[reps]
+        lower_g = np.where(kind == SEMI_INTEGER, m.col_lower[reps], 0.0)
+        upper_g = np.array([m.col_upper[g].sum() for g in groups], dtype=float)
+        seg_upper = m.col_upper[seg_cols]
+        model = ArrayModel(
+            matrix=matrix,
+            cost=np.zeros(n_plain + n_groups + n_seg),
+            col_lower=np.concatenate([m.col_lower[plain], lower_g, np.zeros(n_seg)]),
+            col_upper=np.concatenate([m.col_upper[plain], upper_g, seg_upper]),
+            col_kind=np.concatenate([m.col_kind[plain], kind,
+                                     np.full(n_seg, CONTINUOUS, dtype=np.int8)]),
+            row_lower=np.concatenate([m.row_lower[own_rows[rows]], np.zeros(n_groups)]),
+            row_upper=np.concatenate([m.row_upper[own_rows[rows]], np.zeros(n_groups)]),
+            cols={}, rows={})
+        useful, kg = self._useful_beds(p, groups)
+        waste = m.cols["waste"]
+        waste_cost = float(m.cost[waste.index(p, np.arange(waste.shape[1]))].min())
+        return _ProductBlock(product=p, model=model, full_cols=np.concatenate([plain, seg_cols]),
+                             groups=groups, num_plain=n_plain, useful_beds=useful,
+                             kg_per_bed=kg, waste_eur_per_kg=waste_cost)
+
+    def _useful_beds(self, p: int, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per merged column, a number of beds U past which a further bed is pure waste.
+
+        The harvest of week t can serve only the demand of weeks t … t + shelf (``R_t``).
+        With ``N`` beds and ``N − 1 ≥ R_t / k_t`` in every harvest week t (``k_t`` a bed's
+        kilos that week), a solution keeps serving the same kilos with one bed less, and
+        saves that bed's reduced cost plus the waste of its kilos: so when that saving is not
+        negative some optimum has at most ``U = max_t ⌈R_t / k_t⌉ + 1`` beds. In a season
+        that does not wrap around, kilos harvested within the shelf life of its end may stay
+        in stock at the end, unsold but not wasted: they save no waste penalty (returned per
+        column: the kilos of a bed that would be wasted).
+        """
+        inputs = self.inputs
+        beds_start = self.model.cols["beds"].start
+        demand = inputs.demand_kg[p]
+        num_t = len(demand)
+        shelf = int(inputs.products["shelf_weeks"].iat[p])
+        reach = np.zeros(num_t)
+        for j in range(shelf + 1):
+            if inputs.cyclic:
+                reach += np.roll(demand, -j)
+            else:
+                reach[: num_t - j] += demand[j:]
+        useful = np.zeros(len(groups))
+        kg = np.zeros(len(groups))
+        for i, g in enumerate(groups):
+            mine = inputs.harvest_o == g[0] - beds_start
+            k_t = inputs.harvest_kg_per_bed[mine]
+            t = inputs.harvest_t[mine]
+            ok = k_t > 0
+            wasted = np.ones_like(ok) if inputs.cyclic else (t + shelf < num_t - 1) | (shelf == 0)
+            kg[i] = k_t[wasted].sum()
+            useful[i] = np.ceil(np.max(reach[t[ok]] / k_t[ok], initial=0.0)) + 1
+        return useful, kg
+
+    def project(self, y: np.ndarray) -> np.ndarray:
+        """Multipliers with the sign their row bounds allow (0 off the coupling rows)."""
+        m = self.model
+        y = np.where(self.coupling, y, 0.0)
+        y = np.where(np.isfinite(m.row_lower), y, np.minimum(y, 0.0))
+        return np.where(np.isfinite(m.row_upper), y, np.maximum(y, 0.0))
+
+    def fixed_part(self, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        """Reduced costs under ``y``, and ``y·b`` plus the best of the columns outside every
+        product block (occupancy, floor gaps, ...), with their values; ``-inf`` if unbounded."""
+        m = self.model
+        y = self.project(y)
+        yc = y[self.coupling_rows]
+        reduced = m.cost - self.coupling_matrix.T @ yc
+        rhs = np.where(yc > 0, m.row_lower[self.coupling_rows], m.row_upper[self.coupling_rows])
+        value = float(np.dot(yc[yc != 0], rhs[yc != 0]))
+        x = np.zeros(m.num_cols)
+        free = self.free_cols
+        rc = reduced[free]
+        rc = np.where(np.abs(rc) < 1e-7, 0.0, rc)  # basic columns of the LP: 0 up to rounding
+        at = np.where(rc < 0, m.col_upper[free], m.col_lower[free])
+        if not np.all(np.isfinite(at[rc != 0])):
+            return reduced, -np.inf, x
+        x[free] = np.where(rc != 0, at, m.col_lower[free])
+        return reduced, value + float(rc @ x[free]), x
+
+    def block_model(self, block: _ProductBlock, reduced: np.ndarray) -> ArrayModel:
+        """One product's MILP under the reduced costs (merged beds capped where valid)."""
+        n_plain = block.num_plain
+        n_groups = len(block.groups)
+        segments = reduced[block.full_cols[n_plain:]]
+        cost = np.concatenate([reduced[block.full_cols[:n_plain]], np.zeros(n_groups),
+                               segments])
+        sub = block.model
+        upper = sub.col_upper
+        if n_groups:
+            # where the cheapest bed of a merged column at least pays for its own waste, cap
+            # the column at its useful beds (see _useful_beds)
+            seg_start = np.cumsum([0] + [len(g) for g in block.groups])[:-1]
+            cheapest = np.minimum.reduceat(segments, seg_start)
+            capped = cheapest + block.waste_eur_per_kg * block.kg_per_bed >= 0
+            merged = slice(n_plain, n_plain + n_groups)
+            upper = upper.copy()
+            upper[merged] = np.where(
+                capped, np.minimum(upper[merged], np.maximum(block.useful_beds,
+                                                             sub.col_lower[merged])),
+                upper[merged])
+        return dataclasses.replace(sub, cost=cost, col_upper=upper)
+
+    def solve_blocks(self, reduced: np.ndarray, which: list[int], *, time_limit_s: float,
+                     block_limit_s: float, threads: int = 1, each: bool = False,
+                     starts: dict[int, np.ndarray] | None = None):
+        """Solve the given product blocks: the sum of their bounds, the values found
+        (``(full-model columns, values)`` per block) and whether all were solved to optimality.
+
+        Each block's MILP gets at most ``block_limit_s`` and a share of the time left; its best
+        bound counts (valid even when stopped). When the time is nearly out, the remaining
+        blocks count with their LP relaxation (valid, weaker), so the sum is always a bound;
+        it is ``None`` only if HiGHS fails. With ``each``, returns instead a dict of block
+        index to ``(bound, [(columns, values)], optimal, block values)``; ``starts`` gives
+        such block values of an earlier pass to start from (a plan prunes the search).
+        """
+        deadline = time.perf_counter() + time_limit_s
+        total, exact, found = 0.0, True, []
+        per_block = {}
+        for done, i in enumerate(which):
+            block = self.blocks[i]
+            sub = self.block_model(block, reduced)
+            remaining = len(which) - done
+            left = deadline - time.perf_counter() - 0.02 * remaining
+            if left > 0.1:
+                share = left / remaining if np.isinf(block_limit_s) else block_limit_s
+                start = (starts or {}).get(i)
+                raw = solve_highs(sub, time_limit_s=min(share, left), gap=1e-6,
+                                  threads=threads, log_to_console=False, warm_start=start,
+                                  options={"mip_heuristic_effort": 0.01}
+                                  if start is not None else None)
+            else:  # out of time: the LP relaxation's bound
+                raw = solve_highs(dataclasses.replace(
+                    sub, col_kind=np.zeros_like(sub.col_kind),
+                    col_lower=np.where(sub.col_kind == SEMI_INTEGER, 0.0, sub.col_lower)),
+                    time_limit_s=10.0, gap=1e-6, threads=threads, log_to_console=False)
+            if raw.best_bound is None or raw.status in ("error", "infeasible"):
+                if each:
+                    per_block[i] = (None, [], False, None)
+                    continue
+                return None, found, False
+            log.debug("product %d: %s, bound %.1f, %.2f s", block.product, raw.status,
+                      raw.best_bound, raw.runtime_s)
+            optimal = raw.status == "optimal" and left > 0.1
+            exact &= optimal
+            total += raw.best_bound
+            mine = []
+            if raw.values is not None:
+                n_plain, n_groups = block.num_plain, len(block.groups)
+                mine = [(block.full_cols, np.concatenate(
+                    [raw.values[:n_plain], raw.values[n_plain + n_groups:]]))]
+            found += mine
+            per_block[i] = (raw.best_bound, mine, optimal, raw.values)
+        if each:
+            return per_block
+        return total, found, exact
+
+    def evaluate(self, y: np.ndarray, *, deadline: float, threads: int = 1,
+                 block_limit_s: float = 3.0):
+        """``L(y)``, the minimiser found (full-model columns) and whether it is exact, in
+        this process; ``(None, None, False)`` when the deadline passes first."""
+        reduced, value, x = self.fixed_part(y)
+        if not np.isfinite(value):
+            return -np.inf, None, False
+        blocks, found, exact = self.solve_blocks(
+            reduced, list(range(len(self.blocks))), time_limit_s=deadline - time.perf_counter(),
+            block_limit_s=block_limit_s, threads=threads)
+        if blocks is None:
+            return None, None, False
+        for cols, values in found:
+            x[cols] = values
+        return value + blocks, x, exact
