@@ -42,6 +42,7 @@ class RawSolution:
 
 
 _banner_shown = False
+_scheduler_threads: int | None = None
 
 
 def _new_highs() -> highspy.Highs:
@@ -76,6 +77,12 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
                 options: dict | None = None) -> RawSolution:
     """Solve the array model with HiGHS (branch and cut, simplex or IPM for the root)."""
     started = time.perf_counter()
+    global _scheduler_threads
+    if _scheduler_threads is not None and _scheduler_threads != int(threads):
+        # HiGHS keeps one thread scheduler per process, sized by the first solve: a solve
+        # with another thread count fails unless it is reset
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = int(threads)
     h = _new_highs()
     h.setOptionValue("output_flag", bool(log_to_console))
     h.setOptionValue("log_to_console", bool(log_to_console))
@@ -158,6 +165,8 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
     objective = _to_float(info.objective_function_value) if has_solution else None
     bound = _to_float(info.mip_dual_bound) if not is_lp else None
     mip_gap = _to_float(info.mip_gap) if has_solution else None
+    if word == "error":
+        bound = None
     if word == "optimal" and has_solution:
         bound = objective if bound is None else bound
         mip_gap = mip_gap if mip_gap is not None else 0.0

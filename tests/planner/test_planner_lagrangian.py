@@ -73,8 +73,10 @@ def test_bound_lies_between_lp_and_the_proven_optimum(seed):
     assert lp - 1e-6 * abs(lp) <= value <= best + 1e-6 * abs(best)
 
 
-def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap():
-    # the sample's farms and crops with a flat demand: the bound reported is above the LP's
+@pytest.mark.parametrize("threads", [2, 1])
+def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap(threads):
+    # the sample's farms and crops with a flat demand: the bound reported is above the LP's,
+    # with two worker processes or (one thread, as in a daemonic job process) without
     import pandas as pd
 
     from core.territory import SAMPLE_DIR, load_territory
@@ -84,7 +86,7 @@ def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap():
     products = sorted(set(terr.crops["product_id"]))
     hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 250.0}
                         for s in starts for p in products])
-    params = PlanParams(time_limit_s=12.0)
+    params = PlanParams(time_limit_s=12.0, threads=threads)
     problem = planner.build_plan_problem(terr, hub, params=params)
     lp = solve_highs(_relax(problem.model), time_limit_s=30, gap=1e-9, threads=2,
                      log_to_console=False)
