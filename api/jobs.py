@@ -479,6 +479,9 @@ class Worker:
 
     def run_one(self, job_id: str) -> str:
         """Run a claimed job in a child process; heartbeat, honour cancel; return the status."""
+        if self._beat(job_id):  # cancelled before it started: never run it
+            self._end(job_id, "cancelled", "cancelled at the caller's request")
+            return "cancelled"
         self.store.engine.dispose()  # never share pooled connections with the child
         child = multiprocessing.get_context("fork").Process(
             target=_child_main, args=(self.url, job_id), name=f"vivres-job-{job_id}",
