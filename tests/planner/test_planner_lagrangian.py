@@ -34,9 +34,9 @@ def optimum(problem):
 
 
 def test_salad_bound_is_the_whole_bed_optimum_not_the_lp():
-    # 50 kg wanted, 20 kg per bed: the LP plants 2.5 beds (cost 100 + 2.5 = 102.5 … plus
-    # nothing short), whole beds cost 130 (see test_planner_model): no coupling row binds,
-    # so the product's own MILP is the whole model and the bound is the optimum
+    # 50 kg wanted, 20 kg per bed: the LP plants 2.5 beds (100 €, nothing short or wasted),
+    # whole beds cost 130 € (see test_planner_model); no coupling row binds, so the
+    # product's own MILP is the whole model and the bound is the optimum
     params = PlanParams(horizon_weeks=8)
     problem = planner.build_plan_problem(salad(), demand({"salade": {3: 50}}), params=params)
     lp, value, _, exact = lp_and_lagrangian(problem)
