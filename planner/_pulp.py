@@ -37,6 +37,10 @@ def to_pulp(model: ArrayModel, *, name: str = "vivres_plan", semi_as_binary: boo
             f"c{j}", lowBound=float(lower[j]), upBound=float(ub) if np.isfinite(ub) else None,
             cat=pulp.LpContinuous if model.col_kind[j] == CONTINUOUS else pulp.LpInteger))
     if start is not None:
+        # solver noise (-3e-15 for a 0) would be refused by PuLP: clip into the bounds
+        semi = model.col_kind == SEMI_INTEGER
+        start = np.where(semi & (start < 0.5), 0.0,
+                         np.clip(start, np.where(semi, 0.0, model.col_lower), model.col_upper))
         for var, value in zip(variables, start, strict=True):
             var.setInitialValue(float(value))
     nz = np.flatnonzero(model.cost)

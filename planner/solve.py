@@ -519,11 +519,12 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
     if params.solver == "cbc":
         from planner._pulp import solve_cbc
 
-        # start from the given plan or the empty one (always feasible): CBC then always
-        # returns a plan, as HiGHS does
+        # start from the given plan, or the LP's beds rounded down: always feasible, so CBC
+        # always returns a plan, as HiGHS does
         start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
-            else _empty_solution(problem)
-        raw = solve_cbc(model, time_limit_s=params.time_limit_s, gap=params.gap,
+            else _rounded_down_start(problem, params)
+        left = params.time_limit_s - (time.perf_counter() - started)
+        raw = solve_cbc(model, time_limit_s=max(left, 1.0), gap=params.gap,
                         threads=params.threads, log_to_console=params.log, start=start)
     else:
         raw = _solve_highs_plan(problem, params, warm_start, on_progress)
@@ -541,6 +542,32 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
     return _result(problem, values, status=status, objective=raw.objective,
                    best_bound=raw.best_bound, gap=raw.gap, runtime_s=runtime,
                    solver=params.solver, message=raw.message)
+
+
+def _rounded_down_start(problem: PlanProblem, params: PlanParams) -> np.ndarray:
+    """A first plan for CBC: the LP relaxation's beds rounded down (HiGHS, interior point),
+    the rest of the solution re-solved for those beds; the empty plan if that fails.
+
+    Fewer beds than a feasible LP point never break land, labour, rotation or the budget, and
+    floors, shares and demand have slack columns, so the rounded plan is always feasible
+    (minimum sizes: a count below its minimum becomes 0).
+    """
+    empty = _empty_solution(problem)
+    search = _Search()
+    search.offer(empty, float(problem.model.cost @ empty))
+    _lp_bound(problem, params, search, budget_s=0.3 * params.time_limit_s)
+    if search.lp_values is None:
+        return empty
+    model = problem.model
+    beds = model.cols["beds"].slice()
+    rounded = np.floor(search.lp_values[beds] + 1e-6)
+    semi = model.col_kind[beds] == SEMI_INTEGER
+    rounded[semi & (rounded < model.col_lower[beds])] = 0.0
+    start = search.lp_values.copy()
+    start[beds] = rounded
+    _complete(problem, params, search, start, budget_s=0.1 * params.time_limit_s)
+    log.info("CBC start: LP beds rounded down, %s", search.objective)
+    return search.values
 
 
 def _empty_solution(problem: PlanProblem) -> np.ndarray:
