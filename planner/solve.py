@@ -375,6 +375,10 @@ def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search
         for cols, values in found:
             x[cols] = values
     log.debug("Lagrangian first pass done at %.1f s", time.perf_counter() - started)
+    first_bound = fixed_value + sum(v[0] for v in outcome.values())
+    if search.bound is None or first_bound > search.bound:
+        search.bound = first_bound  # valid already; the open products raise it later
+        search.report()
 
     beds = problem.model.cols["beds"]
     bed_values = np.round(x[beds.slice()])
