@@ -412,6 +412,28 @@ def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search
     return True
 
 
+def _lagrangian_bound_only(problem: PlanProblem, params: PlanParams, search: _Search, *,
+                           deadline: float) -> None:
+    """Raise the search's bound to the Lagrangian bound from the LP duals, in this process
+    (small models: their product MILPs take milliseconds)."""
+    left = deadline - time.perf_counter()
+    if left < 0.2 or (search.gap() is not None and search.gap() <= params.gap):
+        return
+    lp = solve_highs(_relax(problem.model), time_limit_s=0.5 * left, gap=params.gap,
+                     threads=params.threads, log_to_console=False)
+    if lp.row_duals is None:
+        return
+    dec = Decomposition(problem)
+    left = deadline - time.perf_counter()
+    value, _, _ = dec.evaluate(lp.row_duals, deadline=deadline, threads=params.threads,
+                               block_limit_s=max(2 * left / max(len(dec.blocks), 1), 0.1))
+    if value is not None and np.isfinite(value) and (search.bound is None
+                                                     or value > search.bound):
+        log.info("Lagrangian bound %.1f (branch and cut's %s)", value, search.bound)
+        search.bound = value
+        search.report()
+
+
 def _branch_and_cut(problem: PlanProblem, params: PlanParams, search: _Search,
                     time_limit_s: float, on_progress) -> RawSolution:
     """HiGHS's branch and cut from the incumbent; its bound and plan join the search's."""
@@ -451,11 +473,13 @@ def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.n
                            runtime_s=time.perf_counter() - started, message=message)
 
     if model.num_int <= SMALL_MODEL_INT_VARS:
-        # small models: branch and cut alone is quicker than the heuristics' set-up
-        raw = _branch_and_cut(problem, params, search, limit, on_progress)
+        # small models: branch and cut alone is quicker than the heuristics' set-up; if it
+        # stops at the limit, the Lagrangian bound (usually well above its own) closes the gap
+        raw = _branch_and_cut(problem, params, search, 0.6 * limit, on_progress)
         if raw.status == "optimal" and raw.objective is not None \
                 and raw.objective <= search.objective + 1e-6:
             return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
+        _lagrangian_bound_only(problem, params, search, deadline=started + limit)
         return done(raw.status, raw.message)
 
     medium = model.num_int <= LARGE_MODEL_INT_VARS
