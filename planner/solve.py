@@ -86,6 +86,9 @@ def _relax(model: ArrayModel) -> ArrayModel:
 SMALL_MODEL_INT_VARS = 1500
 #: Above this many, the whole time goes to the LNS (no final branch and cut).
 LARGE_MODEL_INT_VARS = 8000
+#: Share of the time limit each product MILP gets in the Lagrangian's first pass (0.02 and
+#: 0.08 gave 0.108-0.119 % and 0.111-0.113 % on the sample, 0.05 gave 0.106 % twice).
+FIRST_PASS_LIMIT = 0.05
 
 
 @dataclass(slots=True)
@@ -358,7 +361,7 @@ def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search
     workers = 1 if pool is None else pool._max_workers
     todo = list(range(len(dec.blocks)))
     outcome: dict[int, tuple] = {}
-    first_limit_s = 0.02 * limit
+    first_limit_s = FIRST_PASS_LIMIT * limit
     left = 0.4 * limit - (time.perf_counter() - started)
     if pool is None:
         _merge(outcome, dec.solve_blocks(reduced, todo, time_limit_s=left,
