@@ -13,6 +13,7 @@ from test_planner_model import _random_case
 import planner
 from planner import PlanParams, PlanStatus
 from planner._highs import solve_highs
+from planner.formulation import SEMI_INTEGER
 from planner.lagrangian import Decomposition
 from planner.solve import _relax
 
@@ -97,3 +98,45 @@ def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap(threa
     assert float(problem.model.cost @ result.values) == pytest.approx(result.objective,
                                                                       rel=1e-6)
     assert np.all(result.plan["beds"] == result.plan["beds"].round())
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14, 15])
+def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
+    # products kept under a week (no stock): the week-by-week dynamic programme gives the
+    # MILP's proven optimum, and a solution that satisfies the block's rows at that cost
+    from planner.lagrangian import solve_by_weeks
+
+    rng = np.random.default_rng(seed)
+    weeks = 20
+    products = [product("salade", price=2.0, shelf_days=3)]
+    crops = [crop(f"s{i}", "salade", window=(10 + 3 * i, 12 + 3 * i), bed_m2=10.0,
+                  min_beds=int(rng.integers(1, 3))) for i in range(3)]
+    yields = {f"s{i}": {w: float(rng.uniform(0.5, 2.0))
+                        for w in range(2, 2 + int(rng.integers(1, 4)))} for i in range(3)}
+    farms = [farm("A", open_field_m2=400.0), farm("B", open_field_m2=300.0, km_east=30.0)]
+    grows = [(f, f"s{i}") for f in ("A", "B") for i in range(3)]
+    terr = territory(products=products, crops=crops, yields=yields, farms=farms, grows=grows)
+    hub = demand({"salade": {w: float(rng.uniform(20, 120)) for w in range(1, weeks + 1)}},
+                 weeks=weeks)
+    problem = planner.build_plan_problem(terr, hub, params=PlanParams(horizon_weeks=weeks))
+    lp = solve_highs(_relax(problem.model), time_limit_s=30, gap=1e-9, threads=2,
+                     log_to_console=False)
+    dec = Decomposition(problem)
+    reduced, _, _ = dec.fixed_part(lp.row_duals)
+    (block,) = dec.blocks
+    sub = dec.block_model(block, reduced)
+    found = solve_by_weeks(block, sub, dec.profiles(block), problem.inputs.demand_kg[0],
+                           problem.inputs.cyclic)
+    assert found is not None
+    value, values = found
+    milp = solve_highs(sub, time_limit_s=30, gap=0.0, threads=2, log_to_console=False)
+    assert milp.status == "optimal"
+    assert value == pytest.approx(milp.objective, rel=1e-9, abs=1e-6)
+    assert float(sub.cost @ values) == pytest.approx(value, rel=1e-9, abs=1e-6)
+    activity = sub.matrix @ values
+    assert np.all(activity >= sub.row_lower - 1e-6) and np.all(activity <= sub.row_upper + 1e-6)
+    semi = sub.col_kind == SEMI_INTEGER  # 0 or at least their lower bound
+    assert np.all((values >= sub.col_lower - 1e-9) | (semi & (np.abs(values) < 1e-9)))
+    assert np.all(values <= sub.col_upper + 1e-9)
+    merged = values[block.num_plain:block.num_plain + len(block.groups)]
+    assert np.all(merged == np.round(merged))
