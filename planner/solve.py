@@ -89,6 +89,8 @@ LARGE_MODEL_INT_VARS = 8000
 #: Share of the time limit each product MILP gets in the Lagrangian's first pass (0.02 and
 #: 0.08 gave 0.108-0.119 % and 0.111-0.113 % on the sample, 0.05 gave 0.106 % twice).
 FIRST_PASS_LIMIT = 0.05
+#: A restricted LP this much above the full LP means the counts do not fit together.
+RESTRICTED_LP_SLACK = 0.003
 
 
 @dataclass(slots=True)
@@ -290,13 +292,23 @@ def _blocks_task(dec: Decomposition, reduced: np.ndarray, which: list[int],
 
 
 def _restricted_task(problem: PlanProblem, restricted: PlanProblem, params: PlanParams,
-                     time_limit_s: float, lp_values: np.ndarray | None = None):
+                     time_limit_s: float, lp_values: np.ndarray | None = None,
+                     wider: PlanProblem | None = None, lp_bound: float | None = None):
     """Worker: LP, RENS and LNS on the restricted model until the LNS stalls, then LNS on the
-    full model from that plan; returns its values and objective."""
+    full model from that plan; returns its values and objective. When the restricted LP is
+    more than ``RESTRICTED_LP_SLACK`` above the full LP's ``lp_bound`` (the counts do not fit
+    the farms together), the ``wider`` restriction is searched instead."""
     started = time.perf_counter()
     deadline = started + time_limit_s
     search = _Search()
     _lp_bound(restricted, params, search, budget_s=0.3 * time_limit_s)
+    if wider is not None and lp_bound is not None and (
+            search.bound is None or search.bound > lp_bound * (1 + RESTRICTED_LP_SLACK)):
+        log.info("restricted LP %s against %s: the wider restriction instead", search.bound,
+                 lp_bound)
+        restricted = wider
+        search = _Search()
+        _lp_bound(restricted, params, search, budget_s=0.3 * time_limit_s)
     if search.lp_values is None:
         return None, None
     _rens(restricted, params, search, budget_s=0.15 * time_limit_s)
@@ -389,14 +401,24 @@ def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search
     counts = np.array([bed_values[g - beds.start].sum() for g in groups])
     restricted = dataclasses.replace(problem, model=_with_group_totals(
         problem.model, groups, np.maximum(counts - 2, 0.0), counts))
+    # where the product plans, priced alone, do not fit the farms together (a scenario with
+    # a farm less, say), a wider box that also holds the LP's beds (which fit)
+    lp_beds = search.lp_values[beds.slice()]
+    lp_counts = np.array([lp_beds[g - beds.start].sum() for g in groups])
+    wider = dataclasses.replace(problem, model=_with_group_totals(
+        problem.model, groups,
+        np.minimum(np.maximum(counts - 2, 0.0), np.floor(lp_counts + 1e-6)),
+        np.maximum(counts, np.ceil(lp_counts - 1e-6))))
+    lp_bound = float(problem.model.cost @ search.lp_values)
     search_s = 0.93 * limit - (time.perf_counter() - started)
     open_blocks = [i for i in todo if not outcome[i][2]]
     if pool is None:
         values, objective = _restricted_task(problem, restricted, params, search_s,
-                                             search.lp_values)
+                                             search.lp_values, wider, lp_bound)
     else:
         plan = pool.submit(_restricted_task, problem, restricted,
-                           dataclasses.replace(params, threads=1), search_s, search.lp_values)
+                           dataclasses.replace(params, threads=1), search_s, search.lp_values,
+                           wider, lp_bound)
         if open_blocks:
             more = pool.submit(_blocks_task, dec, reduced, open_blocks, search_s, np.inf,
                                {i: outcome[i][3] for i in open_blocks})
