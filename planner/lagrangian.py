@@ -51,6 +51,7 @@ class _ProductBlock:
     useful_beds: np.ndarray  # per merged column: beds beyond which one more is only waste
     kg_per_bed: np.ndarray  # per merged column: a bed's kilos that are wasted if unsold
     waste_eur_per_kg: float  # the product's cheapest waste penalty
+    harvest: list[tuple[np.ndarray, np.ndarray]]  # per merged column: weeks, kilos per bed
 
 
 class Decomposition:
@@ -63,7 +64,6 @@ class Decomposition:
         for name in COUPLING_ROWS:
             if name in m.rows:
                 self.coupling[m.rows[name].slice()] = True
-        csc = m.matrix.tocsc()
         own_rows = np.flatnonzero(~self.coupling)
         own = m.matrix[own_rows].tocsc()
         self.coupling_matrix = m.matrix[np.flatnonzero(self.coupling)].tocsr()
@@ -84,9 +84,9 @@ class Decomposition:
             rows = np.unique(own[:, plain].tocoo().row)
             keys = np.unique(group_key[options])
             groups = [beds.start + options[group_key[options] == k] for k in keys]
-            self.blocks.append(self._block(p, own_rows, own, rows, plain, groups, csc))
+            self.blocks.append(self._block(p, own_rows, own, rows, plain, groups))
 
-    def _block(self, p, own_rows, own, rows, plain, groups, csc) -> _ProductBlock:
+    def _block(self, p, own_rows, own, rows, plain, groups) -> _ProductBlock:
         """Sub-model: [plain cols | merged beds | segments] × [own rows | link rows]."""
         m = self.model
         reps = np.array([g[0] for g in groups], dtype=np.int64)
@@ -115,14 +115,20 @@ class Decomposition:
             row_lower=np.concatenate([m.row_lower[own_rows[rows]], np.zeros(n_groups)]),
             row_upper=np.concatenate([m.row_upper[own_rows[rows]], np.zeros(n_groups)]),
             cols={}, rows={})
-        useful, kg = self._useful_beds(p, groups)
+        inputs = self.inputs
+        harvest = []
+        for g in groups:
+            mine = inputs.harvest_o == g[0] - m.cols["beds"].start
+            harvest.append((inputs.harvest_t[mine], inputs.harvest_kg_per_bed[mine]))
+        useful, kg = self._useful_beds(p, harvest)
         waste = m.cols["waste"]
         waste_cost = float(m.cost[waste.index(p, np.arange(waste.shape[1]))].min())
         return _ProductBlock(product=p, model=model, full_cols=np.concatenate([plain, seg_cols]),
                              groups=groups, num_plain=n_plain, useful_beds=useful,
-                             kg_per_bed=kg, waste_eur_per_kg=waste_cost)
+                             kg_per_bed=kg, waste_eur_per_kg=waste_cost, harvest=harvest)
 
-    def _useful_beds(self, p: int, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _useful_beds(self, p: int, harvest: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """Per merged column, a number of beds U past which a further bed is pure waste.
 
         The harvest of week t can serve only the demand of weeks t … t + shelf (``R_t``).
@@ -135,7 +141,6 @@ class Decomposition:
         column: the kilos of a bed that would be wasted).
         """
         inputs = self.inputs
-        beds_start = self.model.cols["beds"].start
         demand = inputs.demand_kg[p]
         num_t = len(demand)
         shelf = int(inputs.products["shelf_weeks"].iat[p])
@@ -145,27 +150,14 @@ class Decomposition:
                 reach += np.roll(demand, -j)
             else:
                 reach[: num_t - j] += demand[j:]
-        useful = np.zeros(len(groups))
-        kg = np.zeros(len(groups))
-        for i, g in enumerate(groups):
-            mine = inputs.harvest_o == g[0] - beds_start
-            k_t = inputs.harvest_kg_per_bed[mine]
-            t = inputs.harvest_t[mine]
+        useful = np.zeros(len(harvest))
+        kg = np.zeros(len(harvest))
+        for i, (t, k_t) in enumerate(harvest):
             ok = k_t > 0
             wasted = np.ones_like(ok) if inputs.cyclic else (t + shelf < num_t - 1) | (shelf == 0)
             kg[i] = k_t[wasted].sum()
             useful[i] = np.ceil(np.max(reach[t[ok]] / k_t[ok], initial=0.0)) + 1
         return useful, kg
-
-    def profiles(self, block: _ProductBlock) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per merged column: the season weeks and kilos per bed of its harvest."""
-        inputs = self.inputs
-        beds_start = self.model.cols["beds"].start
-        out = []
-        for g in block.groups:
-            mine = inputs.harvest_o == g[0] - beds_start
-            out.append((inputs.harvest_t[mine], inputs.harvest_kg_per_bed[mine]))
-        return out
 
     def project(self, y: np.ndarray) -> np.ndarray:
         """Multipliers with the sign their row bounds allow (0 off the coupling rows)."""
@@ -235,8 +227,8 @@ class Decomposition:
         for done, i in enumerate(which):
             block = self.blocks[i]
             sub = self.block_model(block, reduced)
-            by_weeks = solve_by_weeks(block, sub, self.profiles(block),
-                                      self.inputs.demand_kg[block.product], self.inputs.cyclic)
+            by_weeks = solve_by_weeks(block, sub, self.inputs.demand_kg[block.product],
+                                      self.inputs.cyclic)
             if by_weeks is not None:
                 value, values = by_weeks
                 total += value
@@ -302,9 +294,7 @@ class Decomposition:
 MAX_TABLE = 4_000_000
 
 
-def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, harvest: list[tuple[np.ndarray,
-                                                                               np.ndarray]],
-                   demand: np.ndarray, cyclic: bool):
+def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cyclic: bool):
     """Exact optimum of a product block without storage (shelf life under a week) by dynamic
     programming over the season's weeks, or None when the table would be too large.
 
@@ -334,13 +324,15 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, harvest: list[tuple[np
     seg_cost = cost[n_plain + n_groups:]
     seg_cap = sub.col_upper[n_plain + n_groups:]
     group_cost = []
+    segments = []  # per group: its segments' positions, cheapest first
     offset = 0
     for g in range(n_groups):
         size = len(block.groups[g])
-        rc, cap = seg_cost[offset:offset + size], seg_cap[offset:offset + size]
+        order = offset + np.argsort(seg_cost[offset:offset + size], kind="stable")
+        segments.append(order)
         offset += size
-        order = np.argsort(rc, kind="stable")
-        units = np.repeat(rc[order], np.minimum(cap[order], upper[g]).astype(int))
+        rc, cap = seg_cost[order], seg_cap[order]
+        units = np.repeat(rc, np.minimum(cap, upper[g]).astype(int))
         n = int(upper[g])
         c = np.concatenate([[0.0], np.cumsum(units[:n])])
         if len(c) < n + 1:
@@ -351,7 +343,7 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, harvest: list[tuple[np
     # harvest span of each group (weeks with kilos), and the cut of a wrapping season
     spans = []
     covered = np.zeros(num_t, dtype=bool)
-    for t, k in harvest:
+    for t, k in block.harvest:
         ok = k > 0
         spans.append((t[ok], k[ok]))
         covered[t[ok]] = True
@@ -410,15 +402,10 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, harvest: list[tuple[np
     values[2 * num_t:3 * num_t] = np.maximum(demand - h, 0.0)
     values[3 * num_t:4 * num_t] = np.maximum(h - demand, 0.0)
     values[merged] = beds
-    offset = n_plain + n_groups
     for g in range(n_groups):
-        size = len(block.groups[g])
-        rc, cap = seg_cost[offset - n_plain - n_groups:][:size], seg_cap[
-            offset - n_plain - n_groups:][:size]
         left_beds = beds[g]
-        for i in np.argsort(rc, kind="stable"):
-            take = min(cap[i], left_beds)
-            values[offset + i] = take
+        for i in segments[g]:  # cheapest first, as costed above
+            take = min(seg_cap[i], left_beds)
+            values[n_plain + n_groups + i] = take
             left_beds -= take
-        offset += size
     return value, values

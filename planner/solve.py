@@ -331,17 +331,6 @@ def _pool(workers: int):
         return None
 
 
-def _split(weights: np.ndarray, parts: int) -> list[list[int]]:
-    """Indices split into ``parts`` lists of about equal total weight (largest first)."""
-    loads = np.zeros(parts)
-    out: list[list[int]] = [[] for _ in range(parts)]
-    for i in np.argsort(-weights, kind="stable"):
-        k = int(np.argmin(loads))
-        out[k].append(int(i))
-        loads[k] += weights[i]
-    return out
-
-
 def _merge(outcome: dict[int, tuple], per_block: dict[int, tuple]) -> None:
     """Fold a pass's block results into ``outcome`` (the better bound; the newer values)."""
     for i, (bound, found, optimal, values) in per_block.items():

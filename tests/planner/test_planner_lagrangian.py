@@ -125,8 +125,7 @@ def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
     reduced, _, _ = dec.fixed_part(lp.row_duals)
     (block,) = dec.blocks
     sub = dec.block_model(block, reduced)
-    found = solve_by_weeks(block, sub, dec.profiles(block), problem.inputs.demand_kg[0],
-                           problem.inputs.cyclic)
+    found = solve_by_weeks(block, sub, problem.inputs.demand_kg[0], problem.inputs.cyclic)
     assert found is not None
     value, values = found
     milp = solve_highs(sub, time_limit_s=30, gap=0.0, threads=2, log_to_console=False)
