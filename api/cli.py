@@ -98,3 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 def entry_point() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m api.cli (the benchmarks run it so)
+    entry_point()

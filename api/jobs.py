@@ -308,8 +308,13 @@ def _run_plan(store: Store, job: Job, territory, out: Path, step: Callable) -> d
         scenario_path = out.parent / "scenario.yaml"
         scenario_path.write_text(scenario.body, encoding="utf-8")
     step(0.4, "planner: solving the season plan (MILP)")
-    stage = pipeline.run_plan(territory, hub, time_limit_s=float(params.get("time_limit_s", 60)),
-                              gap=float(params.get("gap", 0.001)), scenario_path=scenario_path)
+    limit = params.get("time_limit_s")
+    stage = pipeline.run_plan(territory, hub,
+                              time_limit_s=None if limit is None else float(limit),
+                              gap=float(params.get("gap", 0.001)), scenario_path=scenario_path,
+                              stop=str(params.get("stop", "work")),
+                              work=float(params.get("work", 1.0)),
+                              seed=int(params.get("seed", 0)))
     step(0.9, "planner: writing the plan and the producer contracts")
     pipeline.write_plan(stage, out)
     result = stage.result

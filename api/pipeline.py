@@ -89,17 +89,20 @@ def run_plan(
     territory: Territory,
     hub_demand: pd.DataFrame | None = None,
     *,
-    time_limit_s: float = 60,
+    time_limit_s: float | None = None,
     gap: float = 0.001,
     solver: str = "highs",
     scenario_path: Path | None = None,
     log_solver: bool = False,
+    stop: str = "work",
+    work: float = 1.0,
+    seed: int = 0,
 ) -> PlanStage:
     """Plan which farm grows and supplies what over the season (hub demand from the forecast)."""
     import planner
 
-    params = planner.PlanParams(time_limit_s=time_limit_s, gap=gap, solver=solver,
-                                log=log_solver)
+    params = planner.plan_params(time_limit_s=time_limit_s, gap=gap, solver=solver,
+                                 log=log_solver, stop=stop, work=work, seed=seed)
     if scenario_path is not None:
         scenario = planner.load_scenario(Path(scenario_path))
         territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
@@ -280,7 +283,7 @@ def run_demo(
     out_dir: Path | str,
     *,
     week: int = 1,
-    plan_time_limit_s: float = 60,
+    plan_time_limit_s: float | None = None,
     route_time_limit_s: float = 45,
     osm: Path | None = None,
     progress: Progress = _noop,

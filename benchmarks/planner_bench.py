@@ -117,12 +117,14 @@ def scaled_instance(territory, hub: pd.DataFrame, factor: float, *, seed: int = 
     return scaled, scaled_hub
 
 
-def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float, console=None,
-            gap: float = 0.001) -> dict:
+def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float | None,
+            console=None, gap: float = 0.001, stop: str = "work") -> dict:
     """Build and solve one instance with one solver; return the JSON row."""
     import planner
+    from planner.outputs import plan_hash
 
-    params = planner.PlanParams(time_limit_s=time_limit_s, gap=gap, solver=solver)
+    params = planner.plan_params(time_limit_s=time_limit_s, gap=gap, solver=solver,
+                                 stop=stop)
     started = time.perf_counter()
     problem = planner.build_plan_problem(territory, hub, params=params)
     build_s = time.perf_counter() - started
@@ -154,7 +156,10 @@ def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float, cons
         "best_bound": result.best_bound,
         "total_s": round(total, 2),
         "build_share_pct": round(100 * (build_s + pulp_s) / total, 1) if total else None,
-        "time_limit_s": time_limit_s,
+        "time_limit_s": params.time_limit_s,
+        "stop": params.stop if solver == "highs" else "time",
+        "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
+        "plan_sha256": plan_hash(result)[:16],
         "options": int(problem.stats["options"]),
         "rows": int(problem.model.num_rows),
         "cols": int(problem.model.num_cols),
@@ -165,12 +170,13 @@ def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float, cons
     _print(console, f"{name:8s} {solver:5s} farms {row['farms']:3d} crops {row['crops']:2d} "
                     f"int {row['int_vars']:6d} build {row['build_s']:6.2f} s solve "
                     f"{row['solve_s']:7.2f} s gap {gap_txt:>9s} {row['status']} "
+                    f"stopped by {row['stopped_by']} plan {row['plan_sha256']} "
                     f"(build {row['build_share_pct']} % of total)")
     return row
 
 
 def run(*, sizes: list[str], solvers: list[str], time_limit_s: float | None = None,
-        cbc_time_limit_s: float | None = None, console=None) -> list[dict]:
+        cbc_time_limit_s: float | None = None, console=None, stop: str = "work") -> list[dict]:
     """Run every (size, solver) pair; return the JSON rows."""
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
@@ -187,11 +193,13 @@ def run(*, sizes: list[str], solvers: list[str], time_limit_s: float | None = No
         else:
             territory, hub = scaled_instance(base_territory, base_hub, SIZES[size])
         for solver in solvers:
-            limit = time_limit_s or DEFAULT_LIMITS[size]
+            # the work rule (HiGHS' default) stops on counts: the limit is then only a cap
+            timed = solver == "cbc" or stop == "time"
+            limit = time_limit_s or (DEFAULT_LIMITS[size] if timed else None)
             if solver == "cbc" and cbc_time_limit_s is not None:
                 limit = cbc_time_limit_s
             rows.append(run_one(size, territory, hub, solver=solver, time_limit_s=limit,
-                                console=console))
+                                console=console, stop=stop))
     for line in bar_verdicts(rows):
         _print(console, line)
     return rows
@@ -225,9 +233,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--solvers", default="highs,cbc")
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--cbc-time-limit", type=float, default=None)
+    parser.add_argument("--stop", choices=("work", "time"), default="work")
     args = parser.parse_args(argv)
     rows = run(sizes=args.sizes.split(","), solvers=args.solvers.split(","),
-               time_limit_s=args.time_limit, cbc_time_limit_s=args.cbc_time_limit)
+               time_limit_s=args.time_limit, cbc_time_limit_s=args.cbc_time_limit,
+               stop=args.stop)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2))

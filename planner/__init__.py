@@ -7,7 +7,7 @@
 from planner.formulation import PlanProblem, build_plan_problem
 from planner.inputs import history_demand
 from planner.outputs import kpi_table, kpis, read_kpis, write_plan_outputs
-from planner.params import PlanParams, Weights, YieldShock
+from planner.params import PlanParams, Weights, YieldShock, plan_params
 from planner.scenario import Scenario, apply_scenario, load_scenario
 from planner.solve import PlanResult, PlanStatus, solve_plan
 
@@ -25,6 +25,7 @@ __all__ = [
     "kpi_table",
     "kpis",
     "load_scenario",
+    "plan_params",
     "read_kpis",
     "solve_plan",
     "write_plan_outputs",

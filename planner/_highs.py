@@ -30,7 +30,7 @@ _KIND = {CONTINUOUS: highspy.HighsVarType.kContinuous,
 class RawSolution:
     """What a backend returns: status words, values and the figures of the search."""
 
-    status: str  # optimal | time_limit | interrupted | infeasible | error
+    status: str  # optimal | time_limit | work_limit | interrupted | infeasible | error
     has_solution: bool
     values: np.ndarray | None
     objective: float | None
@@ -148,8 +148,9 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
         highspy.HighsModelStatus.kOptimal: "optimal",
         highspy.HighsModelStatus.kTimeLimit: "time_limit",
         highspy.HighsModelStatus.kInterrupt: "interrupted",
-        highspy.HighsModelStatus.kIterationLimit: "time_limit",
-        highspy.HighsModelStatus.kSolutionLimit: "time_limit",
+        # node, leaf and iteration limits: the work budget, not the clock
+        highspy.HighsModelStatus.kIterationLimit: "work_limit",
+        highspy.HighsModelStatus.kSolutionLimit: "work_limit",
         highspy.HighsModelStatus.kInfeasible: "infeasible",
         highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
     }

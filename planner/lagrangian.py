@@ -209,21 +209,19 @@ class Decomposition:
         return dataclasses.replace(sub, cost=cost, col_upper=upper)
 
     def solve_blocks(self, reduced: np.ndarray, which: list[int], *, time_limit_s: float,
-                     block_limit_s: float, threads: int = 1, each: bool = False,
-                     starts: dict[int, np.ndarray] | None = None):
-        """Solve the given product blocks: the sum of their bounds, the values found
-        (``(full-model columns, values)`` per block) and whether all were solved to optimality.
+                     block_limit_s: float, threads: int = 1, nodes: int | None = None,
+                     starts: dict[int, np.ndarray] | None = None) -> dict[int, BlockResult]:
+        """Solve the given product blocks; one :class:`BlockResult` per block index.
 
-        Each block's MILP gets at most ``block_limit_s`` and a share of the time left; its best
-        bound counts (valid even when stopped). When the time is nearly out, the remaining
-        blocks count with their LP relaxation (valid, weaker), so the sum is always a bound;
-        it is ``None`` only if HiGHS fails. With ``each``, returns instead a dict of block
-        index to ``(bound, [(columns, values)], optimal, block values)``; ``starts`` gives
-        such block values of an earlier pass to start from (a plan prunes the search).
+        With ``nodes``, each block's MILP stops after that many branch-and-bound nodes (the
+        work rule: the same answer on any machine) and ``time_limit_s`` is only a safety cap;
+        otherwise each gets at most ``block_limit_s`` and a share of the time left. When the
+        time is nearly out, the remaining blocks count with their LP relaxation (valid,
+        weaker), so every block with a bound has a valid one; the bound is ``None`` only if
+        HiGHS fails. ``starts`` gives block values of an earlier pass to start from.
         """
         deadline = time.perf_counter() + time_limit_s
-        total, exact, found = 0.0, True, []
-        per_block = {}
+        per_block: dict[int, BlockResult] = {}
         for done, i in enumerate(which):
             block = self.blocks[i]
             sub = self.block_model(block, reduced)
@@ -231,63 +229,90 @@ class Decomposition:
                                       self.inputs.cyclic)
             if by_weeks is not None:
                 value, values = by_weeks
-                total += value
                 mine = [(block.full_cols, np.concatenate(
                     [values[:block.num_plain], values[block.num_plain + len(block.groups):]]))]
-                found += mine
-                per_block[i] = (value, mine, True, values)
+                per_block[i] = BlockResult(bound=value, found=mine, optimal=True,
+                                           values=values)
                 log.debug("product %d: solved by weeks, %.1f", block.product, value)
                 continue
             remaining = len(which) - done
             left = deadline - time.perf_counter() - 0.02 * remaining
-            if left > 0.1:
-                share = left / remaining if np.isinf(block_limit_s) else block_limit_s
+            capped = left <= 0.1
+            if not capped:
                 start = (starts or {}).get(i)
+                options = {"mip_heuristic_effort": 0.01} if start is not None else {}
+                if nodes is not None:
+                    options["mip_max_nodes"] = int(nodes)
+                    share = left
+                else:
+                    share = left / remaining if np.isinf(block_limit_s) else block_limit_s
                 raw = solve_highs(sub, time_limit_s=min(share, left), gap=1e-6,
                                   threads=threads, log_to_console=False, warm_start=start,
-                                  options={"mip_heuristic_effort": 0.01}
-                                  if start is not None else None)
+                                  options=options or None)
+                capped = nodes is not None and raw.status == "time_limit"
             else:  # out of time: the LP relaxation's bound
                 raw = solve_highs(dataclasses.replace(
                     sub, col_kind=np.zeros_like(sub.col_kind),
                     col_lower=np.where(sub.col_kind == SEMI_INTEGER, 0.0, sub.col_lower)),
                     time_limit_s=10.0, gap=1e-6, threads=threads, log_to_console=False)
             if raw.best_bound is None or raw.status in ("error", "infeasible"):
-                if each:
-                    per_block[i] = (None, [], False, None)
-                    continue
-                return None, found, False
+                per_block[i] = BlockResult(bound=None, found=[], optimal=False, values=None,
+                                           capped=capped)
+                continue
             log.debug("product %d: %s, bound %.1f, %.2f s", block.product, raw.status,
                       raw.best_bound, raw.runtime_s)
-            optimal = raw.status == "optimal" and left > 0.1
-            exact &= optimal
-            total += raw.best_bound
             mine = []
             if raw.values is not None:
                 n_plain, n_groups = block.num_plain, len(block.groups)
                 mine = [(block.full_cols, np.concatenate(
                     [raw.values[:n_plain], raw.values[n_plain + n_groups:]]))]
-            found += mine
-            per_block[i] = (raw.best_bound, mine, optimal, raw.values)
-        if each:
-            return per_block
-        return total, found, exact
+            per_block[i] = BlockResult(bound=raw.best_bound, found=mine,
+                                       optimal=raw.status == "optimal" and not capped,
+                                       values=raw.values, capped=capped)
+        return per_block
 
     def evaluate(self, y: np.ndarray, *, deadline: float, threads: int = 1,
-                 block_limit_s: float = 3.0):
+                 block_limit_s: float = 3.0, nodes: int | None = None):
         """``L(y)``, the minimiser found (full-model columns) and whether it is exact, in
-        this process; ``(None, None, False)`` when the deadline passes first."""
+        this process; ``(None, None, False)`` when a block has no bound."""
         reduced, value, x = self.fixed_part(y)
         if not np.isfinite(value):
             return -np.inf, None, False
-        blocks, found, exact = self.solve_blocks(
+        blocks = self.solve_blocks(
             reduced, list(range(len(self.blocks))), time_limit_s=deadline - time.perf_counter(),
-            block_limit_s=block_limit_s, threads=threads)
-        if blocks is None:
+            block_limit_s=block_limit_s, threads=threads, nodes=nodes)
+        if any(b.bound is None for b in blocks.values()):
             return None, None, False
-        for cols, values in found:
-            x[cols] = values
-        return value + blocks, x, exact
+        for b in blocks.values():
+            for cols, values in b.found:
+                x[cols] = values
+        return (value + sum(b.bound for b in blocks.values()), x,
+                all(b.optimal for b in blocks.values()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockResult:
+    """One product block's MILP: its bound (``None``: no valid bound), the values found as
+    ``(full-model columns, values)`` pairs, whether it was solved to optimality, its own
+    sub-model values (a start for a later pass) and whether the safety cap cut it."""
+
+    bound: float | None
+    found: list
+    optimal: bool
+    values: np.ndarray | None
+    capped: bool = False
+
+    def merged(self, earlier: BlockResult | None) -> BlockResult:
+        """This pass's result folded with an earlier pass's: the better of two valid bounds
+        (a pass without a bound keeps the earlier one), the newer values where there are."""
+        if earlier is None:
+            return self
+        bounds = [b for b in (self.bound, earlier.bound) if b is not None]
+        return BlockResult(bound=max(bounds) if bounds else None,
+                           found=self.found or earlier.found,
+                           optimal=self.optimal or earlier.optimal,
+                           values=self.values if self.values is not None else earlier.values,
+                           capped=self.capped or earlier.capped)
 
 
 #: Largest dynamic-programming table (entries) tried before falling back to the MILP.

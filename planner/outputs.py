@@ -32,6 +32,7 @@ def kpis(result: PlanResult, problem: PlanProblem) -> dict:
         "objective": result.objective,
         "best_bound": result.best_bound,
         "gap_pct": None if result.gap is None else 100 * result.gap,
+        "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
         "coverage_pct": 100 * (1 - short / demand) if demand > 0 else 100.0,
         "demand_kg": demand,
         "shortfall_kg": short,
@@ -118,6 +119,8 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     report = {
         "status": result.status.value, "solver": result.solver, "message": result.message,
         "objective": result.objective, "best_bound": result.best_bound, "gap": result.gap,
+        "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
+        "plan_sha256": plan_hash(result),
         "runtime_s": result.runtime_s, "build_s": problem.build_s,
         "model": problem.stats, "kpis": figures, "objective_terms": result.objective_terms,
         "explanation": list(result.explanation),
@@ -150,3 +153,10 @@ def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
         b = pd.to_numeric(frame[name], errors="coerce")
         frame[f"{name} − {base}"] = b - a
     return frame
+
+
+def plan_hash(result) -> str:
+    """sha256 of the plan table as CSV: equal hashes, the same plan bed for bed."""
+    import hashlib
+
+    return hashlib.sha256(result.plan.to_csv(index=False).encode()).hexdigest()

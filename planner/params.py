@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from core.errors import InputError
 
 SOLVERS = ("highs", "cbc")
+STOP_RULES = ("work", "time")
+#: Safety cap of the work rule, and the time limit of the time rule when none is given.
+DEFAULT_CAP_S = 600.0
+DEFAULT_TIME_RULE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,8 +76,18 @@ class PlanParams:
 
     Attributes
     ----------
+    stop
+        What ends the search: ``work`` (default) stops every step after a count of nodes
+        and rounds that does not depend on the machine's speed, so the same inputs and seed
+        give the same plan on a quiet or a busy machine; ``time`` gives each step a share of
+        ``time_limit_s`` (more search on a fast machine, not repeatable).
+    work
+        Scales the work rule's counts (2 = twice the nodes and rounds of every step).
+    seed
+        Seed of the search's random choices (which products or farms each LNS round frees).
     time_limit_s, gap
-        Stop the solver after this many seconds or at this relative gap (0.001 = 0.1 %).
+        The time limit (under the work rule a safety cap only: a plan cut by it says so) and
+        the relative gap to stop at (0.001 = 0.1 %).
     solver
         ``highs`` (highspy, default) or ``cbc`` (PuLP's bundled CBC).
     log
@@ -99,7 +113,10 @@ class PlanParams:
         Solver threads.
     """
 
-    time_limit_s: float = 60.0
+    stop: str = "work"
+    work: float = 1.0
+    seed: int = 0
+    time_limit_s: float = DEFAULT_CAP_S
     gap: float = 0.001
     solver: str = "highs"
     log: bool = False
@@ -115,6 +132,10 @@ class PlanParams:
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise InputError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
+        if self.stop not in STOP_RULES:
+            raise InputError(f"stop must be one of {', '.join(STOP_RULES)}; got {self.stop!r}")
+        if not 0 < self.work <= 1000:
+            raise InputError(f"work must be in (0, 1000]; got {self.work!r}")
         if not self.time_limit_s > 0:
             raise InputError(f"time limit must be > 0 s; got {self.time_limit_s!r}")
         if not 0 <= self.gap < 1:
@@ -127,3 +148,11 @@ class PlanParams:
                 raise InputError(f"{name} must be in (0, 1]; got {value!r}")
         if self.budget_eur is not None and not self.budget_eur >= 0:
             raise InputError(f"budget must be >= 0 €; got {self.budget_eur!r}")
+
+
+def plan_params(*, time_limit_s: float | None = None, stop: str = "work", **kw) -> PlanParams:
+    """PlanParams from a door's options: without a time limit, the work rule's safety cap
+    (``DEFAULT_CAP_S``) or the time rule's default (``DEFAULT_TIME_RULE_S``)."""
+    if time_limit_s is None:
+        time_limit_s = DEFAULT_CAP_S if stop == "work" else DEFAULT_TIME_RULE_S
+    return PlanParams(time_limit_s=time_limit_s, stop=stop, **kw)

@@ -7,25 +7,21 @@ first plan; CBC gets the PuLP model as it is.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from core.errors import SolverError
 from core.schema import LAND_TYPES
-from planner._highs import RawSolution, solve_highs
+from planner.budget import SolveBudget, StoppedBy, StopRule
 from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
-from planner.lagrangian import Decomposition
 from planner.params import PlanParams
+from planner.search import Search, complete, lp_bound, search_plan
 
 log = logging.getLogger(__name__)
 
@@ -74,464 +70,8 @@ class PlanResult:
     message: str = ""
     objective_terms: dict = field(default_factory=dict)
     values: np.ndarray | None = None
-
-
-def _relax(model: ArrayModel) -> ArrayModel:
-    return dataclasses.replace(model, col_kind=np.zeros_like(model.col_kind),
-                               col_lower=np.where(model.col_kind == SEMI_INTEGER, 0.0,
-                                                  model.col_lower))
-
-
-#: Below this many integer variables HiGHS goes straight to branch and cut.
-SMALL_MODEL_INT_VARS = 1500
-#: Above this many, the whole time goes to the LNS (no final branch and cut).
-LARGE_MODEL_INT_VARS = 8000
-#: Share of the time limit each product MILP gets in the Lagrangian's first pass (0.02 and
-#: 0.08 gave 0.108-0.119 % and 0.111-0.113 % on the sample, 0.05 gave 0.106 % twice).
-FIRST_PASS_LIMIT = 0.05
-#: A restricted LP this much above the full LP means the counts do not fit together.
-RESTRICTED_LP_SLACK = 0.003
-
-
-@dataclass(slots=True)
-class _Search:
-    """Incumbent and bound of the HiGHS search (LP, RENS, LNS, then branch and cut)."""
-
-    values: np.ndarray | None = None
-    objective: float | None = None
-    bound: float | None = None
-    lp_values: np.ndarray | None = None
-    lp_duals: np.ndarray | None = None
-    on_progress: Callable[[dict], None] | None = None
-    started: float = field(default_factory=time.perf_counter)
-
-    def offer(self, values: np.ndarray | None, objective: float | None) -> bool:
-        if values is None or objective is None:
-            return False
-        if self.objective is None or objective < self.objective - 1e-6:
-            self.values, self.objective = values, objective
-            self.report()
-            return True
-        return False
-
-    def report(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress({"objective": self.objective, "best_bound": self.bound,
-                              "gap": self.gap(),
-                              "runtime_s": time.perf_counter() - self.started})
-
-    def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-9)
-
-
-def _lp_bound(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: float) -> None:
-    """Solve the LP relaxation: a valid bound and the point the heuristics round."""
-    # interior point (then crossover to a vertex) is 3-4× faster than simplex on these LPs
-    lp = solve_highs(_relax(problem.model), time_limit_s=budget_s, gap=params.gap,
-                     threads=params.threads, log_to_console=params.log,
-                     options={"solver": "ipm"})
-    if lp.status == "optimal" and lp.objective is not None:
-        search.bound = lp.objective
-        search.lp_values = lp.values
-        search.lp_duals = lp.row_duals
-        search.report()
-    log.info("LP relaxation: %s in %.1f s", lp.objective, lp.runtime_s)
-
-
-def _with_bounds(model: ArrayModel, beds_lower: np.ndarray, beds_upper: np.ndarray) -> ArrayModel:
-    beds = model.cols["beds"].slice()
-    lower = model.col_lower.copy()
-    upper = model.col_upper.copy()
-    lower[beds] = beds_lower
-    upper[beds] = beds_upper
-    return dataclasses.replace(model, col_lower=lower, col_upper=upper)
-
-
-def _complete(problem: PlanProblem, params: PlanParams, search: _Search, start: np.ndarray,
-              budget_s: float) -> None:
-    """Offer an earlier plan's beds (e.g. the base plan in a what-if): the rest of the
-    solution is re-solved for this model, and the plan dropped if it no longer fits."""
-    model = problem.model
-    beds = np.round(start[model.cols["beds"].slice()])
-    sub = solve_highs(_with_bounds(model, beds, beds), time_limit_s=max(budget_s, 1.0),
-                      gap=params.gap, threads=params.threads, log_to_console=False)
-    accepted = search.offer(sub.values, sub.objective)
-    log.info("warm start: %s (%s)", sub.objective, "kept" if accepted else "not better/feasible")
-
-
-def _rens(problem: PlanProblem, params: PlanParams, search: _Search, budget_s: float) -> None:
-    """Round the LP's beds in the best way within [floor, ceil] (a small MIP)."""
-    model = problem.model
-    beds = model.cols["beds"].slice()
-    x = search.lp_values[beds]
-    lo = np.floor(x + 1e-6)
-    hi = np.ceil(x - 1e-6)
-    semi = model.col_kind[beds] == SEMI_INTEGER
-    min_beds = model.col_lower[beds]
-    upper = np.where(semi & (hi < min_beds), np.where(x < 0.5 * min_beds, 0.0, min_beds), hi)
-    lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
-    sub = solve_highs(_with_bounds(model, lower, upper), time_limit_s=budget_s,
-                      gap=params.gap / 2, threads=params.threads, log_to_console=params.log)
-    search.offer(sub.values, sub.objective)
-    log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
-
-
-def _product_cost(problem: PlanProblem, x: np.ndarray) -> np.ndarray:
-    """Shortfall and waste penalties per product."""
-    m = problem.model
-    total = np.zeros(problem.inputs.demand_kg.shape[0])
-    for name in ("short", "waste"):
-        b = m.cols[name]
-        total += (m.cost[b.slice()] * x[b.slice()]).reshape(b.shape).sum(axis=1)
-    return total
-
-
-def _lns(problem: PlanProblem, params: PlanParams, search: _Search, deadline: float, *,
-         max_stall: int | None = None) -> None:
-    """Large-neighbourhood search: re-plan a few products (or farms) at a time, the rest fixed.
-
-    Each round frees every planting option of a group of products, or of a group of farms,
-    and solves that small MIP from the incumbent; improvements are kept. Groups are visited in
-    a seeded order so the same input gives the same plan.
-    """
-    model = problem.model
-    opts = problem.inputs.options
-    beds = model.cols["beds"].slice()
-    semi = model.col_kind[beds] == SEMI_INTEGER
-    min_beds = model.col_lower[beds]
-    max_beds = model.col_upper[beds]
-    rng = np.random.default_rng(0)
-    per_round = max(2.0, 0.04 * params.time_limit_s)
-    size = max(150, int(0.03 * len(opts)))  # options freed per round: a few seconds. MIP
-    o_p = opts["p"].to_numpy(int)
-    o_f = opts["f"].to_numpy(int)
-    # measured on the metro instance: product and regret rounds improve most often and
-    # solve fastest; farm and RINS rounds now and then
-    kinds = ("regret", "products", "regret", "products", "farms", "rins")
-    keys = {"products": o_p, "farms": o_f}
-    lp_beds = search.lp_values[beds] if search.lp_values is not None else None
-    tried: dict[int, int] = {}
-    rounds = stall = 0
-    while time.perf_counter() < deadline - 1.0 and search.values is not None:
-        if search.gap() is not None and search.gap() <= params.gap:
-            break
-        if max_stall is not None and stall >= max_stall:
-            break
-        kind = kinds[rounds % len(kinds)]
-        key = keys.get(kind)
-        fixed = np.round(search.values[beds])  # exact integers: fixed bounds must be
-        if kind == "regret":
-            # the product whose shortfall and waste cost most above the LP's, with every
-            # option of the farms able to grow it (so they can make room for it)
-            if search.lp_values is None:
-                rounds += 1
-                continue
-            regret = _product_cost(problem, search.values) - _product_cost(problem,
-                                                                           search.lp_values)
-            # least-tried first, then the largest regret
-            times = np.array([tried.get(p, 0) for p in range(len(regret))])
-            p = int(np.lexsort((-regret, times))[0])
-            tried[p] = tried.get(p, 0) + 1
-            free = o_p == p
-            growers = np.unique(o_f[free])
-            share = np.bincount(o_f[free], weights=lp_beds[free], minlength=o_f.max() + 1)
-            for f in growers[np.argsort(-share[growers])]:
-                if free.sum() >= size:
-                    break
-                free |= o_f == f
-        elif kind == "rins":  # free where the plan and the LP disagree
-            if lp_beds is None:
-                rounds += 1
-                continue
-            free = np.abs(fixed - lp_beds) > 0.5
-            if free.sum() > size:
-                keep = rng.choice(np.flatnonzero(free), size=size, replace=False)
-                free = np.zeros(len(opts), dtype=bool)
-                free[keep] = True
-        else:
-            groups = rng.permutation(np.unique(key))
-            free = np.zeros(len(opts), dtype=bool)
-            for g in groups:
-                free |= key == g
-                if free.sum() >= size:
-                    break
-        lower = np.where(free, np.where(semi, min_beds, 0.0), fixed)
-        upper = np.where(free, max_beds, fixed)
-        budget = min(per_round, deadline - time.perf_counter())
-        sub = solve_highs(_with_bounds(model, lower, upper), time_limit_s=max(budget, 0.5),
-                          gap=params.gap / 4, threads=params.threads, log_to_console=False,
-                          warm_start=search.values)
-        improved = search.offer(sub.values, sub.objective)
-        stall = 0 if improved else stall + 1
-        if free.all() and sub.status == "optimal":
-            break  # the neighbourhood was the whole model
-        log.debug("LNS round %d (%s): %s%s", rounds, kind, sub.objective,
-                  " improved" if improved else "")
-        rounds += 1
-    log.info("LNS: %d rounds, incumbent %s, gap %s", rounds, search.objective, search.gap())
-
-
-def _with_group_totals(model: ArrayModel, groups: list[np.ndarray], lower: np.ndarray,
-                       upper: np.ndarray) -> ArrayModel:
-    """The model plus rows ``lower[g] ≤ Σ beds of group g ≤ upper[g]``."""
-    rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-    cols = np.concatenate(groups)
-    extra = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(groups), model.num_cols))
-    return dataclasses.replace(model, matrix=sp.vstack([model.matrix, extra]).tocsr(),
-                               row_lower=np.concatenate([model.row_lower, lower]),
-                               row_upper=np.concatenate([model.row_upper, upper]))
-
-
-def _blocks_task(dec: Decomposition, reduced: np.ndarray, which: list[int],
-                 time_limit_s: float, block_limit_s: float, starts=None):
-    """Worker: solve some product blocks of the Lagrangian (one thread)."""
-    return dec.solve_blocks(reduced, which, time_limit_s=time_limit_s,
-                            block_limit_s=block_limit_s, threads=1, each=True, starts=starts)
-
-
-def _restricted_task(problem: PlanProblem, restricted: PlanProblem, params: PlanParams,
-                     time_limit_s: float, lp_values: np.ndarray | None = None,
-                     wider: PlanProblem | None = None, lp_bound: float | None = None):
-    """Worker: LP, RENS and LNS on the restricted model until the LNS stalls, then LNS on the
-    full model from that plan; returns its values and objective. When the restricted LP is
-    more than ``RESTRICTED_LP_SLACK`` above the full LP's ``lp_bound`` (the counts do not fit
-    the farms together), the ``wider`` restriction is searched instead."""
-    started = time.perf_counter()
-    deadline = started + time_limit_s
-    search = _Search()
-    _lp_bound(restricted, params, search, budget_s=0.3 * time_limit_s)
-    if wider is not None and lp_bound is not None and (
-            search.bound is None or search.bound > lp_bound * (1 + RESTRICTED_LP_SLACK)):
-        log.info("restricted LP %s against %s: the wider restriction instead", search.bound,
-                 lp_bound)
-        restricted = wider
-        search = _Search()
-        _lp_bound(restricted, params, search, budget_s=0.3 * time_limit_s)
-    if search.lp_values is None:
-        return None, None
-    _rens(restricted, params, search, budget_s=0.15 * time_limit_s)
-    _lns(restricted, params, search, deadline=deadline, max_stall=12)
-    search.lp_values = lp_values if lp_values is not None else search.lp_values
-    _lns(problem, params, search, deadline=deadline)
-    return search.values, search.objective
-
-
-def _pool(workers: int):
-    """A pool of ``workers`` spawned processes, or None where none can be started (e.g.
-    inside a daemonic job process, or with a single thread)."""
-    if workers < 2 or multiprocessing.current_process().daemon:
-        return None
-    try:
-        return ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("spawn"))
-    except (OSError, ValueError, AssertionError) as exc:  # pragma: no cover - platform limits
-        log.info("no worker processes (%s): the Lagrangian search runs in this one", exc)
-        return None
-
-
-def _merge(outcome: dict[int, tuple], per_block: dict[int, tuple]) -> None:
-    """Fold a pass's block results into ``outcome`` (the better bound; the newer values)."""
-    for i, (bound, found, optimal, values) in per_block.items():
-        old = outcome.get(i)
-        if old is not None and old[0] is not None and bound is not None:
-            bound = max(bound, old[0])  # both are valid bounds
-        outcome[i] = (bound, found or (old[1] if old else []), optimal or bool(old and old[2]),
-                      values if values is not None else (old[3] if old else None))
-
-
-def _lagrangian_search(problem: PlanProblem, params: PlanParams, search: _Search,
-                       started: float, pool) -> bool:
-    """Lagrangian bound from the LP duals, and a plan searched around its product plans.
-
-    Each product's MILP under the LP's prices (``planner.lagrangian``) gives a bound above the
-    LP's and, per crop and planting week, how many whole beds suit that product's weekly
-    demand. A search (LP, RENS, LNS) then runs on the plan model with each crop and week's
-    total beds held between those counts and two beds fewer, which leaves mostly the split
-    over farms to decide. Schedule, with two workers: every product's MILP with a short limit
-    (most solve in well under a second); then one worker goes on with the products left open
-    (a better bound) while the other searches for the plan. Returns False when it could not
-    run (the caller falls back to RENS, branch and cut and LNS).
-    """
-    limit = params.time_limit_s
-    dec = Decomposition(problem)
-    reduced, fixed_value, x = dec.fixed_part(search.lp_duals)
-    if not np.isfinite(fixed_value):
-        return False
-    workers = 1 if pool is None else pool._max_workers
-    todo = list(range(len(dec.blocks)))
-    outcome: dict[int, tuple] = {}
-    first_limit_s = FIRST_PASS_LIMIT * limit
-    left = 0.4 * limit - (time.perf_counter() - started)
-    if pool is None:
-        _merge(outcome, dec.solve_blocks(reduced, todo, time_limit_s=left,
-                                         block_limit_s=first_limit_s, threads=params.threads,
-                                         each=True))
-    else:
-        for f in [pool.submit(_blocks_task, dec, reduced, todo[k::workers], left,
-                              first_limit_s) for k in range(workers)]:
-            _merge(outcome, f.result())
-    if len(outcome) < len(todo) or any(v[0] is None for v in outcome.values()):
-        log.info("Lagrangian bound: a product's MILP failed")
-        return False
-    for _, found, _, _ in outcome.values():
-        for cols, values in found:
-            x[cols] = values
-    log.debug("Lagrangian first pass done at %.1f s", time.perf_counter() - started)
-    first_bound = fixed_value + sum(v[0] for v in outcome.values())
-    if search.bound is None or first_bound > search.bound:
-        search.bound = first_bound  # valid already; the open products raise it later
-        search.report()
-
-    beds = problem.model.cols["beds"]
-    bed_values = np.round(x[beds.slice()])
-    groups = [g for b in dec.blocks for g in b.groups]
-    counts = np.array([bed_values[g - beds.start].sum() for g in groups])
-    restricted = dataclasses.replace(problem, model=_with_group_totals(
-        problem.model, groups, np.maximum(counts - 2, 0.0), counts))
-    # where the product plans, priced alone, do not fit the farms together (a scenario with
-    # a farm less, say), a wider box that also holds the LP's beds (which fit)
-    lp_beds = search.lp_values[beds.slice()]
-    lp_counts = np.array([lp_beds[g - beds.start].sum() for g in groups])
-    wider = dataclasses.replace(problem, model=_with_group_totals(
-        problem.model, groups,
-        np.minimum(np.maximum(counts - 2, 0.0), np.floor(lp_counts + 1e-6)),
-        np.maximum(counts, np.ceil(lp_counts - 1e-6))))
-    lp_bound = float(problem.model.cost @ search.lp_values)
-    search_s = 0.93 * limit - (time.perf_counter() - started)
-    open_blocks = [i for i in todo if not outcome[i][2]]
-    if pool is None:
-        values, objective = _restricted_task(problem, restricted, params, search_s,
-                                             search.lp_values, wider, lp_bound)
-    else:
-        plan = pool.submit(_restricted_task, problem, restricted,
-                           dataclasses.replace(params, threads=1), search_s, search.lp_values,
-                           wider, lp_bound)
-        if open_blocks:
-            more = pool.submit(_blocks_task, dec, reduced, open_blocks, search_s, np.inf,
-                               {i: outcome[i][3] for i in open_blocks})
-            _merge(outcome, more.result())
-        values, objective = plan.result()
-    search.offer(values, objective)
-    log.info("plan around the Lagrangian's: %s", objective)
-
-    bound = fixed_value + sum(v[0] for v in outcome.values())
-    left_open = sum(not v[2] for v in outcome.values())
-    log.info("Lagrangian bound %.1f (LP %.1f), %d product MILPs stopped at their limit", bound,
-             search.bound, left_open)
-    if search.bound is None or bound > search.bound:
-        search.bound = bound
-        search.report()
-    return True
-
-
-def _lagrangian_bound_only(problem: PlanProblem, params: PlanParams, search: _Search, *,
-                           deadline: float) -> None:
-    """Raise the search's bound to the Lagrangian bound from the LP duals, in this process
-    (small models: their product MILPs take milliseconds)."""
-    left = deadline - time.perf_counter()
-    if left < 0.2 or (search.gap() is not None and search.gap() <= params.gap):
-        return
-    lp = solve_highs(_relax(problem.model), time_limit_s=0.5 * left, gap=params.gap,
-                     threads=params.threads, log_to_console=False)
-    if lp.row_duals is None:
-        return
-    dec = Decomposition(problem)
-    left = deadline - time.perf_counter()
-    value, _, _ = dec.evaluate(lp.row_duals, deadline=deadline, threads=params.threads,
-                               block_limit_s=max(2 * left / max(len(dec.blocks), 1), 0.1))
-    if value is not None and np.isfinite(value) and (search.bound is None
-                                                     or value > search.bound):
-        log.info("Lagrangian bound %.1f (branch and cut's %s)", value, search.bound)
-        search.bound = value
-        search.report()
-
-
-def _branch_and_cut(problem: PlanProblem, params: PlanParams, search: _Search,
-                    time_limit_s: float, on_progress) -> RawSolution:
-    """HiGHS's branch and cut from the incumbent; its bound and plan join the search's."""
-    # the root LP by interior point too: simplex takes minutes on the metro instance
-    raw = solve_highs(problem.model, time_limit_s=max(time_limit_s, 1.0), gap=params.gap,
-                      threads=params.threads, log_to_console=params.log,
-                      warm_start=search.values, on_progress=on_progress,
-                      options={"mip_lp_solver": "ipm"})
-    search.offer(raw.values, raw.objective)
-    if raw.best_bound is not None:
-        search.bound = max(search.bound if search.bound is not None else -np.inf,
-                           raw.best_bound)
-    return raw
-
-
-def _solve_highs_plan(problem: PlanProblem, params: PlanParams, warm_start: np.ndarray | None,
-                      on_progress) -> RawSolution:
-    """Small models: branch and cut. Others: LP relaxation (bound), RENS (a plan), branch and
-    cut for half the time left (a better bound; medium models only), then LNS to the end."""
-    started = time.perf_counter()
-    model = problem.model
-    limit = params.time_limit_s
-    search = _Search(on_progress=on_progress)
-    # the empty plan is always feasible: the search never ends without a plan
-    empty = _empty_solution(problem)
-    search.offer(empty, float(model.cost @ empty))
-    if warm_start is not None and len(warm_start) == model.num_cols:
-        _complete(problem, params, search, warm_start, budget_s=0.1 * limit)
-
-    def done(status: str, message: str) -> RawSolution:
-        gap = search.gap()
-        if gap is not None and gap <= params.gap:
-            status = "optimal"
-        return RawSolution(status=status, has_solution=search.values is not None,
-                           values=search.values, objective=search.objective,
-                           best_bound=search.bound, gap=gap,
-                           runtime_s=time.perf_counter() - started, message=message)
-
-    if model.num_int <= SMALL_MODEL_INT_VARS:
-        # small models: branch and cut alone is quicker than the heuristics' set-up; if it
-        # stops at the limit, the Lagrangian bound (usually well above its own) closes the gap
-        raw = _branch_and_cut(problem, params, search, 0.6 * limit, on_progress)
-        if raw.status == "optimal" and raw.objective is not None \
-                and raw.objective <= search.objective + 1e-6:
-            return dataclasses.replace(raw, runtime_s=time.perf_counter() - started)
-        _lagrangian_bound_only(problem, params, search, deadline=started + limit)
-        return done(raw.status, raw.message)
-
-    medium = model.num_int <= LARGE_MODEL_INT_VARS
-    pool = _pool(min(2, params.threads)) if medium else None
-    try:
-        if pool is not None:  # the workers start (import) while the LP solves
-            for _ in range(pool._max_workers):
-                pool.submit(_warm_up)
-        _lp_bound(problem, params, search, budget_s=0.3 * limit)
-        if medium and search.lp_duals is not None and \
-                _lagrangian_search(problem, params, search, started, pool):
-            _lns(problem, params, search, deadline=started + 0.95 * limit)
-            return done("time_limit", "time limit reached (LP and Lagrangian bounds, "
-                                      "searches around the Lagrangian plans, LNS)")
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-    if search.lp_values is not None:
-        elapsed = time.perf_counter() - started
-        rens_s = max(0.15 * limit, 0.4 * limit - elapsed)
-        if model.num_int > LARGE_MODEL_INT_VARS:
-            rens_s = 0.1 * limit  # large: its box is solved to optimality, barely better
-        _rens(problem, params, search, budget_s=rens_s)
-    message = "time limit reached (LP bound, RENS and LNS)"
-    left = limit - (time.perf_counter() - started)
-    if medium and left > 0.2 * limit and (search.gap() is None or search.gap() > params.gap):
-        # HiGHS's root cut rounds can run 15 s past its limit: whatever they overrun is
-        # taken from the LNS that follows, not from the caller's time
-        raw = _branch_and_cut(problem, params, search, 0.5 * left, on_progress)
-        message = raw.message
-    # large models skip the branch and cut: its root alone would take most of the time for a
-    # bound barely above the LP's, so the search keeps improving the plan instead
-    _lns(problem, params, search, deadline=started + 0.95 * limit)
-    return done("time_limit", message)
-
-
-def _warm_up() -> None:
-    """Worker start-up: the imports are done by unpickling this function."""
+    stopped_by: StoppedBy | None = None
+    max_row_violation: float = 0.0
 
 
 def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
@@ -558,35 +98,62 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
     params = params or problem.params
     started = time.perf_counter()
     model = problem.model
+    # CBC has no work budget: it stops on time (or the gap)
+    rule = StopRule(params.stop) if params.solver == "highs" else StopRule.TIME
+    budget = SolveBudget(rule=rule, limit_s=params.time_limit_s, work=params.work)
+    empty = _empty_solution(problem)
     if params.solver == "cbc":
         from planner._pulp import solve_cbc
 
         # start from the given plan, or the LP's beds rounded down: always feasible, so CBC
         # always returns a plan, as HiGHS does
         start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
-            else _rounded_down_start(problem, params)
-        left = params.time_limit_s - (time.perf_counter() - started)
-        raw = solve_cbc(model, time_limit_s=max(left, 1.0), gap=params.gap,
+            else _rounded_down_start(problem, params, budget)
+        raw = solve_cbc(model, time_limit_s=max(budget.left(), 1.0), gap=params.gap,
                         threads=params.threads, log_to_console=params.log, start=start)
+        if raw.status == "error" and not raw.has_solution:
+            raise SolverError(f"cbc failed on the plan model: {raw.message}")
+        values = raw.values if raw.has_solution else empty
+        bound, message = raw.best_bound, raw.message
+        stopped_by = StoppedBy.GAP if raw.status == "optimal" else StoppedBy.TIME_LIMIT
+        has_plan = raw.has_solution
     else:
-        raw = _solve_highs_plan(problem, params, warm_start, on_progress)
-    runtime = time.perf_counter() - started
-    if raw.status == "error" and not raw.has_solution:
-        raise SolverError(f"{params.solver} failed on the plan model: {raw.message}")
-    if not raw.has_solution:
+        outcome = search_plan(problem, params, budget, start=empty, warm_start=warm_start,
+                              on_progress=on_progress)
+        values, bound, message = outcome.values, outcome.bound, outcome.message
+        stopped_by, has_plan = outcome.stopped_by, True
+    values = _clean(model, values)
+    # the reported cost is the returned plan's, never a solver's figure for it
+    objective = float(model.cost @ values)
+    violation = row_violation(model, values)
+    if violation > 1e-3:
+        log.warning("the plan breaks a row by %.3g after rounding", violation)
+    gap = None if bound is None else max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+    if not has_plan:
         status = PlanStatus.NO_PLAN
-    elif raw.status == "optimal" or (raw.gap is not None and raw.gap <= params.gap + 1e-9):
+    elif gap is not None and gap <= params.gap + 1e-9:
         status = PlanStatus.OPTIMAL
     else:
         status = PlanStatus.FEASIBLE
-    values = raw.values if raw.values is not None else _empty_solution(problem)
-    values = _clean(model, values)
-    return _result(problem, values, status=status, objective=raw.objective,
-                   best_bound=raw.best_bound, gap=raw.gap, runtime_s=runtime,
-                   solver=params.solver, message=raw.message)
+    return _result(problem, values, status=status, objective=objective, best_bound=bound,
+                   gap=gap, runtime_s=time.perf_counter() - started, solver=params.solver,
+                   message=f"{message}; stopped by {stopped_by.value}",
+                   stopped_by=stopped_by, max_row_violation=violation)
 
 
-def _rounded_down_start(problem: PlanProblem, params: PlanParams) -> np.ndarray:
+def row_violation(model: ArrayModel, values: np.ndarray) -> float:
+    """Largest amount by which ``values`` break a row or column bound of ``model``."""
+    activity = model.matrix @ values
+    rows = np.maximum(np.maximum(model.row_lower - activity, activity - model.row_upper), 0.0)
+    cols = np.maximum(np.maximum(model.col_lower - values, values - model.col_upper), 0.0)
+    semi = model.col_kind == SEMI_INTEGER  # 0 or between its bounds
+    cols[semi & (np.abs(values) < 1e-9)] = 0.0
+    worst = [rows.max(initial=0.0), cols.max(initial=0.0)]
+    return float(np.nan_to_num(max(worst), nan=np.inf))
+
+
+def _rounded_down_start(problem: PlanProblem, params: PlanParams,
+                        budget: SolveBudget) -> np.ndarray:
     """A first plan for CBC: the LP relaxation's beds rounded down (HiGHS, interior point),
     the rest of the solution re-solved for those beds; the empty plan if that fails.
 
@@ -595,9 +162,9 @@ def _rounded_down_start(problem: PlanProblem, params: PlanParams) -> np.ndarray:
     (minimum sizes: a count below its minimum becomes 0).
     """
     empty = _empty_solution(problem)
-    search = _Search()
-    search.offer(empty, float(problem.model.cost @ empty))
-    _lp_bound(problem, params, search, budget_s=0.3 * params.time_limit_s)
+    search = Search(cost=problem.model.cost)
+    search.offer(empty)
+    lp_bound(problem, params, search, budget, seconds=0.3 * params.time_limit_s)
     if search.lp_values is None:
         return empty
     model = problem.model
@@ -607,7 +174,7 @@ def _rounded_down_start(problem: PlanProblem, params: PlanParams) -> np.ndarray:
     rounded[semi & (rounded < model.col_lower[beds])] = 0.0
     start = search.lp_values.copy()
     start[beds] = rounded
-    _complete(problem, params, search, start, budget_s=0.1 * params.time_limit_s)
+    complete(problem, params, search, start, budget, seconds=0.1 * params.time_limit_s)
     log.info("CBC start: LP beds rounded down, %s", search.objective)
     return search.values
 
@@ -633,7 +200,8 @@ def _clean(model: ArrayModel, values: np.ndarray) -> np.ndarray:
 
 
 def _result(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, objective, best_bound,
-            gap, runtime_s: float, solver: str, message: str) -> PlanResult:
+            gap, runtime_s: float, solver: str, message: str, stopped_by: StoppedBy,
+            max_row_violation: float) -> PlanResult:
     inputs = problem.inputs
     m = problem.model
     opts = inputs.options
@@ -715,7 +283,8 @@ def _result(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, objectiv
     return PlanResult(status=status, objective=objective, best_bound=best_bound, gap=gap,
                       runtime_s=runtime_s, plan=plan, harvest=harvest, coverage=coverage,
                       farms=farm_table, shortfalls=shortfalls, explanation=explanation,
-                      solver=solver, message=message, objective_terms=terms, values=x)
+                      solver=solver, message=message, objective_terms=terms, values=x,
+                   stopped_by=stopped_by, max_row_violation=max_row_violation)
 
 
 @dataclass(frozen=True, slots=True)

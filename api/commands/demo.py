@@ -22,8 +22,9 @@ def demo(
     osm: Annotated[Path | None, typer.Option("--osm", help="Local OpenStreetMap file (.osm, "
                    ".osm.bz2, .osm.pbf) for road travel times; without it, straight-line "
                    "estimates are used and flagged.", dir_okay=False)] = None,
-    plan_time_limit: Annotated[float, typer.Option("--plan-time-limit",
-                                                   help="Seconds for the planner.")] = 60,
+    plan_time_limit: Annotated[float | None, typer.Option(
+        "--plan-time-limit", help="Safety cap on the planner's seconds (default 600; the "
+        "plan stops on its work budget, the same on any machine).")] = None,
     route_time_limit: Annotated[float, typer.Option("--route-time-limit",
                                                     help="Seconds for the whole week's routes "
                                                     "(days usually stop sooner).")] = 45,

@@ -25,8 +25,16 @@ plan_app = typer.Typer(
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
                                        file_okay=False)]
-TimeOpt = Annotated[float, typer.Option("--time-limit", help="Solver seconds (per plan).",
-                                        min=1)]
+TimeOpt = Annotated[float | None, typer.Option(
+    "--time-limit", help="Seconds per plan: a safety cap under --stop work (default 600), the "
+    "time used under --stop time (default 60).", min=1)]
+StopOpt = Annotated[str, typer.Option(
+    "--stop", help="work (default): every search step stops after a fixed count, so the same "
+    "inputs and seed give the same plan on any machine; time: steps share the time limit "
+    "(more search on a fast machine, not repeatable).")]
+WorkOpt = Annotated[float, typer.Option("--work", help="Scale of the work budget (2 = twice "
+                                        "the search).", min=0.001, max=1000)]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the search's random choices.")]
 GapOpt = Annotated[float, typer.Option("--gap", help="Relative gap to stop at "
                                        "(0.001 = 0.1 %).", min=0, max=0.99)]
 SolverOpt = Annotated[str, typer.Option("--solver", help="highs (default) or cbc.")]
@@ -102,11 +110,12 @@ def _summary(result, problem, out: Path | None, files: int = 0) -> None:
                       "harvest.csv, coverage.csv, farms.csv, contracts/)")
 
 
-def _params(time_limit, gap, solver, log, horizon, budget):
+def _params(time_limit, gap, solver, log, horizon, budget, stop="work", work=1.0, seed=0):
     import planner
 
-    return planner.PlanParams(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
-                              horizon_weeks=horizon, budget_eur=budget)
+    return planner.plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
+                               horizon_weeks=horizon, budget_eur=budget, stop=stop, work=work,
+                               seed=seed)
 
 
 @plan_app.callback()
@@ -115,7 +124,10 @@ def plan(
     data: DataOpt = SAMPLE_DIR,
     out: Annotated[Path, typer.Option("--out", help="Folder the plan is written to.",
                                       file_okay=False)] = Path("out/plan"),
-    time_limit: TimeOpt = 60,
+    time_limit: TimeOpt = None,
+    stop: StopOpt = "work",
+    work: WorkOpt = 1.0,
+    seed: SeedOpt = 0,
     gap: GapOpt = 0.001,
     solver: SolverOpt = "highs",
     log: LogOpt = False,
@@ -133,7 +145,7 @@ def plan(
     import planner
 
     territory = load_territory(data, strict=False)
-    params = _params(time_limit, gap, solver, log, horizon_weeks, budget)
+    params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
     hub = _hub_demand(territory, forecast, horizon_weeks)
     if scenario is None:
         problem = planner.build_plan_problem(territory, hub, params=params)
@@ -220,7 +232,10 @@ def compare(
     data: DataOpt = SAMPLE_DIR,
     out: Annotated[Path, typer.Option("--out", help="Folder: base/ and one folder per "
                                       "scenario.", file_okay=False)] = Path("out/plan_compare"),
-    time_limit: TimeOpt = 60,
+    time_limit: TimeOpt = None,
+    stop: StopOpt = "work",
+    work: WorkOpt = 1.0,
+    seed: SeedOpt = 0,
     gap: GapOpt = 0.001,
     solver: SolverOpt = "highs",
     log: LogOpt = False,
@@ -236,7 +251,7 @@ def compare(
     if len(set(names)) != len(names):
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
-    params = _params(time_limit, gap, solver, log, horizon_weeks, budget)
+    params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
     hub = _hub_demand(territory, forecast, horizon_weeks)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
@@ -259,12 +274,13 @@ def bench_planner(
                                        "small, medium, metro.")] = "sample,metro",
     solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Solver seconds per run (default: 29 for sample, 225 for metro, "
-        "leaving room for the build and HiGHS overshooting its limit).",
+        "--time-limit", help="Solver seconds per run under --stop time and for CBC (default: "
+        "29 for sample, 225 for metro); a safety cap under the work rule (default 600).",
         min=1)] = None,
     cbc_time_limit: Annotated[float | None, typer.Option(
         "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).",
         min=1)] = None,
+    stop: StopOpt = "work",
 ) -> None:
     """Build and solve generated instances up to metro size with HiGHS and CBC."""
     module = _bench_module()
@@ -272,7 +288,7 @@ def bench_planner(
     rows = module.run(sizes=[s.strip() for s in sizes.split(",") if s.strip()],
                       solvers=[s.strip() for s in solvers.split(",") if s.strip()],
                       time_limit_s=time_limit, cbc_time_limit_s=cbc_time_limit,
-                      console=_console())
+                      console=_console(), stop=stop)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2))
@@ -280,7 +296,53 @@ def bench_planner(
                          f"({time.perf_counter() - started:.0f} s)")
 
 
+def bench_stability(
+    runs: Annotated[int, typer.Option("--runs", help="Plans solved.", min=1)] = 3,
+    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.",
+                                      min=0)] = 2,
+    tests: Annotated[int, typer.Option("--tests", help="Instead: run the README's test "
+                                       "command this many times beside one busy process.",
+                                       min=0)] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows here.",
+                                                   dir_okay=False)] = None,
+) -> None:
+    """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "stability_bench.py"
+    if not path.exists():
+        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("stability_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    console = _console()
+    if tests:
+        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)
+        passed = sum(r["exit"] == 0 for r in rows)
+        for r in rows:
+            console.print(f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · "
+                          f"{r['summary']}", highlight=False)
+        console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
+    else:
+        rows = module.plan_runs(runs, hogs=hogs)
+        for r in rows:
+            gap = "—" if r.get("gap_pct") is None else f"{r['gap_pct']:.3f} %"
+            console.print(f"run {r['run']}: exit {r['exit']} · {r['seconds']} s · gap {gap} · "
+                          f"stopped by {r.get('stopped_by')} · plan "
+                          f"{(r.get('plan_sha256') or '—')[:16]} {r.get('error', '')}",
+                          highlight=False)
+        hashes = {r.get("plan_sha256") for r in rows}
+        crashed = sum(r["exit"] != 0 for r in rows)
+        same = len(hashes) == 1 and None not in hashes
+        console.print(f"[bold]{len(rows)} runs beside {hogs} busy processes: "
+                      f"{'identical plans' if same else f'{len(hashes)} different plans'}, "
+                      f"{crashed} crashed[/]")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=2))
+
+
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Attach ``vivres plan`` (with ``compare``) and ``vivres bench planner``."""
+    """Attach ``vivres plan`` (with ``compare``), ``vivres bench planner`` and
+    ``vivres bench stability``."""
     app.add_typer(plan_app, name="plan")
     bench_app.command("planner")(bench_planner)
+    bench_app.command("stability")(bench_stability)

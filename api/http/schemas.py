@@ -38,7 +38,14 @@ class DemandRequest(Strict):
 class PlanRequest(Strict):
     """Solve the season plan."""
 
-    time_limit_s: float = Field(60, ge=0.5, le=3600, description="solver seconds")
+    time_limit_s: float | None = Field(
+        None, ge=0.5, le=3600, description="seconds: a safety cap under stop=work (default "
+        "600), the time used under stop=time (default 60)")
+    stop: Literal["work", "time"] = Field(
+        "work", description="work: every search step stops after a fixed count (the same plan "
+        "for the same inputs and seed on any machine); time: steps share the time limit")
+    work: float = Field(1.0, gt=0, le=1000, description="scale of the work budget")
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="search seed")
     gap: float = Field(0.001, ge=0, le=1, description="relative MIP gap to stop at")
     forecast: bool = Field(True, strict=True, description="plan against the demand forecast "
                            "(default) or the order history")

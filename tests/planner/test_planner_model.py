@@ -17,7 +17,7 @@ SOLVERS = ["highs", "cbc"]
 
 def solve(terr, hub, **kw):
     kw.setdefault("horizon_weeks", hub["week_start"].nunique())
-    params = PlanParams(time_limit_s=kw.pop("time_limit_s", 20), **kw)
+    params = PlanParams(**kw)
     problem = planner.build_plan_problem(terr, hub, params=params)
     return problem, planner.solve_plan(problem, params)
 
@@ -192,7 +192,7 @@ def test_random_year_plans_keep_land_labour_balance_and_integrality(seed):
     # lumpy harvests make even this small year hard to prove optimal: a few seconds give a
     # plan (status feasible) whose invariants are what this test checks
     terr, hub = _random_case(seed)
-    _problem, result = solve(terr, hub, time_limit_s=3)
+    _problem, result = solve(terr, hub, work=0.01)
     assert result.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     plan = result.plan
     # integral beds, minimum sizes respected
@@ -229,8 +229,8 @@ def test_cbc_and_highs_agree_on_a_short_season():
 
 
 def test_time_limited_solve_reports_honestly():
-    # stopped after about a second on a real-size model: never claims optimality it has not
-    # proved, and always returns a plan (possibly empty, all short)
+    # a tiny work budget on a real-size model: never claims optimality it has not proved,
+    # and always returns a plan (possibly empty, all short)
     from core.territory import SAMPLE_DIR, load_territory
 
     terr = load_territory(SAMPLE_DIR, activity=False)
@@ -238,7 +238,7 @@ def test_time_limited_solve_reports_honestly():
     products = sorted(set(terr.crops["product_id"]))
     hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 400.0}
                         for s in starts for p in products])
-    _, result = solve(terr, hub, time_limit_s=1.0)
+    _, result = solve(terr, hub, work=0.01)
     assert result.status in (PlanStatus.FEASIBLE, PlanStatus.NO_PLAN, PlanStatus.OPTIMAL)
     if result.status is PlanStatus.OPTIMAL:
         assert result.gap is not None and result.gap <= 0.001 + 1e-9
@@ -258,8 +258,8 @@ def test_heuristic_search_on_a_real_size_model_reports_a_consistent_gap():
     products = sorted(set(terr.crops["product_id"]))
     hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 300.0}
                         for s in starts for p in products])
-    problem, result = solve(terr, hub, time_limit_s=8.0)
-    assert problem.model.num_int > planner.solve.SMALL_MODEL_INT_VARS
+    problem, result = solve(terr, hub, work=0.2)
+    assert problem.model.num_int > planner.search.SMALL_MODEL_INT_VARS
     assert result.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     assert result.best_bound <= result.objective + 1e-6
     assert result.gap == pytest.approx((result.objective - result.best_bound)
@@ -276,7 +276,7 @@ def test_warm_start_from_a_base_plan_is_re_solved_not_trusted():
     base_problem, base = solve(salad(), demand({"salade": {3: 50}}))
     assert beds(base) == 3
     # doubled demand: the base's 3 beds fit; the optimum is 5
-    params = PlanParams(time_limit_s=10, horizon_weeks=8)
+    params = PlanParams(horizon_weeks=8)
     more = planner.build_plan_problem(salad(), demand({"salade": {3: 100}}), params=params)
     assert more.model.num_cols == base_problem.model.num_cols
     result = planner.solve_plan(more, params, warm_start=base.values)

@@ -1,0 +1,84 @@
+"""Stability benchmark: the same plan on a busy machine, and the test suite beside a CPU hog.
+
+``vivres bench stability`` runs ``vivres plan`` on the sample N times (default 3) with K busy
+processes beside it (default 2, each spinning a core), under the default work rule, and prints
+each run's exit code, seconds, gap, what stopped it and the plan's sha256; the bar is N
+identical hashes and no crash. ``--tests N`` instead runs the README's test command N times
+beside one hog and prints the tally (minutes per run: for a CI-like check, not every commit).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spin() -> None:  # pragma: no cover - runs in the hog processes
+    while True:
+        pass
+
+
+class CpuHogs:
+    """``count`` processes spinning a core each, for the duration of a ``with`` block."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.procs: list[multiprocessing.Process] = []
+
+    def __enter__(self) -> CpuHogs:
+        ctx = multiprocessing.get_context("spawn")
+        self.procs = [ctx.Process(target=_spin, daemon=True) for _ in range(self.count)]
+        for p in self.procs:
+            p.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for p in self.procs:
+            p.kill()
+            p.join()
+
+
+def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> list[dict]:
+    """Run ``vivres plan`` ``runs`` times beside ``hogs`` busy processes; one row per run."""
+    rows = []
+    with CpuHogs(hogs), tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            out = Path(tmp) / f"run{i}"
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "api.cli", "plan", "--out", str(out),
+                                   *(extra or [])], cwd=ROOT, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            report = out / "report.json"
+            row = {"run": i + 1, "exit": proc.returncode, "seconds": round(seconds, 1)}
+            if report.exists():
+                data = json.loads(report.read_text())
+                row.update(gap_pct=None if data["gap"] is None else 100 * data["gap"],
+                           stopped_by=data.get("stopped_by"),
+                           plan_sha256=data.get("plan_sha256"))
+            else:
+                row["error"] = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+            rows.append(row)
+    return rows
+
+
+def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
+    """Run the README's test command (pytest -q in this checkout's environment) ``runs``
+    times beside ``hogs`` busy processes; one row per run."""
+    rows = []
+    with CpuHogs(hogs):
+        for i in range(runs):
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                                  cwd=ROOT, capture_output=True, text=True)
+            tail = (proc.stdout.strip().splitlines() or [""])[-1]
+            rows.append({"run": i + 1, "exit": proc.returncode,
+                         "minutes": round((time.perf_counter() - started) / 60, 1),
+                         "summary": tail})
+    return rows
