@@ -73,10 +73,13 @@ def get_job(store: Store, job_id: str) -> Job:
 
 
 def list_jobs(store: Store, *, kind: str | None = None, status: str | None = None,
-              territory_id: str | None = None, limit: int = 50,
-              offset: int = 0) -> tuple[list[Job], int]:
-    """A page of jobs, newest first, and the total matching the filters."""
+              territory_id: str | None = None, limit: int = 50, offset: int = 0,
+              within: frozenset[str] | None = None) -> tuple[list[Job], int]:
+    """A page of jobs, newest first, and the total matching the filters (only territories
+    ``within`` a key's scope when given)."""
     query = select(Job)
+    if within is not None:
+        query = query.where(Job.territory_id.in_(sorted(within)))
     if kind:
         query = query.where(Job.kind == kind)
     if status:

@@ -168,7 +168,7 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
     tmp = Path(tempfile.mkdtemp(prefix="vivres-bench-api-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     store = Store.open(url)
-    planner_key, _ = create_key(store, "planner", name="bench")
+    planner_key, _ = create_key(store, "planner", name="bench", all_territories=True)
     store.engine.dispose()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -221,7 +221,8 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
         producers = client.get(f"/v1/plans/{plan}/contracts").json()
         producer = producers[0]
         producer_key, _ = create_key(Store.open(url, upgrade=False), "producer",
-                                     producer_id=producer, name="bench")
+                                     producer_id=producer, name="bench",
+                                     territories=["sample"])
         sheets = client.get(f"/v1/routes/{routes}/sheets").json()[:4]
         paths = [(f"/v1/plans/{plan}", planner_key),
                  (f"/v1/plans/{plan}/contracts/{producer}", producer_key)]

@@ -10,7 +10,6 @@ beside one hog and prints the tally (minutes per run: for a CI-like check, not e
 from __future__ import annotations
 
 import json
-import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -20,29 +19,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _spin() -> None:  # pragma: no cover - runs in the hog processes
-    while True:
-        pass
-
-
 class CpuHogs:
     """``count`` processes spinning a core each, for the duration of a ``with`` block."""
 
     def __init__(self, count: int):
         self.count = count
-        self.procs: list[multiprocessing.Process] = []
+        self.procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> CpuHogs:
-        ctx = multiprocessing.get_context("spawn")
-        self.procs = [ctx.Process(target=_spin, daemon=True) for _ in range(self.count)]
-        for p in self.procs:
-            p.start()
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                      for _ in range(self.count)]
         return self
 
     def __exit__(self, *exc) -> None:
         for p in self.procs:
             p.kill()
-            p.join()
+            p.wait()
 
 
 def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> list[dict]:

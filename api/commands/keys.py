@@ -1,4 +1,5 @@
-"""``vivres keys create|list|revoke``: API keys for the HTTP service (stored hashed)."""
+"""``vivres keys create|scope|list|revoke``: API keys for the HTTP service (stored hashed),
+each scoped to territories (or every territory for an admin key)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+TerritoryOpt = Annotated[list[str] | None, typer.Option(
+    "--territory", help="Territory id the key reaches (repeat for several).")]
+AllOpt = Annotated[bool, typer.Option(
+    "--all-territories", help="Admin key: reaches every territory, present and future.")]
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: VIVRES_DATABASE_URL, else sqlite:///vivres.db).")]
 
@@ -28,19 +33,39 @@ def create(
     producer: Annotated[str | None, typer.Option(
         "--producer", help="producer_id a producer key may read (required for producers).")
     ] = None,
+    territory: TerritoryOpt = None,
+    all_territories: AllOpt = False,
     name: Annotated[str, typer.Option("--name", help="A note to recognise the key.")] = "",
     db: DbOption = None,
 ) -> None:
-    """Create a key and print it once (only its sha256 is stored)."""
+    """Create a key scoped to territories and print it once (only its sha256 is stored)."""
     from api.cli import err_console
     from api.store.keys import create_key
 
-    token, principal = create_key(_store(db), role, producer_id=producer, name=name)
+    token, principal = create_key(_store(db), role, producer_id=producer, name=name,
+                                  territories=territory or (),
+                                  all_territories=all_territories)
+    scope = "every territory" if all_territories else ", ".join(sorted(principal.territories))
     err_console.print(f"key {principal.key_id} ({role}"
                       + (f", producer {producer}" if producer else "")
-                      + "): store it now, it is not shown again", highlight=False)
+                      + f"; {scope}): store it now, it is not shown again", highlight=False)
     # the token alone on the last line, so scripts can capture it: KEY=$(vivres keys create ..)
     print(token)
+
+
+@keys_app.command("scope")
+def scope(key_id: Annotated[int, typer.Argument(help="Key id (see `vivres keys list`).")],
+          territory: TerritoryOpt = None, all_territories: AllOpt = False,
+          db: DbOption = None) -> None:
+    """Set the territories a key reaches (keys made before scopes existed reach none)."""
+    from api.cli import console
+    from api.store.keys import scope_key
+
+    principal = scope_key(_store(db), key_id, territories=territory or (),
+                          all_territories=all_territories)
+    console.print(f"key {key_id} now reaches "
+                  + ("every territory" if all_territories
+                     else ", ".join(sorted(principal.territories))), highlight=False)
 
 
 @keys_app.command("list")
@@ -50,10 +75,12 @@ def list_(db: DbOption = None) -> None:
     from api.store.keys import list_keys
 
     table = Table()
-    for col in ("id", "prefix", "role", "producer", "name", "created", "revoked"):
+    for col in ("id", "prefix", "role", "territories", "producer", "name", "created",
+                "revoked"):
         table.add_column(col)
     for k in list_keys(_store(db)):
-        table.add_row(str(k.key_id), k.prefix + "…", k.role, k.producer_id or "", k.name,
+        scope = "all" if k.all_territories else (", ".join(k.territories or ()) or "none")
+        table.add_row(str(k.key_id), k.prefix + "…", k.role, scope, k.producer_id or "", k.name,
                       f"{k.created_at:%Y-%m-%d %H:%M}",
                       f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
     console.print(table)

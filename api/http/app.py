@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.http import jobs as jobs_routes
 from api.http import results, scenarios, territories
+from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
@@ -129,10 +130,13 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         return KeyOut(key_id=caller.key_id, role=caller.role, producer_id=caller.producer_id,
                       name=caller.name)
 
-    app.include_router(territories.router)
-    app.include_router(jobs_routes.router)
-    app.include_router(scenarios.router)  # before results: /plans/compare ≠ /plans/{job_id}
-    app.include_router(results.router)
+    # every territory, job and producer named in a path must lie in the key's scope (404)
+    in_scope = [Depends(scoped)]
+    app.include_router(territories.router, dependencies=in_scope)
+    app.include_router(jobs_routes.router, dependencies=in_scope)
+    # before results: /plans/compare ≠ /plans/{job_id}
+    app.include_router(scenarios.router, dependencies=in_scope)
+    app.include_router(results.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
     app.openapi = lambda: _openapi(app)

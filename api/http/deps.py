@@ -61,6 +61,12 @@ class ResultCache:
         self._size = 0
         self._lock = Lock()
 
+    def clear(self) -> None:
+        """Forget everything (a territory deleted or replaced)."""
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
     def get(self, key: tuple) -> object | None:
         with self._lock:
             item = self._items.get(key)
@@ -93,6 +99,9 @@ async def principal(
     found = request.app.state.keys.lookup(credentials.credentials)
     if found is None:
         raise unauthorized("unknown or revoked API key")
+    if not found.scoped:
+        raise forbidden("this key reaches no territory (made before keys were scoped): "
+                        f"scope it with `vivres keys scope {found.key_id} --territory ID`")
     return found
 
 
@@ -106,10 +115,12 @@ def require(caller: Principal, *roles: str) -> None:
 
 
 def require_producer_access(caller: Principal, producer_id: str) -> None:
-    """Planners and logistics read any producer; a producer only their own data."""
+    """Planners and logistics read any producer of their territories; a producer only its
+    own data (another producer's answers 404, as if it did not exist)."""
     if caller.role == "producer" and caller.producer_id != producer_id:
-        raise forbidden(f"this key belongs to producer {caller.producer_id!r}; it cannot read "
-                        f"producer {producer_id!r}'s data")
+        from api.store.territories import NotFound
+
+        raise NotFound(f"producer {producer_id!r} not found")
 
 
 def _query_names(dependant) -> set[str]:

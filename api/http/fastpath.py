@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from api.http.access import producer_visible, territory_visible
 from api.http.deps import READ_RESULTS, KeyCache, ResultCache
 
 _ROUTES = (
@@ -67,10 +68,12 @@ class CachedReads:
         wanted = "plan" if kind in ("plan", "contract") else "routes"
         if job is None or job.kind != wanted:
             return None
+        if not territory_visible(caller, job.territory_id):
+            return None  # FastAPI answers the 404
         if kind == "contract":
             producer_id = match.group(2)
-            if caller.role == "producer" and caller.producer_id != producer_id:
-                return None  # FastAPI answers the 403
+            if not producer_visible(caller, producer_id):
+                return None  # FastAPI answers the 404
             files = (self.results.get(("contracts", job_id)) or {}).get(producer_id)
             if not files or fmt not in files:
                 return None
@@ -91,5 +94,6 @@ class CachedReads:
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() != "bearer" or not token:
                     return None
-                return self.keys.peek(token.strip())
+                caller = self.keys.peek(token.strip())
+                return caller if caller is not None and caller.scoped else None
         return None

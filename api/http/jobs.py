@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from api import jobs
+from api.http.access import territories_of
 from api.http.deps import Caller, Limit, Offset, get_store, require
 from api.http.problems import responses
 from api.http.schemas import JobKind, JobOut, JobPage, JobStatus, LogLine
@@ -24,7 +25,8 @@ def list_jobs(request: Request, caller: Caller, limit: Limit = 50, offset: Offse
     """Jobs, newest first, filtered by kind, status and territory (planner, logistics)."""
     require(caller, "planner", "logistics")
     rows, total = jobs.list_jobs(get_store(request), kind=kind, status=status,
-                                 territory_id=territory_id, limit=limit, offset=offset)
+                                 territory_id=territory_id, limit=limit, offset=offset,
+                                 within=territories_of(caller))
     return JobPage(items=[JobOut.model_validate(r) for r in rows], total=total, limit=limit,
                    offset=offset)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import func, select
 
 from api import jobs
+from api.http.access import ensure_job
 from api.http.deps import Caller, Limit, Offset, get_store, require
 from api.http.problems import responses
 from api.http.results import finished
@@ -109,6 +110,8 @@ def compare_plans(request: Request, caller: Caller,
                   ) -> CompareOut:
     """Two finished plans' KPIs side by side with the change b − a (planner, logistics)."""
     require(caller, "planner", "logistics")
+    for job_id in (a, b):
+        ensure_job(request, caller, job_id)
     job_a, job_b = finished(request, a, "plan"), finished(request, b, "plan")
     kpis_a = (job_a.summary or {}).get("kpis", {})
     kpis_b = (job_b.summary or {}).get("kpis", {})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import jobs
+from api.http.access import territories_of
 from api.http.bodies import TABLE_BODY, TERRITORY_BODY, read_table_upload, read_territory_upload
 from api.http.deps import Caller, Limit, Offset, get_store, require
 from api.http.frames import frame_of, page
@@ -58,7 +59,8 @@ def list_territories(request: Request, caller: Caller, limit: Limit = 50,
     """List territories (planner, logistics)."""
     require(caller, "planner", "logistics")
     store = get_store(request)
-    rows, total = store_t.list_territories(store, limit=limit, offset=offset)
+    rows, total = store_t.list_territories(store, limit=limit, offset=offset,
+                                           within=territories_of(caller))
     return TerritoryPage(items=[_out(store, r.territory_id) for r in rows], total=total,
                          limit=limit, offset=offset)
 
@@ -78,6 +80,7 @@ async def put_territory(request: Request, caller: Caller, territory_id: Territor
     uploads = await read_territory_upload(request)
     report = await run_in_threadpool(store_t.put_territory, get_store(request), territory_id,
                                      uploads, name=name, keep_valid=keep_valid)
+    request.app.state.results.clear()  # a replaced territory's old results are not served
     return _report(report)
 
 
@@ -93,6 +96,7 @@ def delete_territory(request: Request, caller: Caller, territory_id: TerritoryId
     """Delete a territory with its jobs, results and scenarios (planner)."""
     require(caller, "planner")
     store_t.delete_territory(get_store(request), territory_id)
+    request.app.state.results.clear()  # nothing of a deleted territory is served any more
     return Response(status_code=204)
 
 
@@ -242,7 +246,7 @@ def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
     """Queue a season plan solve (planner); returns the job at once."""
     require(caller, "planner")
     params = (body or PlanRequest()).model_dump(exclude_none=True)
-    _check_source(request, params.get("demand_job_id"), "demand")
+    _check_source(request, territory_id, params.get("demand_job_id"), "demand")
     return _submit(request, territory_id, "plan", params)
 
 
@@ -252,12 +256,13 @@ def solve_routes(request: Request, caller: Caller, territory_id: TerritoryId,
     """Queue the routes of one week (planner, logistics); returns the job at once."""
     require(caller, "planner", "logistics")
     params = body.model_dump(exclude_none=True)
-    _check_source(request, params.get("plan_job_id"), "plan")
+    _check_source(request, territory_id, params.get("plan_job_id"), "plan")
     return _submit(request, territory_id, "routes", params)
 
 
-def _check_source(request: Request, job_id: str | None, kind: str) -> None:
-    """A job used as input must be a finished job of the right kind."""
+def _check_source(request: Request, territory_id: str, job_id: str | None, kind: str) -> None:
+    """A job used as input must be a finished job of the right kind, of the same territory
+    (another territory's job reads as one that does not exist)."""
     if job_id is None:
         return
     from core.errors import InputError, RowError
@@ -265,6 +270,8 @@ def _check_source(request: Request, job_id: str | None, kind: str) -> None:
     try:
         job = jobs.get_job(get_store(request), job_id)
     except store_t.NotFound:
+        job = None
+    if job is not None and job.territory_id != territory_id:
         job = None
     if job is None or job.kind != kind or job.status != "succeeded":
         state = "does not exist" if job is None else f"is a {job.status} {job.kind} job"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -23,15 +24,43 @@ def hash_token(token: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
-    """Who is calling: the key's id, role and (for a producer) the producer id."""
+    """Who is calling: the key's id, role, scope (territories, or all for an admin key) and,
+    for a producer, the producer id."""
 
     key_id: int
     role: str
     producer_id: str | None = None
     name: str = ""
+    territories: frozenset[str] = frozenset()
+    all_territories: bool = False
+
+    @property
+    def scoped(self) -> bool:
+        """The key has a scope (keys made before scopes existed have none until re-scoped)."""
+        return self.all_territories or bool(self.territories)
 
 
-def create_key(store: Store, role: str, *, producer_id: str | None = None,
+def _check_scope(role: str, territories: tuple[str, ...], all_territories: bool,
+                 producer_id: str | None) -> None:
+    if all_territories and territories:
+        raise InputError("give --territory or --all-territories, not both")
+    if not all_territories and not territories:
+        raise InputError("a key needs --territory ID (repeat it for several territories), or "
+                         "--all-territories for an admin key that reaches every territory")
+    if role == "producer" and (all_territories or len(territories) != 1):
+        raise InputError("a producer key belongs to one producer of one territory: give "
+                         "exactly one --territory ID with --producer ID")
+    for territory_id in territories:
+        if not SLUG.fullmatch(territory_id):
+            raise InputError(f"--territory must be a territory id (letters, digits, '_', '-', "
+                             f"up to 64); got {territory_id[:80]!r}")
+
+
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def create_key(store: Store, role: str, *, territories: tuple[str, ...] | list[str] = (),
+               all_territories: bool = False, producer_id: str | None = None,
                name: str = "") -> tuple[str, Principal]:
     """Create a key; return the token (shown once, never stored) and its principal."""
     if role not in ROLES:
@@ -40,14 +69,38 @@ def create_key(store: Store, role: str, *, producer_id: str | None = None,
         raise InputError("a producer key needs --producer ID (the producer_id it may read)")
     if role != "producer" and producer_id:
         raise InputError(f"--producer only applies to producer keys, not {role!r}")
+    territories = tuple(dict.fromkeys(territories))
+    _check_scope(role, territories, all_territories, producer_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.session() as session:
         row = ApiKey(key_hash=hash_token(token), prefix=token[:10], role=role,
-                     producer_id=producer_id, name=name, created_at=utcnow())
+                     producer_id=producer_id, name=name, created_at=utcnow(),
+                     territories=list(territories), all_territories=all_territories)
         session.add(row)
         session.flush()
-        principal = Principal(key_id=row.key_id, role=role, producer_id=producer_id, name=name)
+        principal = _principal(row)
     return token, principal
+
+
+def scope_key(store: Store, key_id: int, *, territories: tuple[str, ...] | list[str] = (),
+              all_territories: bool = False) -> Principal:
+    """Set the territories a key reaches (e.g. a key made before scopes existed)."""
+    territories = tuple(dict.fromkeys(territories))
+    with store.session() as session:
+        row = session.get(ApiKey, key_id)
+        if row is None:
+            raise InputError(f"no API key with id {key_id}")
+        _check_scope(row.role, territories, all_territories, row.producer_id)
+        row.territories = list(territories)
+        row.all_territories = all_territories
+        session.flush()
+        return _principal(row)
+
+
+def _principal(row: ApiKey) -> Principal:
+    return Principal(key_id=row.key_id, role=row.role, producer_id=row.producer_id,
+                     name=row.name, territories=frozenset(row.territories or ()),
+                     all_territories=bool(row.all_territories))
 
 
 def find_key(store: Store, token: str) -> Principal | None:
@@ -56,8 +109,7 @@ def find_key(store: Store, token: str) -> Principal | None:
         row = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_token(token))).first()
         if row is None or row.revoked_at is not None:
             return None
-        return Principal(key_id=row.key_id, role=row.role, producer_id=row.producer_id,
-                         name=row.name)
+        return _principal(row)
 
 
 def list_keys(store: Store) -> list[ApiKey]:

@@ -69,6 +69,9 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     producer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    #: territory ids the key reaches; every territory when ``all_territories`` (admin keys)
+    territories: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    all_territories: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

@@ -205,13 +205,18 @@ def territory_row(store: Store, territory_id: str) -> TerritoryRow:
                                 f"no territory {territory_id!r}")
 
 
-def list_territories(store: Store, *, limit: int, offset: int) -> tuple[list[TerritoryRow], int]:
-    """A page of territories (by id) and the total count."""
+def list_territories(store: Store, *, limit: int, offset: int,
+                     within: frozenset[str] | None = None) -> tuple[list[TerritoryRow], int]:
+    """A page of territories (by id) and the total count; only those ``within`` a key's
+    scope when given."""
     from sqlalchemy import func
 
+    query = select(TerritoryRow)
+    if within is not None:
+        query = query.where(TerritoryRow.territory_id.in_(sorted(within)))
     with store.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(TerritoryRow))
-        rows = list(session.scalars(select(TerritoryRow).order_by(TerritoryRow.territory_id)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = list(session.scalars(query.order_by(TerritoryRow.territory_id)
                                     .limit(limit).offset(offset)))
     return rows, int(total or 0)
 

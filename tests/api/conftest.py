@@ -111,7 +111,10 @@ def keys(store) -> dict[str, dict[str, str]]:
                                   ("logistics", "logistics", None),
                                   ("producer", "producer", "P1"),
                                   ("other_producer", "producer", "P2")):
-        token, _ = create_key(store, role, producer_id=producer)
+        # planner and logistics keys reach every territory (tests upload several); producer
+        # keys belong to the tiny territory; the scope tests make narrower keys
+        scope = {"territories": ["tiny"]} if producer else {"all_territories": True}
+        token, _ = create_key(store, role, producer_id=producer, **scope)
         made[label] = {"Authorization": f"Bearer {token}"}
     return made
 

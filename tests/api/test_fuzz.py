@@ -47,7 +47,7 @@ def fuzz_app(tmp_path):
     from api.store.db import Store
 
     store = Store.open(f"sqlite:///{tmp_path / 'fuzz.db'}")
-    token, _ = create_key(store, "planner")
+    token, _ = create_key(store, "planner", all_territories=True)
     TOKEN["planner"] = token
     app = create_app(store, max_body_mb=8)
     headers = {"Authorization": f"Bearer {token}"}

@@ -46,14 +46,14 @@ def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store
                       headers=keys["producer"])
     assert page.headers["content-type"].startswith("text/html")
     assert client.get(f"/v1/plans/{plan_job}/contracts/P2",
-                      headers=keys["producer"]).status_code == 403
+                      headers=keys["producer"]).status_code == 404
     assert client.get(f"/v1/plans/{plan_job}/contracts/P1",
-                      headers=keys["other_producer"]).status_code == 403
+                      headers=keys["other_producer"]).status_code == 404
     # planned volumes: the producer's own rows, whatever filter it asks for
     mine = client.get(f"/v1/plans/{plan_job}/harvest", headers=keys["producer"]).json()
     assert mine["total"] > 0 and {r["producer_id"] for r in mine["items"]} == {"P1"}
     assert client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P2",
-                      headers=keys["producer"]).status_code == 403
+                      headers=keys["producer"]).status_code == 404
     assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
 
     # warm reads are answered by the fast path (api/http/fastpath.py): same rules
@@ -63,7 +63,7 @@ def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store
     assert first.status_code == again.status_code == 200 and first.content == again.content
     assert again.headers["content-type"] == first.headers["content-type"]
     for _ in range(2):
-        assert client.get(contract, headers=keys["other_producer"]).status_code == 403
+        assert client.get(contract, headers=keys["other_producer"]).status_code == 404
         assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
         assert client.get(contract, headers={"Authorization": "Bearer nope"}).status_code == 401
         assert client.get(contract + "?format=pdf", headers=keys["producer"]).status_code == 422

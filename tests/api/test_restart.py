@@ -65,7 +65,7 @@ def _wait(client: httpx.Client, job_id: str, until, timeout_s: float = 90) -> di
 def test_kill_during_plan_solve_then_restart(tmp_path, db_url):
     url = db_url
     store = Store.open(url)
-    token, _ = create_key(store, "planner")
+    token, _ = create_key(store, "planner", all_territories=True)
     store.engine.dispose()
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")

@@ -29,7 +29,8 @@ def test_no_key_or_unknown_key_is_401_problem(client):
 
 
 def test_keys_are_stored_hashed_and_revocable(sqlite_store):
-    token, principal = create_key(sqlite_store, "logistics", name="van team")
+    token, principal = create_key(sqlite_store, "logistics", name="van team",
+                                  territories=["tiny"])
     stored = {k.key_id: k for k in list_keys(sqlite_store)}[principal.key_id]
     assert stored.key_hash == hash_token(token) and token not in stored.key_hash
     revoke_key(sqlite_store, principal.key_id)
@@ -45,7 +46,7 @@ def test_keys_are_stored_hashed_and_revocable(sqlite_store):
 ])
 def test_bad_key_requests(sqlite_store, role, producer, message):
     with pytest.raises(InputError, match=message):
-        create_key(sqlite_store, role, producer_id=producer)
+        create_key(sqlite_store, role, producer_id=producer, territories=["tiny"])
 
 
 def test_logistics_runs_routes_but_cannot_upload_or_plan(client, keys, tiny):
@@ -71,10 +72,10 @@ def test_producer_reads_only_own_pickups(client, keys, routes_job):
     assert own.status_code == 200, own.text
     assert own.json()["producer_id"] == "P1"
     other = client.get(f"/v1/routes/{routes_job}/pickups/P2", headers=keys["producer"])
-    assert other.status_code == 403 and "P2" in other.json()["detail"]
+    assert other.status_code == 404 and "P2" in other.json()["detail"]  # as if absent
     # and the other producer the other way round
     assert client.get(f"/v1/routes/{routes_job}/pickups/P1",
-                      headers=keys["other_producer"]).status_code == 403
+                      headers=keys["other_producer"]).status_code == 404
     assert client.get(f"/v1/routes/{routes_job}/pickups/P2",
                       headers=keys["other_producer"]).status_code == 200
 
@@ -83,23 +84,28 @@ PRODUCER_FORBIDDEN = [
     "/v1/territories", "/v1/territories/tiny", "/v1/territories/tiny/tables/producers",
     "/v1/jobs", "/v1/routes/{job}", "/v1/routes/{job}/geojson", "/v1/routes/{job}/stops",
     "/v1/routes/{job}/sheets", "/v1/routes/{job}/files/stops.csv",
-    "/v1/plans/{job}", "/v1/plans/{job}/contracts", "/v1/plans/{job}/contracts/P2",
-    "/v1/jobs/{job}/logs", "/v1/plans/{job}/harvest?producer_id=P2",
+    "/v1/plans/{job}", "/v1/plans/{job}/contracts",
+    "/v1/jobs/{job}/logs",
 ]
+#: another producer's data reads as data that does not exist
+PRODUCER_NOT_FOUND = ["/v1/plans/{job}/contracts/P2", "/v1/plans/{job}/harvest?producer_id=P2"]
 
 
 def test_producer_is_403_everywhere_else(client, keys, routes_job):
     for path in PRODUCER_FORBIDDEN:
         r = client.get(path.format(job=routes_job), headers=keys["producer"])
         assert r.status_code == 403, (path, r.status_code, r.text)
+    for path in PRODUCER_NOT_FOUND:
+        r = client.get(path.format(job=routes_job), headers=keys["producer"])
+        assert r.status_code == 404, (path, r.status_code, r.text)
     r = client.post(f"/v1/jobs/{routes_job}/rerun", headers=keys["producer"])
     assert r.status_code == 403
 
 
-def test_producer_contract_of_another_producer_is_403_before_lookup(client, keys):
+def test_producer_contract_of_another_producer_is_404_before_lookup(client, keys):
     # even for a plan that does not exist: never reveal whether another producer's data exists
     r = client.get("/v1/plans/whatever/contracts/P2", headers=keys["producer"])
-    assert r.status_code == 403
+    assert r.status_code == 404
 
 
 def test_me(client, keys):
@@ -113,7 +119,10 @@ def test_keys_cli_prints_the_token_once_and_rejects_bad_roles(tmp_path, capsys):
     from api.store.keys import find_key
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--db", url]) == 0
+    assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--db", url]) == 2
+    assert "--territory" in capsys.readouterr().err  # a key without a scope is refused
+    assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--territory",
+                 "tiny", "--db", url]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     principal = find_key(Store.open(url), token)
     assert (principal.role, principal.producer_id) == ("producer", "P1")

@@ -1,0 +1,166 @@
+"""Keys scoped to territories: another hub's territory, jobs, scenarios and producers answer
+404 for every role, on every route (issue 11, finding 2), cold and warm."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import tiny_files
+
+from api import jobs
+from api.store.keys import create_key
+from api.store.models import ApiKey
+
+PLAN = {"horizon_weeks": 52, "work": 0.2}
+ROUTES = {"week": 48, "time_limit_s": 1, "seed": 1}
+
+
+def _run(store, job_id: str) -> None:
+    jobs.claim_next(store, "test:0")
+    assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
+
+
+@pytest.fixture
+def hubs(client, keys, store):
+    """Two hubs with the same producer ids: ``tiny`` (solved plan, routes, a scenario) and
+    ``own``; keys of every role scoped to ``own`` only."""
+    for territory_id in ("tiny", "own"):
+        r = client.put(f"/v1/territories/{territory_id}", files=tiny_files(),
+                       headers=keys["planner"])
+        assert r.status_code == 200, r.text
+    admin = keys["planner"]
+    plan = client.post("/v1/territories/tiny/plans", json=PLAN, headers=admin).json()["job_id"]
+    _run(store, plan)
+    routes = client.post("/v1/territories/tiny/routes", json={**ROUTES, "plan_job_id": plan},
+                         headers=admin).json()["job_id"]
+    _run(store, routes)
+    body = "name: drought\nchanges:\n  - demand: {factor: 1.1}\n"
+    scenario = client.post("/v1/territories/tiny/scenarios",
+                           json={"name": "drought", "body": body}, headers=admin)
+    assert scenario.status_code in (200, 201), scenario.text
+    scoped = {}
+    for role, producer in (("planner", None), ("logistics", None), ("producer", "P1")):
+        token, _ = create_key(store, role, producer_id=producer, territories=["own"])
+        scoped[role] = {"Authorization": f"Bearer {token}"}
+    return {"plan": plan, "routes": routes, "scenario": scenario.json()["scenario_id"],
+            "keys": scoped}
+
+
+def _fill(path: str, hubs: dict) -> str:
+    job = hubs["routes"] if path.startswith(("/v1/routes", "/v1/jobs")) else hubs["plan"]
+    values = {"territory_id": "tiny", "job_id": job, "producer_id": "P1",
+              "scenario_id": hubs["scenario"], "table": "sites", "day": "2026-11-23",
+              "vehicle_id": "V1", "name": "report.json"}
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
+
+
+def _read_routes(store) -> list[str]:
+    """Every GET route of the API that names a territory, job, scenario or producer: a new
+    route is in the matrix without anyone adding it."""
+    from api.http import create_app
+
+    paths = create_app(store).openapi()["paths"]
+    return sorted(p for p, ops in paths.items()
+                  if "get" in ops and p.startswith("/v1/") and "{" in p)
+
+
+def test_every_read_route_of_another_territory_is_404_for_every_role(client, store, hubs):
+    paths = _read_routes(store)
+    assert len(paths) >= 20
+    for role, headers in hubs["keys"].items():
+        for path in paths:
+            url = _fill(path, hubs)
+            for attempt in ("cold", "warm"):
+                r = client.get(url, headers=headers)
+                assert r.status_code == 404, (role, url, attempt, r.status_code, r.text)
+                assert r.headers["content-type"] == "application/problem+json"
+    # the compare route takes its jobs in the query
+    r = client.get(f"/v1/plans/compare?a={hubs['plan']}&b={hubs['plan']}",
+                   headers=hubs["keys"]["planner"])
+    assert r.status_code == 404
+
+
+def test_warm_reads_of_an_admin_do_not_open_the_fast_path_to_other_hubs(client, keys, hubs):
+    # an admin warms the cache with tiny's results; a key of 'own' still gets 404
+    producers = client.get(f"/v1/plans/{hubs['plan']}/contracts", headers=keys["planner"])
+    contracts = [f"/v1/plans/{hubs['plan']}/contracts/{p}" for p in producers.json()]
+    assert contracts
+    for path in (f"/v1/plans/{hubs['plan']}", *contracts,
+                 f"/v1/routes/{hubs['routes']}", f"/v1/routes/{hubs['routes']}/geojson"):
+        for _ in range(2):
+            assert client.get(path, headers=keys["planner"]).status_code == 200
+        for role, headers in hubs["keys"].items():
+            r = client.get(path, headers=headers)
+            assert r.status_code == 404, (role, path, r.status_code)
+
+
+def test_writes_into_another_territory_are_404(client, hubs):
+    h = hubs["keys"]["planner"]
+    assert client.post("/v1/territories/tiny/plans", json=PLAN, headers=h).status_code == 404
+    assert client.delete("/v1/territories/tiny", headers=h).status_code == 404
+    assert client.put("/v1/territories/tiny", files=tiny_files(), headers=h).status_code == 404
+    assert client.post(f"/v1/jobs/{hubs['plan']}/rerun", headers=h).status_code == 404
+    assert client.post(f"/v1/jobs/{hubs['routes']}/cancel", headers=h).status_code == 404
+    assert client.post(f"/v1/scenarios/{hubs['scenario']}/run", headers=h).status_code == 404
+    r = client.post("/v1/territories/tiny/orders", content=b"x",
+                    headers={**h, "Content-Type": "text/csv"})
+    assert r.status_code == 404
+
+
+def test_route_job_cannot_take_another_territorys_plan(client, hubs):
+    r = client.post("/v1/territories/own/routes",
+                    json={**ROUTES, "plan_job_id": hubs["plan"]},
+                    headers=hubs["keys"]["logistics"])
+    assert r.status_code == 422 and "does not exist" in r.text
+
+
+def test_lists_show_only_the_keys_territories(client, keys, hubs):
+    h = hubs["keys"]["planner"]
+    listing = client.get("/v1/territories", headers=h).json()
+    assert [t["territory_id"] for t in listing["items"]] == ["own"] and listing["total"] == 1
+    assert client.get("/v1/jobs", headers=h).json()["total"] == 0
+    everything = client.get("/v1/jobs", headers=keys["planner"]).json()  # admin key
+    assert everything["total"] >= 2
+    r = client.get("/v1/territories/own/scenarios", headers=h)
+    assert r.status_code == 200 and r.json()["total"] == 0
+
+
+def test_deleted_territory_is_not_served_from_the_cache(client, keys, hubs):
+    paths = [f"/v1/plans/{hubs['plan']}", f"/v1/routes/{hubs['routes']}/geojson",
+             f"/v1/routes/{hubs['routes']}"]
+    for path in paths * 2:  # cold, then warm (fast path)
+        assert client.get(path, headers=keys["planner"]).status_code == 200
+    assert client.delete("/v1/territories/tiny", headers=keys["planner"]).status_code == 204
+    for path in paths:
+        assert client.get(path, headers=keys["planner"]).status_code == 404, path
+
+
+def test_a_key_made_before_scopes_is_refused_until_scoped(client, store, hubs):
+    from api.store.keys import scope_key
+
+    token, principal = create_key(store, "logistics", territories=["own"])
+    with store.session() as session:  # as the migration leaves a key made before scopes
+        row = session.get(ApiKey, principal.key_id)
+        row.territories, row.all_territories = None, False
+    client.app.state.keys = type(client.app.state.keys)(store)  # a restarted server
+    h = {"Authorization": f"Bearer {token}"}
+    r = client.get("/v1/territories", headers=h)
+    assert r.status_code == 403 and "vivres keys scope" in r.json()["detail"]
+    scope_key(store, principal.key_id, territories=["own"])
+    client.app.state.keys = type(client.app.state.keys)(store)
+    assert client.get("/v1/territories", headers=h).status_code == 200
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({}, "--territory"),
+    ({"territories": ["a"], "all_territories": True}, "not both"),
+    ({"territories": ["../x"]}, "territory id"),
+])
+def test_key_scope_is_required_and_checked(sqlite_store, kwargs, message):
+    from core.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        create_key(sqlite_store, "planner", **kwargs)
+    with pytest.raises(InputError, match="one producer of one territory"):
+        create_key(sqlite_store, "producer", producer_id="P1", territories=["a", "b"])
