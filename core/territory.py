@@ -156,7 +156,7 @@ def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
         path = find_table_file(folder, table)
         if path is None:
             if required:
-                errors.append(RowError(file=f"{folder}/{table.name}.csv", row=None, column=None,
+                errors.append(RowError(file=f"{table.name}.csv", row=None, column=None,
                                        message="file not found (expected .csv, .csv.gz or .xlsx)"))
             return
         files[table.name] = path.name
