@@ -52,6 +52,10 @@ class InputError(VivresError, ValueError):
         super().__init__(shown)
 
 
+class InputTooLarge(InputError):
+    """An input over a configured cap (bytes once decompressed, rows, columns): HTTP 413."""
+
+
 class SolverError(VivresError):
     """A solver failed for a reason that is not the user's input."""
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.store.territories import NotFound
-from core.errors import InputError, SolverError, VivresError
+from core.errors import InputError, InputTooLarge, SolverError, VivresError
+from core.safety import short_repr
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,8 @@ def problem_response(status: int, title: str, detail: str = "", *, slug: str | N
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    """A value safe to echo: JSON-serialisable, finite, and short (never a huge repr)."""
+    return short_repr(value)
 
 
 def input_errors(exc: InputError, *, limit: int = 1000) -> list[dict]:
@@ -109,6 +109,11 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "Invalid input", detail, slug="invalid-input",
                                 errors=input_errors(exc), instance=request.url.path)
 
+    @app.exception_handler(InputTooLarge)
+    async def _too_large(request: Request, exc: InputTooLarge) -> JSONResponse:
+        return problem_response(413, "Content Too Large", str(exc), slug="too-large",
+                                errors=input_errors(exc), instance=request.url.path)
+
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return problem_response(404, "Not Found", str(exc.args[0] if exc.args else exc),
@@ -129,7 +134,8 @@ def install(app: FastAPI) -> None:
         errors = []
         for err in exc.errors()[:100]:
             loc = [str(p) for p in err.get("loc", ())]
-            errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"),
+            errors.append({"field": ".".join(loc),
+                           "message": short_repr(err.get("msg", "invalid"), 300),
                            "value": _jsonable(err.get("input")) if err.get("type") != "missing"
                            else None})
         first = errors[0] if errors else {"field": "request", "message": "invalid"}

@@ -23,9 +23,10 @@ Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Strict(BaseModel):
-    """Bodies reject unknown fields: a typo is an error, not a silently ignored option."""
+    """Bodies reject unknown fields (a typo is an error, not a silently ignored option) and
+    non-finite numbers (NaN, Infinity, 1e309)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DemandRequest(Strict):
@@ -64,7 +65,9 @@ class ScenarioRequest(Strict):
     """A what-if scenario: the planner's scenario file (YAML or JSON) as text."""
 
     name: str = Field(..., min_length=1, max_length=200)
-    body: str = Field(..., min_length=1, max_length=1_000_000)
+    body: str = Field(..., min_length=1, max_length=100_000,
+                      description="YAML or JSON, at most 100,000 characters; YAML anchors and "
+                      "aliases (& and *) are refused")
 
 
 class CompareRow(BaseModel):
