@@ -30,7 +30,8 @@ _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MAX_ERRORS_PER_COLUMN = 1000
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$")
-_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})( \d{1,2}:\d{2}(:\d{2})?)?$")
+#: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (yy = 20yy)
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
 #: No table has more than 15 columns; wider files are refused before parsing (column bombs).
 MAX_COLUMNS = 64
 MAX_XLSX_BYTES = 256 * 1024 * 1024
@@ -226,7 +227,8 @@ def _parse_dates(raw: pd.Series, empty: pd.Series,
         values[iso] = parsed
     if french.any():
         parts = raw[french].str.extract(_FR_DATE)
-        day_first = (parts[2].str.zfill(4) + "-" + parts[1].str.zfill(2) + "-"
+        year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+        day_first = (year + "-" + parts[1].str.zfill(2) + "-"
                      + parts[0].str.zfill(2) + parts[3].fillna("").str.replace(" ", "T"))
         values[french] = pd.to_datetime(day_first, errors="coerce", format="ISO8601")
     bad = values.isna() & ~empty
