@@ -205,3 +205,58 @@ def test_french_cp1252_orders_upload_loads_like_utf8(client, keys, tiny):
                       headers=keys["planner"]).json()
     assert rows["total"] == len(lines) - 1
     assert len(stored_utf8.splitlines()) == len(lines)
+
+
+def _number_fields(app) -> list[tuple[str, str, str]]:
+    """(method, path, field) of every JSON body property typed number in the schema."""
+    schema = app.openapi()
+    components = schema["components"]["schemas"]
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            ref = (body or {}).get("schema", {})
+            ref = ref.get("$ref") or next((s.get("$ref") for s in ref.get("anyOf", [])
+                                           if "$ref" in s), None)
+            if not ref:
+                continue
+            model = components[ref.rsplit("/", 1)[-1]]
+            for name, prop in model.get("properties", {}).items():
+                if prop.get("type") == "number":
+                    found.append((method, path, name))
+    return found
+
+
+def test_every_json_number_field_refuses_non_finite_values(client, keys, tiny):
+    fields = _number_fields(client.app)
+    assert ("post", "/v1/territories/{territory_id}/routes", "time_limit_s") in fields
+    for method, path, name in fields:
+        url = path.replace("{territory_id}", "tiny").replace("{scenario_id}", "nope")
+        for number in ("NaN", "-Infinity", "1e309"):
+            body = f'{{"{name}": {number}, "week": 1}}'
+            r = client.request(method.upper(), url, content=body,
+                               headers={**keys["planner"], "Content-Type": "application/json"})
+            assert 400 <= r.status_code < 500, (path, name, number, r.text[:300])
+            assert r.headers["content-type"].startswith(PROBLEM)
+            json.loads(r.text)
+
+
+def test_served_html_results_have_csp_nosniff_and_no_framing(client, keys, tiny, store):
+    from api import jobs
+
+    r = client.post("/v1/territories/tiny/plans", json={"time_limit_s": 3, "horizon_weeks": 52},
+                    headers=keys["planner"])
+    job_id = r.json()["job_id"]
+    assert jobs.claim_next(store, "test:0") == job_id
+    assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
+    url = f"/v1/plans/{job_id}/contracts/P1?format=html"
+    for _ in range(2):  # cold read, then the warm fast path (api/http/fastpath.py)
+        page = client.get(url, headers=keys["producer"])
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "script-src" not in csp  # no script may run in a result page
+        assert page.headers["x-content-type-options"] == "nosniff"
+    csv = client.get(f"/v1/plans/{job_id}/contracts/P1", headers=keys["producer"])
+    assert csv.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in csv.headers
