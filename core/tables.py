@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, RowError
-from core.safety import ID_RULE, is_id, short_repr
+from core.safety import ID_PATTERN, ID_RULE, short_repr
 from core.schema import WEEKDAYS, Column, Table
 
 EXTENSIONS = (".csv", ".csv.gz", ".xlsx")
@@ -165,8 +165,8 @@ def _parse_column(
     if col.kind == "str":
         return raw, pd.Series(False, index=raw.index), "text"
     if col.kind == "id":
-        ok = raw.map(is_id)
-        return raw, ~ok & ~empty, ID_RULE
+        ok = raw.str.fullmatch(ID_PATTERN.strip("^$")) & ~raw.str.contains("..", regex=False)
+        return raw, ~ok.fillna(False).astype(bool) & ~empty, ID_RULE
     if col.kind in ("float", "int"):
         # French spreadsheets: 1 234,5 (spaces, no-break spaces as thousands, decimal comma)
         text = raw.str.replace(r"[ \u00a0\u202f]", "", regex=True)

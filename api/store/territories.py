@@ -28,7 +28,7 @@ from api.store.db import Store
 from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
 from core.schema import ACTIVITY_TABLES, TABLES
-from core.tables import read_raw
+from core.tables import MAX_COLUMNS, read_raw
 from core.territory import load_territory, read_activity
 
 ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
@@ -108,6 +108,12 @@ def rows_to_csv(table: str, rows: object) -> bytes:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputError([RowError(file=f"{table}.json", row=None, column=None,
                                    message="expected a JSON array of objects, one per row")])
+    Budget().check_rows(len(rows), f"{table}.json")
+    num_columns = len(set().union(*rows)) if rows else 0
+    if num_columns > MAX_COLUMNS:  # column bomb: refuse before building the frame
+        raise InputError([RowError(file=f"{table}.json", row=None, column=None,
+                                   message=f"rows have {num_columns} distinct keys; at most "
+                                   f"{MAX_COLUMNS} are accepted")])
     frame = pd.DataFrame.from_records(rows)
     for name in frame.columns:
         frame[name] = frame[name].map(_cell)

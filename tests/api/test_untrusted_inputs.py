@@ -260,3 +260,14 @@ def test_served_html_results_have_csp_nosniff_and_no_framing(client, keys, tiny,
     csv = client.get(f"/v1/plans/{job_id}/contracts/P1", headers=keys["producer"])
     assert csv.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in csv.headers
+
+
+def test_json_rows_with_20000_keys_are_refused(client, keys, tiny):
+    row = {"date": "2025-01-08", "site_id": "S1", "product_id": "carotte", "quantity": 1,
+           "unit": "kg", **{f"x{i}": "" for i in range(20_000)}}
+    started = time.perf_counter()
+    r = client.post("/v1/territories/tiny/orders", json=[row, row],
+                    headers=keys["planner"])
+    assert time.perf_counter() - started < 5
+    body = _problem(r, 422)
+    assert "20005 distinct keys" in body["detail"]
