@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +71,18 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path_or_buffer, **kwargs) -> None:
     """Write ``frame`` as CSV with formula-looking text cells neutralised."""
     neutralise_csv(frame).to_csv(path_or_buffer, **kwargs)
+
+
+_TEMP_DIRS = sorted({tempfile.gettempdir(), "/tmp", "/var/tmp"}, key=len, reverse=True)
+_TEMP_PATH = re.compile("(?:" + "|".join(re.escape(d) for d in _TEMP_DIRS)
+                        + r")/[^\s'\"]*")
+
+
+def scrub_paths(text: str | None) -> str | None:
+    """Replace temporary paths (``/tmp/vivres-job-x1/out/plan.csv``) by their file name."""
+    if not text:
+        return text
+    return _TEMP_PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
 def short_repr(value: object, limit: int = MAX_SHOWN_CHARS) -> object:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.store.territories import NotFound
 from core.errors import InputError, InputTooLarge, SolverError, VivresError
-from core.safety import short_repr
+from core.safety import scrub_paths, short_repr
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def problem_response(status: int, title: str, detail: str = "", *, slug: str | N
                      headers: dict[str, str] | None = None) -> JSONResponse:
     """A problem+json response."""
     body = {"type": TYPE_BASE + slug if slug else "about:blank", "title": title,
-            "status": status, "detail": detail, "errors": errors or []}
+            "status": status, "detail": scrub_paths(detail) or "", "errors": errors or []}
     if instance:
         body["instance"] = instance
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -89,8 +89,9 @@ def _jsonable(value: Any) -> Any:
 
 def input_errors(exc: InputError, *, limit: int = 1000) -> list[dict]:
     """The rows of an InputError as problem fields."""
-    return [{"file": e.file, "row": e.row, "column": e.column, "message": e.message,
-             "value": _jsonable(e.value)} for e in exc.errors[:limit]]
+    return [{"file": scrub_paths(e.file), "row": e.row, "column": e.column,
+             "message": scrub_paths(e.message), "value": _jsonable(e.value)}
+            for e in exc.errors[:limit]]
 
 
 def install(app: FastAPI) -> None:

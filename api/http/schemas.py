@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from core.safety import scrub_paths
 from core.schema import TABLES
 
 TableName = Literal[tuple(TABLES)]  # type: ignore[valid-type]
@@ -20,6 +21,8 @@ def _utc(value: datetime) -> datetime:
 
 #: Timestamps are stored as naive UTC; they leave the API with their offset (RFC 3339).
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+#: Job errors and logs leave the API without the worker's temporary paths.
+Scrubbed = Annotated[str, AfterValidator(scrub_paths)]
 
 
 class Strict(BaseModel):
@@ -97,8 +100,8 @@ class JobOut(BaseModel):
     params: dict[str, Any]
     status: JobStatus
     progress: float
-    message: str
-    error: str | None = None
+    message: Scrubbed
+    error: Scrubbed | None = None
     summary: dict[str, Any] | None = None
     cancel_requested: bool
     rerun_of: str | None = None
@@ -134,7 +137,7 @@ class LogLine(BaseModel):
     log_id: int
     at: Timestamp
     level: str
-    message: str
+    message: Scrubbed
 
     model_config = ConfigDict(from_attributes=True)
 

@@ -271,3 +271,18 @@ def test_json_rows_with_20000_keys_are_refused(client, keys, tiny):
     assert time.perf_counter() - started < 5
     body = _problem(r, 422)
     assert "20005 distinct keys" in body["detail"]
+
+
+def test_job_errors_and_logs_leave_without_temporary_paths():
+    from datetime import datetime
+
+    from api.http.schemas import JobOut, LogLine
+
+    job = JobOut(job_id="j", kind="plan", territory_id="t", territory_version=1, params={},
+                 status="failed", progress=1.0, message="failed", cancel_requested=False,
+                 error="internal error (FileNotFoundError: '/tmp/vivres-job-ab12/out/x.csv')",
+                 created_at=datetime(2026, 1, 1))
+    assert "/tmp" not in job.error and "x.csv" in job.error
+    line = LogLine(log_id=1, at=datetime(2026, 1, 1), level="ERROR",
+                   message='File "/tmp/vivres-tiny-1x2/orders.csv", line 3')
+    assert "/tmp" not in line.message

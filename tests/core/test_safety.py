@@ -113,3 +113,13 @@ def test_error_values_are_truncated():
     assert len(text) < 200 and "characters" in text
     assert short_repr(float("nan")) == "nan" and short_repr(float("inf")) == "inf"
     assert len(short_repr("x" * 10_000)) < 120
+
+
+def test_temporary_paths_are_scrubbed_from_messages():
+    from core.safety import scrub_paths
+
+    text = ("internal error (OSError: [Errno 2] No such file or directory: "
+            "'/tmp/vivres-job-k2j3/out/contracts/P1.csv')")
+    assert scrub_paths(text) == ("internal error (OSError: [Errno 2] No such file or "
+                                 "directory: 'P1.csv')")
+    assert scrub_paths("orders.csv row 3: bad") == "orders.csv row 3: bad"
