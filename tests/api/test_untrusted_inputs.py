@@ -286,3 +286,17 @@ def test_job_errors_and_logs_leave_without_temporary_paths():
     line = LogLine(log_id=1, at=datetime(2026, 1, 1), level="ERROR",
                    message='File "/tmp/vivres-tiny-1x2/orders.csv", line 3')
     assert "/tmp" not in line.message
+
+
+def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(client, keys, tiny):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" * (70 << 20))
+    assert len(buffer.getvalue()) < (1 << 20)
+    started = time.perf_counter()
+    r = client.put("/v1/territories/tiny/tables/products", content=buffer.getvalue(), headers={
+        **keys["planner"],
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    assert time.perf_counter() - started < 5
+    body = _problem(r, 422)
+    assert "unpacks to 70 MiB" in body["detail"]
