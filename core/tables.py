@@ -19,7 +19,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from core.errors import InputError, RowError
+from core.errors import InputError, InputTooLarge, RowError
 from core.safety import ID_PATTERN, ID_RULE, short_repr
 from core.schema import WEEKDAYS, Column, Table
 
@@ -155,7 +155,7 @@ def _read_excel(path: Path, name: str) -> pd.DataFrame:
     with zipfile.ZipFile(path) as archive:  # an .xlsx is a zip: check before unpacking
         unpacked = sum(i.file_size for i in archive.infolist())
     if unpacked > MAX_XLSX_BYTES:
-        raise InputError([RowError(file=name, row=None, column=None,
+        raise InputTooLarge([RowError(file=name, row=None, column=None,
                                    message=f"unpacks to {unpacked >> 20} MiB; at most "
                                    f"{MAX_XLSX_BYTES >> 20} MiB are accepted")])
     raw = pd.read_excel(path, dtype=str, keep_default_na=False, engine=_EXCEL_ENGINE)

@@ -298,5 +298,5 @@ def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(client, keys, tiny)
         **keys["planner"],
         "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     assert time.perf_counter() - started < 5
-    body = _problem(r, 422)
+    body = _problem(r, 413)
     assert "unpacks to 70 MiB" in body["detail"]
