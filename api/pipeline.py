@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import InputError
+from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 
 log = logging.getLogger(__name__)
@@ -315,7 +316,7 @@ def run_demo(
         for name, frame in (("weekly", stage.weekly), ("forecast", stage.forecast),
                             ("hub_forecast", stage.hub), ("rejects", stage.rejects)):
             path = folder / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            write_csv(frame, path, index=False)
             summary.files.append(path)
         summary.stages["demand"] = {
             "history_weeks": int(stage.weekly["week_start"].nunique()),
@@ -325,7 +326,7 @@ def run_demo(
         if territory.households is not None and territory.caisse_transactions is not None:
             ledger = caisse_ledger(territory)
             path = folder / "caisse_ledger.csv"
-            ledger.to_csv(path, index=False)
+            write_csv(ledger, path, index=False)
             summary.files.append(path)
 
     harvest = None

@@ -31,7 +31,10 @@ class RowError:
             where += f", column {self.column!r}"
         text = f"{where}: {self.message}"
         if self.value is not None and self.value != "":
-            text += f"; got {self.value!r}"
+            shown = repr(self.value)
+            if len(shown) > 80:  # a huge value must not make a huge message
+                shown = shown[:80] + f"… ({len(shown)} characters)"
+            text += f"; got {shown}"
         return text
 
 
@@ -47,6 +50,10 @@ class InputError(VivresError, ValueError):
         if more > 0:
             shown += f" (and {more} more problems)"
         super().__init__(shown)
+
+
+class InputTooLarge(InputError):
+    """An input over a configured cap (bytes once decompressed, rows, columns): HTTP 413."""
 
 
 class SolverError(VivresError):

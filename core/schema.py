@@ -38,7 +38,7 @@ class Column:
     """One column of a table and the rule its cells obey."""
 
     name: str
-    kind: str  # str | int | float | bool | enum | time | date | datetime | weekdays
+    kind: str  # id | str | int | float | bool | enum | time | date | datetime | weekdays
     required: bool = True  # the column must exist and cells must be non-empty
     min: float | None = None
     max: float | None = None
@@ -74,7 +74,7 @@ SITES = Table(
     name="sites",
     doc="Every place a truck stops: the hub, depots, farms and points of sale.",
     columns=(
-        _c("site_id", "str", unique=True),
+        _c("site_id", "id", unique=True),
         _c("name", "str"),
         _c("kind", "enum", choices=SITE_KINDS),
         _c("commune", "str", required=False, default=""),
@@ -97,7 +97,7 @@ OPENING_HOURS = Table(
     name="opening_hours",
     doc="Opening hours (points of sale) and pickup windows (farms); several rows per day allowed.",
     columns=(
-        _c("site_id", "str", ref="sites.site_id"),
+        _c("site_id", "id", ref="sites.site_id"),
         _c("weekday", "enum", choices=WEEKDAYS),
         _c("open", "time"),
         _c("close", "time"),
@@ -108,7 +108,7 @@ PRODUCTS = Table(
     name="products",
     doc="The catalogue.",
     columns=(
-        _c("product_id", "str", unique=True),
+        _c("product_id", "id", unique=True),
         _c("name", "str"),
         _c("category", "enum", choices=CATEGORIES),
         _c("unit", "enum", choices=UNITS, doc="unit the shops order in"),
@@ -125,9 +125,9 @@ CROPS = Table(
     name="crops",
     doc="What a farm can plant: one row per crop and planting window.",
     columns=(
-        _c("crop_id", "str", unique=True),
+        _c("crop_id", "id", unique=True),
         _c("name", "str"),
-        _c("product_id", "str", ref="products.product_id", doc="what the harvest is sold as"),
+        _c("product_id", "id", ref="products.product_id", doc="what the harvest is sold as"),
         _c("family", "str", doc="botanical family, for rotation"),
         _c("land_type", "enum", choices=LAND_TYPES),
         _c("bed_m2", "float", min=1, max=100000, doc="area of one bed (the planting unit)"),
@@ -144,7 +144,7 @@ CROP_YIELDS = Table(
     name="crop_yields",
     doc="The crop calendar: harvest per m² in each week after planting.",
     columns=(
-        _c("crop_id", "str", ref="crops.crop_id"),
+        _c("crop_id", "id", ref="crops.crop_id"),
         _c("week_after_planting", "int", min=0, max=104),
         _c("yield_kg_per_m2", "float", min=0, max=100),
     ),
@@ -154,8 +154,8 @@ PRODUCERS = Table(
     name="producers",
     doc="Partner farms: land, labour and the fair revenue they need from the partnership.",
     columns=(
-        _c("producer_id", "str", unique=True),
-        _c("site_id", "str", ref="sites.site_id"),
+        _c("producer_id", "id", unique=True),
+        _c("site_id", "id", ref="sites.site_id"),
         _c("name", "str"),
         _c("open_field_m2", "float", min=0, max=1e7, required=False, default=0.0),
         _c("greenhouse_m2", "float", min=0, max=1e7, required=False, default=0.0),
@@ -171,8 +171,8 @@ PRODUCER_CROPS = Table(
     name="producer_crops",
     doc="Which crops each producer can grow (know-how, soil, equipment).",
     columns=(
-        _c("producer_id", "str", ref="producers.producer_id"),
-        _c("crop_id", "str", ref="crops.crop_id"),
+        _c("producer_id", "id", ref="producers.producer_id"),
+        _c("crop_id", "id", ref="crops.crop_id"),
     ),
 )
 
@@ -180,9 +180,9 @@ VEHICLES = Table(
     name="vehicles",
     doc="The shared fleet: vehicles of each member organisation.",
     columns=(
-        _c("vehicle_id", "str", unique=True),
+        _c("vehicle_id", "id", unique=True),
         _c("organisation", "str"),
-        _c("depot_site_id", "str", ref="sites.site_id"),
+        _c("depot_site_id", "id", ref="sites.site_id"),
         _c("kind", "str", required=False, default="van"),
         _c("capacity_kg", "float", min=1, max=100000),
         _c("capacity_pallets", "int", min=0, max=100),
@@ -202,7 +202,7 @@ HOUSEHOLDS = Table(
     name="households",
     doc="Households enrolled in the caisse commune (pseudonymous ids).",
     columns=(
-        _c("household_id", "str", unique=True),
+        _c("household_id", "id", unique=True),
         _c("size", "int", min=1, max=20),
         _c("monthly_contribution_eur", "float", min=0, max=10000),
         _c("joined", "date", required=False, default=None),
@@ -226,8 +226,8 @@ ORDERS = Table(
     doc="Grocery orders from points of sale to the hub.",
     columns=(
         _c("date", "date"),
-        _c("site_id", "str", ref="sites.site_id"),
-        _c("product_id", "str", ref="products.product_id"),
+        _c("site_id", "id", ref="sites.site_id"),
+        _c("product_id", "id", ref="products.product_id"),
         _c("quantity", "float", min=0.0, max=100000),
         _c("unit", "enum", choices=UNITS),
         _c("unit_price_eur", "float", min=0, max=10000, required=False, default=None),
@@ -239,8 +239,8 @@ CAISSE_TRANSACTIONS = Table(
     doc="Payments with the caisse allocation, as the caisse's payment app exports them.",
     columns=(
         _c("timestamp", "datetime"),
-        _c("household_id", "str", ref="households.household_id"),
-        _c("site_id", "str", ref="sites.site_id"),
+        _c("household_id", "id", ref="households.household_id"),
+        _c("site_id", "id", ref="sites.site_id"),
         _c("amount", "float", min=0.01, max=10000),
         _c("currency", "str", required=False, default="EUR"),
     ),

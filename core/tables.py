@@ -7,14 +7,20 @@ lenient reads keep the valid rows and return the rejected ones with their reason
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from core.errors import InputError, RowError
+from core.errors import InputError, InputTooLarge, RowError
+from core.safety import ID_PATTERN, ID_RULE, short_repr
 from core.schema import WEEKDAYS, Column, Table
 
 EXTENSIONS = (".csv", ".csv.gz", ".xlsx")
@@ -22,6 +28,22 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
 _TRUE = {"true", "1", "yes", "y", "oui", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MAX_ERRORS_PER_COLUMN = 1000
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$")
+#: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (yy = 20yy)
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
+try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same cell text
+    import python_calamine
+
+    _EXCEL_ENGINE = "calamine"
+    _EXCEL_ERRORS: tuple[type[Exception], ...] = (python_calamine.CalamineError,)
+except ImportError:  # pragma: no cover - optional speed-up
+    _EXCEL_ENGINE, _EXCEL_ERRORS = "openpyxl", ()
+#: No table has more than 15 columns; wider files are refused before parsing (column bombs).
+MAX_COLUMNS = 64
+#: What an .xlsx may unpack to (≈ 250,000 order rows): parsing sheet XML is slow, so bigger
+#: tables come as CSV.
+MAX_XLSX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,26 +64,105 @@ def find_table_file(folder: Path, table: Table) -> Path | None:
     return None
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read a CSV/Excel file as strings, stripped, with the line number of each row."""
+def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read a CSV/Excel file as strings, stripped, with the line number of each row.
+
+    CSV files may come from French spreadsheets: the encoding (UTF-8 with or without BOM,
+    UTF-16, cp1252) and the separator (``,`` ``;`` or tab) are detected. A file with more than
+    :data:`MAX_COLUMNS` columns is refused before it is parsed. ``name`` is the file name shown
+    in errors (defaults to the file's own name; never its folder).
+    """
     path = Path(path)
+    name = name or path.name
+    lower = path.name.lower()
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            raw = pd.read_excel(path, dtype=str, keep_default_na=False)
+        if lower.endswith((".xlsx", ".xlsm")):
+            raw = _read_excel(path, name)
         else:
-            raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                sep=None if path.suffix == ".txt" else ",", engine="c",
-            )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+            opener = gzip.open if lower.endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                data = fh.read()
+            text, _ = decode_text(data, name)
+            sep = sniff_separator(text)
+            _check_width(text, sep, name)
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                              skipinitialspace=True, sep=sep, engine="c")
+    except InputError:
+        raise
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError,
+            zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first.replace(str(path), name).replace(str(path.parent), "")
         raise InputError(
-            [RowError(file=path.name, row=None, column=None,
-                      message=f"cannot be read as a table ({first})")]
+            [RowError(file=name, row=None, column=None,
+                      message=f"cannot be read as a table ({short_repr(first, 200)})")]
         ) from None
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     raw = raw.apply(lambda s: s.str.strip())
     raw.insert(0, "row", np.arange(2, len(raw) + 2))
+    return raw
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode a CSV's bytes: BOMs first, then UTF-16 without BOM, UTF-8, else cp1252."""
+    boms = {codecs.BOM_UTF8: "utf-8-sig", codecs.BOM_UTF16_LE: "utf-16",
+            codecs.BOM_UTF16_BE: "utf-16"}
+    encoding = next((enc for bom, enc in boms.items() if data.startswith(bom)), None)
+    if encoding is None:
+        head = data[:4096]
+        if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
+            encoding = "utf-16-le"  # ASCII-range text with every other byte NUL
+        elif len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
+            encoding = "utf-16-be"
+        else:
+            try:
+                return data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                # Excel/LibreOffice "CSV" on Windows: cp1252 (latin-1 for its 5 holes)
+                best = charset_normalizer.from_bytes(
+                    data[:65536], cp_isolation=["cp1252", "latin_1"]).best()
+                encoding = best.encoding if best is not None else "cp1252"
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError([RowError(file=name, row=line, column=None,
+                                   message=f"cannot be decoded as {encoding} (byte "
+                                   f"{exc.object[exc.start]:#04x}); save the file as UTF-8 "
+                                   "or Windows-1252 CSV")]) from None
+
+
+def sniff_separator(text: str) -> str:
+    """The separator of the header line: ``;`` (French Excel), tab or ``,``."""
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (";", "\t", ",")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _check_width(text: str, sep: str, name: str) -> None:
+    """Refuse a header with more columns than any table could use (column bombs)."""
+    header = text.split("\n", 1)[0]
+    num_columns = header.count(sep) + 1
+    if num_columns > MAX_COLUMNS:
+        raise InputError([RowError(file=name, row=1, column=None,
+                                   message=f"has {num_columns} columns; at most {MAX_COLUMNS} "
+                                   "are accepted (the tables have at most 15)")])
+
+
+def _read_excel(path: Path, name: str) -> pd.DataFrame:
+    """Read the first sheet; refuse archives that unpack to more than MAX_XLSX_BYTES."""
+    with zipfile.ZipFile(path) as archive:  # an .xlsx is a zip: check before unpacking
+        unpacked = sum(i.file_size for i in archive.infolist())
+    if unpacked > MAX_XLSX_BYTES:
+        raise InputTooLarge([RowError(file=name, row=None, column=None,
+                                   message=f"unpacks to {unpacked >> 20} MiB; at most "
+                                   f"{MAX_XLSX_BYTES >> 20} MiB are accepted")])
+    raw = pd.read_excel(path, dtype=str, keep_default_na=False, engine=_EXCEL_ENGINE)
+    if raw.shape[1] > MAX_COLUMNS:
+        raise InputError([RowError(file=name, row=1, column=None,
+                                   message=f"has {raw.shape[1]} columns; at most "
+                                   f"{MAX_COLUMNS} are accepted")])
     return raw
 
 
@@ -72,8 +173,14 @@ def _parse_column(
     empty = raw == ""
     if col.kind == "str":
         return raw, pd.Series(False, index=raw.index), "text"
+    if col.kind == "id":
+        ok = raw.str.fullmatch(ID_PATTERN.strip("^$")) & ~raw.str.contains("..", regex=False)
+        return raw, ~ok.fillna(False).astype(bool) & ~empty, ID_RULE
     if col.kind in ("float", "int"):
-        values = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
+        # French spreadsheets: 1 234,5 (spaces, no-break spaces as thousands, decimal comma)
+        text = raw.str.replace(r"[ \u00a0\u202f]", "", regex=True)
+        values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        values = values.where(np.isfinite(values.astype(float)))  # nan, inf, 1e309
         bad = values.isna() & ~empty
         expected = "an integer" if col.kind == "int" else "a number"
         if col.kind == "int":
@@ -105,21 +212,38 @@ def _parse_column(
         minutes = parts[0].astype(int) * 60 + parts[1].astype(int)
         return minutes.where(ok), bad, "a time HH:MM"
     if col.kind in ("date", "datetime"):
-        values = pd.to_datetime(raw, errors="coerce", format="ISO8601")
-        retry = values.isna() & ~empty
-        if retry.any():  # French exports: 31/12/2025
-            values[retry] = pd.to_datetime(raw[retry], errors="coerce", dayfirst=True,
-                                           format="mixed")
-        bad = values.isna() & ~empty
-        expected = "a date YYYY-MM-DD" if col.kind == "date" else "a timestamp YYYY-MM-DDTHH:MM"
-        if col.kind == "date":
-            values = values.dt.normalize()
-        return values, bad, expected
+        return _parse_dates(raw, empty, col)
     if col.kind == "weekdays":
         low = raw.str.lower().str.replace(" ", "", regex=False)
         bad = ~low.str.fullmatch(rf"(({'|'.join(WEEKDAYS)})(,|$))*") & ~empty
         return low, bad, "weekdays like 'tue,fri'"
     raise ValueError(f"unknown column kind {col.kind!r}")
+
+
+def _parse_dates(raw: pd.Series, empty: pd.Series,
+                 col: Column) -> tuple[pd.Series, pd.Series, str]:
+    """ISO ``2025-12-31`` or French ``31/12/2025``: never the US order, never a guess.
+
+    ``2025-13-01`` and ``12/31/2025`` are errors, not re-read as another date.
+    """
+    iso = raw.str.match(_ISO_DATE)
+    french = raw.str.match(_FR_DATE)
+    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if iso.any():
+        parsed = pd.to_datetime(raw[iso], errors="coerce", format="ISO8601", utc=False)
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert(None)
+        values[iso] = parsed
+    if french.any():
+        parts = raw[french].str.extract(_FR_DATE)
+        year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+        day_first = (year + "-" + parts[1].str.zfill(2) + "-"
+                     + parts[0].str.zfill(2) + parts[3].fillna("").str.replace(" ", "T"))
+        values[french] = pd.to_datetime(day_first, errors="coerce", format="ISO8601")
+    bad = values.isna() & ~empty
+    if col.kind == "date":
+        return values.dt.normalize(), bad, "a date YYYY-MM-DD or DD/MM/YYYY"
+    return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM"
 
 
 def validate(
@@ -196,7 +320,7 @@ def read_table(
     """Read ``path`` as ``table``; raise InputError on any bad row when ``strict``."""
     path = Path(path)
     if not path.exists():
-        raise InputError([RowError(file=str(path), row=None, column=None,
+        raise InputError([RowError(file=path.name, row=None, column=None,
                                    message=f"file not found (expected the {table.name} table)")])
     result = validate(read_raw(path), table, file=path.name, refs=refs)
     if strict and result.errors:

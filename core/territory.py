@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import InputError, RowError
+from core.errors import InputError, InputTooLarge, RowError
 from core.schema import (
     ACTIVITY_TABLES,
     CAISSE_TABLES,
@@ -156,12 +156,14 @@ def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
         path = find_table_file(folder, table)
         if path is None:
             if required:
-                errors.append(RowError(file=f"{folder}/{table.name}.csv", row=None, column=None,
+                errors.append(RowError(file=f"{table.name}.csv", row=None, column=None,
                                        message="file not found (expected .csv, .csv.gz or .xlsx)"))
             return
         files[table.name] = path.name
         try:
             result: ReadResult = read_table(path, table, refs=refs, strict=not lenient)
+        except InputTooLarge:  # over a cap: stop at once, and keep the 413 kind
+            raise
         except InputError as exc:
             errors.extend(exc.errors)
             return

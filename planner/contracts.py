@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.safety import safe_path, write_csv
+
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; margin-bottom: 0.2em; }
@@ -121,7 +123,13 @@ prix rémunérateur indiqué les quantités récoltées et livrées.</p>
 
 def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFrame,
                     out_dir: Path, *, season: str, hub_name: str) -> list[Path]:
-    """Write ``<producer_id>.csv`` and ``<producer_id>.html`` for every farm with a planting."""
+    """Write ``<producer_id>.csv`` and ``<producer_id>.html`` for every farm with a planting.
+
+    The producer id names the files only through :func:`core.safety.safe_path`: an id that is
+    not a slug, or a name that would resolve outside ``out_dir``, raises InputError before
+    anything is written.
+    """
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for _, farm in farms.iterrows():
@@ -129,9 +137,9 @@ def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFra
         if plantings.empty:
             continue
         stem = str(farm["producer_id"])
-        csv_path = out_dir / f"{stem}.csv"
-        contract_csv(plantings, weekly).to_csv(csv_path, index=False)
-        html_path = out_dir / f"{stem}.html"
+        csv_path = safe_path(out_dir, stem, suffix=".csv")
+        html_path = safe_path(out_dir, stem, suffix=".html")
+        write_csv(contract_csv(plantings, weekly), csv_path, index=False)
         html_path.write_text(contract_html(farm, plantings, weekly, season=season,
                                            hub_name=hub_name), encoding="utf-8")
         files.extend([csv_path, html_path])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.safety import write_csv
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
 from planner.solve import PlanResult
@@ -113,7 +114,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
               "farms": result.farms, "shortfalls": result.shortfalls}
     for name, frame in tables.items():
         path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, float_format="%.3f")
+        write_csv(frame, path, index=False, float_format="%.3f")
         files.append(path)
     figures = kpis(result, problem)
     report = {

@@ -36,6 +36,26 @@ from core.territory import Territory
 from planner.params import PlanParams, YieldShock
 
 KINDS = ("demand", "drop_farm", "yield_shock", "price", "caisse_households", "budget_eur")
+#: A scenario is a few lines; a bigger file is refused before it is parsed.
+MAX_SCENARIO_BYTES = 100_000
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases (``&a``, ``*a``): they are what makes
+    a 400-byte "billion laughs" document expand to gigabytes, and scenarios never need them."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not allowed in scenarios",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse a scenario document with :class:`_PlainLoader` (no anchors, aliases or tags)."""
+    return yaml.load(text, Loader=_PlainLoader)  # a SafeLoader subclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,9 +122,17 @@ def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario file (structure, numbers; ids are checked when applied)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"scenario file {path} does not exist")
+        raise InputError(f"scenario file {path.name} does not exist")
+    size = path.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise InputError([RowError(file=path.name, row=None, column=None,
+                                   message=f"is {size:,} bytes; a scenario file may have at "
+                                   f"most {MAX_SCENARIO_BYTES:,}")])
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = parse_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError([RowError(file=path.name, row=None, column=None,
+                                   message="is not UTF-8 text")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1

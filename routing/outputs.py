@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.safety import safe_path, write_csv
 from routing.model import WeekProblem, WeekRoutes
 from routing.network import HAVERSINE, RoadNetwork, path_coords
 
@@ -83,11 +84,11 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
         date = rows["date"].iloc[0]
         veh = vehicles.loc[vehicle_id]
         sheet = _sheet_frame(rows)
-        stem = f"{day}_{vehicle_id}"
-        csv_path = sheets_dir / f"{stem}.csv"
+        csv_path = safe_path(sheets_dir, str(day), str(vehicle_id), suffix=".csv")
+        html_path = safe_path(sheets_dir, str(day), str(vehicle_id), suffix=".html")
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(f"# route sheet {vehicle_id} {day} {date}; method={method}\n")
-            sheet.to_csv(fh, index=False)
+            write_csv(sheet, fh, index=False)
         kpi = result.vehicle_kpis.loc[(result.vehicle_kpis["day"] == day)
                                       & (result.vehicle_kpis["vehicle_id"] == vehicle_id)]
         summary = ""
@@ -99,7 +100,6 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
                   f"{veh['capacity_pallets']} pallets · "
                   f"{'réfrigéré' if veh['refrigerated'] else 'non réfrigéré'} · {summary} · "
                   f"method={method}")
-        html_path = sheets_dir / f"{stem}.html"
         html_path.write_text(_sheet_html(f"Tournée {vehicle_id} — {day} {date}", header, sheet,
                                          method), encoding="utf-8")
         written += [csv_path, html_path]
@@ -132,26 +132,27 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
     written.append(geo_path)
     for day in stops["day"].unique():
         day_features = [f for f in features if f["properties"]["day"] == day]
-        svg_path = out / f"map_{day}.html"
+        svg_path = safe_path(out, "map", str(day), suffix=".html")
         svg_path.write_text(_svg_map(day, day_features, problem, result, method),
                             encoding="utf-8")
         written.append(svg_path)
-        written.append(_folium_map(out / f"map_{day}_tiles.html", day_features, method))
+        written.append(_folium_map(safe_path(out, "map", str(day), "tiles", suffix=".html"),
+                                   day_features, method))
 
     kpi_path = out / "kpis_vehicles.csv"
-    result.vehicle_kpis.assign(method=method).to_csv(kpi_path, index=False)
+    write_csv(result.vehicle_kpis.assign(method=method), kpi_path, index=False)
     json_path = out / "kpis.json"
     json_path.write_text(json.dumps({**result.kpis, "method": method, "engine": result.engine},
                                     indent=2, default=_plain, ensure_ascii=False),
                          encoding="utf-8")
     unserved_path = out / "unserved.csv"
-    result.unserved.assign(method=method).to_csv(unserved_path, index=False)
+    write_csv(result.unserved.assign(method=method), unserved_path, index=False)
     schedule_path = out / "schedule.csv"
-    result.schedule.assign(method=method).to_csv(schedule_path, index=False)
+    write_csv(result.schedule.assign(method=method), schedule_path, index=False)
     stops_path = out / "stops.csv"
-    stops.assign(arrival=stops["arrival_min"].map(hhmm),
-                 departure=stops["departure_min"].map(hhmm), method=method).to_csv(
-        stops_path, index=False)
+    write_csv(stops.assign(arrival=stops["arrival_min"].map(hhmm),
+                           departure=stops["departure_min"].map(hhmm), method=method),
+              stops_path, index=False)
     written += [kpi_path, json_path, unserved_path, schedule_path, stops_path]
     return written
 
@@ -221,6 +222,16 @@ def _svg_map(day: str, features: list[dict], problem: WeekProblem, result: WeekR
 road geometry © OpenStreetMap contributors (ODbL) when a network is used.</p></body></html>"""
 
 
+def _js_text(text: str) -> str:
+    """Text for folium, which pastes it raw into HTML inside a JavaScript template literal.
+
+    HTML-escape it and also neutralise what a template literal interprets (`` ` ``, ``$``,
+    ``\\``), so ``${alert(1)}`` or ``<script>`` in a site name stays inert text.
+    """
+    return (html.escape(str(text), quote=True).replace("\\", "&#92;").replace("`", "&#96;")
+            .replace("$", "&#36;"))
+
+
 def _folium_map(path: Path, features: list[dict], method: str) -> Path:
     """A Leaflet map with OpenStreetMap tiles (needs a network connection to display)."""
     import folium
@@ -232,12 +243,13 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
     for i, f in enumerate(lines):
         folium.PolyLine([(lat, lon) for lon, lat in f["geometry"]["coordinates"]],
                         color=COLOURS[i % len(COLOURS)], weight=4,
-                        tooltip=f"{f['properties']['vehicle_id']} ({method})").add_to(fmap)
+                        tooltip=_js_text(f"{f['properties']['vehicle_id']} ({method})"),
+                        ).add_to(fmap)
     for f in features:
         if f["geometry"]["type"] == "Point":
             p = f["properties"]
             lon, lat = f["geometry"]["coordinates"]
-            folium.CircleMarker([lat, lon], radius=5, tooltip=(
+            folium.CircleMarker([lat, lon], radius=5, tooltip=_js_text(
                 f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
             )).add_to(fmap)
     if method == HAVERSINE:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from core.errors import InputError
+from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 
 demand_app = typer.Typer(
@@ -59,7 +60,7 @@ def _write(frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True,
     if "week" in tidy.columns:
         tidy = tidy.assign(week=pd.to_datetime(tidy["week"]).dt.date)
     paths = [out / f"{name}.csv"]
-    tidy.to_csv(paths[0], index=False)
+    write_csv(tidy, paths[0], index=False)
     if parquet:
         paths.append(out / f"{name}.parquet")
         tidy.to_parquet(paths[1], index=False)

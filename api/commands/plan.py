@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.errors import InputError
+from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 
 plan_app = typer.Typer(
@@ -182,7 +183,7 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         _summary(result, problem, None)
         runs[what_if.name] = planner.kpis(result, problem)
     table = planner.kpi_table(runs)
-    table.to_csv(out / "kpi_comparison.csv")
+    write_csv(table, out / "kpi_comparison.csv")
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
     return runs
 

@@ -14,10 +14,9 @@ from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
 from api.http.schemas import KeyOut
+from api.http.security import SecurityHeaders, install_docs
+from api.limits import DEFAULT_MAX_BODY_MB, ENV_MAX_BODY
 from api.store.db import Store
-
-ENV_MAX_BODY = "VIVRES_MAX_BODY_MB"
-DEFAULT_MAX_BODY_MB = 64
 
 
 class BodyTooLarge(Exception):
@@ -104,13 +103,14 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         description="Supply planning and shared-truck logistics for mutualised solidarity food "
         "hubs: territories, demand, season plans and producer contracts, weekly routes. Every "
         "error is an RFC 9457 problem (application/problem+json).",
-        docs_url="/docs", redoc_url=None,
+        docs_url=None, redoc_url=None,  # /docs from local assets: install_docs
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.store = store
     app.state.keys = KeyCache(store)
     app.state.results = ResultCache()
     install(app)
+    install_docs(app)
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge):
@@ -139,6 +139,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.include_router(results.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
+    app.add_middleware(SecurityHeaders)  # outermost: covers the fast path's answers too
     app.openapi = lambda: _openapi(app)
     return app
 

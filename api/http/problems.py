@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.store.territories import NotFound
-from core.errors import InputError, SolverError, VivresError
+from core.errors import InputError, InputTooLarge, SolverError, VivresError
+from core.safety import scrub_paths, short_repr
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +76,22 @@ def problem_response(status: int, title: str, detail: str = "", *, slug: str | N
                      headers: dict[str, str] | None = None) -> JSONResponse:
     """A problem+json response."""
     body = {"type": TYPE_BASE + slug if slug else "about:blank", "title": title,
-            "status": status, "detail": detail, "errors": errors or []}
+            "status": status, "detail": scrub_paths(detail) or "", "errors": errors or []}
     if instance:
         body["instance"] = instance
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    """A value safe to echo: JSON-serialisable, finite, and short (never a huge repr)."""
+    return short_repr(value)
 
 
 def input_errors(exc: InputError, *, limit: int = 1000) -> list[dict]:
     """The rows of an InputError as problem fields."""
-    return [{"file": e.file, "row": e.row, "column": e.column, "message": e.message,
-             "value": _jsonable(e.value)} for e in exc.errors[:limit]]
+    return [{"file": scrub_paths(e.file), "row": e.row, "column": e.column,
+             "message": scrub_paths(e.message), "value": _jsonable(e.value)}
+            for e in exc.errors[:limit]]
 
 
 def install(app: FastAPI) -> None:
@@ -107,6 +108,11 @@ def install(app: FastAPI) -> None:
         n = len(exc.errors)
         detail = str(exc) if n <= 1 else f"{n} problems; first: {exc.errors[0]}"
         return problem_response(422, "Invalid input", detail, slug="invalid-input",
+                                errors=input_errors(exc), instance=request.url.path)
+
+    @app.exception_handler(InputTooLarge)
+    async def _too_large(request: Request, exc: InputTooLarge) -> JSONResponse:
+        return problem_response(413, "Content Too Large", str(exc), slug="too-large",
                                 errors=input_errors(exc), instance=request.url.path)
 
     @app.exception_handler(NotFound)
@@ -129,7 +135,8 @@ def install(app: FastAPI) -> None:
         errors = []
         for err in exc.errors()[:100]:
             loc = [str(p) for p in err.get("loc", ())]
-            errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"),
+            errors.append({"field": ".".join(loc),
+                           "message": short_repr(err.get("msg", "invalid"), 300),
                            "value": _jsonable(err.get("input")) if err.get("type") != "missing"
                            else None})
         first = errors[0] if errors else {"field": "request", "message": "invalid"}

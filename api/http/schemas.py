@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from core.safety import scrub_paths
 from core.schema import TABLES
 
 TableName = Literal[tuple(TABLES)]  # type: ignore[valid-type]
@@ -20,12 +21,15 @@ def _utc(value: datetime) -> datetime:
 
 #: Timestamps are stored as naive UTC; they leave the API with their offset (RFC 3339).
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+#: Job errors and logs leave the API without the worker's temporary paths.
+Scrubbed = Annotated[str, AfterValidator(scrub_paths)]
 
 
 class Strict(BaseModel):
-    """Bodies reject unknown fields: a typo is an error, not a silently ignored option."""
+    """Bodies reject unknown fields (a typo is an error, not a silently ignored option) and
+    non-finite numbers (NaN, Infinity, 1e309)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DemandRequest(Strict):
@@ -71,7 +75,9 @@ class ScenarioRequest(Strict):
     """A what-if scenario: the planner's scenario file (YAML or JSON) as text."""
 
     name: str = Field(..., min_length=1, max_length=200)
-    body: str = Field(..., min_length=1, max_length=1_000_000)
+    body: str = Field(..., min_length=1, max_length=100_000,
+                      description="YAML or JSON, at most 100,000 characters; YAML anchors and "
+                      "aliases (& and *) are refused")
 
 
 class CompareRow(BaseModel):
@@ -101,8 +107,8 @@ class JobOut(BaseModel):
     params: dict[str, Any]
     status: JobStatus
     progress: float
-    message: str
-    error: str | None = None
+    message: Scrubbed
+    error: Scrubbed | None = None
     summary: dict[str, Any] | None = None
     cancel_requested: bool
     rerun_of: str | None = None
@@ -138,7 +144,7 @@ class LogLine(BaseModel):
     log_id: int
     at: Timestamp
     level: str
-    message: str
+    message: Scrubbed
 
     model_config = ConfigDict(from_attributes=True)
 

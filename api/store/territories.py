@@ -9,7 +9,6 @@ valid rows are stored.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import re
@@ -24,11 +23,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select, update
 
+from api.limits import Budget, gunzip, read_member
 from api.store.db import Store
 from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
 from core.schema import ACTIVITY_TABLES, TABLES
-from core.tables import read_raw
+from core.tables import MAX_COLUMNS, read_raw
 from core.territory import load_territory, read_activity
 
 ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
@@ -108,6 +108,12 @@ def rows_to_csv(table: str, rows: object) -> bytes:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputError([RowError(file=f"{table}.json", row=None, column=None,
                                    message="expected a JSON array of objects, one per row")])
+    Budget().check_rows(len(rows), f"{table}.json")
+    num_columns = len(set().union(*rows)) if rows else 0
+    if num_columns > MAX_COLUMNS:  # column bomb: refuse before building the frame
+        raise InputError([RowError(file=f"{table}.json", row=None, column=None,
+                                   message=f"rows have {num_columns} distinct keys; at most "
+                                   f"{MAX_COLUMNS} are accepted")])
     frame = pd.DataFrame.from_records(rows)
     for name in frame.columns:
         frame[name] = frame[name].map(_cell)
@@ -122,8 +128,10 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _write_upload(folder: Path, upload: Upload) -> Path:
-    """Write an upload where the loader looks for it (``<table>.csv`` / ``.xlsx``)."""
+def _write_upload(folder: Path, upload: Upload, budget: Budget | None = None) -> Path:
+    """Write an upload where the loader looks for it (``<table>.csv`` / ``.xlsx``), within
+    the upload caps (decompressed bytes, rows: ``api.limits``)."""
+    budget = budget or Budget()
     for ext in ("csv", "csv.gz", "xlsx"):
         (folder / f"{upload.table}.{ext}").unlink(missing_ok=True)
     content = upload.content
@@ -137,14 +145,12 @@ def _write_upload(folder: Path, upload: Upload) -> Path:
                                        message=f"not valid JSON ({exc})")]) from None
         content, ext = rows_to_csv(upload.table, rows), "csv"
     elif upload.format == "csv.gz":
-        try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError) as exc:
-            raise InputError([RowError(file=f"{upload.table}.csv.gz", row=None, column=None,
-                                       message=f"not a gzip file ({exc})")]) from None
+        content = gunzip(content, file=f"{upload.table}.csv.gz", budget=budget)
         ext = "csv"
     else:
         ext = upload.format
+    if ext == "csv":
+        budget.check_rows(content.count(b"\n") - 1, f"{upload.table}.csv")
     path = folder / f"{upload.table}.{ext}"
     path.write_bytes(content)
     return path
@@ -159,13 +165,15 @@ def unzip_tables(content: bytes) -> list[Upload]:
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
         raise InputError(f"the zip archive unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MiB")
+    budget = Budget()  # declared sizes can lie: count what really comes out
     uploads = []
     for info in infos:
         base = Path(info.filename).name
         for ext in ("csv.gz", "csv", "xlsx", "json"):
             stem = base[: -len(ext) - 1] if base.lower().endswith("." + ext) else None
             if stem in TABLES:
-                uploads.append(Upload(table=stem, content=archive.read(info), format=ext))
+                content = read_member(archive, info, budget=budget)
+                uploads.append(Upload(table=stem, content=content, format=ext))
                 break
     if not uploads:
         raise InputError("the zip archive holds no territory table (sites.csv, products.csv, …)")
@@ -315,7 +323,8 @@ def put_territory(store: Store, territory_id: str, uploads: list[Upload], *,
     check_territory_id(territory_id)
     with tempfile.TemporaryDirectory(prefix="vivres-upload-") as tmp:
         folder = Path(tmp)
-        paths = {u.table: _write_upload(folder, u) for u in uploads}
+        budget = Budget()
+        paths = {u.table: _write_upload(folder, u, budget) for u in uploads}
         territory = load_territory(folder, strict=not keep_valid)
         tables = {}
         for table, path in paths.items():
