@@ -285,6 +285,7 @@ def run_demo(
     *,
     week: int = 1,
     plan_time_limit_s: float | None = None,
+    plan_work: float = 1.0,
     route_time_limit_s: float = 45,
     osm: Path | None = None,
     progress: Progress = _noop,
@@ -332,7 +333,7 @@ def run_demo(
     harvest = None
     if _stage_available("planner", "build_plan_problem", "solve_plan", "write_plan_outputs"):
         progress("Planner: season crop and supply plan (MILP)")
-        plan = run_plan(territory, hub, time_limit_s=plan_time_limit_s)
+        plan = run_plan(territory, hub, time_limit_s=plan_time_limit_s, work=plan_work)
         harvest = plan.result.harvest
         summary.files.extend(write_plan(plan, out_dir / "plan"))
         summary.stages["plan"] = {

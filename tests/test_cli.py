@@ -90,7 +90,7 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-c", "from api.cli import entry_point; entry_point()", "demo",
-         "--out", str(out), "--plan-time-limit", "30", "--route-time-limit", "3"],
+         "--out", str(out), "--plan-work", "0.1", "--route-time-limit", "3"],
         capture_output=True, text=True, check=False, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -25,6 +25,9 @@ def demo(
     plan_time_limit: Annotated[float | None, typer.Option(
         "--plan-time-limit", help="Safety cap on the planner's seconds (default 600; the "
         "plan stops on its work budget, the same on any machine).")] = None,
+    plan_work: Annotated[float, typer.Option(
+        "--plan-work", help="Scale of the planner's work budget (2 = twice the search).",
+        min=0.001, max=1000)] = 1.0,
     route_time_limit: Annotated[float, typer.Option("--route-time-limit",
                                                     help="Seconds for the whole week's routes "
                                                     "(days usually stop sooner).")] = 45,
@@ -42,7 +45,8 @@ def demo(
             console.log(message)
 
         summary = run_demo(data, out, week=week, plan_time_limit_s=plan_time_limit,
-                           route_time_limit_s=route_time_limit, osm=osm, progress=step)
+                           plan_work=plan_work, route_time_limit_s=route_time_limit, osm=osm,
+                           progress=step)
         bar.update(task, description="Done")
 
     for stage, figures in summary.stages.items():
