@@ -246,6 +246,29 @@ def _parse_dates(raw: pd.Series, empty: pd.Series,
     return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM"
 
 
+def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """A copy of raw cells with French forms rewritten the canonical way where they parse:
+    ``31/12/2025`` → ``2025-12-31``, ``1 234,5`` → ``1234.5`` (what the API stores)."""
+    out = raw.copy()
+    for col in table.columns:
+        if col.name not in out.columns:
+            continue
+        cells = out[col.name].fillna("").astype(str)
+        if col.kind in ("float", "int"):
+            text = cells.str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(
+                ",", ".", regex=False)
+            french = (text != cells) & pd.to_numeric(text, errors="coerce").notna()
+            out.loc[french, col.name] = text[french]
+        elif col.kind in ("date", "datetime"):
+            french = cells.str.match(_FR_DATE)
+            if french.any():
+                values, bad, _ = _parse_dates(cells, cells == "", col)
+                ok = french & ~bad
+                fmt = "%Y-%m-%d" if col.kind == "date" else "%Y-%m-%dT%H:%M:%S"
+                out.loc[ok, col.name] = values[ok].dt.strftime(fmt)
+    return out
+
+
 def validate(
     raw: pd.DataFrame,
     table: Table,

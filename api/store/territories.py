@@ -28,7 +28,7 @@ from api.store.db import Store
 from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
 from core.schema import ACTIVITY_TABLES, TABLES
-from core.tables import MAX_COLUMNS, read_raw
+from core.tables import MAX_COLUMNS, canonical, read_raw
 from core.territory import load_territory, read_activity
 
 ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
@@ -183,6 +183,8 @@ def unzip_tables(content: bytes) -> list[Upload]:
 def _csv_of_valid(path: Path, valid_rows: set[int] | None = None) -> tuple[bytes, int]:
     """The file as CSV text, keeping only ``valid_rows`` (file line numbers) when given."""
     raw = read_raw(path)
+    if path.name.split(".")[0] in TABLES:  # store French cells (12,5 ; 31/12/2025) as ISO
+        raw = canonical(raw, TABLES[path.name.split(".")[0]])
     if valid_rows is not None:
         raw = raw.loc[raw["row"].isin(valid_rows)]
     return raw.drop(columns="row").to_csv(index=False).encode(), len(raw)
