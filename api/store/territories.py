@@ -14,7 +14,6 @@ import io
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select, update
 
-from api.limits import Budget, gunzip, read_member
+from api.limits import Budget, gunzip, open_zip, read_member
 from api.store.db import Store
 from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
@@ -158,10 +157,7 @@ def _write_upload(folder: Path, upload: Upload, budget: Budget | None = None) ->
 
 def unzip_tables(content: bytes) -> list[Upload]:
     """The tables inside a zip of a territory folder (any sub-folder, known names only)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
-        raise InputError("the body is not a zip archive") from None
+    archive = open_zip(content)
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
         raise InputError(f"the zip archive unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MiB")
