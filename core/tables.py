@@ -11,6 +11,7 @@ import codecs
 import gzip
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,9 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
                               skipinitialspace=True, sep=sep, engine="c")
     except InputError:
         raise
-    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError,
-            zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError, IndexError,
+            RuntimeError, struct.error, zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
+        # a damaged .xlsx (zip) raises any of these; NotImplementedError is a RuntimeError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         first = first.replace(str(path), name).replace(str(path.parent), "")
         raise InputError(
