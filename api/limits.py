@@ -9,7 +9,9 @@ tens of megabytes instead of filling the memory.
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -95,6 +97,21 @@ def gunzip(content: bytes, *, file: str, budget: Budget) -> bytes:
     return b"".join(out)
 
 
+#: What a damaged or hostile archive raises in zipfile (RuntimeError: an encrypted member;
+#: NotImplementedError: an unknown version or method; struct.error: truncated records).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
+               OSError, ValueError, struct.error, KeyError, IndexError)
+
+
+def open_zip(content: bytes, *, file: str = "body") -> zipfile.ZipFile:
+    """Open an uploaded zip archive; any damage is an InputError, never a crash."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(content))
+    except _ZIP_ERRORS as exc:
+        raise InputError([RowError(file=file, row=None, column=None,
+                                   message=f"is not a readable zip archive ({exc})")]) from None
+
+
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budget) -> bytes:
     """One zip member, streamed against the budget; a bad CRC or method is an InputError."""
     file = info.filename.rsplit("/", 1)[-1]
@@ -105,7 +122,9 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budg
             while chunk := member.read(_CHUNK):
                 rows = budget.take(chunk, file, rows)
                 out.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as exc:
+    except InputError:  # over a cap (InputTooLarge is a ValueError too): keep it as is
+        raise
+    except _ZIP_ERRORS as exc:
         raise InputError([RowError(file=file, row=None, column=None,
                                    message=f"cannot be unpacked from the zip ({exc})")]) from None
     return b"".join(out)

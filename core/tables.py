@@ -11,6 +11,7 @@ import codecs
 import gzip
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,9 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
                               skipinitialspace=True, sep=sep, engine="c")
     except InputError:
         raise
-    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError,
-            zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError, IndexError,
+            RuntimeError, struct.error, zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
+        # a damaged .xlsx (zip) raises any of these; NotImplementedError is a RuntimeError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         first = first.replace(str(path), name).replace(str(path.parent), "")
         raise InputError(
@@ -244,6 +246,29 @@ def _parse_dates(raw: pd.Series, empty: pd.Series,
     if col.kind == "date":
         return values.dt.normalize(), bad, "a date YYYY-MM-DD or DD/MM/YYYY"
     return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM"
+
+
+def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """A copy of raw cells with French forms rewritten the canonical way where they parse:
+    ``31/12/2025`` → ``2025-12-31``, ``1 234,5`` → ``1234.5`` (what the API stores)."""
+    out = raw.copy()
+    for col in table.columns:
+        if col.name not in out.columns:
+            continue
+        cells = out[col.name].fillna("").astype(str)
+        if col.kind in ("float", "int"):
+            text = cells.str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(
+                ",", ".", regex=False)
+            french = (text != cells) & pd.to_numeric(text, errors="coerce").notna()
+            out.loc[french, col.name] = text[french]
+        elif col.kind in ("date", "datetime"):
+            french = cells.str.match(_FR_DATE)
+            if french.any():
+                values, bad, _ = _parse_dates(cells, cells == "", col)
+                ok = french & ~bad
+                fmt = "%Y-%m-%d" if col.kind == "date" else "%Y-%m-%dT%H:%M:%S"
+                out.loc[ok, col.name] = values[ok].dt.strftime(fmt)
+    return out
 
 
 def validate(

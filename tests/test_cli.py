@@ -120,3 +120,7 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
     road = json.loads((routes / "routes.geojson").read_text())
     assert road["features"]
     assert "routes" in done.stdout and "demand" in done.stdout
+
+
+def test_bench_robustness_is_a_command():
+    assert main(["bench", "robustness", "--help"]) == 0

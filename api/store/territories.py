@@ -14,7 +14,6 @@ import io
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select, update
 
-from api.limits import Budget, gunzip, read_member
+from api.limits import Budget, gunzip, open_zip, read_member
 from api.store.db import Store
 from api.store.models import TerritoryFile, TerritoryRow, utcnow
 from core.errors import InputError, RowError
 from core.schema import ACTIVITY_TABLES, TABLES
-from core.tables import MAX_COLUMNS, read_raw
+from core.tables import MAX_COLUMNS, canonical, read_raw
 from core.territory import load_territory, read_activity
 
 ACTIVITY = tuple(t.name for t in ACTIVITY_TABLES)
@@ -158,10 +157,7 @@ def _write_upload(folder: Path, upload: Upload, budget: Budget | None = None) ->
 
 def unzip_tables(content: bytes) -> list[Upload]:
     """The tables inside a zip of a territory folder (any sub-folder, known names only)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
-        raise InputError("the body is not a zip archive") from None
+    archive = open_zip(content)
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
         raise InputError(f"the zip archive unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MiB")
@@ -183,6 +179,8 @@ def unzip_tables(content: bytes) -> list[Upload]:
 def _csv_of_valid(path: Path, valid_rows: set[int] | None = None) -> tuple[bytes, int]:
     """The file as CSV text, keeping only ``valid_rows`` (file line numbers) when given."""
     raw = read_raw(path)
+    if path.name.split(".")[0] in TABLES:  # store French cells (12,5 ; 31/12/2025) as ISO
+        raw = canonical(raw, TABLES[path.name.split(".")[0]])
     if valid_rows is not None:
         raw = raw.loc[raw["row"].isin(valid_rows)]
     return raw.drop(columns="row").to_csv(index=False).encode(), len(raw)

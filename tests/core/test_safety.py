@@ -123,3 +123,40 @@ def test_temporary_paths_are_scrubbed_from_messages():
     assert scrub_paths(text) == ("internal error (OSError: [Errno 2] No such file or "
                                  "directory: 'P1.csv')")
     assert scrub_paths("orders.csv row 3: bad") == "orders.csv row 3: bad"
+
+
+def test_randomly_corrupted_xlsx_only_ever_raise_input_errors(tmp_path):
+    import random
+
+    from core.tables import read_raw
+
+    path = tmp_path / "products.xlsx"
+    pd.read_csv(TINY / "products.csv", dtype=str).to_excel(path, index=False)
+    original = path.read_bytes()
+    rng = random.Random(1)
+    outcomes = set()
+    for _ in range(250):  # seed 1 hits "zip file version" (NotImplementedError) at 195
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        try:
+            read_raw(path)
+            outcomes.add("read")
+        except InputError as exc:
+            assert str(tmp_path) not in str(exc)
+            outcomes.add("refused")
+    assert "refused" in outcomes
+
+
+def test_xlsx_of_an_unknown_zip_version_is_an_input_error(tmp_path):
+    from core.tables import read_raw
+
+    path = tmp_path / "products.xlsx"
+    pd.read_csv(TINY / "products.csv", dtype=str).to_excel(path, index=False)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 6] = 0xFF  # "version needed to extract" 25.5: zipfile's NotImplementedError
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="cannot be read as a table"):
+        read_raw(path)
