@@ -93,6 +93,15 @@ def list_jobs(store: Store, *, kind: str | None = None, status: str | None = Non
     return rows, int(total or 0)
 
 
+def queue_stats(store: Store) -> tuple[int, float | None]:
+    """Queued jobs: how many, and the age in seconds of the oldest (None when empty)."""
+    with store.sessions() as session:
+        count, oldest = session.execute(select(func.count(), func.min(Job.created_at))
+                                        .where(Job.status == "queued")).one()
+    age = None if oldest is None else (utcnow() - oldest).total_seconds()
+    return int(count or 0), age
+
+
 def job_logs(store: Store, job_id: str, *, after: int = 0, limit: int = 200) -> list[JobLog]:
     """Log lines of a job with id > ``after``, oldest first."""
     get_job(store, job_id)

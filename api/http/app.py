@@ -6,6 +6,7 @@ import os
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from api.http import jobs as jobs_routes
 from api.http import results, scenarios, territories
@@ -118,10 +119,26 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
                                 f"of {int(max_body_mb)} MiB ({ENV_MAX_BODY})", slug="too-large",
                                 instance=request.url.path)
 
-    @app.get("/v1/health", tags=["service"])
-    async def health() -> dict[str, str]:
-        """Liveness: answers without a key."""
-        return {"status": "ok"}
+    @app.get("/v1/health", tags=["service"],
+             responses={503: {"description": "The supervised job worker is not running"}})
+    def health() -> JSONResponse:
+        """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
+        queue length and the age of its oldest job; 503 when the worker is down."""
+        import time as _time
+
+        from api.jobs import queue_stats
+        from api.supervisor import ENV_PIDFILE, worker_pid
+
+        num_queued, oldest_s = queue_stats(store)
+        supervised = bool(os.environ.get(ENV_PIDFILE))
+        pid = worker_pid() if supervised else None
+        worker = ("not supervised here" if not supervised else
+                  "alive" if pid is not None else "dead")
+        body = {"status": "ok" if worker != "dead" else "worker down",
+                "worker": worker, "worker_pid": pid, "queued_jobs": num_queued,
+                "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1),
+                "checked_at": round(_time.time(), 3)}
+        return JSONResponse(body, status_code=200 if worker != "dead" else 503)
 
     @app.get("/v1/me", response_model=KeyOut, tags=["service"],
              responses={401: {"description": "No or unknown API key"}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,76 @@ def test_sqlite_database_file_is_private(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.slow
+def test_worker_killed_is_restarted_and_its_job_interrupted_at_once(tmp_path):
+    """kill -9 the job worker during a solve: its job is interrupted within seconds (not after
+    the 15 s stale heartbeat), a new worker answers /health, and no URL is on its argv."""
+    import signal
+    import time
+
+    import httpx
+
+    from api.store.keys import create_key
+    from tests.api.test_restart import _free_port, _kill_all, _start, _wait
+
+    url = f"sqlite:///{tmp_path / 'vivres.db'}"
+    store = Store.open(url)
+    token, _ = create_key(store, "planner", all_territories=True)
+    store.engine.dispose()
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = _start(url, port, log)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                              headers={"Authorization": f"Bearer {token}"})
+        health = client.get("/v1/health").json()
+        assert health["worker"] == "alive" and health["queued_jobs"] == 0, health
+        old_pid = health["worker_pid"]
+        argv = Path(f"/proc/{old_pid}/cmdline").read_bytes().decode()
+        assert "sqlite" not in argv and "vivres.db" not in argv, argv
+
+        assert client.put("/v1/territories/tiny", files=tiny_files()).status_code == 200
+        plan = client.post("/v1/territories/tiny/plans",
+                           json={"time_limit_s": 20, "gap": 0}).json()["job_id"]
+        _wait(client, plan, lambda j: j["status"] == "running" and "planner" in j["message"])
+        killed_at = time.monotonic()
+        os.kill(old_pid, signal.SIGKILL)
+        job = _wait(client, plan, lambda j: j["status"] != "running", timeout_s=10)
+        interrupted_after_s = time.monotonic() - killed_at
+        assert job["status"] == "interrupted" and "re-run" in job["message"], job
+        assert interrupted_after_s < 5
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            health = client.get("/v1/health")
+            if health.status_code == 200 and health.json()["worker_pid"] not in (None,
+                                                                                 old_pid):
+                break
+            time.sleep(0.2)
+        assert health.json()["worker"] == "alive" and health.json()["worker_pid"] != old_pid
+        again = client.post(f"/v1/jobs/{plan}/rerun").json()["job_id"]
+        done = _wait(client, again, lambda j: j["status"] not in ("queued", "running"))
+        assert done["status"] == "succeeded", done  # the new worker takes jobs
+    finally:
+        _kill_all(server)
+        log.close()
+
+
+def test_health_says_not_ok_when_the_supervised_worker_is_dead(client, tmp_path,
+                                                               monkeypatch):
+    """A pidfile naming a dead process: /health answers 503 'worker down' with the queue."""
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    pidfile = tmp_path / "worker.pid"
+    pidfile.write_text(str(dead.pid))
+    monkeypatch.setenv("VIVRES_WORKER_PIDFILE", str(pidfile))
+    answer = client.get("/v1/health")
+    assert answer.status_code == 503
+    assert answer.json()["worker"] == "dead" and answer.json()["queued_jobs"] == 0
+    pidfile.write_text(str(os.getpid()))
+    assert client.get("/v1/health").json()["worker"] == "alive"
