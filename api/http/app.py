@@ -64,6 +64,27 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answers as ``GET`` (status, headers, Content-Length) without
+    the body, instead of FastAPI's 405 (RFC 9110 §9.3.2)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        return await self.app(dict(scope, method="GET"), receive, headers_only)
+
+
 def _openapi(app: FastAPI) -> dict:
     """The schema, with every 4xx documented as problem+json (FastAPI's 422 replaced)."""
     if app.openapi_schema:
@@ -156,7 +177,8 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.include_router(results.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
-    app.add_middleware(SecurityHeaders)  # outermost: covers the fast path's answers too
+    app.add_middleware(SecurityHeaders)  # covers the fast path's answers too
+    app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly what GET would
     app.openapi = lambda: _openapi(app)
     return app
 

@@ -112,3 +112,16 @@ def test_health_says_not_ok_when_the_supervised_worker_is_dead(client, tmp_path,
     assert answer.json()["worker"] == "dead" and answer.json()["queued_jobs"] == 0
     pidfile.write_text(str(os.getpid()))
     assert client.get("/v1/health").json()["worker"] == "alive"
+
+
+def test_head_answers_like_get_without_a_body(client, keys, tiny):
+    """HEAD on read routes: GET's status and headers, no body (was 405); errors alike."""
+    for path in ("/v1/health", "/v1/territories/tiny", "/v1/territories/tiny/tables/orders",
+                 "/v1/territories/nowhere"):
+        get = client.get(path, headers=keys["planner"])
+        head = client.head(path, headers=keys["planner"])
+        assert head.status_code == get.status_code, path
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers.get("content-length") == get.headers.get("content-length")
+    assert client.head("/v1/territories/tiny").status_code == 401  # no key: still refused
