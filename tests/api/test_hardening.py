@@ -125,3 +125,22 @@ def test_head_answers_like_get_without_a_body(client, keys, tiny):
         assert head.headers["content-type"] == get.headers["content-type"]
         assert head.headers.get("content-length") == get.headers.get("content-length")
     assert client.head("/v1/territories/tiny").status_code == 401  # no key: still refused
+
+
+def test_revoked_key_stops_working_within_a_second(client, store, tiny):
+    """Revoking a key from another process (the CLI) reaches the running API at once, on the
+    FastAPI routes and on the cached fast path (was: up to 30 s of the key cache)."""
+    import time
+
+    from api.store.keys import create_key, revoke_key
+
+    token, principal = create_key(store, "planner", territories=["tiny"])
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):  # warm the key cache and the fast path
+        assert client.get("/v1/territories/tiny", headers=headers).status_code == 200
+    revoke_key(store, principal.key_id)
+    time.sleep(0.6)
+    for path in ("/v1/territories/tiny", "/v1/me"):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 401, path
+        assert answer.headers["content-type"].startswith("application/problem+json")
