@@ -16,6 +16,7 @@ from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
 from api.http.schemas import KeyOut
 from api.http.security import SecurityHeaders, install_docs
+from api.jobs import QuotaExceeded
 from api.limits import DEFAULT_MAX_BODY_MB, ENV_MAX_BODY
 from api.store.db import Store
 
@@ -133,6 +134,13 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.state.results = ResultCache()
     install(app)
     install_docs(app)
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded):
+        response = problem_response(429, "Too Many Requests", str(exc), slug="job-quota",
+                                    instance=request.url.path)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge):

@@ -144,3 +144,23 @@ def test_revoked_key_stops_working_within_a_second(client, store, tiny):
         answer = client.get(path, headers=headers)
         assert answer.status_code == 401, path
         assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_job_quota_per_territory_answers_429_with_retry_after(client, keys, tiny,
+                                                              monkeypatch):
+    """A key flooding one territory with jobs: past the quota, 429 problem+json with
+    Retry-After; cancelling a job frees a place (no worker runs here: jobs stay queued)."""
+    monkeypatch.setenv("VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY", "3")
+    planner = keys["planner"]
+    made = [client.post("/v1/territories/tiny/demand", json={}, headers=planner)
+            for _ in range(3)]
+    assert [a.status_code for a in made] == [202] * 3, made[0].text
+    refused = client.post("/v1/territories/tiny/demand", json={}, headers=planner)
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert int(refused.headers["retry-after"]) > 0
+    assert "VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY" in refused.json()["detail"]
+    job_id = made[0].json()["job_id"]
+    assert client.post(f"/v1/jobs/{job_id}/cancel", headers=planner).status_code in (200, 202)
+    assert client.post("/v1/territories/tiny/demand", json={},
+                       headers=planner).status_code == 202
