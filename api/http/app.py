@@ -153,8 +153,6 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     def health() -> JSONResponse:
         """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
         queue length and the age of its oldest job; 503 when the worker is down."""
-        import time as _time
-
         from api.jobs import queue_stats
         from api.supervisor import ENV_PIDFILE, worker_pid
 
@@ -165,8 +163,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
                   "alive" if pid is not None else "dead")
         body = {"status": "ok" if worker != "dead" else "worker down",
                 "worker": worker, "worker_pid": pid, "queued_jobs": num_queued,
-                "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1),
-                "checked_at": round(_time.time(), 3)}
+                "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1)}
         return JSONResponse(body, status_code=200 if worker != "dead" else 503)
 
     @app.get("/v1/me", response_model=KeyOut, tags=["service"],
