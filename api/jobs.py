@@ -43,6 +43,30 @@ STALE_AFTER_S = 15.0
 POLL_S = 0.5
 
 
+ENV_MAX_ACTIVE = "VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY"
+DEFAULT_MAX_ACTIVE = 20
+QUOTA_RETRY_AFTER_S = 30
+
+
+class QuotaExceeded(VivresError):
+    """A territory already has as many queued or running jobs as it may (HTTP 429)."""
+
+    retry_after_s = QUOTA_RETRY_AFTER_S
+
+
+def max_active_jobs() -> int:
+    """Queued + running jobs one territory may have (``VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY``,
+    default 20): one hub cannot fill the shared worker's queue."""
+    raw = os.environ.get(ENV_MAX_ACTIVE, str(DEFAULT_MAX_ACTIVE))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"{ENV_MAX_ACTIVE} must be a whole number; got {raw[:40]!r}") from None
+    if value < 1:
+        raise InputError(f"{ENV_MAX_ACTIVE} must be >= 1; got {value}")
+    return value
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -58,6 +82,13 @@ def submit(store: Store, territory_id: str, kind: str, params: dict, *,
     with store.session() as session:
         territory = get_or_not_found(session, TerritoryRow, territory_id,
                                      f"no territory {territory_id!r}")
+        limit = max_active_jobs()
+        active = session.scalar(select(func.count()).where(Job.territory_id == territory_id,
+                                                           Job.status.in_(ACTIVE)))
+        if active >= limit:
+            raise QuotaExceeded(f"territory {territory_id!r} already has {active} queued or "
+                                f"running jobs (limit {limit}, {ENV_MAX_ACTIVE}); wait for "
+                                "some to finish or cancel them")
         job = Job(job_id=str(uuid.uuid4()), kind=kind, territory_id=territory_id,
                   territory_version=territory.version, params=params, status="queued",
                   progress=0.0, message="queued", cancel_requested=False,
@@ -91,6 +122,15 @@ def list_jobs(store: Store, *, kind: str | None = None, status: str | None = Non
         rows = list(session.scalars(query.order_by(Job.created_at.desc(), Job.job_id)
                                     .limit(limit).offset(offset)))
     return rows, int(total or 0)
+
+
+def queue_stats(store: Store) -> tuple[int, float | None]:
+    """Queued jobs: how many, and the age in seconds of the oldest (None when empty)."""
+    with store.sessions() as session:
+        count, oldest = session.execute(select(func.count(), func.min(Job.created_at))
+                                        .where(Job.status == "queued")).one()
+    age = None if oldest is None else (utcnow() - oldest).total_seconds()
+    return int(count or 0), age
 
 
 def job_logs(store: Store, job_id: str, *, after: int = 0, limit: int = 200) -> list[JobLog]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,25 +37,26 @@ def serve(
     Store.open(url).engine.dispose()  # migrate once, before any process starts
     os.environ[ENV_URL] = url
     os.environ["VIVRES_MAX_BODY_MB"] = str(max_body_mb)
-    worker = None
+    supervisor = None
     if job_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "api.jobs", "--db", url,
-                                   "--parent", str(os.getpid())])
+        import tempfile
+
+        from api.supervisor import ENV_PIDFILE, Supervisor
+
+        pidfile = Path(tempfile.mkdtemp(prefix="vivres-serve-")) / "worker.pid"
+        os.environ[ENV_PIDFILE] = str(pidfile)
+        supervisor = Supervisor(url, pidfile).start()
     console.print(f"vivres API on http://{host}:{port}/v1 (docs: /docs), database "
-                  f"{_safe(url)}, {'job worker pid ' + str(worker.pid) if worker else 'no worker'}",
-                  highlight=False)
+                  f"{_safe(url)}, "
+                  f"{'supervised job worker' if supervisor else 'no worker'}", highlight=False)
     try:
         uvicorn.run("api.http.app:app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=False,
                     loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
                     http="httptools" if importlib.util.find_spec("httptools") else "h11")
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if supervisor is not None:
+            supervisor.stop()
 
 
 def _safe(url: str) -> str:

@@ -6,6 +6,7 @@ import os
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from api.http import jobs as jobs_routes
 from api.http import results, scenarios, territories
@@ -15,6 +16,7 @@ from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
 from api.http.schemas import KeyOut
 from api.http.security import SecurityHeaders, install_docs
+from api.jobs import QuotaExceeded
 from api.limits import DEFAULT_MAX_BODY_MB, ENV_MAX_BODY
 from api.store.db import Store
 
@@ -61,6 +63,27 @@ class BodyLimit:
                                     else "Bad Request", detail, slug="too-large"
                                     if status == 413 else "bad-request")
         await response(scope, receive, send)
+
+
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answers as ``GET`` (status, headers, Content-Length) without
+    the body, instead of FastAPI's 405 (RFC 9110 §9.3.2)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        return await self.app(dict(scope, method="GET"), receive, headers_only)
 
 
 def _openapi(app: FastAPI) -> dict:
@@ -112,16 +135,36 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     install(app)
     install_docs(app)
 
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded):
+        response = problem_response(429, "Too Many Requests", str(exc), slug="job-quota",
+                                    instance=request.url.path)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge):
         return problem_response(413, "Content Too Large", f"the body is larger than the limit "
                                 f"of {int(max_body_mb)} MiB ({ENV_MAX_BODY})", slug="too-large",
                                 instance=request.url.path)
 
-    @app.get("/v1/health", tags=["service"])
-    async def health() -> dict[str, str]:
-        """Liveness: answers without a key."""
-        return {"status": "ok"}
+    @app.get("/v1/health", tags=["service"],
+             responses={503: {"description": "The supervised job worker is not running"}})
+    def health() -> JSONResponse:
+        """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
+        queue length and the age of its oldest job; 503 when the worker is down."""
+        from api.jobs import queue_stats
+        from api.supervisor import ENV_PIDFILE, worker_pid
+
+        num_queued, oldest_s = queue_stats(store)
+        supervised = bool(os.environ.get(ENV_PIDFILE))
+        pid = worker_pid() if supervised else None
+        worker = ("not supervised here" if not supervised else
+                  "alive" if pid is not None else "dead")
+        body = {"status": "ok" if worker != "dead" else "worker down",
+                "worker": worker, "worker_pid": pid, "queued_jobs": num_queued,
+                "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1)}
+        return JSONResponse(body, status_code=200 if worker != "dead" else 503)
 
     @app.get("/v1/me", response_model=KeyOut, tags=["service"],
              responses={401: {"description": "No or unknown API key"}})
@@ -139,7 +182,8 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.include_router(results.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
-    app.add_middleware(SecurityHeaders)  # outermost: covers the fast path's answers too
+    app.add_middleware(SecurityHeaders)  # covers the fast path's answers too
+    app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly what GET would
     app.openapi = lambda: _openapi(app)
     return app
 

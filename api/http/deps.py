@@ -12,9 +12,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.http.problems import forbidden, unauthorized
 from api.store.db import Store
-from api.store.keys import Principal, find_key, hash_token
+from api.store.keys import Principal, find_key, hash_token, revocation_stamp
 
 KEY_CACHE_TTL_S = 30.0
+REVOCATION_CHECK_S = 0.5
 #: Roles that read every plan and route result (producers read only their own data).
 READ_RESULTS = ("planner", "logistics")
 
@@ -26,20 +27,39 @@ def get_store(request: Request) -> Store:
 
 
 class KeyCache:
-    """Key hash → principal, kept ``KEY_CACHE_TTL_S`` (so a revoked key stops within that)."""
+    """Key hash → principal, kept ``KEY_CACHE_TTL_S``; emptied as soon as a key is revoked.
+
+    Every ``REVOCATION_CHECK_S`` at most, one tiny query reads the keys table's revocation
+    stamp (the latest ``revoked_at`` and the number of revoked keys): a key revoked by
+    ``vivres keys revoke`` in another process stops working within that delay.
+    """
 
     def __init__(self, store: Store, ttl_s: float = KEY_CACHE_TTL_S):
         self.store, self.ttl_s = store, ttl_s
         self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._stamp: object = None
+        self._checked_at = float("-inf")
+
+    def _drop_if_revoked(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < REVOCATION_CHECK_S:
+            return
+        self._checked_at = now
+        stamp = revocation_stamp(self.store)
+        if stamp != self._stamp:
+            self._entries.clear()
+            self._stamp = stamp
 
     def peek(self, token: str) -> Principal | None:
-        """The principal of a key verified less than the TTL ago, without the database."""
+        """The principal of a key verified less than the TTL ago (and not revoked since)."""
+        self._drop_if_revoked()
         hit = self._entries.get(hash_token(token))
         if hit is None or hit[0] <= time.monotonic():
             return None
         return hit[1]
 
     def lookup(self, token: str) -> Principal | None:
+        self._drop_if_revoked()
         digest = hash_token(token)
         hit = self._entries.get(digest)
         now = time.monotonic()

@@ -8,6 +8,7 @@ revisions shipped inside the package (``api/migrations``) and configured here, w
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,8 +45,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (0600): it holds key hashes and
+    every hub's data (SQLite gives its -wal and -shm files the same mode)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    # an existing file keeps its mode; a missing folder is SQLite's error to report
+    with contextlib.suppress(FileExistsError, FileNotFoundError, IsADirectoryError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str | None = None) -> Engine:
     """Create an engine for ``url`` (see :func:`database_url`)."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     from core.errors import InputError
@@ -53,6 +65,7 @@ def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     try:
         if url.startswith("sqlite"):
+            _create_private(make_url(url).database)
             engine = create_engine(url, connect_args={"check_same_thread": False,
                                                       "timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)

@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.store.db import Store
 from api.store.models import ApiKey, utcnow
@@ -112,6 +112,13 @@ def find_key(store: Store, token: str) -> Principal | None:
         return _principal(row)
 
 
+def revocation_stamp(store: Store) -> tuple:
+    """What changes whenever a key is revoked: (revoked keys, latest revocation time)."""
+    with store.sessions() as session:
+        return tuple(session.execute(select(func.count(ApiKey.revoked_at),
+                                            func.max(ApiKey.revoked_at))).one())
+
+
 def list_keys(store: Store) -> list[ApiKey]:
     """Every key (hashes only), oldest first."""
     with store.sessions() as session:
@@ -119,7 +126,7 @@ def list_keys(store: Store) -> list[ApiKey]:
 
 
 def revoke_key(store: Store, key_id: int) -> None:
-    """Revoke a key by id (it stops working within the API's key cache lifetime)."""
+    """Revoke a key by id (a running API notices within ``REVOCATION_CHECK_S``, half a second)."""
     with store.session() as session:
         row = session.get(ApiKey, key_id)
         if row is None:

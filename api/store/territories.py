@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from api.limits import Budget, gunzip, open_zip, read_member
 from api.store.db import Store
@@ -275,6 +276,21 @@ def _store_tables(store: Store, territory_id: str, tables: dict[str, tuple[bytes
                   name: str | None = None, replace_all: bool = False,
                   append: dict[str, bytes] | None = None) -> tuple[int, dict[str, int]]:
     """Write tables in one transaction (creating the territory); return (version, rows)."""
+    for attempt in range(3):
+        try:
+            return _store_tables_once(store, territory_id, tables, name=name,
+                                      replace_all=replace_all, append=append)
+        except IntegrityError:
+            # another request created the same territory between our update and insert
+            # (PostgreSQL: UniqueViolation): the row exists now, so the retry bumps it
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_tables_once(store: Store, territory_id: str, tables: dict[str, tuple[bytes, int]],
+                       *, name: str | None, replace_all: bool,
+                       append: dict[str, bytes] | None) -> tuple[int, dict[str, int]]:
     now = utcnow()
     counts: dict[str, int] = {}
     with store.session() as session:
