@@ -213,6 +213,21 @@ def read_kpis(path: Path) -> dict:
     return json.loads((Path(path) / "report.json").read_text())["kpis"]
 
 
+def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame:
+    """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
+    (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
+    what-if keeps 0 %."""
+    key = ["producer_id", "crop_id", "plant_week"]
+    a = base_plan.groupby(key)["beds"].sum()
+    b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
+    kept = pd.concat([a, b, np.minimum(a, b)], axis=1, keys=["base_beds", "beds", "kept"])
+    farms = kept.groupby(level="producer_id").sum()
+    farms["beds"] = other_plan.groupby("producer_id")["beds"].sum().reindex(
+        farms.index, fill_value=0)
+    farms["kept_pct"] = 100 * farms["kept"] / farms["base_beds"]
+    return farms.reset_index()
+
+
 def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
     """KPIs of several runs side by side (rows = KPIs), with the change against the first."""
     frame = pd.DataFrame(runs)

@@ -182,6 +182,13 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, problem, None)
         runs[what_if.name] = planner.kpis(result, problem)
+        kept = planner.beds_kept(base.plan, result.plan)
+        write_csv(kept, folder / "beds_kept.csv")
+        kept = kept[kept["beds"] > 0]  # farms still in the plan
+        if len(kept):
+            console.print(f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
+                          f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
+                          f"(median {kept['kept_pct'].median():.1f} %)")
     table = planner.kpi_table(runs)
     write_csv(table, out / "kpi_comparison.csv")
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")

@@ -177,3 +177,5 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     base = planner.read_kpis(out / "base")
     assert base["uncertainty_eur"] == pytest.approx(base["objective"] - base["best_bound"])
     assert base["short_eur_per_kg"] > 0
+    kept = pd.read_csv(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
+    assert kept.loc["P1", "beds"] == 0 and "farms still planting keep" in stdout

@@ -45,3 +45,18 @@ def test_without_a_bound_the_noise_is_unknown():
     noise = planner.within_noise(kpis(), kpis(uncertainty_eur=None, gap_pct=None))
     assert set(noise.values()) == {None}
 
+
+
+def test_beds_kept_counts_the_same_crop_and_week_per_farm():
+    import pandas as pd
+
+    cols = ["producer_id", "crop_id", "plant_week", "beds"]
+    base = pd.DataFrame([("A", "tomate", 10, 10), ("A", "salade", 12, 10),
+                         ("B", "chou", 20, 4), ("C", "ail", 5, 3)], columns=cols)
+    other = pd.DataFrame([("A", "tomate", 10, 12), ("A", "salade", 13, 10),
+                          ("B", "chou", 20, 3), ("D", "ail", 5, 3)], columns=cols)
+    kept = planner.beds_kept(base, other).set_index("producer_id")
+    # A: tomate kept (10 of 10, the 2 extra do not count), salade moved a week (0 of 10)
+    assert kept.loc["A", ["base_beds", "beds", "kept", "kept_pct"]].tolist() == [20, 22, 10, 50]
+    assert kept.loc["B", "kept_pct"] == 75 and kept.loc["C", "kept_pct"] == 0
+    assert kept.loc["C", "beds"] == 0 and "D" not in kept.index
