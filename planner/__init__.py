@@ -6,7 +6,7 @@
 
 from planner.formulation import PlanProblem, build_plan_problem
 from planner.inputs import history_demand
-from planner.outputs import kpi_table, kpis, read_kpis, write_plan_outputs
+from planner.outputs import beds_kept, kpi_table, kpis, read_kpis, within_noise, write_plan_outputs
 from planner.params import PlanParams, Weights, YieldShock, plan_params
 from planner.scenario import Scenario, apply_scenario, load_scenario
 from planner.solve import PlanResult, PlanStatus, solve_plan
@@ -20,6 +20,7 @@ __all__ = [
     "Weights",
     "YieldShock",
     "apply_scenario",
+    "beds_kept",
     "build_plan_problem",
     "history_demand",
     "kpi_table",
@@ -28,5 +29,6 @@ __all__ = [
     "plan_params",
     "read_kpis",
     "solve_plan",
+    "within_noise",
     "write_plan_outputs",
 ]

@@ -48,7 +48,75 @@ def kpis(result: PlanResult, problem: PlanProblem) -> dict:
         "farms_supplying": int(harvest["producer_id"].nunique()),
         "beds": int(plan["beds"].sum()),
         "runtime_s": result.runtime_s,
+        **_noise_prices(result, problem),
     }
+
+
+def _noise_prices(result: PlanResult, problem: PlanProblem) -> dict:
+    """The plan's optimality uncertainty in € (objective − bound) and the objective's cheapest
+    € per shortfall and per waste kilo: what turns a KPI difference into euros."""
+    m = problem.model
+    uncertainty = None
+    if result.objective is not None and result.best_bound is not None:
+        uncertainty = max(result.objective - result.best_bound, 0.0)
+
+    def cheapest(name: str) -> float | None:
+        b = m.cols[name]
+        cost, upper = m.cost[b.slice()], m.col_upper[b.slice()]
+        live = cost[upper > 0]  # columns that can move
+        return float(live.min()) if len(live) else None
+
+    return {"uncertainty_eur": uncertainty, "short_eur_per_kg": cheapest("short"),
+            "waste_eur_per_kg": cheapest("waste")}
+
+
+#: KPI -> how one unit of it is valued in the objective (None: compared to the relative gap).
+_KPI_EUR = {
+    "purchase_cost_eur": lambda k: 1.0,
+    "revenue_farm_min_eur": lambda k: 1.0,
+    "revenue_farm_median_eur": lambda k: 1.0,
+    "floor_gap_eur": lambda k: 1.0,
+    "shortfall_kg": lambda k: k.get("short_eur_per_kg"),
+    "waste_kg": lambda k: k.get("waste_eur_per_kg"),
+    "coverage_pct": lambda k: None if k.get("short_eur_per_kg") is None
+    else k["short_eur_per_kg"] * k["demand_kg"] / 100,
+}
+#: KPIs compared: the ones a what-if is read on.
+NOISE_KPIS = ("coverage_pct", "shortfall_kg", "waste_kg", "purchase_cost_eur",
+              "revenue_farm_min_eur", "revenue_farm_median_eur", "floor_gap_eur",
+              "farms_below_floor", "local_share_pct", "farms_supplying", "beds")
+
+
+def within_noise(base: dict, other: dict) -> dict[str, bool | None]:
+    """Per KPI: is the difference between two plans within the solvers' optimality uncertainty?
+
+    Neither plan is proven optimal: each may cost up to ``objective − bound`` more than the
+    best plan, so two plans whose KPIs differ by less than what that sum buys could both be
+    answers to either question. A KPI valued in the objective (€, shortfall and waste kilos,
+    coverage) is within noise when ``|Δ| × € per unit ≤ uncertainty(base) + uncertainty(other)``
+    (a free unit is always within noise); the others when ``|Δ| ≤ (gap(base) + gap(other)) ×
+    max(|base|, |other|)``. None: a plan without a bound, so the noise is unknown.
+    """
+    u_a, u_b = base.get("uncertainty_eur"), other.get("uncertainty_eur")
+    g_a, g_b = base.get("gap_pct"), other.get("gap_pct")
+    out: dict[str, bool | None] = {}
+    for key in NOISE_KPIS:
+        a, b = base.get(key), other.get(key)
+        if a is None or b is None or u_a is None or u_b is None or g_a is None or g_b is None:
+            out[key] = None
+            continue
+        delta = abs(float(b) - float(a))
+        value = _KPI_EUR.get(key)
+        if value is not None:
+            prices = [value(base), value(other)]
+            if any(p is None for p in prices):
+                out[key] = None
+                continue
+            out[key] = bool(delta * min(prices) <= u_a + u_b + 1e-6)
+        else:
+            scale = max(abs(float(a)), abs(float(b)))
+            out[key] = bool(delta <= (g_a + g_b) / 100 * scale + 1e-9)
+    return out
 
 
 def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
@@ -145,6 +213,21 @@ def read_kpis(path: Path) -> dict:
     return json.loads((Path(path) / "report.json").read_text())["kpis"]
 
 
+def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame:
+    """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
+    (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
+    what-if keeps 0 %."""
+    key = ["producer_id", "crop_id", "plant_week"]
+    a = base_plan.groupby(key)["beds"].sum()
+    b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
+    kept = pd.concat([a, b, np.minimum(a, b)], axis=1, keys=["base_beds", "beds", "kept"])
+    farms = kept.groupby(level="producer_id").sum()
+    farms["beds"] = other_plan.groupby("producer_id")["beds"].sum().reindex(
+        farms.index, fill_value=0)
+    farms["kept_pct"] = 100 * farms["kept"] / farms["base_beds"]
+    return farms.reset_index()
+
+
 def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
     """KPIs of several runs side by side (rows = KPIs), with the change against the first."""
     frame = pd.DataFrame(runs)
@@ -153,6 +236,9 @@ def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
         a = pd.to_numeric(frame[base], errors="coerce")
         b = pd.to_numeric(frame[name], errors="coerce")
         frame[f"{name} − {base}"] = b - a
+        noise = within_noise(runs[base], runs[name])
+        frame[f"{name} within solver noise"] = [noise.get(k, "") if k in noise else ""
+                                                 for k in frame.index]
     return frame
 
 

@@ -182,6 +182,13 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, problem, None)
         runs[what_if.name] = planner.kpis(result, problem)
+        kept = planner.beds_kept(base.plan, result.plan)
+        write_csv(kept, folder / "beds_kept.csv")
+        kept = kept[kept["beds"] > 0]  # farms still in the plan
+        if len(kept):
+            console.print(f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
+                          f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
+                          f"(median {kept['kept_pct'].median():.1f} %)")
     table = planner.kpi_table(runs)
     write_csv(table, out / "kpi_comparison.csv")
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
@@ -207,8 +214,11 @@ _KPI_ROWS = (
 
 
 def _kpi_table(runs: dict[str, dict]) -> None:
+    import planner
+
     names = list(runs)
-    table = Table(title="What-if KPIs (Δ against base)")
+    noise = {name: planner.within_noise(runs[names[0]], runs[name]) for name in names[1:]}
+    table = Table(title="What-if KPIs (Δ against base; ~ = within solver noise)")
     table.add_column("KPI")
     for name in names:
         table.add_column(name, justify="right")
@@ -220,10 +230,19 @@ def _kpi_table(runs: dict[str, dict]) -> None:
             text = "—" if value is None else fmt.format(value)
             if name != names[0] and value is not None and base is not None:
                 delta = value - base
-                text += f" ({'+' if delta >= 0 else '−'}{fmt.format(abs(delta))})"
+                flag = noise[name].get(key)
+                mark = " ~" if flag else " ?" if flag is None and key in noise[name] else ""
+                text += f" ({'+' if delta >= 0 else '−'}{fmt.format(abs(delta))}{mark})"
             cells.append(text)
         table.add_row(label, *cells)
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    for name in names[1:]:
+        flagged = [k for k, v in noise[name].items() if v]
+        gaps = ", ".join("—" if runs[n].get("gap_pct") is None else f"{runs[n]['gap_pct']:.3f} %"
+                         for n in (names[0], name))
+        console.print(f"{name}: {len(flagged)} of {len(noise[name])} KPI differences within "
+                      f"solver noise (gaps {gaps}): {', '.join(flagged) or 'none'}")
 
 
 @plan_app.command("compare")

@@ -171,3 +171,11 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     table = pd.read_csv(out / "kpi_comparison.csv", index_col=0)
     assert {"base", "sans-P1", "secheresse"} <= set(table.columns)
     assert (out / "sans-P1" / "report.md").exists()
+    # each difference is weighed against both plans' optimality uncertainty
+    assert "sans-P1 within solver noise" in table.columns
+    assert "KPI differences within solver noise" in stdout
+    base = planner.read_kpis(out / "base")
+    assert base["uncertainty_eur"] == pytest.approx(base["objective"] - base["best_bound"])
+    assert base["short_eur_per_kg"] > 0
+    kept = pd.read_csv(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
+    assert kept.loc["P1", "beds"] == 0 and "farms still planting keep" in stdout
