@@ -97,7 +97,7 @@ def run(*, console=None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="vivres-bench-robust-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     store = Store.open(url)
-    token, _ = create_key(store, "planner", name="bench")
+    token, _ = create_key(store, "planner", name="bench", all_territories=True)
     store.engine.dispose()
     say("building the bombs")
     bombs = {

@@ -32,7 +32,7 @@ def nonfinite_app(tmp_path):
     from api.store.db import Store
 
     store = Store.open(f"sqlite:///{tmp_path / 'fuzz.db'}")
-    token, _ = create_key(store, "planner")
+    token, _ = create_key(store, "planner", all_territories=True)
     app = create_app(store, max_body_mb=8)
     app.state.headers = {"Authorization": f"Bearer {token}"}
     with test_client(app) as client:
