@@ -164,3 +164,31 @@ def test_key_scope_is_required_and_checked(sqlite_store, kwargs, message):
         create_key(sqlite_store, "planner", **kwargs)
     with pytest.raises(InputError, match="one producer of one territory"):
         create_key(sqlite_store, "producer", producer_id="P1", territories=["a", "b"])
+
+
+def test_a_new_scope_applies_at_once_on_routes_and_fast_path(client, store, keys, tiny,
+                                                           monkeypatch):
+    """Narrowing a key with `vivres keys scope` (another process) takes effect on the next
+    key-cache check (every 0.5 s; 0 here so the test needs no sleep), warm cache or not
+    (was: up to the cache's 30 s)."""
+    from types import SimpleNamespace
+
+    from api.http import deps
+    from api.store.keys import scope_key
+
+    monkeypatch.setattr(deps, "REVOCATION_CHECK_S", 0.0)
+    assert client.put("/v1/territories/own", files=tiny_files(),
+                      headers=keys["planner"]).status_code == 200
+    token, principal = create_key(store, "planner", territories=["tiny", "own"])
+    h = {"Authorization": f"Bearer {token}"}
+    results = client.app.state.results  # a warm plan of tiny, as the fast path serves it
+    results.put(("job", "j1"), SimpleNamespace(kind="plan", territory_id="tiny"), 1)
+    results.put(("summary", "j1"), b'{"warm": true}', 1)
+    results.put(("territory-of", "j1"), "tiny", 1)
+    for _ in range(2):
+        assert client.get("/v1/territories/tiny", headers=h).status_code == 200
+        assert client.get("/v1/plans/j1", headers=h).json() == {"warm": True}
+    scope_key(store, principal.key_id, territories=["own"])
+    assert client.get("/v1/territories/tiny", headers=h).status_code == 404
+    assert client.get("/v1/plans/j1", headers=h).status_code == 404
+    assert client.get("/v1/territories/own", headers=h).status_code == 200
