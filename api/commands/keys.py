@@ -57,7 +57,8 @@ def create(
 def scope(key_id: Annotated[int, typer.Argument(help="Key id (see `vivres keys list`).")],
           territory: TerritoryOpt = None, all_territories: AllOpt = False,
           db: DbOption = None) -> None:
-    """Set the territories a key reaches (keys made before scopes existed reach none)."""
+    """Set the territories a key reaches (keys made before scopes existed reach none); a
+    running server applies it within half a second."""
     from api.cli import console
     from api.store.keys import scope_key
 
@@ -89,7 +90,7 @@ def list_(db: DbOption = None) -> None:
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[int, typer.Argument(help="Key id (see `vivres keys list`).")],
            db: DbOption = None) -> None:
-    """Revoke a key (a running server stops accepting it within 30 s)."""
+    """Revoke a key (a running server stops accepting it within half a second)."""
     from api.cli import console
     from api.store.keys import revoke_key
 

@@ -14,6 +14,7 @@ from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
 from api.http.problems import MEDIA_TYPE, Problem, install, problem_response
+from api.http.ratelimit import RateLimit, RateLimiter, limits_from_env
 from api.http.schemas import KeyOut
 from api.http.security import SecurityHeaders, install_docs
 from api.jobs import QuotaExceeded
@@ -109,13 +110,21 @@ def _openapi(app: FastAPI) -> dict:
             answers.setdefault("422", {"description": "Invalid request", "content": problem})
             answers.setdefault("413", {"description": "Body too large", "content": problem})
             answers.setdefault("400", {"description": "Bad request", "content": problem})
+            answers.setdefault("429", {"description": "Too many requests from this key (or "
+                                       "jobs in this territory); see Retry-After",
+                                       "content": problem})
     app.openapi_schema = schema
     return schema
 
 
 def create_app(store: Store | None = None, *, database_url: str | None = None,
-               max_body_mb: float | None = None) -> FastAPI:
-    """Build the API over ``store`` (or a store opened at ``database_url``, migrated)."""
+               max_body_mb: float | None = None,
+               rate_limit: tuple[int, int] | None = None) -> FastAPI:
+    """Build the API over ``store`` (or a store opened at ``database_url``, migrated).
+
+    ``rate_limit`` is ``(requests a minute, burst)`` per key (``(0, 0)``: none); by default
+    from ``VIVRES_RATE_LIMIT_PER_MIN`` and ``VIVRES_RATE_LIMIT_BURST``.
+    """
     if store is None:
         store = Store.open(database_url)
     if max_body_mb is None:
@@ -132,6 +141,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.state.store = store
     app.state.keys = KeyCache(store)
     app.state.results = ResultCache()
+    app.state.rate_limiter = RateLimiter(*(rate_limit or limits_from_env()))
     install(app)
     install_docs(app)
 
@@ -182,6 +192,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     app.include_router(results.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
+    app.add_middleware(RateLimit, limiter=app.state.rate_limiter)  # warm reads count too
     app.add_middleware(SecurityHeaders)  # covers the fast path's answers too
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly what GET would
     app.openapi = lambda: _openapi(app)

@@ -27,11 +27,12 @@ def get_store(request: Request) -> Store:
 
 
 class KeyCache:
-    """Key hash → principal, kept ``KEY_CACHE_TTL_S``; emptied as soon as a key is revoked.
+    """Key hash → principal, kept ``KEY_CACHE_TTL_S``; emptied as soon as a key changes.
 
-    Every ``REVOCATION_CHECK_S`` at most, one tiny query reads the keys table's revocation
-    stamp (the latest ``revoked_at`` and the number of revoked keys): a key revoked by
-    ``vivres keys revoke`` in another process stops working within that delay.
+    Every ``REVOCATION_CHECK_S`` at most, one tiny query reads the keys table's stamp (the
+    number of revoked keys, the latest ``revoked_at``, the sum of the keys' change counters):
+    a key revoked or re-scoped by ``vivres keys revoke|scope`` in another process takes effect
+    within that delay.
     """
 
     def __init__(self, store: Store, ttl_s: float = KEY_CACHE_TTL_S):

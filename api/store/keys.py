@@ -84,7 +84,8 @@ def create_key(store: Store, role: str, *, territories: tuple[str, ...] | list[s
 
 def scope_key(store: Store, key_id: int, *, territories: tuple[str, ...] | list[str] = (),
               all_territories: bool = False) -> Principal:
-    """Set the territories a key reaches (e.g. a key made before scopes existed)."""
+    """Set the territories a key reaches (e.g. a key made before scopes existed); a running
+    API applies the new scope within ``REVOCATION_CHECK_S`` (half a second)."""
     territories = tuple(dict.fromkeys(territories))
     with store.session() as session:
         row = session.get(ApiKey, key_id)
@@ -93,6 +94,7 @@ def scope_key(store: Store, key_id: int, *, territories: tuple[str, ...] | list[
         _check_scope(row.role, territories, all_territories, row.producer_id)
         row.territories = list(territories)
         row.all_territories = all_territories
+        row.changes = (row.changes or 0) + 1
         session.flush()
         return _principal(row)
 
@@ -113,10 +115,12 @@ def find_key(store: Store, token: str) -> Principal | None:
 
 
 def revocation_stamp(store: Store) -> tuple:
-    """What changes whenever a key is revoked: (revoked keys, latest revocation time)."""
+    """What changes whenever a key is revoked or re-scoped: (revoked keys, latest revocation
+    time, changes counted over all keys)."""
     with store.sessions() as session:
         return tuple(session.execute(select(func.count(ApiKey.revoked_at),
-                                            func.max(ApiKey.revoked_at))).one())
+                                            func.max(ApiKey.revoked_at),
+                                            func.coalesce(func.sum(ApiKey.changes), 0))).one())
 
 
 def list_keys(store: Store) -> list[ApiKey]:
@@ -132,3 +136,4 @@ def revoke_key(store: Store, key_id: int) -> None:
         if row is None:
             raise InputError(f"no API key with id {key_id}")
         row.revoked_at = utcnow()
+        row.changes = (row.changes or 0) + 1

@@ -74,6 +74,8 @@ class ApiKey(Base):
     all_territories: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: +1 on every change of scope or revocation: running servers drop their cached keys
+    changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Job(Base):

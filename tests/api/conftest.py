@@ -123,7 +123,8 @@ def keys(store) -> dict[str, dict[str, str]]:
 def client(store):
     from api.http import create_app
 
-    with test_client(create_app(store, max_body_mb=2)) as c:
+    # no request rate limit here: tests send bursts; test_ratelimit.py turns it on
+    with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as c:
         yield c
 
 

@@ -33,7 +33,7 @@ def nonfinite_app(tmp_path):
 
     store = Store.open(f"sqlite:///{tmp_path / 'fuzz.db'}")
     token, _ = create_key(store, "planner", all_territories=True)
-    app = create_app(store, max_body_mb=8)
+    app = create_app(store, max_body_mb=8, rate_limit=(0, 0))
     app.state.headers = {"Authorization": f"Bearer {token}"}
     with test_client(app) as client:
         assert client.put("/v1/territories/tiny", files=tiny_files(),

@@ -164,3 +164,76 @@ def test_key_scope_is_required_and_checked(sqlite_store, kwargs, message):
         create_key(sqlite_store, "planner", **kwargs)
     with pytest.raises(InputError, match="one producer of one territory"):
         create_key(sqlite_store, "producer", producer_id="P1", territories=["a", "b"])
+
+
+def test_a_new_scope_applies_at_once_on_routes_and_fast_path(client, store, keys, tiny,
+                                                           monkeypatch):
+    """Narrowing a key with `vivres keys scope` (another process) takes effect on the next
+    key-cache check (every 0.5 s; 0 here so the test needs no sleep), warm cache or not
+    (was: up to the cache's 30 s)."""
+    from types import SimpleNamespace
+
+    from api.http import deps
+    from api.store.keys import scope_key
+
+    monkeypatch.setattr(deps, "REVOCATION_CHECK_S", 0.0)
+    assert client.put("/v1/territories/own", files=tiny_files(),
+                      headers=keys["planner"]).status_code == 200
+    token, principal = create_key(store, "planner", territories=["tiny", "own"])
+    h = {"Authorization": f"Bearer {token}"}
+    results = client.app.state.results  # a warm plan of tiny, as the fast path serves it
+    results.put(("job", "j1"), SimpleNamespace(kind="plan", territory_id="tiny"), 1)
+    results.put(("summary", "j1"), b'{"warm": true}', 1)
+    results.put(("territory-of", "j1"), "tiny", 1)
+    for _ in range(2):
+        assert client.get("/v1/territories/tiny", headers=h).status_code == 200
+        assert client.get("/v1/plans/j1", headers=h).json() == {"warm": True}
+    scope_key(store, principal.key_id, territories=["own"])
+    assert client.get("/v1/territories/tiny", headers=h).status_code == 404
+    assert client.get("/v1/plans/j1", headers=h).status_code == 404
+    assert client.get("/v1/territories/own", headers=h).status_code == 200
+
+
+def test_every_read_route_answers_the_same_cold_and_warm_for_every_role(client, store, keys,
+                                                                     hubs, monkeypatch):
+    """Own territory: each GET route gives each role the same status, type and body whether
+    FastAPI answers it (cold cache) or the fast path does (cache warmed by an admin), so the
+    two copies of the rules cannot drift; a producer's other producer is 404 both ways."""
+    from api.http import fastpath
+
+    served = []  # (role, path) the fast path answered
+    lookup = fastpath.CachedReads._lookup
+
+    def spy(self, scope):
+        hit = lookup(self, scope)
+        if hit is not None:
+            served.append(scope["path"])
+        return hit
+
+    monkeypatch.setattr(fastpath.CachedReads, "_lookup", spy)
+    own = {}
+    for role, producer in (("planner", None), ("logistics", None), ("producer", "P1")):
+        token, _ = create_key(store, role, producer_id=producer, territories=["tiny"])
+        own[role] = {"Authorization": f"Bearer {token}"}
+    paths = [_fill(p, hubs) for p in _read_routes(store)]
+    paths += [p.replace("/P1", "/P2") for p in paths if p.endswith("/P1")]
+    results = client.app.state.results
+
+    def answer(path, headers):
+        r = client.get(path, headers=headers)
+        return r.status_code, r.headers["content-type"], r.content
+
+    by_fast_path = {}
+    for role, headers in own.items():
+        for path in paths:
+            results.clear()
+            cold = answer(path, headers)
+            for _ in range(2):  # warm every cache the routes fill, as an admin
+                client.get(path, headers=keys["planner"])
+            before = len(served)
+            warm = answer(path, headers)
+            by_fast_path[role] = by_fast_path.get(role, 0) + (len(served) > before)
+            assert warm == cold, (role, path, cold[:2], warm[:2])
+            if role == "producer" and path.endswith("/P2"):
+                assert cold[0] == 404, path
+    assert all(by_fast_path[role] for role in own), by_fast_path  # the fast path was tested

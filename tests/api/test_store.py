@@ -40,3 +40,26 @@ def test_each_queued_job_is_claimed_once(store, db_url):
         s.engine.dispose()
     assert sorted(claims) == sorted(queued)  # every job once, none twice
     assert {jobs.get_job(store, j).status for j in queued} == {"running"}
+
+
+@pytest.mark.both_databases
+def test_keys_of_revision_0002_keep_working_after_0003(db_url):
+    """0003_key_changes adds the change counter; keys made before keep their scope."""
+    from sqlalchemy import text
+
+    from api.store.keys import find_key, hash_token, revocation_stamp, scope_key
+
+    store = Store.open(db_url, upgrade=False)
+    migrate(store.engine, "0002_key_scopes")
+    with store.engine.begin() as c:
+        c.execute(text("INSERT INTO api_keys (key_hash, prefix, role, name, created_at, "
+                       "territories, all_territories) VALUES (:h, 'vvr_x', 'planner', '', "
+                       "CURRENT_TIMESTAMP, '[\"tiny\"]', false)"), {"h": hash_token("vvr_x")})
+    migrate(store.engine)
+    found = find_key(store, "vvr_x")
+    assert found is not None and found.territories == {"tiny"}
+    before = revocation_stamp(store)
+    scope_key(store, found.key_id, territories=["tiny", "own"])
+    assert revocation_stamp(store) != before
+    assert find_key(store, "vvr_x").territories == {"tiny", "own"}
+    store.engine.dispose()
