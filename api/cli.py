@@ -56,7 +56,8 @@ def _register_optional_commands() -> None:
     """Attach the command groups of the packages that have landed."""
     import importlib
 
-    commands = ("territory", "demo", "demand", "plan", "routes", "serve", "keys", "robustness")
+    commands = ("territory", "demo", "demand", "plan", "contracts", "routes", "serve", "keys",
+                "robustness")
     for module_name in (f"api.commands.{name}" for name in commands):
         try:
             module = importlib.import_module(module_name)

@@ -246,13 +246,36 @@ CAISSE_TRANSACTIONS = Table(
     ),
 )
 
+CONTRACTS = Table(
+    name="contracts",
+    optional=True,
+    doc="Frozen (signed) parts of a plan: later plans and what-ifs keep them bed for bed. "
+        "Each freeze adds a version of a contract; the latest version of each contract holds.",
+    columns=(
+        _c("contract_id", "id", doc="one contract across its versions"),
+        _c("version", "int", min=1, max=100000),
+        _c("frozen_on", "date"),
+        _c("producer_id", "id", ref="producers.producer_id"),
+        _c("scope", "enum", choices=("farm", "crop", "line"),
+           doc="farm: every planting of the farm is fixed (none added); crop: every planting "
+               "of the crops listed; line: only the lines listed"),
+        _c("until", "date", required=False, default=None,
+           doc="only plantings up to this date are frozen (e.g. the weeks already planted)"),
+        _c("crop_id", "id", ref="crops.crop_id"),
+        _c("plant_date", "date", doc="Monday of the planting week"),
+        _c("beds", "int", min=0, max=100000),
+    ),
+)
+
 #: Master data every territory must have.
 MASTER_TABLES = (
     SITES, OPENING_HOURS, PRODUCTS, CROPS, CROP_YIELDS, PRODUCERS, PRODUCER_CROPS, VEHICLES,
 )
 #: Caisse tables (a territory without a caisse omits them).
 CAISSE_TABLES = (HOUSEHOLDS, CAISSE_RULE)
+#: Plan commitments (optional; read after the master data they refer to).
+PLAN_TABLES = (CONTRACTS,)
 #: Activity tables: grow every week, validated row by row with a rejects report.
 ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
 
-TABLES = {t.name: t for t in (*MASTER_TABLES, *CAISSE_TABLES, *ACTIVITY_TABLES)}
+TABLES = {t.name: t for t in (*MASTER_TABLES, *CAISSE_TABLES, *PLAN_TABLES, *ACTIVITY_TABLES)}

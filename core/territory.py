@@ -17,6 +17,7 @@ from core.schema import (
     ACTIVITY_TABLES,
     CAISSE_TABLES,
     MASTER_TABLES,
+    PLAN_TABLES,
     POINT_OF_SALE_KINDS,
     TABLES,
     Table,
@@ -47,6 +48,7 @@ class Territory:
     vehicles: pd.DataFrame
     households: pd.DataFrame | None = None
     caisse_rule: pd.DataFrame | None = None
+    contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
     orders: pd.DataFrame | None = None
     caisse_transactions: pd.DataFrame | None = None
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -118,6 +120,9 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
     _check(errors, yields, dup, files["crop_yields"], "week_after_planting",
            "duplicate week for this crop")
 
+    if "contracts" in tables:
+        errors.extend(_contract_checks(tables["contracts"], files["contracts"]))
+
     pc = tables["producer_crops"]
     land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]
     land_type = crops.set_index("crop_id")["land_type"]
@@ -126,6 +131,25 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
             for p, n in zip(pc["producer_id"], need, strict=True)]
     _check(errors, pc, pd.Series([h <= 0 for h in have], index=pc.index), files["producer_crops"],
            "crop_id", "producer has no land of the type this crop needs")
+    return errors
+
+
+def _contract_checks(contracts: pd.DataFrame, file: str) -> list[RowError]:
+    """A contract version names one producer, one scope and one ``until``; a line once; a
+    planting date is a Monday."""
+    errors: list[RowError] = []
+    for column in ("producer_id", "scope", "until"):
+        values = contracts[column].astype(str)
+        mixed = values.groupby([contracts["contract_id"], contracts["version"]]).transform(
+            "nunique") > 1
+        _check(errors, contracts, mixed, file, column,
+               f"one contract version has one {column}; this version has several")
+    dup = contracts.duplicated(["contract_id", "version", "crop_id", "plant_date"])
+    _check(errors, contracts, dup, file, "plant_date",
+           "the same crop and planting date twice in one contract version")
+    not_monday = pd.to_datetime(contracts["plant_date"]).dt.weekday != 0
+    _check(errors, contracts, not_monday, file, "plant_date",
+           "a planting date is the Monday of its week")
     return errors
 
 
@@ -177,7 +201,7 @@ def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
     # order matters: referenced tables first
     for table in MASTER_TABLES:
         read(table, required=True)
-    for table in CAISSE_TABLES:
+    for table in (*CAISSE_TABLES, *PLAN_TABLES):
         read(table, required=False)
     if errors:
         raise InputError(errors)

@@ -4,6 +4,9 @@
 ``write_plan_outputs(result, problem, out_dir)``; ``kpis`` and scenarios for what-if runs.
 """
 
+from planner.commitments import active as active_contracts
+from planner.commitments import diff as contract_diff
+from planner.commitments import freeze
 from planner.formulation import PlanProblem, build_plan_problem
 from planner.inputs import history_demand
 from planner.outputs import beds_kept, kpi_table, kpis, read_kpis, within_noise, write_plan_outputs
@@ -19,9 +22,12 @@ __all__ = [
     "Scenario",
     "Weights",
     "YieldShock",
+    "active_contracts",
     "apply_scenario",
     "beds_kept",
     "build_plan_problem",
+    "contract_diff",
+    "freeze",
     "history_demand",
     "kpi_table",
     "kpis",

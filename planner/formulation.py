@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from core.schema import LAND_TYPES
 from core.territory import Territory
+from planner.commitments import base_beds
 from planner.inputs import PlanInputs, prepare_inputs
 from planner.params import PlanParams
 
@@ -112,6 +113,7 @@ class PlanProblem:
     territory_name: str = ""
     budget_eur: float | None = None
     stats: dict = field(default_factory=dict)
+    base_beds: np.ndarray | None = None  # a what-if's base plan on this model's options
 
 
 def _flat(value, n: int) -> np.ndarray:
@@ -175,7 +177,8 @@ class _Builder:
 
 
 def build_plan_problem(territory: Territory, hub_demand: pd.DataFrame | None = None, *,
-                       params: PlanParams | None = None) -> PlanProblem:
+                       params: PlanParams | None = None,
+                       base_plan: pd.DataFrame | None = None) -> PlanProblem:
     """Build the season plan's MILP for a territory and its hub demand.
 
     Parameters
@@ -187,21 +190,29 @@ def build_plan_problem(territory: Territory, hub_demand: pd.DataFrame | None = N
         hub table; ``None`` uses the last year of orders.
     params
         Model rules and weights (defaults when omitted).
+    base_plan
+        A what-if's base plan (its ``plan`` table): each of its beds kept earns
+        ``Weights.stability_eur_per_bed`` (the stability term). Frozen contracts come from the
+        territory's ``contracts`` table and are always kept.
     """
     params = params or PlanParams()
     started = time.perf_counter()
     inputs = prepare_inputs(territory, hub_demand, params)
-    model, major, rotation = _formulate(inputs, params)
+    base = None if base_plan is None else base_beds(inputs.options, inputs.week_start,
+                                                    inputs.cyclic, base_plan)
+    model, major, rotation = _formulate(inputs, params, base)
     build_s = time.perf_counter() - started
     log.info("plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
              model.num_cols, model.num_int, model.num_rows, model.matrix.nnz, build_s)
     return PlanProblem(inputs=inputs, model=model, params=params, major_products=major,
                        rotation=rotation, build_s=build_s,
                        territory_name=str(territory.folder.name),
-                       budget_eur=params.budget_eur,
+                       budget_eur=params.budget_eur, base_beds=base,
                        stats={"options": len(inputs.options), "cols": model.num_cols,
                               "int_vars": model.num_int, "rows": model.num_rows,
                               "nonzeros": int(model.matrix.nnz),
+                              "frozen_options": int(inputs.frozen.fixed.sum()),
+                              "frozen_beds": int(np.nan_to_num(inputs.frozen.beds).sum()),
                               "hub_name": str(territory.hub["name"]),
                               "crop_names": dict(zip(territory.crops["crop_id"],
                                                      territory.crops["name"], strict=True))})
@@ -243,7 +254,7 @@ def _occupancy(b: _Builder, name: str, groups: np.ndarray, num_groups: int, beds
     b.add_entries(rows.index(groups[ends], end[ends]), beds.index(o[ends]), rate[ends])
 
 
-def _formulate(inputs: PlanInputs, params: PlanParams):
+def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None):
     w = params.weights
     opts = inputs.options
     num_p, num_t = inputs.demand_kg.shape
@@ -260,9 +271,11 @@ def _formulate(inputs: PlanInputs, params: PlanParams):
 
     # ---- columns
     min_beds = opts["min_beds"].to_numpy(float)
-    semi = min_beds > 1
-    beds = b.add_cols("beds", (num_o,), lower=np.where(semi, min_beds, 0.0),
-                      upper=opts["max_beds"].to_numpy(float),
+    fixed = inputs.frozen.fixed  # frozen contracts: lower = upper = the signed beds
+    semi = (min_beds > 1) & ~fixed
+    beds = b.add_cols("beds", (num_o,),
+                      lower=np.where(fixed, inputs.frozen.beds, np.where(semi, min_beds, 0.0)),
+                      upper=np.where(fixed, inputs.frozen.beds, opts["max_beds"].to_numpy(float)),
                       cost=(w.purchase * o_price + w.transport_eur_per_kg_km * km[o_f])
                       * kg_per_bed,
                       kind=np.where(semi, SEMI_INTEGER, INTEGER).astype(float))
@@ -377,6 +390,19 @@ def _formulate(inputs: PlanInputs, params: PlanParams):
     rows = b.add_rows("floor", (num_f,), lower=floor)
     b.add_entries(rows.index(np.arange(num_f)), floor_gap.index(np.arange(num_f)), 1.0)
     b.add_entries(rows.index(o_f), beds.index(np.arange(num_o)), o_price * kg_per_bed)
+
+    # ---- stability (a what-if from a base plan): kept[o] ≤ beds[o], kept[o] ≤ base[o], each
+    # kept bed −λ; a constant column adds λ·Σ base, so the objective is the plan's cost plus
+    # λ per base bed given up
+    if base is not None and w.stability_eur_per_bed > 0 and base.sum() > 0:
+        ob = np.flatnonzero(base > 0)
+        kept = b.add_cols("kept", (len(ob),), upper=base[ob], cost=-w.stability_eur_per_bed)
+        rows = b.add_rows("keep", (len(ob),), upper=0.0)
+        k = np.arange(len(ob))
+        b.add_entries(rows.index(k), kept.index(k), 1.0)
+        b.add_entries(rows.index(k), beds.index(ob), -1.0)
+        b.add_cols("kept_offset", (1,), lower=1.0, upper=1.0,
+                   cost=w.stability_eur_per_bed * float(base[ob].sum()))
 
     # ---- purchase budget
     if params.budget_eur is not None:

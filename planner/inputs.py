@@ -16,6 +16,7 @@ import pandas as pd
 from core.errors import InputError, RowError
 from core.schema import LAND_TYPES
 from core.territory import Territory
+from planner.commitments import FrozenBeds, frozen_beds
 from planner.params import PlanParams
 
 #: Great-circle distance × this factor approximates road km (transport proxy).
@@ -39,6 +40,7 @@ class PlanInputs:
     unplanned: pd.DataFrame  # demanded products no crop produces: product_id, name, kg
     no_grower: tuple[str, ...]  # planned products no partner farm can grow
     source: str  # "forecast" or "history"
+    frozen: FrozenBeds  # beds fixed by frozen contracts, per option
 
     @property
     def num_weeks(self) -> int:
@@ -207,6 +209,9 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     options["land_m2"] = land[options["f"].to_numpy(int), land_col.to_numpy(int)]
     options["max_beds"] = np.floor(options["land_m2"] / options["bed_m2"] + 1e-9)
     options = options.loc[options["max_beds"] >= options["min_beds"]].reset_index(drop=True)
+    frozen = frozen_beds(options, weeks, cyclic, territory.contracts,
+                         file="contracts.csv" if territory.contracts is None
+                         else territory.file_of("contracts"))
 
     # harvest entries of every option: (option, season week, kg per bed)
     cal = yields[["crop_id", "week_after_planting", "yield_kg_per_m2"]]
@@ -237,6 +242,9 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     useful_entry = reach[entries["p"].to_numpy(int), entries["t"].to_numpy(int)] & (kg > 0)
     useful = np.zeros(len(options), dtype=bool)
     useful[entries.loc[useful_entry, "o"].to_numpy(int)] = True
+    useful |= np.nan_to_num(frozen.beds) > 0  # a signed planting stays, demand or not
+    frozen = FrozenBeds(beds=frozen.beds[useful], contract=frozen.contract[useful],
+                        outside=frozen.outside)
     new_index = np.cumsum(useful) - 1
     options = options.loc[useful].reset_index(drop=True)
     entries = entries.loc[useful[entries["o"].to_numpy(int)]]
@@ -254,7 +262,7 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     return PlanInputs(week_start=weeks, cyclic=cyclic, products=products, demand_kg=demand,
                       farms=farms, options=options, harvest_o=harvest_o, harvest_t=harvest_t,
                       harvest_kg_per_bed=harvest_kg, unplanned=unplanned.reset_index(drop=True),
-                      no_grower=no_grower, source=source)
+                      no_grower=no_grower, source=source, frozen=frozen)
 
 
 def _shock_factors(entries: pd.DataFrame, products: pd.DataFrame,

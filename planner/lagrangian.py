@@ -36,7 +36,7 @@ from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProble
 log = logging.getLogger(__name__)
 
 #: Rows tying products together: dualised.
-COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share")
+COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share", "keep")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +102,18 @@ class Decomposition:
                                         shape=(n_groups, n_seg))])
         matrix = sp.vstack([top, link]).tocsr()
         kind = m.col_kind[reps]
-        lower_g = np.where(kind == SEMI_INTEGER, m.col_lower[reps], 0.0)
+        # a frozen planting (integer, lower = upper = its beds) keeps its beds in the segment
+        seg_lower = np.where(m.col_kind[seg_cols] == SEMI_INTEGER, 0.0, m.col_lower[seg_cols])
+        fixed_g = np.array([seg_lower[s:s + len(g)].sum() for s, g in
+                            zip(np.cumsum([0] + [len(g) for g in groups])[:-1], groups,
+                                strict=True)], dtype=float)
+        lower_g = np.maximum(np.where(kind == SEMI_INTEGER, m.col_lower[reps], 0.0), fixed_g)
         upper_g = np.array([m.col_upper[g].sum() for g in groups], dtype=float)
         seg_upper = m.col_upper[seg_cols]
         model = ArrayModel(
             matrix=matrix,
             cost=np.zeros(n_plain + n_groups + n_seg),
-            col_lower=np.concatenate([m.col_lower[plain], lower_g, np.zeros(n_seg)]),
+            col_lower=np.concatenate([m.col_lower[plain], lower_g, seg_lower]),
             col_upper=np.concatenate([m.col_upper[plain], upper_g, seg_upper]),
             col_kind=np.concatenate([m.col_kind[plain], kind,
                                      np.full(n_seg, CONTINUOUS, dtype=np.int8)]),
@@ -339,6 +344,8 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
     waste_cost = cost[3 * num_t:4 * num_t]
     if np.any(sub.col_upper[num_t:2 * num_t] > 0):
         return None  # storage: not this method
+    if np.any(sub.col_lower[n_plain + n_groups:] > 0):
+        return None  # frozen plantings: the table does not hold their counts
     merged = slice(n_plain, n_plain + n_groups)
     upper = sub.col_upper[merged]
     lower = sub.col_lower[merged]

@@ -42,6 +42,11 @@ class Weights:
         Per kg of a farm's supply of a major product above the resilience share, as a multiple
         of the fair price; below ``shortfall`` so concentration is accepted when the land of
         the other farms does not allow spreading.
+    stability_eur_per_bed
+        In a what-if solved from a base plan: per bed of the base (same farm, crop and
+        planting week) the what-if gives up. Small against a bed's value (a few hundred
+        euros) but above the solver's noise per bed, so a scenario moves beds only where the
+        change pays for it; 0 lets the what-if re-plan freely.
     """
 
     shortfall: float = 4.0
@@ -50,10 +55,11 @@ class Weights:
     transport_eur_per_kg_km: float = 0.002
     floor: float = 3.0
     concentration: float = 1.0
+    stability_eur_per_bed: float = 25.0
 
     def __post_init__(self) -> None:
         for name in ("shortfall", "waste", "purchase", "transport_eur_per_kg_km", "floor",
-                     "concentration"):
+                     "concentration", "stability_eur_per_bed"):
             value = getattr(self, name)
             if not value >= 0:
                 raise InputError(f"weight {name!r} must be >= 0; got {value!r}")

@@ -146,7 +146,10 @@ def complete(problem: PlanProblem, params: PlanParams, search: Search, start: np
     """Offer an earlier plan's beds (e.g. the base plan in a what-if): the rest of the
     solution is re-solved for this model, and the plan dropped if it no longer fits."""
     model = problem.model
-    beds = np.round(start[model.cols["beds"].slice()])
+    cols = model.cols["beds"].slice()
+    lower, upper = model.col_lower[cols], model.col_upper[cols]
+    # frozen beds keep their count, the rest of the start within the model's bounds
+    beds = np.where(lower == upper, lower, np.minimum(np.round(start[cols]), upper))
     sub = _solve(_with_bounds(model, beds, beds), params, budget, seconds=max(seconds, 1.0),
                  count="rens_nodes", gap=params.gap)
     accepted = search.offer(sub.values)
@@ -193,7 +196,6 @@ def _lns(problem: PlanProblem, params: PlanParams, search: Search, budget: Solve
     model = problem.model
     opts = problem.inputs.options
     beds = model.cols["beds"].slice()
-    semi = model.col_kind[beds] == SEMI_INTEGER
     min_beds = model.col_lower[beds]
     max_beds = model.col_upper[beds]
     rng = np.random.default_rng(params.seed)
@@ -258,7 +260,7 @@ def _lns(problem: PlanProblem, params: PlanParams, search: Search, budget: Solve
                 free |= key == g
                 if free.sum() >= size:
                     break
-        lower = np.where(free, np.where(semi, min_beds, 0.0), fixed)
+        lower = np.where(free, min_beds, fixed)  # a frozen bed's lower bound is its count
         upper = np.where(free, max_beds, fixed)
         seconds = max(min(per_round, deadline - time.perf_counter()), 0.5)
         sub = _solve(_with_bounds(model, lower, upper), params, budget, seconds=seconds,

@@ -7,6 +7,7 @@ first plan; CBC gets the PuLP model as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -16,9 +17,11 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from core.errors import SolverError
+from core.errors import InputError, SolverError
 from core.schema import LAND_TYPES
+from planner._highs import solve_highs
 from planner.budget import SolveBudget, StoppedBy, StopRule
+from planner.commitments import why_not_kept
 from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
 from planner.params import PlanParams
 from planner.search import Search, complete, lp_bound, search_plan
@@ -102,6 +105,12 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
     rule = StopRule(params.stop) if params.solver == "highs" else StopRule.TIME
     budget = SolveBudget(rule=rule, limit_s=params.time_limit_s, work=params.work)
     empty = _empty_solution(problem)
+    if problem.inputs.frozen.fixed.any():
+        empty = _committed_solution(problem, params)
+    if warm_start is None and problem.base_beds is not None:
+        # a what-if from its base plan: start from the base's beds (the rest re-solved)
+        warm_start = np.zeros(model.num_cols)
+        warm_start[model.cols["beds"].slice()] = problem.base_beds
     if params.solver == "cbc":
         from planner._pulp import solve_cbc
 
@@ -185,7 +194,31 @@ def _empty_solution(problem: PlanProblem) -> np.ndarray:
     x = np.zeros(m.num_cols)
     x[m.cols["short"].slice()] = problem.inputs.demand_kg.ravel()
     x[m.cols["floor_gap"].slice()] = problem.inputs.farms["min_revenue_eur"].to_numpy(float)
+    if "kept_offset" in m.cols:
+        x[m.cols["kept_offset"].slice()] = 1.0
     return x
+
+
+def _committed_solution(problem: PlanProblem, params: PlanParams) -> np.ndarray:
+    """The plan holding only the frozen contracts' beds, the rest of it re-solved (an LP):
+    the always-feasible start when contracts are frozen. An InputError says why when the
+    frozen plantings cannot all be kept (land, labour, budget)."""
+    m = problem.model
+    beds = m.cols["beds"].slice()
+    fixed = np.nan_to_num(problem.inputs.frozen.beds)
+    lower, upper = m.col_lower.copy(), m.col_upper.copy()
+    lower[beds] = fixed
+    upper[beds] = fixed
+    lp = dataclasses.replace(m, col_lower=lower, col_upper=upper,
+                             col_kind=np.zeros_like(m.col_kind))
+    raw = solve_highs(lp, time_limit_s=max(params.time_limit_s, 60.0), gap=1e-6, threads=1,
+                      log_to_console=False)
+    if raw.values is None or raw.status in ("infeasible", "error"):
+        reasons = why_not_kept(problem.inputs, problem.budget_eur) or [
+            "together they break a farm's rotation rule (one family's share of its land)"]
+        raise InputError("the frozen contracts cannot all be kept in this plan: "
+                         + "; ".join(reasons))
+    return _clean(m, raw.values)
 
 
 def _clean(model: ArrayModel, values: np.ndarray) -> np.ndarray:

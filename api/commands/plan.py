@@ -173,10 +173,9 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
     for what_if in scenarios:
         t, h = planner.apply_scenario(territory, hub, what_if)
         p = what_if.adjust_params(params)
-        problem = planner.build_plan_problem(t, h, params=p)
-        same_shape = problem.model.num_cols == base_problem.model.num_cols
-        result = _solve(problem, p, label=what_if.name,
-                        warm_start=base.values if same_shape else None)
+        # from the base plan: its beds as the start, each one kept earns the stability term
+        problem = planner.build_plan_problem(t, h, params=p, base_plan=base.plan)
+        result = _solve(problem, p, label=what_if.name)
         folder = out / _slug(what_if.name)
         files = planner.write_plan_outputs(result, problem, folder)
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
@@ -262,8 +261,15 @@ def compare(
     horizon_weeks: HorizonOpt = 52,
     forecast: ForecastOpt = True,
     budget: BudgetOpt = None,
+    stability: Annotated[float, typer.Option(
+        "--stability", min=0, help="€ per bed of the base plan a scenario gives up (same farm, "
+        "crop and planting week): scenarios move beds only where the change pays for it; 0 "
+        "re-plans freely.")] = 25.0,
 ) -> None:
-    """Solve the base plan and each scenario, and print their KPIs side by side."""
+    """Solve the base plan and each scenario (from the base plan), and print their KPIs side
+    by side."""
+    import dataclasses
+
     import planner
 
     loaded = [planner.load_scenario(path) for path in scenarios]  # fail fast on bad files
@@ -272,6 +278,8 @@ def compare(
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
     params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
+    params = dataclasses.replace(params, weights=dataclasses.replace(
+        params.weights, stability_eur_per_bed=stability))
     hub = _hub_demand(territory, forecast, horizon_weeks)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
