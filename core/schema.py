@@ -267,6 +267,28 @@ CONTRACTS = Table(
     ),
 )
 
+CONTRACT_TERMS = Table(
+    name="contract_terms",
+    optional=True,
+    doc="Terms printed on the producers' contracts and the smallest lines a farm signs for; "
+        "a row with producer_id '*' sets the territory's defaults, a producer's row its own.",
+    columns=(
+        _c("producer_id", "str", unique=True, doc="a producer id, or * for every farm"),
+        _c("vat_rate_pct", "float", min=0, max=30, required=False, default=5.5,
+           doc="VAT on the fair prices (5.5 % on most food in France)"),
+        _c("payment_days", "int", min=0, max=120, required=False, default=30,
+           doc="days after delivery the hub pays within"),
+        _c("volume_tolerance_pct", "float", min=0, max=100, required=False, default=10.0,
+           doc="the hub buys the planned kilos within ± this share"),
+        _c("failure_share_pct", "float", min=0, max=100, required=False, default=50.0,
+           doc="share of a failed harvest's planned value the hub still pays (shared risk)"),
+        _c("min_line_m2", "float", min=0, max=100000, required=False, default=60.0,
+           doc="smallest planting line the farm signs for (m²); 0: any bed"),
+        _c("min_weekly_kg", "float", min=0, max=100000, required=False, default=10.0,
+           doc="smallest weekly delivery of one product; smaller ones are grouped"),
+    ),
+)
+
 #: Master data every territory must have.
 MASTER_TABLES = (
     SITES, OPENING_HOURS, PRODUCTS, CROPS, CROP_YIELDS, PRODUCERS, PRODUCER_CROPS, VEHICLES,
@@ -274,7 +296,7 @@ MASTER_TABLES = (
 #: Caisse tables (a territory without a caisse omits them).
 CAISSE_TABLES = (HOUSEHOLDS, CAISSE_RULE)
 #: Plan commitments (optional; read after the master data they refer to).
-PLAN_TABLES = (CONTRACTS,)
+PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS)
 #: Activity tables: grow every week, validated row by row with a rejects report.
 ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
 

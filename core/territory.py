@@ -48,6 +48,7 @@ class Territory:
     vehicles: pd.DataFrame
     households: pd.DataFrame | None = None
     caisse_rule: pd.DataFrame | None = None
+    contract_terms: pd.DataFrame | None = None  # contract terms, per farm or '*'
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
     orders: pd.DataFrame | None = None
     caisse_transactions: pd.DataFrame | None = None
@@ -122,6 +123,11 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
 
     if "contracts" in tables:
         errors.extend(_contract_checks(tables["contracts"], files["contracts"]))
+    if "contract_terms" in tables:
+        terms = tables["contract_terms"]
+        known = set(producers["producer_id"]) | {"*"}
+        _check(errors, terms, ~terms["producer_id"].isin(known), files["contract_terms"],
+               "producer_id", "must be a producer id of producers, or * for every farm")
 
     pc = tables["producer_crops"]
     land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]

@@ -8,6 +8,27 @@ from pathlib import Path
 import pandas as pd
 
 from core.safety import safe_path, write_csv
+from core.schema import CONTRACT_TERMS
+
+#: The terms of every contract, with the schema's defaults (``core.schema.CONTRACT_TERMS``).
+TERMS = tuple(c.name for c in CONTRACT_TERMS.columns if c.name != "producer_id")
+
+
+def farm_terms(producer_ids, terms: pd.DataFrame | None) -> pd.DataFrame:
+    """Each farm's contract terms (index: producer_id): its own row of ``contract_terms``, else
+    the ``*`` row, else the defaults; an empty cell of a farm's row falls back the same way."""
+    defaults = {c.name: c.default for c in CONTRACT_TERMS.columns if c.name != "producer_id"}
+    table = pd.DataFrame([defaults] * len(producer_ids), index=pd.Index(producer_ids,
+                                                                          name="producer_id"))
+    if terms is None or terms.empty:
+        return table
+    given = terms.set_index("producer_id")
+    for column in TERMS:
+        if "*" in given.index and pd.notna(given.at["*", column]):
+            table[column] = given.at["*", column]
+        own = given[column].reindex(table.index)
+        table[column] = own.where(own.notna(), table[column])
+    return table.astype({"payment_days": int})
 
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #222; }
@@ -18,6 +39,8 @@ th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
 td.n, th.n { text-align: right; }
 .summary td { border: none; padding: 2px 12px 2px 0; }
 .sign { margin-top: 3em; display: flex; gap: 4em; }
+tr.frozen td { background: #eef5ee; }
+ul.terms li { margin: 0.3em 0; }
 .sign div { border-top: 1px solid #222; padding-top: 4px; width: 40%; }
 @media print {
   body { margin: 1cm; }
@@ -34,27 +57,72 @@ def _fr(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
-def contract_tables(producer_id: str, plan: pd.DataFrame,
-                    harvest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Plantings of one farm and its expected kilos per week and product."""
+_DAYS_FR = {"mon": "lun.", "tue": "mar.", "wed": "mer.", "thu": "jeu.", "fri": "ven.",
+            "sat": "sam.", "sun": "dim."}
+
+
+def pickup_hours(site_id: str, opening_hours: pd.DataFrame | None) -> str:
+    """A farm's pickup windows in French (``mar. 8h00–12h00, ven. 14h00–17h00``)."""
+    if opening_hours is None or opening_hours.empty:
+        return ""
+    mine = opening_hours.loc[opening_hours["site_id"] == site_id]
+    order = {d: i for i, d in enumerate(_DAYS_FR)}
+    mine = mine.assign(k=mine["weekday"].map(order)).sort_values(["k", "open"])
+
+    def hhmm(minutes) -> str:
+        return f"{int(minutes) // 60}h{int(minutes) % 60:02d}"
+
+    return ", ".join(f"{_DAYS_FR[r.weekday]} {hhmm(r.open)}–{hhmm(r.close)}"
+                     for r in mine.itertuples())
+
+
+def group_small_deliveries(weekly: pd.DataFrame, min_kg: float) -> pd.DataFrame:
+    """Weekly kilos per product with deliveries under ``min_kg`` carried to the product's next
+    delivery (the last ones onto the one before): no line smaller than the farm signs for."""
+    if min_kg <= 0 or weekly.empty:
+        return weekly
+    out = weekly.copy() * 0.0
+    for product in weekly.columns:
+        carried, last = 0.0, None
+        for week, kg in weekly[product].items():
+            carried += kg
+            if carried >= min_kg:
+                out.at[week, product] = carried
+                carried, last = 0.0, week
+        if carried > 0:
+            week = last if last is not None else weekly[product].gt(0).idxmax()
+            out.at[week, product] += carried
+    return out
+
+
+def contract_tables(producer_id: str, plan: pd.DataFrame, harvest: pd.DataFrame, *,
+                    min_weekly_kg: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plantings of one farm and its expected kilos per week and product (deliveries under
+    ``min_weekly_kg`` grouped with the next one)."""
     plantings = plan.loc[plan["producer_id"] == producer_id].sort_values(
         ["plant_week", "crop_id"])
     weekly = harvest.loc[harvest["producer_id"] == producer_id]
     weekly = (weekly.pivot_table(index="week_start", columns="product_id", values="kg",
                                  aggfunc="sum", fill_value=0.0)
               .sort_index())
-    return plantings, weekly
+    return plantings, group_small_deliveries(weekly, min_weekly_kg)
 
 
-def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
-    """The contract as one long table: plantings, then kilos per week (``section`` column)."""
+def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame,
+                 vat_rate_pct: float = 0.0) -> pd.DataFrame:
+    """The contract as one long table: plantings (prices HT and TTC), then kilos per week
+    (``section`` column)."""
     rows = []
+    vat = 1 + vat_rate_pct / 100
     for r in plantings.itertuples():
         rows.append({"section": "planting", "crop_id": r.crop_id, "crop": r.crop,
                      "product_id": r.product_id, "plant_week": r.plant_week,
                      "plant_date": r.plant_date, "beds": r.beds, "area_m2": r.area_m2,
                      "week_start": None, "kg": r.harvest_kg,
-                     "price_eur_per_kg": r.price_eur_per_kg, "revenue_eur": r.revenue_eur})
+                     "price_eur_per_kg": r.price_eur_per_kg, "revenue_eur": r.revenue_eur,
+                     "vat_rate_pct": vat_rate_pct,
+                     "price_eur_per_kg_ttc": round(r.price_eur_per_kg * vat, 4),
+                     "revenue_eur_ttc": r.revenue_eur * vat})
     for week, row in weekly.iterrows():
         for product_id, kg in row.items():
             if kg > 0.05:
@@ -62,28 +130,37 @@ def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
                              "product_id": product_id, "plant_week": None, "plant_date": None,
                              "beds": None, "area_m2": None,
                              "week_start": pd.Timestamp(week).date(), "kg": round(kg, 1),
-                             "price_eur_per_kg": None, "revenue_eur": None})
+                             "price_eur_per_kg": None, "revenue_eur": None,
+                             "vat_rate_pct": None, "price_eur_per_kg_ttc": None,
+                             "revenue_eur_ttc": None})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     for col in ("plant_week", "beds"):
         table[col] = table[col].astype("Int64")
-    for col in ("area_m2", "kg", "revenue_eur"):
+    for col in ("area_m2", "kg", "revenue_eur", "revenue_eur_ttc"):
         table[col] = pd.to_numeric(table[col]).round(2)
     return table
 
 
 def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame, *,
-                  season: str, hub_name: str) -> str:
-    """A printable contract page (plain HTML and print CSS, French labels)."""
+                  season: str, hub_name: str, terms: pd.Series | None = None) -> str:
+    """A printable contract page (plain HTML and print CSS, French labels) with the farm's
+    terms: prices HT and TTC, payment, volume tolerance, shared crop-failure risk, pickups."""
     e = html.escape
+    terms = terms if terms is not None else pd.Series(
+        {c.name: c.default for c in CONTRACT_TERMS.columns})
+    vat_pct = float(terms["vat_rate_pct"])
+    vat = 1 + vat_pct / 100
     revenue = plantings["revenue_eur"].sum()
     kg = plantings["harvest_kg"].sum()
     rows = "".join(
-        f"<tr><td>{e(str(r.crop))}</td><td>{e(str(r.product_id))}</td>"
+        f"<tr{' class=frozen' if getattr(r, 'contract_id', '') else ''}>"
+        f"<td>{e(str(r.crop))}</td><td>{e(str(r.product_id))}</td>"
         f"<td class=n>{r.plant_week}</td><td>{r.plant_date}</td><td class=n>{r.beds}</td>"
         f"<td class=n>{_fr(r.area_m2)}</td><td>{r.first_harvest} → {r.last_harvest}</td>"
         f"<td class=n>{_fr(r.harvest_kg)}</td><td class=n>{_fr(r.price_eur_per_kg, 2)}</td>"
+        f"<td class=n>{_fr(r.price_eur_per_kg * vat, 2)}</td>"
         f"<td class=n>{_fr(r.revenue_eur)}</td></tr>"
         for r in plantings.itertuples())
     head = "".join(f"<th class=n>{e(str(c))}</th>" for c in weekly.columns)
@@ -96,6 +173,11 @@ def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame
     floor_line = (f"atteint ({_fr(revenue)} € ≥ {_fr(floor)} €)" if revenue >= floor - 1
                   else f"<b>non atteint</b>: {_fr(revenue)} € sur {_fr(floor)} € "
                        f"({e(str(farm.get('floor_reason', '')))})")
+    pickups = str(terms.get("pickup_hours", "") or "")
+    pickup_line = (f"à la ferme, aux créneaux d'enlèvement de la tournée : {e(pickups)}"
+                   if pickups else "à convenir avec la logistique du pôle (aucun créneau "
+                                   "d'enlèvement n'est enregistré pour ce site)")
+    min_kg = float(terms["min_weekly_kg"])
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <title>Contrat de culture — {e(str(farm['name']))}</title><style>{_CSS}</style></head>
@@ -104,25 +186,38 @@ def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame
 <p>Saison {e(season)} · Partenariat avec {e(hub_name)} · producteur {e(str(farm['producer_id']))}
 (site {e(str(farm['site_id']))}, {_fr(farm['km_to_hub'])} km du pôle)</p>
 <table class="summary">
-<tr><td>Revenu prévu au prix rémunérateur</td><td><b>{_fr(revenue)} €</b></td></tr>
+<tr><td>Montant prévu au prix rémunérateur</td><td><b>{_fr(revenue)} € HT</b> ·
+TVA {_fr(vat_pct, 1)} % {_fr(revenue * (vat - 1))} € · <b>{_fr(revenue * vat)} € TTC</b></td></tr>
 <tr><td>Volume prévu</td><td>{_fr(kg)} kg</td></tr>
 <tr><td>Revenu minimum du partenariat</td><td>{floor_line}</td></tr>
 </table>
 <h2>Cultures et plantations</h2>
 <table><tr><th>Culture</th><th>Produit</th><th class=n>Semaine</th><th>Date</th>
 <th class=n>Planches</th><th class=n>m²</th><th>Récolte</th><th class=n>kg prévus</th>
-<th class=n>€/kg</th><th class=n>€</th></tr>{rows}</table>
+<th class=n>€/kg HT</th><th class=n>€/kg TTC</th><th class=n>€ HT</th></tr>{rows}</table>
 <h2>Livraisons prévues (kg par semaine)</h2>
 <table><tr><th>Semaine du</th>{head}<th class=n>Total</th></tr>{body}</table>
-<p>Les volumes sont des prévisions de récolte selon le calendrier cultural; le pôle achète au
-prix rémunérateur indiqué les quantités récoltées et livrées.</p>
+<h2>Conditions</h2>
+<ul class="terms">
+<li><b>Prix</b> : prix rémunérateurs indiqués, hors taxes ; TVA au taux de {_fr(vat_pct, 1)} %.</li>
+<li><b>Paiement</b> : à {int(terms["payment_days"])} jours après chaque livraison, sur facture.</li>
+<li><b>Volumes</b> : le pôle achète les volumes prévus à
+± {_fr(terms["volume_tolerance_pct"])} % par produit sur la saison ;
+au-delà, les volumes se négocient de gré à gré.</li>
+<li><b>Aléa de récolte</b> (climat, maladie, ravageurs) : le risque est partagé — le pôle verse
+{_fr(terms["failure_share_pct"])} % de la valeur prévue des volumes perdus, sur constat.</li>
+<li><b>Enlèvements</b> : {pickup_line}.</li>
+<li><b>Lots</b> : pas de livraison de moins de {_fr(min_kg)} kg d'un produit ; les petites
+quantités sont regroupées avec la livraison suivante (déjà fait dans le tableau ci-dessus).</li>
+</ul>
 <div class="sign"><div>Le producteur</div><div>Le pôle logistique</div></div>
 </body></html>
 """
 
 
 def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFrame,
-                    out_dir: Path, *, season: str, hub_name: str) -> list[Path]:
+                    out_dir: Path, *, season: str, hub_name: str,
+                    terms: pd.DataFrame | None = None) -> list[Path]:
     """Write ``<producer_id>.csv`` and ``<producer_id>.html`` for every farm with a planting.
 
     The producer id names the files only through :func:`core.safety.safe_path`: an id that is
@@ -132,15 +227,20 @@ def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFra
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
+    if terms is None:
+        terms = farm_terms(farms["producer_id"], None)
     for _, farm in farms.iterrows():
-        plantings, weekly = contract_tables(farm["producer_id"], plan, harvest)
+        mine = terms.loc[farm["producer_id"]]
+        plantings, weekly = contract_tables(farm["producer_id"], plan, harvest,
+                                            min_weekly_kg=float(mine["min_weekly_kg"]))
         if plantings.empty:
             continue
         stem = str(farm["producer_id"])
         csv_path = safe_path(out_dir, stem, suffix=".csv")
         html_path = safe_path(out_dir, stem, suffix=".html")
-        write_csv(contract_csv(plantings, weekly), csv_path, index=False)
+        write_csv(contract_csv(plantings, weekly, float(mine["vat_rate_pct"])), csv_path,
+                  index=False)
         html_path.write_text(contract_html(farm, plantings, weekly, season=season,
-                                           hub_name=hub_name), encoding="utf-8")
+                                           hub_name=hub_name, terms=mine), encoding="utf-8")
         files.extend([csv_path, html_path])
     return files

@@ -17,6 +17,7 @@ from core.errors import InputError, RowError
 from core.schema import LAND_TYPES
 from core.territory import Territory
 from planner.commitments import FrozenBeds, frozen_beds
+from planner.contracts import farm_terms, pickup_hours
 from planner.params import PlanParams
 
 #: Great-circle distance × this factor approximates road km (transport proxy).
@@ -177,6 +178,10 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     farms["km_to_hub"] = CIRCUITY * _haversine_km(farms["lat"], farms["lon"], hub_site["lat"],
                                                   hub_site["lon"])
     f_of = {pid: i for i, pid in enumerate(farms["producer_id"])}
+    terms = farm_terms(farms["producer_id"], territory.contract_terms)
+    farms = farms.join(terms, on="producer_id")
+    farms["pickup_hours"] = [pickup_hours(site, territory.opening_hours)
+                             for site in farms["site_id"]]
 
     # crop calendars: occupancy from planting to the last listed harvest week; orchards are
     # perennial and hold their land all year
@@ -207,6 +212,10 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     land = farms[[f"{lt}_m2" for lt in LAND_TYPES]].to_numpy()
     land_col = options["land_type"].map({lt: i for i, lt in enumerate(LAND_TYPES)})
     options["land_m2"] = land[options["f"].to_numpy(int), land_col.to_numpy(int)]
+    # the smallest line a farm signs for (its contract terms): that many m² or none
+    min_line = farms["min_line_m2"].to_numpy(float)[options["f"].to_numpy(int)]
+    options["min_beds"] = np.maximum(options["min_beds"],
+                                     np.ceil(min_line / options["bed_m2"] - 1e-9))
     options["max_beds"] = np.floor(options["land_m2"] / options["bed_m2"] + 1e-9)
     options = options.loc[options["max_beds"] >= options["min_beds"]].reset_index(drop=True)
     frozen = frozen_beds(options, weeks, cyclic, territory.contracts,

@@ -204,7 +204,8 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     weeks = problem.inputs.week_start
     files += write_contracts(result.plan, result.harvest, result.farms, out_dir / "contracts",
                              season=f"{weeks[0].date()} – {weeks[-1].date()}",
-                             hub_name=str(problem.stats.get("hub_name", "le pôle logistique")))
+                             hub_name=str(problem.stats.get("hub_name", "le pôle logistique")),
+                             terms=problem.inputs.farms.set_index("producer_id"))
     return files
 
 
@@ -216,7 +217,8 @@ def read_kpis(path: Path) -> dict:
 def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame:
     """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
     (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
-    what-if keeps 0 %."""
+    what-if keeps 0 %. ``takes_over`` lists the crops it grows more of than in the base (it
+    takes over what the change removed elsewhere)."""
     key = ["producer_id", "crop_id", "plant_week"]
     a = base_plan.groupby(key)["beds"].sum()
     b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
@@ -225,6 +227,13 @@ def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame
     farms["beds"] = other_plan.groupby("producer_id")["beds"].sum().reindex(
         farms.index, fill_value=0)
     farms["kept_pct"] = 100 * farms["kept"] / farms["base_beds"]
+    # crops a farm grows more of than in the base: it takes over what others give up
+    crops = pd.concat([base_plan.groupby(["producer_id", "crop_id"])["beds"].sum(),
+                       other_plan.groupby(["producer_id", "crop_id"])["beds"].sum()],
+                      axis=1, keys=["base", "other"]).fillna(0)
+    grew = crops.loc[crops["other"] > crops["base"]].reset_index()
+    farms["takes_over"] = grew.groupby("producer_id")["crop_id"].agg(
+        lambda c: ",".join(sorted(c))).reindex(farms.index).fillna("")
     return farms.reset_index()
 
 

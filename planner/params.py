@@ -55,7 +55,7 @@ class Weights:
     transport_eur_per_kg_km: float = 0.002
     floor: float = 3.0
     concentration: float = 1.0
-    stability_eur_per_bed: float = 25.0
+    stability_eur_per_bed: float = 50.0
 
     def __post_init__(self) -> None:
         for name in ("shortfall", "waste", "purchase", "transport_eur_per_kg_km", "floor",

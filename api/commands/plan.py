@@ -185,9 +185,12 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         write_csv(kept, folder / "beds_kept.csv")
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
+            calm = kept[kept["takes_over"] == ""]
             console.print(f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
                           f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
-                          f"(median {kept['kept_pct'].median():.1f} %)")
+                          f"(median {kept['kept_pct'].median():.1f} %); of the "
+                          f"{len(calm)} taking over no crop, "
+                          f"{int((calm['kept_pct'] >= 95).sum())}")
     table = planner.kpi_table(runs)
     write_csv(table, out / "kpi_comparison.csv")
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
@@ -264,7 +267,7 @@ def compare(
     stability: Annotated[float, typer.Option(
         "--stability", min=0, help="€ per bed of the base plan a scenario gives up (same farm, "
         "crop and planting week): scenarios move beds only where the change pays for it; 0 "
-        "re-plans freely.")] = 25.0,
+        "re-plans freely.")] = 50.0,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
     by side."""

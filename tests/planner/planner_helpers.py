@@ -59,6 +59,11 @@ def territory(*, products: list[dict], crops: list[dict], yields: dict[str, dict
         "producers": producers,
         "producer_crops": pd.DataFrame(grows, columns=["producer_id", "crop_id"]),
     }
+    # hand-made beds are small (10 m²): any line is signed for, any weekly kilo delivered
+    frames["contract_terms"] = pd.DataFrame([{"producer_id": "*", "vat_rate_pct": 5.5,
+                                              "payment_days": 30, "volume_tolerance_pct": 10.0,
+                                              "failure_share_pct": 50.0, "min_line_m2": 0.0,
+                                              "min_weekly_kg": 0.0}])
     for frame in frames.values():
         frame["row"] = np.arange(2, len(frame) + 2)
     return Territory(folder=Path("hand"), opening_hours=empty, vehicles=empty, **frames)
