@@ -26,10 +26,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from core.errors import FallbackWarning, InputError, VivresWarning
+from core.geo import EARTH_RADIUS_M, haversine_m
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 ROAD = "road"
 HAVERSINE = "haversine_fallback"
 
@@ -319,15 +319,6 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
 
 
 # --------------------------------------------------------------------------- matrices
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 #: Speed by distance band for the fallback: (upper bound of the band in metres, km/h).

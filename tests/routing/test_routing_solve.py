@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from routing_helpers import job, make_problem, site, vehicle
 
 from core.errors import InputError
+from core.geo import haversine_m
 from routing import Pin, RouteParams, solve_week
-from routing.network import haversine_m
 
 pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
 
