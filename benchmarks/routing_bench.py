@@ -1,17 +1,16 @@
 """Routing benchmarks: VRP quality vs PyVRP and the BKS; matrix, graph build and week timings.
 
 Run with ``vivres bench routing --instances ../shared/benchmarks/vrp --time-limit 10 --json
-out/bench_routing.json`` (see benchmarks/README.md). Each instance is solved by our router
-(``solver="vivres"``: the PyVRP + OR-Tools portfolio of :mod:`benchmarks.vrp`, the engine that
+out/bench_routing.json`` (see benchmarks/README.md). Each instance is solved by the benchmark
+portfolio (``solver="vivres"``: PyVRP then OR-Tools, :mod:`benchmarks.vrp`; the engine that
 produced the routes is printed) and by PyVRP alone (``solver="pyvrp"``, on the same integer
 data), at the same budget. That part needs the ``[bench]`` extra (PyVRP, vrplib); without it
-the network and week parts still run. The week's routes themselves use :mod:`routing` (OR-Tools
-only).
+the network and week parts still run. The week's routes use :mod:`routing` (OR-Tools only).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 import time
 import warnings
@@ -182,14 +181,22 @@ def week(data: Path, *, time_limit_s: float, console: Console) -> dict:
     return figures
 
 
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def run(*, instances: Path | None, time_limit_s: float, seed: int, osm: Path | None,
         data: Path | None, week_time_limit_s: float, console: Console) -> dict:
     """Run every part that has its input; return the JSON-able figures."""
     instances = instances or SHARED / "benchmarks" / "vrp"
-    missing = [m for m in ("pyvrp", "vrplib") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("pyvrp", "vrplib") if not _importable(m)]
     if missing:
         console.print(f"[yellow]VRP quality skipped:[/] {', '.join(missing)} not installed "
-                      "(pip install -e \".[bench]\")")
+                      "(pip install -e \".\\[bench]\")")
         rows, engines = [], {}
     else:
         rows, engines = quality(instances, time_limit_s=time_limit_s, seed=seed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,8 +189,10 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
         start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
         if start is None:
             log.info("day VRP: the initial routes are not feasible; searching from scratch")
+    t0 = time.perf_counter()
     solution = (routing.SolveFromAssignmentWithParameters(start, search) if start is not None
                 else routing.SolveWithParameters(search))
+    elapsed_s = time.perf_counter() - t0
     if solution is None:
         raise SolverError(f"OR-Tools found no solution (status {routing.status()}); "
                           "every stop is optional, so this is a model bug: please report it")
@@ -206,8 +209,12 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
             index = solution.Value(routing.NextVar(index))
         routes.append(nodes)
         starts.append(times)
-    status = _day_status(routing.status(), guided=guided,
-                         counted_out=solution_limit is not None and found[0] >= solution_limit)
+    # OR-Tools says "a limit stopped the search", not which: the count when it was reached
+    # before the time limit (the callback may count a solution twice when the search starts
+    # from given routes, so when in doubt the day is said cut by the clock)
+    counted_out = (solution_limit is not None and found[0] >= solution_limit
+                   and elapsed_s < 0.95 * time_limit_s)
+    status = _day_status(routing.status(), guided=guided, counted_out=counted_out)
     raw = _with_breaks(vrp, routes, starts, status=status,
                        objective=solution.ObjectiveValue())
     log.info("day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d, %d solutions, "
