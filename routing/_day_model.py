@@ -71,44 +71,13 @@ def solve_day(ctx: WeekContext, day: str, visits: Sequence[Visit], *, budget_s: 
         Routes to start the search from (nodes per vehicle, depots left out).
     """
     working = ctx.working[day].reset_index(drop=True)
-    unserved: list[dict] = []
-    ok_visits: list[Visit] = []
-    allowed: list[list[int]] = []
-
-    def drop(visit: Visit, reason: str) -> None:
-        unserved.append({"day": day, "site_id": visit.site_id,
-                         "name": ctx.sites.at[visit.site_id, "name"], "job_id": visit.job_id,
-                         "kind": visit.kind, "kg": visit.kg, "reason": reason})
-
-    for visit in visits:
-        cand = working
-        pin = ctx.pins.get(visit.site_id)
-        if pin and pin.vehicle_id:
-            cand = cand.loc[cand["vehicle_id"] == pin.vehicle_id]
-        if cand.empty:
-            drop(visit, "no vehicle that day")
-            continue
-        if visit.cold:
-            cand = cand.loc[cand["refrigerated"]]
-            if cand.empty:
-                drop(visit, "compatibility")
-                continue
-        timely = [i for i, veh in cand.iterrows() if ctx.alone_feasible(day, visit, veh)]
-        if not timely:
-            drop(visit, "time window")
-            continue
-        cand = cand.loc[timely]
-        max_kg = float(cand["capacity_kg"].max())
-        pal = cand["capacity_pallets"].where(cand["capacity_pallets"] > 0, np.inf)
-        for part in _split(visit, max_kg, float(pal.max())):
-            ok_visits.append(part)
-            allowed.append(list(cand.index))
-
+    admitted = admit(ctx, day, visits, working)
+    ok_visits, unserved = admitted.visits, admitted.unserved
     if not ok_visits:
         return DaySolution(stops=[], kpis=[], unserved=unserved, status=DayStatus.NO_VISITS,
                            left=[])
 
-    nodes, vrp = _day_vrp(ctx, day, working, ok_visits, allowed, movable)
+    nodes, vrp = _day_vrp(ctx, day, working, ok_visits, admitted.allowed, movable)
     params = ctx.params
     raw = _ortools.solve_day(vrp, time_limit_s=budget_s, guided=params.guided,
                              solution_limit=params.day_solution_limit,
@@ -118,11 +87,63 @@ def solve_day(ctx: WeekContext, day: str, visits: Sequence[Visit], *, budget_s: 
         if p not in raw.served_pairs:
             # a part of a load cut to fit the biggest allowed vehicle: the extra trip is
             # what did not fit
-            drop(visit, "capacity" if "#" in visit.job_id else "fleet full")
+            unserved.append(_unserved(ctx, day, visit,
+                                      "capacity" if "#" in visit.job_id else "fleet full"))
             left.append(visit)
     stops, kpis = _rows.day_rows(ctx, day, working, nodes, raw)
     return DaySolution(stops=stops, kpis=kpis, unserved=unserved, status=raw.status, left=left,
                        node_routes=[route[1:-1] for route in raw.routes])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Admitted:
+    """The visits a day's model takes (cut into trips that fit), and those it cannot."""
+
+    visits: list[Visit]
+    allowed: list[list[int]]  # per admitted visit: rows of the day's working vehicles
+    unserved: list[dict]
+
+
+def admit(ctx: WeekContext, day: str, visits: Sequence[Visit], working: pd.DataFrame
+          ) -> Admitted:
+    """Keep the visits some working vehicle could serve alone, each with those vehicles.
+
+    The others are reported: no (pinned) vehicle that day, cold goods without a refrigerated
+    vehicle, or no vehicle reaching the stop inside its windows and shift. A visit larger
+    than the biggest allowed vehicle is cut into trips that fit.
+    """
+    unserved: list[dict] = []
+    ok_visits: list[Visit] = []
+    allowed: list[list[int]] = []
+    for visit in visits:
+        cand = working
+        pin = ctx.pins.get(visit.site_id)
+        if pin and pin.vehicle_id:
+            cand = cand.loc[cand["vehicle_id"] == pin.vehicle_id]
+        if cand.empty:
+            unserved.append(_unserved(ctx, day, visit, "no vehicle that day"))
+            continue
+        if visit.cold:
+            cand = cand.loc[cand["refrigerated"]]
+            if cand.empty:
+                unserved.append(_unserved(ctx, day, visit, "compatibility"))
+                continue
+        timely = [i for i, veh in cand.iterrows() if ctx.alone_feasible(day, visit, veh)]
+        if not timely:
+            unserved.append(_unserved(ctx, day, visit, "time window"))
+            continue
+        cand = cand.loc[timely]
+        max_kg = float(cand["capacity_kg"].max())
+        pal = cand["capacity_pallets"].where(cand["capacity_pallets"] > 0, np.inf)
+        for part in _split(visit, max_kg, float(pal.max())):
+            ok_visits.append(part)
+            allowed.append(list(cand.index))
+    return Admitted(visits=ok_visits, allowed=allowed, unserved=unserved)
+
+
+def _unserved(ctx: WeekContext, day: str, visit: Visit, reason: str) -> dict:
+    return {"day": day, "site_id": visit.site_id, "name": ctx.sites.at[visit.site_id, "name"],
+            "job_id": visit.job_id, "kind": visit.kind, "kg": visit.kg, "reason": reason}
 
 
 def _day_vrp(ctx: WeekContext, day: str, working: pd.DataFrame, visits: list[Visit],
