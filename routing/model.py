@@ -53,7 +53,7 @@ class Pin:
     vehicle_id: str | None = None
     day: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.vehicle_id is None and self.day is None:
             raise InputError(f"pin of {self.site_id}: give a vehicle, a day or both")
         if self.day is not None and self.day not in WEEKDAYS:
@@ -108,7 +108,7 @@ class RouteParams:
     cache_dir: Path | None = None
     pins: tuple[Pin, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise InputError(f"time limit must be > 0 s; got {self.time_limit_s}")
         if self.day_solution_limit is not None and (
@@ -193,7 +193,7 @@ class WeekProblem:
     hours: dict[tuple[str, str], tuple[tuple[float, float], ...]]
     sites_with_hours: frozenset[str]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.hub_id not in set(self.sites["site_id"]):
             raise InputError(f"hub {self.hub_id!r} is not among the sites")
         if len(self.jobs) and (self.jobs["kg"] < 0).any():
