@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.geo import haversine_m
+
 DEFAULT_COMMUNES = (
     Path(__file__).resolve().parents[2]
     / "shared/osm/communes/communes-44-loire-atlantique.geojson"
@@ -144,11 +146,8 @@ GRAND_LIEU = (47.090, -1.675, 4300.0)  # lac de Grand-Lieu: centre and a keep-ou
 
 
 def dist_m(lat1, lon1, lat2, lon2):
-    """Great-circle distance in metres (haversine), numpy-friendly."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371000.0 * np.arcsin(np.sqrt(a))
+    """Great-circle distance in metres on the 6,371 km sphere the sample was placed with."""
+    return haversine_m(lat1, lon1, lat2, lon2, radius_m=6_371_000.0)
 
 
 _LOIRE = np.array(LOIRE)

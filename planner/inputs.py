@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, RowError
+from core.geo import haversine_km
 from core.schema import LAND_TYPES
 from core.territory import Territory
 from planner.commitments import FrozenBeds, frozen_beds
@@ -121,14 +122,6 @@ def _in_window(iso_week: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.
     return straight | wrapped
 
 
-def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float))
-                              for v in (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6371.0 * np.arcsin(np.sqrt(a))
-
-
 def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
                    params: PlanParams) -> PlanInputs:
     """Turn the territory and hub demand into the planner's arrays (see :class:`PlanInputs`)."""
@@ -175,8 +168,8 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
                        "orchard_m2", "labour_h_per_week", "min_revenue_eur"]].copy()
     farms["lat"] = farm_sites["lat"].to_numpy()
     farms["lon"] = farm_sites["lon"].to_numpy()
-    farms["km_to_hub"] = CIRCUITY * _haversine_km(farms["lat"], farms["lon"], hub_site["lat"],
-                                                  hub_site["lon"])
+    farms["km_to_hub"] = CIRCUITY * haversine_km(farms["lat"], farms["lon"], hub_site["lat"],
+                                                 hub_site["lon"], radius_km=6371.0)
     f_of = {pid: i for i, pid in enumerate(farms["producer_id"])}
     terms = farm_terms(farms["producer_id"], territory.contract_terms)
     farms = farms.join(terms, on="producer_id")

@@ -4,7 +4,7 @@ Pipeline entry points: :func:`load_network` (optional), :func:`build_week_proble
 :func:`solve_week`, :func:`write_route_outputs`.
 """
 
-from routing.model import REASONS, Pin, RouteParams, WeekProblem, WeekRoutes
+from routing.model import REASONS, DayStatus, Pin, RouteParams, WeekProblem, WeekRoutes
 from routing.network import (
     Matrix,
     RoadNetwork,
@@ -22,6 +22,7 @@ from routing.solve import solve_week
 
 __all__ = [
     "REASONS",
+    "DayStatus",
     "Matrix",
     "Pin",
     "RoadNetwork",

@@ -10,8 +10,12 @@ still meet their opening hours, the shift end and the route's maximum duration.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from routing._ortools import DayVrp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +35,7 @@ def _service_start(arrival: int, windows: tuple[tuple[int, int], ...]) -> int | 
     return None
 
 
-def schedule(vrp, vehicle: int, nodes: list[int], depart_s: int, *,
+def schedule(vrp: DayVrp, vehicle: int, nodes: list[int], depart_s: int, *,
              break_before: int | None = None) -> list[int] | None:
     """Service start times along ``nodes`` (start depot first), or None when infeasible.
 
@@ -53,7 +57,8 @@ def schedule(vrp, vehicle: int, nodes: list[int], depart_s: int, *,
     return times
 
 
-def place_break(vrp, vehicle: int, nodes: list[int], start_s: list[int]) -> TimedRoute | None:
+def place_break(vrp: DayVrp, vehicle: int, nodes: list[int], start_s: list[int]
+                ) -> TimedRoute | None:
     """Re-time a route (depots included) with its driver's break; None if it cannot take it.
 
     A route whose whole duration fits in ``break_after_s`` needs no break. Otherwise every

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 from ortools.util import optional_boolean_pb2
 
 from core.errors import SolverError
 from routing import _breaks
+from routing.model import DayStatus
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class DayRoutesRaw:
     breaks: list[tuple[int, int] | None]  # (start_s, duration_s) per vehicle
     served_pairs: set[int] = field(default_factory=set)
     objective: int = 0
-    status: str = "optimal"
+    status: DayStatus = DayStatus.OPTIMAL
 
 
 def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.RoutingModel]:
@@ -128,7 +130,8 @@ def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
     return manager, routing
 
 
-def _search(time_limit_s: float, *, guided: bool):
+def _search(time_limit_s: float, *, guided: bool, solution_limit: int | None
+            ) -> routing_parameters_pb2.RoutingSearchParameters:
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION)
@@ -143,6 +146,8 @@ def _search(time_limit_s: float, *, guided: bool):
         for name in _SLOW_LNS:
             setattr(ops, name, optional_boolean_pb2.BOOL_FALSE)
     search.time_limit.FromMilliseconds(max(100, int(time_limit_s * 1000)))
+    if solution_limit is not None:
+        search.solution_limit = int(solution_limit)
     return search
 
 
@@ -152,28 +157,42 @@ _SLOW_LNS = ("use_global_cheapest_insertion_path_lns", "use_local_cheapest_inser
              "use_relocate_path_global_cheapest_insertion_insert_unperformed")
 
 
+_STATUS = routing_enums_pb2.RoutingSearchStatus
+
+
 def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
+              solution_limit: int | None = None,
               initial_routes: list[list[int]] | None = None) -> DayRoutesRaw:
     """Solve one day's VRP with OR-Tools (cheapest insertion, then local search).
 
     Each shift is shortened by its driver's break, which :mod:`routing._breaks` then places
     in the route (OR-Tools' own break intervals make the search crawl). ``guided=False``
     runs a greedy descent to a local optimum, which stops by itself: same input, same routes
-    (unless the time limit cuts it, reported as ``status="limit_reached"``). ``guided=True``
+    (unless the time limit cuts it, reported as ``DayStatus.LIMIT_REACHED``). ``guided=True``
     spends the whole budget in guided local search: often better routes, but they depend on
-    the machine's speed. ``initial_routes`` (nodes per vehicle, depots left out; e.g. the
+    the machine's speed. ``solution_limit`` stops either search after that many solutions
+    (the first and each improvement; ``DayStatus.SOLUTION_LIMIT``): a count, so the same
+    routes on any machine. ``initial_routes`` (nodes per vehicle, depots left out; e.g. the
     routes of a smaller version of the same day) start the search.
     """
     manager, routing = _day_model(vrp)
-    search = _search(time_limit_s, guided=guided)
+    search = _search(time_limit_s, guided=guided, solution_limit=solution_limit)
+    found = [0]
+
+    def count() -> None:
+        found[0] += 1
+
+    routing.AddAtSolutionCallback(count)
     start = None
     if initial_routes is not None:
         routing.CloseModelWithParameters(search)
         start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
         if start is None:
             log.info("day VRP: the initial routes are not feasible; searching from scratch")
+    t0 = time.perf_counter()
     solution = (routing.SolveFromAssignmentWithParameters(start, search) if start is not None
                 else routing.SolveWithParameters(search))
+    elapsed_s = time.perf_counter() - t0
     if solution is None:
         raise SolverError(f"OR-Tools found no solution (status {routing.status()}); "
                           "every stop is optional, so this is a model bug: please report it")
@@ -190,20 +209,36 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
             index = solution.Value(routing.NextVar(index))
         routes.append(nodes)
         starts.append(times)
-    # RoutingModel status: 1 success (greedy descent: at a local optimum; guided: out of
-    # time), 2 stopped by the time limit before a local optimum, 7 proven optimal
-    status = {1: "time_limit" if guided else "local_optimum", 2: "limit_reached",
-              7: "optimal"}.get(routing.status(), "feasible")
+    # OR-Tools says "a limit stopped the search", not which: the count when it was reached
+    # before the time limit (the callback may count a solution twice when the search starts
+    # from given routes, so when in doubt the day is said cut by the clock)
+    counted_out = (solution_limit is not None and found[0] >= solution_limit
+                   and elapsed_s < 0.95 * time_limit_s)
+    status = _day_status(routing.status(), guided=guided, counted_out=counted_out)
     raw = _with_breaks(vrp, routes, starts, status=status,
                        objective=solution.ObjectiveValue())
-    log.info("day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d",
-             len(vrp.service_s), num_vehicles, len(raw.served_pairs), len(vrp.pairs),
-             raw.objective)
+    log.info("day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d, %d solutions, "
+             "%s", len(vrp.service_s), num_vehicles, len(raw.served_pairs), len(vrp.pairs),
+             raw.objective, found[0], status)
     return raw
 
 
+def _day_status(code: int, *, guided: bool, counted_out: bool) -> DayStatus:
+    """Name how the search ended from OR-Tools' ``RoutingSearchStatus``."""
+    if code == _STATUS.ROUTING_SUCCESS:
+        # greedy descent: at a local optimum; guided search only ends at a limit
+        if not guided:
+            return DayStatus.LOCAL_OPTIMUM
+        return DayStatus.SOLUTION_LIMIT if counted_out else DayStatus.TIME_LIMIT
+    if code == _STATUS.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED:
+        return DayStatus.SOLUTION_LIMIT if counted_out else DayStatus.LIMIT_REACHED
+    if code == _STATUS.ROUTING_OPTIMAL:
+        return DayStatus.OPTIMAL
+    return DayStatus.FEASIBLE
+
+
 def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], *,
-                 status: str, objective: int) -> DayRoutesRaw:
+                 status: DayStatus, objective: int) -> DayRoutesRaw:
     """Place each driver's break; a route that cannot take it loses its last jobs."""
     pair_of = {n: p for p, pair in enumerate(vrp.pairs) for n in pair}
     out_routes, out_starts, out_breaks, served = [], [], [], set()
@@ -228,59 +263,3 @@ def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], 
         load_kg=[_breaks.loads_along(vrp.kg, r) for r in out_routes],
         load_pallets_dec=[_breaks.loads_along(vrp.pallets_dec, r) for r in out_routes],
         breaks=out_breaks, served_pairs=served, objective=objective, status=status)
-
-
-def solve_cvrptw(dist: np.ndarray, demand: np.ndarray, capacity: int, num_vehicles: int, *,
-                 tw: np.ndarray | None = None, service: np.ndarray | None = None,
-                 time_limit_s: float, initial_routes: list[list[int]] | None = None,
-                 max_solutions: int | None = None) -> list[list[int]] | None:
-    """Plain single-depot CVRP(TW) (node 0 = depot) with guided local search.
-
-    Returns routes of customer indices, or None when no feasible solution was found.
-    ``initial_routes`` (e.g. another solver's) start the search instead of a construction.
-    """
-    n = len(dist)
-    manager = pywrapcp.RoutingIndexManager(n, num_vehicles, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    cost_cb = routing.RegisterTransitMatrix(np.asarray(dist, np.int64).tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    demand_cb = routing.RegisterUnaryTransitVector([int(d) for d in demand])
-    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [int(capacity)] * num_vehicles, True,
-                                            "load")
-    if tw is not None:
-        svc = np.zeros(n, np.int64) if service is None else np.asarray(service, np.int64)
-        time_cb = routing.RegisterTransitMatrix((svc[:, None] + dist).astype(np.int64).tolist())
-        horizon = int(tw[0, 1])
-        routing.AddDimension(time_cb, horizon, horizon, False, "time")
-        time_dim = routing.GetDimensionOrDie("time")
-        for i in range(1, n):
-            time_dim.CumulVar(manager.NodeToIndex(i)).SetRange(int(tw[i, 0]), int(tw[i, 1]))
-        for v in range(num_vehicles):
-            time_dim.CumulVar(routing.Start(v)).SetRange(int(tw[0, 0]), horizon)
-            time_dim.CumulVar(routing.End(v)).SetRange(int(tw[0, 0]), horizon)
-    search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    search.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
-    search.time_limit.FromMilliseconds(max(50, int(time_limit_s * 1000)))
-    if max_solutions is not None:
-        search.solution_limit = int(max_solutions)
-    if initial_routes:
-        routing.CloseModelWithParameters(search)
-        start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
-        solution = (routing.SolveFromAssignmentWithParameters(start, search)
-                    if start is not None else routing.SolveWithParameters(search))
-    else:
-        solution = routing.SolveWithParameters(search)
-    if solution is None:
-        return None
-    routes = []
-    for v in range(num_vehicles):
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        route = []
-        while not routing.IsEnd(index):
-            route.append(manager.IndexToNode(index))
-            index = solution.Value(routing.NextVar(index))
-        if route:
-            routes.append(route)
-    return routes

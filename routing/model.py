@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,29 @@ REASONS = (
 )
 
 
+class DayStatus(StrEnum):
+    """How a day's search ended (``WeekRoutes.day_status``; the values are what kpis.json says).
+
+    Routes repeat for a seed when every day ends by itself or by a count: ``LOCAL_OPTIMUM``,
+    ``OPTIMAL``, ``SOLUTION_LIMIT`` or ``NO_VISITS``. ``LIMIT_REACHED`` (the time limit cut
+    the descent) and ``TIME_LIMIT`` (guided search, which runs until a limit) depend on the
+    machine's speed.
+    """
+
+    NO_VISITS = "empty"  # no visit of that day could be given to any vehicle
+    LOCAL_OPTIMUM = "local_optimum"  # greedy descent stopped by itself
+    OPTIMAL = "optimal"  # proven optimal
+    SOLUTION_LIMIT = "solution_limit"  # stopped by ``RouteParams.day_solution_limit``
+    LIMIT_REACHED = "limit_reached"  # the time limit cut the descent before a local optimum
+    TIME_LIMIT = "time_limit"  # guided local search ran until the time limit
+    FEASIBLE = "feasible"  # any other end with a solution
+
+    @property
+    def repeatable(self) -> bool:
+        """True when the same input and seed give the same routes on any machine."""
+        return self not in (DayStatus.LIMIT_REACHED, DayStatus.TIME_LIMIT, DayStatus.FEASIBLE)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pin:
     """A staff decision: serve ``site_id`` with ``vehicle_id`` and/or on ``day``."""
@@ -29,7 +53,7 @@ class Pin:
     vehicle_id: str | None = None
     day: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.vehicle_id is None and self.day is None:
             raise InputError(f"pin of {self.site_id}: give a vehicle, a day or both")
         if self.day is not None and self.day not in WEEKDAYS:
@@ -57,6 +81,11 @@ class RouteParams:
     """Knobs of the week's routing (penalties, limits, rules)."""
 
     time_limit_s: float = 45.0  # for the whole week: a cap, the days usually stop sooner
+    #: stop each day's search after this many solutions (the first one and each improvement
+    #: of the local search count; OR-Tools' ``solution_limit``): a deterministic cap, where
+    #: the time limit is a safety cap. None: the greedy descent's local optimum (or, guided,
+    #: the time limit) ends each day's search
+    day_solution_limit: int | None = None
     seed: int = 1
     #: False: each day's local search stops at a local optimum (same input + seed = same
     #: routes); True: guided local search until the time limit (often shorter routes, but
@@ -79,9 +108,14 @@ class RouteParams:
     cache_dir: Path | None = None
     pins: tuple[Pin, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise InputError(f"time limit must be > 0 s; got {self.time_limit_s}")
+        if self.day_solution_limit is not None and (
+                isinstance(self.day_solution_limit, bool)
+                or not isinstance(self.day_solution_limit, int) or self.day_solution_limit < 1):
+            raise InputError("day_solution_limit must be a whole number >= 1; got "
+                             f"{self.day_solution_limit!r}")
         if not 0 <= self.repair_share < 1:
             raise InputError(f"repair_share must be in [0, 1); got {self.repair_share}")
         if not 0 <= self.movable_penalty_share <= 1:
@@ -132,7 +166,10 @@ class RouteParams:
                 raise InputError(f"{path}: {name} must be like {default!r}; got {value!r}"
                                  ) from None
             values[name] = value
-        return cls(**{**values, **overrides})
+        try:
+            return cls(**{**values, **overrides})
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,7 +193,7 @@ class WeekProblem:
     hours: dict[tuple[str, str], tuple[tuple[float, float], ...]]
     sites_with_hours: frozenset[str]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.hub_id not in set(self.sites["site_id"]):
             raise InputError(f"hub {self.hub_id!r} is not among the sites")
         if len(self.jobs) and (self.jobs["kg"] < 0).any():
@@ -192,4 +229,4 @@ class WeekRoutes:
     kpis: dict
     method: str
     engine: str
-    day_status: dict[str, str] = field(default_factory=dict)
+    day_status: dict[str, DayStatus] = field(default_factory=dict)

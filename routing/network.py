@@ -17,19 +17,21 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from core.errors import FallbackWarning, InputError, VivresWarning
+from core.geo import EARTH_RADIUS_M, haversine_m
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 ROAD = "road"
 HAVERSINE = "haversine_fallback"
 
@@ -82,7 +84,7 @@ class RoadNetwork:
         """Number of nodes of the graph."""
         return len(self.node_ids)
 
-    def snap(self, lats, lons) -> tuple[np.ndarray, np.ndarray]:
+    def snap(self, lats: ArrayLike, lons: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Return (node index, snap distance in metres) of the nearest node to each point."""
         pts = np.radians(np.column_stack([np.asarray(lats, float), np.asarray(lons, float)]))
         dist, idx = self._tree.query(pts, k=1)
@@ -98,7 +100,7 @@ class Matrix:
     snap_dist_m: np.ndarray
     method: str  # "road" or "haversine_fallback"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         n = len(self.snap_dist_m)
         if self.dist_m.shape != (n, n) or self.duration_s.shape != (n, n):
             raise ValueError("matrix shapes do not match the number of points")
@@ -109,7 +111,7 @@ class Matrix:
 # --------------------------------------------------------------------------- building
 
 
-def _is_drive_way(tags) -> bool:
+def _is_drive_way(tags: Mapping[str, str]) -> bool:
     hwy = tags.get("highway")
     if hwy is None or tags.get("area") == "yes" or _EXCLUDED_HWY.search(hwy):
         return False
@@ -238,7 +240,8 @@ def network_from_bbox(west: float, south: float, east: float, north: float, *,
                      cache_dir)
 
 
-def _download(query: str, fetch, cache_dir: Path | str) -> RoadNetwork:
+def _download(query: str, fetch: Callable[[], nx.MultiDiGraph], cache_dir: Path | str
+              ) -> RoadNetwork:
     import osmnx as ox
 
     key = hashlib.sha256(query.encode()).hexdigest()
@@ -321,20 +324,11 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
 # --------------------------------------------------------------------------- matrices
 
 
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
 #: Speed by distance band for the fallback: (upper bound of the band in metres, km/h).
 FALLBACK_BANDS = ((2_000, 25.0), (10_000, 40.0), (30_000, 60.0), (np.inf, 80.0))
 
 
-def haversine_matrix(lats, lons, *, circuity: float = 1.3,
+def haversine_matrix(lats: ArrayLike, lons: ArrayLike, *, circuity: float = 1.3,
                      bands: tuple[tuple[float, float], ...] = FALLBACK_BANDS) -> Matrix:
     """Great-circle distance × circuity, timed at a speed that grows with the distance.
 
@@ -353,13 +347,14 @@ def haversine_matrix(lats, lons, *, circuity: float = 1.3,
                   method=HAVERSINE)
 
 
-def _points_key(network_key: str, lats, lons) -> str:
+def _points_key(network_key: str, lats: ArrayLike, lons: ArrayLike) -> str:
     pts = np.round(np.column_stack([lats, lons]).astype(float), 6)
     return hashlib.sha256(network_key.encode() + pts.tobytes()).hexdigest()[:24]
 
 
-def travel_matrix(network: RoadNetwork | None, lats, lons, *, max_snap_m: float = 500.0,
-                  cache_dir: Path | str | None = None, circuity: float = 1.3) -> Matrix:
+def travel_matrix(network: RoadNetwork | None, lats: ArrayLike, lons: ArrayLike, *,
+                  max_snap_m: float = 500.0, cache_dir: Path | str | None = None,
+                  circuity: float = 1.3) -> Matrix:
     """Distance and duration matrices between points, over the roads when a network is given.
 
     Parameters

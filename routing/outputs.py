@@ -58,7 +58,8 @@ vertical-align:top}} th{{background:#eee}} .warn{{color:#a00;font-weight:bold}}
 {table}<p>Signature chauffeur : ____________________</p></body></html>"""
 
 
-def _leg_coords(network, a, b) -> tuple[list[tuple[float, float]], str]:
+def _leg_coords(network: RoadNetwork | None, a: tuple[float, float], b: tuple[float, float]
+                ) -> tuple[list[tuple[float, float]], str]:
     if network is None or (a == b):
         return [(a[1], a[0]), (b[1], b[0])], "straight_line"
     return path_coords(network, a, b), "road"
@@ -157,7 +158,7 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
     return written
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, pd.Timestamp):
@@ -184,7 +185,7 @@ def _svg_map(day: str, features: list[dict], problem: WeekProblem, result: WeekR
     span = max((lon1 - lon0) * kx, (lat1 - lat0) * width / height, 1e-6)
     scale = (width - 2 * pad) / span
 
-    def proj(lon, lat):
+    def proj(lon: float, lat: float) -> tuple[float, float]:
         return pad + (lon - lon0) * kx * scale, height - pad - (lat - lat0) * scale
 
     parts, legend = [], []

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.errors import InputError, RowError
 from core.schema import STORAGE_CLASSES
+from core.territory import Territory
 from routing.model import RouteParams, WeekProblem
 
 _GOODS_COLUMNS = ("site_id", "product_id", "storage_class", "kg")
@@ -45,7 +46,7 @@ def _detail(rows: pd.DataFrame) -> str:
 
 
 def build_week_problem(
-    territory,
+    territory: Territory,
     deliveries: pd.DataFrame,
     pickups: pd.DataFrame,
     *,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import math
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core import schema
+from core.geo import haversine_km
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -45,13 +45,6 @@ def tiny_runs(gen, tmp_path_factory):
         gen.generate_territory(folder, seed=seed, scale=0.3, years=1)
         out[label] = folder
     return out
-
-
-def _haversine_km(lat1, lon1, lat2, lon2):
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def test_same_seed_gives_identical_files(tiny_runs):
@@ -97,8 +90,8 @@ def test_sample_orders_have_no_duplicates_and_valid_references():
 def test_sample_sites_within_50_km_of_hub():
     sites = pd.read_csv(SAMPLE / "sites.csv")
     hub = sites.loc[sites["kind"] == "hub"].iloc[0]
-    far = [(r.site_id, round(_haversine_km(hub.lat, hub.lon, r.lat, r.lon), 1))
-           for r in sites.itertuples() if _haversine_km(hub.lat, hub.lon, r.lat, r.lon) > 50]
+    far = [(r.site_id, round(haversine_km(hub.lat, hub.lon, r.lat, r.lon), 1))
+           for r in sites.itertuples() if haversine_km(hub.lat, hub.lon, r.lat, r.lon) > 50]
     assert not far
 
 

@@ -65,6 +65,9 @@ def routes(
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="At most this many solver seconds for the whole week (each "
         "day's search usually stops sooner, at a local optimum).", min=0.5)] = 45,
+    solution_limit: Annotated[int | None, typer.Option(
+        "--solution-limit", help="Stop each day's search after this many solutions: a count, "
+        "so the same routes on any machine; --time-limit stays a safety cap.", min=1)] = None,
     guided: Annotated[bool, typer.Option(
         "--guided", help="Spend the whole time limit in guided local search: often "
         "shorter routes, but they then depend on the machine's speed.")] = False,
@@ -96,6 +99,8 @@ def routes(
     cache = out / ".cache"
     chosen = {"time_limit_s": time_limit, "seed": seed, "pins": pins, "cache_dir": cache,
               "guided": guided}
+    if solution_limit is not None:
+        chosen["day_solution_limit"] = solution_limit
     params = (routing.RouteParams.from_file(params_file, **chosen) if params_file is not None
               else routing.RouteParams(**chosen))
     network = None

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from routing.model import WeekProblem
+from routing.model import RouteParams, WeekProblem
+
+#: Tests stop each day's search by itself (a local optimum) or by a count of solutions, never
+#: by the clock: the time limit is a safety cap no problem of these tests comes near.
+COUNTED = RouteParams(time_limit_s=120, day_solution_limit=1000)
 
 OSM_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "osm"
 VRP_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks" / "vrp"

@@ -6,10 +6,10 @@ import re
 
 import pandas as pd
 import pytest
-from routing_helpers import job, make_problem, site, vehicle
+from routing_helpers import COUNTED, job, make_problem, site, vehicle
 
 from core.errors import InputError
-from routing import RouteParams, solve_week
+from routing import solve_week
 from routing.outputs import write_route_outputs
 
 pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
@@ -21,7 +21,7 @@ def _solved(name: str, notes: str = "", vehicle_id: str = "V1"):
     sites = [site("HUB", "hub", 47.0, -1.6), site("S1", "epicerie_solidaire", 47.0, -1.57,
                                                  name=name, notes=notes)]
     problem = make_problem(sites, [vehicle(vehicle_id)], [job("S1", 100)])
-    return solve_week(problem, RouteParams(time_limit_s=2)), problem
+    return solve_week(problem, COUNTED), problem
 
 
 def test_xss_payload_in_a_site_name_is_inert_in_every_html_file(tmp_path):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from core.errors import FallbackWarning, InputError
+from core.geo import haversine_m
 from routing.network import (
     HAVERSINE,
     ROAD,
     SnapWarning,
-    haversine_m,
     haversine_matrix,
     network_from_file,
     travel_matrix,

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from routing_helpers import job, make_problem, site, vehicle
+from routing_helpers import COUNTED, job, make_problem, site, vehicle
 
 from core.errors import InputError
-from routing import Pin, RouteParams, solve_week
-from routing.network import haversine_m
+from core.geo import haversine_m
+from routing import DayStatus, Pin, RouteParams, solve_week
 
 pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
 
-FAST = RouteParams(time_limit_s=5)
+FAST = COUNTED
 
 
 def _served_kg(result, kind="deliver"):
@@ -272,10 +272,47 @@ def test_same_seed_same_result(line_sites):
     jobs = [job("S1", 300, fixed_days=(), visits=2), job("S2", 500, fixed_days=()),
             job("S3", 700, fixed_days=())]
     problem = make_problem(line_sites, [vehicle("V1"), vehicle("V2", capacity_kg=600.0)], jobs)
-    params = RouteParams(time_limit_s=30, seed=7)
+    params = dataclasses.replace(COUNTED, seed=7)
     first, second = solve_week(problem, params), solve_week(problem, params)
+    # each day's descent stopped by itself at a local optimum, neither the count nor the clock
+    assert first.day_status and set(first.day_status.values()) == {DayStatus.LOCAL_OPTIMUM}
+    assert second.day_status == first.day_status
     pd.testing.assert_frame_equal(first.stops, second.stops)
     pd.testing.assert_frame_equal(first.schedule, second.schedule)
+    pd.testing.assert_frame_equal(first.unserved, second.unserved)
+
+
+def _busy_day():
+    """Twelve shops on Monday for two vans: the descent improves the first routes a few times."""
+    rng = np.random.default_rng(5)
+    sites = [site("HUB", "hub", 47.0, -1.6)] + [
+        site(f"S{i}", "epicerie_solidaire", 47.0 + rng.uniform(-0.08, 0.08),
+             -1.6 + rng.uniform(-0.1, 0.1)) for i in range(12)]
+    jobs = [job(s["site_id"], 100 + 10 * k) for k, s in enumerate(sites[1:])]
+    return make_problem(sites, [vehicle("V1"), vehicle("V2", capacity_kg=600.0)], jobs)
+
+
+def test_a_count_stops_the_day_search_where_it_stops_on_every_run():
+    problem = _busy_day()
+    # one solution: the cheapest-insertion routes, before any improving move
+    first_only = dataclasses.replace(COUNTED, day_solution_limit=1, repair_share=0.0)
+    cut = solve_week(problem, first_only)
+    assert cut.day_status == {"mon": DayStatus.SOLUTION_LIMIT}
+    assert cut.day_status["mon"].repeatable
+    pd.testing.assert_frame_equal(cut.stops, solve_week(problem, first_only).stops)
+    # without the count the descent goes on to a cheaper local optimum
+    done = solve_week(problem, dataclasses.replace(first_only, day_solution_limit=None))
+    assert done.day_status == {"mon": DayStatus.LOCAL_OPTIMUM}
+    assert done.kpis["cost_eur"] < cut.kpis["cost_eur"] - 1.0
+
+
+def test_guided_search_stopped_by_a_count_repeats():
+    # guided local search never stops by itself: under a count it repeats like the descent
+    problem = _busy_day()
+    params = dataclasses.replace(COUNTED, guided=True, day_solution_limit=40)
+    first, second = solve_week(problem, params), solve_week(problem, params)
+    assert set(first.day_status.values()) == {DayStatus.SOLUTION_LIMIT}
+    pd.testing.assert_frame_equal(first.stops, second.stops)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -295,7 +332,7 @@ def test_capacity_never_exceeded(data):
     jobs = [job(f"S{i}", kg, cold=cold) for i, (kg, cold) in enumerate(zip(kgs, colds,
                                                                          strict=True))]
     problem = make_problem(sites, vehicles, jobs)
-    result = solve_week(problem, RouteParams(time_limit_s=10))
+    result = solve_week(problem, COUNTED)
     cap = dict(zip([v["vehicle_id"] for v in vehicles], caps, strict=True))
     pallets = {v["vehicle_id"]: v["capacity_pallets"] for v in vehicles}
     for row in result.stops.itertuples():
@@ -310,11 +347,13 @@ def test_capacity_never_exceeded(data):
 def test_params_from_toml(tmp_path):
     path = tmp_path / "routing.toml"
     path.write_text('drop_penalty_eur = 2000\nbreak_after_h = 4\nguided = true\n'
+                    'day_solution_limit = 50\n'
                     'refrigerated_classes = ["frozen"]\n'
                     '[kg_per_pallet]\nambient = 500\nfresh = 250\nchilled = 250\nfrozen = 200\n')
     params = RouteParams.from_file(path, seed=3)
     assert params.drop_penalty_eur == 2000.0 and params.break_after_h == 4.0
     assert params.guided is True and params.seed == 3
+    assert params.day_solution_limit == 50
     assert params.refrigerated_classes == ("frozen",)
     assert params.kg_per_pallet["ambient"] == 500.0
 
@@ -324,6 +363,8 @@ def test_params_from_toml(tmp_path):
     ('drop_penalty_eur = "lots"\n', "drop_penalty_eur must be"),
     ("guided = 1\n", "guided must be"),
     ("repair_share = 1.5\n", "repair_share must be in"),
+    ("day_solution_limit = 0\n", "day_solution_limit must be a whole number"),
+    ("day_solution_limit = 2.5\n", "day_solution_limit must be a whole number"),
     ('refrigerated_classes = ["cold"]\n', "unknown storage classes"),
     ("drop_penalty_eur = \n", "not valid TOML"),
 ])

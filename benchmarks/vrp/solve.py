@@ -12,8 +12,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from routing import _ortools, _pyvrp
-from routing.instances import VrpInstance, check_routes, route_cost
+from benchmarks.vrp import _ortools, _pyvrp
+from benchmarks.vrp.instances import VrpInstance, check_routes, route_cost
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,15 @@ class VrpResult:
 
 
 def solve_vrp(instance: VrpInstance, *, time_limit_s: float, seed: int = 1,
-              engine: str = "portfolio", pyvrp_share: float = 0.85) -> VrpResult:
+              engine: str = "portfolio", pyvrp_share: float = 0.85,
+              max_iterations: int | None = None, max_solutions: int | None = None
+              ) -> VrpResult:
     """Solve a CVRP/VRPTW instance within ``time_limit_s`` seconds in total.
 
     Parameters
     ----------
     instance
-        From :mod:`routing.instances`.
+        From :mod:`benchmarks.vrp.instances`.
     time_limit_s
         Total budget, shared by the engines.
     seed
@@ -50,12 +52,16 @@ def solve_vrp(instance: VrpInstance, *, time_limit_s: float, seed: int = 1,
         ``"portfolio"`` (PyVRP then OR-Tools polishing), ``"pyvrp"`` or ``"ortools"``.
     pyvrp_share
         Share of the budget given to PyVRP in the portfolio.
+    max_iterations, max_solutions
+        Count caps (PyVRP's iterations, OR-Tools' solutions): with both given, the result
+        does not depend on the machine's speed as long as the time limit is not reached.
     """
     t0 = time.perf_counter()
     best_routes, best_engine = None, engine
     if engine in ("portfolio", "pyvrp"):
         share = 1.0 if engine == "pyvrp" else pyvrp_share
-        best_routes, _ = _pyvrp.solve(instance, time_limit_s=time_limit_s * share, seed=seed)
+        best_routes, _ = _pyvrp.solve(instance, time_limit_s=time_limit_s * share, seed=seed,
+                                      max_iterations=max_iterations)
         best_engine = "pyvrp"
     if engine in ("portfolio", "ortools"):
         remaining = time_limit_s - (time.perf_counter() - t0)
@@ -65,7 +71,8 @@ def solve_vrp(instance: VrpInstance, *, time_limit_s: float, seed: int = 1,
         routes = _ortools.solve_cvrptw(instance.dist, instance.demand, instance.capacity,
                                        num_vehicles, tw=instance.tw, service=instance.service,
                                        time_limit_s=max(remaining, 0.05),
-                                       initial_routes=best_routes)
+                                       initial_routes=best_routes,
+                                       max_solutions=max_solutions)
         if routes is not None and (best_routes is None or check_routes(instance, best_routes)
                                    or (not check_routes(instance, routes)
                                        and route_cost(instance, routes)

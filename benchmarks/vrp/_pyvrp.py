@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing.instances import VrpInstance
+from benchmarks.vrp.instances import VrpInstance
 
 
 def problem_data(instance: VrpInstance):

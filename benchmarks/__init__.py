@@ -1,0 +1,1 @@
+"""Quality and speed runs of vivres (``vivres bench ...``); see benchmarks/README.md."""
