@@ -180,3 +180,49 @@ def test_a_frozen_contract_holds_on_the_sample_under_a_demand_shock():
                                                           params=p), p)
     pd.testing.assert_frame_equal(_lines(other.plan, who), _lines(base.plan, who))
     assert other.objective != base.objective
+
+
+def test_contract_terms_set_the_smallest_line_and_print_on_the_contract(tmp_path):
+    from planner.contracts import write_contracts
+
+    terr = salad(crop_kw={"bed_m2": 30.0})
+    terms = pd.DataFrame([
+        {"producer_id": "*", "vat_rate_pct": 5.5, "payment_days": 30,
+         "volume_tolerance_pct": 10.0, "failure_share_pct": 50.0, "min_line_m2": 90.0,
+         "min_weekly_kg": 0.0},
+        {"producer_id": "A", "vat_rate_pct": 20.0, "payment_days": 45,
+         "volume_tolerance_pct": None, "failure_share_pct": 70.0, "min_line_m2": None,
+         "min_weekly_kg": None}]).assign(row=[2, 3])
+    terr = dataclasses.replace(terr, contract_terms=terms)
+    # 100 kg wanted = 1.7 beds of 30 m² (60 kg each): the farm signs for 90 m² lines, so 3
+    # beds (cheaper than the shortfall) where 2 would do otherwise
+    problem, result = solve(terr, demand({"salade": {3: 100.0}}))
+    assert problem.inputs.options["min_beds"].tolist() == [3.0]
+    assert result.plan["beds"].tolist() == [3]
+    farm = problem.inputs.farms.set_index("producer_id").loc["A"]
+    assert (farm["vat_rate_pct"], farm["payment_days"], farm["failure_share_pct"],
+            farm["volume_tolerance_pct"], farm["min_line_m2"]) == (20.0, 45, 70.0, 10.0, 90.0)
+    files = write_contracts(result.plan, result.harvest, result.farms, tmp_path,
+                            season="2026", hub_name="Pôle",
+                            terms=problem.inputs.farms.set_index("producer_id"))
+    page = next(f for f in files if f.suffix == ".html").read_text(encoding="utf-8")
+    revenue = result.plan["revenue_eur"].sum()
+    assert f"{revenue * 1.2:,.0f} € TTC".replace(",", "\u202f") in page
+    assert "à 45 jours" in page and "70 % de la valeur prévue" in page
+    sheet = pd.read_csv(next(f for f in files if f.suffix == ".csv"))
+    planting = sheet.loc[sheet["section"] == "planting"].iloc[0]
+    assert planting["price_eur_per_kg_ttc"] == pytest.approx(2.0 * 1.2)
+
+
+def test_small_weekly_deliveries_are_grouped_with_the_next_one():
+    from planner.contracts import group_small_deliveries
+
+    weeks = pd.date_range("2026-03-02", periods=5, freq="7D")
+    weekly = pd.DataFrame({"radis": [4.0, 4.0, 4.0, 30.0, 3.0], "ail": [0, 0, 12.0, 0, 0]},
+                          index=weeks)
+    grouped = group_small_deliveries(weekly, 10.0)
+    assert grouped["radis"].tolist() == [0.0, 0.0, 12.0, 33.0, 0.0]
+    assert grouped["ail"].tolist() == [0.0, 0.0, 12.0, 0.0, 0.0]
+    assert grouped.sum().equals(weekly.sum())
+    nonzero = grouped.to_numpy()[grouped.to_numpy() > 0]
+    assert (nonzero >= 10.0).all()
