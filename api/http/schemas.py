@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -192,6 +192,22 @@ class TerritoryPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class FreezeRequest(Strict):
+    """Freeze a producer's lines of a plan as a new contract version: later plans and what-ifs
+    keep them bed for bed."""
+
+    plan_job_id: str = Field(description="a succeeded plan job of this territory")
+    producer_id: Slug
+    crops: list[Slug] = Field(default_factory=list, max_length=200,
+                              description="freeze only these crops (default: the whole farm)")
+    until: date | None = Field(None, description="freeze only plantings up to this date")
+    contract_id: Slug | None = Field(None, description="default: the producer id; freezing "
+                                     "again adds a version")
 
 
 class RowsPage(BaseModel):

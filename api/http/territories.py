@@ -16,6 +16,7 @@ from api.http.frames import frame_of, page
 from api.http.problems import responses
 from api.http.schemas import (
     DemandRequest,
+    FreezeRequest,
     JobKind,
     JobOut,
     LatestOut,
@@ -277,3 +278,63 @@ def _check_source(request: Request, territory_id: str, job_id: str | None, kind:
         state = "does not exist" if job is None else f"is a {job.status} {job.kind} job"
         raise InputError([RowError(file="body", row=None, column=f"{kind}_job_id",
                                    message=f"must name a succeeded {kind} job; {job_id} {state}")])
+
+
+@router.post("/{territory_id}/contracts", response_model=UploadOut,
+             responses=responses(401, 403, 404, 422))
+def freeze_contract(request: Request, caller: Caller, territory_id: TerritoryId,
+                    body: FreezeRequest) -> UploadOut:
+    """Freeze a producer's lines of a plan job as a new version of its contract (planner): the
+    territory's ``contracts`` table gets the rows (a new territory version); every later plan
+    and what-if keeps them bed for bed."""
+    import io
+
+    import pandas as pd
+
+    import planner
+    from core.schema import CONTRACTS
+
+    require(caller, "planner")
+    _check_source(request, territory_id, body.plan_job_id, "plan")
+    store = get_store(request)
+    content, _ = jobs.artifact(store, body.plan_job_id, "plan.csv")
+    plan = pd.read_csv(io.BytesIO(content), dtype={"producer_id": str, "crop_id": str})
+    with store_t.checked_out(store, territory_id) as (folder, _version):
+        from core.territory import load_territory
+
+        contracts = load_territory(folder, activity=False).contracts
+    rows = planner.freeze(plan, contracts, producer_id=body.producer_id,
+                          contract_id=body.contract_id, crops=tuple(body.crops),
+                          until=body.until)
+    table = rows if contracts is None else pd.concat([contracts.drop(columns="row"), rows],
+                                                     ignore_index=True)
+    for column in ("frozen_on", "until", "plant_date"):
+        table[column] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
+                         for v in table[column]]
+    upload = store_t.Upload(table="contracts", content=table[[c.name for c in CONTRACTS.columns]]
+                            .to_csv(index=False).encode("utf-8"))
+    return _report(store_t.put_table(store, territory_id, upload))
+
+
+@router.get("/{territory_id}/contracts/{contract_id}/diff", response_model=RowsPage,
+            responses=R)
+def contract_diff(request: Request, caller: Caller, territory_id: TerritoryId,
+                  contract_id: Annotated[str, Path(max_length=64)],
+                  old: Annotated[int | None, Query(alias="from", ge=1)] = None,
+                  new: Annotated[int | None, Query(alias="to", ge=1)] = None) -> RowsPage:
+    """Two versions of a contract line by line (default: the last two), with the change in
+    beds (planner; a producer, its own contracts)."""
+    import planner
+    from api.http.access import producer_visible
+    from core.territory import load_territory
+
+    require(caller, "planner", "producer")
+    with store_t.checked_out(get_store(request), territory_id) as (folder, _version):
+        contracts = load_territory(folder, activity=False).contracts
+    mine = None if contracts is None else contracts.loc[contracts["contract_id"] == contract_id]
+    if mine is None or mine.empty or not producer_visible(caller, mine["producer_id"].iat[0]):
+        raise store_t.NotFound(f"contract {contract_id!r} not found")
+    table = planner.contract_diff(contracts, contract_id, old, new)
+    table["plant_date"] = [d.isoformat() for d in table["plant_date"]]
+    items = table.to_dict(orient="records")
+    return RowsPage(items=items, total=len(items), limit=len(items), offset=0)

@@ -100,3 +100,41 @@ def test_scenario_run_and_compare(client, keys, plan_job, store):
     assert rows["farms_supplying"]["b"] == 1 and rows["farms_supplying"]["change"] == -1
     contracts = client.get(f"/v1/plans/{job.json()['job_id']}/contracts", headers=h).json()
     assert "P2" not in contracts
+
+
+def test_a_frozen_contract_is_kept_by_the_next_plan_job(client, keys, plan_job, store):
+    import io
+
+    import pandas as pd
+
+    def lines(job_id: str) -> pd.DataFrame:
+        csv = client.get(f"/v1/plans/{job_id}/files/plan.csv", headers=keys["planner"]).content
+        plan = pd.read_csv(io.BytesIO(csv))
+        mine = plan.loc[plan["producer_id"] == "P1", ["crop_id", "plant_date", "beds"]]
+        return mine.sort_values(["crop_id", "plant_date"]).reset_index(drop=True)
+
+    url = "/v1/territories/tiny/contracts"
+    body = {"plan_job_id": plan_job, "producer_id": "P1"}
+    assert client.post(url, json=body, headers=keys["producer"]).status_code == 403
+    bad = client.post(url, json={**body, "plan_job_id": "nope"}, headers=keys["planner"])
+    assert bad.status_code == 422 and "plan_job_id" in bad.text
+    frozen = client.post(url, json=body, headers=keys["planner"])
+    assert frozen.status_code == 200, frozen.text
+    assert frozen.json()["tables"]["contracts"] == len(lines(plan_job))
+    again = client.post(url, json=body, headers=keys["planner"])
+    assert again.status_code == 200 and again.json()["version"] > frozen.json()["version"]
+
+    # the next plan (another seed) keeps P1's lines bed for bed
+    r = client.post("/v1/territories/tiny/plans", json={**PLAN, "seed": 4},
+                    headers=keys["planner"])
+    _run(store, r.json()["job_id"])
+    pd.testing.assert_frame_equal(lines(r.json()["job_id"]), lines(plan_job))
+
+    diff = client.get("/v1/territories/tiny/contracts/P1/diff", headers=keys["producer"])
+    assert diff.status_code == 200, diff.text
+    assert diff.json()["total"] == len(lines(plan_job))
+    assert all(row["change"] == 0 for row in diff.json()["items"])
+    assert client.get("/v1/territories/tiny/contracts/P1/diff",
+                      headers=keys["other_producer"]).status_code == 404
+    assert client.get("/v1/territories/tiny/contracts/P1/diff?from=9",
+                      headers=keys["planner"]).status_code == 422
