@@ -32,6 +32,9 @@ def hubs(client, keys, store):
     admin = keys["planner"]
     plan = client.post("/v1/territories/tiny/plans", json=PLAN, headers=admin).json()["job_id"]
     _run(store, plan)
+    frozen = client.post("/v1/territories/tiny/contracts",
+                         json={"plan_job_id": plan, "producer_id": "P1"}, headers=admin)
+    assert frozen.status_code == 200, frozen.text
     routes = client.post("/v1/territories/tiny/routes", json={**ROUTES, "plan_job_id": plan},
                          headers=admin).json()["job_id"]
     _run(store, routes)
@@ -51,7 +54,7 @@ def _fill(path: str, hubs: dict) -> str:
     job = hubs["routes"] if path.startswith(("/v1/routes", "/v1/jobs")) else hubs["plan"]
     values = {"territory_id": "tiny", "job_id": job, "producer_id": "P1",
               "scenario_id": hubs["scenario"], "table": "sites", "day": "2026-11-23",
-              "vehicle_id": "V1", "name": "report.json"}
+              "vehicle_id": "V1", "name": "report.json", "contract_id": "P1"}
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
