@@ -11,7 +11,7 @@ import pandas as pd
 from core.safety import write_csv
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
-from planner.solve import PlanResult
+from planner.result import PlanResult
 
 #: Supply from farms within this road distance of the hub counts as local.
 LOCAL_KM = 50.0

@@ -71,9 +71,10 @@ def test_a_step_that_stops_early_never_crashes_the_solve(monkeypatch, failing):
     # plan with a valid bound, and says the safety cap stopped it
     import planner.lagrangian
     import planner.search
+    import planner.steps
 
     fake = _StopsEarly(failing)
-    monkeypatch.setattr(planner.search, "solve_highs", fake)
+    monkeypatch.setattr(planner.steps, "solve_highs", fake)
     monkeypatch.setattr(planner.lagrangian, "solve_highs", fake)
     terr, hub = _sample_case(weeks=30)
     problem, result = solve(terr, hub, work=0.02, threads=1)  # one process: fake reaches all
