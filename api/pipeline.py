@@ -18,6 +18,7 @@ import pandas as pd
 from core.errors import InputError
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
+from core.units import order_kg
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +142,8 @@ def _kg_orders(territory: Territory) -> pd.DataFrame:
     if orders is None or orders.empty:
         raise InputError("no orders: the territory needs orders.csv to know what to deliver")
     products = territory.products.set_index("product_id")
-    kg_per_unit = orders["product_id"].map(products["kg_per_unit"])
-    kg = orders["quantity"].where(orders["unit"] == "kg", orders["quantity"] * kg_per_unit)
-    return orders.assign(kg=kg, storage_class=orders["product_id"].map(products["storage_class"]))
+    return orders.assign(kg=order_kg(orders, products),
+                         storage_class=orders["product_id"].map(products["storage_class"]))
 
 
 def route_inputs(
