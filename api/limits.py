@@ -10,19 +10,22 @@ tens of megabytes instead of filling the memory.
 from __future__ import annotations
 
 import io
-import os
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 
+from api.settings import (
+    DEFAULT_MAX_BODY_MB,
+    DEFAULT_MAX_ROWS,
+    ENV_MAX_BODY,
+    ENV_MAX_ROWS,
+    ENV_MAX_UNCOMPRESSED,
+    settings,
+)
 from core.errors import InputError, InputTooLarge, RowError
 
-ENV_MAX_BODY = "VIVRES_MAX_BODY_MB"
-DEFAULT_MAX_BODY_MB = 64
-ENV_MAX_UNCOMPRESSED = "VIVRES_MAX_UNCOMPRESSED_MB"
-ENV_MAX_ROWS = "VIVRES_MAX_UPLOAD_ROWS"
-DEFAULT_MAX_ROWS = 2_000_000
+__all__ = ["DEFAULT_MAX_BODY_MB", "ENV_MAX_BODY", "Budget", "UploadLimits"]
 _CHUNK = 1 << 20
 
 
@@ -35,16 +38,16 @@ class UploadLimits:
 
     def __post_init__(self) -> None:
         if self.max_uncompressed_bytes < 1 or self.max_rows < 1:
-            raise ValueError("upload limits must be positive")
+            raise InputError("upload limits must be positive; got "
+                             f"{self.max_uncompressed_bytes} bytes, {self.max_rows} rows")
 
     @classmethod
     def from_env(cls) -> UploadLimits:
         """Read ``VIVRES_MAX_UNCOMPRESSED_MB`` (default 2 × ``VIVRES_MAX_BODY_MB``) and
         ``VIVRES_MAX_UPLOAD_ROWS`` (default 2,000,000)."""
-        body_mb = float(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_MB))
-        unpacked_mb = float(os.environ.get(ENV_MAX_UNCOMPRESSED, 2 * body_mb))
-        rows = int(os.environ.get(ENV_MAX_ROWS, DEFAULT_MAX_ROWS))
-        return cls(max_uncompressed_bytes=int(unpacked_mb * (1 << 20)), max_rows=rows)
+        s = settings()
+        return cls(max_uncompressed_bytes=int(s.max_uncompressed_mb * (1 << 20)),
+                   max_rows=s.max_upload_rows)
 
 
 class Budget:

@@ -3,6 +3,14 @@
 The packages never import each other; this module passes plain DataFrames between them:
 demand's hub-level forecast feeds the planner, the planner's weekly harvest becomes the
 routing's farm pickups, and the demand of a week becomes the routing's deliveries.
+
+Every door goes through here: ``vivres plan`` and ``vivres routes`` (``api/commands``),
+``vivres demo`` (:func:`run_demo`) and the HTTP jobs (``api/jobs/runners.py``). A door builds
+its settings from its options with ``api.params`` (``demand_settings``, ``plan_params``,
+``route_params``: defaults live in the settings types), then calls the stage functions:
+``run_demand`` / ``write_demand``, ``plan_demand`` / ``run_plan`` / ``write_plan``,
+``run_routes`` / ``write_routes``. Each stage's outputs are written by its ``write_*`` only.
+A stage whose package fails to import fails the run: nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -15,9 +23,11 @@ from typing import Any
 
 import pandas as pd
 
+from api.params import DemandSettings
 from core.errors import InputError
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
+from core.units import order_kg
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +55,48 @@ class DemandStage:
     hub: pd.DataFrame  # week_start, product_id, storage_class, kg, low, high
     rejects: pd.DataFrame
     build: Any = None  # demand.DemandBuild (duplicates, caisse flags)
+    ledger: pd.DataFrame | None = None  # monthly caisse ledger, when the territory has one
 
 
-def run_demand(territory: Territory, *, horizon_weeks: int = 52, level: int = 80) -> DemandStage:
-    """Build weekly demand from orders and caisse spending, then forecast the season."""
+def run_demand(territory: Territory, settings: DemandSettings | None = None) -> DemandStage:
+    """Build weekly demand from orders and caisse spending, forecast the season, and keep the
+    caisse ledger when the territory has a caisse."""
     import demand
 
+    settings = settings or DemandSettings()
     build = demand.build_weekly_demand(territory)
     families = territory.products.set_index("product_id")["category"]
-    forecast = demand.forecast_demand(build.weekly, horizon_weeks=horizon_weeks, level=level,
-                                      families=families)
+    forecast = demand.forecast_demand(build.weekly, horizon_weeks=settings.horizon_weeks,
+                                      level=settings.level, families=families)
     hub = demand.hub_demand(forecast, territory.products)
+    ledger = None
+    if territory.households is not None and territory.caisse_transactions is not None:
+        ledger = caisse_ledger(territory)
     return DemandStage(weekly=build.weekly, forecast=forecast, hub=hub, rejects=build.rejects,
-                       build=build)
+                       build=build, ledger=ledger)
+
+
+def demand_summary(stage: DemandStage) -> dict[str, Any]:
+    """The demand stage in figures (history and forecast weeks, season kilos, rejects)."""
+    return {"history_weeks": int(stage.weekly["week_start"].nunique()),
+            "forecast_weeks": int(stage.forecast["week_start"].nunique()),
+            "season_kg": float(stage.hub["kg"].sum()), "rejected_rows": len(stage.rejects)}
+
+
+def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
+    """Write weekly.csv, forecast.csv, hub_forecast.csv, rejects.csv (and caisse_ledger.csv)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {"weekly": stage.weekly, "forecast": stage.forecast, "hub_forecast": stage.hub,
+              "rejects": stage.rejects}
+    if stage.ledger is not None:
+        tables["caisse_ledger"] = stage.ledger
+    files = []
+    for name, frame in tables.items():
+        path = out_dir / f"{name}.csv"
+        write_csv(frame, path, index=False)
+        files.append(path)
+    return files
 
 
 def caisse_ledger(territory: Territory, *, rule: str | None = None,
@@ -86,30 +125,41 @@ class PlanStage:
     kpis: dict = field(default_factory=dict)
 
 
+def plan_demand(territory: Territory, params: Any, *, forecast: bool = True
+                ) -> pd.DataFrame | None:
+    """The hub demand a plan answers: the forecast over the plan's ``horizon_weeks`` (None
+    with ``forecast=False``: the planner then plans against the last year of orders)."""
+    if not forecast:
+        return None
+    return run_demand(territory, DemandSettings(horizon_weeks=params.horizon_weeks)).hub
+
+
 def run_plan(
     territory: Territory,
-    hub_demand: pd.DataFrame | None = None,
+    hub_demand: pd.DataFrame | None,
+    params: Any,
     *,
-    time_limit_s: float | None = None,
-    gap: float = 0.001,
-    solver: str = "highs",
-    scenario_path: Path | None = None,
-    log_solver: bool = False,
-    stop: str = "work",
-    work: float = 1.0,
-    seed: int = 0,
+    scenario: Any = None,
+    base_plan: pd.DataFrame | None = None,
+    on_progress: Callable[[dict], None] | None = None,
 ) -> PlanStage:
-    """Plan which farm grows and supplies what over the season (hub demand from the forecast)."""
+    """Plan which farm grows and supplies what over the season.
+
+    ``params`` is a ``planner.PlanParams`` (``api.params.plan_params`` builds it from a
+    door's options); ``scenario`` a what-if (``planner.Scenario``, or the path of its YAML
+    file) applied to the inputs and the params; ``base_plan`` the plan of another run it
+    starts from (each of its beds kept earns the stability term).
+    """
     import planner
 
-    params = planner.plan_params(time_limit_s=time_limit_s, gap=gap, solver=solver,
-                                 log=log_solver, stop=stop, work=work, seed=seed)
-    if scenario_path is not None:
-        scenario = planner.load_scenario(Path(scenario_path))
+    if isinstance(scenario, str | Path):
+        scenario = planner.load_scenario(Path(scenario))
+    if scenario is not None:
         territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
         params = scenario.adjust_params(params)  # yield shocks and budget
-    problem = planner.build_plan_problem(territory, hub_demand, params=params)
-    result = planner.solve_plan(problem, params)
+    problem = planner.build_plan_problem(territory, hub_demand, params=params,
+                                         base_plan=base_plan)
+    result = planner.solve_plan(problem, params, on_progress=on_progress)
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
 
 
@@ -141,9 +191,8 @@ def _kg_orders(territory: Territory) -> pd.DataFrame:
     if orders is None or orders.empty:
         raise InputError("no orders: the territory needs orders.csv to know what to deliver")
     products = territory.products.set_index("product_id")
-    kg_per_unit = orders["product_id"].map(products["kg_per_unit"])
-    kg = orders["quantity"].where(orders["unit"] == "kg", orders["quantity"] * kg_per_unit)
-    return orders.assign(kg=kg, storage_class=orders["product_id"].map(products["storage_class"]))
+    return orders.assign(kg=order_kg(orders, products),
+                         storage_class=orders["product_id"].map(products["storage_class"]))
 
 
 def route_inputs(
@@ -212,27 +261,37 @@ class RouteStage:
     network: Any = None
 
 
+def load_network(source: Path | str, *, cache_dir: Path | None = None) -> Any:
+    """The road network of an OSM file, or ``place:NAME`` / ``bbox:W,S,E,N`` (downloaded and
+    cached)."""
+    import routing
+
+    return routing.load_network(source, cache_dir=cache_dir)
+
+
 def run_routes(
     territory: Territory,
     week: int,
+    params: Any,
     *,
     forecast: pd.DataFrame | None = None,
     harvest: pd.DataFrame | None = None,
-    osm: Path | None = None,
-    time_limit_s: float = 45,
-    seed: int = 1,
-    params: Any = None,
+    network: Any = None,
+    transfers: pd.DataFrame | None = None,
 ) -> RouteStage:
-    """Build and solve the shared-truck routes of season week ``week``."""
+    """Build and solve the shared-truck routes of season week ``week``.
+
+    ``params`` is a ``routing.RouteParams`` (``api.params.route_params`` builds it from a
+    door's options); ``network`` a road network (``load_network``; without one, great-circle
+    estimates, flagged); ``transfers`` direct farm → shop pairs (``from_site_id, to_site_id,
+    storage_class, kg``).
+    """
     import routing
 
     deliveries, pickups, week_start = route_inputs(territory, week, forecast=forecast,
                                                    harvest=harvest)
-    if params is None:
-        params = routing.RouteParams(time_limit_s=time_limit_s, seed=seed)
-    network = routing.load_network(osm) if osm is not None else None
     problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
-                                         params=params)
+                                         params=params, transfers=transfers)
     result = routing.solve_week(problem, params, network=network)
     return RouteStage(result=result, problem=problem, network=network)
 
@@ -243,6 +302,23 @@ def write_routes(stage: RouteStage, out_dir: Path) -> list[Path]:
 
     return routing.write_route_outputs(stage.result, stage.problem, Path(out_dir),
                                        network=stage.network)
+
+
+def producer_pickups(territory: Territory, stage: RouteStage) -> dict[str, list[dict]]:
+    """Per producer, the week's pickups at its farm (day, date, vehicle, times, kilos)."""
+    from routing.outputs import hhmm
+
+    stops = stage.result.stops
+    pickups = {}
+    for producer_id, site_id in territory.producers[["producer_id", "site_id"]].itertuples(
+            index=False):
+        rows = stops.loc[(stops["site_id"] == site_id) & (stops["pick_kg"] > 0)]
+        pickups[producer_id] = [
+            {"day": r.day, "date": str(r.date)[:10], "vehicle_id": r.vehicle_id,
+             "arrival": hhmm(r.arrival_min), "departure": hhmm(r.departure_min),
+             "pick_kg": round(float(r.pick_kg), 1), "what": r.detail}
+            for r in rows.itertuples()]
+    return pickups
 
 
 # --------------------------------------------------------------------------- the weekly job
@@ -268,29 +344,26 @@ def write_sites_geojson(territory: Territory, path: Path) -> Path:
     return path
 
 
-def _stage_available(module_name: str, *names: str) -> bool:
-    """True when the package has landed the functions a stage needs."""
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return False
-    return all(hasattr(module, name) for name in names)
-
-
 def run_demo(
     data_dir: Path | str,
     out_dir: Path | str,
     *,
     week: int = 1,
-    plan_time_limit_s: float | None = None,
-    plan_work: float = 1.0,
-    route_time_limit_s: float = 45,
+    plan_params: Any = None,
+    route_params: Any = None,
     osm: Path | None = None,
     progress: Progress = _noop,
 ) -> DemoSummary:
-    """Run the whole weekly job on a territory: demand → plan → routes, writing every output."""
+    """Run the whole weekly job on a territory: demand → plan → routes, writing every output.
+
+    ``plan_params`` / ``route_params`` default to ``PlanParams()`` / ``RouteParams()``; the
+    demand forecast covers the plan's weeks.
+    """
+    import planner
+    import routing
+
+    plan_params = plan_params if plan_params is not None else planner.plan_params()
+    route_params = route_params if route_params is not None else routing.RouteParams()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(out_dir=out_dir)
@@ -307,48 +380,25 @@ def run_demo(
     }
     summary.files.append(write_sites_geojson(territory, out_dir / "sites.geojson"))
 
-    forecast = hub = None
-    if _stage_available("demand", "build_weekly_demand", "forecast_demand", "hub_demand"):
-        progress("Demand: weekly history and season forecast")
-        stage = run_demand(territory)
-        forecast, hub = stage.forecast, stage.hub
-        folder = out_dir / "demand"
-        folder.mkdir(exist_ok=True)
-        for name, frame in (("weekly", stage.weekly), ("forecast", stage.forecast),
-                            ("hub_forecast", stage.hub), ("rejects", stage.rejects)):
-            path = folder / f"{name}.csv"
-            write_csv(frame, path, index=False)
-            summary.files.append(path)
-        summary.stages["demand"] = {
-            "history_weeks": int(stage.weekly["week_start"].nunique()),
-            "forecast_weeks": int(stage.forecast["week_start"].nunique()),
-            "season_kg": float(stage.hub["kg"].sum()),
-        }
-        if territory.households is not None and territory.caisse_transactions is not None:
-            ledger = caisse_ledger(territory)
-            path = folder / "caisse_ledger.csv"
-            write_csv(ledger, path, index=False)
-            summary.files.append(path)
+    progress("Demand: weekly history and season forecast")
+    demand = run_demand(territory, DemandSettings(horizon_weeks=plan_params.horizon_weeks))
+    summary.files.extend(write_demand(demand, out_dir / "demand"))
+    summary.stages["demand"] = demand_summary(demand)
 
-    harvest = None
-    if _stage_available("planner", "build_plan_problem", "solve_plan", "write_plan_outputs"):
-        progress("Planner: season crop and supply plan (MILP)")
-        plan = run_plan(territory, hub, time_limit_s=plan_time_limit_s, work=plan_work)
-        harvest = plan.result.harvest
-        summary.files.extend(write_plan(plan, out_dir / "plan"))
-        summary.stages["plan"] = {
-            "status": str(getattr(plan.result.status, "value", plan.result.status)),
-            "objective": plan.result.objective,
-            "gap_pct": None if plan.result.gap is None else 100 * plan.result.gap,
-            **{k: v for k, v in plan.kpis.items() if isinstance(v, int | float | str)},
-        }
+    progress("Planner: season crop and supply plan (MILP)")
+    plan = run_plan(territory, demand.hub, plan_params)
+    summary.files.extend(write_plan(plan, out_dir / "plan"))
+    summary.stages["plan"] = {
+        "status": str(getattr(plan.result.status, "value", plan.result.status)),
+        "objective": plan.result.objective,
+        "gap_pct": None if plan.result.gap is None else 100 * plan.result.gap,
+        **{k: v for k, v in plan.kpis.items() if isinstance(v, int | float | str)},
+    }
 
-    if _stage_available("routing", "build_week_problem", "solve_week", "write_route_outputs"):
-        progress(f"Routing: shared-truck routes of week {week}")
-        routes = run_routes(territory, week, forecast=forecast, harvest=harvest, osm=osm,
-                            time_limit_s=route_time_limit_s)
-        summary.files.extend(write_routes(routes, out_dir / "routes"))
-        kpis = getattr(routes.result, "kpis", None)
-        summary.stages["routes"] = dict(kpis) if isinstance(kpis, dict) else {
-            "week": week}
+    progress(f"Routing: shared-truck routes of week {week}")
+    network = load_network(osm, cache_dir=route_params.cache_dir) if osm is not None else None
+    routes = run_routes(territory, week, route_params, forecast=demand.forecast,
+                        harvest=plan.result.harvest, network=network)
+    summary.files.extend(write_routes(routes, out_dir / "routes"))
+    summary.stages["routes"] = dict(routes.result.kpis)
     return summary

@@ -16,11 +16,12 @@ import sys
 import threading
 from pathlib import Path
 
+from api.settings import ENV_PIDFILE, settings
 from api.store.db import ENV_URL
 
 log = logging.getLogger(__name__)
 
-ENV_PIDFILE = "VIVRES_WORKER_PIDFILE"
+__all__ = ["ENV_PIDFILE", "Supervisor", "worker_command", "worker_pid"]
 CHECK_S = 0.5
 
 
@@ -31,7 +32,7 @@ def worker_command(parent_pid: int) -> list[str]:
 
 def worker_pid() -> int | None:
     """The supervised worker's pid when it is alive, else None (no pidfile: no worker here)."""
-    path = os.environ.get(ENV_PIDFILE)
+    path = settings().worker_pidfile
     if not path:
         return None
     try:

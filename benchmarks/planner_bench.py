@@ -46,11 +46,12 @@ def _print(console, text: str) -> None:
 
 def sample_instance():
     """The sample territory and its hub demand forecast (52 weeks)."""
+    from api.params import DemandSettings
     from api.pipeline import run_demand
     from core.territory import SAMPLE_DIR, load_territory
 
     territory = load_territory(SAMPLE_DIR, strict=False)
-    hub = run_demand(territory, horizon_weeks=52).hub
+    hub = run_demand(territory, DemandSettings(horizon_weeks=52)).hub
     return territory, hub
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, RowError
+from core.units import kg_per_order_unit
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,7 @@ def shop_baskets(orders: pd.DataFrame, products: pd.DataFrame, sites: pd.DataFra
     price = None
     if "unit_price_eur" in orders.columns:
         # the order's price is per order unit: per kg when ordered in kg
-        unit_kg = np.where(orders["unit"] == "kg", 1.0,
-                           orders["product_id"].map(catalogue["kg_per_unit"]))
+        unit_kg = kg_per_order_unit(orders, catalogue)
         price = pd.to_numeric(orders["unit_price_eur"], errors="coerce") / unit_kg
     fallback = o["product_id"].map(retail_eur_per_kg)
     o["eur_per_kg"] = fallback if price is None else price.fillna(fallback)

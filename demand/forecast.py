@@ -58,12 +58,15 @@ class ForecastParams:
     calib_step: int = 4
 
     def __post_init__(self) -> None:
-        if self.smooth_weeks < 0 or self.level_weeks < 1 or self.share_weeks < 1:
-            raise ValueError("smooth_weeks must be >= 0; level_weeks, share_weeks >= 1")
+        if not self.smooth_weeks >= 0:
+            raise InputError(f"smooth_weeks must be >= 0; got {self.smooth_weeks!r}")
+        for name in ("level_weeks", "share_weeks", "calib_origins", "calib_horizon",
+                     "calib_step"):
+            value = getattr(self, name)
+            if not value >= 1:
+                raise InputError(f"{name} must be >= 1; got {value!r}")
         if not 0 <= self.activity_shrink <= 1:
-            raise ValueError(f"activity_shrink must be in [0, 1]; got {self.activity_shrink}")
-        if self.calib_origins < 1 or self.calib_horizon < 1 or self.calib_step < 1:
-            raise ValueError("calib_origins, calib_horizon and calib_step must be >= 1")
+            raise InputError(f"activity_shrink must be in [0, 1]; got {self.activity_shrink!r}")
 
 
 @dataclass(frozen=True, slots=True)

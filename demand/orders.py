@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.errors import InputError
+from core.units import order_kg
+
 log = logging.getLogger(__name__)
 
 #: Columns of every rejects table (raw fields follow).
@@ -47,10 +50,12 @@ class OrderCheckParams:
     min_history: int = 3
 
     def __post_init__(self) -> None:
-        if self.absurd_factor <= 1:
-            raise ValueError(f"absurd_factor must be > 1; got {self.absurd_factor}")
-        if self.absurd_min_kg < 0 or self.min_history < 1:
-            raise ValueError("absurd_min_kg must be >= 0 and min_history >= 1")
+        if not self.absurd_factor > 1:
+            raise InputError(f"absurd_factor must be > 1; got {self.absurd_factor!r}")
+        if not self.absurd_min_kg >= 0:
+            raise InputError(f"absurd_min_kg must be >= 0; got {self.absurd_min_kg!r}")
+        if not self.min_history >= 1:
+            raise InputError(f"min_history must be >= 1; got {self.min_history!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,7 +166,6 @@ def normalise_orders(
 
     unit = df["unit"].astype(str).str.lower()
     cat_unit = df["product_id"].map(catalogue["unit"])
-    kg_per_unit = df["product_id"].map(catalogue["kg_per_unit"]).astype(float)
     unknown_product = cat_unit.isna()
     if unknown_product.any():
         rejected.append(_reject(df, unknown_product, file, "product_id",
@@ -175,8 +179,7 @@ def normalise_orders(
         rejected.append(_reject(df, no_conversion, file, "unit", reasons))
     keep = convertible & ~unknown_product
     df = df.loc[keep].copy()
-    kg_per_unit = kg_per_unit[keep]
-    df["kg"] = np.where(unit[keep] == "kg", df["quantity"], df["quantity"] * kg_per_unit)
+    df["kg"] = order_kg(df.assign(unit=unit[keep]), catalogue)
 
     absurd, reference = _absurd(df, history, params)
     if absurd.any():

@@ -17,6 +17,7 @@ from core.errors import InputError, RowError
 from core.geo import haversine_km
 from core.schema import LAND_TYPES
 from core.territory import Territory
+from core.units import order_kg
 from planner.commitments import FrozenBeds, frozen_beds
 from planner.contracts import farm_terms, pickup_hours
 from planner.params import PlanParams
@@ -76,8 +77,7 @@ def history_demand(territory: Territory, *, horizon_weeks: int = 52) -> pd.DataF
     recent = (dates >= start - pd.Timedelta(weeks=52)).to_numpy()
     orders = orders.loc[recent]
     dates = dates.loc[recent]
-    kg_per_unit = orders["product_id"].map(products["kg_per_unit"])
-    kg = orders["quantity"].where(orders["unit"] == "kg", orders["quantity"] * kg_per_unit)
+    kg = order_kg(orders, products)
     iso = np.minimum(dates.dt.isocalendar()["week"].to_numpy(dtype=int), 52)
     by_week = (pd.DataFrame({"iso": iso, "product_id": orders["product_id"].to_numpy(),
                              "kg": kg.to_numpy()})

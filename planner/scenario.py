@@ -33,6 +33,7 @@ import yaml
 
 from core.errors import InputError, RowError
 from core.territory import Territory
+from core.units import order_kg
 from planner.params import PlanParams, YieldShock
 
 KINDS = ("demand", "drop_farm", "yield_shock", "price", "caisse_households", "budget_eur")
@@ -312,9 +313,7 @@ def _scale(hub: pd.DataFrame, factor: pd.Series | float) -> pd.DataFrame:
 def _kg_orders(territory: Territory) -> pd.DataFrame:
     orders = territory.orders
     products = territory.products.set_index("product_id")
-    kg_per_unit = orders["product_id"].map(products["kg_per_unit"])
-    kg = orders["quantity"].where(orders["unit"] == "kg", orders["quantity"] * kg_per_unit)
-    return orders.assign(kg=kg)
+    return orders.assign(kg=order_kg(orders, products))
 
 
 def _demand_factor(territory: Territory, hub: pd.DataFrame, c: Change) -> pd.Series | float:

@@ -142,10 +142,17 @@ class RouteParams:
             raise InputError(f"{path}: file not found") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: not valid TOML ({exc})") from exc
+        return cls.from_mapping(raw, source=str(path), **overrides)
+
+    @classmethod
+    def from_mapping(cls, raw: dict, *, source: str = "params", **overrides) -> RouteParams:
+        """Knobs from a mapping of field names (a TOML file's or a JSON body's; ``pins`` and
+        ``cache_dir`` are not read from it); ``overrides`` win over it. ``source`` names it
+        in errors."""
         known = {f.name for f in fields(cls)} - {"pins", "cache_dir"}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise InputError(f"{path}: unknown key(s) {', '.join(unknown)}; expected some of "
+            raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}; expected some of "
                              f"{', '.join(sorted(known))}")
         values = {}
         for name, value in raw.items():
@@ -163,13 +170,13 @@ class RouteParams:
                 elif isinstance(default, dict):
                     value = {str(k): float(v) for k, v in dict(value).items()}
             except (TypeError, ValueError):
-                raise InputError(f"{path}: {name} must be like {default!r}; got {value!r}"
+                raise InputError(f"{source}: {name} must be like {default!r}; got {value!r}"
                                  ) from None
             values[name] = value
         try:
             return cls(**{**values, **overrides})
         except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
+            raise InputError(f"{source}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -55,21 +55,23 @@ def _console():
     return console
 
 
-def _hub_demand(territory: Territory, forecast: bool, horizon: int) -> pd.DataFrame | None:
+def _hub_demand(territory: Territory, forecast: bool, params) -> pd.DataFrame | None:
+    """The forecast over the plan's weeks (``pipeline.plan_demand``), with a spinner."""
+    from api.pipeline import plan_demand
+
     if not forecast:
         return None
-    from api.pipeline import run_demand
-
     with _console().status("Forecasting the season's demand"):
-        return run_demand(territory, horizon_weeks=horizon).hub
+        return plan_demand(territory, params, forecast=True)
 
 
-def _solve(problem, params, *, label: str, warm_start=None):
-    """Solve with a progress line (elapsed time, incumbent, bound, gap) unless the log shows."""
-    import planner
+def _solve(territory: Territory, hub, params, *, label: str, **pipeline_options):
+    """``pipeline.run_plan`` with a progress line (elapsed time, incumbent, bound, gap) unless
+    the solver's log shows; returns the PlanStage."""
+    from api.pipeline import run_plan
 
     if params.log:
-        return planner.solve_plan(problem, params, warm_start=warm_start)
+        return run_plan(territory, hub, params, **pipeline_options)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=_console(), transient=True) as progress:
         task = progress.add_task(f"{label}: solving with {params.solver}", total=None)
@@ -84,7 +86,7 @@ def _solve(problem, params, *, label: str, warm_start=None):
                 parts.append(f"gap {100 * info['gap']:.2f} %")
             progress.update(task, description=" · ".join(parts))
 
-        return planner.solve_plan(problem, params, warm_start=warm_start, on_progress=update)
+        return run_plan(territory, hub, params, on_progress=update, **pipeline_options)
 
 
 def _summary(result, problem, out: Path | None, files: int = 0) -> None:
@@ -111,12 +113,13 @@ def _summary(result, problem, out: Path | None, files: int = 0) -> None:
                       "harvest.csv, coverage.csv, farms.csv, contracts/)")
 
 
-def _params(time_limit, gap, solver, log, horizon, budget, stop="work", work=1.0, seed=0):
-    import planner
+def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None, seed=None):
+    """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``)."""
+    from api.params import plan_params
 
-    return planner.plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
-                               horizon_weeks=horizon, budget_eur=budget, stop=stop, work=work,
-                               seed=seed)
+    return plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
+                       horizon_weeks=horizon, budget_eur=budget, stop=stop, work=work,
+                       seed=seed)
 
 
 @plan_app.callback()
@@ -144,15 +147,15 @@ def plan(
     if ctx.invoked_subcommand is not None:
         return
     import planner
+    from api.pipeline import write_plan
 
     territory = load_territory(data, strict=False)
     params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
-    hub = _hub_demand(territory, forecast, horizon_weeks)
+    hub = _hub_demand(territory, forecast, params)
     if scenario is None:
-        problem = planner.build_plan_problem(territory, hub, params=params)
-        result = _solve(problem, params, label="plan")
-        files = planner.write_plan_outputs(result, problem, out)
-        _summary(result, problem, out, len(files))
+        stage = _solve(territory, hub, params, label="plan")
+        files = write_plan(stage, out)
+        _summary(stage.result, stage.problem, out, len(files))
         return
     what_if = planner.load_scenario(scenario)
     runs = _compare(territory, hub, params, [what_if], out)
@@ -162,25 +165,25 @@ def plan(
 def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[str, dict]:
     """Solve the base plan and each scenario; write each under ``out``; return their KPIs."""
     import planner
+    from api.pipeline import write_plan
 
     console = _console()
-    base_problem = planner.build_plan_problem(territory, hub, params=params)
-    base = _solve(base_problem, params, label="base")
-    files = planner.write_plan_outputs(base, base_problem, out / "base")
+    base_stage = _solve(territory, hub, params, label="base")
+    base = base_stage.result
+    files = write_plan(base_stage, out / "base")
     console.print(f"[bold]base[/]: {len(files)} files in {out / 'base'}")
-    _summary(base, base_problem, None)
-    runs = {"base": planner.kpis(base, base_problem)}
+    _summary(base, base_stage.problem, None)
+    runs = {"base": base_stage.kpis}
     for what_if in scenarios:
-        t, h = planner.apply_scenario(territory, hub, what_if)
-        p = what_if.adjust_params(params)
         # from the base plan: its beds as the start, each one kept earns the stability term
-        problem = planner.build_plan_problem(t, h, params=p, base_plan=base.plan)
-        result = _solve(problem, p, label=what_if.name)
+        stage = _solve(territory, hub, params, label=what_if.name, scenario=what_if,
+                       base_plan=base.plan)  # run_plan applies the scenario to the params
+        result = stage.result
         folder = out / _slug(what_if.name)
-        files = planner.write_plan_outputs(result, problem, folder)
+        files = write_plan(stage, folder)
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
-        _summary(result, problem, None)
-        runs[what_if.name] = planner.kpis(result, problem)
+        _summary(result, stage.problem, None)
+        runs[what_if.name] = stage.kpis
         kept = planner.beds_kept(base.plan, result.plan)
         write_csv(kept, folder / "beds_kept.csv")
         kept = kept[kept["beds"] > 0]  # farms still in the plan
@@ -271,7 +274,6 @@ def compare(
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
     by side."""
-    import dataclasses
 
     import planner
 
@@ -280,10 +282,12 @@ def compare(
     if len(set(names)) != len(names):
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
-    params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
-    params = dataclasses.replace(params, weights=dataclasses.replace(
-        params.weights, stability_eur_per_bed=stability))
-    hub = _hub_demand(territory, forecast, horizon_weeks)
+    from api.params import plan_params
+
+    params = plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
+                         horizon_weeks=horizon_weeks, budget_eur=budget, stop=stop, work=work,
+                         seed=seed, stability_eur_per_bed=stability)
+    hub = _hub_demand(territory, forecast, params)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
 

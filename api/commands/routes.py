@@ -62,18 +62,20 @@ def routes(
     plan: Annotated[Path | None, typer.Option(
         "--plan", help="Plan folder holding harvest.csv: farm pickups come from the plan "
         "(otherwise from the land able to grow the week's demand).", file_okay=True)] = None,
-    time_limit: Annotated[float, typer.Option(
+    time_limit: Annotated[float | None, typer.Option(
         "--time-limit", help="At most this many solver seconds for the whole week (each "
-        "day's search usually stops sooner, at a local optimum).", min=0.5)] = 45,
+        "day's search usually stops sooner, at a local optimum); default: "
+        "routing.RouteParams.time_limit_s.", min=0.5, show_default=False)] = None,
     solution_limit: Annotated[int | None, typer.Option(
         "--solution-limit", help="Stop each day's search after this many solutions: a count, "
         "so the same routes on any machine; --time-limit stays a safety cap.", min=1)] = None,
     guided: Annotated[bool, typer.Option(
         "--guided", help="Spend the whole time limit in guided local search: often "
         "shorter routes, but they then depend on the machine's speed.")] = False,
-    seed: Annotated[int, typer.Option(
-        "--seed", help="Seed of the day choice. Same input + seed = same routes, unless a "
-        "day's search hits the time limit (then limit_reached in kpis.json).")] = 1,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the day choice (default: routing.RouteParams.seed). Same input "
+        "+ seed = same routes, unless a day's search hits the time limit (then limit_reached "
+        "in kpis.json).", show_default=False)] = None,
     pin: Annotated[list[str] | None, typer.Option(
         "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
         "the rest is re-optimised.")] = None,
@@ -88,35 +90,31 @@ def routes(
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
     import routing
-    from api.pipeline import route_inputs
-    from routing.outputs import write_route_outputs
+    from api import pipeline
+    from api.params import route_params
 
     console = _console()
     territory = load_territory(data, strict=False)
-    deliveries, pickups, week_start = route_inputs(territory, week,
-                                                   harvest=_read_harvest(plan))
-    pins = tuple(routing.Pin.parse(p) for p in pin or ())
-    cache = out / ".cache"
-    chosen = {"time_limit_s": time_limit, "seed": seed, "pins": pins, "cache_dir": cache,
-              "guided": guided}
-    if solution_limit is not None:
-        chosen["day_solution_limit"] = solution_limit
-    params = (routing.RouteParams.from_file(params_file, **chosen) if params_file is not None
-              else routing.RouteParams(**chosen))
+    harvest, transfer_rows = _read_harvest(plan), _read_transfers(transfers)
+    # the one place `vivres routes` options become RouteParams
+    params = route_params(time_limit_s=time_limit, seed=seed, guided=guided, pins=pin or (),
+                          knobs_file=params_file, cache_dir=out / ".cache",
+                          day_solution_limit=solution_limit)
     network = None
     if osm is not None:
         with console.status(f"Building the road network from {osm}"):
-            network = routing.load_network(osm, cache_dir=cache)
-    problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
-                                         params=params, transfers=_read_transfers(transfers))
+            network = pipeline.load_network(osm, cache_dir=params.cache_dir)
+    week_start = pipeline.week_start_of(territory, week)
     with warnings.catch_warnings(record=True) as caught, \
             console.status(f"Solving week {week} ({week_start.date()})"):
         warnings.simplefilter("always", FallbackWarning)
         warnings.simplefilter("always", routing.SnapWarning)
-        result = routing.solve_week(problem, params, network=network)
+        stage = pipeline.run_routes(territory, week, params, harvest=harvest, network=network,
+                                    transfers=transfer_rows)
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}")
-    files = write_route_outputs(result, problem, out, network=network)
+    result = stage.result
+    files = pipeline.write_routes(stage, out)
 
     table = Table(title=f"Week {week} from {week_start.date()} — method {result.method}, "
                         f"engine {result.engine}")
@@ -132,7 +130,7 @@ def routes(
     console.print(f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
                   f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s")
     cut = [day for day, status in result.day_status.items() if status == "limit_reached"]
-    if guided:
+    if params.guided:
         console.print("[yellow]note:[/] guided search runs until the time limit: the routes "
                       "depend on the machine's speed")
     elif cut:

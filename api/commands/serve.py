@@ -31,10 +31,10 @@ def serve(
     import uvicorn
 
     from api.cli import console
-    from api.http.ratelimit import limits_from_env
+    from api.settings import settings
     from api.store.db import ENV_URL, Store, database_url
 
-    limits_from_env()  # a bad VIVRES_RATE_LIMIT_* stops here (exit 2), not in each worker
+    settings()  # a bad VIVRES_* value stops here (exit 2), not in each worker
     url = database_url(db)
     Store.open(url).engine.dispose()  # migrate once, before any process starts
     os.environ[ENV_URL] = url

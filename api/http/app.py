@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -18,7 +16,8 @@ from api.http.ratelimit import RateLimit, RateLimiter, limits_from_env
 from api.http.schemas import KeyOut
 from api.http.security import SecurityHeaders, install_docs
 from api.jobs import QuotaExceeded
-from api.limits import DEFAULT_MAX_BODY_MB, ENV_MAX_BODY
+from api.limits import ENV_MAX_BODY
+from api.settings import settings
 from api.store.db import Store
 
 
@@ -128,7 +127,7 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
     if store is None:
         store = Store.open(database_url)
     if max_body_mb is None:
-        max_body_mb = float(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_MB))
+        max_body_mb = settings().max_body_mb
     app = FastAPI(
         title="vivres",
         version="1",
@@ -164,10 +163,10 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
         queue length and the age of its oldest job; 503 when the worker is down."""
         from api.jobs import queue_stats
-        from api.supervisor import ENV_PIDFILE, worker_pid
+        from api.supervisor import worker_pid
 
         num_queued, oldest_s = queue_stats(store)
-        supervised = bool(os.environ.get(ENV_PIDFILE))
+        supervised = settings().worker_pidfile is not None
         pid = worker_pid() if supervised else None
         worker = ("not supervised here" if not supervised else
                   "alive" if pid is not None else "dead")

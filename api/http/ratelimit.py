@@ -14,36 +14,27 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable
 
 from api.http.problems import problem_response
-from core.errors import InputError
+from api.settings import DEFAULT_RATE_BURST as DEFAULT_BURST
+from api.settings import DEFAULT_RATE_PER_MIN as DEFAULT_PER_MIN
+from api.settings import ENV_RATE_BURST as ENV_BURST
+from api.settings import ENV_RATE_PER_MIN as ENV_PER_MIN
+from api.settings import settings
 
-ENV_PER_MIN = "VIVRES_RATE_LIMIT_PER_MIN"
-ENV_BURST = "VIVRES_RATE_LIMIT_BURST"
-DEFAULT_PER_MIN = 600
-DEFAULT_BURST = 120
+__all__ = ["DEFAULT_BURST", "DEFAULT_PER_MIN", "ENV_BURST", "ENV_PER_MIN", "RateLimiter",
+           "limits_from_env"]
 EXEMPT = ("/v1/health",)
 MAX_BUCKETS = 10_000
-
-
-def _env_number(name: str, default: int) -> int:
-    raw = os.environ.get(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number; got {raw[:40]!r}") from None
-    if value < 0:
-        raise InputError(f"{name} must be >= 0 (0 turns the limit off); got {value}")
-    return value
 
 
 def limits_from_env() -> tuple[int, int]:
     """``(per_min, burst)`` from ``VIVRES_RATE_LIMIT_PER_MIN`` (default 600, 0: no limit) and
     ``VIVRES_RATE_LIMIT_BURST`` (default 120)."""
-    return _env_number(ENV_PER_MIN, DEFAULT_PER_MIN), _env_number(ENV_BURST, DEFAULT_BURST)
+    s = settings()
+    return s.rate_limit_per_min, s.rate_limit_burst
 
 
 class RateLimiter:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import func, select
 
 from api import jobs
+from api import params as door
 from api.http.access import ensure_job
 from api.http.deps import Caller, Limit, Offset, get_store, require
 from api.http.problems import responses
@@ -24,7 +25,7 @@ from api.http.schemas import (
     ScenarioPage,
     ScenarioRequest,
 )
-from api.http.territories import TerritoryId
+from api.http.territories import TerritoryId, check_source, checked
 from api.store.models import Scenario, TerritoryRow, utcnow
 from api.store.territories import NotFound, get_or_not_found
 
@@ -98,6 +99,9 @@ def run_scenario(request: Request, caller: Caller, scenario_id: ScenarioId,
     require(caller, "planner")
     scenario = _scenario(request, scenario_id)
     params = (body or PlanRequest()).model_dump(exclude_none=True)
+    checked(door.plan_params_of, params)
+    # the forecast of another territory's job must not reach this one's plan
+    check_source(request, scenario.territory_id, params.get("demand_job_id"), "demand")
     job = jobs.submit(get_store(request), scenario.territory_id, "plan", params,
                       scenario_id=scenario_id)
     return JobOut.model_validate(job)

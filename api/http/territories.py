@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import jobs
+from api import params as door
 from api.http.access import territories_of
 from api.http.bodies import TABLE_BODY, TERRITORY_BODY, read_table_upload, read_territory_upload
 from api.http.deps import Caller, Limit, Offset, get_store, require
@@ -238,7 +239,9 @@ def solve_demand(request: Request, caller: Caller, territory_id: TerritoryId,
                  body: DemandRequest | None = None) -> JobOut:
     """Queue a demand build and season forecast (planner); returns the job at once."""
     require(caller, "planner")
-    return _submit(request, territory_id, "demand", (body or DemandRequest()).model_dump())
+    params = (body or DemandRequest()).model_dump()
+    checked(door.demand_settings_of, params)
+    return _submit(request, territory_id, "demand", params)
 
 
 @router.post("/{territory_id}/plans", response_model=JobOut, status_code=202, responses=R)
@@ -247,7 +250,8 @@ def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
     """Queue a season plan solve (planner); returns the job at once."""
     require(caller, "planner")
     params = (body or PlanRequest()).model_dump(exclude_none=True)
-    _check_source(request, territory_id, params.get("demand_job_id"), "demand")
+    checked(door.plan_params_of, params)
+    check_source(request, territory_id, params.get("demand_job_id"), "demand")
     return _submit(request, territory_id, "plan", params)
 
 
@@ -257,11 +261,25 @@ def solve_routes(request: Request, caller: Caller, territory_id: TerritoryId,
     """Queue the routes of one week (planner, logistics); returns the job at once."""
     require(caller, "planner", "logistics")
     params = body.model_dump(exclude_none=True)
-    _check_source(request, territory_id, params.get("plan_job_id"), "plan")
+    checked(door.route_params_of, params)
+    check_source(request, territory_id, params.get("plan_job_id"), "plan")
     return _submit(request, territory_id, "routes", params)
 
 
-def _check_source(request: Request, territory_id: str, job_id: str | None, kind: str) -> None:
+def checked(build, params: dict) -> None:
+    """Build a job's settings from its request now, so a bad value (an unknown pin's day, a
+    route knob of the wrong type) is a 422 at submission, not a failed job later."""
+    from core.errors import InputError, RowError
+
+    try:
+        build(params)
+    except InputError as exc:
+        raise InputError([RowError(file="body", row=e.row, column=e.column,
+                                   message=e.message, value=e.value)
+                          for e in exc.errors]) from None
+
+
+def check_source(request: Request, territory_id: str, job_id: str | None, kind: str) -> None:
     """A job used as input must be a finished job of the right kind, of the same territory
     (another territory's job reads as one that does not exist)."""
     if job_id is None:
@@ -295,7 +313,7 @@ def freeze_contract(request: Request, caller: Caller, territory_id: TerritoryId,
     from core.schema import CONTRACTS
 
     require(caller, "planner")
-    _check_source(request, territory_id, body.plan_job_id, "plan")
+    check_source(request, territory_id, body.plan_job_id, "plan")
     store = get_store(request)
     content, _ = jobs.artifact(store, body.plan_job_id, "plan.csv")
     plan = pd.read_csv(io.BytesIO(content), dtype={"producer_id": str, "crop_id": str})

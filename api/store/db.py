@@ -18,8 +18,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-ENV_URL = "VIVRES_DATABASE_URL"
-DEFAULT_URL = "sqlite:///vivres.db"
+from api.settings import DEFAULT_DATABASE_URL as DEFAULT_URL
+from api.settings import ENV_DATABASE_URL as ENV_URL
+from api.settings import normalise_database_url, settings
+
+__all__ = ["DEFAULT_URL", "ENV_URL", "Store", "database_url"]
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -28,11 +31,7 @@ def database_url(url: str | None = None) -> str:
 
     ``postgresql://`` and ``postgres://`` URLs use the psycopg (3) driver.
     """
-    url = url or os.environ.get(ENV_URL) or DEFAULT_URL
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
+    return normalise_database_url(url) if url else settings().database_url
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

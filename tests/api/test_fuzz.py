@@ -72,6 +72,8 @@ def fuzz_schema(fuzz_app):
 
 
 schema = schemathesis.pytest.from_fixture("fuzz_schema")
+#: every operation of the schema fuzzed: about 20 s (`-m "not slow"` skips it)
+pytestmark = pytest.mark.slow
 
 
 def _real_ids(case, known: dict) -> None:

@@ -48,6 +48,8 @@ def nonfinite_schema(nonfinite_app):
 
 
 schema = schemathesis.pytest.from_fixture("nonfinite_schema")
+#: every operation of the schema with non-finite numbers: about 10 s
+pytestmark = pytest.mark.slow
 
 
 def _poison(value, seed: int = 0):

@@ -9,6 +9,7 @@ import pytest
 import demand
 from core.errors import InputError
 from demand.forecast import ForecastParams
+from demand.orders import OrderCheckParams
 
 PRODUCTS = pd.DataFrame({
     "product_id": ["tomate", "lait", "pomme"],
@@ -98,9 +99,18 @@ def test_bad_forecast_options_are_input_errors(kwargs):
         demand.forecast_demand(make_weekly(60), **kwargs)
 
 
-def test_bad_params_are_rejected():
-    with pytest.raises(ValueError, match="activity_shrink"):
-        ForecastParams(activity_shrink=2)
+@pytest.mark.parametrize(("make", "field"), [
+    (lambda: ForecastParams(activity_shrink=2), "activity_shrink"),
+    (lambda: ForecastParams(smooth_weeks=-1), "smooth_weeks"),
+    (lambda: ForecastParams(level_weeks=0), "level_weeks"),
+    (lambda: ForecastParams(calib_step=0), "calib_step"),
+    (lambda: OrderCheckParams(absurd_factor=1), "absurd_factor"),
+    (lambda: OrderCheckParams(absurd_min_kg=-1), "absurd_min_kg"),
+    (lambda: OrderCheckParams(min_history=0), "min_history"),
+])
+def test_bad_settings_are_input_errors_naming_the_field(make, field):
+    with pytest.raises(InputError, match=field):  # exit 2 on the CLI, 4xx over HTTP
+        make()
 
 
 def test_hub_demand_sums_sites_and_adds_storage_class():

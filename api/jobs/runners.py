@@ -1,0 +1,103 @@
+"""What each kind of job runs: its stored options → ``api.params`` → ``api.pipeline``.
+
+A runner reads the job's inputs (an earlier job's stored forecast or harvest, a stored
+scenario), builds its settings with the same ``api.params`` functions as the command line,
+calls the same pipeline functions, and returns the job's summary. The worker
+(``api.jobs.worker``) stores every file the runner wrote under ``out`` with that summary.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from api import params as door
+from api import pipeline
+from api.jobs.queue import artifact
+from api.store.db import Store
+from api.store.models import Job, Scenario
+from core.errors import InputError
+from core.territory import Territory
+
+Step = Callable[[float, str], None]
+
+
+def _stored_csv(store: Store, job_id: str, name: str, **read) -> pd.DataFrame:
+    content, _ = artifact(store, job_id, name)
+    return pd.read_csv(io.BytesIO(content), **read)
+
+
+def run_demand(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """Weekly demand, the season forecast and the caisse ledger."""
+    settings = door.demand_settings_of(job.params)
+    step(0.2, "demand: weekly history, season forecast and caisse ledger")
+    stage = pipeline.run_demand(territory, settings)
+    pipeline.write_demand(stage, out)
+    return pipeline.demand_summary(stage)
+
+
+def _scenario_path(store: Store, job: Job, out: Path) -> Path | None:
+    if not job.scenario_id:
+        return None
+    with store.sessions() as session:
+        scenario = session.get(Scenario, job.scenario_id)
+    if scenario is None:
+        raise InputError(f"scenario {job.scenario_id} no longer exists")
+    path = out.parent / "scenario.yaml"
+    path.write_text(scenario.body, encoding="utf-8")
+    return path
+
+
+def run_plan(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """The season plan (against a stored or a new forecast, or the order history)."""
+    options = job.params
+    params = door.plan_params_of(options)
+    if options.get("demand_job_id"):
+        hub = _stored_csv(store, options["demand_job_id"], "hub_forecast.csv",
+                          parse_dates=["week_start"])
+    else:
+        step(0.1, "demand: season forecast for the plan")
+        hub = pipeline.plan_demand(territory, params, forecast=options.get("forecast", True))
+    scenario = _scenario_path(store, job, out)
+    step(0.4, "planner: solving the season plan (MILP)")
+    stage = pipeline.run_plan(territory, hub, params, scenario=scenario)
+    step(0.9, "planner: writing the plan and the producer contracts")
+    pipeline.write_plan(stage, out)
+    result = stage.result
+    return {"status": result.status, "objective": result.objective,
+            "best_bound": result.best_bound, "gap": result.gap, "runtime_s": result.runtime_s,
+            "explanation": result.explanation, "kpis": stage.kpis}
+
+
+def _transfers(rows: list[dict] | None) -> pd.DataFrame | None:
+    if not rows:
+        return None
+    return pd.DataFrame(rows, columns=["from_site_id", "to_site_id", "storage_class", "kg"])
+
+
+def run_routes(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """The routes of one season week (farm pickups from a stored plan's harvest, or from the
+    land able to grow the week's demand)."""
+    options = job.params
+    params = door.route_params_of(options)
+    harvest = None
+    if options.get("plan_job_id"):
+        harvest = _stored_csv(store, options["plan_job_id"], "harvest.csv")
+    week = int(options["week"])
+    step(0.2, f"routing: solving week {week}")
+    stage = pipeline.run_routes(territory, week, params, harvest=harvest,
+                                transfers=_transfers(options.get("transfers")))
+    step(0.9, "routing: writing sheets, GeoJSON and maps")
+    pipeline.write_routes(stage, out)
+    (out / "pickups_by_producer.json").write_text(
+        json.dumps(pipeline.producer_pickups(territory, stage), ensure_ascii=False))
+    return {"week": week, **stage.result.kpis, "engine": stage.result.engine}
+
+
+RUNNERS: dict[str, Callable[[Store, Job, Territory, Path, Step], dict[str, Any]]] = {
+    "demand": run_demand, "plan": run_plan, "routes": run_routes}
