@@ -107,7 +107,7 @@ def route_params(*, time_limit_s: float | None = None, seed: int | None = None,
 
 #: Keys of a plan job's stored options that are PlanParams options.
 PLAN_OPTIONS = ("time_limit_s", "stop", "work", "seed", "gap", "solver", "horizon_weeks",
-                "budget_eur")
+                "budget_eur", "stability_eur_per_bed")
 #: Keys of a route job's stored options that are RouteParams options.
 ROUTE_OPTIONS = ("time_limit_s", "seed", "guided", "pins", "knobs")
 

@@ -102,6 +102,7 @@ def run_scenario(request: Request, caller: Caller, scenario_id: ScenarioId,
     checked(door.plan_params_of, params)
     # the forecast of another territory's job must not reach this one's plan
     check_source(request, scenario.territory_id, params.get("demand_job_id"), "demand")
+    check_source(request, scenario.territory_id, params.get("base_job_id"), "plan")
     job = jobs.submit(get_store(request), scenario.territory_id, "plan", params,
                       scenario_id=scenario_id)
     return JobOut.model_validate(job)

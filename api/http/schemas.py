@@ -72,6 +72,12 @@ class PlanRequest(Strict):
                                "against (52 plans a year that wraps around)")
     demand_job_id: str | None = Field(None, max_length=36, description="use the hub forecast "
                                       "of this finished demand job (default: forecast anew)")
+    base_job_id: str | None = Field(None, max_length=36, description="a finished plan job of "
+                                    "this territory to start from: the plan keeps its beds "
+                                    "unless a change pays for moving them (what-ifs)")
+    stability_eur_per_bed: float | None = Field(
+        None, ge=0, le=1e6, description="with base_job_id: € per base bed given up (default "
+        f"{_PLAN.weights.stability_eur_per_bed:g}; 0 re-plans freely)")
 
 
 class Transfer(Strict):

@@ -252,6 +252,7 @@ def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
     params = (body or PlanRequest()).model_dump(exclude_none=True)
     checked(door.plan_params_of, params)
     check_source(request, territory_id, params.get("demand_job_id"), "demand")
+    check_source(request, territory_id, params.get("base_job_id"), "plan")
     return _submit(request, territory_id, "plan", params)
 
 

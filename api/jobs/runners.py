@@ -65,7 +65,11 @@ def run_plan(store: Store, job: Job, territory: Territory, out: Path, step: Step
         hub = pipeline.plan_demand(territory, params, forecast=options.get("forecast", True))
     scenario = _scenario_path(store, job, out)
     step(0.4, "planner: solving the season plan (MILP)")
-    stage = pipeline.run_plan(territory, hub, params, scenario=scenario)
+    base = None
+    if options.get("base_job_id"):  # a what-if from a base plan (the stability term)
+        base = _stored_csv(store, options["base_job_id"], "plan.csv",
+                           dtype={"producer_id": str, "crop_id": str})
+    stage = pipeline.run_plan(territory, hub, params, scenario=scenario, base_plan=base)
     step(0.9, "planner: writing the plan and the producer contracts")
     pipeline.write_plan(stage, out)
     result = stage.result

@@ -138,3 +138,34 @@ def test_a_frozen_contract_is_kept_by_the_next_plan_job(client, keys, plan_job, 
                       headers=keys["other_producer"]).status_code == 404
     assert client.get("/v1/territories/tiny/contracts/P1/diff?from=9",
                       headers=keys["planner"]).status_code == 422
+
+
+def test_a_what_if_from_a_base_plan_job_keeps_its_beds(client, keys, plan_job, store):
+    import io
+
+    import pandas as pd
+
+    import planner
+
+    h = keys["planner"]
+    made = client.post("/v1/territories/tiny/scenarios", headers=h, json={
+        "name": "more", "body": "name: more\nchanges:\n  - demand: {factor: 1.05}\n"})
+    url = f"/v1/scenarios/{made.json()['scenario_id']}/run"
+    assert client.post(url, json={**PLAN, "base_job_id": "nope"},
+                       headers=h).status_code == 422
+    runs = {}
+    for stability in (0.0, 1e4):
+        r = client.post(url, json={**PLAN, "base_job_id": plan_job, "seed": 3,
+                                   "stability_eur_per_bed": stability}, headers=h)
+        assert r.status_code == 202, r.text
+        _run(store, r.json()["job_id"])
+        runs[stability] = r.json()["job_id"]
+
+    def plan(job_id: str) -> pd.DataFrame:
+        csv = client.get(f"/v1/plans/{job_id}/files/plan.csv", headers=h).content
+        return pd.read_csv(io.BytesIO(csv), dtype={"producer_id": str})
+
+    held = planner.beds_kept(plan(plan_job), plan(runs[1e4]))
+    assert (held["kept_pct"] >= 95).all()
+    free = planner.beds_kept(plan(plan_job), plan(runs[0.0]))
+    assert free["kept"].sum() <= held["kept"].sum()
