@@ -74,6 +74,7 @@ def test_bound_lies_between_lp_and_the_proven_optimum(seed):
     assert lp - 1e-6 * abs(lp) <= value <= best + 1e-6 * abs(best)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [2, 1])
 def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap(threads):
     # the sample's farms and crops with a flat demand: the bound reported is above the LP's,

@@ -187,6 +187,7 @@ def _random_case(seed: int, *, weeks: int = 52):
                      grows=grows), demand(weekly, weeks=weeks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_year_plans_keep_land_labour_balance_and_integrality(seed):
     # lumpy harvests make even this small year hard to prove optimal: a few seconds give a
@@ -249,6 +250,7 @@ def test_time_limited_solve_reports_honestly():
             result.coverage["demand_kg"].sum())
 
 
+@pytest.mark.slow
 def test_heuristic_search_on_a_real_size_model_reports_a_consistent_gap():
     # the sample's farms and crops (3,300 integer beds: LP bound, RENS, LNS, then B&C)
     from core.territory import SAMPLE_DIR, load_territory
