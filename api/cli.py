@@ -32,14 +32,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-bench_app = typer.Typer(help="Run the speed and quality benchmarks (figures printed and in JSON).",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Run the speed and quality benchmarks (figures printed and in JSON).", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
 
 DataOption = Annotated[
     Path,
-    typer.Option("--data", help="Territory folder (same file layout as data/sample).",
-                 file_okay=False),
+    typer.Option(
+        "--data", help="Territory folder (same file layout as data/sample).", file_okay=False
+    ),
 ]
 DEFAULT_DATA = SAMPLE_DIR
 
@@ -48,16 +50,27 @@ DEFAULT_DATA = SAMPLE_DIR
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _register_optional_commands() -> None:
     """Attach the command groups of the packages that have landed."""
     import importlib
 
-    commands = ("territory", "demo", "demand", "plan", "contracts", "routes", "serve", "keys",
-                "robustness")
+    commands = (
+        "territory",
+        "demo",
+        "demand",
+        "plan",
+        "contracts",
+        "routes",
+        "serve",
+        "keys",
+        "robustness",
+    )
     for module_name in (f"api.commands.{name}" for name in commands):
         try:
             module = importlib.import_module(module_name)

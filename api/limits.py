@@ -38,16 +38,20 @@ class UploadLimits:
 
     def __post_init__(self) -> None:
         if self.max_uncompressed_bytes < 1 or self.max_rows < 1:
-            raise InputError("upload limits must be positive; got "
-                             f"{self.max_uncompressed_bytes} bytes, {self.max_rows} rows")
+            raise InputError(
+                "upload limits must be positive; got "
+                f"{self.max_uncompressed_bytes} bytes, {self.max_rows} rows"
+            )
 
     @classmethod
     def from_env(cls) -> UploadLimits:
         """Read ``VIVRES_MAX_UNCOMPRESSED_MB`` (default 2 × ``VIVRES_MAX_BODY_MB``) and
         ``VIVRES_MAX_UPLOAD_ROWS`` (default 2,000,000)."""
         s = settings()
-        return cls(max_uncompressed_bytes=int(s.max_uncompressed_mb * (1 << 20)),
-                   max_rows=s.max_upload_rows)
+        return cls(
+            max_uncompressed_bytes=int(s.max_uncompressed_mb * (1 << 20)),
+            max_rows=s.max_upload_rows,
+        )
 
 
 class Budget:
@@ -61,10 +65,18 @@ class Budget:
         """Count ``chunk`` against the caps; return the rows seen so far in this file."""
         self.bytes += len(chunk)
         if self.bytes > self.limits.max_uncompressed_bytes:
-            raise InputTooLarge([RowError(
-                file=file, row=None, column=None,
-                message=f"unpacks to more than {self.limits.max_uncompressed_bytes >> 20} MiB "
-                f"({ENV_MAX_UNCOMPRESSED})")])
+            raise InputTooLarge(
+                [
+                    RowError(
+                        file=file,
+                        row=None,
+                        column=None,
+                        message=f"unpacks to more than "
+                        f"{self.limits.max_uncompressed_bytes >> 20} MiB "
+                        f"({ENV_MAX_UNCOMPRESSED})",
+                    )
+                ]
+            )
         rows = rows_so_far + chunk.count(b"\n")
         self.check_rows(rows - 1, file)  # the header is not a row
         return rows
@@ -72,10 +84,17 @@ class Budget:
     def check_rows(self, rows: int, file: str) -> None:
         """Refuse a table of more than ``max_rows`` rows."""
         if rows > self.limits.max_rows:
-            raise InputTooLarge([RowError(
-                file=file, row=None, column=None,
-                message=f"has more than {self.limits.max_rows:,} rows; send it in several "
-                f"uploads ({ENV_MAX_ROWS})")])
+            raise InputTooLarge(
+                [
+                    RowError(
+                        file=file,
+                        row=None,
+                        column=None,
+                        message=f"has more than {self.limits.max_rows:,} rows; send it in several "
+                        f"uploads ({ENV_MAX_ROWS})",
+                    )
+                ]
+            )
 
 
 def gunzip(content: bytes, *, file: str, budget: Budget) -> bytes:
@@ -95,15 +114,26 @@ def gunzip(content: bytes, *, file: str, budget: Budget) -> bytes:
                 raise zlib.error("truncated gzip stream")
             data = inflater.unused_data
     except zlib.error as exc:
-        raise InputError([RowError(file=file, row=None, column=None,
-                                   message=f"not a valid gzip file ({exc})")]) from None
+        raise InputError(
+            [RowError(file=file, row=None, column=None, message=f"not a valid gzip file ({exc})")]
+        ) from None
     return b"".join(out)
 
 
 #: What a damaged or hostile archive raises in zipfile (RuntimeError: an encrypted member;
 #: NotImplementedError: an unknown version or method; struct.error: truncated records).
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
-               OSError, ValueError, struct.error, KeyError, IndexError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    KeyError,
+    IndexError,
+)
 
 
 def open_zip(content: bytes, *, file: str = "body") -> zipfile.ZipFile:
@@ -111,8 +141,16 @@ def open_zip(content: bytes, *, file: str = "body") -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(content))
     except _ZIP_ERRORS as exc:
-        raise InputError([RowError(file=file, row=None, column=None,
-                                   message=f"is not a readable zip archive ({exc})")]) from None
+        raise InputError(
+            [
+                RowError(
+                    file=file,
+                    row=None,
+                    column=None,
+                    message=f"is not a readable zip archive ({exc})",
+                )
+            ]
+        ) from None
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budget) -> bytes:
@@ -128,6 +166,14 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budg
     except InputError:  # over a cap (InputTooLarge is a ValueError too): keep it as is
         raise
     except _ZIP_ERRORS as exc:
-        raise InputError([RowError(file=file, row=None, column=None,
-                                   message=f"cannot be unpacked from the zip ({exc})")]) from None
+        raise InputError(
+            [
+                RowError(
+                    file=file,
+                    row=None,
+                    column=None,
+                    message=f"cannot be unpacked from the zip ({exc})",
+                )
+            ]
+        ) from None
     return b"".join(out)

@@ -40,8 +40,9 @@ class DemandSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.horizon_weeks <= MAX_FORECAST_WEEKS:
-            raise InputError(f"horizon_weeks must be 1 to {MAX_FORECAST_WEEKS}; got "
-                             f"{self.horizon_weeks!r}")
+            raise InputError(
+                f"horizon_weeks must be 1 to {MAX_FORECAST_WEEKS}; got {self.horizon_weeks!r}"
+            )
         if not 1 <= self.level <= 99:
             raise InputError(f"level must be 1 to 99 (percent); got {self.level!r}")
 
@@ -50,17 +51,26 @@ def _given(**options: Any) -> dict[str, Any]:
     return {name: value for name, value in options.items() if value is not None}
 
 
-def demand_settings(*, horizon_weeks: int | None = None, level: int | None = None
-                    ) -> DemandSettings:
+def demand_settings(
+    *, horizon_weeks: int | None = None, level: int | None = None
+) -> DemandSettings:
     """``DemandSettings`` from a door's options (``None``: the default)."""
     return DemandSettings(**_given(horizon_weeks=horizon_weeks, level=level))
 
 
-def plan_params(*, time_limit_s: float | None = None, stop: str | None = None,
-                work: float | None = None, seed: int | None = None, gap: float | None = None,
-                solver: str | None = None, log: bool | None = None,
-                horizon_weeks: int | None = None, budget_eur: float | None = None,
-                stability_eur_per_bed: float | None = None):
+def plan_params(
+    *,
+    time_limit_s: float | None = None,
+    stop: str | None = None,
+    work: float | None = None,
+    seed: int | None = None,
+    gap: float | None = None,
+    solver: str | None = None,
+    log: bool | None = None,
+    horizon_weeks: int | None = None,
+    budget_eur: float | None = None,
+    stability_eur_per_bed: float | None = None,
+):
     """``planner.PlanParams`` from a door's options (``None``: the default).
 
     Without a time limit, the work rule's safety cap or the time rule's limit
@@ -71,19 +81,40 @@ def plan_params(*, time_limit_s: float | None = None, stop: str | None = None,
 
     import planner
 
-    params = planner.plan_params(**_given(
-        time_limit_s=time_limit_s, stop=stop, work=work, seed=seed, gap=gap, solver=solver,
-        log=log, horizon_weeks=horizon_weeks, budget_eur=budget_eur))
+    params = planner.plan_params(
+        **_given(
+            time_limit_s=time_limit_s,
+            stop=stop,
+            work=work,
+            seed=seed,
+            gap=gap,
+            solver=solver,
+            log=log,
+            horizon_weeks=horizon_weeks,
+            budget_eur=budget_eur,
+        )
+    )
     if stability_eur_per_bed is not None:
-        params = dataclasses.replace(params, weights=dataclasses.replace(
-            params.weights, stability_eur_per_bed=stability_eur_per_bed))
+        params = dataclasses.replace(
+            params,
+            weights=dataclasses.replace(
+                params.weights, stability_eur_per_bed=stability_eur_per_bed
+            ),
+        )
     return params
 
 
-def route_params(*, time_limit_s: float | None = None, seed: int | None = None,
-                 guided: bool | None = None, pins: Iterable[str] = (),
-                 knobs: Mapping[str, Any] | None = None, knobs_file: Path | None = None,
-                 cache_dir: Path | None = None, day_solution_limit: int | None = None):
+def route_params(
+    *,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    guided: bool | None = None,
+    pins: Iterable[str] = (),
+    knobs: Mapping[str, Any] | None = None,
+    knobs_file: Path | None = None,
+    cache_dir: Path | None = None,
+    day_solution_limit: int | None = None,
+):
     """``routing.RouteParams`` from a door's options (``None``: the default).
 
     ``knobs`` (a JSON body's) or ``knobs_file`` (TOML) set any other field of RouteParams;
@@ -93,8 +124,13 @@ def route_params(*, time_limit_s: float | None = None, seed: int | None = None,
     """
     import routing
 
-    chosen = _given(time_limit_s=time_limit_s, seed=seed, guided=guided, cache_dir=cache_dir,
-                    day_solution_limit=day_solution_limit)
+    chosen = _given(
+        time_limit_s=time_limit_s,
+        seed=seed,
+        guided=guided,
+        cache_dir=cache_dir,
+        day_solution_limit=day_solution_limit,
+    )
     chosen["pins"] = tuple(routing.Pin.parse(text) for text in pins)
     if knobs_file is not None and knobs:
         raise InputError("give route knobs as a file or as a mapping, not both")
@@ -106,8 +142,17 @@ def route_params(*, time_limit_s: float | None = None, seed: int | None = None,
 
 
 #: Keys of a plan job's stored options that are PlanParams options.
-PLAN_OPTIONS = ("time_limit_s", "stop", "work", "seed", "gap", "solver", "horizon_weeks",
-                "budget_eur", "stability_eur_per_bed")
+PLAN_OPTIONS = (
+    "time_limit_s",
+    "stop",
+    "work",
+    "seed",
+    "gap",
+    "solver",
+    "horizon_weeks",
+    "budget_eur",
+    "stability_eur_per_bed",
+)
 #: Keys of a route job's stored options that are RouteParams options.
 ROUTE_OPTIONS = ("time_limit_s", "seed", "guided", "pins", "knobs")
 
@@ -119,12 +164,15 @@ def plan_params_of(options: Mapping[str, Any]):
 
 def route_params_of(options: Mapping[str, Any]):
     """``RouteParams`` of a route job's options (an HTTP ``RouteRequest``, as stored)."""
-    return route_params(time_limit_s=options.get("time_limit_s"), seed=options.get("seed"),
-                        guided=options.get("guided"), pins=options.get("pins") or (),
-                        knobs=options.get("knobs"))
+    return route_params(
+        time_limit_s=options.get("time_limit_s"),
+        seed=options.get("seed"),
+        guided=options.get("guided"),
+        pins=options.get("pins") or (),
+        knobs=options.get("knobs"),
+    )
 
 
 def demand_settings_of(options: Mapping[str, Any]) -> DemandSettings:
     """``DemandSettings`` of a demand job's options (an HTTP ``DemandRequest``, as stored)."""
-    return demand_settings(horizon_weeks=options.get("horizon_weeks"),
-                           level=options.get("level"))
+    return demand_settings(horizon_weeks=options.get("horizon_weeks"), level=options.get("level"))

@@ -66,29 +66,43 @@ def run_demand(territory: Territory, settings: DemandSettings | None = None) -> 
     settings = settings or DemandSettings()
     build = demand.build_weekly_demand(territory)
     families = territory.products.set_index("product_id")["category"]
-    forecast = demand.forecast_demand(build.weekly, horizon_weeks=settings.horizon_weeks,
-                                      level=settings.level, families=families)
+    forecast = demand.forecast_demand(
+        build.weekly, horizon_weeks=settings.horizon_weeks, level=settings.level, families=families
+    )
     hub = demand.hub_demand(forecast, territory.products)
     ledger = None
     if territory.households is not None and territory.caisse_transactions is not None:
         ledger = caisse_ledger(territory)
-    return DemandStage(weekly=build.weekly, forecast=forecast, hub=hub, rejects=build.rejects,
-                       build=build, ledger=ledger)
+    return DemandStage(
+        weekly=build.weekly,
+        forecast=forecast,
+        hub=hub,
+        rejects=build.rejects,
+        build=build,
+        ledger=ledger,
+    )
 
 
 def demand_summary(stage: DemandStage) -> dict[str, Any]:
     """The demand stage in figures (history and forecast weeks, season kilos, rejects)."""
-    return {"history_weeks": int(stage.weekly["week_start"].nunique()),
-            "forecast_weeks": int(stage.forecast["week_start"].nunique()),
-            "season_kg": float(stage.hub["kg"].sum()), "rejected_rows": len(stage.rejects)}
+    return {
+        "history_weeks": int(stage.weekly["week_start"].nunique()),
+        "forecast_weeks": int(stage.forecast["week_start"].nunique()),
+        "season_kg": float(stage.hub["kg"].sum()),
+        "rejected_rows": len(stage.rejects),
+    }
 
 
 def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
     """Write weekly.csv, forecast.csv, hub_forecast.csv, rejects.csv (and caisse_ledger.csv)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {"weekly": stage.weekly, "forecast": stage.forecast, "hub_forecast": stage.hub,
-              "rejects": stage.rejects}
+    tables = {
+        "weekly": stage.weekly,
+        "forecast": stage.forecast,
+        "hub_forecast": stage.hub,
+        "rejects": stage.rejects,
+    }
     if stage.ledger is not None:
         tables["caisse_ledger"] = stage.ledger
     files = []
@@ -99,18 +113,21 @@ def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
     return files
 
 
-def caisse_ledger(territory: Territory, *, rule: str | None = None,
-                  extra_households: int = 0) -> pd.DataFrame:
+def caisse_ledger(
+    territory: Territory, *, rule: str | None = None, extra_households: int = 0
+) -> pd.DataFrame:
     """Monthly caisse ledger (contributions, allocations, spending, co-financing)."""
     import demand
 
     if territory.households is None or territory.caisse_transactions is None:
-        raise InputError("this territory has no caisse (households.csv and "
-                         "caisse_transactions.csv are missing)")
+        raise InputError(
+            "this territory has no caisse (households.csv and caisse_transactions.csv are missing)"
+        )
     what_if = {"extra_households": extra_households} if extra_households else None
     chosen_rule = rule if rule is not None else territory.caisse_rule
-    return demand.caisse_ledger(territory.households, territory.caisse_transactions,
-                                chosen_rule, what_if=what_if)
+    return demand.caisse_ledger(
+        territory.households, territory.caisse_transactions, chosen_rule, what_if=what_if
+    )
 
 
 # --------------------------------------------------------------------------- planner
@@ -125,8 +142,7 @@ class PlanStage:
     kpis: dict = field(default_factory=dict)
 
 
-def plan_demand(territory: Territory, params: Any, *, forecast: bool = True
-                ) -> pd.DataFrame | None:
+def plan_demand(territory: Territory, params: Any, *, forecast: bool = True) -> pd.DataFrame | None:
     """The hub demand a plan answers: the forecast over the plan's ``horizon_weeks`` (None
     with ``forecast=False``: the planner then plans against the last year of orders)."""
     if not forecast:
@@ -157,8 +173,7 @@ def run_plan(
     if scenario is not None:
         territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
         params = scenario.adjust_params(params)  # yield shocks and budget
-    problem = planner.build_plan_problem(territory, hub_demand, params=params,
-                                         base_plan=base_plan)
+    problem = planner.build_plan_problem(territory, hub_demand, params=params, base_plan=base_plan)
     result = planner.solve_plan(problem, params, on_progress=on_progress)
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
 
@@ -191,8 +206,10 @@ def _kg_orders(territory: Territory) -> pd.DataFrame:
     if orders is None or orders.empty:
         raise InputError("no orders: the territory needs orders.csv to know what to deliver")
     products = territory.products.set_index("product_id")
-    return orders.assign(kg=order_kg(orders, products),
-                         storage_class=orders["product_id"].map(products["storage_class"]))
+    return orders.assign(
+        kg=order_kg(orders, products),
+        storage_class=orders["product_id"].map(products["storage_class"]),
+    )
 
 
 def route_inputs(
@@ -220,14 +237,16 @@ def route_inputs(
         target = (week_start - pd.Timedelta(weeks=52)).isocalendar()
         mask = (iso["year"] == target.year) & (iso["week"] == target.week)
         deliveries = orders.loc[mask.to_numpy()]
-    deliveries = (deliveries.groupby(["site_id", "product_id", "storage_class"], as_index=False)
-                  ["kg"].sum())
+    deliveries = deliveries.groupby(["site_id", "product_id", "storage_class"], as_index=False)[
+        "kg"
+    ].sum()
     deliveries = deliveries.loc[deliveries["kg"] > 0].reset_index(drop=True)
 
     if harvest is not None:
         rows = harvest.loc[pd.to_datetime(harvest["week_start"]) == week_start]
         pickups = rows.groupby(["site_id", "product_id", "storage_class"], as_index=False)[
-            "kg"].sum()
+            "kg"
+        ].sum()
     else:
         pickups = _pickups_from_land(territory, deliveries)
     pickups = pickups.loc[pickups["kg"] > 0].reset_index(drop=True)
@@ -238,12 +257,16 @@ def _pickups_from_land(territory: Territory, deliveries: pd.DataFrame) -> pd.Dat
     """Split the week's crop-product deliveries over the farms able to grow them."""
     crops = territory.crops[["crop_id", "product_id", "land_type"]]
     growers = territory.producer_crops.merge(crops, on="crop_id")
-    land = territory.producers.melt(id_vars=["producer_id", "site_id"],
-                                    value_vars=["open_field_m2", "greenhouse_m2", "orchard_m2"],
-                                    var_name="land_col", value_name="m2")
+    land = territory.producers.melt(
+        id_vars=["producer_id", "site_id"],
+        value_vars=["open_field_m2", "greenhouse_m2", "orchard_m2"],
+        var_name="land_col",
+        value_name="m2",
+    )
     land["land_type"] = land["land_col"].str.removesuffix("_m2")
-    growers = growers.merge(land[["producer_id", "site_id", "land_type", "m2"]],
-                            on=["producer_id", "land_type"])
+    growers = growers.merge(
+        land[["producer_id", "site_id", "land_type", "m2"]], on=["producer_id", "land_type"]
+    )
     growers = growers.groupby(["product_id", "site_id"], as_index=False)["m2"].sum()
     growers["share"] = growers["m2"] / growers.groupby("product_id")["m2"].transform("sum")
     needed = deliveries.groupby(["product_id", "storage_class"], as_index=False)["kg"].sum()
@@ -288,10 +311,12 @@ def run_routes(
     """
     import routing
 
-    deliveries, pickups, week_start = route_inputs(territory, week, forecast=forecast,
-                                                   harvest=harvest)
-    problem = routing.build_week_problem(territory, deliveries, pickups, week_start=week_start,
-                                         params=params, transfers=transfers)
+    deliveries, pickups, week_start = route_inputs(
+        territory, week, forecast=forecast, harvest=harvest
+    )
+    problem = routing.build_week_problem(
+        territory, deliveries, pickups, week_start=week_start, params=params, transfers=transfers
+    )
     result = routing.solve_week(problem, params, network=network)
     return RouteStage(result=result, problem=problem, network=network)
 
@@ -300,8 +325,9 @@ def write_routes(stage: RouteStage, out_dir: Path) -> list[Path]:
     """Write route sheets, GeoJSON, the day maps, KPIs and the unserved stops."""
     import routing
 
-    return routing.write_route_outputs(stage.result, stage.problem, Path(out_dir),
-                                       network=stage.network)
+    return routing.write_route_outputs(
+        stage.result, stage.problem, Path(out_dir), network=stage.network
+    )
 
 
 def producer_pickups(territory: Territory, stage: RouteStage) -> dict[str, list[dict]]:
@@ -311,13 +337,21 @@ def producer_pickups(territory: Territory, stage: RouteStage) -> dict[str, list[
     stops = stage.result.stops
     pickups = {}
     for producer_id, site_id in territory.producers[["producer_id", "site_id"]].itertuples(
-            index=False):
+        index=False
+    ):
         rows = stops.loc[(stops["site_id"] == site_id) & (stops["pick_kg"] > 0)]
         pickups[producer_id] = [
-            {"day": r.day, "date": str(r.date)[:10], "vehicle_id": r.vehicle_id,
-             "arrival": hhmm(r.arrival_min), "departure": hhmm(r.departure_min),
-             "pick_kg": round(float(r.pick_kg), 1), "what": r.detail}
-            for r in rows.itertuples()]
+            {
+                "day": r.day,
+                "date": str(r.date)[:10],
+                "vehicle_id": r.vehicle_id,
+                "arrival": hhmm(r.arrival_min),
+                "departure": hhmm(r.departure_min),
+                "pick_kg": round(float(r.pick_kg), 1),
+                "what": r.detail,
+            }
+            for r in rows.itertuples()
+        ]
     return pickups
 
 
@@ -338,8 +372,9 @@ def write_sites_geojson(territory: Territory, path: Path) -> Path:
     import geopandas as gpd
 
     sites = territory.sites.drop(columns=["row"])
-    frame = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
-                             crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326"
+    )
     frame.to_file(path, driver="GeoJSON")
     return path
 
@@ -397,8 +432,14 @@ def run_demo(
 
     progress(f"Routing: shared-truck routes of week {week}")
     network = load_network(osm, cache_dir=route_params.cache_dir) if osm is not None else None
-    routes = run_routes(territory, week, route_params, forecast=demand.forecast,
-                        harvest=plan.result.harvest, network=network)
+    routes = run_routes(
+        territory,
+        week,
+        route_params,
+        forecast=demand.forecast,
+        harvest=plan.result.harvest,
+        network=network,
+    )
     summary.files.extend(write_routes(routes, out_dir / "routes"))
     summary.stages["routes"] = dict(routes.result.kpis)
     return summary

@@ -79,21 +79,35 @@ class Settings:
         """Read every ``VIVRES_*`` variable (``os.environ`` by default); raise InputError
         naming the first bad one."""
         env = os.environ if environ is None else environ
-        body_mb = _number(env, ENV_MAX_BODY, DEFAULT_MAX_BODY_MB, float, low=0.0,
-                          rule="> 0", strict=True)
+        body_mb = _number(
+            env, ENV_MAX_BODY, DEFAULT_MAX_BODY_MB, float, low=0.0, rule="> 0", strict=True
+        )
         return cls(
-            database_url=normalise_database_url(env.get(ENV_DATABASE_URL)
-                                                or DEFAULT_DATABASE_URL),
+            database_url=normalise_database_url(env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL),
             max_body_mb=body_mb,
-            max_uncompressed_mb=_number(env, ENV_MAX_UNCOMPRESSED, 2 * body_mb, float, low=0.0,
-                                        rule="> 0", strict=True),
+            max_uncompressed_mb=_number(
+                env, ENV_MAX_UNCOMPRESSED, 2 * body_mb, float, low=0.0, rule="> 0", strict=True
+            ),
             max_upload_rows=_number(env, ENV_MAX_ROWS, DEFAULT_MAX_ROWS, int, low=1),
-            max_active_jobs_per_territory=_number(env, ENV_MAX_ACTIVE, DEFAULT_MAX_ACTIVE, int,
-                                                  low=1),
-            rate_limit_per_min=_number(env, ENV_RATE_PER_MIN, DEFAULT_RATE_PER_MIN, int, low=0,
-                                       rule=">= 0 (0 turns the limit off)"),
-            rate_limit_burst=_number(env, ENV_RATE_BURST, DEFAULT_RATE_BURST, int, low=0,
-                                     rule=">= 0 (0 turns the limit off)"),
+            max_active_jobs_per_territory=_number(
+                env, ENV_MAX_ACTIVE, DEFAULT_MAX_ACTIVE, int, low=1
+            ),
+            rate_limit_per_min=_number(
+                env,
+                ENV_RATE_PER_MIN,
+                DEFAULT_RATE_PER_MIN,
+                int,
+                low=0,
+                rule=">= 0 (0 turns the limit off)",
+            ),
+            rate_limit_burst=_number(
+                env,
+                ENV_RATE_BURST,
+                DEFAULT_RATE_BURST,
+                int,
+                low=0,
+                rule=">= 0 (0 turns the limit off)",
+            ),
             worker_pidfile=env.get(ENV_PIDFILE) or None,
         )
 
@@ -104,8 +118,16 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-def _number(env: Mapping[str, str], name: str, default, kind: type, *, low: float,
-            rule: str | None = None, strict: bool = False):
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default,
+    kind: type,
+    *,
+    low: float,
+    rule: str | None = None,
+    strict: bool = False,
+):
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

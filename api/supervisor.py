@@ -51,8 +51,7 @@ class Supervisor:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="vivres-supervisor",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._watch, name="vivres-supervisor", daemon=True)
 
     def start(self) -> Supervisor:
         self._spawn()
@@ -82,8 +81,11 @@ class Supervisor:
 
         store = Store.open(self.url, upgrade=False)
         try:
-            mark_interrupted(store, reason="interrupted: the job worker died during the job "
-                             "(it was restarted); re-run it")
+            mark_interrupted(
+                store,
+                reason="interrupted: the job worker died during the job "
+                "(it was restarted); re-run it",
+            )
         except Exception:  # the database is away: the new worker sweeps at start anyway
             log.exception("could not mark the dead worker's jobs interrupted")
         finally:

@@ -140,20 +140,47 @@ def _wait_job(client, job_id: str, timeout_s: float = 900) -> dict:
     raise RuntimeError(f"job {job_id} did not finish in {timeout_s} s")
 
 
-def _wrk(base: str, paths: list[tuple[str, str]], *, clients: int, duration_s: int,
-         threads: int, tmp: Path) -> dict:
+def _wrk(
+    base: str,
+    paths: list[tuple[str, str]],
+    *,
+    clients: int,
+    duration_s: int,
+    threads: int,
+    tmp: Path,
+) -> dict:
     lua_paths = "{" + ", ".join(f'{{"{p}", "{k}"}}' for p, k in paths) + "}"
     script = tmp / "bench.lua"
     script.write_text(LUA % {"paths": lua_paths})
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{clients}", f"-d{duration_s}s",
-                          "--timeout", "5s", "-s", str(script), base],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{clients}",
+            f"-d{duration_s}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("{"))
     return json.loads(line)
 
 
-def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
-        plan_time_limit_s: float = 60, route_time_limit_s: float = 20, console=None) -> dict:
+def run(
+    *,
+    clients: int = 50,
+    duration_s: int = 20,
+    workers: int = 2,
+    plan_time_limit_s: float = 60,
+    route_time_limit_s: float = 20,
+    console=None,
+) -> dict:
     """Run the benchmark; return the figures (also printed)."""
     import httpx
 
@@ -163,8 +190,10 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
 
     say = console.print if console is not None else print
     if shutil.which("wrk") is None:
-        raise InputError("the API benchmark needs the load generator wrk: "
-                         "`apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`")
+        raise InputError(
+            "the API benchmark needs the load generator wrk: "
+            "`apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="vivres-bench-api-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     store = Store.open(url)
@@ -174,14 +203,29 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
     base = f"http://127.0.0.1:{port}"
     log = (tmp / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import entry_point; entry_point()", "serve",
-         "--port", str(port), "--db", url, "--workers", str(workers)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp,
-        env={**os.environ, "VIVRES_RATE_LIMIT_PER_MIN": "0"})  # measure the server, not 429s
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import entry_point; entry_point()",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            url,
+            "--workers",
+            str(workers),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp,
+        env={**os.environ, "VIVRES_RATE_LIMIT_PER_MIN": "0"},
+    )  # measure the server, not 429s
     figures: dict = {"clients": clients, "workers": workers, "duration_s": duration_s}
     try:
-        client = httpx.Client(base_url=base, timeout=120,
-                              headers={"Authorization": f"Bearer {planner_key}"})
+        client = httpx.Client(
+            base_url=base, timeout=120, headers={"Authorization": f"Bearer {planner_key}"}
+        )
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -189,20 +233,23 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"vivres serve did not start; see {tmp}/serve.log") \
-                        from None
+                    raise RuntimeError(f"vivres serve did not start; see {tmp}/serve.log") from None
                 time.sleep(0.2)
         say(f"server on {base} ({workers} HTTP worker(s)); uploading the sample territory")
         started = time.perf_counter()
-        r = client.put("/v1/territories/sample", content=_zip_folder(SAMPLE),
-                       headers={"Content-Type": "application/zip"})
+        r = client.put(
+            "/v1/territories/sample",
+            content=_zip_folder(SAMPLE),
+            headers={"Content-Type": "application/zip"},
+        )
         r.raise_for_status()
         figures["upload_sample_s"] = round(time.perf_counter() - started, 2)
 
         say(f"plan job (time limit {plan_time_limit_s:g} s) …")
         started = time.perf_counter()
-        plan = client.post("/v1/territories/sample/plans",
-                           json={"time_limit_s": plan_time_limit_s}).json()["job_id"]
+        plan = client.post(
+            "/v1/territories/sample/plans", json={"time_limit_s": plan_time_limit_s}
+        ).json()["job_id"]
         plan_job = _wait_job(client, plan)
         figures["plan_job_s"] = round(time.perf_counter() - started, 2)
         if plan_job["status"] != "succeeded":
@@ -212,8 +259,10 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
 
         say(f"routes job, week 1 (time limit {route_time_limit_s:g} s) …")
         started = time.perf_counter()
-        routes = client.post("/v1/territories/sample/routes", json={
-            "week": 1, "time_limit_s": route_time_limit_s, "plan_job_id": plan}).json()["job_id"]
+        routes = client.post(
+            "/v1/territories/sample/routes",
+            json={"week": 1, "time_limit_s": route_time_limit_s, "plan_job_id": plan},
+        ).json()["job_id"]
         routes_job = _wait_job(client, routes)
         figures["routes_job_s"] = round(time.perf_counter() - started, 2)
         if routes_job["status"] != "succeeded":
@@ -221,15 +270,22 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
 
         producers = client.get(f"/v1/plans/{plan}/contracts").json()
         producer = producers[0]
-        producer_key, _ = create_key(Store.open(url, upgrade=False), "producer",
-                                     producer_id=producer, name="bench",
-                                     territories=["sample"])
+        producer_key, _ = create_key(
+            Store.open(url, upgrade=False),
+            "producer",
+            producer_id=producer,
+            name="bench",
+            territories=["sample"],
+        )
         sheets = client.get(f"/v1/routes/{routes}/sheets").json()[:4]
-        paths = [(f"/v1/plans/{plan}", planner_key),
-                 (f"/v1/plans/{plan}/contracts/{producer}", producer_key)]
+        paths = [
+            (f"/v1/plans/{plan}", planner_key),
+            (f"/v1/plans/{plan}/contracts/{producer}", producer_key),
+        ]
         paths += [(f"/v1/routes/{routes}/sheets/{s}", planner_key) for s in sheets]
-        paths += [(f"/v1/plans/{plan}/contracts/{p}?format=html", planner_key)
-                  for p in producers[1:3]]
+        paths += [
+            (f"/v1/plans/{plan}/contracts/{p}?format=html", planner_key) for p in producers[1:3]
+        ]
         for path, key in paths:  # every path answers 200 before the load starts
             answer = client.get(path, headers={"Authorization": f"Bearer {key}"})
             if answer.status_code != 200:
@@ -238,23 +294,32 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
 
         say(f"wrk: {clients} connections, {duration_s} s, {len(paths)} read endpoints …")
         idle = _memory(server.pid)
-        result = _wrk(base, paths, clients=clients, duration_s=duration_s,
-                      threads=min(4, os.cpu_count() or 2), tmp=tmp)
+        result = _wrk(
+            base,
+            paths,
+            clients=clients,
+            duration_s=duration_s,
+            threads=min(4, os.cpu_count() or 2),
+            tmp=tmp,
+        )
         loaded = _memory(server.pid)
         errors = sum(result[k] for k in ("connect", "read", "write", "timeout", "status"))
-        figures.update({
-            "requests": result["requests"], "errors": errors,
-            "p50_ms": round(result["p50_us"] / 1000, 2),
-            "p95_ms": round(result["p95_us"] / 1000, 2),
-            "p99_ms": round(result["p99_us"] / 1000, 2),
-            "max_ms": round(result["max_us"] / 1000, 2),
-            "rps": round(result["requests"] / (result["duration_us"] / 1e6), 1),
-            "server_rss_mb": loaded["server_rss_mb"],
-            "server_rss_idle_mb": idle["server_rss_mb"],
-            "worker_rss_mb": loaded["worker_rss_mb"],
-            "load_generator": "wrk " + subprocess.run(["wrk", "-v"], capture_output=True,
-                                                      text=True).stdout.split()[1],
-        })
+        figures.update(
+            {
+                "requests": result["requests"],
+                "errors": errors,
+                "p50_ms": round(result["p50_us"] / 1000, 2),
+                "p95_ms": round(result["p95_us"] / 1000, 2),
+                "p99_ms": round(result["p99_us"] / 1000, 2),
+                "max_ms": round(result["max_us"] / 1000, 2),
+                "rps": round(result["requests"] / (result["duration_us"] / 1e6), 1),
+                "server_rss_mb": loaded["server_rss_mb"],
+                "server_rss_idle_mb": idle["server_rss_mb"],
+                "worker_rss_mb": loaded["worker_rss_mb"],
+                "load_generator": "wrk "
+                + subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1],
+            }
+        )
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
@@ -262,13 +327,17 @@ def run(*, clients: int = 50, duration_s: int = 20, workers: int = 2,
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     bars = figures["p95_ms"] <= 50 and figures["rps"] >= 500 and figures["errors"] == 0
-    say(f"read endpoints, {clients} clients: p50 {figures['p50_ms']} ms, p95 "
+    say(
+        f"read endpoints, {clients} clients: p50 {figures['p50_ms']} ms, p95 "
         f"{figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {figures['rps']} req/s, "
         f"{figures['errors']} errors of {figures['requests']}; server RSS "
-        f"{figures['server_rss_mb']} MB (worker {figures['worker_rss_mb']} MB)")
-    say(f"jobs, submission → result: plan {figures['plan_job_s']} s "
+        f"{figures['server_rss_mb']} MB (worker {figures['worker_rss_mb']} MB)"
+    )
+    say(
+        f"jobs, submission → result: plan {figures['plan_job_s']} s "
         f"({figures['plan_status']}, solver {figures['plan_solver_s']} s), routes week 1 "
-        f"{figures['routes_job_s']} s; sample upload {figures['upload_sample_s']} s")
+        f"{figures['routes_job_s']} s; sample upload {figures['upload_sample_s']} s"
+    )
     say("bars (p95 ≤ 50 ms, ≥ 500 req/s, 0 errors): " + ("met" if bars else "NOT met"))
     figures["bars_met"] = bars
     return figures
@@ -285,9 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route-time-limit", type=float, default=20)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    figures = run(clients=args.clients, duration_s=args.duration, workers=args.workers,
-                  plan_time_limit_s=args.plan_time_limit,
-                  route_time_limit_s=args.route_time_limit)
+    figures = run(
+        clients=args.clients,
+        duration_s=args.duration,
+        workers=args.workers,
+        plan_time_limit_s=args.plan_time_limit,
+        route_time_limit_s=args.route_time_limit,
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2))

@@ -75,7 +75,8 @@ def speed_child(folder: Path) -> dict:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "order_rows": len(territory.orders),
-        "transactions": 0 if territory.caisse_transactions is None
+        "transactions": 0
+        if territory.caisse_transactions is None
         else len(territory.caisse_transactions),
         "points_of_sale": len(territory.points_of_sale),
         "series": int(built.weekly.groupby(["site_id", "product_id"]).ngroups),
@@ -103,9 +104,13 @@ def speed(scale: float) -> dict:
         t0 = time.perf_counter()
         _generate(folder, scale)
         gen_s = time.perf_counter() - t0
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child",
-                               str(folder)], capture_output=True, text=True, check=False,
-                              cwd=REPO)
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--child", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=REPO,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"speed run failed:\n{done.stderr[-2000:]}")
         figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -126,28 +131,47 @@ def run(*, data: Path | None = None, scale: float = 10, console=None) -> dict:
     _print(console, f"Backtest on {data} …")
     q = quality(data)
     out["backtest"] = q
-    _print(console, f"  origins {', '.join(q['origins'])}; {q['horizon_weeks']} weeks ahead; "
-                    f"{q['backtest_s']} s")
+    _print(
+        console,
+        f"  origins {', '.join(q['origins'])}; {q['horizon_weeks']} weeks ahead; "
+        f"{q['backtest_s']} s",
+    )
     _print(console, f"  {'':18} {'WAPE':>7} {'MASE':>7} {'cov80':>7}")
     for side in ("model", "baseline"):
         f = q[side]
-        _print(console, f"  {f['name']:18} {f['wape']:7.3f} {f['mase']:7.3f} "
-                        f"{f['coverage80']:7.3f}")
-    _print(console, f"  hub totals per product and week: WAPE {q['hub']['wape']:.3f}, "
-                    f"coverage80 {q['hub']['coverage80']:.3f}")
-    _print(console, f"  bar WAPE model < baseline: {'met' if q['bar_wape_met'] else 'NOT met'};"
-                    f" bar coverage 70-90 %: {'met' if q['bar_coverage_met'] else 'NOT met'}")
+        _print(
+            console, f"  {f['name']:18} {f['wape']:7.3f} {f['mase']:7.3f} {f['coverage80']:7.3f}"
+        )
+    _print(
+        console,
+        f"  hub totals per product and week: WAPE {q['hub']['wape']:.3f}, "
+        f"coverage80 {q['hub']['coverage80']:.3f}",
+    )
+    _print(
+        console,
+        f"  bar WAPE model < baseline: {'met' if q['bar_wape_met'] else 'NOT met'};"
+        f" bar coverage 70-90 %: {'met' if q['bar_coverage_met'] else 'NOT met'}",
+    )
     if scale > 0:
         _print(console, f"Build + forecast at scale {scale:g} (generating the territory) …")
         s = speed(scale)
         out["speed"] = s
-        _print(console, f"  {s['points_of_sale']} points of sale, {s['series']:,} series, "
-                        f"{s['order_rows']:,} order rows, {s['transactions']:,} payments "
-                        f"(generated in {s['generate_s']} s)")
-        _print(console, f"  load {s['load_s']} s + build {s['build_s']} s + forecast "
-                        f"{s['forecast_s']} s = {s['total_s']} s; peak RSS {s['peak_rss_mb']} MB")
-        _print(console, f"  {s['ratio_to_budget']:.1%} of the {BUDGET_S:g} s budget: "
-                        f"{'met' if s['bar_met'] else 'NOT met'}")
+        _print(
+            console,
+            f"  {s['points_of_sale']} points of sale, {s['series']:,} series, "
+            f"{s['order_rows']:,} order rows, {s['transactions']:,} payments "
+            f"(generated in {s['generate_s']} s)",
+        )
+        _print(
+            console,
+            f"  load {s['load_s']} s + build {s['build_s']} s + forecast "
+            f"{s['forecast_s']} s = {s['total_s']} s; peak RSS {s['peak_rss_mb']} MB",
+        )
+        _print(
+            console,
+            f"  {s['ratio_to_budget']:.1%} of the {BUDGET_S:g} s budget: "
+            f"{'met' if s['bar_met'] else 'NOT met'}",
+        )
     return out
 
 

@@ -67,9 +67,11 @@ def scaled_instance(territory, hub: pd.DataFrame, factor: float, *, seed: int = 
     pool = crops.loc[crops["land_type"] != "orchard"]
     picks = pool.iloc[rng.choice(len(pool), size=EXTRA_CROPS, replace=False)]
     variants = picks.assign(
-        crop_id=picks["crop_id"] + "_tardif", name=picks["name"] + " (tardif)",
+        crop_id=picks["crop_id"] + "_tardif",
+        name=picks["name"] + " (tardif)",
         plant_week_first=np.minimum(picks["plant_week_first"] + 3, 52),
-        plant_week_last=np.minimum(picks["plant_week_last"] + 3, 52))
+        plant_week_last=np.minimum(picks["plant_week_last"] + 3, 52),
+    )
     variant_yields = yields.loc[yields["crop_id"].isin(picks["crop_id"])].copy()
     variant_yields["yield_kg_per_m2"] *= rng.uniform(0.85, 1.0, size=len(variant_yields))
     variant_yields["crop_id"] = variant_yields["crop_id"] + "_tardif"
@@ -88,8 +90,17 @@ def scaled_instance(territory, hub: pd.DataFrame, factor: float, *, seed: int = 
         row = base.copy()
         row["producer_id"], row["site_id"] = pid, sid
         row["name"] = f"{base['name']} ({i // len(producers) + 1})"
-        for col, j in zip(("open_field_m2", "greenhouse_m2", "orchard_m2",
-                           "labour_h_per_week", "min_revenue_eur"), jitter, strict=True):
+        for col, j in zip(
+            (
+                "open_field_m2",
+                "greenhouse_m2",
+                "orchard_m2",
+                "labour_h_per_week",
+                "min_revenue_eur",
+            ),
+            jitter,
+            strict=True,
+        ):
             row[col] = round(float(base[col]) * j, 0)
         new_producers.append(row)
         site = sites.loc[base["site_id"]].copy()
@@ -109,23 +120,32 @@ def scaled_instance(territory, hub: pd.DataFrame, factor: float, *, seed: int = 
         territory,
         sites=pd.concat([other_sites, farm_sites], ignore_index=True),
         producers=pd.DataFrame(new_producers).reset_index(drop=True),
-        producer_crops=pd.DataFrame(new_pc, columns=["producer_id", "crop_id"])
-        .drop_duplicates(),
-        crops=all_crops, crop_yields=all_yields)
+        producer_crops=pd.DataFrame(new_pc, columns=["producer_id", "crop_id"]).drop_duplicates(),
+        crops=all_crops,
+        crop_yields=all_yields,
+    )
     scaled_hub = hub.copy()
     for col in ("kg", "low", "high"):
         scaled_hub[col] = scaled_hub[col] * factor
     return scaled, scaled_hub
 
 
-def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float | None,
-            console=None, gap: float = 0.001, stop: str = "work") -> dict:
+def run_one(
+    name: str,
+    territory,
+    hub,
+    *,
+    solver: str,
+    time_limit_s: float | None,
+    console=None,
+    gap: float = 0.001,
+    stop: str = "work",
+) -> dict:
     """Build and solve one instance with one solver; return the JSON row."""
     import planner
     from planner.outputs import plan_hash
 
-    params = planner.plan_params(time_limit_s=time_limit_s, gap=gap, solver=solver,
-                                 stop=stop)
+    params = planner.plan_params(time_limit_s=time_limit_s, gap=gap, solver=solver, stop=stop)
     started = time.perf_counter()
     problem = planner.build_plan_problem(territory, hub, params=params)
     build_s = time.perf_counter() - started
@@ -168,23 +188,32 @@ def run_one(name: str, territory, hub, *, solver: str, time_limit_s: float | Non
         "coverage_pct": round(planner.kpis(result, problem)["coverage_pct"], 3),
     }
     gap_txt = "—" if row["gap_pct"] is None else f"{row['gap_pct']:.3f} %"
-    _print(console, f"{name:8s} {solver:5s} farms {row['farms']:3d} crops {row['crops']:2d} "
-                    f"int {row['int_vars']:6d} build {row['build_s']:6.2f} s solve "
-                    f"{row['solve_s']:7.2f} s gap {gap_txt:>9s} {row['status']} "
-                    f"stopped by {row['stopped_by']} plan {row['plan_sha256']} "
-                    f"(build {row['build_share_pct']} % of total)")
+    _print(
+        console,
+        f"{name:8s} {solver:5s} farms {row['farms']:3d} crops {row['crops']:2d} "
+        f"int {row['int_vars']:6d} build {row['build_s']:6.2f} s solve "
+        f"{row['solve_s']:7.2f} s gap {gap_txt:>9s} {row['status']} "
+        f"stopped by {row['stopped_by']} plan {row['plan_sha256']} "
+        f"(build {row['build_share_pct']} % of total)",
+    )
     return row
 
 
-def run(*, sizes: list[str], solvers: list[str], time_limit_s: float | None = None,
-        cbc_time_limit_s: float | None = None, console=None, stop: str = "work") -> list[dict]:
+def run(
+    *,
+    sizes: list[str],
+    solvers: list[str],
+    time_limit_s: float | None = None,
+    cbc_time_limit_s: float | None = None,
+    console=None,
+    stop: str = "work",
+) -> list[dict]:
     """Run every (size, solver) pair; return the JSON rows."""
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         from core.errors import InputError
 
-        raise InputError(f"unknown size(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(SIZES)}")
+        raise InputError(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     _print(console, "Loading the sample and forecasting its demand…")
     base_territory, base_hub = sample_instance()
     rows = []
@@ -199,8 +228,17 @@ def run(*, sizes: list[str], solvers: list[str], time_limit_s: float | None = No
             limit = time_limit_s or (DEFAULT_LIMITS[size] if timed else None)
             if solver == "cbc" and cbc_time_limit_s is not None:
                 limit = cbc_time_limit_s
-            rows.append(run_one(size, territory, hub, solver=solver, time_limit_s=limit,
-                                console=console, stop=stop))
+            rows.append(
+                run_one(
+                    size,
+                    territory,
+                    hub,
+                    solver=solver,
+                    time_limit_s=limit,
+                    console=console,
+                    stop=stop,
+                )
+            )
     for line in bar_verdicts(rows):
         _print(console, line)
     return rows
@@ -215,15 +253,21 @@ def bar_verdicts(rows: list[dict]) -> list[str]:
         gap = r["gap_pct"]
         if r["instance"] == "sample":
             ok = gap is not None and gap <= 0.1 and r["total_s"] < 30
-            lines.append(f"bar sample (gap ≤ 0.1 % in < 30 s): {'met' if ok else 'NOT met'} "
-                         f"(gap {gap} %, {r['total_s']} s)")
+            lines.append(
+                f"bar sample (gap ≤ 0.1 % in < 30 s): {'met' if ok else 'NOT met'} "
+                f"(gap {gap} %, {r['total_s']} s)"
+            )
         else:
             ok = gap is not None and gap <= 0.5 and r["total_s"] <= 240
-            lines.append(f"bar metro (gap ≤ 0.5 % within 240 s): {'met' if ok else 'NOT met'} "
-                         f"(gap {gap} %, {r['total_s']} s)")
+            lines.append(
+                f"bar metro (gap ≤ 0.5 % within 240 s): {'met' if ok else 'NOT met'} "
+                f"(gap {gap} %, {r['total_s']} s)"
+            )
             share_ok = r["build_share_pct"] is not None and r["build_share_pct"] < 15
-            lines.append(f"bar metro build < 15 % of the total: "
-                         f"{'met' if share_ok else 'NOT met'} ({r['build_share_pct']} %)")
+            lines.append(
+                f"bar metro build < 15 % of the total: "
+                f"{'met' if share_ok else 'NOT met'} ({r['build_share_pct']} %)"
+            )
     return lines
 
 
@@ -236,9 +280,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cbc-time-limit", type=float, default=None)
     parser.add_argument("--stop", choices=("work", "time"), default="work")
     args = parser.parse_args(argv)
-    rows = run(sizes=args.sizes.split(","), solvers=args.solvers.split(","),
-               time_limit_s=args.time_limit, cbc_time_limit_s=args.cbc_time_limit,
-               stop=args.stop)
+    rows = run(
+        sizes=args.sizes.split(","),
+        solvers=args.solvers.split(","),
+        time_limit_s=args.time_limit,
+        cbc_time_limit_s=args.cbc_time_limit,
+        stop=args.stop,
+    )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2))

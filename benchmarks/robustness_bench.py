@@ -69,8 +69,16 @@ def _zip_of_lines(num_lines: int) -> bytes:
 
 def _wide_csv(num_columns: int) -> bytes:
     extra = b",".join(b"x%d" % i for i in range(num_columns))
-    return HEADER.rstrip(b"\n") + b"," + extra + b"\n" + LINE.rstrip(b"\n") + b"," + \
-        b"," * (num_columns - 1) + b"\n"
+    return (
+        HEADER.rstrip(b"\n")
+        + b","
+        + extra
+        + b"\n"
+        + LINE.rstrip(b"\n")
+        + b","
+        + b"," * (num_columns - 1)
+        + b"\n"
+    )
 
 
 class _Peak(threading.Thread):
@@ -101,25 +109,63 @@ def run(*, console=None) -> dict:
     store.engine.dispose()
     say("building the bombs")
     bombs = {
-        "gzip_1gb_orders": ("POST", "/v1/territories/tiny/orders", "application/gzip",
-                            _gzip_of(LINE, 1 << 30, HEADER), 1 << 30),
-        "gzip_1gb_zeros": ("POST", "/v1/territories/tiny/orders", "application/gzip",
-                           _gzip_of(b"0", 1 << 30), 1 << 30),
-        "zip_15m_lines": ("PUT", "/v1/territories/bomb", "application/zip",
-                          _zip_of_lines(15_000_000), 15_000_000 * len(LINE)),
-        "csv_20000_columns": ("POST", "/v1/territories/tiny/orders", "text/csv",
-                              _wide_csv(20_000), None),
+        "gzip_1gb_orders": (
+            "POST",
+            "/v1/territories/tiny/orders",
+            "application/gzip",
+            _gzip_of(LINE, 1 << 30, HEADER),
+            1 << 30,
+        ),
+        "gzip_1gb_zeros": (
+            "POST",
+            "/v1/territories/tiny/orders",
+            "application/gzip",
+            _gzip_of(b"0", 1 << 30),
+            1 << 30,
+        ),
+        "zip_15m_lines": (
+            "PUT",
+            "/v1/territories/bomb",
+            "application/zip",
+            _zip_of_lines(15_000_000),
+            15_000_000 * len(LINE),
+        ),
+        "csv_20000_columns": (
+            "POST",
+            "/v1/territories/tiny/orders",
+            "text/csv",
+            _wide_csv(20_000),
+            None,
+        ),
     }
     port = _free_port()
     log = (tmp / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import entry_point; entry_point()", "serve",
-         "--port", str(port), "--db", url, "--workers", "1", "--no-job-worker"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp)
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import entry_point; entry_point()",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            url,
+            "--workers",
+            "1",
+            "--no-job-worker",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp,
+    )
     figures: dict = {"bar_s": BAR_S, "bar_rss_mb": BAR_RSS_MB, "bombs": {}}
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                              headers={"Authorization": f"Bearer {token}"})
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=120,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -127,8 +173,7 @@ def run(*, console=None) -> dict:
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"vivres serve did not start; see {tmp}/serve.log") \
-                        from None
+                    raise RuntimeError(f"vivres serve did not start; see {tmp}/serve.log") from None
                 time.sleep(0.2)
         files = {p.stem: (p.name, p.read_bytes(), "text/csv") for p in TINY.glob("*.csv")}
         client.put("/v1/territories/tiny", files=files).raise_for_status()
@@ -141,28 +186,39 @@ def run(*, console=None) -> dict:
             seconds = time.perf_counter() - started
             peak.done.set()
             peak.join()
-            ok = (400 <= r.status_code < 500 and seconds < BAR_S and peak.peak_mb < BAR_RSS_MB
-                  and r.headers.get("content-type", "").startswith("application/problem+json"))
+            ok = (
+                400 <= r.status_code < 500
+                and seconds < BAR_S
+                and peak.peak_mb < BAR_RSS_MB
+                and r.headers.get("content-type", "").startswith("application/problem+json")
+            )
             figures["bombs"][name] = {
-                "body_bytes": len(body), "expands_to_bytes": expands_to,
-                "status": r.status_code, "seconds": round(seconds, 2),
-                "server_rss_peak_mb": round(peak.peak_mb, 1), "meets_bar": ok,
-                "detail": r.json().get("detail", "")[:120] if r.content else ""}
+                "body_bytes": len(body),
+                "expands_to_bytes": expands_to,
+                "status": r.status_code,
+                "seconds": round(seconds, 2),
+                "server_rss_peak_mb": round(peak.peak_mb, 1),
+                "meets_bar": ok,
+                "detail": r.json().get("detail", "")[:120] if r.content else "",
+            }
         figures["health_after"] = client.get("/v1/health").status_code
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
-    say(f"{'bomb':<20} {'body':>9} {'expands to':>11} {'status':>6} {'s':>6} "
-        f"{'RSS peak MB':>12}  bar")
+    say(
+        f"{'bomb':<20} {'body':>9} {'expands to':>11} {'status':>6} {'s':>6} "
+        f"{'RSS peak MB':>12}  bar"
+    )
     for name, f in figures["bombs"].items():
         expands = f"{f['expands_to_bytes'] / 2**20:,.0f} MiB" if f["expands_to_bytes"] else "-"
-        say(f"{name:<20} {f['body_bytes'] / 2**20:>7.2f}MB {expands:>11} {f['status']:>6} "
+        say(
+            f"{name:<20} {f['body_bytes'] / 2**20:>7.2f}MB {expands:>11} {f['status']:>6} "
             f"{f['seconds']:>6.2f} {f['server_rss_peak_mb']:>12.1f}  "
-            f"{'ok' if f['meets_bar'] else 'FAILED'}")
-    say(f"server RSS idle {figures['idle_rss_mb']} MB; /v1/health after: "
-        f"{figures['health_after']}")
+            f"{'ok' if f['meets_bar'] else 'FAILED'}"
+        )
+    say(f"server RSS idle {figures['idle_rss_mb']} MB; /v1/health after: {figures['health_after']}")
     return figures
 
 

@@ -27,8 +27,9 @@ class CpuHogs:
         self.procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> CpuHogs:
-        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                      for _ in range(self.count)]
+        self.procs = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)
+        ]
         return self
 
     def __exit__(self, *exc) -> None:
@@ -44,16 +45,22 @@ def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> l
         for i in range(runs):
             out = Path(tmp) / f"run{i}"
             started = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "api.cli", "plan", "--out", str(out),
-                                   *(extra or [])], cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "api.cli", "plan", "--out", str(out), *(extra or [])],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             seconds = time.perf_counter() - started
             report = out / "report.json"
             row = {"run": i + 1, "exit": proc.returncode, "seconds": round(seconds, 1)}
             if report.exists():
                 data = json.loads(report.read_text())
-                row.update(gap_pct=None if data["gap"] is None else 100 * data["gap"],
-                           stopped_by=data.get("stopped_by"),
-                           plan_sha256=data.get("plan_sha256"))
+                row.update(
+                    gap_pct=None if data["gap"] is None else 100 * data["gap"],
+                    stopped_by=data.get("stopped_by"),
+                    plan_sha256=data.get("plan_sha256"),
+                )
             else:
                 row["error"] = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
             rows.append(row)
@@ -67,10 +74,19 @@ def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
     with CpuHogs(hogs):
         for i in range(runs):
             started = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                                  cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             tail = (proc.stdout.strip().splitlines() or [""])[-1]
-            rows.append({"run": i + 1, "exit": proc.returncode,
-                         "minutes": round((time.perf_counter() - started) / 60, 1),
-                         "summary": tail})
+            rows.append(
+                {
+                    "run": i + 1,
+                    "exit": proc.returncode,
+                    "minutes": round((time.perf_counter() - started) / 60, 1),
+                    "summary": tail,
+                }
+            )
     return rows

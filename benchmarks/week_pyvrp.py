@@ -78,12 +78,21 @@ def pyvrp_day(ctx, day, visits, working, *, seconds: float, seed: int) -> dict:
     for visit in visits:
         src, dst = place(visit.src, visit.cold), place(visit.dst, visit.cold)
         (pe, pl), (de, dl) = window(visit.src), window(visit.dst)
-        shipments.append(Shipment(
-            pickup_location=src, delivery_location=dst, pickup_tw_early=pe, pickup_tw_late=pl,
-            pickup_service_duration=round(ctx.service_s(visit.src)), delivery_tw_early=de,
-            delivery_tw_late=dl, delivery_service_duration=round(ctx.service_s(visit.dst)),
-            amount=[int(np.ceil(visit.kg - 1e-9)), int(np.ceil(visit.pallets * 10 - 1e-9))],
-            prize=round(ctx.params.drop_penalty_eur * UNITS_PER_EUR), required=False))
+        shipments.append(
+            Shipment(
+                pickup_location=src,
+                delivery_location=dst,
+                pickup_tw_early=pe,
+                pickup_tw_late=pl,
+                pickup_service_duration=round(ctx.service_s(visit.src)),
+                delivery_tw_early=de,
+                delivery_tw_late=dl,
+                delivery_service_duration=round(ctx.service_s(visit.dst)),
+                amount=[int(np.ceil(visit.kg - 1e-9)), int(np.ceil(visit.pallets * 10 - 1e-9))],
+                prize=round(ctx.params.drop_penalty_eur * UNITS_PER_EUR),
+                required=False,
+            )
+        )
         kg.append(visit.kg)
     rows = [ctx.loc[s] for s, _ in places]
     dist = np.rint(ctx.matrix.dist_m[np.ix_(rows, rows)]).astype(np.int64)
@@ -98,20 +107,32 @@ def pyvrp_day(ctx, day, visits, working, *, seconds: float, seed: int) -> dict:
     for _, veh in working.iterrows():
         start, end = int(veh["shift_start"] * 60), int(veh["shift_end"] * 60)
         pallets = int(veh["capacity_pallets"] * 10) if veh["capacity_pallets"] > 0 else FAR
-        vehicle_types.append(VehicleType(
-            capacity=[int(veh["capacity_kg"]), pallets],
-            start_depot=depots.index(veh["depot_site_id"]),
-            end_depot=depots.index(veh["depot_site_id"]), tw_early=start, tw_late=end,
-            shift_duration=int(min(veh["max_route_h"] * 3600, end - start)),
-            unit_distance_cost=round(veh["cost_per_km_eur"] / 1000 * UNITS_PER_EUR),
-            unit_duration_cost=round(veh["cost_per_hour_eur"] / 3600 * UNITS_PER_EUR),
-            profile=0 if veh["refrigerated"] else 1, name=veh["vehicle_id"]))
+        vehicle_types.append(
+            VehicleType(
+                capacity=[int(veh["capacity_kg"]), pallets],
+                start_depot=depots.index(veh["depot_site_id"]),
+                end_depot=depots.index(veh["depot_site_id"]),
+                tw_early=start,
+                tw_late=end,
+                shift_duration=int(min(veh["max_route_h"] * 3600, end - start)),
+                unit_distance_cost=round(veh["cost_per_km_eur"] / 1000 * UNITS_PER_EUR),
+                unit_duration_cost=round(veh["cost_per_hour_eur"] / 3600 * UNITS_PER_EUR),
+                profile=0 if veh["refrigerated"] else 1,
+                name=veh["vehicle_id"],
+            )
+        )
     data = ProblemData(
-        locations=[Location(float(ctx.sites.at[s, "lon"]), float(ctx.sites.at[s, "lat"]))
-                   for s, _ in places],
-        clients=[], depots=[Depot(location=i) for i in range(len(depots))],
-        vehicle_types=vehicle_types, distance_matrices=[dist, dry_dist],
-        duration_matrices=[dur, dry_dur], shipments=shipments)
+        locations=[
+            Location(float(ctx.sites.at[s, "lon"]), float(ctx.sites.at[s, "lat"]))
+            for s, _ in places
+        ],
+        clients=[],
+        depots=[Depot(location=i) for i in range(len(depots))],
+        vehicle_types=vehicle_types,
+        distance_matrices=[dist, dry_dist],
+        duration_matrices=[dur, dry_dur],
+        shipments=shipments,
+    )
     t0 = time.perf_counter()
     # the drop penalty dwarfs a day's route costs: let the time-warp and load penalties grow
     # past it, or PyVRP's best stays an infeasible plan serving everything
@@ -126,9 +147,14 @@ def pyvrp_day(ctx, day, visits, working, *, seconds: float, seed: int) -> dict:
         r_km, r_h = route.distance() / 1000, route.duration() / 3600
         km, hours = km + r_km, hours + r_h
         eur += r_km * veh["cost_per_km_eur"] + r_h * veh["cost_per_hour_eur"]
-    return {"served_kg": sum(k for i, k in enumerate(kg) if i not in unplanned),
-            "km": km, "hours": hours, "eur": eur, "feasible": best.is_feasible(),
-            "seconds": seconds_used}
+    return {
+        "served_kg": sum(k for i, k in enumerate(kg) if i not in unplanned),
+        "km": km,
+        "hours": hours,
+        "eur": eur,
+        "feasible": best.is_feasible(),
+        "seconds": seconds_used,
+    }
 
 
 def ortools_day(ctx, day, visits, *, guided: bool, seconds: float) -> dict:
@@ -140,9 +166,15 @@ def ortools_day(ctx, day, visits, *, guided: bool, seconds: float) -> dict:
     day_solution = solve_day(ctx, day, visits, budget_s=seconds)
     seconds_used = time.perf_counter() - t0
     kpis = day_solution.kpis
-    return {"served_kg": sum(k["kg_moved"] for k in kpis), "km": sum(k["km"] for k in kpis),
-            "hours": sum(k["hours"] for k in kpis), "eur": sum(k["cost_eur"] for k in kpis),
-            "feasible": True, "seconds": seconds_used, "status": str(day_solution.status)}
+    return {
+        "served_kg": sum(k["kg_moved"] for k in kpis),
+        "km": sum(k["km"] for k in kpis),
+        "hours": sum(k["hours"] for k in kpis),
+        "eur": sum(k["cost_eur"] for k in kpis),
+        "feasible": True,
+        "seconds": seconds_used,
+        "status": str(day_solution.status),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     territory = load_territory(SAMPLE_DIR, strict=False)
     deliveries, pickups, week_start = route_inputs(territory, args.week)
     params = routing.RouteParams(seed=args.seed)
-    problem = relaxed(routing.build_week_problem(territory, deliveries, pickups,
-                                                 week_start=week_start, params=params))
+    problem = relaxed(
+        routing.build_week_problem(
+            territory, deliveries, pickups, week_start=week_start, params=params
+        )
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the sample has no road extract: flagged fallback
         ctx = WeekContext.build(problem, params)
@@ -178,24 +213,32 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{day}: direct farm-to-shop transfers are compared as shipments too")
         offered = sum(v.kg for v in admitted.visits)
         runs = {
-            "ortools greedy": ortools_day(ctx, day, choice.visits_on(day), guided=False,
-                                          seconds=45.0),
-            "ortools guided": ortools_day(ctx, day, choice.visits_on(day), guided=True,
-                                          seconds=args.seconds),
-            "pyvrp": pyvrp_day(ctx, day, admitted.visits, working, seconds=args.seconds,
-                               seed=args.seed),
+            "ortools greedy": ortools_day(
+                ctx, day, choice.visits_on(day), guided=False, seconds=45.0
+            ),
+            "ortools guided": ortools_day(
+                ctx, day, choice.visits_on(day), guided=True, seconds=args.seconds
+            ),
+            "pyvrp": pyvrp_day(
+                ctx, day, admitted.visits, working, seconds=args.seconds, seed=args.seed
+            ),
         }
         for name, r in runs.items():
-            total = totals.setdefault(name, dict.fromkeys(("served_kg", "km", "hours", "eur",
-                                                           "seconds"), 0.0))
+            total = totals.setdefault(
+                name, dict.fromkeys(("served_kg", "km", "hours", "eur", "seconds"), 0.0)
+            )
             for key in total:
                 total[key] += r[key]
-            print(f"{day} {name:15s} {r['served_kg']:8.0f} / {offered:6.0f} kg {r['km']:7.1f} km "
-                  f"{r['hours']:5.1f} h {r['eur']:7.1f} € {r['seconds']:5.1f} s "
-                  f"{r.get('status', '')}{'' if r['feasible'] else ' INFEASIBLE'}")
+            print(
+                f"{day} {name:15s} {r['served_kg']:8.0f} / {offered:6.0f} kg {r['km']:7.1f} km "
+                f"{r['hours']:5.1f} h {r['eur']:7.1f} € {r['seconds']:5.1f} s "
+                f"{r.get('status', '')}{'' if r['feasible'] else ' INFEASIBLE'}"
+            )
     for name, t in totals.items():
-        print(f"week {name:15s} {t['served_kg']:8.0f} kg {t['km']:7.1f} km {t['hours']:5.1f} h "
-              f"{t['eur']:7.1f} € {t['seconds']:5.1f} s")
+        print(
+            f"week {name:15s} {t['served_kg']:8.0f} kg {t['km']:7.1f} km {t['hours']:5.1f} h "
+            f"{t['eur']:7.1f} € {t['seconds']:5.1f} s"
+        )
     return 0
 
 

@@ -14,8 +14,7 @@ from numpy.typing import ArrayLike
 EARTH_RADIUS_M = 6_371_008.8
 
 
-def _half_angle(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
-                ) -> np.ndarray:
+def _half_angle(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Half the central angle (radians) between points given in degrees."""
     p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
     dphi = p2 - p1
@@ -25,8 +24,14 @@ def _half_angle(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLi
     return np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike, *,
-                radius_m: float = EARTH_RADIUS_M) -> np.ndarray:
+def haversine_m(
+    lat1: ArrayLike,
+    lon1: ArrayLike,
+    lat2: ArrayLike,
+    lon2: ArrayLike,
+    *,
+    radius_m: float = EARTH_RADIUS_M,
+) -> np.ndarray:
     """Return the great-circle distance in metres between points given in degrees.
 
     The arguments broadcast like numpy arrays: ``haversine_m(lat[:, None], lon[:, None],
@@ -35,7 +40,13 @@ def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLi
     return 2 * radius_m * _half_angle(lat1, lon1, lat2, lon2)
 
 
-def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike, *,
-                 radius_km: float = EARTH_RADIUS_M / 1000) -> np.ndarray:
+def haversine_km(
+    lat1: ArrayLike,
+    lon1: ArrayLike,
+    lat2: ArrayLike,
+    lon2: ArrayLike,
+    *,
+    radius_km: float = EARTH_RADIUS_M / 1000,
+) -> np.ndarray:
     """Return the great-circle distance in kilometres (see :func:`haversine_m`)."""
     return 2 * radius_km * _half_angle(lat1, lon1, lat2, lon2)

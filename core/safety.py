@@ -19,8 +19,9 @@ from core.errors import InputError, RowError
 
 #: Every id column of every table (sites, producers, products, crops, vehicles, households…).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-ID_RULE = ("an id: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit, "
-           "without '..'")
+ID_RULE = (
+    "an id: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit, without '..'"
+)
 _ID = re.compile(ID_PATTERN)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_SHOWN_CHARS = 80
@@ -40,14 +41,30 @@ def safe_path(folder: Path | str, *parts: str, suffix: str = "") -> Path:
     root = Path(folder).resolve()
     bad = [p for p in parts if not is_id(str(p))]
     if bad or not parts:
-        raise InputError([RowError(file="output", row=None, column=None,
-                                   message=f"cannot name a file after this value; expected "
-                                   f"{ID_RULE}", value=short_repr(bad[0] if bad else ""))])
+        raise InputError(
+            [
+                RowError(
+                    file="output",
+                    row=None,
+                    column=None,
+                    message=f"cannot name a file after this value; expected {ID_RULE}",
+                    value=short_repr(bad[0] if bad else ""),
+                )
+            ]
+        )
     path = (root / ("_".join(str(p) for p in parts) + suffix)).resolve()
     if path.parent != root:
-        raise InputError([RowError(file="output", row=None, column=None,
-                                   message="file name would leave the output folder",
-                                   value=short_repr(path.name))])
+        raise InputError(
+            [
+                RowError(
+                    file="output",
+                    row=None,
+                    column=None,
+                    message="file name would leave the output folder",
+                    value=short_repr(path.name),
+                )
+            ]
+        )
     return path
 
 
@@ -74,8 +91,7 @@ def write_csv(frame: pd.DataFrame, path_or_buffer, **kwargs) -> None:
 
 
 _TEMP_DIRS = sorted({tempfile.gettempdir(), "/tmp", "/var/tmp"}, key=len, reverse=True)
-_TEMP_PATH = re.compile("(?:" + "|".join(re.escape(d) for d in _TEMP_DIRS)
-                        + r")/[^\s'\"]*")
+_TEMP_PATH = re.compile("(?:" + "|".join(re.escape(d) for d in _TEMP_DIRS) + r")/[^\s'\"]*")
 
 
 def scrub_paths(text: str | None) -> str | None:

@@ -30,7 +30,8 @@ _TRUE = {"true", "1", "yes", "y", "oui", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MAX_ERRORS_PER_COLUMN = 1000
 _ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$")
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+)
 #: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (yy = 20yy)
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
 try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same cell text
@@ -86,18 +87,40 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
             text, _ = decode_text(data, name)
             sep = sniff_separator(text)
             _check_width(text, sep, name)
-            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                              skipinitialspace=True, sep=sep, engine="c")
+            raw = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                sep=sep,
+                engine="c",
+            )
     except InputError:
         raise
-    except (pd.errors.ParserError, ValueError, OSError, EOFError, KeyError, IndexError,
-            RuntimeError, struct.error, zipfile.BadZipFile, *_EXCEL_ERRORS) as exc:
+    except (
+        pd.errors.ParserError,
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        IndexError,
+        RuntimeError,
+        struct.error,
+        zipfile.BadZipFile,
+        *_EXCEL_ERRORS,
+    ) as exc:
         # a damaged .xlsx (zip) raises any of these; NotImplementedError is a RuntimeError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         first = first.replace(str(path), name).replace(str(path.parent), "")
         raise InputError(
-            [RowError(file=name, row=None, column=None,
-                      message=f"cannot be read as a table ({short_repr(first, 200)})")]
+            [
+                RowError(
+                    file=name,
+                    row=None,
+                    column=None,
+                    message=f"cannot be read as a table ({short_repr(first, 200)})",
+                )
+            ]
         ) from None
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     raw = raw.apply(lambda s: s.str.strip())
@@ -107,8 +130,11 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Decode a CSV's bytes: BOMs first, then UTF-16 without BOM, UTF-8, else cp1252."""
-    boms = {codecs.BOM_UTF8: "utf-8-sig", codecs.BOM_UTF16_LE: "utf-16",
-            codecs.BOM_UTF16_BE: "utf-16"}
+    boms = {
+        codecs.BOM_UTF8: "utf-8-sig",
+        codecs.BOM_UTF16_LE: "utf-16",
+        codecs.BOM_UTF16_BE: "utf-16",
+    }
     encoding = next((enc for bom, enc in boms.items() if data.startswith(bom)), None)
     if encoding is None:
         head = data[:4096]
@@ -122,16 +148,25 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
             except UnicodeDecodeError:
                 # Excel/LibreOffice "CSV" on Windows: cp1252 (latin-1 for its 5 holes)
                 best = charset_normalizer.from_bytes(
-                    data[:65536], cp_isolation=["cp1252", "latin_1"]).best()
+                    data[:65536], cp_isolation=["cp1252", "latin_1"]
+                ).best()
                 encoding = best.encoding if best is not None else "cp1252"
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError([RowError(file=name, row=line, column=None,
-                                   message=f"cannot be decoded as {encoding} (byte "
-                                   f"{exc.object[exc.start]:#04x}); save the file as UTF-8 "
-                                   "or Windows-1252 CSV")]) from None
+        raise InputError(
+            [
+                RowError(
+                    file=name,
+                    row=line,
+                    column=None,
+                    message=f"cannot be decoded as {encoding} (byte "
+                    f"{exc.object[exc.start]:#04x}); save the file as UTF-8 "
+                    "or Windows-1252 CSV",
+                )
+            ]
+        ) from None
 
 
 def sniff_separator(text: str) -> str:
@@ -147,9 +182,17 @@ def _check_width(text: str, sep: str, name: str) -> None:
     header = text.split("\n", 1)[0]
     num_columns = header.count(sep) + 1
     if num_columns > MAX_COLUMNS:
-        raise InputError([RowError(file=name, row=1, column=None,
-                                   message=f"has {num_columns} columns; at most {MAX_COLUMNS} "
-                                   "are accepted (the tables have at most 15)")])
+        raise InputError(
+            [
+                RowError(
+                    file=name,
+                    row=1,
+                    column=None,
+                    message=f"has {num_columns} columns; at most {MAX_COLUMNS} "
+                    "are accepted (the tables have at most 15)",
+                )
+            ]
+        )
 
 
 def _read_excel(path: Path, name: str) -> pd.DataFrame:
@@ -157,20 +200,33 @@ def _read_excel(path: Path, name: str) -> pd.DataFrame:
     with zipfile.ZipFile(path) as archive:  # an .xlsx is a zip: check before unpacking
         unpacked = sum(i.file_size for i in archive.infolist())
     if unpacked > MAX_XLSX_BYTES:
-        raise InputTooLarge([RowError(file=name, row=None, column=None,
-                                   message=f"unpacks to {unpacked >> 20} MiB; at most "
-                                   f"{MAX_XLSX_BYTES >> 20} MiB are accepted")])
+        raise InputTooLarge(
+            [
+                RowError(
+                    file=name,
+                    row=None,
+                    column=None,
+                    message=f"unpacks to {unpacked >> 20} MiB; at most "
+                    f"{MAX_XLSX_BYTES >> 20} MiB are accepted",
+                )
+            ]
+        )
     raw = pd.read_excel(path, dtype=str, keep_default_na=False, engine=_EXCEL_ENGINE)
     if raw.shape[1] > MAX_COLUMNS:
-        raise InputError([RowError(file=name, row=1, column=None,
-                                   message=f"has {raw.shape[1]} columns; at most "
-                                   f"{MAX_COLUMNS} are accepted")])
+        raise InputError(
+            [
+                RowError(
+                    file=name,
+                    row=1,
+                    column=None,
+                    message=f"has {raw.shape[1]} columns; at most {MAX_COLUMNS} are accepted",
+                )
+            ]
+        )
     return raw
 
 
-def _parse_column(
-    raw: pd.Series, col: Column
-) -> tuple[pd.Series, pd.Series, str]:
+def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, str]:
     """Parse one column; return (values, bad mask, what was expected)."""
     empty = raw == ""
     if col.kind == "str":
@@ -222,8 +278,7 @@ def _parse_column(
     raise ValueError(f"unknown column kind {col.kind!r}")
 
 
-def _parse_dates(raw: pd.Series, empty: pd.Series,
-                 col: Column) -> tuple[pd.Series, pd.Series, str]:
+def _parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, str]:
     """ISO ``2025-12-31`` or French ``31/12/2025``: never the US order, never a guess.
 
     ``2025-13-01`` and ``12/31/2025`` are errors, not re-read as another date.
@@ -239,8 +294,14 @@ def _parse_dates(raw: pd.Series, empty: pd.Series,
     if french.any():
         parts = raw[french].str.extract(_FR_DATE)
         year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
-        day_first = (year + "-" + parts[1].str.zfill(2) + "-"
-                     + parts[0].str.zfill(2) + parts[3].fillna("").str.replace(" ", "T"))
+        day_first = (
+            year
+            + "-"
+            + parts[1].str.zfill(2)
+            + "-"
+            + parts[0].str.zfill(2)
+            + parts[3].fillna("").str.replace(" ", "T")
+        )
         values[french] = pd.to_datetime(day_first, errors="coerce", format="ISO8601")
     bad = values.isna() & ~empty
     if col.kind == "date":
@@ -258,7 +319,8 @@ def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:
         cells = out[col.name].fillna("").astype(str)
         if col.kind in ("float", "int"):
             text = cells.str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(
-                ",", ".", regex=False)
+                ",", ".", regex=False
+            )
             french = (text != cells) & pd.to_numeric(text, errors="coerce").notna()
             out.loc[french, col.name] = text[french]
         elif col.kind in ("date", "datetime"):
@@ -282,12 +344,19 @@ def validate(
     errors: list[RowError] = []
     missing = [c.name for c in table.columns if c.required and c.name not in raw.columns]
     if missing:
-        raise InputError([
-            RowError(file=file, row=1, column=name,
-                     message="required column is missing (header is line 1; columns found: "
-                     + ", ".join(c for c in raw.columns if c != "row") + ")")
-            for name in missing
-        ])
+        raise InputError(
+            [
+                RowError(
+                    file=file,
+                    row=1,
+                    column=name,
+                    message="required column is missing (header is line 1; columns found: "
+                    + ", ".join(c for c in raw.columns if c != "row")
+                    + ")",
+                )
+                for name in missing
+            ]
+        )
     parsed = pd.DataFrame({"row": raw["row"].to_numpy()}, index=raw.index)
     reasons = pd.Series("", index=raw.index, dtype=object)
     bad_column = pd.Series("", index=raw.index, dtype=object)
@@ -299,8 +368,15 @@ def validate(
         reasons[mask] = message
         bad_column[mask] = col.name
         for idx in mask[mask].index[:_MAX_ERRORS_PER_COLUMN]:
-            errors.append(RowError(file=file, row=int(raw.at[idx, "row"]), column=col.name,
-                                   message=message, value=raw.at[idx, col.name]))
+            errors.append(
+                RowError(
+                    file=file,
+                    row=int(raw.at[idx, "row"]),
+                    column=col.name,
+                    message=message,
+                    value=raw.at[idx, col.name],
+                )
+            )
 
     for col in table.columns:
         if col.name not in raw.columns:
@@ -331,8 +407,7 @@ def validate(
     valid = parsed.loc[keep].reset_index(drop=True)
     for name in extra:  # keep the user's extra columns untouched
         valid[name] = raw.loc[keep, name].to_numpy()
-    return ReadResult(valid=valid, rejects=rejects.reset_index(drop=True),
-                      errors=tuple(errors))
+    return ReadResult(valid=valid, rejects=rejects.reset_index(drop=True), errors=tuple(errors))
 
 
 def read_table(
@@ -345,8 +420,16 @@ def read_table(
     """Read ``path`` as ``table``; raise InputError on any bad row when ``strict``."""
     path = Path(path)
     if not path.exists():
-        raise InputError([RowError(file=path.name, row=None, column=None,
-                                   message=f"file not found (expected the {table.name} table)")])
+        raise InputError(
+            [
+                RowError(
+                    file=path.name,
+                    row=None,
+                    column=None,
+                    message=f"file not found (expected the {table.name} table)",
+                )
+            ]
+        )
     result = validate(read_raw(path), table, file=path.name, refs=refs)
     if strict and result.errors:
         raise InputError(list(result.errors))

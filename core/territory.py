@@ -79,11 +79,19 @@ def _ids(df: pd.DataFrame, column: str) -> set[str]:
     return set(df[column].astype(str))
 
 
-def _check(errors: list[RowError], df: pd.DataFrame, mask: pd.Series, file: str, column: str,
-           message: str) -> None:
+def _check(
+    errors: list[RowError], df: pd.DataFrame, mask: pd.Series, file: str, column: str, message: str
+) -> None:
     for idx in mask[mask].index[:100]:
-        errors.append(RowError(file=file, row=int(df.at[idx, "row"]), column=column,
-                               message=message, value=df.at[idx, column]))
+        errors.append(
+            RowError(
+                file=file,
+                row=int(df.at[idx, "row"]),
+                column=column,
+                message=message,
+                value=df.at[idx, column],
+            )
+        )
 
 
 def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[RowError]:
@@ -97,46 +105,91 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
     kind_of = dict(zip(sites["site_id"], sites["kind"], strict=True))
 
     hours = tables["opening_hours"]
-    _check(errors, hours, hours["close"] <= hours["open"], files["opening_hours"], "close",
-           "closing time must be after opening time")
+    _check(
+        errors,
+        hours,
+        hours["close"] <= hours["open"],
+        files["opening_hours"],
+        "close",
+        "closing time must be after opening time",
+    )
 
     producers = tables["producers"]
     not_farm = producers["site_id"].map(kind_of) != "farm"
-    _check(errors, producers, not_farm, files["producers"], "site_id",
-           "must be a site of kind 'farm'")
+    _check(
+        errors, producers, not_farm, files["producers"], "site_id", "must be a site of kind 'farm'"
+    )
 
     vehicles = tables["vehicles"]
     bad_depot = ~vehicles["depot_site_id"].map(kind_of).isin(["hub", "depot"])
-    _check(errors, vehicles, bad_depot, files["vehicles"], "depot_site_id",
-           "must be a site of kind 'hub' or 'depot'")
-    _check(errors, vehicles, vehicles["shift_end"] <= vehicles["shift_start"], files["vehicles"],
-           "shift_end", "shift must end after it starts")
+    _check(
+        errors,
+        vehicles,
+        bad_depot,
+        files["vehicles"],
+        "depot_site_id",
+        "must be a site of kind 'hub' or 'depot'",
+    )
+    _check(
+        errors,
+        vehicles,
+        vehicles["shift_end"] <= vehicles["shift_start"],
+        files["vehicles"],
+        "shift_end",
+        "shift must end after it starts",
+    )
 
     crops = tables["crops"]
     yields = tables["crop_yields"]
     no_calendar = ~crops["crop_id"].isin(yields["crop_id"])
-    _check(errors, crops, no_calendar, files["crops"], "crop_id",
-           "has no harvest calendar rows in crop_yields")
+    _check(
+        errors,
+        crops,
+        no_calendar,
+        files["crops"],
+        "crop_id",
+        "has no harvest calendar rows in crop_yields",
+    )
     dup = yields.duplicated(["crop_id", "week_after_planting"])
-    _check(errors, yields, dup, files["crop_yields"], "week_after_planting",
-           "duplicate week for this crop")
+    _check(
+        errors,
+        yields,
+        dup,
+        files["crop_yields"],
+        "week_after_planting",
+        "duplicate week for this crop",
+    )
 
     if "contracts" in tables:
         errors.extend(_contract_checks(tables["contracts"], files["contracts"]))
     if "contract_terms" in tables:
         terms = tables["contract_terms"]
         known = set(producers["producer_id"]) | {"*"}
-        _check(errors, terms, ~terms["producer_id"].isin(known), files["contract_terms"],
-               "producer_id", "must be a producer id of producers, or * for every farm")
+        _check(
+            errors,
+            terms,
+            ~terms["producer_id"].isin(known),
+            files["contract_terms"],
+            "producer_id",
+            "must be a producer id of producers, or * for every farm",
+        )
 
     pc = tables["producer_crops"]
     land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]
     land_type = crops.set_index("crop_id")["land_type"]
     need = pc["crop_id"].map(land_type) + "_m2"
-    have = [land.at[p, n] if p in land.index and n in land.columns else 0.0
-            for p, n in zip(pc["producer_id"], need, strict=True)]
-    _check(errors, pc, pd.Series([h <= 0 for h in have], index=pc.index), files["producer_crops"],
-           "crop_id", "producer has no land of the type this crop needs")
+    have = [
+        land.at[p, n] if p in land.index and n in land.columns else 0.0
+        for p, n in zip(pc["producer_id"], need, strict=True)
+    ]
+    _check(
+        errors,
+        pc,
+        pd.Series([h <= 0 for h in have], index=pc.index),
+        files["producer_crops"],
+        "crop_id",
+        "producer has no land of the type this crop needs",
+    )
     return errors
 
 
@@ -146,21 +199,42 @@ def _contract_checks(contracts: pd.DataFrame, file: str) -> list[RowError]:
     errors: list[RowError] = []
     for column in ("producer_id", "scope", "until"):
         values = contracts[column].astype(str)
-        mixed = values.groupby([contracts["contract_id"], contracts["version"]]).transform(
-            "nunique") > 1
-        _check(errors, contracts, mixed, file, column,
-               f"one contract version has one {column}; this version has several")
+        mixed = (
+            values.groupby([contracts["contract_id"], contracts["version"]]).transform("nunique")
+            > 1
+        )
+        _check(
+            errors,
+            contracts,
+            mixed,
+            file,
+            column,
+            f"one contract version has one {column}; this version has several",
+        )
     dup = contracts.duplicated(["contract_id", "version", "crop_id", "plant_date"])
-    _check(errors, contracts, dup, file, "plant_date",
-           "the same crop and planting date twice in one contract version")
+    _check(
+        errors,
+        contracts,
+        dup,
+        file,
+        "plant_date",
+        "the same crop and planting date twice in one contract version",
+    )
     not_monday = pd.to_datetime(contracts["plant_date"]).dt.weekday != 0
-    _check(errors, contracts, not_monday, file, "plant_date",
-           "a planting date is the Monday of its week")
+    _check(
+        errors,
+        contracts,
+        not_monday,
+        file,
+        "plant_date",
+        "a planting date is the Monday of its week",
+    )
     return errors
 
 
-def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
-                   strict: bool = True) -> Territory:
+def load_territory(
+    folder: Path | str = SAMPLE_DIR, *, activity: bool = True, strict: bool = True
+) -> Territory:
     """Load and validate every table of the territory in ``folder``.
 
     Parameters
@@ -186,8 +260,14 @@ def load_territory(folder: Path | str = SAMPLE_DIR, *, activity: bool = True,
         path = find_table_file(folder, table)
         if path is None:
             if required:
-                errors.append(RowError(file=f"{table.name}.csv", row=None, column=None,
-                                       message="file not found (expected .csv, .csv.gz or .xlsx)"))
+                errors.append(
+                    RowError(
+                        file=f"{table.name}.csv",
+                        row=None,
+                        column=None,
+                        message="file not found (expected .csv, .csv.gz or .xlsx)",
+                    )
+                )
             return
         files[table.name] = path.name
         try:

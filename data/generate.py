@@ -29,8 +29,7 @@ import pandas as pd
 from core.geo import haversine_m
 
 DEFAULT_COMMUNES = (
-    Path(__file__).resolve().parents[2]
-    / "shared/osm/communes/communes-44-loire-atlantique.geojson"
+    Path(__file__).resolve().parents[2] / "shared/osm/communes/communes-44-loire-atlantique.geojson"
 )
 HISTORY_START = date(2024, 1, 1)  # Monday of ISO week 2024-W01
 HISTORY_YEARS = 2  # 2024 and 2025 both have 52 ISO weeks
@@ -106,41 +105,147 @@ COMMUNES: dict[str, tuple[str, float, float, float]] = {
 #: Points along the Loire (and the lower Sèvre) between Divatte and Saint-Viaud, sampled every
 #: ~400 m on the boundary shared by north-bank and south-bank communes. Farms keep away from it.
 LOIRE: tuple[tuple[float, float], ...] = (
-    (47.181,-1.5255), (47.1813,-1.5189), (47.183,-1.5292), (47.1843,-1.6099), (47.1845,-1.5344),
-    (47.186,-1.6034), (47.1861,-1.6134), (47.1863,-1.6003), (47.1866,-1.6199),
-    (47.1882,-1.6235), (47.1885,-1.5351), (47.1887,-1.63), (47.1888,-1.515), (47.1892,-1.6756),
-    (47.1898,-1.6694), (47.1901,-1.6353), (47.1906,-1.6633), (47.1907,-1.6818),
-    (47.1908,-1.6413), (47.1913,-1.6552), (47.1914,-1.6474), (47.1915,-1.6872),
-    (47.1923,-1.5103), (47.1926,-1.5407), (47.1932,-1.6934), (47.1935,-1.5467),
-    (47.1935,-1.7006), (47.1938,-1.7078), (47.1943,-1.5527), (47.1948,-1.5043),
-    (47.1948,-1.7142), (47.1953,-1.5587), (47.1955,-1.7202), (47.1962,-1.5649),
-    (47.1965,-1.5707), (47.1967,-1.726), (47.1972,-1.5766), (47.1976,-1.4987),
-    (47.1978,-1.5824), (47.1978,-1.7318), (47.1983,-1.5884), (47.1986,-1.7381),
-    (47.1988,-1.5944), (47.1994,-1.6003), (47.1997,-1.7445), (47.2005,-1.7507),
-    (47.2006,-1.4944), (47.2012,-1.4919), (47.2016,-1.4855), (47.2018,-1.7567),
-    (47.2032,-1.7625), (47.2033,-1.4798), (47.2048,-1.7677), (47.205,-1.4739),
-    (47.2064,-1.7731), (47.2066,-1.4679), (47.2078,-1.7789), (47.2082,-1.4619),
-    (47.2085,-1.7856), (47.2091,-1.7923), (47.2097,-1.4562), (47.2098,-1.799),
-    (47.2106,-1.8054), (47.2113,-1.4503), (47.2117,-1.8116), (47.2129,-1.4443),
-    (47.2129,-1.8174), (47.2142,-1.8233), (47.2149,-1.4391), (47.2155,-1.8292),
-    (47.2169,-1.8349), (47.2172,-1.4346), (47.2182,-1.8409), (47.2196,-1.4301),
-    (47.2196,-1.8467), (47.2209,-1.8526), (47.2218,-1.4256), (47.2223,-1.8584),
-    (47.2236,-1.8643), (47.2241,-1.4211), (47.225,-1.8702), (47.2261,-1.4162),
-    (47.2263,-1.876), (47.2276,-1.8819), (47.2281,-1.4112), (47.2289,-1.8878),
-    (47.23,-1.4063), (47.2303,-1.8937), (47.2316,-1.8995), (47.232,-1.4013),
-    (47.2329,-1.9054), (47.2339,-1.3963), (47.2342,-1.9113), (47.2356,-1.9172),
-    (47.2359,-1.3912), (47.2369,-1.923), (47.2377,-1.386), (47.2382,-1.9289),
-    (47.2396,-1.3808), (47.2396,-1.9348), (47.2409,-1.9406), (47.2414,-1.3756),
-    (47.2422,-1.9465), (47.2432,-1.3704), (47.2436,-1.9524), (47.2449,-1.9583),
-    (47.245,-1.3652), (47.2462,-1.9641), (47.2468,-1.36), (47.2476,-1.97),
-    (47.2485,-1.3547), (47.2489,-1.9759), (47.2502,-1.9818), (47.2502,-1.3494),
-    (47.2516,-1.9876), (47.2519,-1.344), (47.2529,-1.9935), (47.2536,-1.3387),
-    (47.2542,-1.9994), (47.2553,-1.3333), (47.2556,-2.0052), (47.2569,-2.0111),
-    (47.257,-1.3279), (47.2582,-2.017), (47.2586,-1.3225), (47.2596,-2.0228),
-    (47.2603,-1.317), (47.2609,-2.0287), (47.2619,-1.3116), (47.2622,-2.0346),
-    (47.2635,-1.3061), (47.2636,-2.0404), (47.2649,-2.0463), (47.2652,-1.3007),
-    (47.2663,-2.0522), (47.2668,-1.2952), (47.2676,-2.058), (47.2684,-1.2897),
-    (47.2689,-2.0639), (47.2701,-1.2842), (47.2703,-2.0698),
+    (47.181, -1.5255),
+    (47.1813, -1.5189),
+    (47.183, -1.5292),
+    (47.1843, -1.6099),
+    (47.1845, -1.5344),
+    (47.186, -1.6034),
+    (47.1861, -1.6134),
+    (47.1863, -1.6003),
+    (47.1866, -1.6199),
+    (47.1882, -1.6235),
+    (47.1885, -1.5351),
+    (47.1887, -1.63),
+    (47.1888, -1.515),
+    (47.1892, -1.6756),
+    (47.1898, -1.6694),
+    (47.1901, -1.6353),
+    (47.1906, -1.6633),
+    (47.1907, -1.6818),
+    (47.1908, -1.6413),
+    (47.1913, -1.6552),
+    (47.1914, -1.6474),
+    (47.1915, -1.6872),
+    (47.1923, -1.5103),
+    (47.1926, -1.5407),
+    (47.1932, -1.6934),
+    (47.1935, -1.5467),
+    (47.1935, -1.7006),
+    (47.1938, -1.7078),
+    (47.1943, -1.5527),
+    (47.1948, -1.5043),
+    (47.1948, -1.7142),
+    (47.1953, -1.5587),
+    (47.1955, -1.7202),
+    (47.1962, -1.5649),
+    (47.1965, -1.5707),
+    (47.1967, -1.726),
+    (47.1972, -1.5766),
+    (47.1976, -1.4987),
+    (47.1978, -1.5824),
+    (47.1978, -1.7318),
+    (47.1983, -1.5884),
+    (47.1986, -1.7381),
+    (47.1988, -1.5944),
+    (47.1994, -1.6003),
+    (47.1997, -1.7445),
+    (47.2005, -1.7507),
+    (47.2006, -1.4944),
+    (47.2012, -1.4919),
+    (47.2016, -1.4855),
+    (47.2018, -1.7567),
+    (47.2032, -1.7625),
+    (47.2033, -1.4798),
+    (47.2048, -1.7677),
+    (47.205, -1.4739),
+    (47.2064, -1.7731),
+    (47.2066, -1.4679),
+    (47.2078, -1.7789),
+    (47.2082, -1.4619),
+    (47.2085, -1.7856),
+    (47.2091, -1.7923),
+    (47.2097, -1.4562),
+    (47.2098, -1.799),
+    (47.2106, -1.8054),
+    (47.2113, -1.4503),
+    (47.2117, -1.8116),
+    (47.2129, -1.4443),
+    (47.2129, -1.8174),
+    (47.2142, -1.8233),
+    (47.2149, -1.4391),
+    (47.2155, -1.8292),
+    (47.2169, -1.8349),
+    (47.2172, -1.4346),
+    (47.2182, -1.8409),
+    (47.2196, -1.4301),
+    (47.2196, -1.8467),
+    (47.2209, -1.8526),
+    (47.2218, -1.4256),
+    (47.2223, -1.8584),
+    (47.2236, -1.8643),
+    (47.2241, -1.4211),
+    (47.225, -1.8702),
+    (47.2261, -1.4162),
+    (47.2263, -1.876),
+    (47.2276, -1.8819),
+    (47.2281, -1.4112),
+    (47.2289, -1.8878),
+    (47.23, -1.4063),
+    (47.2303, -1.8937),
+    (47.2316, -1.8995),
+    (47.232, -1.4013),
+    (47.2329, -1.9054),
+    (47.2339, -1.3963),
+    (47.2342, -1.9113),
+    (47.2356, -1.9172),
+    (47.2359, -1.3912),
+    (47.2369, -1.923),
+    (47.2377, -1.386),
+    (47.2382, -1.9289),
+    (47.2396, -1.3808),
+    (47.2396, -1.9348),
+    (47.2409, -1.9406),
+    (47.2414, -1.3756),
+    (47.2422, -1.9465),
+    (47.2432, -1.3704),
+    (47.2436, -1.9524),
+    (47.2449, -1.9583),
+    (47.245, -1.3652),
+    (47.2462, -1.9641),
+    (47.2468, -1.36),
+    (47.2476, -1.97),
+    (47.2485, -1.3547),
+    (47.2489, -1.9759),
+    (47.2502, -1.9818),
+    (47.2502, -1.3494),
+    (47.2516, -1.9876),
+    (47.2519, -1.344),
+    (47.2529, -1.9935),
+    (47.2536, -1.3387),
+    (47.2542, -1.9994),
+    (47.2553, -1.3333),
+    (47.2556, -2.0052),
+    (47.2569, -2.0111),
+    (47.257, -1.3279),
+    (47.2582, -2.017),
+    (47.2586, -1.3225),
+    (47.2596, -2.0228),
+    (47.2603, -1.317),
+    (47.2609, -2.0287),
+    (47.2619, -1.3116),
+    (47.2622, -2.0346),
+    (47.2635, -1.3061),
+    (47.2636, -2.0404),
+    (47.2649, -2.0463),
+    (47.2652, -1.3007),
+    (47.2663, -2.0522),
+    (47.2668, -1.2952),
+    (47.2676, -2.058),
+    (47.2684, -1.2897),
+    (47.2689, -2.0639),
+    (47.2701, -1.2842),
+    (47.2703, -2.0698),
 )
 GRAND_LIEU = (47.090, -1.675, 4300.0)  # lac de Grand-Lieu: centre and a keep-out radius (m)
 
@@ -188,8 +293,16 @@ class Geo:
             return True
         return bool(dist_m(lat, lon, _LOIRE[:, 0], _LOIRE[:, 1]).min() < margin_m)
 
-    def place(self, rng: np.random.Generator, code: str, lat: float, lon: float,
-              radius_m: float, *, water_m: float = 0.0) -> tuple[float, float]:
+    def place(
+        self,
+        rng: np.random.Generator,
+        code: str,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        *,
+        water_m: float = 0.0,
+    ) -> tuple[float, float]:
         """A random point within ``radius_m`` of (lat, lon), inside the commune, off the water."""
         for attempt in range(400):
             r = radius_m * (1 + attempt // 100) * math.sqrt(rng.random())
@@ -211,8 +324,17 @@ class Geo:
 # product_id, name, category, unit, kg_per_unit, storage, shelf_life_days, fair €/kg,
 # reference demand (kg per week at the season's peak for a medium épicerie solidaire)
 PRODUCTS = (
-    ("pomme_de_terre", "Pomme de terre de conservation", "vegetable", "kg", 1.0, "ambient", 180,
-        1.55, 40),
+    (
+        "pomme_de_terre",
+        "Pomme de terre de conservation",
+        "vegetable",
+        "kg",
+        1.0,
+        "ambient",
+        180,
+        1.55,
+        40,
+    ),
     ("pdt_primeur", "Pomme de terre primeur", "vegetable", "kg", 1.0, "fresh", 14, 2.6, 15),
     ("carotte", "Carotte", "vegetable", "kg", 1.0, "fresh", 90, 1.9, 25),
     ("carotte_botte", "Carotte nouvelle en botte", "vegetable", "bunch", 0.6, "fresh", 7, 2.6, 6),
@@ -303,89 +425,558 @@ class CropSpec:
 O, G, V = "open_field", "greenhouse", "orchard"  # noqa: E741
 _C = CropSpec
 CROPS = (
-    _C("carotte_primeur", "Carotte primeur (botte)", "carotte_botte", "apiaceae", O, 9, 14, 12, 16,
-        3.0, 0.8, 1, 0.7),
-    _C("carotte_abri", "Carotte primeur sous abri", "carotte_botte", "apiaceae", G, 2, 6, 12, 15,
-        3.5, 0.9, 1, 0.3),
-    _C("carotte_conservation", "Carotte de conservation", "carotte", "apiaceae", O, 18, 26, 16, 30,
-        4.0, 0.35, 2, 1.0),
-    _C("pdt_primeur", "Pomme de terre primeur", "pdt_primeur", "solanaceae", O, 8, 12, 11, 14, 2.0,
-        0.2, 2, 1.0),
-    _C("pdt_conservation", "Pomme de terre de conservation", "pomme_de_terre", "solanaceae", O, 14,
-        18, 16, 20, 2.8, 0.15, 2, 1.0),
-    _C("oignon", "Oignon jaune (bulbilles)", "oignon", "alliaceae", O, 9, 13, 18, 21, 3.0, 0.3, 1,
-        1.0),
+    _C(
+        "carotte_primeur",
+        "Carotte primeur (botte)",
+        "carotte_botte",
+        "apiaceae",
+        O,
+        9,
+        14,
+        12,
+        16,
+        3.0,
+        0.8,
+        1,
+        0.7,
+    ),
+    _C(
+        "carotte_abri",
+        "Carotte primeur sous abri",
+        "carotte_botte",
+        "apiaceae",
+        G,
+        2,
+        6,
+        12,
+        15,
+        3.5,
+        0.9,
+        1,
+        0.3,
+    ),
+    _C(
+        "carotte_conservation",
+        "Carotte de conservation",
+        "carotte",
+        "apiaceae",
+        O,
+        18,
+        26,
+        16,
+        30,
+        4.0,
+        0.35,
+        2,
+        1.0,
+    ),
+    _C(
+        "pdt_primeur",
+        "Pomme de terre primeur",
+        "pdt_primeur",
+        "solanaceae",
+        O,
+        8,
+        12,
+        11,
+        14,
+        2.0,
+        0.2,
+        2,
+        1.0,
+    ),
+    _C(
+        "pdt_conservation",
+        "Pomme de terre de conservation",
+        "pomme_de_terre",
+        "solanaceae",
+        O,
+        14,
+        18,
+        16,
+        20,
+        2.8,
+        0.15,
+        2,
+        1.0,
+    ),
+    _C(
+        "oignon",
+        "Oignon jaune (bulbilles)",
+        "oignon",
+        "alliaceae",
+        O,
+        9,
+        13,
+        18,
+        21,
+        3.0,
+        0.3,
+        1,
+        1.0,
+    ),
     _C("echalote", "Échalote", "echalote", "alliaceae", O, 6, 10, 20, 23, 1.6, 0.45, 1, 1.0),
     _C("ail", "Ail d'automne", "ail", "alliaceae", O, 44, 50, 30, 33, 0.8, 0.45, 1, 1.0),
-    _C("poireau_ete", "Poireau d'été-automne", "poireau", "alliaceae", O, 14, 18, 16, 26, 3.0, 0.45,
-        1, 0.4),
-    _C("poireau_hiver", "Poireau d'hiver", "poireau", "alliaceae", O, 22, 28, 20, 38, 3.0, 0.5, 2,
-        0.6),
-    _C("tomate_abri", "Tomate sous abri", "tomate", "solanaceae", G, 16, 20, 10, 24, 10.0, 1.3, 1,
-        0.75),
-    _C("tomate_plein_champ", "Tomate plein champ", "tomate", "solanaceae", O, 20, 22, 12, 19, 5.0,
-        0.8, 1, 0.25),
-    _C("tomate_cerise_abri", "Tomate cerise sous abri", "tomate_cerise", "solanaceae", G, 16, 20,
-        11, 24, 5.0, 1.6, 1, 1.0),
-    _C("courgette", "Courgette plein champ", "courgette", "cucurbitaceae", O, 18, 26, 6, 14, 5.0,
-        0.4, 1, 0.7),
-    _C("courgette_abri", "Courgette précoce sous abri", "courgette", "cucurbitaceae", G, 12, 15, 6,
-        14, 6.0, 0.6, 1, 0.3),
-    _C("concombre_abri", "Concombre sous abri", "concombre", "cucurbitaceae", G, 15, 22, 6, 14, 8.0,
-        1.0, 1, 1.0),
-    _C("aubergine_abri", "Aubergine sous abri", "aubergine", "solanaceae", G, 17, 20, 10, 20, 5.0,
-        1.0, 1, 1.0),
-    _C("poivron_abri", "Poivron sous abri", "poivron", "solanaceae", G, 17, 20, 12, 22, 4.0, 1.0, 1,
-        1.0),
-    _C("melon", "Melon charentais (paillage, voile)", "melon", "cucurbitaceae", O, 18, 22, 11, 15,
-        2.5, 0.5, 1, 1.0),
-    _C("laitue_abri_printemps", "Laitue de printemps sous abri", "laitue", "asteraceae", G, 3, 8, 8,
-        11, 3.0, 0.45, 1, 0.2),
-    _C("laitue_printemps", "Laitue de printemps", "laitue", "asteraceae", O, 10, 16, 7, 10, 3.0,
-        0.35, 1, 0.25),
-    _C("laitue_ete", "Laitue d'été (batavia)", "laitue", "asteraceae", O, 17, 32, 5, 8, 2.8, 0.35,
-        1, 0.25),
-    _C("laitue_automne", "Laitue d'automne", "laitue", "asteraceae", O, 33, 36, 7, 10, 2.8, 0.35, 1,
-        0.15),
-    _C("laitue_abri", "Laitue d'hiver sous abri", "laitue", "asteraceae", G, 36, 42, 8, 14, 3.0,
-        0.45, 1, 0.15),
-    _C("mache", "Mâche nantaise plein champ", "mache", "caprifoliaceae", O, 34, 40, 8, 20, 1.0, 0.7,
-        2, 0.6),
-    _C("mache_abri", "Mâche nantaise sous abri", "mache", "caprifoliaceae", G, 38, 46, 8, 18, 1.2,
-        0.8, 1, 0.4),
-    _C("epinard_printemps", "Épinard de printemps", "epinard", "amaranthaceae", O, 8, 12, 7, 11,
-        1.5, 0.5, 1, 0.5),
-    _C("epinard_automne", "Épinard d'automne", "epinard", "amaranthaceae", O, 32, 36, 7, 14, 1.5,
-        0.5, 1, 0.5),
+    _C(
+        "poireau_ete",
+        "Poireau d'été-automne",
+        "poireau",
+        "alliaceae",
+        O,
+        14,
+        18,
+        16,
+        26,
+        3.0,
+        0.45,
+        1,
+        0.4,
+    ),
+    _C(
+        "poireau_hiver",
+        "Poireau d'hiver",
+        "poireau",
+        "alliaceae",
+        O,
+        22,
+        28,
+        20,
+        38,
+        3.0,
+        0.5,
+        2,
+        0.6,
+    ),
+    _C(
+        "tomate_abri",
+        "Tomate sous abri",
+        "tomate",
+        "solanaceae",
+        G,
+        16,
+        20,
+        10,
+        24,
+        10.0,
+        1.3,
+        1,
+        0.75,
+    ),
+    _C(
+        "tomate_plein_champ",
+        "Tomate plein champ",
+        "tomate",
+        "solanaceae",
+        O,
+        20,
+        22,
+        12,
+        19,
+        5.0,
+        0.8,
+        1,
+        0.25,
+    ),
+    _C(
+        "tomate_cerise_abri",
+        "Tomate cerise sous abri",
+        "tomate_cerise",
+        "solanaceae",
+        G,
+        16,
+        20,
+        11,
+        24,
+        5.0,
+        1.6,
+        1,
+        1.0,
+    ),
+    _C(
+        "courgette",
+        "Courgette plein champ",
+        "courgette",
+        "cucurbitaceae",
+        O,
+        18,
+        26,
+        6,
+        14,
+        5.0,
+        0.4,
+        1,
+        0.7,
+    ),
+    _C(
+        "courgette_abri",
+        "Courgette précoce sous abri",
+        "courgette",
+        "cucurbitaceae",
+        G,
+        12,
+        15,
+        6,
+        14,
+        6.0,
+        0.6,
+        1,
+        0.3,
+    ),
+    _C(
+        "concombre_abri",
+        "Concombre sous abri",
+        "concombre",
+        "cucurbitaceae",
+        G,
+        15,
+        22,
+        6,
+        14,
+        8.0,
+        1.0,
+        1,
+        1.0,
+    ),
+    _C(
+        "aubergine_abri",
+        "Aubergine sous abri",
+        "aubergine",
+        "solanaceae",
+        G,
+        17,
+        20,
+        10,
+        20,
+        5.0,
+        1.0,
+        1,
+        1.0,
+    ),
+    _C(
+        "poivron_abri",
+        "Poivron sous abri",
+        "poivron",
+        "solanaceae",
+        G,
+        17,
+        20,
+        12,
+        22,
+        4.0,
+        1.0,
+        1,
+        1.0,
+    ),
+    _C(
+        "melon",
+        "Melon charentais (paillage, voile)",
+        "melon",
+        "cucurbitaceae",
+        O,
+        18,
+        22,
+        11,
+        15,
+        2.5,
+        0.5,
+        1,
+        1.0,
+    ),
+    _C(
+        "laitue_abri_printemps",
+        "Laitue de printemps sous abri",
+        "laitue",
+        "asteraceae",
+        G,
+        3,
+        8,
+        8,
+        11,
+        3.0,
+        0.45,
+        1,
+        0.2,
+    ),
+    _C(
+        "laitue_printemps",
+        "Laitue de printemps",
+        "laitue",
+        "asteraceae",
+        O,
+        10,
+        16,
+        7,
+        10,
+        3.0,
+        0.35,
+        1,
+        0.25,
+    ),
+    _C(
+        "laitue_ete",
+        "Laitue d'été (batavia)",
+        "laitue",
+        "asteraceae",
+        O,
+        17,
+        32,
+        5,
+        8,
+        2.8,
+        0.35,
+        1,
+        0.25,
+    ),
+    _C(
+        "laitue_automne",
+        "Laitue d'automne",
+        "laitue",
+        "asteraceae",
+        O,
+        33,
+        36,
+        7,
+        10,
+        2.8,
+        0.35,
+        1,
+        0.15,
+    ),
+    _C(
+        "laitue_abri",
+        "Laitue d'hiver sous abri",
+        "laitue",
+        "asteraceae",
+        G,
+        36,
+        42,
+        8,
+        14,
+        3.0,
+        0.45,
+        1,
+        0.15,
+    ),
+    _C(
+        "mache",
+        "Mâche nantaise plein champ",
+        "mache",
+        "caprifoliaceae",
+        O,
+        34,
+        40,
+        8,
+        20,
+        1.0,
+        0.7,
+        2,
+        0.6,
+    ),
+    _C(
+        "mache_abri",
+        "Mâche nantaise sous abri",
+        "mache",
+        "caprifoliaceae",
+        G,
+        38,
+        46,
+        8,
+        18,
+        1.2,
+        0.8,
+        1,
+        0.4,
+    ),
+    _C(
+        "epinard_printemps",
+        "Épinard de printemps",
+        "epinard",
+        "amaranthaceae",
+        O,
+        8,
+        12,
+        7,
+        11,
+        1.5,
+        0.5,
+        1,
+        0.5,
+    ),
+    _C(
+        "epinard_automne",
+        "Épinard d'automne",
+        "epinard",
+        "amaranthaceae",
+        O,
+        32,
+        36,
+        7,
+        14,
+        1.5,
+        0.5,
+        1,
+        0.5,
+    ),
     _C("blette", "Blette", "blette", "amaranthaceae", O, 14, 20, 8, 24, 4.0, 0.4, 1, 1.0),
-    _C("chou_pomme", "Chou pommé d'automne-hiver", "chou", "brassicaceae", O, 20, 26, 14, 26, 3.5,
-        0.3, 1, 1.0),
-    _C("chou_fleur", "Chou-fleur d'automne", "chou_fleur", "brassicaceae", O, 22, 28, 14, 20, 2.5,
-        0.35, 1, 1.0),
+    _C(
+        "chou_pomme",
+        "Chou pommé d'automne-hiver",
+        "chou",
+        "brassicaceae",
+        O,
+        20,
+        26,
+        14,
+        26,
+        3.5,
+        0.3,
+        1,
+        1.0,
+    ),
+    _C(
+        "chou_fleur",
+        "Chou-fleur d'automne",
+        "chou_fleur",
+        "brassicaceae",
+        O,
+        22,
+        28,
+        14,
+        20,
+        2.5,
+        0.35,
+        1,
+        1.0,
+    ),
     _C("brocoli", "Brocoli", "brocoli", "brassicaceae", O, 18, 30, 10, 14, 1.2, 0.4, 1, 1.0),
-    _C("radis", "Radis (semis échelonnés)", "radis", "brassicaceae", O, 10, 36, 4, 6, 1.5, 0.5, 1,
-        0.75),
+    _C(
+        "radis",
+        "Radis (semis échelonnés)",
+        "radis",
+        "brassicaceae",
+        O,
+        10,
+        36,
+        4,
+        6,
+        1.5,
+        0.5,
+        1,
+        0.75,
+    ),
     _C("radis_abri", "Radis sous abri", "radis", "brassicaceae", G, 2, 9, 5, 7, 1.5, 0.5, 1, 0.25),
     _C("navet", "Navet d'automne", "navet", "brassicaceae", O, 30, 36, 8, 14, 3.0, 0.3, 1, 1.0),
-    _C("betterave", "Betterave rouge", "betterave", "amaranthaceae", O, 16, 24, 12, 22, 3.5, 0.35,
-        1, 1.0),
-    _C("celeri_rave", "Céleri-rave", "celeri_rave", "apiaceae", O, 18, 22, 20, 30, 3.0, 0.4, 1,
-        1.0),
+    _C(
+        "betterave",
+        "Betterave rouge",
+        "betterave",
+        "amaranthaceae",
+        O,
+        16,
+        24,
+        12,
+        22,
+        3.5,
+        0.35,
+        1,
+        1.0,
+    ),
+    _C(
+        "celeri_rave", "Céleri-rave", "celeri_rave", "apiaceae", O, 18, 22, 20, 30, 3.0, 0.4, 1, 1.0
+    ),
     _C("panais", "Panais", "panais", "apiaceae", O, 16, 22, 24, 36, 2.5, 0.4, 1, 1.0),
-    _C("courge", "Courge butternut", "courge", "cucurbitaceae", O, 20, 22, 16, 18, 2.5, 0.15, 2,
-        1.0),
-    _C("potimarron", "Potimarron", "potimarron", "cucurbitaceae", O, 20, 22, 15, 18, 2.0, 0.15, 2,
-        1.0),
-    _C("haricot_vert", "Haricot vert", "haricot_vert", "fabaceae", O, 20, 28, 9, 13, 1.2, 0.9, 1,
-        1.0),
+    _C(
+        "courge",
+        "Courge butternut",
+        "courge",
+        "cucurbitaceae",
+        O,
+        20,
+        22,
+        16,
+        18,
+        2.5,
+        0.15,
+        2,
+        1.0,
+    ),
+    _C(
+        "potimarron",
+        "Potimarron",
+        "potimarron",
+        "cucurbitaceae",
+        O,
+        20,
+        22,
+        15,
+        18,
+        2.0,
+        0.15,
+        2,
+        1.0,
+    ),
+    _C(
+        "haricot_vert",
+        "Haricot vert",
+        "haricot_vert",
+        "fabaceae",
+        O,
+        20,
+        28,
+        9,
+        13,
+        1.2,
+        0.9,
+        1,
+        1.0,
+    ),
     _C("fenouil", "Fenouil", "fenouil", "apiaceae", O, 24, 30, 10, 14, 2.0, 0.4, 1, 1.0),
     _C("persil", "Persil", "persil", "apiaceae", O, 12, 20, 10, 30, 1.5, 0.6, 1, 1.0),
-    _C("fraise_plein_champ", "Fraise plein champ (plantation d'été)", "fraise", "rosaceae", O, 33,
-        36, 38, 46, 1.2, 1.0, 1, 0.5),
-    _C("fraise_abri", "Fraise sous abri (plants frigo)", "fraise", "rosaceae", G, 6, 10, 9, 16, 2.5,
-        1.3, 1, 0.5),
-    _C("framboise", "Framboise remontante", "framboise", "rosaceae", V, 1, 1, 25, 40, 0.8, 0.6, 1,
-        1.0),
+    _C(
+        "fraise_plein_champ",
+        "Fraise plein champ (plantation d'été)",
+        "fraise",
+        "rosaceae",
+        O,
+        33,
+        36,
+        38,
+        46,
+        1.2,
+        1.0,
+        1,
+        0.5,
+    ),
+    _C(
+        "fraise_abri",
+        "Fraise sous abri (plants frigo)",
+        "fraise",
+        "rosaceae",
+        G,
+        6,
+        10,
+        9,
+        16,
+        2.5,
+        1.3,
+        1,
+        0.5,
+    ),
+    _C(
+        "framboise",
+        "Framboise remontante",
+        "framboise",
+        "rosaceae",
+        V,
+        1,
+        1,
+        25,
+        40,
+        0.8,
+        0.6,
+        1,
+        1.0,
+    ),
     _C("pomme", "Pomme (verger)", "pomme", "rosaceae", V, 1, 1, 35, 44, 2.5, 0.1, 1, 1.0),
     _C("poire", "Poire (verger)", "poire", "rosaceae", V, 1, 1, 33, 40, 2.0, 0.1, 1, 1.0),
     _C("prune", "Prune (verger)", "prune", "rosaceae", V, 1, 1, 30, 35, 1.5, 0.08, 1, 1.0),
@@ -393,13 +984,35 @@ CROPS = (
 BED_M2 = {O: 30.0, G: 30.0, V: 100.0}
 
 FIELD_CROPS = (
-    "carotte_conservation", "pdt_primeur", "pdt_conservation", "oignon", "echalote", "ail",
-    "poireau_ete", "poireau_hiver", "chou_pomme", "chou_fleur", "celeri_rave", "panais",
-    "betterave", "courge", "potimarron", "navet",
+    "carotte_conservation",
+    "pdt_primeur",
+    "pdt_conservation",
+    "oignon",
+    "echalote",
+    "ail",
+    "poireau_ete",
+    "poireau_hiver",
+    "chou_pomme",
+    "chou_fleur",
+    "celeri_rave",
+    "panais",
+    "betterave",
+    "courge",
+    "potimarron",
+    "navet",
 )
 NANTAIS_CROPS = (
-    "laitue_abri_printemps", "laitue_printemps", "laitue_ete", "laitue_automne", "laitue_abri",
-    "mache", "mache_abri", "radis", "radis_abri", "epinard_printemps", "epinard_automne",
+    "laitue_abri_printemps",
+    "laitue_printemps",
+    "laitue_ete",
+    "laitue_automne",
+    "laitue_abri",
+    "mache",
+    "mache_abri",
+    "radis",
+    "radis_abri",
+    "epinard_printemps",
+    "epinard_automne",
 )
 
 
@@ -457,129 +1070,414 @@ def season_profiles(products: pd.DataFrame) -> dict[str, np.ndarray]:
 # Sites
 # --------------------------------------------------------------------------------------------
 
-EPI, BG, MKT, REST, SHOP = ("epicerie_solidaire", "buying_group", "market", "social_restaurant",
-                            "caisse_shop")
+EPI, BG, MKT, REST, SHOP = (
+    "epicerie_solidaire",
+    "buying_group",
+    "market",
+    "social_restaurant",
+    "caisse_shop",
+)
 # name, kind, INSEE code, lat, lon, address, conventionné
 POINTS_OF_SALE = (
     # Bellevue (Nantes side)
-    ("Épicerie solidaire du Grand Bellevue", EPI, "44109", 47.2130, -1.6040, "place Mendès-France",
-        True),
-    ("Marché de Bellevue (stand du pôle)", MKT, "44109", 47.2125, -1.6031, "place Mendès-France",
-        True),
-    ("Cantine solidaire de Bellevue", REST, "44109", 47.2116, -1.6007, "bd Winston Churchill",
-        False),
+    (
+        "Épicerie solidaire du Grand Bellevue",
+        EPI,
+        "44109",
+        47.2130,
+        -1.6040,
+        "place Mendès-France",
+        True,
+    ),
+    (
+        "Marché de Bellevue (stand du pôle)",
+        MKT,
+        "44109",
+        47.2125,
+        -1.6031,
+        "place Mendès-France",
+        True,
+    ),
+    (
+        "Cantine solidaire de Bellevue",
+        REST,
+        "44109",
+        47.2116,
+        -1.6007,
+        "bd Winston Churchill",
+        False,
+    ),
     ("Groupement d'achat du Jamet", BG, "44109", 47.2098, -1.5985, "quartier du Jamet", True),
-    ("Épicerie conventionnée Mendès", SHOP, "44109", 47.2137, -1.6054,
-        "galerie commerciale, place Mendès-France", True),
+    (
+        "Épicerie conventionnée Mendès",
+        SHOP,
+        "44109",
+        47.2137,
+        -1.6054,
+        "galerie commerciale, place Mendès-France",
+        True,
+    ),
     # Saint-Herblain Est / Bellevue
-    ("Épicerie solidaire Bellevue-Herblain", EPI, "44162", 47.2160, -1.6100, "bd Salvador Allende",
-        True),
-    ("Groupement d'achat des Lauriers", BG, "44162", 47.2176, -1.6126,
-        "quartier Bellevue, Saint-Herblain", False),
-    ("Restaurant social du Sillon", REST, "44162", 47.2255, -1.6245,
-        "quartier du Sillon de Bretagne", False),
-    ("Supérette conventionnée Saint-Herblain Est", SHOP, "44162", 47.2198, -1.6152,
-        "Saint-Herblain Est", True),
+    (
+        "Épicerie solidaire Bellevue-Herblain",
+        EPI,
+        "44162",
+        47.2160,
+        -1.6100,
+        "bd Salvador Allende",
+        True,
+    ),
+    (
+        "Groupement d'achat des Lauriers",
+        BG,
+        "44162",
+        47.2176,
+        -1.6126,
+        "quartier Bellevue, Saint-Herblain",
+        False,
+    ),
+    (
+        "Restaurant social du Sillon",
+        REST,
+        "44162",
+        47.2255,
+        -1.6245,
+        "quartier du Sillon de Bretagne",
+        False,
+    ),
+    (
+        "Supérette conventionnée Saint-Herblain Est",
+        SHOP,
+        "44162",
+        47.2198,
+        -1.6152,
+        "Saint-Herblain Est",
+        True,
+    ),
     # Chantenay
     ("Épicerie solidaire de Chantenay", EPI, "44109", 47.2050, -1.5880, "place Jean Macé", True),
-    ("Marché de Chantenay (stand du pôle)", MKT, "44109", 47.2046, -1.5887, "place Jean Macé",
-        True),
-    ("Groupement d'achat Chantenay-Liberté", BG, "44109", 47.2030, -1.5950, "bd de la Liberté",
-        True),
-    ("Épicerie conventionnée Sarradin", SHOP, "44109", 47.2063, -1.5968, "place Émile Sarradin",
-        True),
-    ("Restaurant social du Bas-Chantenay", REST, "44109", 47.2018, -1.5905,
-        "bas de la butte, Bas-Chantenay", False),
-    ("Groupement d'achat de la Contrie", BG, "44109", 47.2185, -1.5935, "quartier de la Contrie",
-        False),
-    ("Épicerie solidaire des Dervallières", EPI, "44109", 47.2210, -1.5970,
-        "quartier des Dervallières", True),
+    (
+        "Marché de Chantenay (stand du pôle)",
+        MKT,
+        "44109",
+        47.2046,
+        -1.5887,
+        "place Jean Macé",
+        True,
+    ),
+    (
+        "Groupement d'achat Chantenay-Liberté",
+        BG,
+        "44109",
+        47.2030,
+        -1.5950,
+        "bd de la Liberté",
+        True,
+    ),
+    (
+        "Épicerie conventionnée Sarradin",
+        SHOP,
+        "44109",
+        47.2063,
+        -1.5968,
+        "place Émile Sarradin",
+        True,
+    ),
+    (
+        "Restaurant social du Bas-Chantenay",
+        REST,
+        "44109",
+        47.2018,
+        -1.5905,
+        "bas de la butte, Bas-Chantenay",
+        False,
+    ),
+    (
+        "Groupement d'achat de la Contrie",
+        BG,
+        "44109",
+        47.2185,
+        -1.5935,
+        "quartier de la Contrie",
+        False,
+    ),
+    (
+        "Épicerie solidaire des Dervallières",
+        EPI,
+        "44109",
+        47.2210,
+        -1.5970,
+        "quartier des Dervallières",
+        True,
+    ),
     ("Épicerie conventionnée Zola", SHOP, "44109", 47.2150, -1.5860, "quartier Zola", True),
     # Sainte-Anne
     ("Épicerie solidaire Sainte-Anne", EPI, "44109", 47.2075, -1.5790, "butte Sainte-Anne", False),
-    ("Groupement d'achat de l'Hermitage", BG, "44109", 47.2062, -1.5770, "rue de l'Hermitage",
-        True),
-    ("Épicerie conventionnée Sainte-Anne", SHOP, "44109", 47.2085, -1.5806, "butte Sainte-Anne",
-        True),
+    (
+        "Groupement d'achat de l'Hermitage",
+        BG,
+        "44109",
+        47.2062,
+        -1.5770,
+        "rue de l'Hermitage",
+        True,
+    ),
+    (
+        "Épicerie conventionnée Sainte-Anne",
+        SHOP,
+        "44109",
+        47.2085,
+        -1.5806,
+        "butte Sainte-Anne",
+        True,
+    ),
     # Rezé, Bouguenais, Couëron, Indre and the south bank
-    ("Marché de Pont-Rousseau (stand du pôle)", MKT, "44143", 47.1930, -1.5490,
-        "place Pierre Sémard", True),
-    ("Épicerie solidaire de Rezé Château", EPI, "44143", 47.1770, -1.5600, "quartier du Château",
-        True),
-    ("Groupement d'achat de la Houssais", BG, "44143", 47.1820, -1.5510, "quartier de la Houssais",
-        False),
-    ("Épicerie conventionnée de Trentemoult", SHOP, "44143", 47.1945, -1.5850, "Trentemoult",
-        False),
+    (
+        "Marché de Pont-Rousseau (stand du pôle)",
+        MKT,
+        "44143",
+        47.1930,
+        -1.5490,
+        "place Pierre Sémard",
+        True,
+    ),
+    (
+        "Épicerie solidaire de Rezé Château",
+        EPI,
+        "44143",
+        47.1770,
+        -1.5600,
+        "quartier du Château",
+        True,
+    ),
+    (
+        "Groupement d'achat de la Houssais",
+        BG,
+        "44143",
+        47.1820,
+        -1.5510,
+        "quartier de la Houssais",
+        False,
+    ),
+    (
+        "Épicerie conventionnée de Trentemoult",
+        SHOP,
+        "44143",
+        47.1945,
+        -1.5850,
+        "Trentemoult",
+        False,
+    ),
     ("Épicerie solidaire de Bouguenais", EPI, "44020", 47.1780, -1.6230, "centre-bourg", False),
     ("Restaurant social des Couëts", REST, "44020", 47.1860, -1.5950, "Les Couëts", False),
     ("Épicerie solidaire de Couëron", EPI, "44047", 47.2130, -1.7270, "centre-ville", True),
     ("Marché de Couëron (stand du pôle)", MKT, "44047", 47.2140, -1.7249, "centre-ville", False),
     ("Groupement d'achat de Basse-Indre", BG, "44074", 47.2000, -1.6700, "Basse-Indre", False),
-    ("Épicerie solidaire de Saint-Jean-de-Boiseau", EPI, "44166", 47.1940, -1.7230, "centre-bourg",
-        False),
-    ("Épicerie conventionnée de La Montagne", SHOP, "44101", 47.1890, -1.6840, "centre-bourg",
-        True),
+    (
+        "Épicerie solidaire de Saint-Jean-de-Boiseau",
+        EPI,
+        "44166",
+        47.1940,
+        -1.7230,
+        "centre-bourg",
+        False,
+    ),
+    (
+        "Épicerie conventionnée de La Montagne",
+        SHOP,
+        "44101",
+        47.1890,
+        -1.6840,
+        "centre-bourg",
+        True,
+    ),
     # Pays de Retz
-    ("Marché du Pellerin (stand du pôle)", MKT, "44120", 47.1990, -1.7550, "bourg, près des quais",
-        True),
+    (
+        "Marché du Pellerin (stand du pôle)",
+        MKT,
+        "44120",
+        47.1990,
+        -1.7550,
+        "bourg, près des quais",
+        True,
+    ),
     ("Épicerie solidaire du Pellerin", EPI, "44120", 47.1978, -1.7565, "bourg", False),
     ("Groupement d'achat de Vue", BG, "44220", 47.1990, -1.8800, "bourg", False),
     ("Groupement d'achat de Cheix-en-Retz", BG, "44039", 47.1830, -1.8130, "bourg", False),
     ("Restaurant social intercommunal de Rouans", REST, "44145", 47.1830, -1.8580, "bourg", False),
     ("Épicerie solidaire de Bouaye", EPI, "44018", 47.1440, -1.6900, "centre-bourg", False),
     ("Groupement d'achat de Brains", BG, "44024", 47.1690, -1.7230, "bourg", False),
-    ("Marché de Port-Saint-Père (stand du pôle)", MKT, "44133", 47.1330, -1.7490, "place du bourg",
-        False),
+    (
+        "Marché de Port-Saint-Père (stand du pôle)",
+        MKT,
+        "44133",
+        47.1330,
+        -1.7490,
+        "place du bourg",
+        False,
+    ),
     ("Épicerie solidaire de Sainte-Pazanne", EPI, "44186", 47.1030, -1.8110, "centre-bourg", False),
 )
 #: Extra anchors for points of sale when ``scale`` > 1 (district centres, then commune points).
 EXTRA_POS_ANCHORS = (
-    ("Malakoff", "44109", 47.2150, -1.5270, 300), ("Breil", "44109", 47.2330, -1.5780, 400),
-    ("Nantes Nord", "44109", 47.2560, -1.5690, 500), ("Bottière", "44109", 47.2320, -1.5180, 400),
-    ("Clos Toreau", "44109", 47.1960, -1.5330, 250), ("Port-Boyer", "44109", 47.2400, -1.5330, 300),
-    ("Dervallières", "44109", 47.2215, -1.5990, 300), ("Pin Sec", "44109", 47.2370, -1.5140, 300),
-    ("Ragon", "44143", 47.1780, -1.5470, 400), ("Plaisance", "44114", 47.2470, -1.5990, 400),
-    *((COMMUNES[c][0], c, COMMUNES[c][1], COMMUNES[c][2], 900) for c in (
-        "44162", "44143", "44020", "44047", "44114", "44190", "44215", "44026", "44172",
-        "44035", "44194", "44018", "44198", "44009", "44204", "44209", "44130", "44087",
-        "44186", "44188", "44158")),
+    ("Malakoff", "44109", 47.2150, -1.5270, 300),
+    ("Breil", "44109", 47.2330, -1.5780, 400),
+    ("Nantes Nord", "44109", 47.2560, -1.5690, 500),
+    ("Bottière", "44109", 47.2320, -1.5180, 400),
+    ("Clos Toreau", "44109", 47.1960, -1.5330, 250),
+    ("Port-Boyer", "44109", 47.2400, -1.5330, 300),
+    ("Dervallières", "44109", 47.2215, -1.5990, 300),
+    ("Pin Sec", "44109", 47.2370, -1.5140, 300),
+    ("Ragon", "44143", 47.1780, -1.5470, 400),
+    ("Plaisance", "44114", 47.2470, -1.5990, 400),
+    *(
+        (COMMUNES[c][0], c, COMMUNES[c][1], COMMUNES[c][2], 900)
+        for c in (
+            "44162",
+            "44143",
+            "44020",
+            "44047",
+            "44114",
+            "44190",
+            "44215",
+            "44026",
+            "44172",
+            "44035",
+            "44194",
+            "44018",
+            "44198",
+            "44009",
+            "44204",
+            "44209",
+            "44130",
+            "44087",
+            "44186",
+            "44188",
+            "44158",
+        )
+    ),
 )
 
 # INSEE code, profile, optional anchor (lat, lon) when the representative point is in marshes
 FARMS = (
-    ("44120", "maraicher", (47.1905, -1.7720)), ("44120", "field", (47.2000, -1.8050)),
-    ("44220", "maraicher", None), ("44220", "arbo", (47.1870, -1.8900)),
-    ("44145", "field", None), ("44145", "maraicher", (47.1700, -1.8400)),
-    ("44039", "maraicher", None), ("44166", "maraicher", (47.1850, -1.7300)),
-    ("44101", "maraicher", None), ("44024", "maraicher", None), ("44024", "mixte", (47.1600,
-        -1.7300)),
-    ("44133", "field", None), ("44186", "maraicher", None), ("44061", "arbo", (47.2300, -1.9350)),
-    ("44164", "field", None), ("44018", "maraicher", None), ("44150", "maraicher", (47.1380,
-        -1.6350)),
-    ("44178", "mixte", None), ("44087", "field", (47.0150, -1.7900)), ("44047", "maraicher", None),
-    ("44158", "maraicher", None), ("44217", "arbo", None), ("44194", "maraicher", None),
-    ("44114", "maraicher", (47.2820, -1.6300)), ("44169", "nantais", None),
-    ("44169", "nantais", (47.2350, -1.3900)), ("44029", "nantais", (47.2600, -1.3300)),
-    ("44215", "nantais", None), ("44215", "arbo", (47.1450, -1.4600)), ("44071", "nantais", None),
+    ("44120", "maraicher", (47.1905, -1.7720)),
+    ("44120", "field", (47.2000, -1.8050)),
+    ("44220", "maraicher", None),
+    ("44220", "arbo", (47.1870, -1.8900)),
+    ("44145", "field", None),
+    ("44145", "maraicher", (47.1700, -1.8400)),
+    ("44039", "maraicher", None),
+    ("44166", "maraicher", (47.1850, -1.7300)),
+    ("44101", "maraicher", None),
+    ("44024", "maraicher", None),
+    ("44024", "mixte", (47.1600, -1.7300)),
+    ("44133", "field", None),
+    ("44186", "maraicher", None),
+    ("44061", "arbo", (47.2300, -1.9350)),
+    ("44164", "field", None),
+    ("44018", "maraicher", None),
+    ("44150", "maraicher", (47.1380, -1.6350)),
+    ("44178", "mixte", None),
+    ("44087", "field", (47.0150, -1.7900)),
+    ("44047", "maraicher", None),
+    ("44158", "maraicher", None),
+    ("44217", "arbo", None),
+    ("44194", "maraicher", None),
+    ("44114", "maraicher", (47.2820, -1.6300)),
+    ("44169", "nantais", None),
+    ("44169", "nantais", (47.2350, -1.3900)),
+    ("44029", "nantais", (47.2600, -1.3300)),
+    ("44215", "nantais", None),
+    ("44215", "arbo", (47.1450, -1.4600)),
+    ("44071", "nantais", None),
 )
 EXTRA_FARM_COMMUNES = (
-    "44120", "44220", "44145", "44039", "44166", "44024", "44133", "44186", "44061", "44164",
-    "44018", "44150", "44178", "44087", "44158", "44217", "44194", "44114", "44169", "44029",
-    "44215", "44071", "44171", "44005", "44188", "44041", "44223", "44102", "44002", "44037",
-    "44070", "44084", "44066", "44201", "44045", "44014", "44130", "44209",
+    "44120",
+    "44220",
+    "44145",
+    "44039",
+    "44166",
+    "44024",
+    "44133",
+    "44186",
+    "44061",
+    "44164",
+    "44018",
+    "44150",
+    "44178",
+    "44087",
+    "44158",
+    "44217",
+    "44194",
+    "44114",
+    "44169",
+    "44029",
+    "44215",
+    "44071",
+    "44171",
+    "44005",
+    "44188",
+    "44041",
+    "44223",
+    "44102",
+    "44002",
+    "44037",
+    "44070",
+    "44084",
+    "44066",
+    "44201",
+    "44045",
+    "44014",
+    "44130",
+    "44209",
 )
 FARM_PROFILES = ("maraicher", "maraicher", "maraicher", "nantais", "field", "arbo", "mixte")
 LIEUX = (
-    "la Noë", "la Prée", "la Gagnerie", "la Touche", "la Barre", "la Hersonnière", "la Guerche",
-    "la Grande Noue", "la Bréhaudière", "le Pâtis", "la Chaussée", "les Landes", "la Brosse",
-    "la Pinsonnière", "le Bois Joli", "la Marionnière", "la Rivière", "l'Ouche", "la Basse Lande",
-    "la Métairie", "le Haut Bois", "la Couronnerie", "les Trois Chênes", "la Fontaine",
-    "la Croix Rouge", "le Moulin", "la Sablière", "les Genêts", "la Fosse", "la Jaunaie",
-    "le Clos Neuf", "la Févrie", "la Grande Prairie", "les Ajoncs", "la Vallée", "le Grand Pré",
+    "la Noë",
+    "la Prée",
+    "la Gagnerie",
+    "la Touche",
+    "la Barre",
+    "la Hersonnière",
+    "la Guerche",
+    "la Grande Noue",
+    "la Bréhaudière",
+    "le Pâtis",
+    "la Chaussée",
+    "les Landes",
+    "la Brosse",
+    "la Pinsonnière",
+    "le Bois Joli",
+    "la Marionnière",
+    "la Rivière",
+    "l'Ouche",
+    "la Basse Lande",
+    "la Métairie",
+    "le Haut Bois",
+    "la Couronnerie",
+    "les Trois Chênes",
+    "la Fontaine",
+    "la Croix Rouge",
+    "le Moulin",
+    "la Sablière",
+    "les Genêts",
+    "la Fosse",
+    "la Jaunaie",
+    "le Clos Neuf",
+    "la Févrie",
+    "la Grande Prairie",
+    "les Ajoncs",
+    "la Vallée",
+    "le Grand Pré",
 )
 FARM_NAME_PATTERNS = {
-    "maraicher": ("Les Jardins {de}", "Le Potager {de}", "Ferme maraîchère {de}", "EARL {de}",
-                  "GAEC {de}"),
+    "maraicher": (
+        "Les Jardins {de}",
+        "Le Potager {de}",
+        "Ferme maraîchère {de}",
+        "EARL {de}",
+        "GAEC {de}",
+    ),
     "nantais": ("EARL maraîchère {de}", "GAEC {de}", "Les Serres {de}"),
     "field": ("GAEC {de}", "Ferme {de}", "EARL des Champs {de}"),
     "arbo": ("Les Vergers {de}", "Vergers et Fruits {de}"),
@@ -599,19 +1497,31 @@ def _de(lieu: str) -> str:
 
 
 POS_NOTES = (
-    "sonner à l'interphone", "livrer par l'entrée de service, à l'arrière",
-    "quai de déchargement côté parking", "rue étroite : privilégier l'utilitaire",
-    "chambre froide au sous-sol, monte-charge", "ne pas livrer pendant la distribution",
-    "se garer sur la place, côté église", "clé du local chez la gardienne",
-    "appeler 10 min avant l'arrivée", "livraison avant l'installation des stands",
+    "sonner à l'interphone",
+    "livrer par l'entrée de service, à l'arrière",
+    "quai de déchargement côté parking",
+    "rue étroite : privilégier l'utilitaire",
+    "chambre froide au sous-sol, monte-charge",
+    "ne pas livrer pendant la distribution",
+    "se garer sur la place, côté église",
+    "clé du local chez la gardienne",
+    "appeler 10 min avant l'arrivée",
+    "livraison avant l'installation des stands",
 )
 FARM_NOTES = (
-    "chemin de terre : attention par temps de pluie", "chambre froide à gauche du hangar",
-    "palettes prêtes sous l'auvent", "portail : code donné par téléphone",
+    "chemin de terre : attention par temps de pluie",
+    "chambre froide à gauche du hangar",
+    "palettes prêtes sous l'auvent",
+    "portail : code donné par téléphone",
     "appeler en arrivant, les associés sont souvent aux champs",
 )
-KIND_LABEL = {EPI: "Épicerie solidaire", BG: "Groupement d'achat", MKT: "Marché",
-              REST: "Restaurant social", SHOP: "Épicerie conventionnée"}
+KIND_LABEL = {
+    EPI: "Épicerie solidaire",
+    BG: "Groupement d'achat",
+    MKT: "Marché",
+    REST: "Restaurant social",
+    SHOP: "Épicerie conventionnée",
+}
 WD = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -683,16 +1593,20 @@ def _spread_days(open_days: list[int], k: int, turn: int = 0) -> list[int]:
     """
     if k >= len(open_days):
         return list(open_days)
-    patterns = [list(c) for c in itertools.combinations(open_days, k)
-                if all(b - a > 1 for a, b in itertools.pairwise(c))]
+    patterns = [
+        list(c)
+        for c in itertools.combinations(open_days, k)
+        if all(b - a > 1 for a, b in itertools.pairwise(c))
+    ]
     if not patterns:
         idx = np.round(np.linspace(0, len(open_days) - 1, k)).astype(int)
         return sorted({open_days[i] for i in idx})
     return patterns[turn % len(patterns)]
 
 
-def build_sites(rng: np.random.Generator, geo: Geo,
-                scale: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def build_sites(
+    rng: np.random.Generator, geo: Geo, scale: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Sites and opening hours; also per-site metadata used by the demand model."""
     sites: list[dict] = []
     hours: list[tuple[str, int, str, str]] = []
@@ -701,22 +1615,50 @@ def build_sites(rng: np.random.Generator, geo: Geo,
     def add(site: dict, rows: list[tuple[int, str, str]], **m) -> None:
         sites.append(site)
         hours.extend((site["site_id"], d, o, c) for d, o, c in rows)
-        meta[site["site_id"]] = {"kind": site["kind"], "open_days": sorted({d for d, _, _ in rows}),
-                                 "slots": rows, **m}
+        meta[site["site_id"]] = {
+            "kind": site["kind"],
+            "open_days": sorted({d for d, _, _ in rows}),
+            "slots": rows,
+            **m,
+        }
 
-    add({"site_id": "hub_reze", "name": "Pôle logistique mutualisé de Rezé", "kind": "hub",
-         "commune": "Rezé", "address": "bd Alfred Nobel, zone des Trois-Moulins (à côté du MIN)",
-         "lat": HUB[0], "lon": HUB[1], "service_min": 30.0, "conventionne": False,
-         "deliveries_per_week": 0, "delivery_days": "", "contact": _phone(rng),
-         "notes": "quai 4, côté halle des producteurs ; badge à l'accueil"},
-        [(d, "05:00", "20:00") for d in range(5)] + [(5, "05:00", "12:00")])
+    add(
+        {
+            "site_id": "hub_reze",
+            "name": "Pôle logistique mutualisé de Rezé",
+            "kind": "hub",
+            "commune": "Rezé",
+            "address": "bd Alfred Nobel, zone des Trois-Moulins (à côté du MIN)",
+            "lat": HUB[0],
+            "lon": HUB[1],
+            "service_min": 30.0,
+            "conventionne": False,
+            "deliveries_per_week": 0,
+            "delivery_days": "",
+            "contact": _phone(rng),
+            "notes": "quai 4, côté halle des producteurs ; badge à l'accueil",
+        },
+        [(d, "05:00", "20:00") for d in range(5)] + [(5, "05:00", "12:00")],
+    )
     lat, lon = geo.place(rng, "44020", 47.1845, -1.6060, 150)
-    add({"site_id": "depot_bouguenais", "name": "Chantier d'insertion Terre & Tournées",
-         "kind": "depot", "commune": "Bouguenais", "address": "zone artisanale des Couëts",
-         "lat": lat, "lon": lon, "service_min": 15.0, "conventionne": False,
-         "deliveries_per_week": 0, "delivery_days": "", "contact": _phone(rng),
-         "notes": "chantier d'insertion maraîchage et livraison ; garage des véhicules"},
-        [(d, "06:30", "17:30") for d in range(5)])
+    add(
+        {
+            "site_id": "depot_bouguenais",
+            "name": "Chantier d'insertion Terre & Tournées",
+            "kind": "depot",
+            "commune": "Bouguenais",
+            "address": "zone artisanale des Couëts",
+            "lat": lat,
+            "lon": lon,
+            "service_min": 15.0,
+            "conventionne": False,
+            "deliveries_per_week": 0,
+            "delivery_days": "",
+            "contact": _phone(rng),
+            "notes": "chantier d'insertion maraîchage et livraison ; garage des véhicules",
+        },
+        [(d, "06:30", "17:30") for d in range(5)],
+    )
 
     # points of sale: the hand-picked list (a kind-balanced subset when scale < 1), then extras
     n_pos = max(5, round(40 * scale))
@@ -737,8 +1679,7 @@ def build_sites(rng: np.random.Generator, geo: Geo,
         la, lo = geo.place(rng, code, alat, alon, radius, water_m=300)
         conv = kind == SHOP or rng.random() < 0.45
         address = f"quartier {label}" if code == "44109" else "centre"
-        specs.append((name, kind, code, la, lo, address,
-                      conv, "anchor"))
+        specs.append((name, kind, code, la, lo, address, conv, "anchor"))
         i += 1
     for j, spec in enumerate(specs, start=1):
         name, kind, code, la, lo, address, conv = spec[:7]
@@ -747,8 +1688,11 @@ def build_sites(rng: np.random.Generator, geo: Geo,
         sid = f"pos_{j:03d}"
         market_days: list[int] = []
         if kind == MKT:
-            market_days = sorted(rng.choice([1, 2, 3, 4, 5, 6], size=1 + (rng.random() < 0.3),
-                                            replace=False).tolist())
+            market_days = sorted(
+                rng.choice(
+                    [1, 2, 3, 4, 5, 6], size=1 + (rng.random() < 0.3), replace=False
+                ).tolist()
+            )
         rows = _hours(rng, kind, market_days)
         open_days = sorted({d for d, _, _ in rows})
         if kind == MKT:
@@ -767,14 +1711,25 @@ def build_sites(rng: np.random.Generator, geo: Geo,
             fixed = [open_days[0]] if rng.random() < 0.6 else []
         days = fixed or _spread_days(open_days, dpw, j)
         service = {EPI: (10, 20), BG: (8, 15), MKT: (15, 25), REST: (12, 20), SHOP: (10, 20)}[kind]
-        add({"site_id": sid, "name": name, "kind": kind, "commune": COMMUNES[code][0],
-             "address": address, "lat": la, "lon": lo,
-             "service_min": float(rng.integers(service[0], service[1] + 1)),
-             "conventionne": bool(conv), "deliveries_per_week": dpw,
-             "delivery_days": ",".join(WD[d] for d in fixed),
-             "contact": _phone(rng) if rng.random() < 0.7 else "",
-             "notes": POS_NOTES[rng.integers(len(POS_NOTES))] if rng.random() < 0.45 else ""},
-            rows, order_days=days)
+        add(
+            {
+                "site_id": sid,
+                "name": name,
+                "kind": kind,
+                "commune": COMMUNES[code][0],
+                "address": address,
+                "lat": la,
+                "lon": lo,
+                "service_min": float(rng.integers(service[0], service[1] + 1)),
+                "conventionne": bool(conv),
+                "deliveries_per_week": dpw,
+                "delivery_days": ",".join(WD[d] for d in fixed),
+                "contact": _phone(rng) if rng.random() < 0.7 else "",
+                "notes": POS_NOTES[rng.integers(len(POS_NOTES))] if rng.random() < 0.45 else "",
+            },
+            rows,
+            order_days=days,
+        )
 
     # farms: the 30 hand-placed ones (profile-balanced subset when scale < 1), then extras
     n_farms = max(len(set(FARM_PROFILES)), round(30 * scale))
@@ -810,12 +1765,25 @@ def build_sites(rng: np.random.Generator, geo: Geo,
             name, n = f"{base} {n}", n + 1
         names.add(name)
         sid = f"farm_{j:03d}"
-        add({"site_id": sid, "name": name, "kind": "farm", "commune": cname,
-             "address": f"{lieu[0].upper()}{lieu[1:]}, {cname}", "lat": la, "lon": lo,
-             "service_min": float(rng.integers(15, 31)), "conventionne": False,
-             "deliveries_per_week": 0, "delivery_days": "", "contact": _phone(rng, mobile=True),
-             "notes": FARM_NOTES[rng.integers(len(FARM_NOTES))] if rng.random() < 0.4 else ""},
-            _farm_hours(rng), profile=profile)
+        add(
+            {
+                "site_id": sid,
+                "name": name,
+                "kind": "farm",
+                "commune": cname,
+                "address": f"{lieu[0].upper()}{lieu[1:]}, {cname}",
+                "lat": la,
+                "lon": lo,
+                "service_min": float(rng.integers(15, 31)),
+                "conventionne": False,
+                "deliveries_per_week": 0,
+                "delivery_days": "",
+                "contact": _phone(rng, mobile=True),
+                "notes": FARM_NOTES[rng.integers(len(FARM_NOTES))] if rng.random() < 0.4 else "",
+            },
+            _farm_hours(rng),
+            profile=profile,
+        )
 
     sites_df = pd.DataFrame(sites)
     hours_df = pd.DataFrame(hours, columns=["site_id", "wd", "open", "close"])
@@ -828,8 +1796,10 @@ def build_sites(rng: np.random.Generator, geo: Geo,
 # Producers
 # --------------------------------------------------------------------------------------------
 
-def build_producers(rng: np.random.Generator, sites: pd.DataFrame,
-                    meta: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def build_producers(
+    rng: np.random.Generator, sites: pd.DataFrame, meta: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Producers' land and crops (labour and revenue floors are set after demand calibration)."""
     farms = sites.loc[sites["kind"] == "farm"]
     crop_by_id = {c.crop_id: c for c in CROPS}
@@ -851,9 +1821,19 @@ def build_producers(rng: np.random.Generator, sites: pd.DataFrame,
         of, gh, orch = round(of / 50) * 50.0, round(gh / 10) * 10.0, round(orch / 100) * 100.0
         organic = bool(rng.random() < (0.45 if prof in ("nantais", "field") else 0.8))
         pid = f"prod_{n:03d}"
-        rows.append({"producer_id": pid, "site_id": sid, "name": name, "open_field_m2": of,
-                     "greenhouse_m2": gh, "orchard_m2": orch, "organic": organic,
-                     "contact": sites.set_index("site_id").at[sid, "contact"], "profile": prof})
+        rows.append(
+            {
+                "producer_id": pid,
+                "site_id": sid,
+                "name": name,
+                "open_field_m2": of,
+                "greenhouse_m2": gh,
+                "orchard_m2": orch,
+                "organic": organic,
+                "contact": sites.set_index("site_id").at[sid, "contact"],
+                "profile": prof,
+            }
+        )
 
         def ok(cid: str, of=of, gh=gh, orch=orch) -> bool:
             land = crop_by_id[cid].land
@@ -878,10 +1858,25 @@ def build_producers(rng: np.random.Generator, sites: pd.DataFrame,
             chosen = pick(field, int(rng.integers(8, 15))) + pick(others, int(rng.integers(0, 3)))
         elif prof == "arbo":
             extra = [c for c in ("fraise_plein_champ", "fraise_abri") if ok(c)]
-            others = [c for c in ("courge", "potimarron", "pdt_conservation", "oignon", "ail",
-                                  "echalote", "chou_pomme", "poireau_hiver") if ok(c)]
-            chosen = (pick(orchard, int(rng.integers(3, 5))) + extra
-                      + pick(others, int(rng.integers(3, 6))))
+            others = [
+                c
+                for c in (
+                    "courge",
+                    "potimarron",
+                    "pdt_conservation",
+                    "oignon",
+                    "ail",
+                    "echalote",
+                    "chou_pomme",
+                    "poireau_hiver",
+                )
+                if ok(c)
+            ]
+            chosen = (
+                pick(orchard, int(rng.integers(3, 5)))
+                + extra
+                + pick(others, int(rng.integers(3, 6)))
+            )
         else:
             chosen = pick(orchard, int(rng.integers(2, 4))) + pick(veg, int(rng.integers(10, 17)))
         chosen = sorted(set(chosen))
@@ -912,27 +1907,97 @@ def build_producers(rng: np.random.Generator, sites: pd.DataFrame,
 # --------------------------------------------------------------------------------------------
 
 INCLUSION = {  # probability that a point of sale of this kind stocks a product of this category
-    EPI: {"vegetable": 0.85, "fruit": 0.85, "legume": 0.8, "dairy": 0.8, "egg": 0.95, "meat": 0.5,
-          "bakery": 0.5, "grocery": 0.7},
-    BG: {"vegetable": 0.7, "fruit": 0.75, "legume": 0.9, "dairy": 0.45, "egg": 0.9, "meat": 0.25,
-         "bakery": 0.3, "grocery": 0.9},
-    MKT: {"vegetable": 0.95, "fruit": 0.95, "legume": 0.3, "dairy": 0.5, "egg": 0.8, "meat": 0.3,
-          "bakery": 0.5, "grocery": 0.3},
-    REST: {"vegetable": 0.9, "fruit": 0.7, "legume": 0.8, "dairy": 0.8, "egg": 0.9, "meat": 0.85,
-           "bakery": 0.9, "grocery": 0.5},
-    SHOP: {"vegetable": 0.9, "fruit": 0.9, "legume": 0.7, "dairy": 0.9, "egg": 0.95, "meat": 0.7,
-           "bakery": 0.75, "grocery": 0.8},
+    EPI: {
+        "vegetable": 0.85,
+        "fruit": 0.85,
+        "legume": 0.8,
+        "dairy": 0.8,
+        "egg": 0.95,
+        "meat": 0.5,
+        "bakery": 0.5,
+        "grocery": 0.7,
+    },
+    BG: {
+        "vegetable": 0.7,
+        "fruit": 0.75,
+        "legume": 0.9,
+        "dairy": 0.45,
+        "egg": 0.9,
+        "meat": 0.25,
+        "bakery": 0.3,
+        "grocery": 0.9,
+    },
+    MKT: {
+        "vegetable": 0.95,
+        "fruit": 0.95,
+        "legume": 0.3,
+        "dairy": 0.5,
+        "egg": 0.8,
+        "meat": 0.3,
+        "bakery": 0.5,
+        "grocery": 0.3,
+    },
+    REST: {
+        "vegetable": 0.9,
+        "fruit": 0.7,
+        "legume": 0.8,
+        "dairy": 0.8,
+        "egg": 0.9,
+        "meat": 0.85,
+        "bakery": 0.9,
+        "grocery": 0.5,
+    },
+    SHOP: {
+        "vegetable": 0.9,
+        "fruit": 0.9,
+        "legume": 0.7,
+        "dairy": 0.9,
+        "egg": 0.95,
+        "meat": 0.7,
+        "bakery": 0.75,
+        "grocery": 0.8,
+    },
 }
 SIZE = {EPI: 1.0, BG: 0.45, MKT: 1.6, REST: 0.9, SHOP: 1.3}
 STAPLES = ("pomme_de_terre", "carotte", "oignon", "pomme", "poireau", "tomate")
-HOLIDAYS = {date.fromisoformat(d) for d in (
-    "2024-01-01", "2024-04-01", "2024-05-01", "2024-05-08", "2024-05-09", "2024-05-20",
-    "2024-07-14", "2024-08-15", "2024-11-01", "2024-11-11", "2024-12-25",
-    "2025-01-01", "2025-04-21", "2025-05-01", "2025-05-08", "2025-05-29", "2025-06-09",
-    "2025-07-14", "2025-08-15", "2025-11-01", "2025-11-11", "2025-12-25",
-    "2026-01-01", "2026-04-06", "2026-05-01", "2026-05-08", "2026-05-14", "2026-05-25",
-    "2026-07-14", "2026-08-15", "2026-11-01", "2026-11-11", "2026-12-25",
-)}
+HOLIDAYS = {
+    date.fromisoformat(d)
+    for d in (
+        "2024-01-01",
+        "2024-04-01",
+        "2024-05-01",
+        "2024-05-08",
+        "2024-05-09",
+        "2024-05-20",
+        "2024-07-14",
+        "2024-08-15",
+        "2024-11-01",
+        "2024-11-11",
+        "2024-12-25",
+        "2025-01-01",
+        "2025-04-21",
+        "2025-05-01",
+        "2025-05-08",
+        "2025-05-29",
+        "2025-06-09",
+        "2025-07-14",
+        "2025-08-15",
+        "2025-11-01",
+        "2025-11-11",
+        "2025-12-25",
+        "2026-01-01",
+        "2026-04-06",
+        "2026-05-01",
+        "2026-05-08",
+        "2026-05-14",
+        "2026-05-25",
+        "2026-07-14",
+        "2026-08-15",
+        "2026-11-01",
+        "2026-11-11",
+        "2026-12-25",
+    )
+}
 
 
 def _holiday_factor(rng: np.random.Generator, kind: str, iso_weeks: np.ndarray) -> np.ndarray:
@@ -966,8 +2031,9 @@ def _holiday_factor(rng: np.random.Generator, kind: str, iso_weeks: np.ndarray) 
     return f
 
 
-def demand_means(rng: np.random.Generator, sites: pd.DataFrame, products: pd.DataFrame,
-                 n_weeks: int) -> tuple[np.ndarray, list[str]]:
+def demand_means(
+    rng: np.random.Generator, sites: pd.DataFrame, products: pd.DataFrame, n_weeks: int
+) -> tuple[np.ndarray, list[str]]:
     """Expected weekly kg per (point of sale, product, week), before the land calibration."""
     pos = sites.loc[sites["kind"].isin(list(SIZE))].reset_index(drop=True)
     season = season_profiles(products)
@@ -978,7 +2044,7 @@ def demand_means(rng: np.random.Generator, sites: pd.DataFrame, products: pd.Dat
         if pid in season:
             prof[j] = season[pid][iso - 1]
         elif products.at[j, "category"] == "dairy":  # a little less in summer
-            prof[j] = 1 - 0.08 * np.exp(-((iso - 31) / 4.0) ** 2)
+            prof[j] = 1 - 0.08 * np.exp(-(((iso - 31) / 4.0) ** 2))
     base = products["base_kg_week"].to_numpy(float)
     cats = products["category"].to_numpy()
     means = np.zeros((len(pos), n_p, n_weeks))
@@ -1005,8 +2071,11 @@ def calibrate(means: np.ndarray, products: pd.DataFrame, producers: pd.DataFrame
     """Scale the demand for crop products so that growing the last year's demand needs about
     ``LAND_TARGET`` of each land type at its busiest week; return the planting areas."""
     pid_index = {p: j for j, p in enumerate(products["product_id"])}
-    land_total = {O: producers["open_field_m2"].sum(), G: producers["greenhouse_m2"].sum(),
-                  V: producers["orchard_m2"].sum()}
+    land_total = {
+        O: producers["open_field_m2"].sum(),
+        G: producers["greenhouse_m2"].sum(),
+        V: producers["orchard_m2"].sum(),
+    }
     # dominant land type of each crop product
     by_prod: dict[str, dict[str, float]] = {}
     for c in CROPS:
@@ -1036,26 +2105,35 @@ def calibrate(means: np.ndarray, products: pd.DataFrame, producers: pd.DataFrame
     scale = np.ones(len(products))
     for p, t in dominant.items():
         scale[pid_index[p]] = factor[t]
-    value = float((last_year * scale * products["fair_price_eur_per_kg"].to_numpy())[
-        products["product_id"].isin(list(dominant)).to_numpy()].sum())
-    return {"product_scale": scale, "factor": factor, "area": area, "labour": labour,
-            "crop_value": value, "land_total": land_total}
+    value = float(
+        (last_year * scale * products["fair_price_eur_per_kg"].to_numpy())[
+            products["product_id"].isin(list(dominant)).to_numpy()
+        ].sum()
+    )
+    return {
+        "product_scale": scale,
+        "factor": factor,
+        "area": area,
+        "labour": labour,
+        "crop_value": value,
+        "land_total": land_total,
+    }
 
 
 def finish_producers(rng: np.random.Generator, prod: pd.DataFrame, cal: dict) -> pd.DataFrame:
     """Labour (enough for the calibrated plan with some slack) and fair revenue floors."""
     need = cal["labour"].max() * 1.2  # weekly hours at the busiest week, plus slack
     mech = np.where(prod["profile"] == "field", 0.6, 1.0)  # field-veg farms are mechanised
-    weight = (mech * prod["open_field_m2"] + 3.0 * prod["greenhouse_m2"]
-              + 0.3 * prod["orchard_m2"])
+    weight = mech * prod["open_field_m2"] + 3.0 * prod["greenhouse_m2"] + 0.3 * prod["orchard_m2"]
     hours = need * weight / weight.sum() * rng.uniform(0.9, 1.15, size=len(prod))
     prod["labour_h_per_week"] = (np.clip(hours, 35, 150) * 2).round() / 2
     # value of the land's output at fair prices, per m² and land type (from the calibration)
     land = cal["land_total"]
     tot = sum(land[t] * {O: 1.0, G: 3.5, V: 0.8}[t] for t in land)
     per_unit = cal["crop_value"] / LAND_TARGET / tot
-    potential = per_unit * (prod["open_field_m2"] + 3.5 * prod["greenhouse_m2"]
-                            + 0.8 * prod["orchard_m2"])
+    potential = per_unit * (
+        prod["open_field_m2"] + 3.5 * prod["greenhouse_m2"] + 0.8 * prod["orchard_m2"]
+    )
     share = rng.uniform(0.20, 0.35, size=len(prod))
     prod["min_revenue_eur"] = (potential * share / 100).round() * 100
     return prod
@@ -1065,8 +2143,16 @@ def finish_producers(rng: np.random.Generator, prod: pd.DataFrame, cal: dict) ->
 # Orders
 # --------------------------------------------------------------------------------------------
 
-def build_orders(rng: np.random.Generator, means: np.ndarray, pos_ids: list[str], meta: dict,
-                 products: pd.DataFrame, n_weeks: int, start: date) -> pd.DataFrame:
+
+def build_orders(
+    rng: np.random.Generator,
+    means: np.ndarray,
+    pos_ids: list[str],
+    meta: dict,
+    products: pd.DataFrame,
+    n_weeks: int,
+    start: date,
+) -> pd.DataFrame:
     """Weekly orders: gamma noise around the means, split over the delivery days."""
     kpu = products["kg_per_unit"].to_numpy(float)
     units = products["unit"].to_numpy()
@@ -1077,11 +2163,11 @@ def build_orders(rng: np.random.Generator, means: np.ndarray, pos_ids: list[str]
     retail = products["retail_price_eur_per_unit"].to_numpy(float)
     n_days = n_weeks * 7
     day_str = np.array([(start + timedelta(days=d)).isoformat() for d in range(n_days)])
-    year_of_day = np.array([(start + timedelta(days=d)).year - start.year
-                            for d in range(n_days)])
+    year_of_day = np.array([(start + timedelta(days=d)).year - start.year for d in range(n_days)])
     last_year = (start + timedelta(days=n_days - 1)).year - start.year
-    price = np.round(retail[:, None] * (1 + INFLATION) ** (np.arange(last_year + 1)[None, :]
-                                                            - last_year), 2)
+    price = np.round(
+        retail[:, None] * (1 + INFLATION) ** (np.arange(last_year + 1)[None, :] - last_year), 2
+    )
     holiday_idx = {(h - start).days for h in HOLIDAYS}
     out_d, out_s, out_p, out_q = [], [], [], []
     for s, sid in enumerate(pos_ids):
@@ -1111,10 +2197,15 @@ def build_orders(rng: np.random.Generator, means: np.ndarray, pos_ids: list[str]
                 part = np.where(perishable[:, None], part, q if j == 0 else 0.0)
             qty = part / kpu[:, None]
             # kg: half-kilo steps, whole kilos from 10 kg, 5 kg crates from 50 kg; else whole units
-            qty = np.where(is_kg[:, None],
-                           np.where(qty < 10, np.round(qty * 2) / 2,
-                                    np.where(qty < 50, np.round(qty), np.round(qty / 5) * 5)),
-                           np.round(qty))
+            qty = np.where(
+                is_kg[:, None],
+                np.where(
+                    qty < 10,
+                    np.round(qty * 2) / 2,
+                    np.where(qty < 50, np.round(qty), np.round(qty / 5) * 5),
+                ),
+                np.round(qty),
+            )
             pi, ki = np.nonzero(qty > 0)
             day = dates[ki, j]
             keep = day >= 0
@@ -1130,14 +2221,16 @@ def build_orders(rng: np.random.Generator, means: np.ndarray, pos_ids: list[str]
     df = df.groupby(["d", "s", "p"], as_index=False, sort=True)["quantity"].sum()
     df["quantity"] = df["quantity"].round(1)
     pid = products["product_id"].to_numpy()
-    out = pd.DataFrame({
-        "date": day_str[df["d"].to_numpy()],
-        "site_id": np.array(pos_ids)[df["s"].to_numpy()],
-        "product_id": pid[df["p"].to_numpy()],
-        "quantity": df["quantity"].to_numpy(),
-        "unit": units[df["p"].to_numpy()],
-        "unit_price_eur": price[df["p"].to_numpy(), year_of_day[df["d"].to_numpy()]],
-    })
+    out = pd.DataFrame(
+        {
+            "date": day_str[df["d"].to_numpy()],
+            "site_id": np.array(pos_ids)[df["s"].to_numpy()],
+            "product_id": pid[df["p"].to_numpy()],
+            "quantity": df["quantity"].to_numpy(),
+            "unit": units[df["p"].to_numpy()],
+            "unit_price_eur": price[df["p"].to_numpy(), year_of_day[df["d"].to_numpy()]],
+        }
+    )
     out = out.sort_values(["date", "site_id", "product_id"], kind="mergesort")
     return out.reset_index(drop=True)
 
@@ -1146,6 +2239,7 @@ def build_orders(rng: np.random.Generator, means: np.ndarray, pos_ids: list[str]
 # Caisse commune
 # --------------------------------------------------------------------------------------------
 
+
 def build_households(rng: np.random.Generator, n: int) -> pd.DataFrame:
     sizes = rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.36, 0.24, 0.17, 0.12, 0.07, 0.04])
     contrib = np.clip(np.round(rng.lognormal(math.log(40), 0.6, size=n)), 10, 150)
@@ -1153,14 +2247,24 @@ def build_households(rng: np.random.Generator, n: int) -> pd.DataFrame:
     span = date(2025, 11, 15).toordinal() - start
     joined = [date.fromordinal(start + int(x)) for x in np.sort(rng.beta(1.1, 1.4, size=n) * span)]
     order = rng.permutation(n)
-    return pd.DataFrame({"household_id": [f"hh_{i + 1:05d}" for i in range(n)],
-                         "size": sizes[order].astype(int),
-                         "monthly_contribution_eur": contrib.astype(float),
-                         "joined": [joined[i].isoformat() for i in order]})
+    return pd.DataFrame(
+        {
+            "household_id": [f"hh_{i + 1:05d}" for i in range(n)],
+            "size": sizes[order].astype(int),
+            "monthly_contribution_eur": contrib.astype(float),
+            "joined": [joined[i].isoformat() for i in order],
+        }
+    )
 
 
-def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites: pd.DataFrame,
-                       meta: dict, first_eur: float, extra_eur: float) -> pd.DataFrame:
+def build_transactions(
+    rng: np.random.Generator,
+    households: pd.DataFrame,
+    sites: pd.DataFrame,
+    meta: dict,
+    first_eur: float,
+    extra_eur: float,
+) -> pd.DataFrame:
     pos = sites.loc[sites["kind"].isin(list(SIZE))]
     conv = pos.loc[pos["conventionne"], ["site_id", "kind"]].reset_index(drop=True)
     nonconv = pos.loc[~pos["conventionne"], "site_id"].tolist()
@@ -1181,8 +2285,11 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
         open_days = set(meta[sid]["open_days"])
         for mth in range(12):
             offs[i, mth] = len(flat)
-            flat += [d.toordinal() for d in days
-                     if d.month == mth + 1 and d.weekday() in open_days and d not in HOLIDAYS]
+            flat += [
+                d.toordinal()
+                for d in days
+                if d.month == mth + 1 and d.weekday() in open_days and d not in HOLIDAYS
+            ]
         offs[i, 12] = len(flat)
         for wd, o, c in meta[sid]["slots"]:
             k = n_slots[i, wd]
@@ -1193,8 +2300,11 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
     flat = np.array(flat, dtype=np.int64)
 
     hh_rows, amounts, months, sites_idx = [], [], [], []
-    sonantes_p = np.where(rng.random(len(households)) < 0.2, rng.uniform(0.3, 0.7, len(households)),
-                          rng.uniform(0.0, 0.05, len(households)))
+    sonantes_p = np.where(
+        rng.random(len(households)) < 0.2,
+        rng.uniform(0.3, 0.7, len(households)),
+        rng.uniform(0.0, 0.05, len(households)),
+    )
     over = rng.random(len(households)) < 0.015
     cur_p = []
     for h, (size, joined) in enumerate(zip(households["size"], households["joined"], strict=True)):
@@ -1210,8 +2320,15 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
         pref_w = np.array([0.6, 0.3, 0.1][: len(prefs)])
         pref_w /= pref_w.sum()
         mean_frac = rng.beta(14, 1.8)
-        over_months = set(rng.choice(np.arange(first_month, 13), size=min(2, 13 - first_month),
-                                     replace=False).tolist()) if over[h] else set()
+        over_months = (
+            set(
+                rng.choice(
+                    np.arange(first_month, 13), size=min(2, 13 - first_month), replace=False
+                ).tolist()
+            )
+            if over[h]
+            else set()
+        )
         for mth in range(first_month, 13):
             if mth in over_months:
                 frac = rng.uniform(1.12, 1.4)
@@ -1247,12 +2364,19 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
     o, c = slot_open[sidx, wd, slot], slot_close[sidx, wd, slot]
     minute = o + (rng.random(len(day)) * (c - o - 1)).astype(np.int64)
     sec = rng.integers(0, 60, size=len(day))
-    ts = [f"{date.fromordinal(int(d)).isoformat()}T{mi // 60:02d}:{mi % 60:02d}:{se:02d}"
-          for d, mi, se in zip(day, minute, sec, strict=True)]
-    out = pd.DataFrame({"timestamp": ts,
-                        "household_id": households["household_id"].to_numpy()[hh],
-                        "site_id": np.array(all_sites)[sidx], "amount": np.round(amt, 2),
-                        "currency": cur})
+    ts = [
+        f"{date.fromordinal(int(d)).isoformat()}T{mi // 60:02d}:{mi % 60:02d}:{se:02d}"
+        for d, mi, se in zip(day, minute, sec, strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "timestamp": ts,
+            "household_id": households["household_id"].to_numpy()[hh],
+            "site_id": np.array(all_sites)[sidx],
+            "amount": np.round(amt, 2),
+            "currency": cur,
+        }
+    )
     out = out.sort_values(["timestamp", "household_id", "site_id"], kind="mergesort")
     out = out.drop_duplicates(["timestamp", "household_id", "site_id"])
     assert all(s in site_pos for s in out["site_id"])
@@ -1264,14 +2388,66 @@ def build_transactions(rng: np.random.Generator, households: pd.DataFrame, sites
 # --------------------------------------------------------------------------------------------
 
 VEHICLE_TEMPLATES = (
-    ("Pôle logistique Rezé", "hub_reze", "refrigerated_van", 1200, 4, True, 0.32, 26.0, "06:30",
-     "14:30", 8.0, 0.25, "mon,tue,wed,thu,fri,sat"),
-    ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "refrigerated_van", 900, 3, True,
-     0.30, 24.0, "07:30", "15:30", 7.5, 0.24, "mon,tue,wed,thu,fri"),
-    ("Pôle logistique Rezé", "hub_reze", "truck", 3000, 8, False, 0.42, 28.0, "05:30", "13:30",
-     8.0, 0.40, "mon,tue,wed,thu,fri"),
-    ("Chantier d'insertion Terre & Tournées", "depot_bouguenais", "electric_utility", 500, 1,
-     False, 0.25, 23.0, "10:00", "18:00", 7.0, 0.02, "mon,tue,wed,thu,fri"),
+    (
+        "Pôle logistique Rezé",
+        "hub_reze",
+        "refrigerated_van",
+        1200,
+        4,
+        True,
+        0.32,
+        26.0,
+        "06:30",
+        "14:30",
+        8.0,
+        0.25,
+        "mon,tue,wed,thu,fri,sat",
+    ),
+    (
+        "Chantier d'insertion Terre & Tournées",
+        "depot_bouguenais",
+        "refrigerated_van",
+        900,
+        3,
+        True,
+        0.30,
+        24.0,
+        "07:30",
+        "15:30",
+        7.5,
+        0.24,
+        "mon,tue,wed,thu,fri",
+    ),
+    (
+        "Pôle logistique Rezé",
+        "hub_reze",
+        "truck",
+        3000,
+        8,
+        False,
+        0.42,
+        28.0,
+        "05:30",
+        "13:30",
+        8.0,
+        0.40,
+        "mon,tue,wed,thu,fri",
+    ),
+    (
+        "Chantier d'insertion Terre & Tournées",
+        "depot_bouguenais",
+        "electric_utility",
+        500,
+        1,
+        False,
+        0.25,
+        23.0,
+        "10:00",
+        "18:00",
+        7.0,
+        0.02,
+        "mon,tue,wed,thu,fri",
+    ),
 )
 
 
@@ -1280,17 +2456,32 @@ def build_vehicles(scale: float) -> pd.DataFrame:
     rows = []
     for i in range(n):
         t = VEHICLE_TEMPLATES[i % len(VEHICLE_TEMPLATES)]
-        rows.append({"vehicle_id": f"veh_{i + 1:02d}", "organisation": t[0], "depot_site_id": t[1],
-                     "kind": t[2], "capacity_kg": float(t[3]), "capacity_pallets": t[4],
-                     "refrigerated": t[5], "cost_per_km_eur": t[6], "cost_per_hour_eur": t[7],
-                     "shift_start": t[8], "shift_end": t[9], "max_route_h": t[10],
-                     "break_min": 30.0, "co2_kg_per_km": t[11], "days": t[12]})
+        rows.append(
+            {
+                "vehicle_id": f"veh_{i + 1:02d}",
+                "organisation": t[0],
+                "depot_site_id": t[1],
+                "kind": t[2],
+                "capacity_kg": float(t[3]),
+                "capacity_pallets": t[4],
+                "refrigerated": t[5],
+                "cost_per_km_eur": t[6],
+                "cost_per_hour_eur": t[7],
+                "shift_start": t[8],
+                "shift_end": t[9],
+                "max_route_h": t[10],
+                "break_min": 30.0,
+                "co2_kg_per_km": t[11],
+                "days": t[12],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
+
 
 def _write(df: pd.DataFrame, path: Path) -> None:
     df = df.copy()
@@ -1300,9 +2491,15 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def generate_territory(out_dir: Path | str, *, seed: int = 42, scale: float = 1.0,
-                       years: int = HISTORY_YEARS, communes: Path | str | None = DEFAULT_COMMUNES,
-                       verbose: bool = False) -> None:
+def generate_territory(
+    out_dir: Path | str,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    years: int = HISTORY_YEARS,
+    communes: Path | str | None = DEFAULT_COMMUNES,
+    verbose: bool = False,
+) -> None:
     """Write the sample territory (12 CSV files) into ``out_dir``."""
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -1317,20 +2514,48 @@ def generate_territory(out_dir: Path | str, *, seed: int = 42, scale: float = 1.
 
     # catalogue, crops
     r = streams[0]
-    products = pd.DataFrame(PRODUCTS, columns=[
-        "product_id", "name", "category", "unit", "kg_per_unit", "storage_class",
-        "shelf_life_days", "fair_price_eur_per_kg", "base_kg_week"])
+    products = pd.DataFrame(
+        PRODUCTS,
+        columns=[
+            "product_id",
+            "name",
+            "category",
+            "unit",
+            "kg_per_unit",
+            "storage_class",
+            "shelf_life_days",
+            "fair_price_eur_per_kg",
+            "base_kg_week",
+        ],
+    )
     markup = r.uniform(1.30, 1.50, size=len(products))
     products["retail_price_eur_per_unit"] = np.round(
-        products["fair_price_eur_per_kg"] * products["kg_per_unit"] * markup, 2)
-    crops = pd.DataFrame([{
-        "crop_id": c.crop_id, "name": c.name, "product_id": c.product, "family": c.family,
-        "land_type": c.land, "bed_m2": BED_M2[c.land], "min_beds": c.min_beds,
-        "plant_week_first": c.plant_first, "plant_week_last": c.plant_last,
-        "labour_h_per_m2": c.labour_h_m2} for c in CROPS])
-    yields = pd.DataFrame([
-        {"crop_id": c.crop_id, "week_after_planting": c.harvest_first + k, "yield_kg_per_m2": y}
-        for c in CROPS for k, y in enumerate(np.round(harvest_profile(c), 3))])
+        products["fair_price_eur_per_kg"] * products["kg_per_unit"] * markup, 2
+    )
+    crops = pd.DataFrame(
+        [
+            {
+                "crop_id": c.crop_id,
+                "name": c.name,
+                "product_id": c.product,
+                "family": c.family,
+                "land_type": c.land,
+                "bed_m2": BED_M2[c.land],
+                "min_beds": c.min_beds,
+                "plant_week_first": c.plant_first,
+                "plant_week_last": c.plant_last,
+                "labour_h_per_m2": c.labour_h_m2,
+            }
+            for c in CROPS
+        ]
+    )
+    yields = pd.DataFrame(
+        [
+            {"crop_id": c.crop_id, "week_after_planting": c.harvest_first + k, "yield_kg_per_m2": y}
+            for c in CROPS
+            for k, y in enumerate(np.round(harvest_profile(c), 3))
+        ]
+    )
 
     sites, hours, meta = build_sites(streams[1], geo, scale)
     producers, producer_crops = build_producers(streams[2], sites, meta)
@@ -1342,15 +2567,31 @@ def generate_territory(out_dir: Path | str, *, seed: int = 42, scale: float = 1.
     orders = build_orders(streams[5], means, pos_ids, meta, products, n_weeks, start)
 
     households = build_households(streams[6], max(10, round(400 * scale)))
-    rule = pd.DataFrame([{"name": "nantes_2024", "first_person_eur": 100.0,
-                          "additional_person_eur": 50.0, "local_currency": "SONANTES"}])
+    rule = pd.DataFrame(
+        [
+            {
+                "name": "nantes_2024",
+                "first_person_eur": 100.0,
+                "additional_person_eur": 50.0,
+                "local_currency": "SONANTES",
+            }
+        ]
+    )
     tx = build_transactions(streams[7], households, sites, meta, 100.0, 50.0)
     vehicles = build_vehicles(scale)
 
     tables = {
-        "sites": sites, "opening_hours": hours, "products": products, "crops": crops,
-        "crop_yields": yields, "producers": producers, "producer_crops": producer_crops,
-        "vehicles": vehicles, "households": households, "caisse_rule": rule, "orders": orders,
+        "sites": sites,
+        "opening_hours": hours,
+        "products": products,
+        "crops": crops,
+        "crop_yields": yields,
+        "producers": producers,
+        "producer_crops": producer_crops,
+        "vehicles": vehicles,
+        "households": households,
+        "caisse_rule": rule,
+        "orders": orders,
         "caisse_transactions": tx,
     }
     for name, df in tables.items():
@@ -1358,32 +2599,92 @@ def generate_territory(out_dir: Path | str, *, seed: int = 42, scale: float = 1.
     if verbose:
         land = cal["land_total"]
         labour = producers["labour_h_per_week"].sum()
-        print(f"land: open field {land[O]:,.0f} m², greenhouse {land[G]:,.0f} m², "
-              f"orchard {land[V]:,.0f} m²; demand scale {cal['factor']}")
-        print(f"labour: peak need {cal['labour'].max():,.0f} h/week, "
-              f"farms {labour:,.0f} h/week; crop demand last year "
-              f"{cal['crop_value']:,.0f} EUR at fair prices, revenue floors "
-              f"{producers['min_revenue_eur'].sum():,.0f} EUR")
+        print(
+            f"land: open field {land[O]:,.0f} m², greenhouse {land[G]:,.0f} m², "
+            f"orchard {land[V]:,.0f} m²; demand scale {cal['factor']}"
+        )
+        print(
+            f"labour: peak need {cal['labour'].max():,.0f} h/week, "
+            f"farms {labour:,.0f} h/week; crop demand last year "
+            f"{cal['crop_value']:,.0f} EUR at fair prices, revenue floors "
+            f"{producers['min_revenue_eur'].sum():,.0f} EUR"
+        )
         for name, df in tables.items():
             print(f"{name:22s} {len(df):8d} rows")
 
 
 #: Column order of every file (the contract is core/schema.py; tests check they agree).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "sites": ("site_id", "name", "kind", "commune", "address", "lat", "lon", "service_min",
-              "conventionne", "deliveries_per_week", "delivery_days", "contact", "notes"),
+    "sites": (
+        "site_id",
+        "name",
+        "kind",
+        "commune",
+        "address",
+        "lat",
+        "lon",
+        "service_min",
+        "conventionne",
+        "deliveries_per_week",
+        "delivery_days",
+        "contact",
+        "notes",
+    ),
     "opening_hours": ("site_id", "weekday", "open", "close"),
-    "products": ("product_id", "name", "category", "unit", "kg_per_unit", "storage_class",
-                 "shelf_life_days", "fair_price_eur_per_kg", "retail_price_eur_per_unit"),
-    "crops": ("crop_id", "name", "product_id", "family", "land_type", "bed_m2", "min_beds",
-              "plant_week_first", "plant_week_last", "labour_h_per_m2"),
+    "products": (
+        "product_id",
+        "name",
+        "category",
+        "unit",
+        "kg_per_unit",
+        "storage_class",
+        "shelf_life_days",
+        "fair_price_eur_per_kg",
+        "retail_price_eur_per_unit",
+    ),
+    "crops": (
+        "crop_id",
+        "name",
+        "product_id",
+        "family",
+        "land_type",
+        "bed_m2",
+        "min_beds",
+        "plant_week_first",
+        "plant_week_last",
+        "labour_h_per_m2",
+    ),
     "crop_yields": ("crop_id", "week_after_planting", "yield_kg_per_m2"),
-    "producers": ("producer_id", "site_id", "name", "open_field_m2", "greenhouse_m2",
-                  "orchard_m2", "labour_h_per_week", "min_revenue_eur", "organic", "contact"),
+    "producers": (
+        "producer_id",
+        "site_id",
+        "name",
+        "open_field_m2",
+        "greenhouse_m2",
+        "orchard_m2",
+        "labour_h_per_week",
+        "min_revenue_eur",
+        "organic",
+        "contact",
+    ),
     "producer_crops": ("producer_id", "crop_id"),
-    "vehicles": ("vehicle_id", "organisation", "depot_site_id", "kind", "capacity_kg",
-                 "capacity_pallets", "refrigerated", "cost_per_km_eur", "cost_per_hour_eur",
-                 "shift_start", "shift_end", "max_route_h", "break_min", "co2_kg_per_km", "days"),
+    "vehicles": (
+        "vehicle_id",
+        "organisation",
+        "depot_site_id",
+        "kind",
+        "capacity_kg",
+        "capacity_pallets",
+        "refrigerated",
+        "cost_per_km_eur",
+        "cost_per_hour_eur",
+        "shift_start",
+        "shift_end",
+        "max_route_h",
+        "break_min",
+        "co2_kg_per_km",
+        "days",
+    ),
     "households": ("household_id", "size", "monthly_contribution_eur", "joined"),
     "caisse_rule": ("name", "first_person_eur", "additional_person_eur", "local_currency"),
     "orders": ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur"),
@@ -1393,20 +2694,43 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "sample",
-                        help="output folder (default: data/sample)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent / "sample",
+        help="output folder (default: data/sample)",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="multiply points of sale, farms, households, vehicles (default 1)")
-    parser.add_argument("--years", type=int, default=HISTORY_YEARS, choices=(1, 2),
-                        help="years of order history (2 = 2024-2025, 1 = 2025 only)")
-    parser.add_argument("--communes", type=Path, default=DEFAULT_COMMUNES,
-                        help="commune polygons (GeoJSON); embedded centroids are used if absent")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply points of sale, farms, households, vehicles (default 1)",
+    )
+    parser.add_argument(
+        "--years",
+        type=int,
+        default=HISTORY_YEARS,
+        choices=(1, 2),
+        help="years of order history (2 = 2024-2025, 1 = 2025 only)",
+    )
+    parser.add_argument(
+        "--communes",
+        type=Path,
+        default=DEFAULT_COMMUNES,
+        help="commune polygons (GeoJSON); embedded centroids are used if absent",
+    )
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    generate_territory(args.out, seed=args.seed, scale=args.scale, years=args.years,
-                       communes=args.communes, verbose=not args.quiet)
+    generate_territory(
+        args.out,
+        seed=args.seed,
+        scale=args.scale,
+        years=args.years,
+        communes=args.communes,
+        verbose=not args.quiet,
+    )
     if not args.quiet:
         print(f"wrote {args.out} in {time.perf_counter() - t0:.1f} s")
 

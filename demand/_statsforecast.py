@@ -8,8 +8,9 @@ import pandas as pd
 SEASON = 52
 
 
-def seasonal_naive(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int,
-                   level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def seasonal_naive(
+    y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int, level: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forecast each row of ``y`` (series × weeks) with statsforecast's ``SeasonalNaive``.
 
     Returns
@@ -21,11 +22,13 @@ def seasonal_naive(y: np.ndarray, weeks: pd.DatetimeIndex, horizon: int,
     from statsforecast.models import SeasonalNaive
 
     n, t_len = y.shape
-    df = pd.DataFrame({
-        "unique_id": np.repeat(np.arange(n), t_len),
-        "ds": np.tile(weeks.to_numpy(), n),
-        "y": y.ravel(),
-    })
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n), t_len),
+            "ds": np.tile(weeks.to_numpy(), n),
+            "y": y.ravel(),
+        }
+    )
     sf = StatsForecast(models=[SeasonalNaive(season_length=SEASON)], freq="W-MON", n_jobs=1)
     out = sf.forecast(df=df, h=horizon, level=[level])
     out = out.sort_values(["unique_id", "ds"], kind="stable")

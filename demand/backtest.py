@@ -54,12 +54,21 @@ class BacktestResult:
 
     def to_json_dict(self) -> dict:
         """Return ``{"model": {...}, "baseline": {...}, "by_family": [...]}``."""
-        return {"model": dict(self.model), "baseline": dict(self.baseline),
-                "by_family": [dict(f) for f in self.by_family]}
+        return {
+            "model": dict(self.model),
+            "baseline": dict(self.baseline),
+            "by_family": [dict(f) for f in self.by_family],
+        }
 
 
-def _metrics(name: str, actual: np.ndarray, forecast: np.ndarray, low: np.ndarray,
-             high: np.ndarray, scale: np.ndarray) -> dict:
+def _metrics(
+    name: str,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    scale: np.ndarray,
+) -> dict:
     """Pooled WAPE, mean MASE and coverage of (series × weeks) arrays."""
     total = actual.sum()
     abs_err = np.abs(actual - forecast)
@@ -68,8 +77,12 @@ def _metrics(name: str, actual: np.ndarray, forecast: np.ndarray, low: np.ndarra
     mase = float(np.mean(abs_err[ok].mean(axis=1) / scale[ok])) if ok.any() else float("nan")
     inside = (actual >= low - 1e-9) & (actual <= high + 1e-9)
     coverage = float(inside.mean()) if inside.size else float("nan")
-    return {"name": name, "wape": round(wape, 4), "mase": round(mase, 4),
-            "coverage80": round(coverage, 4)}
+    return {
+        "name": name,
+        "wape": round(wape, 4),
+        "mase": round(mase, 4),
+        "coverage80": round(coverage, 4),
+    }
 
 
 def backtest(
@@ -119,58 +132,98 @@ def backtest(
         raise InputError(
             f"backtest: each origin needs more than {SEASON} weeks of history and {horizon} "
             f"weeks after it; the history has {t_len} weeks (ask for fewer origins, a smaller "
-            f"step or horizon)")
+            f"step or horizon)"
+        )
     fam_map = pd.Series(families) if families is not None else pd.Series(dtype=object)
     family = pd.Series(panel.product_id).map(fam_map).fillna("all").astype(str).to_numpy()
 
     catalogue = pd.DataFrame({"product_id": panel.products, "storage_class": ""})
     hub_parts: list[pd.DataFrame] = []
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "actual", "f", "lo", "hi", "b", "blo", "bhi", "scale", "family")}
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("actual", "f", "lo", "hi", "b", "blo", "bhi", "scale", "family")
+    }
     for origin in idx:
         start = panel.weeks[origin]
         log.info("backtest origin %s", start.date())
-        fc = forecast_demand(weekly, horizon_weeks=horizon, level=level, start=start,
-                             params=params, families=families)
+        fc = forecast_demand(
+            weekly,
+            horizon_weeks=horizon,
+            level=level,
+            start=start,
+            params=params,
+            families=families,
+        )
         # forecast_demand orders series by (site, product) like the panel
         shape = (len(panel.site_id), horizon)
         parts["f"].append(fc["kg"].to_numpy().reshape(shape))
         parts["lo"].append(fc["low"].to_numpy().reshape(shape))
         parts["hi"].append(fc["high"].to_numpy().reshape(shape))
         hub = hub_demand(fc, catalogue)
-        actual_hub = (pd.DataFrame(panel.y[:, origin:origin + horizon], columns=fc[
-            "week_start"].unique()).assign(product_id=panel.product_id)
-            .groupby("product_id").sum().stack().rename("actual").reset_index()
-            .rename(columns={"level_1": "week_start"}))
+        actual_hub = (
+            pd.DataFrame(panel.y[:, origin : origin + horizon], columns=fc["week_start"].unique())
+            .assign(product_id=panel.product_id)
+            .groupby("product_id")
+            .sum()
+            .stack()
+            .rename("actual")
+            .reset_index()
+            .rename(columns={"level_1": "week_start"})
+        )
         hub_parts.append(hub.merge(actual_hub, on=["product_id", "week_start"]))
         train = panel.y[:, :origin]
         b, blo, bhi = seasonal_naive(train, panel.weeks[:origin], horizon, level)
         parts["b"].append(b)
         parts["blo"].append(blo)
         parts["bhi"].append(bhi)
-        parts["actual"].append(panel.y[:, origin:origin + horizon])
+        parts["actual"].append(panel.y[:, origin : origin + horizon])
         parts["scale"].append(np.abs(np.diff(train, axis=1)).mean(axis=1))
         parts["family"].append(family)
     a = {k: np.concatenate(v) for k, v in parts.items()}
 
     def both(mask: np.ndarray) -> tuple[dict, dict]:
-        return (_metrics(MODEL_NAME, a["actual"][mask], a["f"][mask], a["lo"][mask],
-                         a["hi"][mask], a["scale"][mask]),
-                _metrics(BASELINE_NAME, a["actual"][mask], a["b"][mask], a["blo"][mask],
-                         a["bhi"][mask], a["scale"][mask]))
+        return (
+            _metrics(
+                MODEL_NAME,
+                a["actual"][mask],
+                a["f"][mask],
+                a["lo"][mask],
+                a["hi"][mask],
+                a["scale"][mask],
+            ),
+            _metrics(
+                BASELINE_NAME,
+                a["actual"][mask],
+                a["b"][mask],
+                a["blo"][mask],
+                a["bhi"][mask],
+                a["scale"][mask],
+            ),
+        )
 
     model, baseline = both(np.ones(len(a["family"]), dtype=bool))
     by_family = []
     for fam in sorted(set(a["family"])):
         m, b = both(a["family"] == fam)
-        by_family.append({"family": fam,
-                          "model": {k: v for k, v in m.items() if k != "name"},
-                          "baseline": {k: v for k, v in b.items() if k != "name"}})
+        by_family.append(
+            {
+                "family": fam,
+                "model": {k: v for k, v in m.items() if k != "name"},
+                "baseline": {k: v for k, v in b.items() if k != "name"},
+            }
+        )
     h = pd.concat(hub_parts, ignore_index=True)
     inside = (h["actual"] >= h["low"] - 1e-9) & (h["actual"] <= h["high"] + 1e-9)
-    hub_figures = {"name": MODEL_NAME, "wape": round(float(
-        (h["actual"] - h["kg"]).abs().sum() / h["actual"].sum()), 4),
-        "coverage80": round(float(inside.mean()), 4)}
-    return BacktestResult(model=model, baseline=baseline, by_family=by_family, hub=hub_figures,
-                          origins=[str(panel.weeks[i].date()) for i in idx], horizon=horizon,
-                          level=level)
+    hub_figures = {
+        "name": MODEL_NAME,
+        "wape": round(float((h["actual"] - h["kg"]).abs().sum() / h["actual"].sum()), 4),
+        "coverage80": round(float(inside.mean()), 4),
+    }
+    return BacktestResult(
+        model=model,
+        baseline=baseline,
+        by_family=by_family,
+        hub=hub_figures,
+        origins=[str(panel.weeks[i].date()) for i in idx],
+        horizon=horizon,
+        level=level,
+    )

@@ -99,8 +99,9 @@ def _activity(
     return source, pd.DataFrame(), f"{table}.csv"
 
 
-def _duplicates(df: pd.DataFrame, key: tuple[str, ...], file: str) -> tuple[pd.DataFrame,
-                                                                             pd.DataFrame]:
+def _duplicates(
+    df: pd.DataFrame, key: tuple[str, ...], file: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     cols = [c for c in key if c in df.columns]
     dup = df.duplicated(cols, keep="first")
     first_row = df.groupby(cols, dropna=False, sort=False)["row"].transform("first")
@@ -143,35 +144,46 @@ def build_weekly_demand(
         # a new export is checked against the territory's order history too: a site's usual
         # quantities are known even if the file holds one week
         history = normalise_orders(territory.orders, territory.products, params=params).valid
-    norm = normalise_orders(raw_orders, territory.products, file=order_file, history=history,
-                            params=params)
+    norm = normalise_orders(
+        raw_orders, territory.products, file=order_file, history=history, params=params
+    )
     rejects = [order_rejects, norm.rejects]
     duplicates = [norm.duplicates]
     o = norm.valid
     orders_kg = o.groupby(["week_start", "site_id", "product_id"], as_index=False)["kg"].sum()
     orders_kg = orders_kg.rename(columns={"kg": "orders_kg"})
 
-    flags = pd.DataFrame(columns=["file", "row", "timestamp", "household_id", "site_id",
-                                  "amount_eur", "flag", "detail"])
+    flags = pd.DataFrame(
+        columns=[
+            "file",
+            "row",
+            "timestamp",
+            "household_id",
+            "site_id",
+            "amount_eur",
+            "flag",
+            "detail",
+        ]
+    )
     caisse_kg = pd.DataFrame(columns=["week_start", "site_id", "product_id", "caisse_kg"])
     raw_tx, tx_rejects, tx_file = _activity(transactions, "caisse_transactions", territory)
-    has_caisse = (raw_tx is not None and not raw_tx.empty and territory.households is not None)
+    has_caisse = raw_tx is not None and not raw_tx.empty and territory.households is not None
     if has_caisse:
         # without a rule file, payments still become demand; only the allocation check is lost
-        rule = (parse_rule(territory.caisse_rule) if territory.caisse_rule is not None
-                and len(territory.caisse_rule) else None)
+        rule = (
+            parse_rule(territory.caisse_rule)
+            if territory.caisse_rule is not None and len(territory.caisse_rule)
+            else None
+        )
         raw_tx, tx_dups = _duplicates(raw_tx, TX_KEY, tx_file)
         duplicates.append(tx_dups)
         tx, currency_rejects = normalise_transactions(raw_tx, rule=rule, file=tx_file)
         rejects += [tx_rejects, currency_rejects]
-        flags = flag_transactions(tx, territory.households, territory.sites, rule,
-                                  file=tx_file)
+        flags = flag_transactions(tx, territory.households, territory.sites, rule, file=tx_file)
         off = flags.loc[flags["flag"] == FLAG_NOT_APPROVED, "row"]
-        spend = tx.loc[~tx["row"].isin(off)].assign(week_start=lambda d: week_start(
-            d["timestamp"]))
+        spend = tx.loc[~tx["row"].isin(off)].assign(week_start=lambda d: week_start(d["timestamp"]))
         spend = spend.groupby(["week_start", "site_id"], as_index=False)["amount_eur"].sum()
-        baskets = shop_baskets(o, territory.products, territory.sites,
-                               spend["site_id"].unique())
+        baskets = shop_baskets(o, territory.products, territory.sites, spend["site_id"].unique())
         caisse_kg = spending_to_kg(spend, baskets).rename(columns={"kg": "caisse_kg"})
     elif raw_tx is not None and not raw_tx.empty:
         log.warning("caisse payments ignored: the territory has no households.csv")
@@ -181,55 +193,87 @@ def build_weekly_demand(
     weekly = weekly.merge(ordered, on=["week_start", "site_id"], how="left")
     has_orders = weekly.pop("_ordered").notna().to_numpy()
     weekly["kg"] = np.where(has_orders, weekly["orders_kg"], weekly["caisse_kg"])
-    weekly = weekly[list(WEEKLY_COLUMNS)].sort_values(
-        ["site_id", "product_id", "week_start"]).reset_index(drop=True)
+    weekly = (
+        weekly[list(WEEKLY_COLUMNS)]
+        .sort_values(["site_id", "product_id", "week_start"])
+        .reset_index(drop=True)
+    )
 
-    share = _caisse_share(weekly, territory) if has_caisse else pd.DataFrame(
-        columns=["site_id", "orders_kg", "caisse_kg", "caisse_weeks", "caisse_share"])
+    share = (
+        _caisse_share(weekly, territory)
+        if has_caisse
+        else pd.DataFrame(
+            columns=["site_id", "orders_kg", "caisse_kg", "caisse_weeks", "caisse_share"]
+        )
+    )
     all_rejects = [r for r in rejects if len(r)]
-    rejects_df = (pd.concat(all_rejects, ignore_index=True) if all_rejects
-                  else pd.DataFrame(columns=["file", "row", "column", "reason"]))
+    rejects_df = (
+        pd.concat(all_rejects, ignore_index=True)
+        if all_rejects
+        else pd.DataFrame(columns=["file", "row", "column", "reason"])
+    )
     dups = [d for d in duplicates if len(d)]
-    dup_df = (pd.concat(dups, ignore_index=True) if dups
-              else pd.DataFrame(columns=["file", "row", "first_row"]))
-    log.info("weekly demand: %d series × %d weeks; %d rejects, %d duplicates, %d flags",
-             weekly.groupby(["site_id", "product_id"]).ngroups, weekly["week_start"].nunique(),
-             len(rejects_df), len(dup_df), len(flags))
-    return DemandBuild(weekly=weekly, rejects=rejects_df, duplicates=dup_df, flags=flags,
-                       caisse_share=share)
+    dup_df = (
+        pd.concat(dups, ignore_index=True)
+        if dups
+        else pd.DataFrame(columns=["file", "row", "first_row"])
+    )
+    log.info(
+        "weekly demand: %d series × %d weeks; %d rejects, %d duplicates, %d flags",
+        weekly.groupby(["site_id", "product_id"]).ngroups,
+        weekly["week_start"].nunique(),
+        len(rejects_df),
+        len(dup_df),
+        len(flags),
+    )
+    return DemandBuild(
+        weekly=weekly, rejects=rejects_df, duplicates=dup_df, flags=flags, caisse_share=share
+    )
 
 
 def _dense_weekly(orders_kg: pd.DataFrame, caisse_kg: pd.DataFrame) -> pd.DataFrame:
     """Every (site, product) seen, every week of the history; missing cells are zero."""
-    both = pd.concat([orders_kg[["week_start", "site_id", "product_id"]],
-                      caisse_kg[["week_start", "site_id", "product_id"]]], ignore_index=True)
+    both = pd.concat(
+        [
+            orders_kg[["week_start", "site_id", "product_id"]],
+            caisse_kg[["week_start", "site_id", "product_id"]],
+        ],
+        ignore_index=True,
+    )
     # the history is the span of the orders: caisse payments past it (a few days of a week
     # whose orders are not in yet) would pass for a whole week of demand
-    weeks = pd.date_range(orders_kg["week_start"].min(), orders_kg["week_start"].max(),
-                          freq="7D")
+    weeks = pd.date_range(orders_kg["week_start"].min(), orders_kg["week_start"].max(), freq="7D")
     both = both.loc[both["week_start"].between(weeks[0], weeks[-1])]
     pairs = both[["site_id", "product_id"]].drop_duplicates()
-    grid = pd.DataFrame({
-        "site_id": np.repeat(pairs["site_id"].to_numpy(), len(weeks)),
-        "product_id": np.repeat(pairs["product_id"].to_numpy(), len(weeks)),
-        "week_start": np.tile(weeks.to_numpy(), len(pairs)),
-    })
+    grid = pd.DataFrame(
+        {
+            "site_id": np.repeat(pairs["site_id"].to_numpy(), len(weeks)),
+            "product_id": np.repeat(pairs["product_id"].to_numpy(), len(weeks)),
+            "week_start": np.tile(weeks.to_numpy(), len(pairs)),
+        }
+    )
     keys = ["week_start", "site_id", "product_id"]
     caisse_kg = caisse_kg.loc[caisse_kg["week_start"].between(weeks[0], weeks[-1])]
     grid = grid.merge(orders_kg, on=keys, how="left").merge(
-        caisse_kg.astype({"caisse_kg": float}), on=keys, how="left")
+        caisse_kg.astype({"caisse_kg": float}), on=keys, how="left"
+    )
     grid[["orders_kg", "caisse_kg"]] = grid[["orders_kg", "caisse_kg"]].fillna(0.0)
     return grid
 
 
 def _caisse_share(weekly: pd.DataFrame, territory: Territory) -> pd.DataFrame:
     site_week = weekly.groupby(["site_id", "week_start"], as_index=False)[
-        ["kg", "orders_kg", "caisse_kg"]].sum()
+        ["kg", "orders_kg", "caisse_kg"]
+    ].sum()
     ran = site_week.loc[site_week["caisse_kg"] > 0]
     share = ran.groupby("site_id", as_index=False).agg(
-        orders_kg=("orders_kg", "sum"), caisse_kg=("caisse_kg", "sum"), kg=("kg", "sum"),
-        caisse_weeks=("week_start", "size"))
+        orders_kg=("orders_kg", "sum"),
+        caisse_kg=("caisse_kg", "sum"),
+        kg=("kg", "sum"),
+        caisse_weeks=("week_start", "size"),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         share["caisse_share"] = np.clip(
-            np.where(share["kg"] > 0, share["caisse_kg"] / share["kg"], 1.0), 0, 1)
+            np.where(share["kg"] > 0, share["caisse_kg"] / share["kg"], 1.0), 0, 1
+        )
     return share.drop(columns="kg").sort_values("site_id").reset_index(drop=True)

@@ -39,8 +39,10 @@ class CaisseRule:
 
     def __post_init__(self) -> None:
         if self.first_person_eur < 0 or self.additional_person_eur < 0:
-            raise InputError(f"caisse rule {self.name!r}: amounts must be >= 0; got "
-                             f"{self.first_person_eur} + {self.additional_person_eur}")
+            raise InputError(
+                f"caisse rule {self.name!r}: amounts must be >= 0; got "
+                f"{self.first_person_eur} + {self.additional_person_eur}"
+            )
 
     def allocation_eur(self, size: pd.Series | np.ndarray | int) -> np.ndarray:
         """Monthly allocation of households of ``size`` members."""
@@ -56,17 +58,22 @@ def parse_rule(rule: CaisseRule | pd.DataFrame | pd.Series | str | None) -> Cais
     if isinstance(rule, CaisseRule):
         return rule
     if rule is None:
-        raise InputError("no caisse allocation rule: add caisse_rule.csv or give --rule "
-                         "(e.g. '100+50' or '150/person')")
+        raise InputError(
+            "no caisse allocation rule: add caisse_rule.csv or give --rule "
+            "(e.g. '100+50' or '150/person')"
+        )
     if isinstance(rule, pd.DataFrame):
         if rule.empty:
             raise InputError([_rule_error("caisse_rule.csv has no row")])
         rule = rule.iloc[0]
     if isinstance(rule, pd.Series):
         currency = rule.get("local_currency", "")
-        return CaisseRule(name=str(rule["name"]), first_person_eur=float(rule["first_person_eur"]),
-                          additional_person_eur=float(rule["additional_person_eur"]),
-                          local_currency="" if pd.isna(currency) else str(currency))
+        return CaisseRule(
+            name=str(rule["name"]),
+            first_person_eur=float(rule["first_person_eur"]),
+            additional_person_eur=float(rule["additional_person_eur"]),
+            local_currency="" if pd.isna(currency) else str(currency),
+        )
     text = str(rule)
     if m := _PLUS.match(text):
         first, extra = (float(g.replace(",", ".")) for g in m.groups())
@@ -74,8 +81,10 @@ def parse_rule(rule: CaisseRule | pd.DataFrame | pd.Series | str | None) -> Cais
     if m := _PER.match(text):
         each = float(m.group(1).replace(",", "."))
         return CaisseRule(name=text.strip(), first_person_eur=each, additional_person_eur=each)
-    raise InputError(f"--rule: expected 'FIRST+FURTHER' (e.g. '100+50') or 'AMOUNT/person' "
-                     f"(e.g. '150/person'); got {text!r}")
+    raise InputError(
+        f"--rule: expected 'FIRST+FURTHER' (e.g. '100+50') or 'AMOUNT/person' "
+        f"(e.g. '150/person'); got {text!r}"
+    )
 
 
 def _rule_error(message: str) -> RowError:
@@ -119,11 +128,16 @@ def normalise_transactions(
     if rule is not None and rule.local_currency:
         accepted.add(rule.local_currency.strip().upper())
     bad = ~currency.isin(accepted)
-    rejects = pd.DataFrame({
-        "file": file, "row": df.loc[bad, "row"].to_numpy(), "column": "currency",
-        "reason": "unknown currency (accepted: " + ", ".join(sorted(accepted - {"", "€"}))
-        + ")",
-    })
+    rejects = pd.DataFrame(
+        {
+            "file": file,
+            "row": df.loc[bad, "row"].to_numpy(),
+            "column": "currency",
+            "reason": "unknown currency (accepted: "
+            + ", ".join(sorted(accepted - {"", "€"}))
+            + ")",
+        }
+    )
     for name in ("timestamp", "household_id", "site_id", "amount", "currency"):
         rejects[name] = df.loc[bad, name].astype(str).to_numpy()
     valid = df.loc[~bad].copy()
@@ -162,8 +176,16 @@ def flag_transactions(
         ``file, row, timestamp, household_id, site_id, amount_eur, flag, detail``; a payment may
         carry several flags (one line each).
     """
-    columns = ["file", "row", "timestamp", "household_id", "site_id", "amount_eur", "flag",
-               "detail"]
+    columns = [
+        "file",
+        "row",
+        "timestamp",
+        "household_id",
+        "site_id",
+        "amount_eur",
+        "flag",
+        "detail",
+    ]
     if transactions.empty:
         return pd.DataFrame(columns=columns)
     tx = transactions.sort_values(["timestamp", "row"], kind="stable")
@@ -172,10 +194,13 @@ def flag_transactions(
 
     not_approved = ~tx["site_id"].map(approved).fillna(False).astype(bool)
     if not_approved.any():
-        out.append(tx.loc[not_approved].assign(
-            flag=FLAG_NOT_APPROVED,
-            detail=tx.loc[not_approved, "site_id"] + " is not approved (conventionné) by the "
-            "caisse"))
+        out.append(
+            tx.loc[not_approved].assign(
+                flag=FLAG_NOT_APPROVED,
+                detail=tx.loc[not_approved, "site_id"] + " is not approved (conventionné) by the "
+                "caisse",
+            )
+        )
 
     hh = households.set_index("household_id")
     if rule is not None:
@@ -188,9 +213,15 @@ def flag_transactions(
     if over.any():
         total = tx.groupby(["household_id", "month"])["amount_eur"].transform("sum")
         rows = tx.loc[over]
-        detail = ("household spent " + total[over].map("{:.2f}".format) + " € in "
-                  + rows["month"].dt.strftime("%Y-%m") + " for an allocation of "
-                  + alloc[over].map("{:.2f}".format) + " €")
+        detail = (
+            "household spent "
+            + total[over].map("{:.2f}".format)
+            + " € in "
+            + rows["month"].dt.strftime("%Y-%m")
+            + " for an allocation of "
+            + alloc[over].map("{:.2f}".format)
+            + " €"
+        )
         out.append(rows.assign(flag=FLAG_OVER_ALLOCATION, detail=detail))
 
     if "joined" in hh.columns:
@@ -199,10 +230,13 @@ def flag_transactions(
         early = start.notna() & (tx["month"] < start)
         if early.any():
             rows = tx.loc[early]
-            out.append(rows.assign(
-                flag=FLAG_NOT_ENROLLED,
-                detail="payment before the household's first allocation month "
-                + start[early].dt.strftime("%Y-%m")))
+            out.append(
+                rows.assign(
+                    flag=FLAG_NOT_ENROLLED,
+                    detail="payment before the household's first allocation month "
+                    + start[early].dt.strftime("%Y-%m"),
+                )
+            )
     if not out:
         return pd.DataFrame(columns=columns)
     flags = pd.concat(out, ignore_index=True).assign(file=file)
@@ -212,8 +246,12 @@ def flag_transactions(
 # --------------------------------------------------------------------------- basket
 
 
-def shop_baskets(orders: pd.DataFrame, products: pd.DataFrame, sites: pd.DataFrame,
-                 site_ids: list[str] | np.ndarray) -> pd.DataFrame:
+def shop_baskets(
+    orders: pd.DataFrame,
+    products: pd.DataFrame,
+    sites: pd.DataFrame,
+    site_ids: list[str] | np.ndarray,
+) -> pd.DataFrame:
     """Product mix (value shares) and price per kilo of the shops in ``site_ids``.
 
     A shop's basket is learnt from its own orders (value shares by product, at the prices it
@@ -249,8 +287,11 @@ def shop_baskets(orders: pd.DataFrame, products: pd.DataFrame, sites: pd.DataFra
     own = shares(o, ["site_id"])
     by_kind = shares(o, ["kind"])
     overall = shares(o.assign(all=1), ["all"])
-    baskets = [own.loc[own["site_id"].isin(site_ids),
-                       ["site_id", "product_id", "value_share", "eur_per_kg"]]]
+    baskets = [
+        own.loc[
+            own["site_id"].isin(site_ids), ["site_id", "product_id", "value_share", "eur_per_kg"]
+        ]
+    ]
     missing = [s for s in site_ids if s not in set(own["site_id"])]
     for site in missing:
         k = kind.get(site)
@@ -259,9 +300,13 @@ def shop_baskets(orders: pd.DataFrame, products: pd.DataFrame, sites: pd.DataFra
         elif len(overall):
             b = overall
         else:
-            b = pd.DataFrame({"product_id": catalogue.index,
-                              "value_share": 1.0 / len(catalogue),
-                              "eur_per_kg": retail_eur_per_kg.to_numpy()})
+            b = pd.DataFrame(
+                {
+                    "product_id": catalogue.index,
+                    "value_share": 1.0 / len(catalogue),
+                    "eur_per_kg": retail_eur_per_kg.to_numpy(),
+                }
+            )
         baskets.append(b[["product_id", "value_share", "eur_per_kg"]].assign(site_id=site))
     out = pd.concat(baskets, ignore_index=True)
     return out[["site_id", "product_id", "value_share", "eur_per_kg"]]
@@ -301,15 +346,24 @@ class WhatIf:
 
     def __post_init__(self) -> None:
         if self.extra_households < 0:
-            raise InputError(f"what-if: extra households must be >= 0; got "
-                             f"{self.extra_households}")
-        if self.contribution_factor < 0 or (self.contribution_eur is not None
-                                            and self.contribution_eur < 0):
+            raise InputError(f"what-if: extra households must be >= 0; got {self.extra_households}")
+        if self.contribution_factor < 0 or (
+            self.contribution_eur is not None and self.contribution_eur < 0
+        ):
             raise InputError("what-if: contributions must be >= 0")
 
 
-LEDGER_COLUMNS = ("month", "households", "members", "contributions_eur", "allocations_eur",
-                  "spent_eur", "unspent_eur", "cofinancing_eur", "flagged_eur")
+LEDGER_COLUMNS = (
+    "month",
+    "households",
+    "members",
+    "contributions_eur",
+    "allocations_eur",
+    "spent_eur",
+    "unspent_eur",
+    "cofinancing_eur",
+    "flagged_eur",
+)
 
 
 def caisse_ledger(
@@ -374,25 +428,31 @@ def caisse_ledger(
             raise InputError("caisse ledger: no payments and no months given")
         month_index = pd.date_range(tx["month"].min(), tx["month"].max(), freq="MS")
     else:
-        month_index = pd.DatetimeIndex(sorted({pd.Timestamp(m).to_period("M").to_timestamp()
-                                               for m in months}))
+        month_index = pd.DatetimeIndex(
+            sorted({pd.Timestamp(m).to_period("M").to_timestamp() for m in months})
+        )
     hh = households.copy()
-    start = (enrolment_month(hh["joined"], cutoff_day=cutoff_day) if "joined" in hh.columns
-             else pd.Series(pd.NaT, index=hh.index))
+    start = (
+        enrolment_month(hh["joined"], cutoff_day=cutoff_day)
+        if "joined" in hh.columns
+        else pd.Series(pd.NaT, index=hh.index)
+    )
     enrolled = _enrolled(start, month_index)  # months × households bool
     sizes = hh["size"].to_numpy(dtype=float)
     contrib = hh["monthly_contribution_eur"].to_numpy(dtype=float)
     alloc = rule.allocation_eur(sizes)
 
     spent = tx.groupby("month")["amount_eur"].sum().reindex(month_index, fill_value=0.0)
-    ledger = pd.DataFrame({
-        "month": month_index,
-        "households": enrolled.sum(axis=1),
-        "members": enrolled @ sizes,
-        "contributions_eur": enrolled @ contrib,
-        "allocations_eur": enrolled @ alloc,
-        "spent_eur": spent.to_numpy(),
-    })
+    ledger = pd.DataFrame(
+        {
+            "month": month_index,
+            "households": enrolled.sum(axis=1),
+            "members": enrolled @ sizes,
+            "contributions_eur": enrolled @ contrib,
+            "allocations_eur": enrolled @ alloc,
+            "spent_eur": spent.to_numpy(),
+        }
+    )
     ledger["unspent_eur"] = ledger["allocations_eur"] - ledger["spent_eur"]
     ledger["cofinancing_eur"] = ledger["allocations_eur"] - ledger["contributions_eur"]
     ledger["cash_gap_eur"] = ledger["spent_eur"] - ledger["contributions_eur"]
@@ -418,8 +478,9 @@ def _enrolled(start: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
     return (np.isnat(s)[None, :] | (s[None, :] <= m[:, None])).astype(float)
 
 
-def _what_if(ledger: pd.DataFrame, hh: pd.DataFrame, enrolled: np.ndarray, rule: CaisseRule,
-             scenario: WhatIf) -> pd.DataFrame:
+def _what_if(
+    ledger: pd.DataFrame, hh: pd.DataFrame, enrolled: np.ndarray, rule: CaisseRule, scenario: WhatIf
+) -> pd.DataFrame:
     new_rule = parse_rule(scenario.rule) if scenario.rule is not None else rule
     sizes = hh["size"].to_numpy(dtype=float)
     contrib = hh["monthly_contribution_eur"].to_numpy(dtype=float)
@@ -440,8 +501,9 @@ def _what_if(ledger: pd.DataFrame, hh: pd.DataFrame, enrolled: np.ndarray, rule:
     out["whatif_allocations_eur"] = enrolled @ alloc
     # households spend the same share of their allocation as today
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(ledger["allocations_eur"] > 0,
-                        ledger["spent_eur"] / ledger["allocations_eur"], 0.0)
+        rate = np.where(
+            ledger["allocations_eur"] > 0, ledger["spent_eur"] / ledger["allocations_eur"], 0.0
+        )
     out["whatif_spent_eur"] = out["whatif_allocations_eur"] * rate
     out["whatif_cofinancing_eur"] = out["whatif_allocations_eur"] - out["whatif_contributions_eur"]
     out["whatif_extra_cofinancing_eur"] = out["whatif_cofinancing_eur"] - out["cofinancing_eur"]

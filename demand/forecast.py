@@ -60,8 +60,7 @@ class ForecastParams:
     def __post_init__(self) -> None:
         if not self.smooth_weeks >= 0:
             raise InputError(f"smooth_weeks must be >= 0; got {self.smooth_weeks!r}")
-        for name in ("level_weeks", "share_weeks", "calib_origins", "calib_horizon",
-                     "calib_step"):
+        for name in ("level_weeks", "share_weeks", "calib_origins", "calib_horizon", "calib_step"):
             value = getattr(self, name)
             if not value >= 1:
                 raise InputError(f"{name} must be >= 1; got {value!r}")
@@ -100,8 +99,12 @@ def to_panel(weekly: pd.DataFrame, *, end: pd.Timestamp | None = None) -> _Panel
     if (w["week_start"].dt.weekday != 0).any():
         raise InputError("weekly demand: week_start must be Mondays")
     weeks = pd.date_range(w["week_start"].min(), w["week_start"].max(), freq="7D")
-    keys = w[["site_id", "product_id"]].drop_duplicates().sort_values(
-        ["site_id", "product_id"]).reset_index(drop=True)
+    keys = (
+        w[["site_id", "product_id"]]
+        .drop_duplicates()
+        .sort_values(["site_id", "product_id"])
+        .reset_index(drop=True)
+    )
     series = pd.MultiIndex.from_frame(keys)
     row = series.get_indexer(pd.MultiIndex.from_frame(w[["site_id", "product_id"]]))
     col = ((w["week_start"] - weeks[0]).dt.days // 7).to_numpy()
@@ -109,9 +112,16 @@ def to_panel(weekly: pd.DataFrame, *, end: pd.Timestamp | None = None) -> _Panel
     np.add.at(y, (row, col), np.nan_to_num(w["kg"].to_numpy(dtype=float)))
     products, prod_idx = np.unique(keys["product_id"].to_numpy(), return_inverse=True)
     sites, site_idx = np.unique(keys["site_id"].to_numpy(), return_inverse=True)
-    return _Panel(y=np.maximum(y, 0), weeks=weeks, site_id=keys["site_id"].to_numpy(),
-                  product_id=keys["product_id"].to_numpy(), prod_idx=prod_idx,
-                  site_idx=site_idx, products=products, sites=sites)
+    return _Panel(
+        y=np.maximum(y, 0),
+        weeks=weeks,
+        site_id=keys["site_id"].to_numpy(),
+        product_id=keys["product_id"].to_numpy(),
+        prod_idx=prod_idx,
+        site_idx=site_idx,
+        products=products,
+        sites=sites,
+    )
 
 
 def _group_sum(values: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
@@ -121,8 +131,9 @@ def _group_sum(values: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def point_forecast(y: np.ndarray, prod_idx: np.ndarray, site_idx: np.ndarray, horizon: int,
-                   params: ForecastParams) -> np.ndarray:
+def point_forecast(
+    y: np.ndarray, prod_idx: np.ndarray, site_idx: np.ndarray, horizon: int, params: ForecastParams
+) -> np.ndarray:
     """Point forecasts (n_series × horizon) of the weeks after the end of ``y``."""
     n, t_len = y.shape
     n_prod = int(prod_idx.max()) + 1 if n else 0
@@ -133,7 +144,7 @@ def point_forecast(y: np.ndarray, prod_idx: np.ndarray, site_idx: np.ndarray, ho
     target = last + h
     if t_len < SEASON:
         # less than a season of history: flat at the recent mean
-        recent = hub[:, max(0, t_len - params.level_weeks):].mean(axis=1, keepdims=True)
+        recent = hub[:, max(0, t_len - params.level_weeks) :].mean(axis=1, keepdims=True)
         hub_f = np.repeat(recent, horizon, axis=1)
         base = None
     else:
@@ -145,8 +156,8 @@ def point_forecast(y: np.ndarray, prod_idx: np.ndarray, site_idx: np.ndarray, ho
         profile = hub[:, idx].mean(axis=2)  # (n_prod, horizon)
         lw = min(params.level_weeks, t_len - SEASON)
         if lw >= 1:
-            num = hub[:, t_len - lw:].sum(axis=1)
-            den = hub[:, t_len - lw - SEASON:t_len - SEASON].sum(axis=1)
+            num = hub[:, t_len - lw :].sum(axis=1)
+            den = hub[:, t_len - lw - SEASON : t_len - SEASON].sum(axis=1)
             total = num.sum() / den.sum() if den.sum() > 0 else 1.0
             # shrink each product's growth towards the hub's: few weeks of a seasonal
             # product are a poor guide to its trend
@@ -160,14 +171,17 @@ def point_forecast(y: np.ndarray, prod_idx: np.ndarray, site_idx: np.ndarray, ho
     # shares of each site in its product: recent weeks, completed by the last year
     sw = min(params.share_weeks, t_len)
     yw = min(SEASON, t_len)
-    site_recent = y[:, t_len - sw:].sum(axis=1)
-    site_year = y[:, t_len - yw:].sum(axis=1)
-    hub_recent = hub[:, t_len - sw:].sum(axis=1)[prod_idx]
-    hub_year = hub[:, t_len - yw:].sum(axis=1)[prod_idx]
+    site_recent = y[:, t_len - sw :].sum(axis=1)
+    site_year = y[:, t_len - yw :].sum(axis=1)
+    hub_recent = hub[:, t_len - sw :].sum(axis=1)[prod_idx]
+    hub_year = hub[:, t_len - yw :].sum(axis=1)[prod_idx]
     lam = params.share_year_weight
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(hub_recent + lam * hub_year > 0,
-                         (site_recent + lam * site_year) / (hub_recent + lam * hub_year), 0.0)
+        share = np.where(
+            hub_recent + lam * hub_year > 0,
+            (site_recent + lam * site_year) / (hub_recent + lam * hub_year),
+            0.0,
+        )
     f = share[:, None] * hub_f[prod_idx]
 
     if base is not None and params.activity_shrink < 1:
@@ -198,8 +212,9 @@ def _buckets(f: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.digitize(ratio, BUCKET_EDGES)
 
 
-def _pool_quantiles(err: np.ndarray, fam: np.ndarray, buck: np.ndarray,
-                    alpha: float) -> dict[tuple[str, int], tuple[float, float]]:
+def _pool_quantiles(
+    err: np.ndarray, fam: np.ndarray, buck: np.ndarray, alpha: float
+) -> dict[tuple[str, int], tuple[float, float]]:
     """Quantiles of relative errors by (family, bucket), (family, -1) and ("*", -1)."""
 
     def quantiles(e: np.ndarray) -> tuple[float, float]:
@@ -219,9 +234,9 @@ def _pool_quantiles(err: np.ndarray, fam: np.ndarray, buck: np.ndarray,
     return out
 
 
-def _calibrate(panel: _Panel, family: np.ndarray, alpha: float, params: ForecastParams
-               ) -> tuple[dict[tuple[str, int], tuple[float, float]],
-                          dict[tuple[str, int], tuple[float, float]]]:
+def _calibrate(
+    panel: _Panel, family: np.ndarray, alpha: float, params: ForecastParams
+) -> tuple[dict[tuple[str, int], tuple[float, float]], dict[tuple[str, int], tuple[float, float]]]:
     """Quantiles of relative errors from forecasts made at earlier origins.
 
     Returns the pools of the site series and of the hub totals per product (the sum of the
@@ -236,8 +251,9 @@ def _calibrate(panel: _Panel, family: np.ndarray, alpha: float, params: Forecast
     site: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
     hub: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
 
-    def collect(into: dict, f: np.ndarray, actual: np.ndarray, fam: np.ndarray,
-                history: np.ndarray) -> None:
+    def collect(
+        into: dict, f: np.ndarray, actual: np.ndarray, fam: np.ndarray, history: np.ndarray
+    ) -> None:
         ok = f > 0
         into["err"].append(actual[ok] / f[ok] - 1.0)
         into["fam"].append(np.broadcast_to(fam[:, None], f.shape)[ok])
@@ -247,26 +263,33 @@ def _calibrate(panel: _Panel, family: np.ndarray, alpha: float, params: Forecast
         origin = t_len - params.calib_horizon - j * params.calib_step
         if origin < SEASON:
             break
-        f = point_forecast(y[:, :origin], panel.prod_idx, panel.site_idx,
-                           params.calib_horizon, params)
-        actual = y[:, origin:origin + params.calib_horizon]
+        f = point_forecast(
+            y[:, :origin], panel.prod_idx, panel.site_idx, params.calib_horizon, params
+        )
+        actual = y[:, origin : origin + params.calib_horizon]
         collect(site, f, actual, family, y[:, :origin])
-        collect(hub, _group_sum(f, panel.prod_idx, n_prod),
-                _group_sum(actual, panel.prod_idx, n_prod), prod_family,
-                _group_sum(y[:, :origin], panel.prod_idx, n_prod))
+        collect(
+            hub,
+            _group_sum(f, panel.prod_idx, n_prod),
+            _group_sum(actual, panel.prod_idx, n_prod),
+            prod_family,
+            _group_sum(y[:, :origin], panel.prod_idx, n_prod),
+        )
     if not site["err"]:
         log.warning("history too short to calibrate intervals: using ±50 %%")
         return {}, {}
     pools = []
     for into in (site, hub):
         arrays = {k: np.concatenate(v) for k, v in into.items()}
-        pools.append(_pool_quantiles(arrays["err"], arrays["fam"].astype(str), arrays["buck"],
-                                     alpha))
+        pools.append(
+            _pool_quantiles(arrays["err"], arrays["fam"].astype(str), arrays["buck"], alpha)
+        )
     return pools[0], pools[1]
 
 
-def _interval_quantiles(q: dict, family: np.ndarray,
-                        buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _interval_quantiles(
+    q: dict, family: np.ndarray, buckets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper relative quantiles for each cell (n_series × horizon)."""
     lo = np.full(buckets.shape, -0.5)
     hi = np.full(buckets.shape, 0.5)
@@ -346,14 +369,16 @@ def forecast_demand(
 
     weeks = pd.date_range(start, periods=horizon_weeks, freq="7D")
     n = len(panel.site_id)
-    out = pd.DataFrame({
-        "week_start": np.tile(weeks.to_numpy(), n),
-        "site_id": np.repeat(panel.site_id, horizon_weeks),
-        "product_id": np.repeat(panel.product_id, horizon_weeks),
-        "kg": f.ravel(),
-        "low": low.ravel(),
-        "high": high.ravel(),
-    })
+    out = pd.DataFrame(
+        {
+            "week_start": np.tile(weeks.to_numpy(), n),
+            "site_id": np.repeat(panel.site_id, horizon_weeks),
+            "product_id": np.repeat(panel.product_id, horizon_weeks),
+            "kg": f.ravel(),
+            "low": low.ravel(),
+            "high": high.ravel(),
+        }
+    )
     out.attrs["model"] = MODEL_NAME
     out.attrs["level"] = level
     # hub totals have their own calibrated intervals (site errors move together through the
@@ -363,8 +388,9 @@ def forecast_demand(
     hub_f = _group_sum(f, panel.prod_idx, n_prod)
     prod_family = np.empty(n_prod, dtype=object)
     prod_family[panel.prod_idx] = family
-    hub_lo, hub_hi = _interval_quantiles(q_hub, prod_family.astype(str), _buckets(
-        hub_f, _group_sum(panel.y, panel.prod_idx, n_prod)))
+    hub_lo, hub_hi = _interval_quantiles(
+        q_hub, prod_family.astype(str), _buckets(hub_f, _group_sum(panel.y, panel.prod_idx, n_prod))
+    )
     # plain lists: parquet writers serialise attrs as JSON
     out.attrs["hub_interval"] = {
         "week_start": [str(d.date()) for d in weeks] * n_prod,
@@ -390,8 +416,9 @@ def hub_demand(forecast: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
         ``week_start, product_id, storage_class, kg, low, high``.
     """
     storage = products.set_index("product_id")["storage_class"]
-    f = forecast.assign(lo2=(forecast["kg"] - forecast["low"]) ** 2,
-                        hi2=(forecast["high"] - forecast["kg"]) ** 2)
+    f = forecast.assign(
+        lo2=(forecast["kg"] - forecast["low"]) ** 2, hi2=(forecast["high"] - forecast["kg"]) ** 2
+    )
     g = f.groupby(["week_start", "product_id"], as_index=False)[["kg", "lo2", "hi2"]].sum()
     g["low"] = np.maximum(g["kg"] - np.sqrt(g["lo2"]), 0.0)
     g["high"] = g["kg"] + np.sqrt(g["hi2"])
@@ -399,8 +426,7 @@ def hub_demand(forecast: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     if calibrated is not None:
         rel = pd.DataFrame(calibrated)
         rel["week_start"] = pd.to_datetime(rel["week_start"])
-        m = g[["week_start", "product_id"]].merge(rel, on=["week_start", "product_id"],
-                                                  how="left")
+        m = g[["week_start", "product_id"]].merge(rel, on=["week_start", "product_id"], how="left")
         found = m["low_rel"].notna().to_numpy()
         low = np.minimum(np.maximum(g["kg"] * (1 + m["low_rel"]), 0.0), g["kg"])
         high = np.maximum(g["kg"] * (1 + m["high_rel"]), g["kg"])
@@ -409,6 +435,8 @@ def hub_demand(forecast: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     g["storage_class"] = g["product_id"].map(storage)
     unknown = g["storage_class"].isna()
     if unknown.any():
-        raise InputError(f"hub demand: products not in the catalogue: "
-                         f"{sorted(g.loc[unknown, 'product_id'].unique())[:5]}")
+        raise InputError(
+            f"hub demand: products not in the catalogue: "
+            f"{sorted(g.loc[unknown, 'product_id'].unique())[:5]}"
+        )
     return g[list(HUB_COLUMNS)].sort_values(["week_start", "product_id"]).reset_index(drop=True)

@@ -95,12 +95,18 @@ def rejects_frame(rejects: pd.DataFrame, file: str) -> pd.DataFrame:
     return out[first + [c for c in out.columns if c not in first]]
 
 
-def _reject(df: pd.DataFrame, mask: pd.Series, file: str, column: str,
-            reasons: pd.Series | str) -> pd.DataFrame:
+def _reject(
+    df: pd.DataFrame, mask: pd.Series, file: str, column: str, reasons: pd.Series | str
+) -> pd.DataFrame:
     bad = df.loc[mask]
-    out = pd.DataFrame({"file": file, "row": bad["row"].to_numpy(), "column": column,
-                        "reason": (reasons[mask] if isinstance(reasons, pd.Series)
-                                   else reasons)})
+    out = pd.DataFrame(
+        {
+            "file": file,
+            "row": bad["row"].to_numpy(),
+            "column": column,
+            "reason": (reasons[mask] if isinstance(reasons, pd.Series) else reasons),
+        }
+    )
     out.index = bad.index
     for name in ORDER_KEY:
         if name in bad.columns:
@@ -153,29 +159,45 @@ def normalise_orders(
 
     bad_date = (df["date"] < MIN_DATE) | (df["date"] >= MAX_DATE)
     if bad_date.any():
-        rejected.append(_reject(df, bad_date, file, "date",
-                                f"date outside {MIN_DATE.year}-{MAX_DATE.year - 1}"))
+        rejected.append(
+            _reject(df, bad_date, file, "date", f"date outside {MIN_DATE.year}-{MAX_DATE.year - 1}")
+        )
         df = df.loc[~bad_date]
     stray = _stray_dates(df["date"])
     if stray.any():
         median = df["date"].median().date()
-        rejected.append(_reject(df, stray, file, "date",
-                                f"date far from the file's other dates (median {median}); "
-                                "a typo in the year?"))
+        rejected.append(
+            _reject(
+                df,
+                stray,
+                file,
+                "date",
+                f"date far from the file's other dates (median {median}); a typo in the year?",
+            )
+        )
         df = df.loc[~stray]
 
     unit = df["unit"].astype(str).str.lower()
     cat_unit = df["product_id"].map(catalogue["unit"])
     unknown_product = cat_unit.isna()
     if unknown_product.any():
-        rejected.append(_reject(df, unknown_product, file, "product_id",
-                                "unknown product_id (not in products)"))
+        rejected.append(
+            _reject(df, unknown_product, file, "product_id", "unknown product_id (not in products)")
+        )
     convertible = (unit == "kg") | (unit == cat_unit)
     no_conversion = ~convertible & ~unknown_product
     if no_conversion.any():
-        reasons = ("unit " + unit + " cannot be converted to kg for " + df["product_id"]
-                   + " (catalogue unit " + cat_unit.astype(str) + "; use kg or "
-                   + cat_unit.astype(str) + ")")
+        reasons = (
+            "unit "
+            + unit
+            + " cannot be converted to kg for "
+            + df["product_id"]
+            + " (catalogue unit "
+            + cat_unit.astype(str)
+            + "; use kg or "
+            + cat_unit.astype(str)
+            + ")"
+        )
         rejected.append(_reject(df, no_conversion, file, "unit", reasons))
     keep = convertible & ~unknown_product
     df = df.loc[keep].copy()
@@ -183,21 +205,33 @@ def normalise_orders(
 
     absurd, reference = _absurd(df, history, params)
     if absurd.any():
-        reasons = ("absurd quantity: " + df["kg"].round(1).astype(str) + " kg is more than "
-                   + f"{params.absurd_factor:g}× the usual " + reference.round(2).astype(str)
-                   + " kg of this site for this product")
+        reasons = (
+            "absurd quantity: "
+            + df["kg"].round(1).astype(str)
+            + " kg is more than "
+            + f"{params.absurd_factor:g}× the usual "
+            + reference.round(2).astype(str)
+            + " kg of this site for this product"
+        )
         rejected.append(_reject(df, absurd, file, "quantity", reasons))
         df = df.loc[~absurd]
 
     df["week_start"] = week_start(df["date"])
-    rejects = (pd.concat(rejected, ignore_index=True) if rejected
-               else pd.DataFrame(columns=[*REJECT_COLUMNS, *key]))
+    rejects = (
+        pd.concat(rejected, ignore_index=True)
+        if rejected
+        else pd.DataFrame(columns=[*REJECT_COLUMNS, *key])
+    )
     rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
     if len(rejects) or len(duplicates):
-        log.info("%s: %d lines kept, %d rejected, %d duplicates", file, len(df), len(rejects),
-                 len(duplicates))
-    return NormalisedOrders(valid=df.reset_index(drop=True), rejects=rejects,
-                            duplicates=duplicates)
+        log.info(
+            "%s: %d lines kept, %d rejected, %d duplicates",
+            file,
+            len(df),
+            len(rejects),
+            len(duplicates),
+        )
+    return NormalisedOrders(valid=df.reset_index(drop=True), rejects=rejects, duplicates=duplicates)
 
 
 def _stray_dates(dates: pd.Series) -> pd.Series:
@@ -213,8 +247,9 @@ def _stray_dates(dates: pd.Series) -> pd.Series:
     return (days - median).abs() > 2 * (q3 - q1) + 180
 
 
-def _absurd(df: pd.DataFrame, history: pd.DataFrame | None,
-            params: OrderCheckParams) -> tuple[pd.Series, pd.Series]:
+def _absurd(
+    df: pd.DataFrame, history: pd.DataFrame | None, params: OrderCheckParams
+) -> tuple[pd.Series, pd.Series]:
     """Mask of lines whose kilos are absurd against the usual line, and that usual line."""
     pool = df[["site_id", "product_id", "kg"]]
     if history is not None and len(history):
@@ -229,6 +264,9 @@ def _absurd(df: pd.DataFrame, history: pd.DataFrame | None,
     product_median = df["product_id"].map(product).to_numpy(dtype=float)
     reference = np.where(site_size >= params.min_history, site_median, product_median)
     reference = pd.Series(reference, index=df.index)
-    absurd = ((df["kg"] > params.absurd_factor * reference)
-              & (df["kg"] >= params.absurd_min_kg) & reference.notna())
+    absurd = (
+        (df["kg"] > params.absurd_factor * reference)
+        & (df["kg"] >= params.absurd_min_kg)
+        & reference.notna()
+    )
     return absurd, reference

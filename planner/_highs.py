@@ -21,9 +21,11 @@ from planner.formulation import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
 
-_KIND = {CONTINUOUS: highspy.HighsVarType.kContinuous,
-         INTEGER: highspy.HighsVarType.kInteger,
-         SEMI_INTEGER: highspy.HighsVarType.kSemiInteger}
+_KIND = {
+    CONTINUOUS: highspy.HighsVarType.kContinuous,
+    INTEGER: highspy.HighsVarType.kInteger,
+    SEMI_INTEGER: highspy.HighsVarType.kSemiInteger,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,10 +73,17 @@ def _to_float(value: float) -> float | None:
     return value if np.isfinite(value) and abs(value) < 1e30 else None
 
 
-def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: int,
-                log_to_console: bool, warm_start: np.ndarray | None = None,
-                on_progress: Callable[[dict], None] | None = None,
-                options: dict | None = None) -> RawSolution:
+def solve_highs(
+    model: ArrayModel,
+    *,
+    time_limit_s: float,
+    gap: float,
+    threads: int,
+    log_to_console: bool,
+    warm_start: np.ndarray | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+    options: dict | None = None,
+) -> RawSolution:
     """Solve the array model with HiGHS (branch and cut, simplex or IPM for the root)."""
     started = time.perf_counter()
     global _scheduler_threads
@@ -130,12 +139,17 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
     h.cbSimplexInterrupt.subscribe(_stop_when_late)
 
     if on_progress is not None:
+
         def _report(event) -> None:
             out = event.data_out
-            on_progress({"objective": _to_float(out.mip_primal_bound),
-                         "best_bound": _to_float(out.mip_dual_bound),
-                         "gap": _to_float(out.mip_gap),
-                         "runtime_s": float(out.running_time)})
+            on_progress(
+                {
+                    "objective": _to_float(out.mip_primal_bound),
+                    "best_bound": _to_float(out.mip_dual_bound),
+                    "gap": _to_float(out.mip_gap),
+                    "runtime_s": float(out.running_time),
+                }
+            )
 
         h.cbMipImprovingSolution.subscribe(_report)
         h.cbMipLogging.subscribe(_report)
@@ -174,8 +188,22 @@ def solve_highs(model: ArrayModel, *, time_limit_s: float, gap: float, threads: 
     message = h.modelStatusToString(model_status)
     if word == "interrupted" and time.perf_counter() >= deadline:
         word, message = "time_limit", "Time limit reached"  # our own deadline interrupt
-    log.info("HiGHS: %s, objective %s, bound %s, gap %s, %.1f s", message, objective, bound,
-             mip_gap, runtime)
-    return RawSolution(status=word, has_solution=has_solution, values=values,
-                       objective=objective, best_bound=bound, gap=mip_gap, runtime_s=runtime,
-                       message=message, row_duals=row_duals)
+    log.info(
+        "HiGHS: %s, objective %s, bound %s, gap %s, %.1f s",
+        message,
+        objective,
+        bound,
+        mip_gap,
+        runtime,
+    )
+    return RawSolution(
+        status=word,
+        has_solution=has_solution,
+        values=values,
+        objective=objective,
+        best_bound=bound,
+        gap=mip_gap,
+        runtime_s=runtime,
+        message=message,
+        row_duals=row_duals,
+    )

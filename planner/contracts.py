@@ -18,8 +18,9 @@ def farm_terms(producer_ids, terms: pd.DataFrame | None) -> pd.DataFrame:
     """Each farm's contract terms (index: producer_id): its own row of ``contract_terms``, else
     the ``*`` row, else the defaults; an empty cell of a farm's row falls back the same way."""
     defaults = {c.name: c.default for c in CONTRACT_TERMS.columns if c.name != "producer_id"}
-    table = pd.DataFrame([defaults] * len(producer_ids), index=pd.Index(producer_ids,
-                                                                          name="producer_id"))
+    table = pd.DataFrame(
+        [defaults] * len(producer_ids), index=pd.Index(producer_ids, name="producer_id")
+    )
     if terms is None or terms.empty:
         return table
     given = terms.set_index("producer_id")
@@ -29,6 +30,7 @@ def farm_terms(producer_ids, terms: pd.DataFrame | None) -> pd.DataFrame:
         own = given[column].reindex(table.index)
         table[column] = own.where(own.notna(), table[column])
     return table.astype({"payment_days": int})
+
 
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #222; }
@@ -57,8 +59,15 @@ def _fr(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
-_DAYS_FR = {"mon": "lun.", "tue": "mar.", "wed": "mer.", "thu": "jeu.", "fri": "ven.",
-            "sat": "sam.", "sun": "dim."}
+_DAYS_FR = {
+    "mon": "lun.",
+    "tue": "mar.",
+    "wed": "mer.",
+    "thu": "jeu.",
+    "fri": "ven.",
+    "sat": "sam.",
+    "sun": "dim.",
+}
 
 
 def pickup_hours(site_id: str, opening_hours: pd.DataFrame | None) -> str:
@@ -72,8 +81,9 @@ def pickup_hours(site_id: str, opening_hours: pd.DataFrame | None) -> str:
     def hhmm(minutes) -> str:
         return f"{int(minutes) // 60}h{int(minutes) % 60:02d}"
 
-    return ", ".join(f"{_DAYS_FR[r.weekday]} {hhmm(r.open)}–{hhmm(r.close)}"
-                     for r in mine.itertuples())
+    return ", ".join(
+        f"{_DAYS_FR[r.weekday]} {hhmm(r.open)}–{hhmm(r.close)}" for r in mine.itertuples()
+    )
 
 
 def group_small_deliveries(weekly: pd.DataFrame, min_kg: float) -> pd.DataFrame:
@@ -95,44 +105,68 @@ def group_small_deliveries(weekly: pd.DataFrame, min_kg: float) -> pd.DataFrame:
     return out
 
 
-def contract_tables(producer_id: str, plan: pd.DataFrame, harvest: pd.DataFrame, *,
-                    min_weekly_kg: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def contract_tables(
+    producer_id: str, plan: pd.DataFrame, harvest: pd.DataFrame, *, min_weekly_kg: float = 0.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plantings of one farm and its expected kilos per week and product (deliveries under
     ``min_weekly_kg`` grouped with the next one)."""
-    plantings = plan.loc[plan["producer_id"] == producer_id].sort_values(
-        ["plant_week", "crop_id"])
+    plantings = plan.loc[plan["producer_id"] == producer_id].sort_values(["plant_week", "crop_id"])
     weekly = harvest.loc[harvest["producer_id"] == producer_id]
-    weekly = (weekly.pivot_table(index="week_start", columns="product_id", values="kg",
-                                 aggfunc="sum", fill_value=0.0)
-              .sort_index())
+    weekly = weekly.pivot_table(
+        index="week_start", columns="product_id", values="kg", aggfunc="sum", fill_value=0.0
+    ).sort_index()
     return plantings, group_small_deliveries(weekly, min_weekly_kg)
 
 
-def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame,
-                 vat_rate_pct: float = 0.0) -> pd.DataFrame:
+def contract_csv(
+    plantings: pd.DataFrame, weekly: pd.DataFrame, vat_rate_pct: float = 0.0
+) -> pd.DataFrame:
     """The contract as one long table: plantings (prices HT and TTC), then kilos per week
     (``section`` column)."""
     rows = []
     vat = 1 + vat_rate_pct / 100
     for r in plantings.itertuples():
-        rows.append({"section": "planting", "crop_id": r.crop_id, "crop": r.crop,
-                     "product_id": r.product_id, "plant_week": r.plant_week,
-                     "plant_date": r.plant_date, "beds": r.beds, "area_m2": r.area_m2,
-                     "week_start": None, "kg": r.harvest_kg,
-                     "price_eur_per_kg": r.price_eur_per_kg, "revenue_eur": r.revenue_eur,
-                     "vat_rate_pct": vat_rate_pct,
-                     "price_eur_per_kg_ttc": round(r.price_eur_per_kg * vat, 4),
-                     "revenue_eur_ttc": r.revenue_eur * vat})
+        rows.append(
+            {
+                "section": "planting",
+                "crop_id": r.crop_id,
+                "crop": r.crop,
+                "product_id": r.product_id,
+                "plant_week": r.plant_week,
+                "plant_date": r.plant_date,
+                "beds": r.beds,
+                "area_m2": r.area_m2,
+                "week_start": None,
+                "kg": r.harvest_kg,
+                "price_eur_per_kg": r.price_eur_per_kg,
+                "revenue_eur": r.revenue_eur,
+                "vat_rate_pct": vat_rate_pct,
+                "price_eur_per_kg_ttc": round(r.price_eur_per_kg * vat, 4),
+                "revenue_eur_ttc": r.revenue_eur * vat,
+            }
+        )
     for week, row in weekly.iterrows():
         for product_id, kg in row.items():
             if kg > 0.05:
-                rows.append({"section": "delivery", "crop_id": None, "crop": None,
-                             "product_id": product_id, "plant_week": None, "plant_date": None,
-                             "beds": None, "area_m2": None,
-                             "week_start": pd.Timestamp(week).date(), "kg": round(kg, 1),
-                             "price_eur_per_kg": None, "revenue_eur": None,
-                             "vat_rate_pct": None, "price_eur_per_kg_ttc": None,
-                             "revenue_eur_ttc": None})
+                rows.append(
+                    {
+                        "section": "delivery",
+                        "crop_id": None,
+                        "crop": None,
+                        "product_id": product_id,
+                        "plant_week": None,
+                        "plant_date": None,
+                        "beds": None,
+                        "area_m2": None,
+                        "week_start": pd.Timestamp(week).date(),
+                        "kg": round(kg, 1),
+                        "price_eur_per_kg": None,
+                        "revenue_eur": None,
+                        "vat_rate_pct": None,
+                        "price_eur_per_kg_ttc": None,
+                        "revenue_eur_ttc": None,
+                    }
+                )
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -143,13 +177,23 @@ def contract_csv(plantings: pd.DataFrame, weekly: pd.DataFrame,
     return table
 
 
-def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame, *,
-                  season: str, hub_name: str, terms: pd.Series | None = None) -> str:
+def contract_html(
+    farm: pd.Series,
+    plantings: pd.DataFrame,
+    weekly: pd.DataFrame,
+    *,
+    season: str,
+    hub_name: str,
+    terms: pd.Series | None = None,
+) -> str:
     """A printable contract page (plain HTML and print CSS, French labels) with the farm's
     terms: prices HT and TTC, payment, volume tolerance, shared crop-failure risk, pickups."""
     e = html.escape
-    terms = terms if terms is not None else pd.Series(
-        {c.name: c.default for c in CONTRACT_TERMS.columns})
+    terms = (
+        terms
+        if terms is not None
+        else pd.Series({c.name: c.default for c in CONTRACT_TERMS.columns})
+    )
     vat_pct = float(terms["vat_rate_pct"])
     vat = 1 + vat_pct / 100
     revenue = plantings["revenue_eur"].sum()
@@ -162,29 +206,37 @@ def contract_html(farm: pd.Series, plantings: pd.DataFrame, weekly: pd.DataFrame
         f"<td class=n>{_fr(r.harvest_kg)}</td><td class=n>{_fr(r.price_eur_per_kg, 2)}</td>"
         f"<td class=n>{_fr(r.price_eur_per_kg * vat, 2)}</td>"
         f"<td class=n>{_fr(r.revenue_eur)}</td></tr>"
-        for r in plantings.itertuples())
+        for r in plantings.itertuples()
+    )
     head = "".join(f"<th class=n>{e(str(c))}</th>" for c in weekly.columns)
     body = "".join(
         f"<tr><td>{pd.Timestamp(w).date()}</td>"
         + "".join(f"<td class=n>{_fr(v)}</td>" if v > 0.5 else "<td></td>" for v in row)
         + f"<td class=n><b>{_fr(row.sum())}</b></td></tr>"
-        for w, row in weekly.iterrows())
+        for w, row in weekly.iterrows()
+    )
     floor = farm["min_revenue_eur"]
-    floor_line = (f"atteint ({_fr(revenue)} € ≥ {_fr(floor)} €)" if revenue >= floor - 1
-                  else f"<b>non atteint</b>: {_fr(revenue)} € sur {_fr(floor)} € "
-                       f"({e(str(farm.get('floor_reason', '')))})")
+    floor_line = (
+        f"atteint ({_fr(revenue)} € ≥ {_fr(floor)} €)"
+        if revenue >= floor - 1
+        else f"<b>non atteint</b>: {_fr(revenue)} € sur {_fr(floor)} € "
+        f"({e(str(farm.get('floor_reason', '')))})"
+    )
     pickups = str(terms.get("pickup_hours", "") or "")
-    pickup_line = (f"à la ferme, aux créneaux d'enlèvement de la tournée : {e(pickups)}"
-                   if pickups else "à convenir avec la logistique du pôle (aucun créneau "
-                                   "d'enlèvement n'est enregistré pour ce site)")
+    pickup_line = (
+        f"à la ferme, aux créneaux d'enlèvement de la tournée : {e(pickups)}"
+        if pickups
+        else "à convenir avec la logistique du pôle (aucun créneau "
+        "d'enlèvement n'est enregistré pour ce site)"
+    )
     min_kg = float(terms["min_weekly_kg"])
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
-<title>Contrat de culture — {e(str(farm['name']))}</title><style>{_CSS}</style></head>
+<title>Contrat de culture — {e(str(farm["name"]))}</title><style>{_CSS}</style></head>
 <body>
-<h1>Contrat de culture — {e(str(farm['name']))}</h1>
-<p>Saison {e(season)} · Partenariat avec {e(hub_name)} · producteur {e(str(farm['producer_id']))}
-(site {e(str(farm['site_id']))}, {_fr(farm['km_to_hub'])} km du pôle)</p>
+<h1>Contrat de culture — {e(str(farm["name"]))}</h1>
+<p>Saison {e(season)} · Partenariat avec {e(hub_name)} · producteur {e(str(farm["producer_id"]))}
+(site {e(str(farm["site_id"]))}, {_fr(farm["km_to_hub"])} km du pôle)</p>
 <table class="summary">
 <tr><td>Montant prévu au prix rémunérateur</td><td><b>{_fr(revenue)} € HT</b> ·
 TVA {_fr(vat_pct, 1)} % {_fr(revenue * (vat - 1))} € · <b>{_fr(revenue * vat)} € TTC</b></td></tr>
@@ -215,9 +267,16 @@ quantités sont regroupées avec la livraison suivante (déjà fait dans le tabl
 """
 
 
-def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFrame,
-                    out_dir: Path, *, season: str, hub_name: str,
-                    terms: pd.DataFrame | None = None) -> list[Path]:
+def write_contracts(
+    plan: pd.DataFrame,
+    harvest: pd.DataFrame,
+    farms: pd.DataFrame,
+    out_dir: Path,
+    *,
+    season: str,
+    hub_name: str,
+    terms: pd.DataFrame | None = None,
+) -> list[Path]:
     """Write ``<producer_id>.csv`` and ``<producer_id>.html`` for every farm with a planting.
 
     The producer id names the files only through :func:`core.safety.safe_path`: an id that is
@@ -231,16 +290,20 @@ def write_contracts(plan: pd.DataFrame, harvest: pd.DataFrame, farms: pd.DataFra
         terms = farm_terms(farms["producer_id"], None)
     for _, farm in farms.iterrows():
         mine = terms.loc[farm["producer_id"]]
-        plantings, weekly = contract_tables(farm["producer_id"], plan, harvest,
-                                            min_weekly_kg=float(mine["min_weekly_kg"]))
+        plantings, weekly = contract_tables(
+            farm["producer_id"], plan, harvest, min_weekly_kg=float(mine["min_weekly_kg"])
+        )
         if plantings.empty:
             continue
         stem = str(farm["producer_id"])
         csv_path = safe_path(out_dir, stem, suffix=".csv")
         html_path = safe_path(out_dir, stem, suffix=".html")
-        write_csv(contract_csv(plantings, weekly, float(mine["vat_rate_pct"])), csv_path,
-                  index=False)
-        html_path.write_text(contract_html(farm, plantings, weekly, season=season,
-                                           hub_name=hub_name, terms=mine), encoding="utf-8")
+        write_csv(
+            contract_csv(plantings, weekly, float(mine["vat_rate_pct"])), csv_path, index=False
+        )
+        html_path.write_text(
+            contract_html(farm, plantings, weekly, season=season, hub_name=hub_name, terms=mine),
+            encoding="utf-8",
+        )
         files.extend([csv_path, html_path])
     return files

@@ -136,8 +136,16 @@ class _Builder:
         self._row_bounds: list[tuple[np.ndarray, np.ndarray]] = []
         self._entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add_cols(self, name: str, shape: tuple[int, ...], *, lower=0.0, upper=np.inf, cost=0.0,
-                 kind=CONTINUOUS) -> Block:
+    def add_cols(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        *,
+        lower=0.0,
+        upper=np.inf,
+        cost=0.0,
+        kind=CONTINUOUS,
+    ) -> Block:
         block = Block(self.num_cols, shape)
         n = block.size
         self._col_parts.append(tuple(_flat(v, n) for v in (lower, upper, cost, kind)))
@@ -145,8 +153,7 @@ class _Builder:
         self.num_cols += n
         return block
 
-    def add_rows(self, name: str, shape: tuple[int, ...], *, lower=-np.inf,
-                 upper=np.inf) -> Block:
+    def add_rows(self, name: str, shape: tuple[int, ...], *, lower=-np.inf, upper=np.inf) -> Block:
         block = Block(self.num_rows, shape)
         n = block.size
         self._row_bounds.append((_flat(lower, n), _flat(upper, n)))
@@ -161,8 +168,9 @@ class _Builder:
         self._entries.append((rows, cols, values))
 
     def build(self) -> ArrayModel:
-        lower, upper, cost, kind = (np.concatenate([part[i] for part in self._col_parts])
-                                    for i in range(4))
+        lower, upper, cost, kind = (
+            np.concatenate([part[i] for part in self._col_parts]) for i in range(4)
+        )
         row_lower = np.concatenate([b[0] for b in self._row_bounds])
         row_upper = np.concatenate([b[1] for b in self._row_bounds])
         r = np.concatenate([e[0] for e in self._entries])
@@ -171,14 +179,26 @@ class _Builder:
         matrix = sp.csr_matrix((v, (r, c)), shape=(self.num_rows, self.num_cols))
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
-        return ArrayModel(matrix=matrix, cost=cost, col_lower=lower, col_upper=upper,
-                          col_kind=kind.astype(np.int8), row_lower=row_lower,
-                          row_upper=row_upper, cols=dict(self.cols), rows=dict(self.rows))
+        return ArrayModel(
+            matrix=matrix,
+            cost=cost,
+            col_lower=lower,
+            col_upper=upper,
+            col_kind=kind.astype(np.int8),
+            row_lower=row_lower,
+            row_upper=row_upper,
+            cols=dict(self.cols),
+            rows=dict(self.rows),
+        )
 
 
-def build_plan_problem(territory: Territory, hub_demand: pd.DataFrame | None = None, *,
-                       params: PlanParams | None = None,
-                       base_plan: pd.DataFrame | None = None) -> PlanProblem:
+def build_plan_problem(
+    territory: Territory,
+    hub_demand: pd.DataFrame | None = None,
+    *,
+    params: PlanParams | None = None,
+    base_plan: pd.DataFrame | None = None,
+) -> PlanProblem:
     """Build the season plan's MILP for a territory and its hub demand.
 
     Parameters
@@ -198,29 +218,59 @@ def build_plan_problem(territory: Territory, hub_demand: pd.DataFrame | None = N
     params = params or PlanParams()
     started = time.perf_counter()
     inputs = prepare_inputs(territory, hub_demand, params)
-    base = None if base_plan is None else base_beds(inputs.options, inputs.week_start,
-                                                    inputs.cyclic, base_plan)
+    base = (
+        None
+        if base_plan is None
+        else base_beds(inputs.options, inputs.week_start, inputs.cyclic, base_plan)
+    )
     model, major, rotation = _formulate(inputs, params, base)
     build_s = time.perf_counter() - started
-    log.info("plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
-             model.num_cols, model.num_int, model.num_rows, model.matrix.nnz, build_s)
-    return PlanProblem(inputs=inputs, model=model, params=params, major_products=major,
-                       rotation=rotation, build_s=build_s,
-                       territory_name=str(territory.folder.name),
-                       budget_eur=params.budget_eur, base_beds=base,
-                       stats={"options": len(inputs.options), "cols": model.num_cols,
-                              "int_vars": model.num_int, "rows": model.num_rows,
-                              "nonzeros": int(model.matrix.nnz),
-                              "frozen_options": int(inputs.frozen.fixed.sum()),
-                              "frozen_beds": int(np.nan_to_num(inputs.frozen.beds).sum()),
-                              "hub_name": str(territory.hub["name"]),
-                              "crop_names": dict(zip(territory.crops["crop_id"],
-                                                     territory.crops["name"], strict=True))})
+    log.info(
+        "plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
+        model.num_cols,
+        model.num_int,
+        model.num_rows,
+        model.matrix.nnz,
+        build_s,
+    )
+    return PlanProblem(
+        inputs=inputs,
+        model=model,
+        params=params,
+        major_products=major,
+        rotation=rotation,
+        build_s=build_s,
+        territory_name=str(territory.folder.name),
+        budget_eur=params.budget_eur,
+        base_beds=base,
+        stats={
+            "options": len(inputs.options),
+            "cols": model.num_cols,
+            "int_vars": model.num_int,
+            "rows": model.num_rows,
+            "nonzeros": int(model.matrix.nnz),
+            "frozen_options": int(inputs.frozen.fixed.sum()),
+            "frozen_beds": int(np.nan_to_num(inputs.frozen.beds).sum()),
+            "hub_name": str(territory.hub["name"]),
+            "crop_names": dict(
+                zip(territory.crops["crop_id"], territory.crops["name"], strict=True)
+            ),
+        },
+    )
 
 
-def _occupancy(b: _Builder, name: str, groups: np.ndarray, num_groups: int, beds: Block,
-               options: pd.DataFrame, rate: np.ndarray, capacity: np.ndarray, num_weeks: int,
-               cyclic: bool) -> None:
+def _occupancy(
+    b: _Builder,
+    name: str,
+    groups: np.ndarray,
+    num_groups: int,
+    beds: Block,
+    options: pd.DataFrame,
+    rate: np.ndarray,
+    capacity: np.ndarray,
+    num_weeks: int,
+    cyclic: bool,
+) -> None:
     """Rows ``occ[g, t] = occ[g, t-1] + rate·beds started at t − rate·beds freed at t``.
 
     ``groups`` gives each option's group (farm × land type, or farm); the row of week 0 is the
@@ -248,8 +298,7 @@ def _occupancy(b: _Builder, name: str, groups: np.ndarray, num_groups: int, beds
         has_end = end < num_weeks
     b.add_entries(rows.index(groups[covers0], 0), beds.index(o[covers0]), -rate[covers0])
     starts = plant > 0
-    b.add_entries(rows.index(groups[starts], plant[starts]), beds.index(o[starts]),
-                  -rate[starts])
+    b.add_entries(rows.index(groups[starts], plant[starts]), beds.index(o[starts]), -rate[starts])
     ends = has_end & (end > 0)
     b.add_entries(rows.index(groups[ends], end[ends]), beds.index(o[ends]), rate[ends])
 
@@ -273,32 +322,47 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
     min_beds = opts["min_beds"].to_numpy(float)
     fixed = inputs.frozen.fixed  # frozen contracts: lower = upper = the signed beds
     semi = (min_beds > 1) & ~fixed
-    beds = b.add_cols("beds", (num_o,),
-                      lower=np.where(fixed, inputs.frozen.beds, np.where(semi, min_beds, 0.0)),
-                      upper=np.where(fixed, inputs.frozen.beds, opts["max_beds"].to_numpy(float)),
-                      cost=(w.purchase * o_price + w.transport_eur_per_kg_km * km[o_f])
-                      * kg_per_bed,
-                      kind=np.where(semi, SEMI_INTEGER, INTEGER).astype(float))
+    beds = b.add_cols(
+        "beds",
+        (num_o,),
+        lower=np.where(fixed, inputs.frozen.beds, np.where(semi, min_beds, 0.0)),
+        upper=np.where(fixed, inputs.frozen.beds, opts["max_beds"].to_numpy(float)),
+        cost=(w.purchase * o_price + w.transport_eur_per_kg_km * km[o_f]) * kg_per_bed,
+        kind=np.where(semi, SEMI_INTEGER, INTEGER).astype(float),
+    )
     grown = np.zeros(num_p, dtype=bool)
     grown[o_p] = True
-    harvest = b.add_cols("harvest", (num_p, num_t),
-                         upper=np.where(grown[:, None], np.inf, 0.0) * np.ones((1, num_t)))
-    stock = b.add_cols("stock", (num_p, num_t),
-                       upper=np.where((shelf > 0) & grown, np.inf, 0.0)[:, None]
-                       * np.ones((1, num_t)))
+    harvest = b.add_cols(
+        "harvest", (num_p, num_t), upper=np.where(grown[:, None], np.inf, 0.0) * np.ones((1, num_t))
+    )
+    stock = b.add_cols(
+        "stock",
+        (num_p, num_t),
+        upper=np.where((shelf > 0) & grown, np.inf, 0.0)[:, None] * np.ones((1, num_t)),
+    )
     demand = inputs.demand_kg
-    short = b.add_cols("short", (num_p, num_t), upper=demand,
-                       cost=(w.shortfall * price)[:, None] * np.ones((1, num_t)))
-    waste = b.add_cols("waste", (num_p, num_t), upper=np.where(grown, np.inf, 0.0)[:, None]
-                       * np.ones((1, num_t)),
-                       cost=(w.waste * price)[:, None] * np.ones((1, num_t)))
+    short = b.add_cols(
+        "short",
+        (num_p, num_t),
+        upper=demand,
+        cost=(w.shortfall * price)[:, None] * np.ones((1, num_t)),
+    )
+    waste = b.add_cols(
+        "waste",
+        (num_p, num_t),
+        upper=np.where(grown, np.inf, 0.0)[:, None] * np.ones((1, num_t)),
+        cost=(w.waste * price)[:, None] * np.ones((1, num_t)),
+    )
     pp, tt = np.meshgrid(np.arange(num_p), np.arange(num_t), indexing="ij")
 
     # ---- harvest definition: harvest[p,t] − Σ kg·beds = 0
     rows = b.add_rows("harvest", (num_p, num_t), lower=0.0, upper=0.0)
     b.add_entries(rows.index(pp, tt), harvest.index(pp, tt), 1.0)
-    b.add_entries(rows.index(o_p[inputs.harvest_o], inputs.harvest_t),
-                  beds.index(inputs.harvest_o), -inputs.harvest_kg_per_bed)
+    b.add_entries(
+        rows.index(o_p[inputs.harvest_o], inputs.harvest_t),
+        beds.index(inputs.harvest_o),
+        -inputs.harvest_kg_per_bed,
+    )
 
     # ---- balance: stock[t] − stock[t−1] − harvest[t] − short[t] + waste[t] = −demand[t]
     rows = b.add_rows("balance", (num_p, num_t), lower=-demand, upper=-demand)
@@ -329,13 +393,31 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
     land_type = opts["land_type"].map({lt: i for i, lt in enumerate(LAND_TYPES)}).to_numpy(int)
     land_m2 = inputs.farms[[f"{lt}_m2" for lt in LAND_TYPES]].to_numpy(float)
     pairs, land_group = np.unique(o_f * len(LAND_TYPES) + land_type, return_inverse=True)
-    _occupancy(b, "land", land_group, len(pairs), beds, opts, opts["bed_m2"].to_numpy(float),
-               land_m2.ravel()[pairs], num_t, inputs.cyclic)
+    _occupancy(
+        b,
+        "land",
+        land_group,
+        len(pairs),
+        beds,
+        opts,
+        opts["bed_m2"].to_numpy(float),
+        land_m2.ravel()[pairs],
+        num_t,
+        inputs.cyclic,
+    )
     farms_used, labour_group = np.unique(o_f, return_inverse=True)
-    _occupancy(b, "labour", labour_group, len(farms_used), beds, opts,
-               opts["labour_h_per_bed_week"].to_numpy(float),
-               inputs.farms["labour_h_per_week"].to_numpy(float)[farms_used], num_t,
-               inputs.cyclic)
+    _occupancy(
+        b,
+        "labour",
+        labour_group,
+        len(farms_used),
+        beds,
+        opts,
+        opts["labour_h_per_bed_week"].to_numpy(float),
+        inputs.farms["labour_h_per_week"].to_numpy(float)[farms_used],
+        num_t,
+        inputs.cyclic,
+    )
 
     # ---- rotation: m²·weeks of one family ≤ share × land × weeks (per farm and land type)
     plant = opts["plant_t"].to_numpy(int)
@@ -345,15 +427,21 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
     rot = opts.assign(o=np.arange(num_o), m2_weeks=opts["bed_m2"] * weeks_held)
     rot = rot.loc[rot["land_type"].isin(_ROTATION_LAND)]
     keys = rot[["f", "land_type", "family"]].drop_duplicates().reset_index(drop=True)
-    keys["cap_m2_weeks"] = (params.rotation_share * num_t
-                            * land_m2[keys["f"].to_numpy(int),
-                                      keys["land_type"].map({lt: i for i, lt in
-                                                             enumerate(LAND_TYPES)})
-                                      .to_numpy(int)])
+    keys["cap_m2_weeks"] = (
+        params.rotation_share
+        * num_t
+        * land_m2[
+            keys["f"].to_numpy(int),
+            keys["land_type"].map({lt: i for i, lt in enumerate(LAND_TYPES)}).to_numpy(int),
+        ]
+    )
     rot = rot.merge(keys.reset_index(names="k"), on=["f", "land_type", "family"])
     rows = b.add_rows("rotation", (len(keys),), upper=keys["cap_m2_weeks"].to_numpy(float))
-    b.add_entries(rows.index(rot["k"].to_numpy(int)), beds.index(rot["o"].to_numpy(int)),
-                  rot["m2_weeks"].to_numpy(float))
+    b.add_entries(
+        rows.index(rot["k"].to_numpy(int)),
+        beds.index(rot["o"].to_numpy(int)),
+        rot["m2_weeks"].to_numpy(float),
+    )
 
     # ---- resilience: one farm's season harvest of a major product ≤ share × all farms'
     season_kg = demand.sum(axis=1)
@@ -373,15 +461,16 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
     b.add_entries(rows.index(m_idx), beds.index(om), -kg_per_bed[om])
     fp = growers.loc[growers["p"].isin(major)].sort_values(["p", "f"]).reset_index(drop=True)
     fp_of = {(f, p): i for i, (f, p) in enumerate(zip(fp["f"], fp["p"], strict=True))}
-    excess = b.add_cols("excess", (len(fp),),
-                        cost=w.concentration * price[fp["p"].to_numpy(int)])
+    excess = b.add_cols("excess", (len(fp),), cost=w.concentration * price[fp["p"].to_numpy(int)])
     rows = b.add_rows("share", (len(fp),), upper=0.0)
     k = np.arange(len(fp))
-    b.add_entries(rows.index(k), supply.index(np.array([m_of[p] for p in fp["p"]], dtype=int)),
-                  -params.resilience_share)
+    b.add_entries(
+        rows.index(k),
+        supply.index(np.array([m_of[p] for p in fp["p"]], dtype=int)),
+        -params.resilience_share,
+    )
     b.add_entries(rows.index(k), excess.index(k), -1.0)
-    fp_idx = np.array([fp_of[(f, p)] for f, p in zip(o_f[om], o_p[om], strict=True)],
-                      dtype=int)
+    fp_idx = np.array([fp_of[(f, p)] for f, p in zip(o_f[om], o_p[om], strict=True)], dtype=int)
     b.add_entries(rows.index(fp_idx), beds.index(om), kg_per_bed[om])
 
     # ---- revenue floors: Σ fair revenue + floor_gap ≥ floor
@@ -401,12 +490,18 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
         k = np.arange(len(ob))
         b.add_entries(rows.index(k), kept.index(k), 1.0)
         b.add_entries(rows.index(k), beds.index(ob), -1.0)
-        b.add_cols("kept_offset", (1,), lower=1.0, upper=1.0,
-                   cost=w.stability_eur_per_bed * float(base[ob].sum()))
+        b.add_cols(
+            "kept_offset",
+            (1,),
+            lower=1.0,
+            upper=1.0,
+            cost=w.stability_eur_per_bed * float(base[ob].sum()),
+        )
 
     # ---- purchase budget
     if params.budget_eur is not None:
         rows = b.add_rows("budget", (), upper=params.budget_eur)
-        b.add_entries(np.full(num_o, rows.start), beds.index(np.arange(num_o)),
-                      o_price * kg_per_bed)
+        b.add_entries(
+            np.full(num_o, rows.start), beds.index(np.arange(num_o)), o_price * kg_per_bed
+        )
     return b.build(), tuple(int(p) for p in major), keys

@@ -69,8 +69,10 @@ def history_demand(territory: Territory, *, horizon_weeks: int = 52) -> pd.DataF
     """
     orders = territory.orders
     if orders is None or orders.empty:
-        raise InputError("orders.csv is missing or empty: the planner needs the order history "
-                         "(or a demand forecast) to know what to grow")
+        raise InputError(
+            "orders.csv is missing or empty: the planner needs the order history "
+            "(or a demand forecast) to know what to grow"
+        )
     products = territory.products.set_index("product_id")
     start = season_start(territory)
     dates = pd.to_datetime(orders["date"])
@@ -79,37 +81,64 @@ def history_demand(territory: Territory, *, horizon_weeks: int = 52) -> pd.DataF
     dates = dates.loc[recent]
     kg = order_kg(orders, products)
     iso = np.minimum(dates.dt.isocalendar()["week"].to_numpy(dtype=int), 52)
-    by_week = (pd.DataFrame({"iso": iso, "product_id": orders["product_id"].to_numpy(),
-                             "kg": kg.to_numpy()})
-               .groupby(["iso", "product_id"], as_index=False)["kg"].sum())
+    by_week = (
+        pd.DataFrame(
+            {"iso": iso, "product_id": orders["product_id"].to_numpy(), "kg": kg.to_numpy()}
+        )
+        .groupby(["iso", "product_id"], as_index=False)["kg"]
+        .sum()
+    )
     weeks = pd.date_range(start, periods=horizon_weeks, freq="7D")
-    season = pd.DataFrame({"week_start": weeks,
-                           "iso": np.minimum(weeks.isocalendar()["week"].to_numpy(int), 52)})
+    season = pd.DataFrame(
+        {"week_start": weeks, "iso": np.minimum(weeks.isocalendar()["week"].to_numpy(int), 52)}
+    )
     ids = pd.DataFrame({"product_id": sorted(by_week["product_id"].unique())})
-    hub = (season.merge(ids, how="cross").merge(by_week, on=["iso", "product_id"], how="left")
-           .drop(columns="iso").fillna({"kg": 0.0}))
+    hub = (
+        season.merge(ids, how="cross")
+        .merge(by_week, on=["iso", "product_id"], how="left")
+        .drop(columns="iso")
+        .fillna({"kg": 0.0})
+    )
     hub["storage_class"] = hub["product_id"].map(products["storage_class"])
     hub["low"] = hub["kg"]
     hub["high"] = hub["kg"]
-    return hub[["week_start", "product_id", "storage_class", "kg", "low", "high"]] \
-        .sort_values(["week_start", "product_id"]).reset_index(drop=True)
+    return (
+        hub[["week_start", "product_id", "storage_class", "kg", "low", "high"]]
+        .sort_values(["week_start", "product_id"])
+        .reset_index(drop=True)
+    )
 
 
 def _check_hub_demand(hub: pd.DataFrame, territory: Territory) -> pd.DataFrame:
     missing = [c for c in _HUB_COLUMNS if c not in hub.columns]
     if missing:
         raise InputError(f"hub demand: missing column(s) {', '.join(missing)}")
-    hub = hub.assign(week_start=pd.to_datetime(hub["week_start"]),
-                     kg=pd.to_numeric(hub["kg"], errors="coerce"))
+    hub = hub.assign(
+        week_start=pd.to_datetime(hub["week_start"]), kg=pd.to_numeric(hub["kg"], errors="coerce")
+    )
     errors = []
     bad = hub["kg"].isna() | (hub["kg"] < 0)
     for idx in np.flatnonzero(bad.to_numpy())[:10]:
-        errors.append(RowError(file="hub demand", row=int(idx) + 2, column="kg",
-                               message="expected a number >= 0", value=hub["kg"].iloc[idx]))
+        errors.append(
+            RowError(
+                file="hub demand",
+                row=int(idx) + 2,
+                column="kg",
+                message="expected a number >= 0",
+                value=hub["kg"].iloc[idx],
+            )
+        )
     unknown = ~hub["product_id"].isin(territory.products["product_id"])
     for idx in np.flatnonzero(unknown.to_numpy())[:10]:
-        errors.append(RowError(file="hub demand", row=int(idx) + 2, column="product_id",
-                               message="not in products", value=hub["product_id"].iloc[idx]))
+        errors.append(
+            RowError(
+                file="hub demand",
+                row=int(idx) + 2,
+                column="product_id",
+                message="not in products",
+                value=hub["product_id"].iloc[idx],
+            )
+        )
     if errors:
         raise InputError(errors)
     return hub
@@ -122,8 +151,9 @@ def _in_window(iso_week: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.
     return straight | wrapped
 
 
-def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
-                   params: PlanParams) -> PlanInputs:
+def prepare_inputs(
+    territory: Territory, hub_demand: pd.DataFrame | None, params: PlanParams
+) -> PlanInputs:
     """Turn the territory and hub demand into the planner's arrays (see :class:`PlanInputs`)."""
     source = "forecast"
     if hub_demand is None:
@@ -142,8 +172,10 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     crops = territory.crops.reset_index(drop=True)
     catalogue = territory.products.set_index("product_id")
     planned_ids = sorted(set(crops["product_id"]))
-    products = catalogue.loc[planned_ids, ["name", "category", "storage_class",
-                                           "shelf_life_days", "fair_price_eur_per_kg"]]
+    products = catalogue.loc[
+        planned_ids,
+        ["name", "category", "storage_class", "shelf_life_days", "fair_price_eur_per_kg"],
+    ]
     products = products.reset_index()
     products["shelf_weeks"] = np.minimum(products["shelf_life_days"] // 7, num_weeks)
     p_of = {pid: i for i, pid in enumerate(products["product_id"])}
@@ -151,9 +183,14 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
 
     planned = hub.loc[hub["product_id"].isin(p_of)]
     demand = np.zeros((len(products), num_weeks))
-    np.add.at(demand, (planned["product_id"].map(p_of).to_numpy(int),
-                       planned["week_start"].map(t_of).to_numpy(int)),
-              planned["kg"].to_numpy(float))
+    np.add.at(
+        demand,
+        (
+            planned["product_id"].map(p_of).to_numpy(int),
+            planned["week_start"].map(t_of).to_numpy(int),
+        ),
+        planned["kg"].to_numpy(float),
+    )
     others = hub.loc[~hub["product_id"].isin(p_of)]
     unplanned = others.groupby("product_id", as_index=False)["kg"].sum()
     unplanned = unplanned.loc[unplanned["kg"] > 0]
@@ -164,17 +201,29 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     sites = territory.sites.set_index("site_id")
     hub_site = territory.hub
     farm_sites = sites.loc[producers["site_id"]]
-    farms = producers[["producer_id", "site_id", "name", "open_field_m2", "greenhouse_m2",
-                       "orchard_m2", "labour_h_per_week", "min_revenue_eur"]].copy()
+    farms = producers[
+        [
+            "producer_id",
+            "site_id",
+            "name",
+            "open_field_m2",
+            "greenhouse_m2",
+            "orchard_m2",
+            "labour_h_per_week",
+            "min_revenue_eur",
+        ]
+    ].copy()
     farms["lat"] = farm_sites["lat"].to_numpy()
     farms["lon"] = farm_sites["lon"].to_numpy()
-    farms["km_to_hub"] = CIRCUITY * haversine_km(farms["lat"], farms["lon"], hub_site["lat"],
-                                                 hub_site["lon"], radius_km=6371.0)
+    farms["km_to_hub"] = CIRCUITY * haversine_km(
+        farms["lat"], farms["lon"], hub_site["lat"], hub_site["lon"], radius_km=6371.0
+    )
     f_of = {pid: i for i, pid in enumerate(farms["producer_id"])}
     terms = farm_terms(farms["producer_id"], territory.contract_terms)
     farms = farms.join(terms, on="producer_id")
-    farms["pickup_hours"] = [pickup_hours(site, territory.opening_hours)
-                             for site in farms["site_id"]]
+    farms["pickup_hours"] = [
+        pickup_hours(site, territory.opening_hours) for site in farms["site_id"]
+    ]
 
     # crop calendars: occupancy from planting to the last listed harvest week; orchards are
     # perennial and hold their land all year
@@ -194,10 +243,14 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     pairs = pairs.merge(crops, on="crop_id")
     pairs["f"] = pairs["producer_id"].map(f_of).to_numpy(int)
     grown = set(pairs["product_id"])
-    no_grower = tuple(pid for pid in products["product_id"]
-                      if pid not in grown and demand[p_of[pid]].sum() > 0)
-    window = _in_window(iso[None, :], crops["plant_week_first"].to_numpy(int)[:, None],
-                        crops["plant_week_last"].to_numpy(int)[:, None])  # (C, T)
+    no_grower = tuple(
+        pid for pid in products["product_id"] if pid not in grown and demand[p_of[pid]].sum() > 0
+    )
+    window = _in_window(
+        iso[None, :],
+        crops["plant_week_first"].to_numpy(int)[:, None],
+        crops["plant_week_last"].to_numpy(int)[:, None],
+    )  # (C, T)
     crop_idx, plant_t = np.nonzero(window)
     by_crop = pd.DataFrame({"c": crop_idx, "plant_t": plant_t})
     options = pairs.merge(by_crop, on="c")
@@ -207,13 +260,18 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     options["land_m2"] = land[options["f"].to_numpy(int), land_col.to_numpy(int)]
     # the smallest line a farm signs for (its contract terms): that many m² or none
     min_line = farms["min_line_m2"].to_numpy(float)[options["f"].to_numpy(int)]
-    options["min_beds"] = np.maximum(options["min_beds"],
-                                     np.ceil(min_line / options["bed_m2"] - 1e-9))
+    options["min_beds"] = np.maximum(
+        options["min_beds"], np.ceil(min_line / options["bed_m2"] - 1e-9)
+    )
     options["max_beds"] = np.floor(options["land_m2"] / options["bed_m2"] + 1e-9)
     options = options.loc[options["max_beds"] >= options["min_beds"]].reset_index(drop=True)
-    frozen = frozen_beds(options, weeks, cyclic, territory.contracts,
-                         file="contracts.csv" if territory.contracts is None
-                         else territory.file_of("contracts"))
+    frozen = frozen_beds(
+        options,
+        weeks,
+        cyclic,
+        territory.contracts,
+        file="contracts.csv" if territory.contracts is None else territory.file_of("contracts"),
+    )
 
     # harvest entries of every option: (option, season week, kg per bed)
     cal = yields[["crop_id", "week_after_planting", "yield_kg_per_m2"]]
@@ -245,8 +303,9 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     useful = np.zeros(len(options), dtype=bool)
     useful[entries.loc[useful_entry, "o"].to_numpy(int)] = True
     useful |= np.nan_to_num(frozen.beds) > 0  # a signed planting stays, demand or not
-    frozen = FrozenBeds(beds=frozen.beds[useful], contract=frozen.contract[useful],
-                        outside=frozen.outside)
+    frozen = FrozenBeds(
+        beds=frozen.beds[useful], contract=frozen.contract[useful], outside=frozen.outside
+    )
     new_index = np.cumsum(useful) - 1
     options = options.loc[useful].reset_index(drop=True)
     entries = entries.loc[useful[entries["o"].to_numpy(int)]]
@@ -255,20 +314,48 @@ def prepare_inputs(territory: Territory, hub_demand: pd.DataFrame | None,
     harvest_kg = entries["kg"].to_numpy(float)
 
     options["kg_per_bed"] = np.bincount(harvest_o, weights=harvest_kg, minlength=len(options))
-    options["labour_h_per_bed_week"] = (options["labour_h_per_m2"] * options["bed_m2"]
-                                        / options["dur"])
+    options["labour_h_per_bed_week"] = (
+        options["labour_h_per_m2"] * options["bed_m2"] / options["dur"]
+    )
     options["price_eur_per_kg"] = products["fair_price_eur_per_kg"].to_numpy()[options["p"]]
-    options = options[["f", "producer_id", "c", "crop_id", "p", "product_id", "family",
-                       "land_type", "plant_t", "dur", "bed_m2", "min_beds", "max_beds",
-                       "kg_per_bed", "labour_h_per_bed_week", "price_eur_per_kg"]]
-    return PlanInputs(week_start=weeks, cyclic=cyclic, products=products, demand_kg=demand,
-                      farms=farms, options=options, harvest_o=harvest_o, harvest_t=harvest_t,
-                      harvest_kg_per_bed=harvest_kg, unplanned=unplanned.reset_index(drop=True),
-                      no_grower=no_grower, source=source, frozen=frozen)
+    options = options[
+        [
+            "f",
+            "producer_id",
+            "c",
+            "crop_id",
+            "p",
+            "product_id",
+            "family",
+            "land_type",
+            "plant_t",
+            "dur",
+            "bed_m2",
+            "min_beds",
+            "max_beds",
+            "kg_per_bed",
+            "labour_h_per_bed_week",
+            "price_eur_per_kg",
+        ]
+    ]
+    return PlanInputs(
+        week_start=weeks,
+        cyclic=cyclic,
+        products=products,
+        demand_kg=demand,
+        farms=farms,
+        options=options,
+        harvest_o=harvest_o,
+        harvest_t=harvest_t,
+        harvest_kg_per_bed=harvest_kg,
+        unplanned=unplanned.reset_index(drop=True),
+        no_grower=no_grower,
+        source=source,
+        frozen=frozen,
+    )
 
 
-def _shock_factors(entries: pd.DataFrame, products: pd.DataFrame,
-                   params: PlanParams) -> np.ndarray:
+def _shock_factors(entries: pd.DataFrame, products: pd.DataFrame, params: PlanParams) -> np.ndarray:
     """Multiplier of each harvest entry from the yield shocks (1 where none applies)."""
     factor = np.ones(len(entries))
     t = entries["t"].to_numpy(int)

@@ -78,8 +78,12 @@ class Decomposition:
         self.inputs = problem.inputs
         num_p, _ = problem.inputs.demand_kg.shape
         for p in range(num_p):
-            plain = np.concatenate([m.cols[name].index(p, np.arange(m.cols[name].shape[1]))
-                                    for name in ("harvest", "stock", "short", "waste")])
+            plain = np.concatenate(
+                [
+                    m.cols[name].index(p, np.arange(m.cols[name].shape[1]))
+                    for name in ("harvest", "stock", "short", "waste")
+                ]
+            )
             options = np.flatnonzero(o_p == p)
             rows = np.unique(own[:, plain].tocoo().row)
             keys = np.unique(group_key[options])
@@ -93,20 +97,31 @@ class Decomposition:
         n_plain, n_groups = len(plain), len(groups)
         seg_cols = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
         n_seg = len(seg_cols)
-        top = sp.hstack([own[rows][:, plain], own[rows][:, reps],
-                         sp.csr_matrix((len(rows), n_seg))])
+        top = sp.hstack(
+            [own[rows][:, plain], own[rows][:, reps], sp.csr_matrix((len(rows), n_seg))]
+        )
         # link rows: merged beds − Σ segments = 0
         link_r = np.repeat(np.arange(n_groups), [len(g) for g in groups])
-        link = sp.hstack([sp.csr_matrix((n_groups, n_plain)), sp.identity(n_groups),
-                          sp.csr_matrix((-np.ones(n_seg), (link_r, np.arange(n_seg))),
-                                        shape=(n_groups, n_seg))])
+        link = sp.hstack(
+            [
+                sp.csr_matrix((n_groups, n_plain)),
+                sp.identity(n_groups),
+                sp.csr_matrix(
+                    (-np.ones(n_seg), (link_r, np.arange(n_seg))), shape=(n_groups, n_seg)
+                ),
+            ]
+        )
         matrix = sp.vstack([top, link]).tocsr()
         kind = m.col_kind[reps]
         # a frozen planting (integer, lower = upper = its beds) keeps its beds in the segment
         seg_lower = np.where(m.col_kind[seg_cols] == SEMI_INTEGER, 0.0, m.col_lower[seg_cols])
-        fixed_g = np.array([seg_lower[s:s + len(g)].sum() for s, g in
-                            zip(np.cumsum([0] + [len(g) for g in groups])[:-1], groups,
-                                strict=True)], dtype=float)
+        fixed_g = np.array(
+            [
+                seg_lower[s : s + len(g)].sum()
+                for s, g in zip(np.cumsum([0] + [len(g) for g in groups])[:-1], groups, strict=True)
+            ],
+            dtype=float,
+        )
         lower_g = np.maximum(np.where(kind == SEMI_INTEGER, m.col_lower[reps], 0.0), fixed_g)
         upper_g = np.array([m.col_upper[g].sum() for g in groups], dtype=float)
         seg_upper = m.col_upper[seg_cols]
@@ -115,11 +130,14 @@ class Decomposition:
             cost=np.zeros(n_plain + n_groups + n_seg),
             col_lower=np.concatenate([m.col_lower[plain], lower_g, seg_lower]),
             col_upper=np.concatenate([m.col_upper[plain], upper_g, seg_upper]),
-            col_kind=np.concatenate([m.col_kind[plain], kind,
-                                     np.full(n_seg, CONTINUOUS, dtype=np.int8)]),
+            col_kind=np.concatenate(
+                [m.col_kind[plain], kind, np.full(n_seg, CONTINUOUS, dtype=np.int8)]
+            ),
             row_lower=np.concatenate([m.row_lower[own_rows[rows]], np.zeros(n_groups)]),
             row_upper=np.concatenate([m.row_upper[own_rows[rows]], np.zeros(n_groups)]),
-            cols={}, rows={})
+            cols={},
+            rows={},
+        )
         inputs = self.inputs
         harvest = []
         for g in groups:
@@ -128,12 +146,21 @@ class Decomposition:
         useful, kg = self._useful_beds(p, harvest)
         waste = m.cols["waste"]
         waste_cost = float(m.cost[waste.index(p, np.arange(waste.shape[1]))].min())
-        return _ProductBlock(product=p, model=model, full_cols=np.concatenate([plain, seg_cols]),
-                             groups=groups, num_plain=n_plain, useful_beds=useful,
-                             kg_per_bed=kg, waste_eur_per_kg=waste_cost, harvest=harvest)
+        return _ProductBlock(
+            product=p,
+            model=model,
+            full_cols=np.concatenate([plain, seg_cols]),
+            groups=groups,
+            num_plain=n_plain,
+            useful_beds=useful,
+            kg_per_bed=kg,
+            waste_eur_per_kg=waste_cost,
+            harvest=harvest,
+        )
 
-    def _useful_beds(self, p: int, harvest: list[tuple[np.ndarray, np.ndarray]]
-                     ) -> tuple[np.ndarray, np.ndarray]:
+    def _useful_beds(
+        self, p: int, harvest: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per merged column, a number of beds U past which a further bed is pure waste.
 
         The harvest of week t can serve only the demand of weeks t … t + shelf (``R_t``).
@@ -195,8 +222,7 @@ class Decomposition:
         n_plain = block.num_plain
         n_groups = len(block.groups)
         segments = reduced[block.full_cols[n_plain:]]
-        cost = np.concatenate([reduced[block.full_cols[:n_plain]], np.zeros(n_groups),
-                               segments])
+        cost = np.concatenate([reduced[block.full_cols[:n_plain]], np.zeros(n_groups), segments])
         sub = block.model
         upper = sub.col_upper
         if n_groups:
@@ -208,14 +234,23 @@ class Decomposition:
             merged = slice(n_plain, n_plain + n_groups)
             upper = upper.copy()
             upper[merged] = np.where(
-                capped, np.minimum(upper[merged], np.maximum(block.useful_beds,
-                                                             sub.col_lower[merged])),
-                upper[merged])
+                capped,
+                np.minimum(upper[merged], np.maximum(block.useful_beds, sub.col_lower[merged])),
+                upper[merged],
+            )
         return dataclasses.replace(sub, cost=cost, col_upper=upper)
 
-    def solve_blocks(self, reduced: np.ndarray, which: list[int], *, time_limit_s: float,
-                     block_limit_s: float, threads: int = 1, nodes: int | None = None,
-                     starts: dict[int, np.ndarray] | None = None) -> dict[int, BlockResult]:
+    def solve_blocks(
+        self,
+        reduced: np.ndarray,
+        which: list[int],
+        *,
+        time_limit_s: float,
+        block_limit_s: float,
+        threads: int = 1,
+        nodes: int | None = None,
+        starts: dict[int, np.ndarray] | None = None,
+    ) -> dict[int, BlockResult]:
         """Solve the given product blocks; one :class:`BlockResult` per block index.
 
         With ``nodes``, each block's MILP stops after that many branch-and-bound nodes (the
@@ -230,14 +265,23 @@ class Decomposition:
         for done, i in enumerate(which):
             block = self.blocks[i]
             sub = self.block_model(block, reduced)
-            by_weeks = solve_by_weeks(block, sub, self.inputs.demand_kg[block.product],
-                                      self.inputs.cyclic)
+            by_weeks = solve_by_weeks(
+                block, sub, self.inputs.demand_kg[block.product], self.inputs.cyclic
+            )
             if by_weeks is not None:
                 value, values = by_weeks
-                mine = [(block.full_cols, np.concatenate(
-                    [values[:block.num_plain], values[block.num_plain + len(block.groups):]]))]
-                per_block[i] = BlockResult(bound=value, found=mine, optimal=True,
-                                           values=values)
+                mine = [
+                    (
+                        block.full_cols,
+                        np.concatenate(
+                            [
+                                values[: block.num_plain],
+                                values[block.num_plain + len(block.groups) :],
+                            ]
+                        ),
+                    )
+                ]
+                per_block[i] = BlockResult(bound=value, found=mine, optimal=True, values=values)
                 log.debug("product %d: solved by weeks, %.1f", block.product, value)
                 continue
             remaining = len(which) - done
@@ -251,48 +295,90 @@ class Decomposition:
                     share = left
                 else:
                     share = left / remaining if np.isinf(block_limit_s) else block_limit_s
-                raw = solve_highs(sub, time_limit_s=min(share, left), gap=1e-6,
-                                  threads=threads, log_to_console=False, warm_start=start,
-                                  options=options or None)
+                raw = solve_highs(
+                    sub,
+                    time_limit_s=min(share, left),
+                    gap=1e-6,
+                    threads=threads,
+                    log_to_console=False,
+                    warm_start=start,
+                    options=options or None,
+                )
                 capped = nodes is not None and raw.status == "time_limit"
             else:  # out of time: the LP relaxation's bound
-                raw = solve_highs(dataclasses.replace(
-                    sub, col_kind=np.zeros_like(sub.col_kind),
-                    col_lower=np.where(sub.col_kind == SEMI_INTEGER, 0.0, sub.col_lower)),
-                    time_limit_s=10.0, gap=1e-6, threads=threads, log_to_console=False)
+                raw = solve_highs(
+                    dataclasses.replace(
+                        sub,
+                        col_kind=np.zeros_like(sub.col_kind),
+                        col_lower=np.where(sub.col_kind == SEMI_INTEGER, 0.0, sub.col_lower),
+                    ),
+                    time_limit_s=10.0,
+                    gap=1e-6,
+                    threads=threads,
+                    log_to_console=False,
+                )
             if raw.best_bound is None or raw.status in ("error", "infeasible"):
-                per_block[i] = BlockResult(bound=None, found=[], optimal=False, values=None,
-                                           capped=capped)
+                per_block[i] = BlockResult(
+                    bound=None, found=[], optimal=False, values=None, capped=capped
+                )
                 continue
-            log.debug("product %d: %s, bound %.1f, %.2f s", block.product, raw.status,
-                      raw.best_bound, raw.runtime_s)
+            log.debug(
+                "product %d: %s, bound %.1f, %.2f s",
+                block.product,
+                raw.status,
+                raw.best_bound,
+                raw.runtime_s,
+            )
             mine = []
             if raw.values is not None:
                 n_plain, n_groups = block.num_plain, len(block.groups)
-                mine = [(block.full_cols, np.concatenate(
-                    [raw.values[:n_plain], raw.values[n_plain + n_groups:]]))]
-            per_block[i] = BlockResult(bound=raw.best_bound, found=mine,
-                                       optimal=raw.status == "optimal" and not capped,
-                                       values=raw.values, capped=capped)
+                mine = [
+                    (
+                        block.full_cols,
+                        np.concatenate([raw.values[:n_plain], raw.values[n_plain + n_groups :]]),
+                    )
+                ]
+            per_block[i] = BlockResult(
+                bound=raw.best_bound,
+                found=mine,
+                optimal=raw.status == "optimal" and not capped,
+                values=raw.values,
+                capped=capped,
+            )
         return per_block
 
-    def evaluate(self, y: np.ndarray, *, deadline: float, threads: int = 1,
-                 block_limit_s: float = 3.0, nodes: int | None = None):
+    def evaluate(
+        self,
+        y: np.ndarray,
+        *,
+        deadline: float,
+        threads: int = 1,
+        block_limit_s: float = 3.0,
+        nodes: int | None = None,
+    ):
         """``L(y)``, the minimiser found (full-model columns) and whether it is exact, in
         this process; ``(None, None, False)`` when a block has no bound."""
         reduced, value, x = self.fixed_part(y)
         if not np.isfinite(value):
             return -np.inf, None, False
         blocks = self.solve_blocks(
-            reduced, list(range(len(self.blocks))), time_limit_s=deadline - time.perf_counter(),
-            block_limit_s=block_limit_s, threads=threads, nodes=nodes)
+            reduced,
+            list(range(len(self.blocks))),
+            time_limit_s=deadline - time.perf_counter(),
+            block_limit_s=block_limit_s,
+            threads=threads,
+            nodes=nodes,
+        )
         if any(b.bound is None for b in blocks.values()):
             return None, None, False
         for b in blocks.values():
             for cols, values in b.found:
                 x[cols] = values
-        return (value + sum(b.bound for b in blocks.values()), x,
-                all(b.optimal for b in blocks.values()))
+        return (
+            value + sum(b.bound for b in blocks.values()),
+            x,
+            all(b.optimal for b in blocks.values()),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -313,11 +399,13 @@ class BlockResult:
         if earlier is None:
             return self
         bounds = [b for b in (self.bound, earlier.bound) if b is not None]
-        return BlockResult(bound=max(bounds) if bounds else None,
-                           found=self.found or earlier.found,
-                           optimal=self.optimal or earlier.optimal,
-                           values=self.values if self.values is not None else earlier.values,
-                           capped=self.capped or earlier.capped)
+        return BlockResult(
+            bound=max(bounds) if bounds else None,
+            found=self.found or earlier.found,
+            optimal=self.optimal or earlier.optimal,
+            values=self.values if self.values is not None else earlier.values,
+            capped=self.capped or earlier.capped,
+        )
 
 
 #: Largest dynamic-programming table (entries) tried before falling back to the MILP.
@@ -340,11 +428,11 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
     num_t = len(demand)
     cost = sub.cost
     harvest_cost = cost[0:num_t]
-    short_cost = cost[2 * num_t:3 * num_t]
-    waste_cost = cost[3 * num_t:4 * num_t]
-    if np.any(sub.col_upper[num_t:2 * num_t] > 0):
+    short_cost = cost[2 * num_t : 3 * num_t]
+    waste_cost = cost[3 * num_t : 4 * num_t]
+    if np.any(sub.col_upper[num_t : 2 * num_t] > 0):
         return None  # storage: not this method
-    if np.any(sub.col_lower[n_plain + n_groups:] > 0):
+    if np.any(sub.col_lower[n_plain + n_groups :] > 0):
         return None  # frozen plantings: the table does not hold their counts
     merged = slice(n_plain, n_plain + n_groups)
     upper = sub.col_upper[merged]
@@ -353,14 +441,14 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
     if n_groups and (not np.all(np.isfinite(upper)) or upper.max() > 400):
         return None
     # per group: cost of n beds, filling its per-farm segments cheapest first
-    seg_cost = cost[n_plain + n_groups:]
-    seg_cap = sub.col_upper[n_plain + n_groups:]
+    seg_cost = cost[n_plain + n_groups :]
+    seg_cap = sub.col_upper[n_plain + n_groups :]
     group_cost = []
     segments = []  # per group: its segments' positions, cheapest first
     offset = 0
     for g in range(n_groups):
         size = len(block.groups[g])
-        order = offset + np.argsort(seg_cost[offset:offset + size], kind="stable")
+        order = offset + np.argsort(seg_cost[offset : offset + size], kind="stable")
         segments.append(order)
         offset += size
         rc, cap = seg_cost[order], seg_cap[order]
@@ -370,7 +458,7 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
         if len(c) < n + 1:
             return None
         if semi[g]:
-            c[1:int(lower[g])] = np.inf
+            c[1 : int(lower[g])] = np.inf
         group_cost.append(c)
     # harvest span of each group (weeks with kilos), and the cut of a wrapping season
     spans = []
@@ -393,8 +481,11 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
 
     def week_cost(h: np.ndarray, t: int) -> np.ndarray:
         d = demand[t]
-        return (harvest_cost[t] * h + short_cost[t] * np.maximum(d - h, 0.0)
-                + waste_cost[t] * np.maximum(h - d, 0.0))
+        return (
+            harvest_cost[t] * h
+            + short_cost[t] * np.maximum(d - h, 0.0)
+            + waste_cost[t] * np.maximum(h - d, 0.0)
+        )
 
     table = np.zeros(())
     axes: list[int] = []  # group of each table axis
@@ -431,8 +522,8 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
     for g, (t, k) in enumerate(spans):
         h[t] += k * beds[g]
     values[0:num_t] = h
-    values[2 * num_t:3 * num_t] = np.maximum(demand - h, 0.0)
-    values[3 * num_t:4 * num_t] = np.maximum(h - demand, 0.0)
+    values[2 * num_t : 3 * num_t] = np.maximum(demand - h, 0.0)
+    values[3 * num_t : 4 * num_t] = np.maximum(h - demand, 0.0)
     values[merged] = beds
     for g in range(n_groups):
         left_beds = beds[g]

@@ -31,15 +31,19 @@ FIRST_PASS_LIMIT = 0.05
 RESTRICTED_LP_SLACK = 0.003
 
 
-def _with_group_totals(model: ArrayModel, groups: list[np.ndarray], lower: np.ndarray,
-                       upper: np.ndarray) -> ArrayModel:
+def _with_group_totals(
+    model: ArrayModel, groups: list[np.ndarray], lower: np.ndarray, upper: np.ndarray
+) -> ArrayModel:
     """The model plus rows ``lower[g] ≤ Σ beds of group g ≤ upper[g]``."""
     rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     cols = np.concatenate(groups)
     extra = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(groups), model.num_cols))
-    return dataclasses.replace(model, matrix=sp.vstack([model.matrix, extra]).tocsr(),
-                               row_lower=np.concatenate([model.row_lower, lower]),
-                               row_upper=np.concatenate([model.row_upper, upper]))
+    return dataclasses.replace(
+        model,
+        matrix=sp.vstack([model.matrix, extra]).tocsr(),
+        row_lower=np.concatenate([model.row_lower, lower]),
+        row_upper=np.concatenate([model.row_upper, upper]),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,9 +58,15 @@ class BlocksTask:
     starts: dict | None = None
 
     def run(self, dec: Decomposition, reduced: np.ndarray) -> dict[int, BlockResult]:
-        return dec.solve_blocks(reduced, self.which, time_limit_s=self.time_limit_s,
-                                block_limit_s=self.block_limit_s, threads=1, nodes=self.nodes,
-                                starts=self.starts)
+        return dec.solve_blocks(
+            reduced,
+            self.which,
+            time_limit_s=self.time_limit_s,
+            block_limit_s=self.block_limit_s,
+            threads=1,
+            nodes=self.nodes,
+            starts=self.starts,
+        )
 
 
 def _blocks_task(dec: Decomposition, reduced: np.ndarray, task: BlocksTask):
@@ -71,10 +81,15 @@ class PlanFound:
     capped: bool
 
 
-def _restricted_task(problem: PlanProblem, restricted: PlanProblem, params: PlanParams,
-                     budget: SolveBudget, lp_values: np.ndarray | None = None,
-                     wider: PlanProblem | None = None,
-                     lp_bound_eur: float | None = None) -> PlanFound:
+def _restricted_task(
+    problem: PlanProblem,
+    restricted: PlanProblem,
+    params: PlanParams,
+    budget: SolveBudget,
+    lp_values: np.ndarray | None = None,
+    wider: PlanProblem | None = None,
+    lp_bound_eur: float | None = None,
+) -> PlanFound:
     """Worker: LP, RENS and LNS on the restricted model until the LNS stalls, then LNS on the
     full model from that plan. When the restricted LP is more than ``RESTRICTED_LP_SLACK``
     above the full LP's ``lp_bound_eur`` (the counts do not fit the farms together), the
@@ -82,18 +97,21 @@ def _restricted_task(problem: PlanProblem, restricted: PlanProblem, params: Plan
     limit = budget.limit_s
     search = Search(cost=problem.model.cost)
     lp_bound(restricted, params, search, budget, seconds=0.3 * limit)
-    if wider is not None and lp_bound_eur is not None and (
-            search.bound is None or search.bound > lp_bound_eur * (1 + RESTRICTED_LP_SLACK)):
-        log.info("restricted LP %s against %s: the wider restriction instead", search.bound,
-                 lp_bound_eur)
+    if (
+        wider is not None
+        and lp_bound_eur is not None
+        and (search.bound is None or search.bound > lp_bound_eur * (1 + RESTRICTED_LP_SLACK))
+    ):
+        log.info(
+            "restricted LP %s against %s: the wider restriction instead", search.bound, lp_bound_eur
+        )
         restricted = wider
         search = Search(cost=problem.model.cost)
         lp_bound(restricted, params, search, budget, seconds=0.3 * limit)
     if search.lp_values is None:
         return PlanFound(values=None, capped=budget.capped)
     rens(restricted, params, search, budget, seconds=0.15 * limit)
-    lns(restricted, params, search, budget, rounds="restricted_rounds", share=1.0,
-         max_stall=12)
+    lns(restricted, params, search, budget, rounds="restricted_rounds", share=1.0, max_stall=12)
     search.lp_values = lp_values if lp_values is not None else search.lp_values
     search.bound = lp_bound_eur  # the restricted LP's bound is not the full model's
     lns(problem, params, search, budget, rounds="full_rounds", share=1.0)
@@ -106,8 +124,9 @@ def worker_pool(workers: int):
     if workers < 2 or multiprocessing.current_process().daemon:
         return None
     try:
-        return ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
     except (OSError, ValueError, AssertionError) as exc:  # pragma: no cover - platform limits
         log.info("no worker processes (%s): the Lagrangian search runs in this one", exc)
         return None
@@ -153,8 +172,9 @@ def _merge(outcome: dict[int, BlockResult], per_block: dict[int, BlockResult]) -
         outcome[i] = per_block[i].merged(outcome.get(i))
 
 
-def lagrangian_search(problem: PlanProblem, params: PlanParams, search: Search,
-                       budget: SolveBudget, pool) -> bool:
+def lagrangian_search(
+    problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget, pool
+) -> bool:
     """Lagrangian bound from the LP duals, and a plan searched around its product plans.
 
     Each product's MILP under the LP's prices (``planner.lagrangian``) gives a bound above the
@@ -177,9 +197,15 @@ def lagrangian_search(problem: PlanProblem, params: PlanParams, search: Search,
     nodes = budget.count("block_nodes") if budget.deterministic else None
     left = budget.left() if budget.deterministic else 0.4 * limit - budget.elapsed()
     outcome: dict[int, BlockResult] = {}
-    tasks = [BlocksTask(which=todo[k::workers], time_limit_s=left,
-                        block_limit_s=FIRST_PASS_LIMIT * limit, nodes=nodes)
-             for k in range(workers)]
+    tasks = [
+        BlocksTask(
+            which=todo[k::workers],
+            time_limit_s=left,
+            block_limit_s=FIRST_PASS_LIMIT * limit,
+            nodes=nodes,
+        )
+        for k in range(workers)
+    ]
     for pending in [_submit(pool, _blocks_task, dec, reduced, t) for t in tasks]:
         _merge(outcome, pending.result())
     if any(r.capped for r in outcome.values()):
@@ -197,32 +223,56 @@ def lagrangian_search(problem: PlanProblem, params: PlanParams, search: Search,
     bed_values = np.round(x[beds.slice()])
     groups = [g for b in dec.blocks for g in b.groups]
     counts = np.array([bed_values[g - beds.start].sum() for g in groups])
-    restricted = dataclasses.replace(problem, model=_with_group_totals(
-        problem.model, groups, np.maximum(counts - 2, 0.0), counts))
+    restricted = dataclasses.replace(
+        problem,
+        model=_with_group_totals(problem.model, groups, np.maximum(counts - 2, 0.0), counts),
+    )
     # where the product plans, priced alone, do not fit the farms together (a scenario with
     # a farm less, say), a wider box that also holds the LP's beds (which fit)
     lp_beds = search.lp_values[beds.slice()]
     lp_counts = np.array([lp_beds[g - beds.start].sum() for g in groups])
-    wider = dataclasses.replace(problem, model=_with_group_totals(
-        problem.model, groups,
-        np.minimum(np.maximum(counts - 2, 0.0), np.floor(lp_counts + 1e-6)),
-        np.maximum(counts, np.ceil(lp_counts - 1e-6))))
+    wider = dataclasses.replace(
+        problem,
+        model=_with_group_totals(
+            problem.model,
+            groups,
+            np.minimum(np.maximum(counts - 2, 0.0), np.floor(lp_counts + 1e-6)),
+            np.maximum(counts, np.ceil(lp_counts - 1e-6)),
+        ),
+    )
     lp_bound_eur = float(problem.model.cost @ search.lp_values)
     if budget.deterministic:
         worker_budget = budget.for_worker()
-        more_task = BlocksTask(which=[i for i in todo if not outcome[i].optimal],
-                               time_limit_s=worker_budget.limit_s, block_limit_s=np.inf,
-                               nodes=budget.count("block_nodes_more"),
-                               starts={i: outcome[i].values for i in todo})
+        more_task = BlocksTask(
+            which=[i for i in todo if not outcome[i].optimal],
+            time_limit_s=worker_budget.limit_s,
+            block_limit_s=np.inf,
+            nodes=budget.count("block_nodes_more"),
+            starts={i: outcome[i].values for i in todo},
+        )
     else:
-        worker_budget = dataclasses.replace(budget.for_worker(),
-                                            limit_s=0.93 * limit - budget.elapsed())
-        more_task = BlocksTask(which=[i for i in todo if not outcome[i].optimal],
-                               time_limit_s=worker_budget.limit_s, block_limit_s=np.inf,
-                               nodes=None, starts={i: outcome[i].values for i in todo})
+        worker_budget = dataclasses.replace(
+            budget.for_worker(), limit_s=0.93 * limit - budget.elapsed()
+        )
+        more_task = BlocksTask(
+            which=[i for i in todo if not outcome[i].optimal],
+            time_limit_s=worker_budget.limit_s,
+            block_limit_s=np.inf,
+            nodes=None,
+            starts={i: outcome[i].values for i in todo},
+        )
     worker_params = params if pool is None else dataclasses.replace(params, threads=1)
-    plan = _submit(pool, _restricted_task, problem, restricted, worker_params, worker_budget,
-                   search.lp_values, wider, lp_bound_eur)
+    plan = _submit(
+        pool,
+        _restricted_task,
+        problem,
+        restricted,
+        worker_params,
+        worker_budget,
+        search.lp_values,
+        wider,
+        lp_bound_eur,
+    )
     # one process under the time rule: the plan search takes all the time, no second pass
     second = more_task.which and (pool is not None or budget.deterministic)
     more = _submit(pool, _blocks_task, dec, reduced, more_task) if second else None
@@ -238,29 +288,38 @@ def lagrangian_search(problem: PlanProblem, params: PlanParams, search: Search,
     bounds = [r.bound for r in outcome.values()]
     if all(b is not None for b in bounds):
         bound = fixed_value + sum(bounds)
-        log.info("Lagrangian bound %.1f (before %.1f), %d product MILPs left open", bound,
-                 search.bound, sum(not r.optimal for r in outcome.values()))
+        log.info(
+            "Lagrangian bound %.1f (before %.1f), %d product MILPs left open",
+            bound,
+            search.bound,
+            sum(not r.optimal for r in outcome.values()),
+        )
         search.raise_bound(bound)
     return True
 
 
-def lagrangian_bound_only(problem: PlanProblem, params: PlanParams, search: Search,
-                           budget: SolveBudget) -> None:
+def lagrangian_bound_only(
+    problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget
+) -> None:
     """Raise the search's bound to the Lagrangian bound from the LP duals, in this process
     (small models: their product MILPs take milliseconds)."""
     left = budget.left()
     if left < 0.2 or (search.gap() is not None and search.gap() <= params.gap):
         return
-    lp = solve_step(relax(problem.model), params, budget, seconds=0.5 * left, count=None,
-                gap=params.gap)
+    lp = solve_step(
+        relax(problem.model), params, budget, seconds=0.5 * left, count=None, gap=params.gap
+    )
     if lp.row_duals is None:
         return
     dec = Decomposition(problem)
     left = budget.left()
     value, _, _ = dec.evaluate(
-        lp.row_duals, deadline=time.perf_counter() + left, threads=params.threads,
+        lp.row_duals,
+        deadline=time.perf_counter() + left,
+        threads=params.threads,
         block_limit_s=max(2 * left / max(len(dec.blocks), 1), 0.1),
-        nodes=budget.count("block_nodes_more") if budget.deterministic else None)
+        nodes=budget.count("block_nodes_more") if budget.deterministic else None,
+    )
     if value is not None and np.isfinite(value):
         log.info("Lagrangian bound %.1f (branch and cut's %s)", value, search.bound)
         search.raise_bound(value)

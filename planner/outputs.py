@@ -66,8 +66,11 @@ def _noise_prices(result: PlanResult, problem: PlanProblem) -> dict:
         live = cost[upper > 0]  # columns that can move
         return float(live.min()) if len(live) else None
 
-    return {"uncertainty_eur": uncertainty, "short_eur_per_kg": cheapest("short"),
-            "waste_eur_per_kg": cheapest("waste")}
+    return {
+        "uncertainty_eur": uncertainty,
+        "short_eur_per_kg": cheapest("short"),
+        "waste_eur_per_kg": cheapest("waste"),
+    }
 
 
 #: KPI -> how one unit of it is valued in the objective (None: compared to the relative gap).
@@ -78,13 +81,24 @@ _KPI_EUR = {
     "floor_gap_eur": lambda k: 1.0,
     "shortfall_kg": lambda k: k.get("short_eur_per_kg"),
     "waste_kg": lambda k: k.get("waste_eur_per_kg"),
-    "coverage_pct": lambda k: None if k.get("short_eur_per_kg") is None
-    else k["short_eur_per_kg"] * k["demand_kg"] / 100,
+    "coverage_pct": lambda k: (
+        None if k.get("short_eur_per_kg") is None else k["short_eur_per_kg"] * k["demand_kg"] / 100
+    ),
 }
 #: KPIs compared: the ones a what-if is read on.
-NOISE_KPIS = ("coverage_pct", "shortfall_kg", "waste_kg", "purchase_cost_eur",
-              "revenue_farm_min_eur", "revenue_farm_median_eur", "floor_gap_eur",
-              "farms_below_floor", "local_share_pct", "farms_supplying", "beds")
+NOISE_KPIS = (
+    "coverage_pct",
+    "shortfall_kg",
+    "waste_kg",
+    "purchase_cost_eur",
+    "revenue_farm_min_eur",
+    "revenue_farm_median_eur",
+    "floor_gap_eur",
+    "farms_below_floor",
+    "local_share_pct",
+    "farms_supplying",
+    "beds",
+)
 
 
 def within_noise(base: dict, other: dict) -> dict[str, bool | None]:
@@ -155,14 +169,24 @@ def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
     lines += ["", "## What is short or unmet, and why", ""]
     lines += [f"- {line}" for line in result.explanation]
     if len(result.shortfalls):
-        lines += ["", "| product | weeks | from | to | short kg | demand kg | reason |",
-                  "|---|---|---|---|---:|---:|---|"]
+        lines += [
+            "",
+            "| product | weeks | from | to | short kg | demand kg | reason |",
+            "|---|---|---|---|---:|---:|---|",
+        ]
         for r in result.shortfalls.itertuples():
-            lines.append(f"| {r.product_id} | {r.first_week}–{r.last_week} | {r.from_date} | "
-                         f"{r.to_date} | {r.short_kg:,.0f} | {r.demand_kg:,.0f} | {r.reason} |")
+            lines.append(
+                f"| {r.product_id} | {r.first_week}–{r.last_week} | {r.from_date} | "
+                f"{r.to_date} | {r.short_kg:,.0f} | {r.demand_kg:,.0f} | {r.reason} |"
+            )
     weights = problem.params.weights
-    lines += ["", "## Weights", "", ", ".join(
-        f"{k} = {getattr(weights, k)}" for k in weights.__dataclass_fields__), ""]
+    lines += [
+        "",
+        "## Weights",
+        "",
+        ", ".join(f"{k} = {getattr(weights, k)}" for k in weights.__dataclass_fields__),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -178,20 +202,32 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
-    tables = {"plan": result.plan, "harvest": result.harvest, "coverage": result.coverage,
-              "farms": result.farms, "shortfalls": result.shortfalls}
+    tables = {
+        "plan": result.plan,
+        "harvest": result.harvest,
+        "coverage": result.coverage,
+        "farms": result.farms,
+        "shortfalls": result.shortfalls,
+    }
     for name, frame in tables.items():
         path = out_dir / f"{name}.csv"
         write_csv(frame, path, index=False, float_format="%.3f")
         files.append(path)
     figures = kpis(result, problem)
     report = {
-        "status": result.status.value, "solver": result.solver, "message": result.message,
-        "objective": result.objective, "best_bound": result.best_bound, "gap": result.gap,
+        "status": result.status.value,
+        "solver": result.solver,
+        "message": result.message,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap": result.gap,
         "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
         "plan_sha256": plan_hash(result),
-        "runtime_s": result.runtime_s, "build_s": problem.build_s,
-        "model": problem.stats, "kpis": figures, "objective_terms": result.objective_terms,
+        "runtime_s": result.runtime_s,
+        "build_s": problem.build_s,
+        "model": problem.stats,
+        "kpis": figures,
+        "objective_terms": result.objective_terms,
         "explanation": list(result.explanation),
         "unplanned_products": problem.inputs.unplanned.to_dict(orient="records"),
     }
@@ -202,10 +238,15 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     path.write_text(_report_md(result, problem, figures), encoding="utf-8")
     files.append(path)
     weeks = problem.inputs.week_start
-    files += write_contracts(result.plan, result.harvest, result.farms, out_dir / "contracts",
-                             season=f"{weeks[0].date()} – {weeks[-1].date()}",
-                             hub_name=str(problem.stats.get("hub_name", "le pôle logistique")),
-                             terms=problem.inputs.farms.set_index("producer_id"))
+    files += write_contracts(
+        result.plan,
+        result.harvest,
+        result.farms,
+        out_dir / "contracts",
+        season=f"{weeks[0].date()} – {weeks[-1].date()}",
+        hub_name=str(problem.stats.get("hub_name", "le pôle logistique")),
+        terms=problem.inputs.farms.set_index("producer_id"),
+    )
     return files
 
 
@@ -224,16 +265,26 @@ def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame
     b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
     kept = pd.concat([a, b, np.minimum(a, b)], axis=1, keys=["base_beds", "beds", "kept"])
     farms = kept.groupby(level="producer_id").sum()
-    farms["beds"] = other_plan.groupby("producer_id")["beds"].sum().reindex(
-        farms.index, fill_value=0)
+    farms["beds"] = (
+        other_plan.groupby("producer_id")["beds"].sum().reindex(farms.index, fill_value=0)
+    )
     farms["kept_pct"] = 100 * farms["kept"] / farms["base_beds"]
     # crops a farm grows more of than in the base: it takes over what others give up
-    crops = pd.concat([base_plan.groupby(["producer_id", "crop_id"])["beds"].sum(),
-                       other_plan.groupby(["producer_id", "crop_id"])["beds"].sum()],
-                      axis=1, keys=["base", "other"]).fillna(0)
+    crops = pd.concat(
+        [
+            base_plan.groupby(["producer_id", "crop_id"])["beds"].sum(),
+            other_plan.groupby(["producer_id", "crop_id"])["beds"].sum(),
+        ],
+        axis=1,
+        keys=["base", "other"],
+    ).fillna(0)
     grew = crops.loc[crops["other"] > crops["base"]].reset_index()
-    farms["takes_over"] = grew.groupby("producer_id")["crop_id"].agg(
-        lambda c: ",".join(sorted(c))).reindex(farms.index).fillna("")
+    farms["takes_over"] = (
+        grew.groupby("producer_id")["crop_id"]
+        .agg(lambda c: ",".join(sorted(c)))
+        .reindex(farms.index)
+        .fillna("")
+    )
     return farms.reset_index()
 
 
@@ -246,8 +297,9 @@ def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
         b = pd.to_numeric(frame[name], errors="coerce")
         frame[f"{name} − {base}"] = b - a
         noise = within_noise(runs[base], runs[name])
-        frame[f"{name} within solver noise"] = [noise.get(k, "") if k in noise else ""
-                                                 for k in frame.index]
+        frame[f"{name} within solver noise"] = [
+            noise.get(k, "") if k in noise else "" for k in frame.index
+        ]
     return frame
 
 

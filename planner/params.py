@@ -58,8 +58,15 @@ class Weights:
     stability_eur_per_bed: float = 50.0
 
     def __post_init__(self) -> None:
-        for name in ("shortfall", "waste", "purchase", "transport_eur_per_kg_km", "floor",
-                     "concentration", "stability_eur_per_bed"):
+        for name in (
+            "shortfall",
+            "waste",
+            "purchase",
+            "transport_eur_per_kg_km",
+            "floor",
+            "concentration",
+            "stability_eur_per_bed",
+        ):
             value = getattr(self, name)
             if not value >= 0:
                 raise InputError(f"weight {name!r} must be >= 0; got {value!r}")

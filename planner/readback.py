@@ -14,9 +14,20 @@ from planner.formulation import PlanProblem
 from planner.result import PlanResult, PlanStatus
 
 
-def result_tables(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, objective,
-                  best_bound, gap, runtime_s: float, solver: str, message: str,
-                  stopped_by: StoppedBy, max_row_violation: float) -> PlanResult:
+def result_tables(
+    problem: PlanProblem,
+    x: np.ndarray,
+    *,
+    status: PlanStatus,
+    objective,
+    best_bound,
+    gap,
+    runtime_s: float,
+    solver: str,
+    message: str,
+    stopped_by: StoppedBy,
+    max_row_violation: float,
+) -> PlanResult:
     """The solution ``x`` as a :class:`PlanResult`: plan, harvest, coverage, farms, shortfalls
     and the explanation."""
     inputs = problem.inputs
@@ -55,53 +66,104 @@ def result_tables(problem: PlanProblem, x: np.ndarray, *, status: PlanStatus, ob
     plan["site_id"] = farms["site_id"].to_numpy()[plan["f"].to_numpy(int)]
     plan["farm"] = farms["name"].to_numpy()[plan["f"].to_numpy(int)]
     plan["crop"] = plan["crop_id"].map(crop_names).fillna(plan["crop_id"])
-    plan = plan[["producer_id", "farm", "site_id", "crop_id", "crop", "product_id", "family",
-                 "land_type", "plant_week", "plant_date", "beds", "bed_m2", "area_m2",
-                 "first_harvest", "last_harvest", "harvest_kg", "price_eur_per_kg",
-                 "revenue_eur"]].reset_index(drop=True)
+    plan = plan[
+        [
+            "producer_id",
+            "farm",
+            "site_id",
+            "crop_id",
+            "crop",
+            "product_id",
+            "family",
+            "land_type",
+            "plant_week",
+            "plant_date",
+            "beds",
+            "bed_m2",
+            "area_m2",
+            "first_harvest",
+            "last_harvest",
+            "harvest_kg",
+            "price_eur_per_kg",
+            "revenue_eur",
+        ]
+    ].reset_index(drop=True)
 
     # harvest per farm, product and week
     o = inputs.harvest_o
     mask = entry_kg > 1e-9
-    h = pd.DataFrame({"f": opts["f"].to_numpy(int)[o[mask]], "p": opts["p"].to_numpy(int)[o[mask]],
-                      "t": inputs.harvest_t[mask], "kg": entry_kg[mask]})
+    h = pd.DataFrame(
+        {
+            "f": opts["f"].to_numpy(int)[o[mask]],
+            "p": opts["p"].to_numpy(int)[o[mask]],
+            "t": inputs.harvest_t[mask],
+            "kg": entry_kg[mask],
+        }
+    )
     h = h.groupby(["t", "f", "p"], as_index=False)["kg"].sum()
-    harvest = pd.DataFrame({
-        "week_start": weeks[h["t"].to_numpy(int)],
-        "producer_id": farms["producer_id"].to_numpy()[h["f"].to_numpy(int)],
-        "site_id": farms["site_id"].to_numpy()[h["f"].to_numpy(int)],
-        "product_id": products["product_id"].to_numpy()[h["p"].to_numpy(int)],
-        "storage_class": products["storage_class"].to_numpy()[h["p"].to_numpy(int)],
-        "kg": h["kg"].to_numpy(),
-    })
+    harvest = pd.DataFrame(
+        {
+            "week_start": weeks[h["t"].to_numpy(int)],
+            "producer_id": farms["producer_id"].to_numpy()[h["f"].to_numpy(int)],
+            "site_id": farms["site_id"].to_numpy()[h["f"].to_numpy(int)],
+            "product_id": products["product_id"].to_numpy()[h["p"].to_numpy(int)],
+            "storage_class": products["storage_class"].to_numpy()[h["p"].to_numpy(int)],
+            "kg": h["kg"].to_numpy(),
+        }
+    )
 
     demand = inputs.demand_kg
     served = demand - short
     pp, tt = np.meshgrid(np.arange(num_p), np.arange(num_t), indexing="ij")
-    coverage = pd.DataFrame({
-        "week_start": weeks[tt.ravel()],
-        "product_id": products["product_id"].to_numpy()[pp.ravel()],
-        "demand_kg": demand.ravel(), "served_kg": served.ravel(), "short_kg": short.ravel(),
-        "harvest_kg": harvest_pt.ravel(), "waste_kg": waste.ravel(),
-        "stock_kg": stock.ravel(),
-    })
-    coverage["coverage"] = np.where(coverage["demand_kg"] > 0,
-                                    coverage["served_kg"] / coverage["demand_kg"].where(
-                                        coverage["demand_kg"] > 0, 1.0), 1.0)
-    coverage = coverage.loc[(coverage["demand_kg"] > 0) | (coverage["harvest_kg"] > 0)
-                            | (coverage["stock_kg"] > 0)].sort_values(
-        ["week_start", "product_id"]).reset_index(drop=True)
+    coverage = pd.DataFrame(
+        {
+            "week_start": weeks[tt.ravel()],
+            "product_id": products["product_id"].to_numpy()[pp.ravel()],
+            "demand_kg": demand.ravel(),
+            "served_kg": served.ravel(),
+            "short_kg": short.ravel(),
+            "harvest_kg": harvest_pt.ravel(),
+            "waste_kg": waste.ravel(),
+            "stock_kg": stock.ravel(),
+        }
+    )
+    coverage["coverage"] = np.where(
+        coverage["demand_kg"] > 0,
+        coverage["served_kg"] / coverage["demand_kg"].where(coverage["demand_kg"] > 0, 1.0),
+        1.0,
+    )
+    coverage = (
+        coverage.loc[
+            (coverage["demand_kg"] > 0) | (coverage["harvest_kg"] > 0) | (coverage["stock_kg"] > 0)
+        ]
+        .sort_values(["week_start", "product_id"])
+        .reset_index(drop=True)
+    )
 
     usage = _usage(problem, x)
     farm_table = _farm_table(problem, x, plan, usage)
     shortfalls = _shortfalls(problem, x, usage)
     terms = _objective_terms(problem, x)
     explanation = _explain(problem, shortfalls, farm_table, terms, status)
-    return PlanResult(status=status, objective=objective, best_bound=best_bound, gap=gap,
-                      runtime_s=runtime_s, plan=plan, harvest=harvest, coverage=coverage,
-                      farms=farm_table, shortfalls=shortfalls, explanation=explanation,
-                      solver=solver, message=message, objective_terms=terms, values=x,
-                   stopped_by=stopped_by, max_row_violation=max_row_violation)
+    return PlanResult(
+        status=status,
+        objective=objective,
+        best_bound=best_bound,
+        gap=gap,
+        runtime_s=runtime_s,
+        plan=plan,
+        harvest=harvest,
+        coverage=coverage,
+        farms=farm_table,
+        shortfalls=shortfalls,
+        explanation=explanation,
+        solver=solver,
+        message=message,
+        objective_terms=terms,
+        values=x,
+        stopped_by=stopped_by,
+        max_row_violation=max_row_violation,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +187,7 @@ def _held(problem: PlanProblem) -> np.ndarray:
     inputs = problem.inputs
     opts = inputs.options
     num_t = inputs.num_weeks
-    offset = (np.arange(num_t)[None, :] - opts["plant_t"].to_numpy(int)[:, None])
+    offset = np.arange(num_t)[None, :] - opts["plant_t"].to_numpy(int)[:, None]
     if inputs.cyclic:
         offset = offset % num_t
     return (offset >= 0) & (offset < opts["dur"].to_numpy(int)[:, None])
@@ -164,8 +226,7 @@ def _usage(problem: PlanProblem, x: np.ndarray) -> _Usage:
         rot = problem.rotation
         room = rot["cap_m2_weeks"].to_numpy(float) - m.matrix[m.rows["rotation"].slice()] @ x
         key = pd.MultiIndex.from_frame(rot[["f", "land_type", "family"]])
-        where = key.get_indexer(pd.MultiIndex.from_arrays(
-            [f, opts["land_type"], opts["family"]]))
+        where = key.get_indexer(pd.MultiIndex.from_arrays([f, opts["land_type"], opts["family"]]))
         has = where >= 0
         need = n * bed_m2 * held.sum(axis=1)
         blocked[has, 3] = room[where[has]] < need[has] - 1e-6
@@ -183,8 +244,9 @@ def _main_reason(candidates: np.ndarray, usage: _Usage) -> str | None:
     return _RESOURCE_ORDER[best] if counts[best] > free else None
 
 
-def _farm_table(problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame,
-                usage: _Usage) -> pd.DataFrame:
+def _farm_table(
+    problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame, usage: _Usage
+) -> pd.DataFrame:
     inputs = problem.inputs
     farms = inputs.farms
     m = problem.model
@@ -198,11 +260,13 @@ def _farm_table(problem: PlanProblem, x: np.ndarray, plan: pd.DataFrame,
     cap = farms[[f"{n}_m2" for n in LAND_TYPES]].to_numpy(float)
     for i, n in enumerate(LAND_TYPES):
         peak = usage.land_used[:, i, :].max(axis=1)
-        table[f"{n}_peak_use"] = np.divide(peak, cap[:, i], out=np.zeros(len(farms)),
-                                           where=cap[:, i] > 0)
+        table[f"{n}_peak_use"] = np.divide(
+            peak, cap[:, i], out=np.zeros(len(farms)), where=cap[:, i] > 0
+        )
     hours = farms["labour_h_per_week"].to_numpy(float)
-    table["labour_peak_use"] = np.divide(usage.labour_used.max(axis=1), hours,
-                                         out=np.zeros(len(farms)), where=hours > 0)
+    table["labour_peak_use"] = np.divide(
+        usage.labour_used.max(axis=1), hours, out=np.zeros(len(farms)), where=hours > 0
+    )
     o_f = inputs.options["f"].to_numpy(int)
     reasons = []
     for f in range(len(farms)):
@@ -224,13 +288,14 @@ _FLOOR_REASONS = {
 
 def _floor_reason(options: np.ndarray, usage: _Usage) -> str:
     if options.size == 0:
-        return ("season: none of the crops this farm can grow is demanded in a week it could "
-                "harvest")
+        return "season: none of the crops this farm can grow is demanded in a week it could harvest"
     reason = _main_reason(options, usage)
     if reason is not None:
         return _FLOOR_REASONS[reason]
-    return ("demand: the products it can grow are already covered by the plan (growing more "
-            "only to pay the farm would be waste)")
+    return (
+        "demand: the products it can grow are already covered by the plan (growing more "
+        "only to pay the farm would be waste)"
+    )
 
 
 def _reach(problem: PlanProblem) -> np.ndarray:
@@ -271,28 +336,51 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
         for i in range(1, len(weeks) + 1):
             if i == len(weeks) or weeks[i] != weeks[i - 1] + 1 or reasons[i] != reasons[i - 1]:
                 sel = weeks[run_start:i]
-                rows.append({"product_id": pid, "name": products["name"].iat[p],
-                             "first_week": int(sel[0]) + 1, "last_week": int(sel[-1]) + 1,
-                             "from_date": inputs.week_start[sel[0]].date(),
-                             "to_date": inputs.week_start[sel[-1]].date(),
-                             "short_kg": float(short[p, sel].sum()),
-                             "demand_kg": float(demand[p, sel].sum()),
-                             "reason": reasons[run_start]})
+                rows.append(
+                    {
+                        "product_id": pid,
+                        "name": products["name"].iat[p],
+                        "first_week": int(sel[0]) + 1,
+                        "last_week": int(sel[-1]) + 1,
+                        "from_date": inputs.week_start[sel[0]].date(),
+                        "to_date": inputs.week_start[sel[-1]].date(),
+                        "short_kg": float(short[p, sel].sum()),
+                        "demand_kg": float(demand[p, sel].sum()),
+                        "reason": reasons[run_start],
+                    }
+                )
                 run_start = i
-    columns = ["product_id", "name", "first_week", "last_week", "from_date", "to_date", "short_kg",
-               "demand_kg", "reason"]
+    columns = [
+        "product_id",
+        "name",
+        "first_week",
+        "last_week",
+        "from_date",
+        "to_date",
+        "short_kg",
+        "demand_kg",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _short_reason(problem: PlanProblem, p: int, t: int, can: np.ndarray, usage: _Usage,
-                  entries: tuple[np.ndarray, np.ndarray]) -> str:
+def _short_reason(
+    problem: PlanProblem,
+    p: int,
+    t: int,
+    can: np.ndarray,
+    usage: _Usage,
+    entries: tuple[np.ndarray, np.ndarray],
+) -> str:
     inputs = problem.inputs
     pid = inputs.products["product_id"].iat[p]
     if pid in inputs.no_grower:
         return "no suitable farm: no partner farm grows this product (producer_crops)"
     if not can[p, t]:
-        return ("out of season: no planting window gives a harvest that keeps until this week "
-                "(crop calendar and shelf life)")
+        return (
+            "out of season: no planting window gives a harvest that keeps until this week "
+            "(crop calendar and shelf life)"
+        )
     # options of this product whose harvest can reach week t
     shelf = int(inputs.products["shelf_weeks"].iat[p])
     entry_o, entry_t = entries
@@ -308,8 +396,10 @@ def _short_reason(problem: PlanProblem, p: int, t: int, can: np.ndarray, usage: 
             "rotation": "rotation: the farms able to grow it are at their family share",
             "budget": "budget: the purchase budget is spent",
         }[reason]
-    return ("cost: a further bed would mostly be wasted (harvest comes in whole beds over "
-            "several weeks; the rest of the week's demand is too small)")
+    return (
+        "cost: a further bed would mostly be wasted (harvest comes in whole beds over "
+        "several weeks; the rest of the week's demand is too small)"
+    )
 
 
 def _objective_terms(problem: PlanProblem, x: np.ndarray) -> dict:
@@ -321,39 +411,59 @@ def _objective_terms(problem: PlanProblem, x: np.ndarray) -> dict:
     return terms
 
 
-def _explain(problem: PlanProblem, shortfalls: pd.DataFrame, farms: pd.DataFrame,
-             terms: dict, status: PlanStatus) -> tuple[str, ...]:
+def _explain(
+    problem: PlanProblem,
+    shortfalls: pd.DataFrame,
+    farms: pd.DataFrame,
+    terms: dict,
+    status: PlanStatus,
+) -> tuple[str, ...]:
     inputs = problem.inputs
     lines = []
     if status is PlanStatus.NO_PLAN:
-        lines.append("The solver stopped before finding any plan: nothing is planted. Give it "
-                     "more time (--time-limit).")
-    elif status is PlanStatus.FEASIBLE and terms.get("beds", 0.0) == 0.0 and \
-            inputs.demand_kg.sum() > 0:
-        lines.append("Nothing is planted: the solver stopped before it improved on the empty "
-                     "plan. Give it more time (--time-limit).")
+        lines.append(
+            "The solver stopped before finding any plan: nothing is planted. Give it "
+            "more time (--time-limit)."
+        )
+    elif (
+        status is PlanStatus.FEASIBLE
+        and terms.get("beds", 0.0) == 0.0
+        and inputs.demand_kg.sum() > 0
+    ):
+        lines.append(
+            "Nothing is planted: the solver stopped before it improved on the empty "
+            "plan. Give it more time (--time-limit)."
+        )
     demand = inputs.demand_kg.sum()
     short = shortfalls["short_kg"].sum() if len(shortfalls) else 0.0
     if demand > 0:
-        lines.append(f"Crop demand {demand:,.0f} kg over {inputs.num_weeks} weeks; "
-                     f"{100 * (1 - short / demand):.1f} % covered, {short:,.0f} kg short.")
+        lines.append(
+            f"Crop demand {demand:,.0f} kg over {inputs.num_weeks} weeks; "
+            f"{100 * (1 - short / demand):.1f} % covered, {short:,.0f} kg short."
+        )
     if len(shortfalls):
         by_reason = shortfalls.groupby(shortfalls["reason"].str.split(":").str[0])
         for reason, group in sorted(by_reason, key=lambda kv: -kv[1]["short_kg"].sum()):
-            top = (group.groupby("name")["short_kg"].sum().sort_values(ascending=False))
+            top = group.groupby("name")["short_kg"].sum().sort_values(ascending=False)
             names = ", ".join(f"{n} {kg:,.0f} kg" for n, kg in top.head(5).items())
             more = f" and {len(top) - 5} more" if len(top) > 5 else ""
-            lines.append(f"Short because of {reason} ({group['short_kg'].sum():,.0f} kg): "
-                         f"{names}{more}.")
+            lines.append(
+                f"Short because of {reason} ({group['short_kg'].sum():,.0f} kg): {names}{more}."
+            )
     below = farms.loc[farms["floor_gap_eur"] > 1.0]
     if len(below):
         for r in below.itertuples():
-            lines.append(f"Farm {r.producer_id} ({r.name}) reaches {r.revenue_eur:,.0f} € of "
-                         f"its {r.min_revenue_eur:,.0f} € floor — {r.floor_reason}.")
+            lines.append(
+                f"Farm {r.producer_id} ({r.name}) reaches {r.revenue_eur:,.0f} € of "
+                f"its {r.min_revenue_eur:,.0f} € floor — {r.floor_reason}."
+            )
     else:
         lines.append("Every partner farm reaches its minimum fair revenue.")
     if len(inputs.unplanned):
-        lines.append(f"{len(inputs.unplanned)} demanded products are not crops of the partner "
-                     f"farms and are not planned ({inputs.unplanned['kg'].sum():,.0f} kg: "
-                     + ", ".join(inputs.unplanned["product_id"].head(6)) + "…).")
+        lines.append(
+            f"{len(inputs.unplanned)} demanded products are not crops of the partner "
+            f"farms and are not planned ({inputs.unplanned['kg'].sum():,.0f} kg: "
+            + ", ".join(inputs.unplanned["product_id"].head(6))
+            + "…)."
+        )
     return tuple(lines)

@@ -49,8 +49,11 @@ class _PlainLoader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (& and *) are not allowed in scenarios",
-                event.start_mark)
+                None,
+                None,
+                "anchors and aliases (& and *) are not allowed in scenarios",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -86,15 +89,24 @@ class Scenario:
 
     def adjust_params(self, params: PlanParams) -> PlanParams:
         """Parameters with the scenario's yield shocks and budget."""
-        shocks = tuple(YieldShock(factor=c.factor, weeks=c.weeks, crop_id=c.crop_id,
-                                  product_id=c.product_id, label=self.name)
-                       for c in self.changes if c.kind == "yield_shock")
+        shocks = tuple(
+            YieldShock(
+                factor=c.factor,
+                weeks=c.weeks,
+                crop_id=c.crop_id,
+                product_id=c.product_id,
+                label=self.name,
+            )
+            for c in self.changes
+            if c.kind == "yield_shock"
+        )
         budget = params.budget_eur
         for c in self.changes:
             if c.kind == "budget_eur":
                 budget = c.budget_eur
-        return dataclasses.replace(params, yield_shocks=params.yield_shocks + shocks,
-                                   budget_eur=budget)
+        return dataclasses.replace(
+            params, yield_shocks=params.yield_shocks + shocks, budget_eur=budget
+        )
 
 
 class _Reader:
@@ -103,11 +115,13 @@ class _Reader:
         self.errors: list[RowError] = []
 
     def fail(self, where: str, message: str, value: Any = None) -> None:
-        self.errors.append(RowError(file=self.file, row=None, column=where, message=message,
-                                    value=value))
+        self.errors.append(
+            RowError(file=self.file, row=None, column=where, message=message, value=value)
+        )
 
-    def number(self, spec: dict, key: str, where: str, *, minimum: float = 0.0,
-               required: bool = True) -> float | None:
+    def number(
+        self, spec: dict, key: str, where: str, *, minimum: float = 0.0, required: bool = True
+    ) -> float | None:
         if key not in spec:
             if required:
                 self.fail(where, f"missing {key!r}")
@@ -126,28 +140,54 @@ def load_scenario(path: Path | str) -> Scenario:
         raise InputError(f"scenario file {path.name} does not exist")
     size = path.stat().st_size
     if size > MAX_SCENARIO_BYTES:
-        raise InputError([RowError(file=path.name, row=None, column=None,
-                                   message=f"is {size:,} bytes; a scenario file may have at "
-                                   f"most {MAX_SCENARIO_BYTES:,}")])
+        raise InputError(
+            [
+                RowError(
+                    file=path.name,
+                    row=None,
+                    column=None,
+                    message=f"is {size:,} bytes; a scenario file may have at "
+                    f"most {MAX_SCENARIO_BYTES:,}",
+                )
+            ]
+        )
     try:
         doc = parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise InputError([RowError(file=path.name, row=None, column=None,
-                                   message="is not UTF-8 text")]) from None
+        raise InputError(
+            [RowError(file=path.name, row=None, column=None, message="is not UTF-8 text")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
-        raise InputError([RowError(file=path.name, row=row, column=None,
-                                   message=f"not valid YAML ({getattr(exc, 'problem', exc)})")]
-                         ) from None
+        raise InputError(
+            [
+                RowError(
+                    file=path.name,
+                    row=row,
+                    column=None,
+                    message=f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                )
+            ]
+        ) from None
     r = _Reader(path.name)
     if not isinstance(doc, dict):
-        raise InputError([RowError(file=path.name, row=None, column=None,
-                                   message="expected a mapping with 'name' and 'changes'")])
+        raise InputError(
+            [
+                RowError(
+                    file=path.name,
+                    row=None,
+                    column=None,
+                    message="expected a mapping with 'name' and 'changes'",
+                )
+            ]
+        )
     unknown = set(doc) - {"name", "description", "changes"}
     if unknown:
-        r.fail(", ".join(sorted(map(str, unknown))),
-               "unknown key (expected name, description, changes)")
+        r.fail(
+            ", ".join(sorted(map(str, unknown))),
+            "unknown key (expected name, description, changes)",
+        )
     raw_changes = doc.get("changes") or []
     if not isinstance(raw_changes, list):
         r.fail("changes", "expected a list of changes", raw_changes)
@@ -165,9 +205,12 @@ def load_scenario(path: Path | str) -> Scenario:
             changes.append(change)
     if r.errors:
         raise InputError(r.errors)
-    return Scenario(name=str(doc.get("name") or path.stem),
-                    description=str(doc.get("description") or ""), changes=tuple(changes),
-                    path=path)
+    return Scenario(
+        name=str(doc.get("name") or path.stem),
+        description=str(doc.get("description") or ""),
+        changes=tuple(changes),
+        path=path,
+    )
 
 
 def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
@@ -192,27 +235,38 @@ def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
     if not isinstance(spec, dict):
         r.fail(where, "expected a mapping of options", spec)
         return None
-    allowed = {"demand": {"factor", "product", "site"},
-               "yield_shock": {"factor", "crop", "product", "weeks"},
-               "price": {"factor", "eur_per_kg", "product"}}[kind]
+    allowed = {
+        "demand": {"factor", "product", "site"},
+        "yield_shock": {"factor", "crop", "product", "weeks"},
+        "price": {"factor", "eur_per_kg", "product"},
+    }[kind]
     extra = set(spec) - allowed
     if extra:
-        r.fail(where, f"unknown option(s) {', '.join(sorted(map(str, extra)))} (expected "
-                      f"{', '.join(sorted(allowed))})")
+        r.fail(
+            where,
+            f"unknown option(s) {', '.join(sorted(map(str, extra)))} (expected "
+            f"{', '.join(sorted(allowed))})",
+        )
         return None
     product = spec.get("product")
     if kind == "demand":
         factor = r.number(spec, "factor", where)
         if "product" in spec and "site" in spec:
             r.fail(where, "give either product or site, not both")
-        return None if factor is None else Change(kind=kind, factor=factor,
-                                                  product_id=product, site_id=spec.get("site"))
+        return (
+            None
+            if factor is None
+            else Change(kind=kind, factor=factor, product_id=product, site_id=spec.get("site"))
+        )
     if kind == "yield_shock":
         factor = r.number(spec, "factor", where)
         weeks = spec.get("weeks")
-        ok = (isinstance(weeks, list) and len(weeks) == 2
-              and all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 52
-                      for w in weeks) and weeks[0] <= weeks[1])
+        ok = (
+            isinstance(weeks, list)
+            and len(weeks) == 2
+            and all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 52 for w in weeks)
+            and weeks[0] <= weeks[1]
+        )
         if not ok:
             r.fail(f"{where}.weeks", "expected [first, last] season weeks in 1..52", weeks)
         if ("crop" in spec) == ("product" in spec):
@@ -220,8 +274,13 @@ def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
             return None
         if factor is None or not ok:
             return None
-        return Change(kind=kind, factor=factor, crop_id=spec.get("crop"), product_id=product,
-                      weeks=(weeks[0], weeks[1]))
+        return Change(
+            kind=kind,
+            factor=factor,
+            crop_id=spec.get("crop"),
+            product_id=product,
+            weeks=(weeks[0], weeks[1]),
+        )
     # price
     if product is None:
         r.fail(where, "missing 'product'")
@@ -236,8 +295,9 @@ def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
     return None if price is None else Change(kind=kind, eur_per_kg=price, product_id=product)
 
 
-def apply_scenario(territory: Territory, hub_demand: pd.DataFrame | None,
-                   scenario: Scenario) -> tuple[Territory, pd.DataFrame]:
+def apply_scenario(
+    territory: Territory, hub_demand: pd.DataFrame | None, scenario: Scenario
+) -> tuple[Territory, pd.DataFrame]:
     """Return the territory and hub demand with the scenario's changes applied.
 
     Yield shocks and the budget are not inputs but parameters: see
@@ -259,8 +319,11 @@ def apply_scenario(territory: Territory, hub_demand: pd.DataFrame | None,
         where = f"changes[{i}].{c.kind}"
 
         def bad(field: str, message: str, value: Any, where=where) -> None:
-            errors.append(RowError(file=file, row=None, column=f"{where}.{field}",
-                                   message=message, value=value))
+            errors.append(
+                RowError(
+                    file=file, row=None, column=f"{where}.{field}", message=message, value=value
+                )
+            )
 
         if c.product_id is not None and c.product_id not in products:
             bad("product", "unknown product (not in products)", c.product_id)
@@ -272,9 +335,12 @@ def apply_scenario(territory: Territory, hub_demand: pd.DataFrame | None,
             territory = dataclasses.replace(
                 territory,
                 producers=territory.producers.loc[
-                    territory.producers["producer_id"] != c.producer_id],
+                    territory.producers["producer_id"] != c.producer_id
+                ],
                 producer_crops=territory.producer_crops.loc[
-                    territory.producer_crops["producer_id"] != c.producer_id])
+                    territory.producer_crops["producer_id"] != c.producer_id
+                ],
+            )
         elif c.kind == "demand":
             if c.site_id is not None and c.site_id not in sites:
                 bad("site", "unknown site (not in sites)", c.site_id)
@@ -289,11 +355,13 @@ def apply_scenario(territory: Territory, hub_demand: pd.DataFrame | None,
             mask = territory.products["product_id"] == c.product_id
             new = prices * c.factor if c.eur_per_kg is None else c.eur_per_kg
             territory = dataclasses.replace(
-                territory, products=territory.products.assign(
-                    fair_price_eur_per_kg=np.where(mask, new, prices)))
+                territory,
+                products=territory.products.assign(
+                    fair_price_eur_per_kg=np.where(mask, new, prices)
+                ),
+            )
         elif c.kind == "caisse_households":
-            hub = _scale(hub, _caisse_factor(territory, hub, c.households, file, where,
-                                             errors))
+            hub = _scale(hub, _caisse_factor(territory, hub, c.households, file, where, errors))
     if errors:
         raise InputError(errors)
     return territory, hub
@@ -333,8 +401,14 @@ def _demand_factor(territory: Territory, hub: pd.DataFrame, c: Change) -> pd.Ser
     return 1.0 + (c.factor - 1.0) * share
 
 
-def _caisse_factor(territory: Territory, hub: pd.DataFrame, households: int, file: str,
-                   where: str, errors: list[RowError]) -> pd.Series | float:
+def _caisse_factor(
+    territory: Territory,
+    hub: pd.DataFrame,
+    households: int,
+    file: str,
+    where: str,
+    errors: list[RowError],
+) -> pd.Series | float:
     """Per-product demand factor from ``households`` more caisse households.
 
     Each new household spends what an enrolled one spent on average per week (caisse
@@ -346,9 +420,14 @@ def _caisse_factor(territory: Territory, hub: pd.DataFrame, households: int, fil
         return 1.0
     tx = territory.caisse_transactions
     if tx is None or tx.empty or territory.households is None or territory.orders is None:
-        errors.append(RowError(file=file, row=None, column=where,
-                               message="the territory has no caisse (households.csv and "
-                                       "caisse_transactions.csv)"))
+        errors.append(
+            RowError(
+                file=file,
+                row=None,
+                column=where,
+                message="the territory has no caisse (households.csv and caisse_transactions.csv)",
+            )
+        )
         return 1.0
     times = pd.to_datetime(tx["timestamp"])
     weeks = max((times.max() - times.min()).days / 7.0, 1.0)
@@ -359,14 +438,20 @@ def _caisse_factor(territory: Territory, hub: pd.DataFrame, households: int, fil
     orders = orders.loc[orders["site_id"].isin(approved)]
     products = territory.products.set_index("product_id")
     value = orders["quantity"] * orders["product_id"].map(products["retail_price_eur_per_unit"])
-    value = value.where(orders["unit"] != "kg",
-                        orders["kg"] * orders["product_id"].map(
-                            products["retail_price_eur_per_unit"] / products["kg_per_unit"]))
-    basket = pd.DataFrame({"product_id": orders["product_id"], "kg": orders["kg"],
-                           "eur": value}).groupby("product_id")[["kg", "eur"]].sum()
+    value = value.where(
+        orders["unit"] != "kg",
+        orders["kg"]
+        * orders["product_id"].map(products["retail_price_eur_per_unit"] / products["kg_per_unit"]),
+    )
+    basket = (
+        pd.DataFrame({"product_id": orders["product_id"], "kg": orders["kg"], "eur": value})
+        .groupby("product_id")[["kg", "eur"]]
+        .sum()
+    )
     kg_per_eur = basket["kg"] / basket["eur"].sum()
     extra_kg_week = households * eur_per_household_week * kg_per_eur  # per product
     season = hub.groupby("product_id")["kg"].sum()
     n_weeks = hub["week_start"].nunique()
     return 1.0 + (extra_kg_week * n_weeks / season.reindex(extra_kg_week.index)).replace(
-        [np.inf, -np.inf], np.nan).fillna(0.0)
+        [np.inf, -np.inf], np.nan
+    ).fillna(0.0)

@@ -42,22 +42,44 @@ SMALL_MODEL_INT_VARS = 1500
 LARGE_MODEL_INT_VARS = 8000
 
 
-def _branch_and_cut(problem: PlanProblem, params: PlanParams, search: Search,
-                    budget: SolveBudget, *, seconds: float, count: str,
-                    on_progress) -> RawSolution:
+def _branch_and_cut(
+    problem: PlanProblem,
+    params: PlanParams,
+    search: Search,
+    budget: SolveBudget,
+    *,
+    seconds: float,
+    count: str,
+    on_progress,
+) -> RawSolution:
     """HiGHS's branch and cut from the incumbent; its bound and plan join the search's."""
     # the root LP by interior point too: simplex takes minutes on the metro instance
-    raw = solve_step(problem.model, params, budget, seconds=max(seconds, 1.0), count=count,
-                 gap=params.gap, log_to_console=params.log, warm_start=search.values,
-                 on_progress=on_progress, options={"mip_lp_solver": "ipm"})
+    raw = solve_step(
+        problem.model,
+        params,
+        budget,
+        seconds=max(seconds, 1.0),
+        count=count,
+        gap=params.gap,
+        log_to_console=params.log,
+        warm_start=search.values,
+        on_progress=on_progress,
+        options={"mip_lp_solver": "ipm"},
+    )
     search.offer(raw.values)
     search.raise_bound(raw.best_bound)
     return raw
 
 
-def search_plan(problem: PlanProblem, params: PlanParams, budget: SolveBudget, *,
-                start: np.ndarray, warm_start: np.ndarray | None = None,
-                on_progress=None) -> SearchOutcome:
+def search_plan(
+    problem: PlanProblem,
+    params: PlanParams,
+    budget: SolveBudget,
+    *,
+    start: np.ndarray,
+    warm_start: np.ndarray | None = None,
+    on_progress=None,
+) -> SearchOutcome:
     """Small models: branch and cut. Others: LP relaxation (bound), the Lagrangian search
     (medium) or RENS, branch and cut (medium) and LNS (large). ``start`` is a plan that is
     always feasible (the empty plan): the search never ends without one."""
@@ -76,14 +98,26 @@ def search_plan(problem: PlanProblem, params: PlanParams, budget: SolveBudget, *
             stopped = StoppedBy.TIME_CAP
         else:
             stopped = StoppedBy.WORK_BUDGET if budget.deterministic else StoppedBy.TIME_LIMIT
-        return SearchOutcome(values=search.values, objective=search.objective,
-                             bound=search.bound, stopped_by=stopped, message=message)
+        return SearchOutcome(
+            values=search.values,
+            objective=search.objective,
+            bound=search.bound,
+            stopped_by=stopped,
+            message=message,
+        )
 
     if model.num_int <= SMALL_MODEL_INT_VARS:
         # small models: branch and cut alone is quicker than the heuristics' set-up; if it
         # stops early, the Lagrangian bound (usually well above its own) closes the gap
-        raw = _branch_and_cut(problem, params, search, budget, seconds=0.6 * limit,
-                              count="small_nodes", on_progress=on_progress)
+        raw = _branch_and_cut(
+            problem,
+            params,
+            search,
+            budget,
+            seconds=0.6 * limit,
+            count="small_nodes",
+            on_progress=on_progress,
+        )
         if raw.status != "optimal":
             lagrangian_bound_only(problem, params, search, budget)
         return done(f"branch and cut: {raw.message}")
@@ -95,8 +129,11 @@ def search_plan(problem: PlanProblem, params: PlanParams, budget: SolveBudget, *
             for _ in range(pool._max_workers):
                 pool.submit(warm_up)
         lp_bound(problem, params, search, budget, seconds=0.3 * limit)
-        if medium and search.lp_duals is not None and \
-                lagrangian_search(problem, params, search, budget, pool):
+        if (
+            medium
+            and search.lp_duals is not None
+            and lagrangian_search(problem, params, search, budget, pool)
+        ):
             lns(problem, params, search, budget, rounds="final_rounds", share=0.95)
             return done("LP and Lagrangian bounds, searches around the Lagrangian plans, LNS")
     finally:
@@ -109,15 +146,31 @@ def search_plan(problem: PlanProblem, params: PlanParams, budget: SolveBudget, *
         rens(problem, params, search, budget, seconds=rens_s)
     message = "LP bound, RENS and LNS"
     left = limit - budget.elapsed()
-    if medium and (budget.deterministic or left > 0.2 * limit) and (
-            search.gap() is None or search.gap() > params.gap):
+    if (
+        medium
+        and (budget.deterministic or left > 0.2 * limit)
+        and (search.gap() is None or search.gap() > params.gap)
+    ):
         # HiGHS's root cut rounds can run 15 s past its limit: whatever they overrun is
         # taken from the LNS that follows, not from the caller's time
-        _branch_and_cut(problem, params, search, budget, seconds=0.5 * left,
-                        count="medium_nodes", on_progress=on_progress)
+        _branch_and_cut(
+            problem,
+            params,
+            search,
+            budget,
+            seconds=0.5 * left,
+            count="medium_nodes",
+            on_progress=on_progress,
+        )
         message = "LP bound, RENS, branch and cut, LNS"
     # large models skip the branch and cut: its root alone would take most of the time for a
     # bound barely above the LP's, so the search keeps improving the plan instead
-    lns(problem, params, search, budget, rounds="final_rounds" if medium else "large_rounds",
-         share=0.95)
+    lns(
+        problem,
+        params,
+        search,
+        budget,
+        rounds="final_rounds" if medium else "large_rounds",
+        share=0.95,
+    )
     return done(message)

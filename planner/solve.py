@@ -28,9 +28,13 @@ from planner.search import Search, complete, lp_bound, search_plan
 log = logging.getLogger(__name__)
 
 
-def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
-               warm_start: np.ndarray | None = None,
-               on_progress: Callable[[dict], None] | None = None) -> PlanResult:
+def solve_plan(
+    problem: PlanProblem,
+    params: PlanParams | None = None,
+    *,
+    warm_start: np.ndarray | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+) -> PlanResult:
     """Solve the season plan and return its tables and explanation.
 
     With HiGHS: the LP relaxation (interior point) gives a bound and a point to round; a
@@ -67,10 +71,19 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
 
         # start from the given plan, or the LP's beds rounded down: always feasible, so CBC
         # always returns a plan, as HiGHS does
-        start = warm_start if warm_start is not None and len(warm_start) == model.num_cols \
+        start = (
+            warm_start
+            if warm_start is not None and len(warm_start) == model.num_cols
             else _rounded_down_start(problem, params, budget)
-        raw = solve_cbc(model, time_limit_s=max(budget.left(), 1.0), gap=params.gap,
-                        threads=params.threads, log_to_console=params.log, start=start)
+        )
+        raw = solve_cbc(
+            model,
+            time_limit_s=max(budget.left(), 1.0),
+            gap=params.gap,
+            threads=params.threads,
+            log_to_console=params.log,
+            start=start,
+        )
         if raw.status == "error" and not raw.has_solution:
             raise SolverError(f"cbc failed on the plan model: {raw.message}")
         values = raw.values if raw.has_solution else empty
@@ -78,8 +91,9 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
         stopped_by = StoppedBy.GAP if raw.status == "optimal" else StoppedBy.TIME_LIMIT
         has_plan = raw.has_solution
     else:
-        outcome = search_plan(problem, params, budget, start=empty, warm_start=warm_start,
-                              on_progress=on_progress)
+        outcome = search_plan(
+            problem, params, budget, start=empty, warm_start=warm_start, on_progress=on_progress
+        )
         values, bound, message = outcome.values, outcome.bound, outcome.message
         stopped_by, has_plan = outcome.stopped_by, True
     values = _clean(model, values)
@@ -95,10 +109,19 @@ def solve_plan(problem: PlanProblem, params: PlanParams | None = None, *,
         status = PlanStatus.OPTIMAL
     else:
         status = PlanStatus.FEASIBLE
-    return result_tables(problem, values, status=status, objective=objective, best_bound=bound,
-                   gap=gap, runtime_s=time.perf_counter() - started, solver=params.solver,
-                   message=f"{message}; stopped by {stopped_by.value}",
-                   stopped_by=stopped_by, max_row_violation=violation)
+    return result_tables(
+        problem,
+        values,
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        runtime_s=time.perf_counter() - started,
+        solver=params.solver,
+        message=f"{message}; stopped by {stopped_by.value}",
+        stopped_by=stopped_by,
+        max_row_violation=violation,
+    )
 
 
 def row_violation(model: ArrayModel, values: np.ndarray) -> float:
@@ -112,8 +135,9 @@ def row_violation(model: ArrayModel, values: np.ndarray) -> float:
     return float(np.nan_to_num(max(worst), nan=np.inf))
 
 
-def _rounded_down_start(problem: PlanProblem, params: PlanParams,
-                        budget: SolveBudget) -> np.ndarray:
+def _rounded_down_start(
+    problem: PlanProblem, params: PlanParams, budget: SolveBudget
+) -> np.ndarray:
     """A first plan for CBC: the LP relaxation's beds rounded down (HiGHS, interior point),
     the rest of the solution re-solved for those beds; the empty plan if that fails.
 
@@ -160,15 +184,19 @@ def _committed_solution(problem: PlanProblem, params: PlanParams) -> np.ndarray:
     lower, upper = m.col_lower.copy(), m.col_upper.copy()
     lower[beds] = fixed
     upper[beds] = fixed
-    lp = dataclasses.replace(m, col_lower=lower, col_upper=upper,
-                             col_kind=np.zeros_like(m.col_kind))
-    raw = solve_highs(lp, time_limit_s=max(params.time_limit_s, 60.0), gap=1e-6, threads=1,
-                      log_to_console=False)
+    lp = dataclasses.replace(
+        m, col_lower=lower, col_upper=upper, col_kind=np.zeros_like(m.col_kind)
+    )
+    raw = solve_highs(
+        lp, time_limit_s=max(params.time_limit_s, 60.0), gap=1e-6, threads=1, log_to_console=False
+    )
     if raw.values is None or raw.status in ("infeasible", "error"):
         reasons = why_not_kept(problem.inputs, problem.budget_eur) or [
-            "together they break a farm's rotation rule (one family's share of its land)"]
-        raise InputError("the frozen contracts cannot all be kept in this plan: "
-                         + "; ".join(reasons))
+            "together they break a farm's rotation rule (one family's share of its land)"
+        ]
+        raise InputError(
+            "the frozen contracts cannot all be kept in this plan: " + "; ".join(reasons)
+        )
     return _clean(m, raw.values)
 
 

@@ -21,6 +21,7 @@ from planner.params import PlanParams
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SearchOutcome:
     """What the search hands back: its best plan (column values), that plan's cost c·x, the
@@ -59,16 +60,20 @@ class Search:
 
     def raise_bound(self, bound: float | None) -> None:
         """Keep the better of two valid bounds (``None``: no bound, nothing changes)."""
-        if bound is not None and np.isfinite(bound) and (self.bound is None
-                                                         or bound > self.bound):
+        if bound is not None and np.isfinite(bound) and (self.bound is None or bound > self.bound):
             self.bound = float(bound)
             self.report()
 
     def report(self) -> None:
         if self.on_progress is not None:
-            self.on_progress({"objective": self.objective, "best_bound": self.bound,
-                              "gap": self.gap(),
-                              "runtime_s": time.perf_counter() - self.started})
+            self.on_progress(
+                {
+                    "objective": self.objective,
+                    "best_bound": self.bound,
+                    "gap": self.gap(),
+                    "runtime_s": time.perf_counter() - self.started,
+                }
+            )
 
     def gap(self) -> float | None:
         if self.objective is None or self.bound is None:
@@ -78,34 +83,64 @@ class Search:
 
 def relax(model: ArrayModel) -> ArrayModel:
     """The LP relaxation (semi-integer columns may go down to 0)."""
-    return dataclasses.replace(model, col_kind=np.zeros_like(model.col_kind),
-                               col_lower=np.where(model.col_kind == SEMI_INTEGER, 0.0,
-                                                  model.col_lower))
+    return dataclasses.replace(
+        model,
+        col_kind=np.zeros_like(model.col_kind),
+        col_lower=np.where(model.col_kind == SEMI_INTEGER, 0.0, model.col_lower),
+    )
 
 
-def solve_step(model: ArrayModel, params: PlanParams, budget: SolveBudget, *, seconds: float,
-           count: str | None, gap: float, log_to_console: bool = False, threads=None,
-           warm_start=None, on_progress=None, options: dict | None = None) -> RawSolution:
+def solve_step(
+    model: ArrayModel,
+    params: PlanParams,
+    budget: SolveBudget,
+    *,
+    seconds: float,
+    count: str | None,
+    gap: float,
+    log_to_console: bool = False,
+    threads=None,
+    warm_start=None,
+    on_progress=None,
+    options: dict | None = None,
+) -> RawSolution:
     """One HiGHS step under the budget (count of nodes, or seconds); notes a cap stop."""
     if count is None:
-        time_limit_s, extra = (max(budget.left(), 0.1) if budget.deterministic
-                               else max(seconds, 0.1)), {}
+        time_limit_s, extra = (
+            (max(budget.left(), 0.1) if budget.deterministic else max(seconds, 0.1)),
+            {},
+        )
     else:
         time_limit_s, extra = budget.limits(seconds, count)
-    raw = solve_highs(model, time_limit_s=time_limit_s, gap=gap,
-                      threads=params.threads if threads is None else threads,
-                      log_to_console=log_to_console, warm_start=warm_start,
-                      on_progress=on_progress, options={**(options or {}), **extra} or None)
+    raw = solve_highs(
+        model,
+        time_limit_s=time_limit_s,
+        gap=gap,
+        threads=params.threads if threads is None else threads,
+        log_to_console=log_to_console,
+        warm_start=warm_start,
+        on_progress=on_progress,
+        options={**(options or {}), **extra} or None,
+    )
     budget.note(raw.status)
     return raw
 
 
-def lp_bound(problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget,
-             seconds: float) -> None:
+def lp_bound(
+    problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget, seconds: float
+) -> None:
     """Solve the LP relaxation: a valid bound and the point the heuristics round."""
     # interior point (then crossover to a vertex) is 3-4× faster than simplex on these LPs
-    lp = solve_step(relax(problem.model), params, budget, seconds=seconds, count=None,
-                gap=params.gap, log_to_console=params.log, options={"solver": "ipm"})
+    lp = solve_step(
+        relax(problem.model),
+        params,
+        budget,
+        seconds=seconds,
+        count=None,
+        gap=params.gap,
+        log_to_console=params.log,
+        options={"solver": "ipm"},
+    )
     if lp.status == "optimal" and lp.values is not None:
         search.lp_values = lp.values
         search.lp_duals = lp.row_duals
@@ -122,8 +157,14 @@ def with_bounds(model: ArrayModel, beds_lower: np.ndarray, beds_upper: np.ndarra
     return dataclasses.replace(model, col_lower=lower, col_upper=upper)
 
 
-def complete(problem: PlanProblem, params: PlanParams, search: Search, start: np.ndarray,
-             budget: SolveBudget, seconds: float) -> None:
+def complete(
+    problem: PlanProblem,
+    params: PlanParams,
+    search: Search,
+    start: np.ndarray,
+    budget: SolveBudget,
+    seconds: float,
+) -> None:
     """Offer an earlier plan's beds (e.g. the base plan in a what-if): the rest of the
     solution is re-solved for this model, and the plan dropped if it no longer fits."""
     model = problem.model
@@ -131,14 +172,21 @@ def complete(problem: PlanProblem, params: PlanParams, search: Search, start: np
     lower, upper = model.col_lower[cols], model.col_upper[cols]
     # frozen beds keep their count, the rest of the start within the model's bounds
     beds = np.where(lower == upper, lower, np.minimum(np.round(start[cols]), upper))
-    sub = solve_step(with_bounds(model, beds, beds), params, budget, seconds=max(seconds, 1.0),
-                 count="rens_nodes", gap=params.gap)
+    sub = solve_step(
+        with_bounds(model, beds, beds),
+        params,
+        budget,
+        seconds=max(seconds, 1.0),
+        count="rens_nodes",
+        gap=params.gap,
+    )
     accepted = search.offer(sub.values)
     log.info("warm start: %s (%s)", sub.objective, "kept" if accepted else "not better/feasible")
 
 
-def rens(problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget,
-          seconds: float) -> None:
+def rens(
+    problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget, seconds: float
+) -> None:
     """Round the LP's beds in the best way within [floor, ceil] (a small MIP)."""
     model = problem.model
     beds = model.cols["beds"].slice()
@@ -149,8 +197,15 @@ def rens(problem: PlanProblem, params: PlanParams, search: Search, budget: Solve
     min_beds = model.col_lower[beds]
     upper = np.where(semi & (hi < min_beds), np.where(x < 0.5 * min_beds, 0.0, min_beds), hi)
     lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
-    sub = solve_step(with_bounds(model, lower, upper), params, budget, seconds=seconds,
-                 count="rens_nodes", gap=params.gap / 2, log_to_console=params.log)
+    sub = solve_step(
+        with_bounds(model, lower, upper),
+        params,
+        budget,
+        seconds=seconds,
+        count="rens_nodes",
+        gap=params.gap / 2,
+        log_to_console=params.log,
+    )
     search.offer(sub.values)
     log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
 
@@ -165,8 +220,16 @@ def product_cost(problem: PlanProblem, x: np.ndarray) -> np.ndarray:
     return total
 
 
-def lns(problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget, *,
-         rounds: str, share: float, max_stall: int | None = None) -> None:
+def lns(
+    problem: PlanProblem,
+    params: PlanParams,
+    search: Search,
+    budget: SolveBudget,
+    *,
+    rounds: str,
+    share: float,
+    max_stall: int | None = None,
+) -> None:
     """Large-neighbourhood search: re-plan a few products (or farms) at a time, the rest fixed.
 
     Each round frees every planting option of a group of products, or of a group of farms,
@@ -212,8 +275,7 @@ def lns(problem: PlanProblem, params: PlanParams, search: Search, budget: SolveB
             if search.lp_values is None:
                 done += 1
                 continue
-            regret = product_cost(problem, search.values) - product_cost(problem,
-                                                                           search.lp_values)
+            regret = product_cost(problem, search.values) - product_cost(problem, search.lp_values)
             # least-tried first, then the largest regret
             times = np.array([tried.get(p, 0) for p in range(len(regret))])
             p = int(np.lexsort((-regret, times))[0])
@@ -244,13 +306,21 @@ def lns(problem: PlanProblem, params: PlanParams, search: Search, budget: SolveB
         lower = np.where(free, min_beds, fixed)  # a frozen bed's lower bound is its count
         upper = np.where(free, max_beds, fixed)
         seconds = max(min(per_round, deadline - time.perf_counter()), 0.5)
-        sub = solve_step(with_bounds(model, lower, upper), params, budget, seconds=seconds,
-                     count="lns_nodes", gap=params.gap / 4, warm_start=search.values)
+        sub = solve_step(
+            with_bounds(model, lower, upper),
+            params,
+            budget,
+            seconds=seconds,
+            count="lns_nodes",
+            gap=params.gap / 4,
+            warm_start=search.values,
+        )
         improved = search.offer(sub.values)
         stall = 0 if improved else stall + 1
         if free.all() and sub.status == "optimal":
             break  # the neighbourhood was the whole model
-        log.debug("LNS round %d (%s): %s%s", done, kind, sub.objective,
-                  " improved" if improved else "")
+        log.debug(
+            "LNS round %d (%s): %s%s", done, kind, sub.objective, " improved" if improved else ""
+        )
         done += 1
     log.info("LNS: %d rounds, incumbent %s, gap %s", done, search.objective, search.gap())

@@ -35,8 +35,9 @@ def _service_start(arrival: int, windows: tuple[tuple[int, int], ...]) -> int | 
     return None
 
 
-def schedule(vrp: DayVrp, vehicle: int, nodes: list[int], depart_s: int, *,
-             break_before: int | None = None) -> list[int] | None:
+def schedule(
+    vrp: DayVrp, vehicle: int, nodes: list[int], depart_s: int, *, break_before: int | None = None
+) -> list[int] | None:
     """Service start times along ``nodes`` (start depot first), or None when infeasible.
 
     ``break_before`` = k puts the break in the gap before ``nodes[k]`` (taken while waiting
@@ -57,8 +58,9 @@ def schedule(vrp: DayVrp, vehicle: int, nodes: list[int], depart_s: int, *,
     return times
 
 
-def place_break(vrp: DayVrp, vehicle: int, nodes: list[int], start_s: list[int]
-                ) -> TimedRoute | None:
+def place_break(
+    vrp: DayVrp, vehicle: int, nodes: list[int], start_s: list[int]
+) -> TimedRoute | None:
     """Re-time a route (depots included) with its driver's break; None if it cannot take it.
 
     A route whose whole duration fits in ``break_after_s`` needs no break. Otherwise every

@@ -52,20 +52,32 @@ class WeekContext:
     working: Mapping[str, pd.DataFrame]
 
     @classmethod
-    def build(cls, problem: WeekProblem, params: RouteParams, *,
-              network: RoadNetwork | None = None) -> WeekContext:
+    def build(
+        cls, problem: WeekProblem, params: RouteParams, *, network: RoadNetwork | None = None
+    ) -> WeekContext:
         """Check the pins and compute the travel matrix between the problem's sites."""
         pins = _pins_by_site(problem, params.pins)
         vehicles = problem.vehicles
-        working = {day: vehicles.loc[[day in days for days in vehicles["days"]]]
-                   for day in WEEKDAYS}
-        matrix = travel_matrix(network, problem.sites["lat"], problem.sites["lon"],
-                               max_snap_m=params.max_snap_m, cache_dir=params.cache_dir,
-                               circuity=params.circuity)
-        return cls(problem=problem, params=params, matrix=matrix,
-                   loc=MappingProxyType({s: i for i, s in enumerate(problem.sites["site_id"])}),
-                   sites=problem.sites.set_index("site_id"), pins=MappingProxyType(pins),
-                   working=MappingProxyType(working))
+        working = {
+            day: vehicles.loc[[day in days for days in vehicles["days"]]] for day in WEEKDAYS
+        }
+        matrix = travel_matrix(
+            network,
+            problem.sites["lat"],
+            problem.sites["lon"],
+            max_snap_m=params.max_snap_m,
+            cache_dir=params.cache_dir,
+            circuity=params.circuity,
+        )
+        return cls(
+            problem=problem,
+            params=params,
+            matrix=matrix,
+            loc=MappingProxyType({s: i for i, s in enumerate(problem.sites["site_id"])}),
+            sites=problem.sites.set_index("site_id"),
+            pins=MappingProxyType(pins),
+            working=MappingProxyType(working),
+        )
 
     def windows_s(self, site_id: str, day: str) -> tuple[tuple[int, int], ...]:
         """Opening windows of a site on a weekday in seconds; () when open all day or closed."""
@@ -115,8 +127,9 @@ class WeekContext:
         offset, here = 0.0, depot
         for stop in stops:
             offset += self.matrix.duration_s[self.loc[here], self.loc[stop]]
-            departures.update(o - offset for o, _ in self.windows_s(stop, day)
-                              if o - offset > start)
+            departures.update(
+                o - offset for o, _ in self.windows_s(stop, day) if o - offset > start
+            )
             offset += self.service_s(stop)
             here = stop
         for depart in sorted(departures):

@@ -48,9 +48,15 @@ def day_budget(params: RouteParams, remaining_s: float, days_left: int) -> float
     return max(remaining_s / days_left, remaining_s - (days_left - 1))
 
 
-def solve_day(ctx: WeekContext, day: str, visits: Sequence[Visit], *, budget_s: float,
-              movable: frozenset[str] = frozenset(),
-              initial_routes: list[list[int]] | None = None) -> DaySolution:
+def solve_day(
+    ctx: WeekContext,
+    day: str,
+    visits: Sequence[Visit],
+    *,
+    budget_s: float,
+    movable: frozenset[str] = frozenset(),
+    initial_routes: list[list[int]] | None = None,
+) -> DaySolution:
     """Route one day's visits on the vehicles working that day.
 
     Parameters
@@ -74,25 +80,37 @@ def solve_day(ctx: WeekContext, day: str, visits: Sequence[Visit], *, budget_s: 
     admitted = admit(ctx, day, visits, working)
     ok_visits, unserved = admitted.visits, admitted.unserved
     if not ok_visits:
-        return DaySolution(stops=[], kpis=[], unserved=unserved, status=DayStatus.NO_VISITS,
-                           left=[])
+        return DaySolution(
+            stops=[], kpis=[], unserved=unserved, status=DayStatus.NO_VISITS, left=[]
+        )
 
     nodes, vrp = _day_vrp(ctx, day, working, ok_visits, admitted.allowed, movable)
     params = ctx.params
-    raw = _ortools.solve_day(vrp, time_limit_s=budget_s, guided=params.guided,
-                             solution_limit=params.day_solution_limit,
-                             initial_routes=initial_routes)
+    raw = _ortools.solve_day(
+        vrp,
+        time_limit_s=budget_s,
+        guided=params.guided,
+        solution_limit=params.day_solution_limit,
+        initial_routes=initial_routes,
+    )
     left = []
     for p, visit in enumerate(ok_visits):
         if p not in raw.served_pairs:
             # a part of a load cut to fit the biggest allowed vehicle: the extra trip is
             # what did not fit
-            unserved.append(_unserved(ctx, day, visit,
-                                      "capacity" if "#" in visit.job_id else "fleet full"))
+            unserved.append(
+                _unserved(ctx, day, visit, "capacity" if "#" in visit.job_id else "fleet full")
+            )
             left.append(visit)
     stops, kpis = _rows.day_rows(ctx, day, working, nodes, raw)
-    return DaySolution(stops=stops, kpis=kpis, unserved=unserved, status=raw.status, left=left,
-                       node_routes=[route[1:-1] for route in raw.routes])
+    return DaySolution(
+        stops=stops,
+        kpis=kpis,
+        unserved=unserved,
+        status=raw.status,
+        left=left,
+        node_routes=[route[1:-1] for route in raw.routes],
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,8 +122,7 @@ class Admitted:
     unserved: list[dict]
 
 
-def admit(ctx: WeekContext, day: str, visits: Sequence[Visit], working: pd.DataFrame
-          ) -> Admitted:
+def admit(ctx: WeekContext, day: str, visits: Sequence[Visit], working: pd.DataFrame) -> Admitted:
     """Keep the visits some working vehicle could serve alone, each with those vehicles.
 
     The others are reported: no (pinned) vehicle that day, cold goods without a refrigerated
@@ -142,13 +159,25 @@ def admit(ctx: WeekContext, day: str, visits: Sequence[Visit], working: pd.DataF
 
 
 def _unserved(ctx: WeekContext, day: str, visit: Visit, reason: str) -> dict:
-    return {"day": day, "site_id": visit.site_id, "name": ctx.sites.at[visit.site_id, "name"],
-            "job_id": visit.job_id, "kind": visit.kind, "kg": visit.kg, "reason": reason}
+    return {
+        "day": day,
+        "site_id": visit.site_id,
+        "name": ctx.sites.at[visit.site_id, "name"],
+        "job_id": visit.job_id,
+        "kind": visit.kind,
+        "kg": visit.kg,
+        "reason": reason,
+    }
 
 
-def _day_vrp(ctx: WeekContext, day: str, working: pd.DataFrame, visits: list[Visit],
-             allowed: list[list[int]], movable: frozenset[str]
-             ) -> tuple[_rows.DayNodes, _ortools.DayVrp]:
+def _day_vrp(
+    ctx: WeekContext,
+    day: str,
+    working: pd.DataFrame,
+    visits: list[Visit],
+    allowed: list[list[int]],
+    movable: frozenset[str],
+) -> tuple[_rows.DayNodes, _ortools.DayVrp]:
     """Nodes (one per depot site, then a pickup and a delivery per visit) and their VRP."""
     params = ctx.params
     depot_sites = list(dict.fromkeys(working["depot_site_id"]))
@@ -176,20 +205,34 @@ def _day_vrp(ctx: WeekContext, day: str, working: pd.DataFrame, visits: list[Vis
     service_s = np.rint(service).astype(np.int64)
     vrp = _ortools.DayVrp(
         travel_s=np.rint(ctx.matrix.duration_s[np.ix_(idx, idx)]).astype(np.int64),
-        dist_m=ctx.matrix.dist_m[np.ix_(idx, idx)], service_s=service_s,
-        kg=np.array(kg), pallets_dec=np.array(pal), windows=windows, pairs=pairs,
-        allowed=allowed, penalty=np.array([
-            int(params.drop_penalty_eur * cost_units
-                * (params.movable_penalty_share if v.site_id in movable else 1.0))
-            for v in visits]),
+        dist_m=ctx.matrix.dist_m[np.ix_(idx, idx)],
+        service_s=service_s,
+        kg=np.array(kg),
+        pallets_dec=np.array(pal),
+        windows=windows,
+        pairs=pairs,
+        allowed=allowed,
+        penalty=np.array(
+            [
+                int(
+                    params.drop_penalty_eur
+                    * cost_units
+                    * (params.movable_penalty_share if v.site_id in movable else 1.0)
+                )
+                for v in visits
+            ]
+        ),
         start_node=np.array([depot_node[s] for s in working["depot_site_id"]]),
         end_node=np.array([depot_node[s] for s in working["depot_site_id"]]),
         cap_kg=working["capacity_kg"].astype(int).to_numpy(),
-        cap_pallets_dec=np.where(working["capacity_pallets"] > 0,
-                                 working["capacity_pallets"] * 10, no_pallet_limit).astype(int),
-        shift_start_s=shift_start, shift_end_s=shift_end,
-        max_span_s=np.minimum(working["max_route_h"] * 3600, shift_end - shift_start
-                              ).astype(int).to_numpy(),
+        cap_pallets_dec=np.where(
+            working["capacity_pallets"] > 0, working["capacity_pallets"] * 10, no_pallet_limit
+        ).astype(int),
+        shift_start_s=shift_start,
+        shift_end_s=shift_end,
+        max_span_s=np.minimum(working["max_route_h"] * 3600, shift_end - shift_start)
+        .astype(int)
+        .to_numpy(),
         break_s=(working["break_min"] * 60).astype(int).to_numpy(),
         break_after_s=np.full(len(working), int(params.break_after_h * 3600)),
         cost_per_m=(working["cost_per_km_eur"] / 1000 * cost_units).to_numpy(),
@@ -200,11 +243,24 @@ def _day_vrp(ctx: WeekContext, day: str, working: pd.DataFrame, visits: list[Vis
 
 def _split(visit: Visit, max_kg: float, max_pal: float) -> list[Visit]:
     """Cut a visit larger than the biggest allowed vehicle into loads that fit (more trips)."""
-    parts = max(1, math.ceil(visit.kg / max_kg - 1e-9),
-                math.ceil(visit.pallets / max_pal - 1e-9) if max_pal > 0 else 1)
+    parts = max(
+        1,
+        math.ceil(visit.kg / max_kg - 1e-9),
+        math.ceil(visit.pallets / max_pal - 1e-9) if max_pal > 0 else 1,
+    )
     if parts == 1:
         return [visit]
-    return [Visit(job_id=f"{visit.job_id}#{i + 1}", kind=visit.kind, site_id=visit.site_id,
-                  src=visit.src, dst=visit.dst, cold=visit.cold, kg=visit.kg / parts,
-                  pallets=visit.pallets / parts, detail=f"part {i + 1}/{parts} of {visit.detail}")
-            for i in range(parts)]
+    return [
+        Visit(
+            job_id=f"{visit.job_id}#{i + 1}",
+            kind=visit.kind,
+            site_id=visit.site_id,
+            src=visit.src,
+            dst=visit.dst,
+            cold=visit.cold,
+            kg=visit.kg / parts,
+            pallets=visit.pallets / parts,
+            detail=f"part {i + 1}/{parts} of {visit.detail}",
+        )
+        for i in range(parts)
+    ]

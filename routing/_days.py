@@ -55,8 +55,7 @@ def choose_days(ctx: WeekContext) -> DayChoice:
     groups: list[tuple[str, pd.DataFrame]] = list(jobs.groupby("site_id", sort=True))
     # the most constrained sites first; the seed breaks ties among equals
     order = rng.permutation(len(groups))
-    options = {site_id: _candidate_days(ctx, site_id, site_jobs)
-               for site_id, site_jobs in groups}
+    options = {site_id: _candidate_days(ctx, site_id, site_jobs) for site_id, site_jobs in groups}
     flexible: dict[str, list[str]] = {}
 
     def constrained(i: int) -> tuple[int, int]:
@@ -82,20 +81,45 @@ def choose_days(ctx: WeekContext) -> DayChoice:
                 open_days = sum(problem.windows(site_id, d) != () for d in WEEKDAYS)
                 reason = "closed" if open_days < visits else "time window"
                 for _, job in site_jobs.iterrows():
-                    unserved.append({"day": "", "site_id": site_id, "name": site_name[site_id],
-                                     "job_id": job["job_id"], "kind": job["kind"],
-                                     "kg": job["kg"] * missing / visits, "reason": reason})
-            days = _best_days(cand, min(visits, len(cand)), load,
-                              float(site_jobs["kg"].sum()) / max(visits, 1), capacity)
+                    unserved.append(
+                        {
+                            "day": "",
+                            "site_id": site_id,
+                            "name": site_name[site_id],
+                            "job_id": job["job_id"],
+                            "kind": job["kind"],
+                            "kg": job["kg"] * missing / visits,
+                            "reason": reason,
+                        }
+                    )
+            days = _best_days(
+                cand,
+                min(visits, len(cand)),
+                load,
+                float(site_jobs["kg"].sum()) / max(visits, 1),
+                capacity,
+            )
         for day in days:
             load[day] += float(site_jobs["kg"].sum()) / visits
             for _, job in site_jobs.iterrows():
-                chosen.append((day, Visit(
-                    job_id=job["job_id"], kind=job["kind"], site_id=site_id,
-                    src=job["from_site_id"], dst=job["to_site_id"], cold=bool(job["cold"]),
-                    kg=job["kg"] / visits, pallets=job["pallets"] / visits,
-                    detail=job["detail"] if visits == 1 else f"1/{visits} of: {job['detail']}",
-                )))
+                chosen.append(
+                    (
+                        day,
+                        Visit(
+                            job_id=job["job_id"],
+                            kind=job["kind"],
+                            site_id=site_id,
+                            src=job["from_site_id"],
+                            dst=job["to_site_id"],
+                            cold=bool(job["cold"]),
+                            kg=job["kg"] / visits,
+                            pallets=job["pallets"] / visits,
+                            detail=job["detail"]
+                            if visits == 1
+                            else f"1/{visits} of: {job['detail']}",
+                        ),
+                    )
+                )
         if not fixed:
             flexible[site_id] = options[site_id]
     return DayChoice(chosen=chosen, unserved=unserved, flexible=flexible)
@@ -106,9 +130,17 @@ def _candidate_days(ctx: WeekContext, site_id: str, site_jobs: pd.DataFrame) -> 
     pin = ctx.pins.get(site_id)
     cold = bool(site_jobs["cold"].any())
     job = site_jobs.iloc[0]
-    probe = Visit(job_id=job["job_id"], kind=job["kind"], site_id=site_id,
-                  src=job["from_site_id"], dst=job["to_site_id"], cold=cold, kg=0.0,
-                  pallets=0.0, detail="")
+    probe = Visit(
+        job_id=job["job_id"],
+        kind=job["kind"],
+        site_id=site_id,
+        src=job["from_site_id"],
+        dst=job["to_site_id"],
+        cold=cold,
+        kg=0.0,
+        pallets=0.0,
+        detail="",
+    )
     days = []
     for day in WEEKDAYS:
         if ctx.problem.windows(site_id, day) == ():
@@ -123,8 +155,9 @@ def _candidate_days(ctx: WeekContext, site_id: str, site_jobs: pd.DataFrame) -> 
     return days
 
 
-def _best_days(cand: Sequence[str], k: int, load: dict[str, float], kg: float,
-               capacity: dict[str, float]) -> list[str]:
+def _best_days(
+    cand: Sequence[str], k: int, load: dict[str, float], kg: float, capacity: dict[str, float]
+) -> list[str]:
     """The ``k`` days, fewest consecutive pairs first, that keep the fullest day emptiest."""
     if k == 0:
         return []
@@ -136,7 +169,13 @@ def _best_days(cand: Sequence[str], k: int, load: dict[str, float], kg: float,
     def used(day: str, extra: float) -> float:
         return (load[day] + extra) / max(capacity[day], 1.0)
 
-    best = min(itertools.combinations(cand, k),
-               key=lambda c: (consecutive(c), max(used(d, kg) for d in c),
-                              sum(used(d, 0.0) for d in c), [index[d] for d in c]))
+    best = min(
+        itertools.combinations(cand, k),
+        key=lambda c: (
+            consecutive(c),
+            max(used(d, kg) for d in c),
+            sum(used(d, 0.0) for d in c),
+            [index[d] for d in c],
+        ),
+    )
     return list(best)

@@ -71,9 +71,9 @@ def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
     """Build the OR-Tools model, each shift shortened by its driver's break."""
     num_nodes = len(vrp.service_s)
     num_vehicles = len(vrp.start_node)
-    manager = pywrapcp.RoutingIndexManager(num_nodes, num_vehicles,
-                                           [int(s) for s in vrp.start_node],
-                                           [int(e) for e in vrp.end_node])
+    manager = pywrapcp.RoutingIndexManager(
+        num_nodes, num_vehicles, [int(s) for s in vrp.start_node], [int(e) for e in vrp.end_node]
+    )
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
     # OR-Tools' matrices are indexed by node; transit(i, j) = service at i + drive i -> j
@@ -84,13 +84,15 @@ def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
         routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitMatrix(cost.tolist()), v)
 
     routing.AddDimensionWithVehicleCapacity(
-        time_cb, HORIZON_S, [HORIZON_S] * num_vehicles, False, "time")
+        time_cb, HORIZON_S, [HORIZON_S] * num_vehicles, False, "time"
+    )
     time_dim = routing.GetDimensionOrDie("time")
     kg_cb = routing.RegisterUnaryTransitVector([int(k) for k in vrp.kg])
     routing.AddDimensionWithVehicleCapacity(kg_cb, 0, [int(c) for c in vrp.cap_kg], True, "kg")
     pal_cb = routing.RegisterUnaryTransitVector([int(p) for p in vrp.pallets_dec])
-    routing.AddDimensionWithVehicleCapacity(pal_cb, 0, [int(c) for c in vrp.cap_pallets_dec],
-                                            True, "pallets")
+    routing.AddDimensionWithVehicleCapacity(
+        pal_cb, 0, [int(c) for c in vrp.cap_pallets_dec], True, "pallets"
+    )
 
     depots = set(vrp.start_node.tolist()) | set(vrp.end_node.tolist())
     for node in range(num_nodes):
@@ -130,15 +132,19 @@ def _day_model(vrp: DayVrp) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.Rout
     return manager, routing
 
 
-def _search(time_limit_s: float, *, guided: bool, solution_limit: int | None
-            ) -> routing_parameters_pb2.RoutingSearchParameters:
+def _search(
+    time_limit_s: float, *, guided: bool, solution_limit: int | None
+) -> routing_parameters_pb2.RoutingSearchParameters:
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION)
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
     # greedy descent stops by itself at a local optimum: the same routes on every run
     search.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH if guided
-        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        if guided
+        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    )
     if not guided:
         # the insertion LNS operators halve the descent's speed on the sample's busiest day
         # (34 s instead of 68 s for week 1 at load 4) for the same stops served (+2 % cost)
@@ -151,18 +157,26 @@ def _search(time_limit_s: float, *, guided: bool, solution_limit: int | None
     return search
 
 
-_SLOW_LNS = ("use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns",
-             "use_global_cheapest_insertion_visit_types_lns",
-             "use_local_cheapest_insertion_visit_types_lns",
-             "use_relocate_path_global_cheapest_insertion_insert_unperformed")
+_SLOW_LNS = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+)
 
 
 _STATUS = routing_enums_pb2.RoutingSearchStatus
 
 
-def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
-              solution_limit: int | None = None,
-              initial_routes: list[list[int]] | None = None) -> DayRoutesRaw:
+def solve_day(
+    vrp: DayVrp,
+    *,
+    time_limit_s: float,
+    guided: bool = False,
+    solution_limit: int | None = None,
+    initial_routes: list[list[int]] | None = None,
+) -> DayRoutesRaw:
     """Solve one day's VRP with OR-Tools (cheapest insertion, then local search).
 
     Each shift is shortened by its driver's break, which :mod:`routing._breaks` then places
@@ -190,12 +204,17 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
         if start is None:
             log.info("day VRP: the initial routes are not feasible; searching from scratch")
     t0 = time.perf_counter()
-    solution = (routing.SolveFromAssignmentWithParameters(start, search) if start is not None
-                else routing.SolveWithParameters(search))
+    solution = (
+        routing.SolveFromAssignmentWithParameters(start, search)
+        if start is not None
+        else routing.SolveWithParameters(search)
+    )
     elapsed_s = time.perf_counter() - t0
     if solution is None:
-        raise SolverError(f"OR-Tools found no solution (status {routing.status()}); "
-                          "every stop is optional, so this is a model bug: please report it")
+        raise SolverError(
+            f"OR-Tools found no solution (status {routing.status()}); "
+            "every stop is optional, so this is a model bug: please report it"
+        )
     time_dim = routing.GetDimensionOrDie("time")
     routes, starts = [], []
     for v in range(num_vehicles := routing.vehicles()):
@@ -212,14 +231,23 @@ def solve_day(vrp: DayVrp, *, time_limit_s: float, guided: bool = False,
     # OR-Tools says "a limit stopped the search", not which: the count when it was reached
     # before the time limit (the callback may count a solution twice when the search starts
     # from given routes, so when in doubt the day is said cut by the clock)
-    counted_out = (solution_limit is not None and found[0] >= solution_limit
-                   and elapsed_s < 0.95 * time_limit_s)
+    counted_out = (
+        solution_limit is not None
+        and found[0] >= solution_limit
+        and elapsed_s < 0.95 * time_limit_s
+    )
     status = _day_status(routing.status(), guided=guided, counted_out=counted_out)
-    raw = _with_breaks(vrp, routes, starts, status=status,
-                       objective=solution.ObjectiveValue())
-    log.info("day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d, %d solutions, "
-             "%s", len(vrp.service_s), num_vehicles, len(raw.served_pairs), len(vrp.pairs),
-             raw.objective, found[0], status)
+    raw = _with_breaks(vrp, routes, starts, status=status, objective=solution.ObjectiveValue())
+    log.info(
+        "day VRP: %d nodes, %d vehicles, %d/%d pairs served, objective %d, %d solutions, %s",
+        len(vrp.service_s),
+        num_vehicles,
+        len(raw.served_pairs),
+        len(vrp.pairs),
+        raw.objective,
+        found[0],
+        status,
+    )
     return raw
 
 
@@ -237,8 +265,14 @@ def _day_status(code: int, *, guided: bool, counted_out: bool) -> DayStatus:
     return DayStatus.FEASIBLE
 
 
-def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], *,
-                 status: DayStatus, objective: int) -> DayRoutesRaw:
+def _with_breaks(
+    vrp: DayVrp,
+    routes: list[list[int]],
+    starts: list[list[int]],
+    *,
+    status: DayStatus,
+    objective: int,
+) -> DayRoutesRaw:
     """Place each driver's break; a route that cannot take it loses its last jobs."""
     pair_of = {n: p for p, pair in enumerate(vrp.pairs) for n in pair}
     out_routes, out_starts, out_breaks, served = [], [], [], set()
@@ -250,8 +284,7 @@ def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], 
             pick, drop = vrp.pairs[pair_of[nodes[-2]]]
             nodes = [n for n in nodes if n not in (pick, drop)]
             retimed = _breaks.schedule(vrp, v, nodes, times[0])
-            timed = (_breaks.place_break(vrp, v, nodes, retimed) if retimed is not None
-                     else None)
+            timed = _breaks.place_break(vrp, v, nodes, retimed) if retimed is not None else None
             if len(nodes) == 2:
                 timed = _breaks.TimedRoute(start_s=[times[0], times[0]], break_=None)
         served |= {pair_of[n] for n in nodes if n in pair_of}
@@ -259,7 +292,12 @@ def _with_breaks(vrp: DayVrp, routes: list[list[int]], starts: list[list[int]], 
         out_starts.append(timed.start_s)
         out_breaks.append(timed.break_)
     return DayRoutesRaw(
-        routes=out_routes, start_s=out_starts,
+        routes=out_routes,
+        start_s=out_starts,
         load_kg=[_breaks.loads_along(vrp.kg, r) for r in out_routes],
         load_pallets_dec=[_breaks.loads_along(vrp.pallets_dec, r) for r in out_routes],
-        breaks=out_breaks, served_pairs=served, objective=objective, status=status)
+        breaks=out_breaks,
+        served_pairs=served,
+        objective=objective,
+        status=status,
+    )

@@ -17,12 +17,42 @@ from routing.model import DayStatus, WeekRoutes
 if TYPE_CHECKING:
     from routing._day_model import DaySolution
 
-STOP_COLUMNS = ["day", "date", "vehicle_id", "seq", "site_id", "name", "kind", "action",
-                "arrival_min", "departure_min", "drop_kg", "pick_kg", "load_kg", "load_pallets",
-                "detail", "contact", "notes", "lat", "lon", "dist_m", "drive_s"]
+STOP_COLUMNS = [
+    "day",
+    "date",
+    "vehicle_id",
+    "seq",
+    "site_id",
+    "name",
+    "kind",
+    "action",
+    "arrival_min",
+    "departure_min",
+    "drop_kg",
+    "pick_kg",
+    "load_kg",
+    "load_pallets",
+    "detail",
+    "contact",
+    "notes",
+    "lat",
+    "lon",
+    "dist_m",
+    "drive_s",
+]
 UNSERVED_COLUMNS = ["day", "site_id", "name", "job_id", "kind", "kg", "reason"]
-KPI_COLUMNS = ["day", "vehicle_id", "organisation", "km", "hours", "cost_eur", "co2_kg",
-               "stops", "kg_moved", "max_load_pct"]
+KPI_COLUMNS = [
+    "day",
+    "vehicle_id",
+    "organisation",
+    "km",
+    "hours",
+    "cost_eur",
+    "co2_kg",
+    "stops",
+    "kg_moved",
+    "max_load_pct",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,8 +69,9 @@ class DayNodes:
         return len(self.node_site) - 2 * len(self.visits)
 
 
-def day_rows(ctx: WeekContext, day: str, working: pd.DataFrame, nodes: DayNodes,
-             raw: DayRoutesRaw) -> tuple[list[dict], list[dict]]:
+def day_rows(
+    ctx: WeekContext, day: str, working: pd.DataFrame, nodes: DayNodes, raw: DayRoutesRaw
+) -> tuple[list[dict], list[dict]]:
     """Stop rows (``STOP_COLUMNS``) and KPI rows (``KPI_COLUMNS``) of the day's used vehicles."""
     date = ctx.problem.date_of(day).date().isoformat()
     stops, kpis = [], []
@@ -54,15 +85,24 @@ def day_rows(ctx: WeekContext, day: str, working: pd.DataFrame, nodes: DayNodes,
         stops += rows
         km = sum(r["dist_m"] for r in rows) / 1000
         hours = (rows[-1]["arrival_min"] - rows[0]["departure_min"]) / 60
-        kpis.append({
-            "day": day, "vehicle_id": veh["vehicle_id"], "organisation": veh["organisation"],
-            "km": round(km, 2), "hours": round(hours, 2),
-            "cost_eur": round(km * veh["cost_per_km_eur"] + hours * veh["cost_per_hour_eur"], 2),
-            "co2_kg": round(km * veh["co2_kg_per_km"], 2),
-            "stops": sum(1 for r in served if r["site_id"] != ctx.problem.hub_id),
-            "kg_moved": round(sum(r["drop_kg"] for r in served), 1),
-            "max_load_pct": round(100 * max(r["load_kg"] for r in rows) / veh["capacity_kg"], 1),
-        })
+        kpis.append(
+            {
+                "day": day,
+                "vehicle_id": veh["vehicle_id"],
+                "organisation": veh["organisation"],
+                "km": round(km, 2),
+                "hours": round(hours, 2),
+                "cost_eur": round(
+                    km * veh["cost_per_km_eur"] + hours * veh["cost_per_hour_eur"], 2
+                ),
+                "co2_kg": round(km * veh["co2_kg_per_km"], 2),
+                "stops": sum(1 for r in served if r["site_id"] != ctx.problem.hub_id),
+                "kg_moved": round(sum(r["drop_kg"] for r in served), 1),
+                "max_load_pct": round(
+                    100 * max(r["load_kg"] for r in rows) / veh["capacity_kg"], 1
+                ),
+            }
+        )
     return stops, kpis
 
 
@@ -92,8 +132,12 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
             drop_kg, pick_kg = (0.0, visit.kg) if is_pick else (visit.kg, 0.0)
         arrival = start_s[k] / 60
         departure = (start_s[k] + nodes.service_s[node]) / 60
-        if rows and site == prev_site and not is_depot and rows[-1]["action"] not in (
-                "start", "end"):
+        if (
+            rows
+            and site == prev_site
+            and not is_depot
+            and rows[-1]["action"] not in ("start", "end")
+        ):
             row = rows[-1]
             if action not in row["action"].split("+"):
                 row["action"] += f"+{action}"
@@ -106,40 +150,76 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
             drive = matrix.duration_s[loc[prev_site], loc[site]] if prev_site else 0.0
             if action == "start":
                 arrival = departure = start_s[k] / 60
-            rows.append({
-                "site_id": site, "name": sites.at[site, "name"], "kind": sites.at[site, "kind"],
-                "action": action, "arrival_min": arrival, "departure_min": departure,
-                "drop_kg": drop_kg, "pick_kg": pick_kg, "detail": what,
-                "contact": sites.at[site, "contact"], "notes": sites.at[site, "notes"],
-                "lat": float(sites.at[site, "lat"]), "lon": float(sites.at[site, "lon"]),
-                "dist_m": float(dist), "drive_s": float(drive),
-            })
+            rows.append(
+                {
+                    "site_id": site,
+                    "name": sites.at[site, "name"],
+                    "kind": sites.at[site, "kind"],
+                    "action": action,
+                    "arrival_min": arrival,
+                    "departure_min": departure,
+                    "drop_kg": drop_kg,
+                    "pick_kg": pick_kg,
+                    "detail": what,
+                    "contact": sites.at[site, "contact"],
+                    "notes": sites.at[site, "notes"],
+                    "lat": float(sites.at[site, "lat"]),
+                    "lon": float(sites.at[site, "lon"]),
+                    "dist_m": float(dist),
+                    "drive_s": float(drive),
+                }
+            )
         rows[-1]["load_kg"] = float(load_kg[k])
         rows[-1]["load_pallets"] = load_pal[k] / 10
         prev_site = site
     # a break outside the route (the solver may put it after the shift's end) is not shown
-    if brk is not None and len(rows) > 2 and rows[0]["departure_min"] <= brk[0] / 60 < rows[
-            -1]["arrival_min"]:
+    if (
+        brk is not None
+        and len(rows) > 2
+        and rows[0]["departure_min"] <= brk[0] / 60 < rows[-1]["arrival_min"]
+    ):
         start_min, dur_min = brk[0] / 60, brk[1] / 60
         pos = next((i for i, r in enumerate(rows) if r["arrival_min"] > start_min), len(rows))
         pos = min(max(pos, 1), len(rows) - 1)
         before = rows[pos - 1]
-        rows.insert(pos, {
-            "site_id": "", "name": "pause conducteur", "kind": "break", "action": "break",
-            "arrival_min": start_min, "departure_min": start_min + dur_min, "drop_kg": 0.0,
-            "pick_kg": 0.0, "load_kg": before["load_kg"], "load_pallets": before["load_pallets"],
-            "detail": f"{dur_min:.0f} min break", "contact": "", "notes": "",
-            "lat": before["lat"], "lon": before["lon"], "dist_m": 0.0, "drive_s": 0.0,
-        })
+        rows.insert(
+            pos,
+            {
+                "site_id": "",
+                "name": "pause conducteur",
+                "kind": "break",
+                "action": "break",
+                "arrival_min": start_min,
+                "departure_min": start_min + dur_min,
+                "drop_kg": 0.0,
+                "pick_kg": 0.0,
+                "load_kg": before["load_kg"],
+                "load_pallets": before["load_pallets"],
+                "detail": f"{dur_min:.0f} min break",
+                "contact": "",
+                "notes": "",
+                "lat": before["lat"],
+                "lon": before["lon"],
+                "dist_m": 0.0,
+                "drive_s": 0.0,
+            },
+        )
     return rows
 
 
-def week_routes(ctx: WeekContext, chosen: Sequence[tuple[str, Visit]],
-                unscheduled: Sequence[dict], days: Mapping[str, DaySolution], *,
-                runtime_s: float) -> WeekRoutes:
+def week_routes(
+    ctx: WeekContext,
+    chosen: Sequence[tuple[str, Visit]],
+    unscheduled: Sequence[dict],
+    days: Mapping[str, DaySolution],
+    *,
+    runtime_s: float,
+) -> WeekRoutes:
     """The week's frames in week order, and its totals over the vehicles that moved."""
-    schedule = pd.DataFrame([{"job_id": v.job_id, "site_id": v.site_id, "day": d}
-                             for d, v in chosen], columns=["job_id", "site_id", "day"])
+    schedule = pd.DataFrame(
+        [{"job_id": v.job_id, "site_id": v.site_id, "day": d} for d, v in chosen],
+        columns=["job_id", "site_id", "day"],
+    )
     stops, kpis, unserved = [], [], list(unscheduled)
     day_status: dict[str, DayStatus] = {}
     for day in WEEKDAYS:
@@ -170,6 +250,13 @@ def week_routes(ctx: WeekContext, chosen: Sequence[tuple[str, Visit]],
         "runtime_s": round(runtime_s, 2),
         "day_status": day_status,
     }
-    return WeekRoutes(stops=stops_df, unserved=unserved_df, vehicle_kpis=kpi_df,
-                      schedule=schedule, kpis=overall, method=method, engine="ortools",
-                      day_status=day_status)
+    return WeekRoutes(
+        stops=stops_df,
+        unserved=unserved_df,
+        vehicle_kpis=kpi_df,
+        schedule=schedule,
+        kpis=overall,
+        method=method,
+        engine="ortools",
+        day_status=day_status,
+    )

@@ -57,8 +57,9 @@ class Pin:
         if self.vehicle_id is None and self.day is None:
             raise InputError(f"pin of {self.site_id}: give a vehicle, a day or both")
         if self.day is not None and self.day not in WEEKDAYS:
-            raise InputError(f"pin of {self.site_id}: day must be one of {', '.join(WEEKDAYS)}; "
-                             f"got {self.day!r}")
+            raise InputError(
+                f"pin of {self.site_id}: day must be one of {', '.join(WEEKDAYS)}; got {self.day!r}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> Pin:
@@ -67,8 +68,11 @@ class Pin:
         if not sep or not site.strip() or not rest.strip():
             raise InputError(f"--pin {text!r}: expected SITE=VEHICLE[@DAY] or SITE=@DAY")
         vehicle, _, day = rest.partition("@")
-        return cls(site_id=site.strip(), vehicle_id=vehicle.strip() or None,
-                   day=day.strip().lower() or None)
+        return cls(
+            site_id=site.strip(),
+            vehicle_id=vehicle.strip() or None,
+            day=day.strip().lower() or None,
+        )
 
 
 def _default_kg_per_pallet() -> dict[str, float]:
@@ -112,22 +116,28 @@ class RouteParams:
         if self.time_limit_s <= 0:
             raise InputError(f"time limit must be > 0 s; got {self.time_limit_s}")
         if self.day_solution_limit is not None and (
-                isinstance(self.day_solution_limit, bool)
-                or not isinstance(self.day_solution_limit, int) or self.day_solution_limit < 1):
-            raise InputError("day_solution_limit must be a whole number >= 1; got "
-                             f"{self.day_solution_limit!r}")
+            isinstance(self.day_solution_limit, bool)
+            or not isinstance(self.day_solution_limit, int)
+            or self.day_solution_limit < 1
+        ):
+            raise InputError(
+                f"day_solution_limit must be a whole number >= 1; got {self.day_solution_limit!r}"
+            )
         if not 0 <= self.repair_share < 1:
             raise InputError(f"repair_share must be in [0, 1); got {self.repair_share}")
         if not 0 <= self.movable_penalty_share <= 1:
-            raise InputError("movable_penalty_share must be in [0, 1]; got "
-                             f"{self.movable_penalty_share}")
+            raise InputError(
+                f"movable_penalty_share must be in [0, 1]; got {self.movable_penalty_share}"
+            )
         unknown = set(self.refrigerated_classes) - set(STORAGE_CLASSES)
         if unknown:
             raise InputError(f"refrigerated_classes: unknown storage classes {sorted(unknown)}")
         missing = set(STORAGE_CLASSES) - set(self.kg_per_pallet)
         if missing or any(v <= 0 for v in self.kg_per_pallet.values()):
-            raise InputError("kg_per_pallet needs a positive value for every storage class "
-                             f"({', '.join(STORAGE_CLASSES)})")
+            raise InputError(
+                "kg_per_pallet needs a positive value for every storage class "
+                f"({', '.join(STORAGE_CLASSES)})"
+            )
 
     @classmethod
     def from_file(cls, path: Path | str, **overrides) -> RouteParams:
@@ -152,8 +162,10 @@ class RouteParams:
         known = {f.name for f in fields(cls)} - {"pins", "cache_dir"}
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}; expected some of "
-                             f"{', '.join(sorted(known))}")
+            raise InputError(
+                f"{source}: unknown key(s) {', '.join(unknown)}; expected some of "
+                f"{', '.join(sorted(known))}"
+            )
         values = {}
         for name, value in raw.items():
             default = getattr(cls(), name)
@@ -170,8 +182,9 @@ class RouteParams:
                 elif isinstance(default, dict):
                     value = {str(k): float(v) for k, v in dict(value).items()}
             except (TypeError, ValueError):
-                raise InputError(f"{source}: {name} must be like {default!r}; got {value!r}"
-                                 ) from None
+                raise InputError(
+                    f"{source}: {name} must be like {default!r}; got {value!r}"
+                ) from None
             values[name] = value
         try:
             return cls(**{**values, **overrides})

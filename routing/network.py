@@ -37,15 +37,32 @@ HAVERSINE = "haversine_fallback"
 
 #: Typical French free-flow speeds (km/h) for roads whose ``maxspeed`` is missing or symbolic.
 FR_SPEEDS_KPH = {
-    "motorway": 120, "motorway_link": 70, "trunk": 100, "trunk_link": 60,
-    "primary": 70, "primary_link": 50, "secondary": 60, "secondary_link": 40,
-    "tertiary": 50, "tertiary_link": 40, "unclassified": 40, "residential": 30,
-    "living_street": 15, "road": 30,
+    "motorway": 120,
+    "motorway_link": 70,
+    "trunk": 100,
+    "trunk_link": 60,
+    "primary": 70,
+    "primary_link": 50,
+    "secondary": 60,
+    "secondary_link": 40,
+    "tertiary": 50,
+    "tertiary_link": 40,
+    "unclassified": 40,
+    "residential": 30,
+    "living_street": 15,
+    "road": 30,
 }
 FALLBACK_SPEED_KPH = 40.0
 #: French symbolic speed limits (``maxspeed=FR:urban``...), which osmnx cannot parse.
-FR_SYMBOLIC_KPH = {"fr:urban": 50, "fr:rural": 80, "fr:motorway": 130, "fr:trunk": 110,
-                   "fr:zone30": 30, "fr:zone20": 20, "fr:walk": 6}
+FR_SYMBOLIC_KPH = {
+    "fr:urban": 50,
+    "fr:rural": 80,
+    "fr:motorway": 130,
+    "fr:trunk": 110,
+    "fr:zone30": 30,
+    "fr:zone20": 20,
+    "fr:walk": 6,
+}
 
 # Mirrors osmnx 2.x's Overpass "drive" filter: graph_from_xml keeps every way, so filter first.
 _EXCLUDED_HWY = re.compile(
@@ -135,18 +152,31 @@ def _drive_elements(src: Path) -> list[dict]:
     # the C++ filters skip most of the file before any Python code sees it
     for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
         if _is_drive_way(way.tags):
-            ways[way.id] = {"type": "way", "id": way.id, "nodes": [n.ref for n in way.nodes],
-                            "tags": dict(way.tags)}
+            ways[way.id] = {
+                "type": "way",
+                "id": way.id,
+                "nodes": [n.ref for n in way.nodes],
+                "tags": dict(way.tags),
+            }
     wanted = {r for way in ways.values() for r in way["nodes"]}
-    nodes = [{"type": "node", "id": node.id, "lat": node.location.lat,
-              "lon": node.location.lon, "tags": dict(node.tags)}
-             for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
-                 IdFilter(wanted))]
+    nodes = [
+        {
+            "type": "node",
+            "id": node.id,
+            "lat": node.location.lat,
+            "lon": node.location.lon,
+            "tags": dict(node.tags),
+        }
+        for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(IdFilter(wanted))
+    ]
     present = {node["id"] for node in nodes}
     keep = [way for way in ways.values() if all(r in present for r in way["nodes"])]
     if len(keep) < len(ways):
-        log.info("%s: dropped %d clipped ways (nodes missing from the file)", src.name,
-                 len(ways) - len(keep))
+        log.info(
+            "%s: dropped %d clipped ways (nodes missing from the file)",
+            src.name,
+            len(ways) - len(keep),
+        )
     return [*nodes, *keep]
 
 
@@ -155,15 +185,17 @@ def _write_osm_xml(elements: list[dict], dst: Path) -> None:
     from xml.sax.saxutils import quoteattr
 
     def tags(el: dict) -> str:
-        return "".join(f"<tag k={quoteattr(str(k))} v={quoteattr(str(v))}/>"
-                       for k, v in el["tags"].items())
+        return "".join(
+            f"<tag k={quoteattr(str(k))} v={quoteattr(str(v))}/>" for k, v in el["tags"].items()
+        )
 
     with open(dst, "w", encoding="utf-8") as fh:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n')
         for el in elements:
             if el["type"] == "node":
-                fh.write(f'<node id="{el["id"]}" lat="{el["lat"]}" lon="{el["lon"]}">'
-                         f"{tags(el)}</node>\n")
+                fh.write(
+                    f'<node id="{el["id"]}" lat="{el["lat"]}" lon="{el["lon"]}">{tags(el)}</node>\n'
+                )
             else:
                 refs = "".join(f'<nd ref="{r}"/>' for r in el["nodes"])
                 fh.write(f'<way id="{el["id"]}">{refs}{tags(el)}</way>\n')
@@ -226,22 +258,26 @@ def network_from_place(place: str, *, cache_dir: Path | str) -> RoadNetwork:
     """Download (once; cached as GraphML in ``cache_dir``) the drive network of a place."""
     import osmnx as ox
 
-    return _download(f"place:{place}",
-                     lambda: ox.graph_from_place(place, network_type="drive"), cache_dir)
+    return _download(
+        f"place:{place}", lambda: ox.graph_from_place(place, network_type="drive"), cache_dir
+    )
 
 
-def network_from_bbox(west: float, south: float, east: float, north: float, *,
-                      cache_dir: Path | str) -> RoadNetwork:
+def network_from_bbox(
+    west: float, south: float, east: float, north: float, *, cache_dir: Path | str
+) -> RoadNetwork:
     """Download (once; cached as GraphML in ``cache_dir``) the drive network of a bbox."""
     import osmnx as ox
 
     bbox = (west, south, east, north)
-    return _download(f"bbox:{bbox}", lambda: ox.graph_from_bbox(bbox, network_type="drive"),
-                     cache_dir)
+    return _download(
+        f"bbox:{bbox}", lambda: ox.graph_from_bbox(bbox, network_type="drive"), cache_dir
+    )
 
 
-def _download(query: str, fetch: Callable[[], nx.MultiDiGraph], cache_dir: Path | str
-              ) -> RoadNetwork:
+def _download(
+    query: str, fetch: Callable[[], nx.MultiDiGraph], cache_dir: Path | str
+) -> RoadNetwork:
     import osmnx as ox
 
     key = hashlib.sha256(query.encode()).hexdigest()
@@ -293,8 +329,7 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
     # one-way dead ends would make some pairs unreachable (infinite times)
     graph = ox.truncate.largest_component(graph, strongly=True)
     _parse_symbolic_speeds(graph)
-    graph = ox.routing.add_edge_speeds(graph, hwy_speeds=FR_SPEEDS_KPH,
-                                       fallback=FALLBACK_SPEED_KPH)
+    graph = ox.routing.add_edge_speeds(graph, hwy_speeds=FR_SPEEDS_KPH, fallback=FALLBACK_SPEED_KPH)
     graph = ox.routing.add_edge_travel_times(graph)
 
     node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
@@ -317,8 +352,17 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
     dist_csr = csr_matrix((dists, (rows, cols)), shape=(n, n))
     tree = BallTree(np.radians(np.column_stack([lat, lon])), metric="haversine")
     log.info("%s: %d nodes, %d edges", source, n, graph.number_of_edges())
-    return RoadNetwork(graph=graph, node_ids=node_ids, node_lat=lat, node_lon=lon,
-                       time_csr=time_csr, dist_csr=dist_csr, source=source, key=key, _tree=tree)
+    return RoadNetwork(
+        graph=graph,
+        node_ids=node_ids,
+        node_lat=lat,
+        node_lon=lon,
+        time_csr=time_csr,
+        dist_csr=dist_csr,
+        source=source,
+        key=key,
+        _tree=tree,
+    )
 
 
 # --------------------------------------------------------------------------- matrices
@@ -328,8 +372,13 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
 FALLBACK_BANDS = ((2_000, 25.0), (10_000, 40.0), (30_000, 60.0), (np.inf, 80.0))
 
 
-def haversine_matrix(lats: ArrayLike, lons: ArrayLike, *, circuity: float = 1.3,
-                     bands: tuple[tuple[float, float], ...] = FALLBACK_BANDS) -> Matrix:
+def haversine_matrix(
+    lats: ArrayLike,
+    lons: ArrayLike,
+    *,
+    circuity: float = 1.3,
+    bands: tuple[tuple[float, float], ...] = FALLBACK_BANDS,
+) -> Matrix:
     """Great-circle distance × circuity, timed at a speed that grows with the distance.
 
     Each band's speed applies to the part of the trip inside the band (like a tariff), so
@@ -343,8 +392,9 @@ def haversine_matrix(lats: ArrayLike, lons: ArrayLike, *, circuity: float = 1.3,
         part = np.clip(dist, lower, upper) - lower
         duration += part / (kph / 3.6)
         lower = upper
-    return Matrix(dist_m=dist, duration_s=duration, snap_dist_m=np.zeros(len(lats)),
-                  method=HAVERSINE)
+    return Matrix(
+        dist_m=dist, duration_s=duration, snap_dist_m=np.zeros(len(lats)), method=HAVERSINE
+    )
 
 
 def _points_key(network_key: str, lats: ArrayLike, lons: ArrayLike) -> str:
@@ -352,9 +402,15 @@ def _points_key(network_key: str, lats: ArrayLike, lons: ArrayLike) -> str:
     return hashlib.sha256(network_key.encode() + pts.tobytes()).hexdigest()[:24]
 
 
-def travel_matrix(network: RoadNetwork | None, lats: ArrayLike, lons: ArrayLike, *,
-                  max_snap_m: float = 500.0, cache_dir: Path | str | None = None,
-                  circuity: float = 1.3) -> Matrix:
+def travel_matrix(
+    network: RoadNetwork | None,
+    lats: ArrayLike,
+    lons: ArrayLike,
+    *,
+    max_snap_m: float = 500.0,
+    cache_dir: Path | str | None = None,
+    circuity: float = 1.3,
+) -> Matrix:
     """Distance and duration matrices between points, over the roads when a network is given.
 
     Parameters
@@ -372,17 +428,24 @@ def travel_matrix(network: RoadNetwork | None, lats: ArrayLike, lons: ArrayLike,
     """
     lats, lons = np.asarray(lats, float), np.asarray(lons, float)
     if network is None:
-        warnings.warn("no road network: distances are great-circle × "
-                      f"{circuity} ({HAVERSINE}); pass an OSM file for road distances",
-                      FallbackWarning, stacklevel=2)
+        warnings.warn(
+            "no road network: distances are great-circle × "
+            f"{circuity} ({HAVERSINE}); pass an OSM file for road distances",
+            FallbackWarning,
+            stacklevel=2,
+        )
         return haversine_matrix(lats, lons, circuity=circuity)
     cache = None
     if cache_dir is not None:
         cache = Path(cache_dir) / f"matrix_{_points_key(network.key, lats, lons)}.npz"
         if cache.exists():
             with np.load(cache) as z:
-                matrix = Matrix(dist_m=z["dist_m"], duration_s=z["duration_s"],
-                                snap_dist_m=z["snap_dist_m"], method=ROAD)
+                matrix = Matrix(
+                    dist_m=z["dist_m"],
+                    duration_s=z["duration_s"],
+                    snap_dist_m=z["snap_dist_m"],
+                    method=ROAD,
+                )
             _warn_far(matrix.snap_dist_m, max_snap_m)
             return matrix
     nodes, snap = network.snap(lats, lons)
@@ -406,17 +469,20 @@ def travel_matrix(network: RoadNetwork | None, lats: ArrayLike, lons: ArrayLike,
 def _warn_far(snap: np.ndarray, max_snap_m: float) -> None:
     far = np.flatnonzero(snap > max_snap_m)
     if len(far):
-        warnings.warn(f"{len(far)} point(s) lie more than {max_snap_m:.0f} m from a road "
-                      f"(points {far[:10].tolist()}, up to {snap.max():.0f} m): check their "
-                      "coordinates or use a larger extract", SnapWarning, stacklevel=3)
+        warnings.warn(
+            f"{len(far)} point(s) lie more than {max_snap_m:.0f} m from a road "
+            f"(points {far[:10].tolist()}, up to {snap.max():.0f} m): check their "
+            "coordinates or use a larger extract",
+            SnapWarning,
+            stacklevel=3,
+        )
 
 
 def _road_matrices(network: RoadNetwork, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fastest-path times and the lengths of those same paths between snapped nodes."""
     uniq, inv = np.unique(nodes, return_inverse=True)
     # one Dijkstra per distinct source node, all targets at once
-    times, pred = dijkstra(network.time_csr, directed=True, indices=uniq,
-                           return_predecessors=True)
+    times, pred = dijkstra(network.time_csr, directed=True, indices=uniq, return_predecessors=True)
     lengths = _path_lengths(network, pred)
     return times[inv][:, nodes], lengths[inv][:, nodes]
 
@@ -444,8 +510,9 @@ def _path_lengths(network: RoadNetwork, pred: np.ndarray) -> np.ndarray:
     return step
 
 
-def path_coords(network: RoadNetwork, from_latlon: tuple[float, float],
-                to_latlon: tuple[float, float]) -> list[tuple[float, float]]:
+def path_coords(
+    network: RoadNetwork, from_latlon: tuple[float, float], to_latlon: tuple[float, float]
+) -> list[tuple[float, float]]:
     """Return (lon, lat) points of the fastest road path, following edge geometries."""
     nodes, _ = network.snap([from_latlon[0], to_latlon[0]], [from_latlon[1], to_latlon[1]])
     src, dst = (int(network.node_ids[i]) for i in nodes)

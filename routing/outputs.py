@@ -18,10 +18,22 @@ from core.safety import safe_path, write_csv
 from routing.model import WeekProblem, WeekRoutes
 from routing.network import HAVERSINE, RoadNetwork, path_coords
 
-COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-           "#1f78b4", "#b2182b", "#4d4d4d")
-FALLBACK_NOTE = ("Distances and times are ESTIMATES (great-circle × circuity, no road network: "
-                 "method haversine_fallback). Pass --osm FILE for road distances.")
+COLOURS = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#b2182b",
+    "#4d4d4d",
+)
+FALLBACK_NOTE = (
+    "Distances and times are ESTIMATES (great-circle × circuity, no road network: "
+    "method haversine_fallback). Pass --osm FILE for road distances."
+)
 
 
 def hhmm(minutes: float) -> str:
@@ -33,20 +45,28 @@ def hhmm(minutes: float) -> str:
 
 
 def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "stop": rows["seq"], "arrival": rows["arrival_min"].map(hhmm),
-        "departure": rows["departure_min"].map(hhmm), "site_id": rows["site_id"],
-        "name": rows["name"], "action": rows["action"],
-        "drop_kg": rows["drop_kg"].round(1), "pick_kg": rows["pick_kg"].round(1),
-        "load_on_board_kg": rows["load_kg"].round(0),
-        "load_on_board_pallets": rows["load_pallets"].round(1),
-        "what": rows["detail"], "contact": rows["contact"], "notes": rows["notes"],
-        "km_from_previous": (rows["dist_m"] / 1000).round(2),
-    })
+    return pd.DataFrame(
+        {
+            "stop": rows["seq"],
+            "arrival": rows["arrival_min"].map(hhmm),
+            "departure": rows["departure_min"].map(hhmm),
+            "site_id": rows["site_id"],
+            "name": rows["name"],
+            "action": rows["action"],
+            "drop_kg": rows["drop_kg"].round(1),
+            "pick_kg": rows["pick_kg"].round(1),
+            "load_on_board_kg": rows["load_kg"].round(0),
+            "load_on_board_pallets": rows["load_pallets"].round(1),
+            "what": rows["detail"],
+            "contact": rows["contact"],
+            "notes": rows["notes"],
+            "km_from_previous": (rows["dist_m"] / 1000).round(2),
+        }
+    )
 
 
 def _sheet_html(title: str, header: str, sheet: pd.DataFrame, method: str) -> str:
-    warn = (f'<p class="warn">{html.escape(FALLBACK_NOTE)}</p>' if method == HAVERSINE else "")
+    warn = f'<p class="warn">{html.escape(FALLBACK_NOTE)}</p>' if method == HAVERSINE else ""
     table = sheet.to_html(index=False, escape=True, na_rep="", border=0)
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title><style>
@@ -58,15 +78,21 @@ vertical-align:top}} th{{background:#eee}} .warn{{color:#a00;font-weight:bold}}
 {table}<p>Signature chauffeur : ____________________</p></body></html>"""
 
 
-def _leg_coords(network: RoadNetwork | None, a: tuple[float, float], b: tuple[float, float]
-                ) -> tuple[list[tuple[float, float]], str]:
+def _leg_coords(
+    network: RoadNetwork | None, a: tuple[float, float], b: tuple[float, float]
+) -> tuple[list[tuple[float, float]], str]:
     if network is None or (a == b):
         return [(a[1], a[0]), (b[1], b[0])], "straight_line"
     return path_coords(network, a, b), "road"
 
 
-def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path | str, *,
-                        network: RoadNetwork | None = None) -> list[Path]:
+def write_route_outputs(
+    result: WeekRoutes,
+    problem: WeekProblem,
+    out_dir: Path | str,
+    *,
+    network: RoadNetwork | None = None,
+) -> list[Path]:
     """Write route sheets (CSV + printable HTML), GeoJSON, day maps, KPIs, unserved stops.
 
     Returns the written paths. Under the great-circle fallback every file says so
@@ -90,19 +116,26 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(f"# route sheet {vehicle_id} {day} {date}; method={method}\n")
             write_csv(sheet, fh, index=False)
-        kpi = result.vehicle_kpis.loc[(result.vehicle_kpis["day"] == day)
-                                      & (result.vehicle_kpis["vehicle_id"] == vehicle_id)]
+        kpi = result.vehicle_kpis.loc[
+            (result.vehicle_kpis["day"] == day) & (result.vehicle_kpis["vehicle_id"] == vehicle_id)
+        ]
         summary = ""
         if len(kpi):
             k = kpi.iloc[0]
-            summary = (f"{k['km']:.1f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
-                       f"{k['co2_kg']:.1f} kg CO2, max load {k['max_load_pct']:.0f} %")
-        header = (f"{veh['organisation']} · {veh['kind']} · {veh['capacity_kg']:.0f} kg / "
-                  f"{veh['capacity_pallets']} pallets · "
-                  f"{'réfrigéré' if veh['refrigerated'] else 'non réfrigéré'} · {summary} · "
-                  f"method={method}")
-        html_path.write_text(_sheet_html(f"Tournée {vehicle_id} — {day} {date}", header, sheet,
-                                         method), encoding="utf-8")
+            summary = (
+                f"{k['km']:.1f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
+                f"{k['co2_kg']:.1f} kg CO2, max load {k['max_load_pct']:.0f} %"
+            )
+        header = (
+            f"{veh['organisation']} · {veh['kind']} · {veh['capacity_kg']:.0f} kg / "
+            f"{veh['capacity_pallets']} pallets · "
+            f"{'réfrigéré' if veh['refrigerated'] else 'non réfrigéré'} · {summary} · "
+            f"method={method}"
+        )
+        html_path.write_text(
+            _sheet_html(f"Tournée {vehicle_id} — {day} {date}", header, sheet, method),
+            encoding="utf-8",
+        )
         written += [csv_path, html_path]
         points = rows.loc[rows["action"] != "break"]
         coords: list[tuple[float, float]] = []
@@ -110,50 +143,83 @@ def write_route_outputs(result: WeekRoutes, problem: WeekProblem, out_dir: Path 
         for a, b in zip(points.itertuples(), points.iloc[1:].itertuples(), strict=False):
             leg, geometry_kind = _leg_coords(network, (a.lat, a.lon), (b.lat, b.lon))
             coords.extend(leg if not coords else leg[1:])
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
-            "properties": {"day": day, "date": date, "vehicle_id": vehicle_id,
-                           "method": method, "geometry": geometry_kind,
-                           **({k: _plain(v) for k, v in kpi.iloc[0].items()} if len(kpi) else {})},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
+                "properties": {
+                    "day": day,
+                    "date": date,
+                    "vehicle_id": vehicle_id,
+                    "method": method,
+                    "geometry": geometry_kind,
+                    **({k: _plain(v) for k, v in kpi.iloc[0].items()} if len(kpi) else {}),
+                },
+            }
+        )
         for stop in points.itertuples():
-            features.append({
-                "type": "Feature", "geometry": {"type": "Point",
-                                                "coordinates": [stop.lon, stop.lat]},
-                "properties": {"day": day, "vehicle_id": vehicle_id, "seq": int(stop.seq),
-                               "site_id": stop.site_id, "name": stop.name,
-                               "action": stop.action, "arrival": hhmm(stop.arrival_min),
-                               "method": method},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [stop.lon, stop.lat]},
+                    "properties": {
+                        "day": day,
+                        "vehicle_id": vehicle_id,
+                        "seq": int(stop.seq),
+                        "site_id": stop.site_id,
+                        "name": stop.name,
+                        "action": stop.action,
+                        "arrival": hhmm(stop.arrival_min),
+                        "method": method,
+                    },
+                }
+            )
     geo_path = out / "routes.geojson"
-    geo_path.write_text(json.dumps({"type": "FeatureCollection", "method": method,
-                                    "features": features}, ensure_ascii=False),
-                        encoding="utf-8")
+    geo_path.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "method": method, "features": features},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     written.append(geo_path)
     for day in stops["day"].unique():
         day_features = [f for f in features if f["properties"]["day"] == day]
         svg_path = safe_path(out, "map", str(day), suffix=".html")
-        svg_path.write_text(_svg_map(day, day_features, problem, result, method),
-                            encoding="utf-8")
+        svg_path.write_text(_svg_map(day, day_features, problem, result, method), encoding="utf-8")
         written.append(svg_path)
-        written.append(_folium_map(safe_path(out, "map", str(day), "tiles", suffix=".html"),
-                                   day_features, method))
+        written.append(
+            _folium_map(
+                safe_path(out, "map", str(day), "tiles", suffix=".html"), day_features, method
+            )
+        )
 
     kpi_path = out / "kpis_vehicles.csv"
     write_csv(result.vehicle_kpis.assign(method=method), kpi_path, index=False)
     json_path = out / "kpis.json"
-    json_path.write_text(json.dumps({**result.kpis, "method": method, "engine": result.engine},
-                                    indent=2, default=_plain, ensure_ascii=False),
-                         encoding="utf-8")
+    json_path.write_text(
+        json.dumps(
+            {**result.kpis, "method": method, "engine": result.engine},
+            indent=2,
+            default=_plain,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     unserved_path = out / "unserved.csv"
     write_csv(result.unserved.assign(method=method), unserved_path, index=False)
     schedule_path = out / "schedule.csv"
     write_csv(result.schedule.assign(method=method), schedule_path, index=False)
     stops_path = out / "stops.csv"
-    write_csv(stops.assign(arrival=stops["arrival_min"].map(hhmm),
-                           departure=stops["departure_min"].map(hhmm), method=method),
-              stops_path, index=False)
+    write_csv(
+        stops.assign(
+            arrival=stops["arrival_min"].map(hhmm),
+            departure=stops["departure_min"].map(hhmm),
+            method=method,
+        ),
+        stops_path,
+        index=False,
+    )
     written += [kpi_path, json_path, unserved_path, schedule_path, stops_path]
     return written
 
@@ -166,8 +232,9 @@ def _plain(value: object) -> object:
     return value
 
 
-def _svg_map(day: str, features: list[dict], problem: WeekProblem, result: WeekRoutes,
-             method: str) -> str:
+def _svg_map(
+    day: str, features: list[dict], problem: WeekProblem, result: WeekRoutes, method: str
+) -> str:
     """A self-contained SVG map of the day's routes: renders with no network at all."""
     lines = [f for f in features if f["geometry"]["type"] == "LineString"]
     points = [f for f in features if f["geometry"]["type"] == "Point"]
@@ -194,25 +261,36 @@ def _svg_map(day: str, features: list[dict], problem: WeekProblem, result: WeekR
         pts = " ".join("{:.1f},{:.1f}".format(*proj(*c)) for c in f["geometry"]["coordinates"])
         dash = ' stroke-dasharray="6,4"' if f["properties"]["geometry"] == "straight_line" else ""
         vid = html.escape(f["properties"]["vehicle_id"])
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
-                     f'stroke-width="3" opacity="0.8"{dash}><title>{vid}</title></polyline>')
-        legend.append(f'<span style="color:{colour}">■</span> {vid} '
-                      f'({f["properties"].get("km", 0):.1f} km)')
+        parts.append(
+            f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+            f'stroke-width="3" opacity="0.8"{dash}><title>{vid}</title></polyline>'
+        )
+        legend.append(
+            f'<span style="color:{colour}">■</span> {vid} ({f["properties"].get("km", 0):.1f} km)'
+        )
     for f in points:
         x, y = proj(*f["geometry"]["coordinates"])
         p = f["properties"]
         fill = "#000" if p["site_id"] == problem.hub_id else "#fff"
-        tip = html.escape(f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) "
-                          f"{p['arrival']}")
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="#333">'
-                     f'<title>{tip}</title></circle>')
+        tip = html.escape(
+            f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
+        )
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="#333">'
+            f"<title>{tip}</title></circle>"
+        )
     for row in unserved.itertuples():
         x, y = proj(sites.at[row.site_id, "lon"], sites.at[row.site_id, "lat"])
         tip = html.escape(f"NOT SERVED {row.site_id} {row.name}: {row.reason}")
-        parts.append(f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
-                     f'fill="#d00"><title>{tip}</title></rect>')
-    warn = f'<p style="color:#a00"><b>{html.escape(FALLBACK_NOTE)}</b></p>' \
-        if method == HAVERSINE else ""
+        parts.append(
+            f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+            f'fill="#d00"><title>{tip}</title></rect>'
+        )
+    warn = (
+        f'<p style="color:#a00"><b>{html.escape(FALLBACK_NOTE)}</b></p>'
+        if method == HAVERSINE
+        else ""
+    )
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Tournées {day}</title></head><body style="font-family:sans-serif">
 <h1>Tournées du {day} ({problem.date_of(day).date()})</h1>{warn}
@@ -229,8 +307,12 @@ def _js_text(text: str) -> str:
     HTML-escape it and also neutralise what a template literal interprets (`` ` ``, ``$``,
     ``\\``), so ``${alert(1)}`` or ``<script>`` in a site name stays inert text.
     """
-    return (html.escape(str(text), quote=True).replace("\\", "&#92;").replace("`", "&#96;")
-            .replace("$", "&#36;"))
+    return (
+        html.escape(str(text), quote=True)
+        .replace("\\", "&#92;")
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+    )
 
 
 def _folium_map(path: Path, features: list[dict], method: str) -> Path:
@@ -242,19 +324,28 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
     fmap = folium.Map(location=[centre[1], centre[0]], zoom_start=11, tiles="OpenStreetMap")
     lines = [f for f in features if f["geometry"]["type"] == "LineString"]
     for i, f in enumerate(lines):
-        folium.PolyLine([(lat, lon) for lon, lat in f["geometry"]["coordinates"]],
-                        color=COLOURS[i % len(COLOURS)], weight=4,
-                        tooltip=_js_text(f"{f['properties']['vehicle_id']} ({method})"),
-                        ).add_to(fmap)
+        folium.PolyLine(
+            [(lat, lon) for lon, lat in f["geometry"]["coordinates"]],
+            color=COLOURS[i % len(COLOURS)],
+            weight=4,
+            tooltip=_js_text(f"{f['properties']['vehicle_id']} ({method})"),
+        ).add_to(fmap)
     for f in features:
         if f["geometry"]["type"] == "Point":
             p = f["properties"]
             lon, lat = f["geometry"]["coordinates"]
-            folium.CircleMarker([lat, lon], radius=5, tooltip=_js_text(
-                f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
-            )).add_to(fmap)
+            folium.CircleMarker(
+                [lat, lon],
+                radius=5,
+                tooltip=_js_text(
+                    f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
+                ),
+            ).add_to(fmap)
     if method == HAVERSINE:
-        fmap.get_root().html.add_child(folium.Element(
-            f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'))
+        fmap.get_root().html.add_child(
+            folium.Element(
+                f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'
+            )
+        )
     fmap.save(str(path))
     return path

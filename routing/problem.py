@@ -16,24 +16,49 @@ _GOODS_COLUMNS = ("site_id", "product_id", "storage_class", "kg")
 _TRANSFER_COLUMNS = ("from_site_id", "to_site_id", "storage_class", "kg")
 
 
-def _check_frame(frame: pd.DataFrame, name: str, columns: tuple[str, ...],
-                 site_ids: set[str], site_columns: tuple[str, ...]) -> pd.DataFrame:
+def _check_frame(
+    frame: pd.DataFrame,
+    name: str,
+    columns: tuple[str, ...],
+    site_ids: set[str],
+    site_columns: tuple[str, ...],
+) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(f"{name}: missing column(s) {', '.join(missing)}")
     errors: list[RowError] = []
     kg = pd.to_numeric(frame["kg"], errors="coerce")
     for i in np.flatnonzero(~(kg >= 0)):
-        errors.append(RowError(file=name, row=int(i) + 2, column="kg",
-                               message="must be a number >= 0", value=frame["kg"].iloc[i]))
+        errors.append(
+            RowError(
+                file=name,
+                row=int(i) + 2,
+                column="kg",
+                message="must be a number >= 0",
+                value=frame["kg"].iloc[i],
+            )
+        )
     for i in np.flatnonzero(~frame["storage_class"].isin(STORAGE_CLASSES)):
-        errors.append(RowError(file=name, row=int(i) + 2, column="storage_class",
-                               message=f"must be one of {', '.join(STORAGE_CLASSES)}",
-                               value=frame["storage_class"].iloc[i]))
+        errors.append(
+            RowError(
+                file=name,
+                row=int(i) + 2,
+                column="storage_class",
+                message=f"must be one of {', '.join(STORAGE_CLASSES)}",
+                value=frame["storage_class"].iloc[i],
+            )
+        )
     for col in site_columns:
         for i in np.flatnonzero(~frame[col].astype(str).isin(site_ids)):
-            errors.append(RowError(file=name, row=int(i) + 2, column=col,
-                                   message="unknown site", value=frame[col].iloc[i]))
+            errors.append(
+                RowError(
+                    file=name,
+                    row=int(i) + 2,
+                    column=col,
+                    message="unknown site",
+                    value=frame[col].iloc[i],
+                )
+            )
     if errors:
         raise InputError(errors)
     return frame.assign(kg=kg)
@@ -77,8 +102,9 @@ def build_week_problem(
     pickups = _check_frame(pickups, "pickups", _GOODS_COLUMNS, site_ids, ("site_id",))
     if transfers is None:
         transfers = pd.DataFrame(columns=list(_TRANSFER_COLUMNS))
-    transfers = _check_frame(transfers, "transfers", _TRANSFER_COLUMNS, site_ids,
-                             ("from_site_id", "to_site_id"))
+    transfers = _check_frame(
+        transfers, "transfers", _TRANSFER_COLUMNS, site_ids, ("from_site_id", "to_site_id")
+    )
     hub_id = str(territory.hub["site_id"])
     by_site = sites.set_index("site_id")
     cold_classes = set(params.refrigerated_classes)
@@ -100,16 +126,29 @@ def build_week_problem(
             kg = float(part["kg"].sum())
             if kg <= 0:
                 continue
-            pallets = float(sum(kg_ / params.kg_per_pallet[c] for c, kg_ in
-                                zip(part["storage_class"], part["kg"], strict=True)))
+            pallets = float(
+                sum(
+                    kg_ / params.kg_per_pallet[c]
+                    for c, kg_ in zip(part["storage_class"], part["kg"], strict=True)
+                )
+            )
             visits, fixed = visits_of(stop)
-            jobs.append({
-                "job_id": f"{kind[:3]}_{stop}_{'cold' if cold else 'dry'}"
-                          + (f"_{src}" if kind == "transfer" else ""),
-                "kind": kind, "site_id": stop, "from_site_id": src, "to_site_id": dst,
-                "cold": bool(cold), "kg": kg, "pallets": math.ceil(pallets * 10) / 10,
-                "visits": visits, "fixed_days": fixed, "detail": _detail(part),
-            })
+            jobs.append(
+                {
+                    "job_id": f"{kind[:3]}_{stop}_{'cold' if cold else 'dry'}"
+                    + (f"_{src}" if kind == "transfer" else ""),
+                    "kind": kind,
+                    "site_id": stop,
+                    "from_site_id": src,
+                    "to_site_id": dst,
+                    "cold": bool(cold),
+                    "kg": kg,
+                    "pallets": math.ceil(pallets * 10) / 10,
+                    "visits": visits,
+                    "fixed_days": fixed,
+                    "detail": _detail(part),
+                }
+            )
 
     for site_id, rows in deliveries.groupby("site_id", sort=True):
         add("delivery", str(site_id), hub_id, str(site_id), rows)
@@ -118,24 +157,56 @@ def build_week_problem(
     for (src, dst), rows in transfers.groupby(["from_site_id", "to_site_id"], sort=True):
         add("transfer", str(dst), str(src), str(dst), rows)
 
-    job_frame = pd.DataFrame(jobs, columns=[
-        "job_id", "kind", "site_id", "from_site_id", "to_site_id", "cold", "kg", "pallets",
-        "visits", "fixed_days", "detail"])
+    job_frame = pd.DataFrame(
+        jobs,
+        columns=[
+            "job_id",
+            "kind",
+            "site_id",
+            "from_site_id",
+            "to_site_id",
+            "cold",
+            "kg",
+            "pallets",
+            "visits",
+            "fixed_days",
+            "detail",
+        ],
+    )
     hours: dict[tuple[str, str], list[tuple[float, float]]] = {}
     oh = territory.opening_hours
-    for site_id, day, open_, close in zip(oh["site_id"], oh["weekday"], oh["open"], oh["close"],
-                                          strict=True):
+    for site_id, day, open_, close in zip(
+        oh["site_id"], oh["weekday"], oh["open"], oh["close"], strict=True
+    ):
         hours.setdefault((str(site_id), str(day)), []).append((float(open_), float(close)))
     frozen_hours = {k: tuple(sorted(v)) for k, v in hours.items()}
-    keep = ["site_id", "name", "kind", "address", "lat", "lon", "service_min", "contact",
-            "notes", "deliveries_per_week", "delivery_days"]
+    keep = [
+        "site_id",
+        "name",
+        "kind",
+        "address",
+        "lat",
+        "lon",
+        "service_min",
+        "contact",
+        "notes",
+        "deliveries_per_week",
+        "delivery_days",
+    ]
     vehicles = territory.vehicles.copy()
     vehicles["days"] = vehicles["days"].map(
-        lambda v: tuple(v) if isinstance(v, list | tuple) else tuple(
-            d for d in str(v or "").split(",") if d))
+        lambda v: (
+            tuple(v)
+            if isinstance(v, list | tuple)
+            else tuple(d for d in str(v or "").split(",") if d)
+        )
+    )
     return WeekProblem(
-        week_start=pd.Timestamp(week_start).normalize(), hub_id=hub_id,
+        week_start=pd.Timestamp(week_start).normalize(),
+        hub_id=hub_id,
         sites=sites[[c for c in keep if c in sites.columns]].reset_index(drop=True),
-        vehicles=vehicles.reset_index(drop=True), jobs=job_frame, hours=frozen_hours,
+        vehicles=vehicles.reset_index(drop=True),
+        jobs=job_frame,
+        hours=frozen_hours,
         sites_with_hours=frozenset(str(s) for s in oh["site_id"]),
     )

@@ -26,8 +26,9 @@ from routing.network import RoadNetwork
 log = logging.getLogger(__name__)
 
 
-def solve_week(problem: WeekProblem, params: RouteParams, *,
-               network: RoadNetwork | None = None) -> WeekRoutes:
+def solve_week(
+    problem: WeekProblem, params: RouteParams, *, network: RoadNetwork | None = None
+) -> WeekRoutes:
     """Choose delivery days and solve every day's routes.
 
     Parameters
@@ -51,13 +52,20 @@ def solve_week(problem: WeekProblem, params: RouteParams, *,
         remaining = first_pass_s - (time.perf_counter() - t0)
         budget = max(0.2, day_budget(params, remaining, len(days) - n_day))
         t_day = time.perf_counter()
-        solved[day] = solve_day(ctx, day, visits, budget_s=budget,
-                                movable=frozenset(choice.flexible))
-        log.info("%s: %d visits, %d left by the fleet (%.0f kg), %s in %.1f s (budget %.1f s)",
-                 day, len(visits), len(solved[day].left), solved[day].left_kg,
-                 solved[day].status, time.perf_counter() - t_day, budget)
+        solved[day] = solve_day(
+            ctx, day, visits, budget_s=budget, movable=frozenset(choice.flexible)
+        )
+        log.info(
+            "%s: %d visits, %d left by the fleet (%.0f kg), %s in %.1f s (budget %.1f s)",
+            day,
+            len(visits),
+            len(solved[day].left),
+            solved[day].left_kg,
+            solved[day].status,
+            time.perf_counter() - t_day,
+            budget,
+        )
     chosen = choice.chosen
     if params.repair_share > 0:
         chosen = move_left_visits(ctx, choice, solved, deadline=t0 + params.time_limit_s)
-    return week_routes(ctx, chosen, choice.unserved, solved,
-                       runtime_s=time.perf_counter() - t0)
+    return week_routes(ctx, chosen, choice.unserved, solved, runtime_s=time.perf_counter() - t0)

@@ -66,8 +66,9 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
         ("vehicles", 2, "capacity_kg", "heavy", "vehicles.csv row 2, column 'capacity_kg'"),
     ],
 )
-def test_corrupted_sample_exits_2_with_one_line(sample_copy, tmp_path, capsys, table, line,
-                                                column, value, expected):
+def test_corrupted_sample_exits_2_with_one_line(
+    sample_copy, tmp_path, capsys, table, line, column, value, expected
+):
     corrupt(sample_copy, table, line, column, value)
     code, _, err = run(["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o")], capsys)
     assert code == 2
@@ -89,9 +90,22 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
         pytest.skip("data/sample has not been generated")
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-c", "from api.cli import entry_point; entry_point()", "demo",
-         "--out", str(out), "--plan-work", "0.1", "--route-time-limit", "3"],
-        capture_output=True, text=True, check=False, timeout=900,
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import entry_point; entry_point()",
+            "demo",
+            "--out",
+            str(out),
+            "--plan-work",
+            "0.1",
+            "--route-time-limit",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -15,9 +15,20 @@ from core.geo import haversine_km
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-FILES = ("sites", "opening_hours", "products", "crops", "crop_yields", "producers",
-         "producer_crops", "vehicles", "households", "caisse_rule", "orders",
-         "caisse_transactions")
+FILES = (
+    "sites",
+    "opening_hours",
+    "products",
+    "crops",
+    "crop_yields",
+    "producers",
+    "producer_crops",
+    "vehicles",
+    "households",
+    "caisse_rule",
+    "orders",
+    "caisse_transactions",
+)
 
 
 def _load_generator():
@@ -55,9 +66,12 @@ def test_same_seed_gives_identical_files(tiny_runs):
 
 
 def test_different_seed_gives_different_files(tiny_runs):
-    differ = [name for name in FILES
-              if (tiny_runs["a"] / f"{name}.csv").read_bytes()
-              != (tiny_runs["c"] / f"{name}.csv").read_bytes()]
+    differ = [
+        name
+        for name in FILES
+        if (tiny_runs["a"] / f"{name}.csv").read_bytes()
+        != (tiny_runs["c"] / f"{name}.csv").read_bytes()
+    ]
     assert {"sites", "orders", "caisse_transactions", "households"} <= set(differ)
 
 
@@ -90,8 +104,11 @@ def test_sample_orders_have_no_duplicates_and_valid_references():
 def test_sample_sites_within_50_km_of_hub():
     sites = pd.read_csv(SAMPLE / "sites.csv")
     hub = sites.loc[sites["kind"] == "hub"].iloc[0]
-    far = [(r.site_id, round(haversine_km(hub.lat, hub.lon, r.lat, r.lon), 1))
-           for r in sites.itertuples() if haversine_km(hub.lat, hub.lon, r.lat, r.lon) > 50]
+    far = [
+        (r.site_id, round(haversine_km(hub.lat, hub.lon, r.lat, r.lon), 1))
+        for r in sites.itertuples()
+        if haversine_km(hub.lat, hub.lon, r.lat, r.lon) > 50
+    ]
     assert not far
 
 

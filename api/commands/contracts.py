@@ -20,11 +20,13 @@ from core.schema import CONTRACTS
 from core.tables import find_table_file
 from core.territory import SAMPLE_DIR, load_territory
 
-contracts_app = typer.Typer(help="Frozen (signed) contracts: later plans keep them bed for bed.",
-                            no_args_is_help=True)
+contracts_app = typer.Typer(
+    help="Frozen (signed) contracts: later plans keep them bed for bed.", no_args_is_help=True
+)
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False)
+]
 
 PLAN_COLUMNS = ("producer_id", "crop_id", "plant_date", "beds")
 
@@ -49,26 +51,45 @@ def read_plan_table(path: Path) -> pd.DataFrame:
 def _contracts_file(data: Path) -> Path:
     found = find_table_file(data, CONTRACTS)
     if found is not None and found.suffix != ".csv":
-        raise InputError(f"{found}: contracts are appended to a .csv file; save it as "
-                         "contracts.csv first")
+        raise InputError(
+            f"{found}: contracts are appended to a .csv file; save it as contracts.csv first"
+        )
     return data / "contracts.csv"
 
 
 def freeze(
-    plan_path: Annotated[Path, typer.Option("--plan", help="The plan to freeze from: its folder "
-                                            "(vivres plan --out) or its plan.csv.")],
-    producer: Annotated[str, typer.Option("--producer", help="The producer whose lines are "
-                                          "frozen.")],
+    plan_path: Annotated[
+        Path,
+        typer.Option(
+            "--plan",
+            help="The plan to freeze from: its folder (vivres plan --out) or its plan.csv.",
+        ),
+    ],
+    producer: Annotated[
+        str, typer.Option("--producer", help="The producer whose lines are frozen.")
+    ],
     data: DataOpt = SAMPLE_DIR,
-    crops: Annotated[list[str] | None, typer.Option(
-        "--crop", help="Freeze only these crops (repeat the option); default: the whole "
-        "farm.")] = None,
-    until: Annotated[str | None, typer.Option(
-        "--until", help="Freeze only plantings up to this date (YYYY-MM-DD), e.g. the weeks "
-        "already planted.")] = None,
-    contract: Annotated[str | None, typer.Option(
-        "--contract", help="Contract id (default: the producer id); freezing again adds a "
-        "version.")] = None,
+    crops: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--crop", help="Freeze only these crops (repeat the option); default: the whole farm."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Freeze only plantings up to this date (YYYY-MM-DD), e.g. the weeks "
+            "already planted.",
+        ),
+    ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract",
+            help="Contract id (default: the producer id); freezing again adds a version.",
+        ),
+    ] = None,
 ) -> None:
     """Freeze a producer's lines of a plan as a new contract version in contracts.csv."""
     import planner
@@ -84,21 +105,29 @@ def freeze(
     if producer not in set(territory.producers["producer_id"]):
         raise InputError(f"--producer: {producer!r} is not a producer of {data}")
     plan = read_plan_table(plan_path)
-    rows = planner.freeze(plan, territory.contracts, producer_id=producer, contract_id=contract,
-                          crops=tuple(crops or ()), until=until_date)
+    rows = planner.freeze(
+        plan,
+        territory.contracts,
+        producer_id=producer,
+        contract_id=contract,
+        crops=tuple(crops or ()),
+        until=until_date,
+    )
     path = _contracts_file(Path(data))
     old = territory.contracts
-    table = rows if old is None else pd.concat(
-        [old.drop(columns="row"), rows], ignore_index=True)
+    table = rows if old is None else pd.concat([old.drop(columns="row"), rows], ignore_index=True)
     for column in ("frozen_on", "until", "plant_date"):
-        table[column] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
-                         for v in table[column]]
+        table[column] = [
+            None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in table[column]
+        ]
     write_csv(table[[c.name for c in CONTRACTS.columns]], path)
     load_territory(data, activity=False)  # what was written must load
     first = rows.iloc[0]
-    console.print(f"contract [bold]{first['contract_id']}[/] version {first['version']}: "
-                  f"{len(rows)} lines, {int(rows['beds'].sum())} beds of {producer} frozen "
-                  f"(scope {first['scope']}) in {path}")
+    console.print(
+        f"contract [bold]{first['contract_id']}[/] version {first['version']}: "
+        f"{len(rows)} lines, {int(rows['beds'].sum())} beds of {producer} frozen "
+        f"(scope {first['scope']}) in {path}"
+    )
 
 
 def list_contracts(data: DataOpt = SAMPLE_DIR) -> None:
@@ -110,29 +139,47 @@ def list_contracts(data: DataOpt = SAMPLE_DIR) -> None:
         console.print(f"no frozen contract in {data}")
         return
     table = Table(title=f"Contracts of {data}", title_justify="left")
-    for column in ("contract", "producer", "version", "frozen on", "scope", "lines", "beds",
-                   "holds"):
+    for column in (
+        "contract",
+        "producer",
+        "version",
+        "frozen on",
+        "scope",
+        "lines",
+        "beds",
+        "holds",
+    ):
         table.add_column(column)
     contracts = territory.contracts
     latest = contracts.groupby("contract_id")["version"].max()
     for (cid, version), rows in contracts.groupby(["contract_id", "version"], sort=True):
         first = rows.iloc[0]
-        table.add_row(cid, first["producer_id"], str(version),
-                      pd.Timestamp(first["frozen_on"]).date().isoformat(), first["scope"],
-                      str(len(rows)), str(int(rows["beds"].sum())),
-                      "yes" if version == latest[cid] else "")
+        table.add_row(
+            cid,
+            first["producer_id"],
+            str(version),
+            pd.Timestamp(first["frozen_on"]).date().isoformat(),
+            first["scope"],
+            str(len(rows)),
+            str(int(rows["beds"].sum())),
+            "yes" if version == latest[cid] else "",
+        )
     console.print(table)
 
 
 def diff(
     contract: Annotated[str, typer.Argument(help="Contract id.")],
     data: DataOpt = SAMPLE_DIR,
-    old: Annotated[int | None, typer.Option("--from", help="Older version (default: the one "
-                                            "before the latest).")] = None,
-    new: Annotated[int | None, typer.Option("--to", help="Newer version (default: the "
-                                            "latest).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write the diff as CSV.",
-                                             dir_okay=False)] = None,
+    old: Annotated[
+        int | None,
+        typer.Option("--from", help="Older version (default: the one before the latest)."),
+    ] = None,
+    new: Annotated[
+        int | None, typer.Option("--to", help="Newer version (default: the latest).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the diff as CSV.", dir_okay=False)
+    ] = None,
 ) -> None:
     """Lines of two versions of a contract side by side, with the change in beds."""
     import planner

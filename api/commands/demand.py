@@ -20,16 +20,28 @@ demand_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)]
-OutOpt = Annotated[Path, typer.Option("--out", help="Folder the outputs are written to.",
-                                      file_okay=False)]
-OrdersOpt = Annotated[Path | None, typer.Option(
-    "--orders", help="Orders file (CSV or Excel) to use instead of the territory's orders.",
-    dir_okay=False)]
-TxOpt = Annotated[Path | None, typer.Option(
-    "--transactions", help="Caisse payments file (CSV or Excel) to use instead of the "
-    "territory's.", dir_okay=False)]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False)
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
+]
+OrdersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--orders",
+        help="Orders file (CSV or Excel) to use instead of the territory's orders.",
+        dir_okay=False,
+    ),
+]
+TxOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--transactions",
+        help="Caisse payments file (CSV or Excel) to use instead of the territory's.",
+        dir_okay=False,
+    ),
+]
 
 TIDY = {"week_start": "week", "site_id": "site", "product_id": "product"}
 
@@ -51,8 +63,9 @@ def _existing(path: Path | None, option: str) -> Path | None:
     return path
 
 
-def _write(frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True,
-           tidy_names: bool = True) -> list[Path]:
+def _write(
+    frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True, tidy_names: bool = True
+) -> list[Path]:
     """Write a table as CSV (and Parquet); tidy tables get short names: week, site, product."""
     out.mkdir(parents=True, exist_ok=True)
     tidy = frame.rename(columns=TIDY) if tidy_names else frame.copy()
@@ -70,8 +83,11 @@ def _write(frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True,
 def _build(territory: Territory, orders: Path | None, transactions: Path | None):
     import demand
 
-    return demand.build_weekly_demand(territory, orders=_existing(orders, "--orders"),
-                                      transactions=_existing(transactions, "--transactions"))
+    return demand.build_weekly_demand(
+        territory,
+        orders=_existing(orders, "--orders"),
+        transactions=_existing(transactions, "--transactions"),
+    )
 
 
 @demand_app.command("build")
@@ -100,12 +116,16 @@ def build(
     w = result.weekly
     table = Table(title="Weekly demand", show_header=False, title_justify="left")
     table.add_row("series (site × product)", f"{w.groupby(['site_id', 'product_id']).ngroups:,}")
-    table.add_row("weeks", f"{w['week_start'].nunique()} ({w['week_start'].min().date()} … "
-                  f"{w['week_start'].max().date()})")
-    table.add_row("demand kg / week (mean)",
-                  f"{w.groupby('week_start')['kg'].sum().mean():,.0f}")
-    table.add_row("of which from caisse-only weeks",
-                  f"{(w['kg'] - w['orders_kg']).clip(lower=0).sum():,.0f} kg")
+    table.add_row(
+        "weeks",
+        f"{w['week_start'].nunique()} ({w['week_start'].min().date()} … "
+        f"{w['week_start'].max().date()})",
+    )
+    table.add_row("demand kg / week (mean)", f"{w.groupby('week_start')['kg'].sum().mean():,.0f}")
+    table.add_row(
+        "of which from caisse-only weeks",
+        f"{(w['kg'] - w['orders_kg']).clip(lower=0).sum():,.0f} kg",
+    )
     table.add_row("rejected rows", f"{len(result.rejects):,}")
     table.add_row("duplicate lines (dropped)", f"{len(result.duplicates):,}")
     for flag, n in result.flags["flag"].value_counts().items():
@@ -126,10 +146,12 @@ def build(
 def forecast(
     data: DataOpt = SAMPLE_DIR,
     out: OutOpt = Path("out/demand"),
-    horizon: Annotated[int, typer.Option("--horizon", help="Weeks to forecast.", min=1,
-                                         max=260)] = 52,
-    level: Annotated[int, typer.Option("--level", help="Prediction interval level (%).",
-                                       min=1, max=99)] = 80,
+    horizon: Annotated[
+        int, typer.Option("--horizon", help="Weeks to forecast.", min=1, max=260)
+    ] = 52,
+    level: Annotated[
+        int, typer.Option("--level", help="Prediction interval level (%).", min=1, max=99)
+    ] = 80,
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
 ) -> None:
@@ -142,43 +164,70 @@ def forecast(
     with console.status("Building weekly demand"):
         built = _build(territory, orders, transactions)
     with console.status(f"Forecasting {horizon} weeks"):
-        fc = demand.forecast_demand(built.weekly, horizon_weeks=horizon, level=level,
-                                    families=families)
+        fc = demand.forecast_demand(
+            built.weekly, horizon_weeks=horizon, level=level, families=families
+        )
         hub = demand.hub_demand(fc, territory.products)
     files = _write(fc, out, "forecast") + _write(hub, out, "hub_forecast")
     files += _write(built.rejects, out, "rejects", parquet=False, tidy_names=False)
 
-    by_class = hub.assign(month=pd.to_datetime(hub["week_start"]).dt.to_period("M")).groupby(
-        ["month", "storage_class"])["kg"].sum().unstack(fill_value=0.0)
-    table = Table(title=f"Hub demand forecast (kg per month, {level}% intervals in the files)",
-                  title_justify="left")
+    by_class = (
+        hub.assign(month=pd.to_datetime(hub["week_start"]).dt.to_period("M"))
+        .groupby(["month", "storage_class"])["kg"]
+        .sum()
+        .unstack(fill_value=0.0)
+    )
+    table = Table(
+        title=f"Hub demand forecast (kg per month, {level}% intervals in the files)",
+        title_justify="left",
+    )
     table.add_column("month")
     for name in by_class.columns:
         table.add_column(str(name), justify="right")
     for month, row in by_class.iterrows():
         table.add_row(str(month), *(f"{v:,.0f}" for v in row))
     console.print(table)
-    console.print(f"{fc.groupby(['site_id', 'product_id']).ngroups:,} series × {horizon} weeks; "
-                  f"{len(files)} files written to [bold]{out}[/]")
+    console.print(
+        f"{fc.groupby(['site_id', 'product_id']).ngroups:,} series × {horizon} weeks; "
+        f"{len(files)} files written to [bold]{out}[/]"
+    )
 
 
 @demand_app.command("ledger")
 def ledger(
     data: DataOpt = SAMPLE_DIR,
     out: OutOpt = Path("out/demand"),
-    rule: Annotated[str | None, typer.Option(
-        "--rule", help="Allocation rule instead of caisse_rule.csv: '100+50' (first person + "
-        "each further person) or '150/person'.")] = None,
-    extra_households: Annotated[int, typer.Option(
-        "--extra-households", help="What-if: households added (same size and contribution "
-        "mix).", min=0)] = 0,
-    whatif_rule: Annotated[str | None, typer.Option(
-        "--whatif-rule", help="What-if: another allocation rule.")] = None,
-    contribution_factor: Annotated[float, typer.Option(
-        "--contribution-factor", help="What-if: multiply every contribution.", min=0)] = 1.0,
-    contribution_eur: Annotated[float | None, typer.Option(
-        "--contribution-eur", help="What-if: every household contributes this flat amount.",
-        min=0)] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="Allocation rule instead of caisse_rule.csv: '100+50' (first person + "
+            "each further person) or '150/person'.",
+        ),
+    ] = None,
+    extra_households: Annotated[
+        int,
+        typer.Option(
+            "--extra-households",
+            help="What-if: households added (same size and contribution mix).",
+            min=0,
+        ),
+    ] = 0,
+    whatif_rule: Annotated[
+        str | None, typer.Option("--whatif-rule", help="What-if: another allocation rule.")
+    ] = None,
+    contribution_factor: Annotated[
+        float,
+        typer.Option("--contribution-factor", help="What-if: multiply every contribution.", min=0),
+    ] = 1.0,
+    contribution_eur: Annotated[
+        float | None,
+        typer.Option(
+            "--contribution-eur",
+            help="What-if: every household contributes this flat amount.",
+            min=0,
+        ),
+    ] = None,
     transactions: TxOpt = None,
 ) -> None:
     """Monthly caisse ledger: contributions, allocations, spending, unspent, co-financing.
@@ -198,8 +247,9 @@ def ledger(
     if transactions is not None:
         from core.territory import read_activity
 
-        read = read_activity(_existing(transactions, "--transactions"), "caisse_transactions",
-                             territory)
+        read = read_activity(
+            _existing(transactions, "--transactions"), "caisse_transactions", territory
+        )
         tx = read.valid
     else:
         tx = territory.caisse_transactions
@@ -209,31 +259,48 @@ def ledger(
     scenario = None
     asked = (extra_households, whatif_rule, contribution_factor != 1.0, contribution_eur)
     if any(a is not None and a is not False and a != 0 for a in asked):
-        scenario = demand.WhatIf(extra_households=extra_households, rule=whatif_rule,
-                                 contribution_factor=contribution_factor,
-                                 contribution_eur=contribution_eur)
-    book = demand.caisse_ledger(territory.households, tx, chosen, what_if=scenario,
-                                sites=territory.sites)
+        scenario = demand.WhatIf(
+            extra_households=extra_households,
+            rule=whatif_rule,
+            contribution_factor=contribution_factor,
+            contribution_eur=contribution_eur,
+        )
+    book = demand.caisse_ledger(
+        territory.households, tx, chosen, what_if=scenario, sites=territory.sites
+    )
     files = _write(book, out, "caisse_ledger")
 
-    cols = {"households": "hh", "contributions_eur": "contrib €", "allocations_eur": "alloc €",
-            "spent_eur": "spent €", "unspent_eur": "unspent €", "cofinancing_eur": "cofin €"}
+    cols = {
+        "households": "hh",
+        "contributions_eur": "contrib €",
+        "allocations_eur": "alloc €",
+        "spent_eur": "spent €",
+        "unspent_eur": "unspent €",
+        "cofinancing_eur": "cofin €",
+    }
     if scenario is not None:
-        cols |= {"whatif_cofinancing_eur": "what-if cofin €",
-                 "whatif_extra_cofinancing_eur": "extra €"}
-    table = Table(title=f"Caisse ledger (rule {chosen.name}: {chosen.first_person_eur:g} € + "
-                  f"{chosen.additional_person_eur:g} € per further person)",
-                  title_justify="left")
+        cols |= {
+            "whatif_cofinancing_eur": "what-if cofin €",
+            "whatif_extra_cofinancing_eur": "extra €",
+        }
+    table = Table(
+        title=f"Caisse ledger (rule {chosen.name}: {chosen.first_person_eur:g} € + "
+        f"{chosen.additional_person_eur:g} € per further person)",
+        title_justify="left",
+    )
     table.add_column("month", min_width=7, no_wrap=True)
     for label in cols.values():
         table.add_column(label, justify="right")
     for _, row in book.iterrows():
         table.add_row(row["month"], *(_eur(row[c]) for c in cols))
-    table.add_row("total", *(_eur(book[c].sum()) if c != "households" else ""
-                             for c in cols), style="bold")
+    table.add_row(
+        "total", *(_eur(book[c].sum()) if c != "households" else "" for c in cols), style="bold"
+    )
     console.print(table)
-    console.print("cofin = allocations − contributions: what co-funders must bring each month"
-                  + ("; extra = what the what-if adds to it" if scenario is not None else ""))
+    console.print(
+        "cofin = allocations − contributions: what co-funders must bring each month"
+        + ("; extra = what the what-if adds to it" if scenario is not None else "")
+    )
     console.print(f"{len(files)} files written to [bold]{out}[/]")
 
 
@@ -247,10 +314,12 @@ def _eur(value: float) -> str:
 
 
 def _backtest_table(result) -> Table:
-    table = Table(title=f"Backtest: model {result.model['name']} vs baseline "
-                  f"{result.baseline['name']}; {len(result.origins)} origins "
-                  f"({', '.join(result.origins)}), {result.horizon} weeks ahead",
-                  title_justify="left")
+    table = Table(
+        title=f"Backtest: model {result.model['name']} vs baseline "
+        f"{result.baseline['name']}; {len(result.origins)} origins "
+        f"({', '.join(result.origins)}), {result.horizon} weeks ahead",
+        title_justify="left",
+    )
     table.add_column("family")
     for who in ("model", "base"):
         for metric in ("WAPE", "MASE", f"cov{result.level}"):
@@ -258,22 +327,31 @@ def _backtest_table(result) -> Table:
     rows = [("all", result.model, result.baseline)]
     rows += [(f["family"], f["model"], f["baseline"]) for f in result.by_family]
     for name, m, b in rows:
-        table.add_row(name, *(f"{d[k]:.3f}" for d in (m, b)
-                              for k in ("wape", "mase", "coverage80")),
-                      style="bold" if name == "all" else None)
+        table.add_row(
+            name,
+            *(f"{d[k]:.3f}" for d in (m, b) for k in ("wape", "mase", "coverage80")),
+            style="bold" if name == "all" else None,
+        )
     return table
 
 
 @demand_app.command("backtest")
 def backtest(
     data: DataOpt = SAMPLE_DIR,
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write {model, baseline, by_family} figures to this file.",
-        dir_okay=False)] = None,
-    origins: Annotated[int, typer.Option("--origins", help="Number of forecast origins.",
-                                         min=1)] = 4,
-    horizon: Annotated[int, typer.Option("--horizon", help="Weeks ahead from each origin.",
-                                         min=1)] = 13,
+    json_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--json",
+            help="Write {model, baseline, by_family} figures to this file.",
+            dir_okay=False,
+        ),
+    ] = None,
+    origins: Annotated[
+        int, typer.Option("--origins", help="Number of forecast origins.", min=1)
+    ] = 4,
+    horizon: Annotated[
+        int, typer.Option("--horizon", help="Weeks ahead from each origin.", min=1)
+    ] = 13,
     step: Annotated[int, typer.Option("--step", help="Weeks between origins.", min=1)] = 8,
 ) -> None:
     """Rolling-origin backtest of the forecast against the seasonal-naive baseline."""
@@ -285,8 +363,9 @@ def backtest(
     with console.status("Building weekly demand"):
         built = demand.build_weekly_demand(territory)
     with console.status("Backtesting"):
-        result = demand.backtest(built.weekly, origins=origins, horizon=horizon, step=step,
-                                 families=families)
+        result = demand.backtest(
+            built.weekly, origins=origins, horizon=horizon, step=step, families=families
+        )
     console.print(_backtest_table(result))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,10 +385,18 @@ def _bench_module():
 
 def bench_demand(
     data: DataOpt = SAMPLE_DIR,
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write the figures to this JSON file.", dir_okay=False)] = None,
-    scale: Annotated[float, typer.Option("--scale", help="Scale of the generated territory "
-                                         "for the speed run (0 skips it).", min=0)] = 10,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False),
+    ] = None,
+    scale: Annotated[
+        float,
+        typer.Option(
+            "--scale",
+            help="Scale of the generated territory for the speed run (0 skips it).",
+            min=0,
+        ),
+    ] = 10,
 ) -> None:
     """Backtest on the sample (model vs baseline) and build+forecast time at scale 10."""
     figures = _bench_module().run(data=data, scale=scale, console=_console())

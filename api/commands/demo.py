@@ -14,24 +14,56 @@ from core.territory import SAMPLE_DIR
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder the outputs are written to.")] = Path(
-        "out"),
-    data: Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)] = SAMPLE_DIR,
-    week: Annotated[int, typer.Option("--week", help="Season week to route (1 = the week after "
-                                      "the order history).")] = 1,
-    osm: Annotated[Path | None, typer.Option("--osm", help="Local OpenStreetMap file (.osm, "
-                   ".osm.bz2, .osm.pbf) for road travel times; without it, straight-line "
-                   "estimates are used and flagged.", dir_okay=False)] = None,
-    plan_time_limit: Annotated[float | None, typer.Option(
-        "--plan-time-limit", help="Safety cap on the planner's seconds (default: the work "
-        "rule's cap, planner.params.DEFAULT_CAP_S; the plan stops on its work budget, the "
-        "same on any machine).")] = None,
-    plan_work: Annotated[float | None, typer.Option(
-        "--plan-work", help="Scale of the planner's work budget (2 = twice the search; "
-        "default: PlanParams.work).", min=0.001, max=1000, show_default=False)] = None,
-    route_time_limit: Annotated[float | None, typer.Option(
-        "--route-time-limit", help="Seconds for the whole week's routes (days usually stop "
-        "sooner; default: RouteParams.time_limit_s).", min=0.5, show_default=False)] = None,
+        "out"
+    ),
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
+    ] = SAMPLE_DIR,
+    week: Annotated[
+        int,
+        typer.Option("--week", help="Season week to route (1 = the week after the order history)."),
+    ] = 1,
+    osm: Annotated[
+        Path | None,
+        typer.Option(
+            "--osm",
+            help="Local OpenStreetMap file (.osm, "
+            ".osm.bz2, .osm.pbf) for road travel times; without it, straight-line "
+            "estimates are used and flagged.",
+            dir_okay=False,
+        ),
+    ] = None,
+    plan_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--plan-time-limit",
+            help="Safety cap on the planner's seconds (default: the work "
+            "rule's cap, planner.params.DEFAULT_CAP_S; the plan stops on its work budget, the "
+            "same on any machine).",
+        ),
+    ] = None,
+    plan_work: Annotated[
+        float | None,
+        typer.Option(
+            "--plan-work",
+            help="Scale of the planner's work budget (2 = twice the search; "
+            "default: PlanParams.work).",
+            min=0.001,
+            max=1000,
+            show_default=False,
+        ),
+    ] = None,
+    route_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--route-time-limit",
+            help="Seconds for the whole week's routes (days usually stop "
+            "sooner; default: RouteParams.time_limit_s).",
+            min=0.5,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run demand → plan → routes on a territory and write every output to OUT."""
     from api.cli import console
@@ -42,16 +74,22 @@ def demo(
     plan = plan_params(time_limit_s=plan_time_limit, work=plan_work)
     routes = route_params(time_limit_s=route_time_limit)
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         task = bar.add_task("Starting", total=None)
 
         def step(message: str) -> None:
             bar.update(task, description=message)
             console.log(message)
 
-        summary = run_demo(data, out, week=week, plan_params=plan, route_params=routes,
-                           osm=osm, progress=step)
+        summary = run_demo(
+            data, out, week=week, plan_params=plan, route_params=routes, osm=osm, progress=step
+        )
         bar.update(task, description="Done")
 
     for stage, figures in summary.stages.items():

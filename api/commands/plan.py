@@ -24,29 +24,56 @@ plan_app = typer.Typer(
     invoke_without_command=True,
 )
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)]
-TimeOpt = Annotated[float | None, typer.Option(
-    "--time-limit", help="Seconds per plan: a safety cap under --stop work (default 600), the "
-    "time used under --stop time (default 60).", min=1)]
-StopOpt = Annotated[str, typer.Option(
-    "--stop", help="work (default): every search step stops after a fixed count, so the same "
-    "inputs and seed give the same plan on any machine; time: steps share the time limit "
-    "(more search on a fast machine, not repeatable).")]
-WorkOpt = Annotated[float, typer.Option("--work", help="Scale of the work budget (2 = twice "
-                                        "the search).", min=0.001, max=1000)]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False)
+]
+TimeOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit",
+        help="Seconds per plan: a safety cap under --stop work (default 600), the "
+        "time used under --stop time (default 60).",
+        min=1,
+    ),
+]
+StopOpt = Annotated[
+    str,
+    typer.Option(
+        "--stop",
+        help="work (default): every search step stops after a fixed count, so the same "
+        "inputs and seed give the same plan on any machine; time: steps share the time limit "
+        "(more search on a fast machine, not repeatable).",
+    ),
+]
+WorkOpt = Annotated[
+    float,
+    typer.Option(
+        "--work", help="Scale of the work budget (2 = twice the search).", min=0.001, max=1000
+    ),
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the search's random choices.")]
-GapOpt = Annotated[float, typer.Option("--gap", help="Relative gap to stop at "
-                                       "(0.001 = 0.1 %).", min=0, max=0.99)]
+GapOpt = Annotated[
+    float, typer.Option("--gap", help="Relative gap to stop at (0.001 = 0.1 %).", min=0, max=0.99)
+]
 SolverOpt = Annotated[str, typer.Option("--solver", help="highs (default) or cbc.")]
 LogOpt = Annotated[bool, typer.Option("--log", help="Show the solver's log.")]
-HorizonOpt = Annotated[int, typer.Option("--horizon-weeks", help="Weeks planned (52 plans a "
-                                         "year that wraps around).", min=1, max=52)]
-ForecastOpt = Annotated[bool, typer.Option(
-    "--forecast/--no-forecast", help="Plan against the demand forecast (default) or the last "
-    "year of orders.")]
-BudgetOpt = Annotated[float | None, typer.Option(
-    "--budget", help="Cap on the season's purchases at fair prices (€).", min=0)]
+HorizonOpt = Annotated[
+    int,
+    typer.Option(
+        "--horizon-weeks", help="Weeks planned (52 plans a year that wraps around).", min=1, max=52
+    ),
+]
+ForecastOpt = Annotated[
+    bool,
+    typer.Option(
+        "--forecast/--no-forecast",
+        help="Plan against the demand forecast (default) or the last year of orders.",
+    ),
+]
+BudgetOpt = Annotated[
+    float | None,
+    typer.Option("--budget", help="Cap on the season's purchases at fair prices (€).", min=0),
+]
 
 
 def _console():
@@ -97,37 +124,52 @@ def _summary(result, problem, out: Path | None, files: int = 0) -> None:
     gap = "—" if result.gap is None else f"{100 * result.gap:.3f} %"
     objective = "—" if result.objective is None else f"{result.objective:,.0f} €"
     bound = "—" if result.best_bound is None else f"{result.best_bound:,.0f} €"
-    console.print(f"[bold]{result.status.value}[/] ({result.solver}: {result.message}) · "
-                  f"objective {objective} · best bound {bound} · gap {gap} · "
-                  f"{result.runtime_s:.1f} s (model built in {problem.build_s:.2f} s)")
-    console.print(f"coverage {figures['coverage_pct']:.1f} % · short "
-                  f"{figures['shortfall_kg']:,.0f} kg · waste {figures['waste_kg']:,.0f} kg · "
-                  f"purchases {figures['purchase_cost_eur']:,.0f} € · farm revenue min "
-                  f"{figures['revenue_farm_min_eur']:,.0f} € / median "
-                  f"{figures['revenue_farm_median_eur']:,.0f} € · "
-                  f"{figures['local_share_pct']:.0f} % within 50 km")
+    console.print(
+        f"[bold]{result.status.value}[/] ({result.solver}: {result.message}) · "
+        f"objective {objective} · best bound {bound} · gap {gap} · "
+        f"{result.runtime_s:.1f} s (model built in {problem.build_s:.2f} s)"
+    )
+    console.print(
+        f"coverage {figures['coverage_pct']:.1f} % · short "
+        f"{figures['shortfall_kg']:,.0f} kg · waste {figures['waste_kg']:,.0f} kg · "
+        f"purchases {figures['purchase_cost_eur']:,.0f} € · farm revenue min "
+        f"{figures['revenue_farm_min_eur']:,.0f} € / median "
+        f"{figures['revenue_farm_median_eur']:,.0f} € · "
+        f"{figures['local_share_pct']:.0f} % within 50 km"
+    )
     for line in result.explanation:
         console.print(f"  • {line}", highlight=False)
     if out is not None:
-        console.print(f"{files} files written to [bold]{out}[/] (report.md, plan.csv, "
-                      "harvest.csv, coverage.csv, farms.csv, contracts/)")
+        console.print(
+            f"{files} files written to [bold]{out}[/] (report.md, plan.csv, "
+            "harvest.csv, coverage.csv, farms.csv, contracts/)"
+        )
 
 
 def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None, seed=None):
     """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``)."""
     from api.params import plan_params
 
-    return plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
-                       horizon_weeks=horizon, budget_eur=budget, stop=stop, work=work,
-                       seed=seed)
+    return plan_params(
+        time_limit_s=time_limit,
+        gap=gap,
+        solver=solver,
+        log=log,
+        horizon_weeks=horizon,
+        budget_eur=budget,
+        stop=stop,
+        work=work,
+        seed=seed,
+    )
 
 
 @plan_app.callback()
 def plan(
     ctx: typer.Context,
     data: DataOpt = SAMPLE_DIR,
-    out: Annotated[Path, typer.Option("--out", help="Folder the plan is written to.",
-                                      file_okay=False)] = Path("out/plan"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder the plan is written to.", file_okay=False)
+    ] = Path("out/plan"),
     time_limit: TimeOpt = None,
     stop: StopOpt = "work",
     work: WorkOpt = 1.0,
@@ -135,10 +177,16 @@ def plan(
     gap: GapOpt = 0.001,
     solver: SolverOpt = "highs",
     log: LogOpt = False,
-    scenario: Annotated[Path | None, typer.Option(
-        "--scenario", help="What-if scenario (YAML: demand factors, farm drop-out, yield "
-        "shocks, prices, caisse households, budget; examples in data/scenarios/) applied to the "
-        "inputs; the base plan is solved too and the KPIs compared.", dir_okay=False)] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="What-if scenario (YAML: demand factors, farm drop-out, yield "
+            "shocks, prices, caisse households, budget; examples in data/scenarios/) applied to "
+            "the inputs; the base plan is solved too and the KPIs compared.",
+            dir_okay=False,
+        ),
+    ] = None,
     horizon_weeks: HorizonOpt = 52,
     forecast: ForecastOpt = True,
     budget: BudgetOpt = None,
@@ -176,8 +224,9 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
     runs = {"base": base_stage.kpis}
     for what_if in scenarios:
         # from the base plan: its beds as the start, each one kept earns the stability term
-        stage = _solve(territory, hub, params, label=what_if.name, scenario=what_if,
-                       base_plan=base.plan)  # run_plan applies the scenario to the params
+        stage = _solve(
+            territory, hub, params, label=what_if.name, scenario=what_if, base_plan=base.plan
+        )  # run_plan applies the scenario to the params
         result = stage.result
         folder = out / _slug(what_if.name)
         files = write_plan(stage, folder)
@@ -189,11 +238,13 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
             calm = kept[kept["takes_over"] == ""]
-            console.print(f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
-                          f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
-                          f"(median {kept['kept_pct'].median():.1f} %); of the "
-                          f"{len(calm)} taking over no crop, "
-                          f"{int((calm['kept_pct'] >= 95).sum())}")
+            console.print(
+                f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
+                f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
+                f"(median {kept['kept_pct'].median():.1f} %); of the "
+                f"{len(calm)} taking over no crop, "
+                f"{int((calm['kept_pct'] >= 95).sum())}"
+            )
     table = planner.kpi_table(runs)
     write_csv(table, out / "kpi_comparison.csv")
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
@@ -244,19 +295,24 @@ def _kpi_table(runs: dict[str, dict]) -> None:
     console.print(table)
     for name in names[1:]:
         flagged = [k for k, v in noise[name].items() if v]
-        gaps = ", ".join("—" if runs[n].get("gap_pct") is None else f"{runs[n]['gap_pct']:.3f} %"
-                         for n in (names[0], name))
-        console.print(f"{name}: {len(flagged)} of {len(noise[name])} KPI differences within "
-                      f"solver noise (gaps {gaps}): {', '.join(flagged) or 'none'}")
+        gaps = ", ".join(
+            "—" if runs[n].get("gap_pct") is None else f"{runs[n]['gap_pct']:.3f} %"
+            for n in (names[0], name)
+        )
+        console.print(
+            f"{name}: {len(flagged)} of {len(noise[name])} KPI differences within "
+            f"solver noise (gaps {gaps}): {', '.join(flagged) or 'none'}"
+        )
 
 
 @plan_app.command("compare")
 def compare(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).",
-                                                    dir_okay=False)],
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", dir_okay=False)],
     data: DataOpt = SAMPLE_DIR,
-    out: Annotated[Path, typer.Option("--out", help="Folder: base/ and one folder per "
-                                      "scenario.", file_okay=False)] = Path("out/plan_compare"),
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder: base/ and one folder per scenario.", file_okay=False),
+    ] = Path("out/plan_compare"),
     time_limit: TimeOpt = None,
     stop: StopOpt = "work",
     work: WorkOpt = 1.0,
@@ -267,10 +323,16 @@ def compare(
     horizon_weeks: HorizonOpt = 52,
     forecast: ForecastOpt = True,
     budget: BudgetOpt = None,
-    stability: Annotated[float, typer.Option(
-        "--stability", min=0, help="€ per bed of the base plan a scenario gives up (same farm, "
-        "crop and planting week): scenarios move beds only where the change pays for it; 0 "
-        "re-plans freely.")] = 50.0,
+    stability: Annotated[
+        float,
+        typer.Option(
+            "--stability",
+            min=0,
+            help="€ per bed of the base plan a scenario gives up (same farm, "
+            "crop and planting week): scenarios move beds only where the change pays for it; 0 "
+            "re-plans freely.",
+        ),
+    ] = 50.0,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
     by side."""
@@ -284,9 +346,18 @@ def compare(
     territory = load_territory(data, strict=False)
     from api.params import plan_params
 
-    params = plan_params(time_limit_s=time_limit, gap=gap, solver=solver, log=log,
-                         horizon_weeks=horizon_weeks, budget_eur=budget, stop=stop, work=work,
-                         seed=seed, stability_eur_per_bed=stability)
+    params = plan_params(
+        time_limit_s=time_limit,
+        gap=gap,
+        solver=solver,
+        log=log,
+        horizon_weeks=horizon_weeks,
+        budget_eur=budget,
+        stop=stop,
+        work=work,
+        seed=seed,
+        stability_eur_per_bed=stability,
+    )
     hub = _hub_demand(territory, forecast, params)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
@@ -303,43 +374,66 @@ def _bench_module():
 
 
 def bench_planner(
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows to this "
-                                                   "JSON file.", dir_okay=False)] = None,
-    sizes: Annotated[str, typer.Option("--sizes", help="Instances, comma-separated: sample, "
-                                       "small, medium, metro.")] = "sample,metro",
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the rows to this JSON file.", dir_okay=False),
+    ] = None,
+    sizes: Annotated[
+        str,
+        typer.Option("--sizes", help="Instances, comma-separated: sample, small, medium, metro."),
+    ] = "sample,metro",
     solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Solver seconds per run under --stop time and for CBC (default: "
-        "29 for sample, 225 for metro); a safety cap under the work rule (default 600).",
-        min=1)] = None,
-    cbc_time_limit: Annotated[float | None, typer.Option(
-        "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).",
-        min=1)] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Solver seconds per run under --stop time and for CBC (default: "
+            "29 for sample, 225 for metro); a safety cap under the work rule (default 600).",
+            min=1,
+        ),
+    ] = None,
+    cbc_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).", min=1
+        ),
+    ] = None,
     stop: StopOpt = "work",
 ) -> None:
     """Build and solve generated instances up to metro size with HiGHS and CBC."""
     module = _bench_module()
     started = time.perf_counter()
-    rows = module.run(sizes=[s.strip() for s in sizes.split(",") if s.strip()],
-                      solvers=[s.strip() for s in solvers.split(",") if s.strip()],
-                      time_limit_s=time_limit, cbc_time_limit_s=cbc_time_limit,
-                      console=_console(), stop=stop)
+    rows = module.run(
+        sizes=[s.strip() for s in sizes.split(",") if s.strip()],
+        solvers=[s.strip() for s in solvers.split(",") if s.strip()],
+        time_limit_s=time_limit,
+        cbc_time_limit_s=cbc_time_limit,
+        console=_console(),
+        stop=stop,
+    )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2))
-        _console().print(f"{len(rows)} rows written to [bold]{json_path}[/] "
-                         f"({time.perf_counter() - started:.0f} s)")
+        _console().print(
+            f"{len(rows)} rows written to [bold]{json_path}[/] "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
 
 
 def bench_stability(
     runs: Annotated[int, typer.Option("--runs", help="Plans solved.", min=1)] = 3,
-    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.",
-                                      min=0)] = 2,
-    tests: Annotated[int, typer.Option("--tests", help="Instead: run the README's test "
-                                       "command this many times beside one busy process.",
-                                       min=0)] = 0,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows here.",
-                                                   dir_okay=False)] = None,
+    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.", min=0)] = 2,
+    tests: Annotated[
+        int,
+        typer.Option(
+            "--tests",
+            help="Instead: run the README's test command this many times beside one busy process.",
+            min=0,
+        ),
+    ] = 0,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the rows here.", dir_okay=False)
+    ] = None,
 ) -> None:
     """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "stability_bench.py"
@@ -353,23 +447,29 @@ def bench_stability(
         rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)
         passed = sum(r["exit"] == 0 for r in rows)
         for r in rows:
-            console.print(f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · "
-                          f"{r['summary']}", highlight=False)
+            console.print(
+                f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
+                highlight=False,
+            )
         console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
     else:
         rows = module.plan_runs(runs, hogs=hogs)
         for r in rows:
             gap = "—" if r.get("gap_pct") is None else f"{r['gap_pct']:.3f} %"
-            console.print(f"run {r['run']}: exit {r['exit']} · {r['seconds']} s · gap {gap} · "
-                          f"stopped by {r.get('stopped_by')} · plan "
-                          f"{(r.get('plan_sha256') or '—')[:16]} {r.get('error', '')}",
-                          highlight=False)
+            console.print(
+                f"run {r['run']}: exit {r['exit']} · {r['seconds']} s · gap {gap} · "
+                f"stopped by {r.get('stopped_by')} · plan "
+                f"{(r.get('plan_sha256') or '—')[:16]} {r.get('error', '')}",
+                highlight=False,
+            )
         hashes = {r.get("plan_sha256") for r in rows}
         crashed = sum(r["exit"] != 0 for r in rows)
         same = len(hashes) == 1 and None not in hashes
-        console.print(f"[bold]{len(rows)} runs beside {hogs} busy processes: "
-                      f"{'identical plans' if same else f'{len(hashes)} different plans'}, "
-                      f"{crashed} crashed[/]")
+        console.print(
+            f"[bold]{len(rows)} runs beside {hogs} busy processes: "
+            f"{'identical plans' if same else f'{len(hashes)} different plans'}, "
+            f"{crashed} crashed[/]"
+        )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2))

@@ -23,8 +23,10 @@ def _bench_module():
 
 
 def bench_robustness(
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write the figures to this JSON file.", dir_okay=False)] = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False),
+    ] = None,
 ) -> None:
     """Send a gzip bomb, a zip of 15 M lines and a 20,000-column CSV to a fresh server; print
     status, seconds to refusal and server RSS peak of each (bar: 4xx in < 5 s, < 1 GB)."""

@@ -49,44 +49,106 @@ def _read_transfers(path: Path | None) -> pd.DataFrame | None:
 
 
 def routes(
-    week: Annotated[int, typer.Option("--week", help="Season week to route (1 = the week after "
-                                      "the order history).", min=1, max=53)],
-    data: Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)] = SAMPLE_DIR,
-    osm: Annotated[str | None, typer.Option(
-        "--osm", help="Road network: a local OpenStreetMap file (.osm, .osm.bz2, .osm.pbf), or "
-        "place:NAME / bbox:W,S,E,N to download (cached). Without it, great-circle estimates are "
-        "used and flagged haversine_fallback in every output.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder the outputs are written to.",
-                                      file_okay=False)] = Path("out/routes"),
-    plan: Annotated[Path | None, typer.Option(
-        "--plan", help="Plan folder holding harvest.csv: farm pickups come from the plan "
-        "(otherwise from the land able to grow the week's demand).", file_okay=True)] = None,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="At most this many solver seconds for the whole week (each "
-        "day's search usually stops sooner, at a local optimum); default: "
-        "routing.RouteParams.time_limit_s.", min=0.5, show_default=False)] = None,
-    solution_limit: Annotated[int | None, typer.Option(
-        "--solution-limit", help="Stop each day's search after this many solutions: a count, "
-        "so the same routes on any machine; --time-limit stays a safety cap.", min=1)] = None,
-    guided: Annotated[bool, typer.Option(
-        "--guided", help="Spend the whole time limit in guided local search: often "
-        "shorter routes, but they then depend on the machine's speed.")] = False,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", help="Seed of the day choice (default: routing.RouteParams.seed). Same input "
-        "+ seed = same routes, unless a day's search hits the time limit (then limit_reached "
-        "in kpis.json).", show_default=False)] = None,
-    pin: Annotated[list[str] | None, typer.Option(
-        "--pin", help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
-        "the rest is re-optimised.")] = None,
-    params_file: Annotated[Path | None, typer.Option(
-        "--params", help="TOML file of routing knobs (penalties, limits, rules: the fields of "
-        "routing.RouteParams, e.g. drop_penalty_eur = 2000, break_after_h = 4.5); "
-        "--time-limit, --seed and --guided win over it.", dir_okay=False)] = None,
-    transfers: Annotated[Path | None, typer.Option(
-        "--transfers", help="CSV of direct farm → shop pairs (from_site_id, to_site_id, "
-        "storage_class, kg): picked up at the farm and delivered to the shop by the same "
-        "truck, without going through the hub.", dir_okay=False)] = None,
+    week: Annotated[
+        int,
+        typer.Option(
+            "--week",
+            help="Season week to route (1 = the week after the order history).",
+            min=1,
+            max=53,
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
+    ] = SAMPLE_DIR,
+    osm: Annotated[
+        str | None,
+        typer.Option(
+            "--osm",
+            help="Road network: a local OpenStreetMap file (.osm, .osm.bz2, .osm.pbf), or "
+            "place:NAME / bbox:W,S,E,N to download (cached). Without it, great-circle estimates "
+            "are used and flagged haversine_fallback in every output.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
+    ] = Path("out/routes"),
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Plan folder holding harvest.csv: farm pickups come from the plan "
+            "(otherwise from the land able to grow the week's demand).",
+            file_okay=True,
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="At most this many solver seconds for the whole week (each "
+            "day's search usually stops sooner, at a local optimum); default: "
+            "routing.RouteParams.time_limit_s.",
+            min=0.5,
+            show_default=False,
+        ),
+    ] = None,
+    solution_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--solution-limit",
+            help="Stop each day's search after this many solutions: a count, "
+            "so the same routes on any machine; --time-limit stays a safety cap.",
+            min=1,
+        ),
+    ] = None,
+    guided: Annotated[
+        bool,
+        typer.Option(
+            "--guided",
+            help="Spend the whole time limit in guided local search: often "
+            "shorter routes, but they then depend on the machine's speed.",
+        ),
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Seed of the day choice (default: routing.RouteParams.seed). Same input "
+            "+ seed = same routes, unless a day's search hits the time limit (then limit_reached "
+            "in kpis.json).",
+            show_default=False,
+        ),
+    ] = None,
+    pin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pin",
+            help="Pin a stop: SITE=VEHICLE, SITE=VEHICLE@DAY or SITE=@DAY (repeatable); "
+            "the rest is re-optimised.",
+        ),
+    ] = None,
+    params_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--params",
+            help="TOML file of routing knobs (penalties, limits, rules: the fields of "
+            "routing.RouteParams, e.g. drop_penalty_eur = 2000, break_after_h = 4.5); "
+            "--time-limit, --seed and --guided win over it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    transfers: Annotated[
+        Path | None,
+        typer.Option(
+            "--transfers",
+            help="CSV of direct farm → shop pairs (from_site_id, to_site_id, "
+            "storage_class, kg): picked up at the farm and delivered to the shop by the same "
+            "truck, without going through the hub.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
     import routing
@@ -97,48 +159,84 @@ def routes(
     territory = load_territory(data, strict=False)
     harvest, transfer_rows = _read_harvest(plan), _read_transfers(transfers)
     # the one place `vivres routes` options become RouteParams
-    params = route_params(time_limit_s=time_limit, seed=seed, guided=guided, pins=pin or (),
-                          knobs_file=params_file, cache_dir=out / ".cache",
-                          day_solution_limit=solution_limit)
+    params = route_params(
+        time_limit_s=time_limit,
+        seed=seed,
+        guided=guided,
+        pins=pin or (),
+        knobs_file=params_file,
+        cache_dir=out / ".cache",
+        day_solution_limit=solution_limit,
+    )
     network = None
     if osm is not None:
         with console.status(f"Building the road network from {osm}"):
             network = pipeline.load_network(osm, cache_dir=params.cache_dir)
     week_start = pipeline.week_start_of(territory, week)
-    with warnings.catch_warnings(record=True) as caught, \
-            console.status(f"Solving week {week} ({week_start.date()})"):
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        console.status(f"Solving week {week} ({week_start.date()})"),
+    ):
         warnings.simplefilter("always", FallbackWarning)
         warnings.simplefilter("always", routing.SnapWarning)
-        stage = pipeline.run_routes(territory, week, params, harvest=harvest, network=network,
-                                    transfers=transfer_rows)
+        stage = pipeline.run_routes(
+            territory, week, params, harvest=harvest, network=network, transfers=transfer_rows
+        )
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}")
     result = stage.result
     files = pipeline.write_routes(stage, out)
 
-    table = Table(title=f"Week {week} from {week_start.date()} — method {result.method}, "
-                        f"engine {result.engine}")
-    for col in ("day", "vehicle", "km", "hours", "cost €", "CO2 kg", "stops", "kg moved",
-                "max load %"):
+    table = Table(
+        title=f"Week {week} from {week_start.date()} — method {result.method}, "
+        f"engine {result.engine}"
+    )
+    for col in (
+        "day",
+        "vehicle",
+        "km",
+        "hours",
+        "cost €",
+        "CO2 kg",
+        "stops",
+        "kg moved",
+        "max load %",
+    ):
         table.add_column(col, justify="right" if col not in ("day", "vehicle") else "left")
     for r in result.vehicle_kpis.itertuples():
-        table.add_row(r.day, r.vehicle_id, f"{r.km:.1f}", f"{r.hours:.1f}", f"{r.cost_eur:.0f}",
-                      f"{r.co2_kg:.1f}", str(r.stops), f"{r.kg_moved:.0f}",
-                      f"{r.max_load_pct:.0f}")
+        table.add_row(
+            r.day,
+            r.vehicle_id,
+            f"{r.km:.1f}",
+            f"{r.hours:.1f}",
+            f"{r.cost_eur:.0f}",
+            f"{r.co2_kg:.1f}",
+            str(r.stops),
+            f"{r.kg_moved:.0f}",
+            f"{r.max_load_pct:.0f}",
+        )
     console.print(table)
     k = result.kpis
-    console.print(f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
-                  f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s")
+    console.print(
+        f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
+        f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s"
+    )
     cut = [day for day, status in result.day_status.items() if status == "limit_reached"]
     if params.guided:
-        console.print("[yellow]note:[/] guided search runs until the time limit: the routes "
-                      "depend on the machine's speed")
+        console.print(
+            "[yellow]note:[/] guided search runs until the time limit: the routes "
+            "depend on the machine's speed"
+        )
     elif cut:
-        console.print(f"[yellow]note:[/] the search of {', '.join(cut)} was cut by the time "
-                      "limit: another run may give other routes (raise --time-limit)")
+        console.print(
+            f"[yellow]note:[/] the search of {', '.join(cut)} was cut by the time "
+            "limit: another run may give other routes (raise --time-limit)"
+        )
     if len(result.unserved):
-        console.print(f"[bold red]{len(result.unserved)} stop(s) not served[/] "
-                      f"({k['unserved_kg']:.0f} kg), see unserved.csv:")
+        console.print(
+            f"[bold red]{len(result.unserved)} stop(s) not served[/] "
+            f"({k['unserved_kg']:.0f} kg), see unserved.csv:"
+        )
         for reason, n in result.unserved["reason"].value_counts().items():
             console.print(f"  {reason}: {n}")
     console.print(f"{len(files)} files written to [bold]{out}[/]")
@@ -155,33 +253,61 @@ def _bench_module():
 
 
 def bench_routing(
-    instances: Annotated[Path | None, typer.Option(
-        "--instances", help="Folder of CVRPLIB .vrp/.sol and/or Solomon .txt/.sol files "
-        "(searched recursively).", file_okay=False)] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance and "
-                                              "solver.", min=0.1)] = 10,
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write the rows to this JSON file.", dir_okay=False)] = None,
+    instances: Annotated[
+        Path | None,
+        typer.Option(
+            "--instances",
+            help="Folder of CVRPLIB .vrp/.sol and/or Solomon .txt/.sol files "
+            "(searched recursively).",
+            file_okay=False,
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds per instance and solver.", min=0.1)
+    ] = 10,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the rows to this JSON file.", dir_okay=False),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of both solvers.")] = 1,
-    osm: Annotated[Path | None, typer.Option(
-        "--osm", help="OSM file to time the graph build and 100/500-point matrices on.",
-        dir_okay=False)] = None,
-    data: Annotated[Path | None, typer.Option(
-        "--data", help="Territory whose week 1 is solved and timed (default: the sample).",
-        file_okay=False)] = SAMPLE_DIR,
-    week_time_limit: Annotated[float, typer.Option(
-        "--week-time-limit", help="Solver seconds for the territory's week.")] = 45,
+    osm: Annotated[
+        Path | None,
+        typer.Option(
+            "--osm",
+            help="OSM file to time the graph build and 100/500-point matrices on.",
+            dir_okay=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Territory whose week 1 is solved and timed (default: the sample).",
+            file_okay=False,
+        ),
+    ] = SAMPLE_DIR,
+    week_time_limit: Annotated[
+        float, typer.Option("--week-time-limit", help="Solver seconds for the territory's week.")
+    ] = 45,
 ) -> None:
     """VRP quality vs PyVRP and the best-known solutions; matrix, build and week timings."""
     module = _bench_module()
-    figures = module.run(instances=instances, time_limit_s=time_limit, seed=seed, osm=osm,
-                         data=data, week_time_limit_s=week_time_limit, console=_console())
+    figures = module.run(
+        instances=instances,
+        time_limit_s=time_limit,
+        seed=seed,
+        osm=osm,
+        data=data,
+        week_time_limit_s=week_time_limit,
+        console=_console(),
+    )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures["rows"], indent=2))
         extra = json_path.with_name(json_path.stem + "_timings.json")
-        extra.write_text(json.dumps({k: v for k, v in figures.items() if k != "rows"},
-                                    indent=2, default=str))
+        extra.write_text(
+            json.dumps({k: v for k, v in figures.items() if k != "rows"}, indent=2, default=str)
+        )
         _console().print(f"rows written to [bold]{json_path}[/], timings to {extra}")
 
 

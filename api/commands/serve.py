@@ -16,16 +16,29 @@ from core.errors import InputError
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="Database URL (default: VIVRES_DATABASE_URL, else sqlite:///vivres.db; "
-        "PostgreSQL: postgresql+psycopg://user@host/db).")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="HTTP worker processes.", min=1,
-                                         max=64)] = 1,
-    job_worker: Annotated[bool, typer.Option(
-        "--job-worker/--no-job-worker", help="Start the solve-job worker beside the server "
-        "(turn off to run `python -m api.jobs` elsewhere).")] = True,
-    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body "
-                                               "accepted (413 beyond).", min=0.01)] = 64,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: VIVRES_DATABASE_URL, else sqlite:///vivres.db; "
+            "PostgreSQL: postgresql+psycopg://user@host/db).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="HTTP worker processes.", min=1, max=64)
+    ] = 1,
+    job_worker: Annotated[
+        bool,
+        typer.Option(
+            "--job-worker/--no-job-worker",
+            help="Start the solve-job worker beside the server "
+            "(turn off to run `python -m api.jobs` elsewhere).",
+        ),
+    ] = True,
+    max_body_mb: Annotated[
+        float,
+        typer.Option("--max-body-mb", help="Largest request body accepted (413 beyond).", min=0.01),
+    ] = 64,
 ) -> None:
     """Start the HTTP API (uvicorn) and its job worker; Ctrl-C stops both."""
     import uvicorn
@@ -48,14 +61,24 @@ def serve(
         pidfile = Path(tempfile.mkdtemp(prefix="vivres-serve-")) / "worker.pid"
         os.environ[ENV_PIDFILE] = str(pidfile)
         supervisor = Supervisor(url, pidfile).start()
-    console.print(f"vivres API on http://{host}:{port}/v1 (docs: /docs), database "
-                  f"{_safe(url)}, "
-                  f"{'supervised job worker' if supervisor else 'no worker'}", highlight=False)
+    console.print(
+        f"vivres API on http://{host}:{port}/v1 (docs: /docs), database "
+        f"{_safe(url)}, "
+        f"{'supervised job worker' if supervisor else 'no worker'}",
+        highlight=False,
+    )
     try:
-        uvicorn.run("api.http.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False,
-                    loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-                    http="httptools" if importlib.util.find_spec("httptools") else "h11")
+        uvicorn.run(
+            "api.http.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        )
     finally:
         if supervisor is not None:
             supervisor.stop()
@@ -78,25 +101,36 @@ def _bench_module():
 
 
 def bench_api(
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write the figures to this JSON file.", dir_okay=False)] = None,
-    clients: Annotated[int, typer.Option("--clients", help="Concurrent connections.",
-                                         min=1)] = 50,
-    duration: Annotated[int, typer.Option("--duration", help="Seconds of load per run.",
-                                          min=1)] = 20,
-    workers: Annotated[int, typer.Option("--workers", help="HTTP worker processes of the "
-                                         "server under test.", min=1)] = 2,
-    plan_time_limit: Annotated[float, typer.Option("--plan-time-limit", help="Solver seconds "
-                                                   "for the sample plan.")] = 60,
-    route_time_limit: Annotated[float, typer.Option("--route-time-limit", help="Solver seconds "
-                                                    "for the sample week.")] = 20,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False),
+    ] = None,
+    clients: Annotated[int, typer.Option("--clients", help="Concurrent connections.", min=1)] = 50,
+    duration: Annotated[
+        int, typer.Option("--duration", help="Seconds of load per run.", min=1)
+    ] = 20,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="HTTP worker processes of the server under test.", min=1),
+    ] = 2,
+    plan_time_limit: Annotated[
+        float, typer.Option("--plan-time-limit", help="Solver seconds for the sample plan.")
+    ] = 60,
+    route_time_limit: Annotated[
+        float, typer.Option("--route-time-limit", help="Solver seconds for the sample week.")
+    ] = 20,
 ) -> None:
     """Latency (p50/p95/p99), throughput and errors of the read endpoints under load (wrk)."""
     from api.cli import console
 
-    figures = _bench_module().run(clients=clients, duration_s=duration, workers=workers,
-                                  plan_time_limit_s=plan_time_limit,
-                                  route_time_limit_s=route_time_limit, console=console)
+    figures = _bench_module().run(
+        clients=clients,
+        duration_s=duration,
+        workers=workers,
+        plan_time_limit_s=plan_time_limit,
+        route_time_limit_s=route_time_limit,
+        console=console,
+    )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2))

@@ -14,10 +14,15 @@ from core.territory import SAMPLE_DIR, load_territory
 
 
 def check(
-    data: Annotated[Path, typer.Option("--data", help="Territory folder (layout of data/sample).",
-                                       file_okay=False)] = SAMPLE_DIR,
-    keep_valid: Annotated[bool, typer.Option(
-        "--keep-valid", help="Report bad order/transaction rows instead of failing on them.")
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
+    ] = SAMPLE_DIR,
+    keep_valid: Annotated[
+        bool,
+        typer.Option(
+            "--keep-valid", help="Report bad order/transaction rows instead of failing on them."
+        ),
     ] = False,
 ) -> None:
     """Validate every file of a territory; exit 2 naming the first bad cells if any."""
@@ -34,8 +39,9 @@ def check(
         path = find_table_file(Path(data), TABLES[name])
         rejected = len(territory.rejects.get(name, ()))
         rows = "-" if frame is None else f"{len(frame):,}"
-        table.add_row(name, path.name if path else "(absent)", rows,
-                      str(rejected) if rejected else "")
+        table.add_row(
+            name, path.name if path else "(absent)", rows, str(rejected) if rejected else ""
+        )
     console.print(table)
     kinds = territory.sites["kind"].value_counts()
     console.print("sites: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))

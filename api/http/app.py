@@ -56,12 +56,18 @@ class BodyLimit:
         return await self.app(scope, limited, send)
 
     async def _reject(self, scope, receive, send, declared: int):
-        detail = (f"the body is larger than the limit of {self.max_bytes >> 20} MiB "
-                  f"({ENV_MAX_BODY})" if declared >= 0 else "invalid Content-Length")
+        detail = (
+            f"the body is larger than the limit of {self.max_bytes >> 20} MiB ({ENV_MAX_BODY})"
+            if declared >= 0
+            else "invalid Content-Length"
+        )
         status = 413 if declared >= 0 else 400
-        response = problem_response(status, "Content Too Large" if status == 413
-                                    else "Bad Request", detail, slug="too-large"
-                                    if status == 413 else "bad-request")
+        response = problem_response(
+            status,
+            "Content Too Large" if status == 413 else "Bad Request",
+            detail,
+            slug="too-large" if status == 413 else "bad-request",
+        )
         await response(scope, receive, send)
 
 
@@ -90,8 +96,9 @@ def _openapi(app: FastAPI) -> dict:
     """The schema, with every 4xx documented as problem+json (FastAPI's 422 replaced)."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in components["Problem"].pop("$defs", {}).items():
@@ -104,21 +111,32 @@ def _openapi(app: FastAPI) -> dict:
             answers = operation.setdefault("responses", {})
             for code in list(answers):
                 if str(code).startswith("4"):
-                    answers[code] = {"description": answers[code].get("description", "error"),
-                                     "content": problem}
+                    answers[code] = {
+                        "description": answers[code].get("description", "error"),
+                        "content": problem,
+                    }
             answers.setdefault("422", {"description": "Invalid request", "content": problem})
             answers.setdefault("413", {"description": "Body too large", "content": problem})
             answers.setdefault("400", {"description": "Bad request", "content": problem})
-            answers.setdefault("429", {"description": "Too many requests from this key (or "
-                                       "jobs in this territory); see Retry-After",
-                                       "content": problem})
+            answers.setdefault(
+                "429",
+                {
+                    "description": "Too many requests from this key (or "
+                    "jobs in this territory); see Retry-After",
+                    "content": problem,
+                },
+            )
     app.openapi_schema = schema
     return schema
 
 
-def create_app(store: Store | None = None, *, database_url: str | None = None,
-               max_body_mb: float | None = None,
-               rate_limit: tuple[int, int] | None = None) -> FastAPI:
+def create_app(
+    store: Store | None = None,
+    *,
+    database_url: str | None = None,
+    max_body_mb: float | None = None,
+    rate_limit: tuple[int, int] | None = None,
+) -> FastAPI:
     """Build the API over ``store`` (or a store opened at ``database_url``, migrated).
 
     ``rate_limit`` is ``(requests a minute, burst)`` per key (``(0, 0)``: none); by default
@@ -134,7 +152,8 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         description="Supply planning and shared-truck logistics for mutualised solidarity food "
         "hubs: territories, demand, season plans and producer contracts, weekly routes. Every "
         "error is an RFC 9457 problem (application/problem+json).",
-        docs_url=None, redoc_url=None,  # /docs from local assets: install_docs
+        docs_url=None,
+        redoc_url=None,  # /docs from local assets: install_docs
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.store = store
@@ -146,19 +165,27 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
 
     @app.exception_handler(QuotaExceeded)
     async def _quota(request: Request, exc: QuotaExceeded):
-        response = problem_response(429, "Too Many Requests", str(exc), slug="job-quota",
-                                    instance=request.url.path)
+        response = problem_response(
+            429, "Too Many Requests", str(exc), slug="job-quota", instance=request.url.path
+        )
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge):
-        return problem_response(413, "Content Too Large", f"the body is larger than the limit "
-                                f"of {int(max_body_mb)} MiB ({ENV_MAX_BODY})", slug="too-large",
-                                instance=request.url.path)
+        return problem_response(
+            413,
+            "Content Too Large",
+            f"the body is larger than the limit of {int(max_body_mb)} MiB ({ENV_MAX_BODY})",
+            slug="too-large",
+            instance=request.url.path,
+        )
 
-    @app.get("/v1/health", tags=["service"],
-             responses={503: {"description": "The supervised job worker is not running"}})
+    @app.get(
+        "/v1/health",
+        tags=["service"],
+        responses={503: {"description": "The supervised job worker is not running"}},
+    )
     def health() -> JSONResponse:
         """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
         queue length and the age of its oldest job; 503 when the worker is down."""
@@ -168,19 +195,27 @@ def create_app(store: Store | None = None, *, database_url: str | None = None,
         num_queued, oldest_s = queue_stats(store)
         supervised = settings().worker_pidfile is not None
         pid = worker_pid() if supervised else None
-        worker = ("not supervised here" if not supervised else
-                  "alive" if pid is not None else "dead")
-        body = {"status": "ok" if worker != "dead" else "worker down",
-                "worker": worker, "worker_pid": pid, "queued_jobs": num_queued,
-                "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1)}
+        worker = "not supervised here" if not supervised else "alive" if pid is not None else "dead"
+        body = {
+            "status": "ok" if worker != "dead" else "worker down",
+            "worker": worker,
+            "worker_pid": pid,
+            "queued_jobs": num_queued,
+            "oldest_queued_s": None if oldest_s is None else round(oldest_s, 1),
+        }
         return JSONResponse(body, status_code=200 if worker != "dead" else 503)
 
-    @app.get("/v1/me", response_model=KeyOut, tags=["service"],
-             responses={401: {"description": "No or unknown API key"}})
+    @app.get(
+        "/v1/me",
+        response_model=KeyOut,
+        tags=["service"],
+        responses={401: {"description": "No or unknown API key"}},
+    )
     async def me(caller: Caller) -> KeyOut:
         """The calling key's role (and producer)."""
-        return KeyOut(key_id=caller.key_id, role=caller.role, producer_id=caller.producer_id,
-                      name=caller.name)
+        return KeyOut(
+            key_id=caller.key_id, role=caller.role, producer_id=caller.producer_id, name=caller.name
+        )
 
     # every territory, job and producer named in a path must lie in the key's scope (404)
     in_scope = [Depends(scoped)]

@@ -14,25 +14,61 @@ from core.schema import TABLES
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_MEDIA = ("text/csv", "application/json", "multipart/form-data", "application/gzip", XLSX)
 
-_ROWS_SCHEMA = {"type": "array", "items": {"type": "object", "additionalProperties": {
-    "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}},
-    "maxItems": 1000000}
+_ROWS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+        },
+    },
+    "maxItems": 1000000,
+}
 
-TABLE_BODY = {"requestBody": {"required": True, "content": {
-    "text/csv": {"schema": {"type": "string"}},
-    "application/json": {"schema": _ROWS_SCHEMA},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "the table as .csv, .csv.gz, .xlsx or .json"}}}},
-}}}
+TABLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": _ROWS_SCHEMA},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "the table as .csv, .csv.gz, .xlsx or .json",
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
 
-TERRITORY_BODY = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
-        name: {"type": "string", "format": "binary"} for name in TABLES}}},
-    "application/zip": {"schema": {"type": "string", "format": "binary"}},
-    "application/json": {"schema": {"type": "object", "additionalProperties": False,
-                                     "properties": {name: _ROWS_SCHEMA for name in TABLES}}},
-}}}
+TERRITORY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {name: {"type": "string", "format": "binary"} for name in TABLES},
+                }
+            },
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {name: _ROWS_SCHEMA for name in TABLES},
+                }
+            },
+        },
+    }
+}
 
 
 def _media(request: Request) -> str:
@@ -40,9 +76,13 @@ def _media(request: Request) -> str:
 
 
 def unsupported(media: str, allowed: tuple[str, ...]) -> ProblemError:
-    return ProblemError(415, "Unsupported Media Type",
-                        f"Content-Type {media or '(none)'!r} is not accepted here; send one of "
-                        + ", ".join(allowed), slug="unsupported-media-type")
+    return ProblemError(
+        415,
+        "Unsupported Media Type",
+        f"Content-Type {media or '(none)'!r} is not accepted here; send one of "
+        + ", ".join(allowed),
+        slug="unsupported-media-type",
+    )
 
 
 async def _field_bytes(value) -> tuple[bytes, str | None]:
@@ -58,9 +98,13 @@ async def read_table_upload(request: Request, table: str) -> Upload:
         async with request.form(max_files=1, max_fields=10) as form:
             value = form.get("file")
             if value is None:
-                raise ProblemError(422, "Invalid request", "multipart body needs a 'file' field",
-                                   slug="invalid-request",
-                                   errors=[{"field": "body.file", "message": "missing"}])
+                raise ProblemError(
+                    422,
+                    "Invalid request",
+                    "multipart body needs a 'file' field",
+                    slug="invalid-request",
+                    errors=[{"field": "body.file", "message": "missing"}],
+                )
             content, filename = await _field_bytes(value)
         return Upload(table=table, content=content, format=format_of(filename or f"{table}.csv"))
     if media in ("text/csv", "text/plain", "application/octet-stream"):
@@ -88,18 +132,31 @@ async def read_territory_upload(request: Request) -> list[Upload]:
     async with request.form(max_files=len(TABLES), max_fields=len(TABLES)) as form:
         unknown = [k for k in form if k not in TABLES]
         if unknown:
-            raise ProblemError(422, "Invalid request", f"unknown table field(s): "
-                               f"{', '.join(sorted(unknown))}", slug="invalid-request",
-                               errors=[{"field": f"body.{k}", "message": "unknown table; "
-                                        "expected one of " + ", ".join(TABLES)}
-                                       for k in sorted(unknown)])
+            raise ProblemError(
+                422,
+                "Invalid request",
+                f"unknown table field(s): {', '.join(sorted(unknown))}",
+                slug="invalid-request",
+                errors=[
+                    {
+                        "field": f"body.{k}",
+                        "message": "unknown table; expected one of " + ", ".join(TABLES),
+                    }
+                    for k in sorted(unknown)
+                ],
+            )
         for name, value in form.multi_items():
             content, filename = await _field_bytes(value)
-            uploads.append(Upload(table=name, content=content,
-                                  format=format_of(filename or f"{name}.csv")))
+            uploads.append(
+                Upload(table=name, content=content, format=format_of(filename or f"{name}.csv"))
+            )
     if not uploads:
-        raise ProblemError(422, "Invalid request", "no table in the body (send sites, products, "
-                           "... as multipart fields, or a zip)", slug="invalid-request")
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "no table in the body (send sites, products, ... as multipart fields, or a zip)",
+            slug="invalid-request",
+        )
     return uploads
 
 
@@ -107,16 +164,26 @@ def _json_tables(body: bytes) -> list[Upload]:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(422, "Invalid request", f"the body is not valid JSON ({exc})",
-                           slug="invalid-request") from None
+        raise ProblemError(
+            422, "Invalid request", f"the body is not valid JSON ({exc})", slug="invalid-request"
+        ) from None
     if not isinstance(doc, dict) or not doc:
-        raise ProblemError(422, "Invalid request", 'expected an object {"sites": [rows], ...}',
-                           slug="invalid-request")
+        raise ProblemError(
+            422,
+            "Invalid request",
+            'expected an object {"sites": [rows], ...}',
+            slug="invalid-request",
+        )
     unknown = sorted(k for k in doc if k not in TABLES)
     if unknown:
-        raise ProblemError(422, "Invalid request", f"unknown table(s): {', '.join(unknown)}",
-                           slug="invalid-request",
-                           errors=[{"field": f"body.{k}", "message": "unknown table"}
-                                   for k in unknown])
-    return [Upload(table=name, content=json.dumps(rows).encode(), format="json")
-            for name, rows in doc.items()]
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"unknown table(s): {', '.join(unknown)}",
+            slug="invalid-request",
+            errors=[{"field": f"body.{k}", "message": "unknown table"} for k in unknown],
+        )
+    return [
+        Upload(table=name, content=json.dumps(rows).encode(), format="json")
+        for name, rows in doc.items()
+    ]

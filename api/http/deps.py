@@ -115,14 +115,18 @@ async def principal(
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>``; 401 without a valid key."""
     if credentials is None or not credentials.credentials:
-        raise unauthorized("send an API key: 'Authorization: Bearer <key>' "
-                           "(create one with `vivres keys create --role ...`)")
+        raise unauthorized(
+            "send an API key: 'Authorization: Bearer <key>' "
+            "(create one with `vivres keys create --role ...`)"
+        )
     found = request.app.state.keys.lookup(credentials.credentials)
     if found is None:
         raise unauthorized("unknown or revoked API key")
     if not found.scoped:
-        raise forbidden("this key reaches no territory (made before keys were scoped): "
-                        f"scope it with `vivres keys scope {found.key_id} --territory ID`")
+        raise forbidden(
+            "this key reaches no territory (made before keys were scoped): "
+            f"scope it with `vivres keys scope {found.key_id} --territory ID`"
+        )
     return found
 
 
@@ -165,18 +169,25 @@ def reject_unknown_query(request: Request) -> None:
     if repeated:  # every parameter takes one value: which one was meant is unknown
         from api.http.problems import ProblemError
 
-        raise ProblemError(422, "Invalid request", f"query parameter(s) given more than once: "
-                           f"{', '.join(map(repr, repeated))}", slug="invalid-request",
-                           errors=[{"field": f"query.{k}", "message": "given more than once"}
-                                   for k in repeated])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"query parameter(s) given more than once: {', '.join(map(repr, repeated))}",
+            slug="invalid-request",
+            errors=[{"field": f"query.{k}", "message": "given more than once"} for k in repeated],
+        )
     if unknown:
         from api.http.problems import ProblemError
 
-        raise ProblemError(422, "Invalid request", f"unknown query parameter(s): "
-                           f"{', '.join(map(repr, unknown))}; this operation takes "
-                           + (", ".join(sorted(known)) or "none"), slug="invalid-request",
-                           errors=[{"field": f"query.{k}", "message": "unknown parameter"}
-                                   for k in unknown])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"unknown query parameter(s): "
+            f"{', '.join(map(repr, unknown))}; this operation takes "
+            + (", ".join(sorted(known)) or "none"),
+            slug="invalid-request",
+            errors=[{"field": f"query.{k}", "message": "unknown parameter"} for k in unknown],
+        )
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]

@@ -44,9 +44,16 @@ class CachedReads:
             hit = self._lookup(scope)
             if hit is not None:
                 body, media_type = hit
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", media_type.encode()),
-                    (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", media_type.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
@@ -57,8 +64,11 @@ class CachedReads:
             return None
         match, kind = found
         fmt = _FORMATS.get(scope.get("query_string", b""))
-        if fmt is None or (fmt == "html" and kind not in ("contract", "sheet")) or (
-                scope.get("query_string") and kind not in ("contract", "sheet")):
+        if (
+            fmt is None
+            or (fmt == "html" and kind not in ("contract", "sheet"))
+            or (scope.get("query_string") and kind not in ("contract", "sheet"))
+        ):
             return None
         caller = self._caller(scope)
         if caller is None:

@@ -19,22 +19,28 @@ def frame_of(cache: ResultCache, key: tuple, content: bytes) -> pd.DataFrame:
         lines = text.splitlines(keepends=True)
         while lines and lines[0].startswith("#"):  # route sheets start with a comment line
             lines.pop(0)
-        frame = pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False) \
-            if lines else pd.DataFrame()
+        frame = (
+            pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False)
+            if lines
+            else pd.DataFrame()
+        )
         cache.put(("frame", *key), frame, len(content) * 3)
     return frame
 
 
-def page(frame: pd.DataFrame, filters: dict[str, str | None], *, limit: int,
-         offset: int) -> dict:
+def page(frame: pd.DataFrame, filters: dict[str, str | None], *, limit: int, offset: int) -> dict:
     """Rows matching every given filter (exact match on text), one page of them."""
     for column, value in filters.items():
         if value is not None and column in frame.columns:
             frame = frame.loc[frame[column] == value]
-    rows = frame.iloc[offset: offset + limit]
+    rows = frame.iloc[offset : offset + limit]
     items = json.loads(rows.to_json(orient="records", force_ascii=False)) if len(rows) else []
-    return {"items": [{k: _num(v) for k, v in r.items()} for r in items], "total": len(frame),
-            "limit": limit, "offset": offset}
+    return {
+        "items": [{k: _num(v) for k, v in r.items()} for r in items],
+        "total": len(frame),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 def _num(value):
@@ -49,5 +55,8 @@ def _num(value):
         return value
     if not math.isfinite(number) or value.strip() != value:
         return value
-    return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() \
+    return (
+        int(number)
+        if number.is_integer() and "." not in value and "e" not in value.lower()
         else number
+    )

@@ -19,16 +19,29 @@ R = responses(401, 403, 404, 422)
 
 
 @router.get("", response_model=JobPage, responses=responses(401, 403, 422))
-def list_jobs(request: Request, caller: Caller, limit: Limit = 50, offset: Offset = 0,
-              kind: JobKind | None = None, status: JobStatus | None = None,
-              territory_id: Annotated[str | None, Query(max_length=64)] = None) -> JobPage:
+def list_jobs(
+    request: Request,
+    caller: Caller,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    kind: JobKind | None = None,
+    status: JobStatus | None = None,
+    territory_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobPage:
     """Jobs, newest first, filtered by kind, status and territory (planner, logistics)."""
     require(caller, "planner", "logistics")
-    rows, total = jobs.list_jobs(get_store(request), kind=kind, status=status,
-                                 territory_id=territory_id, limit=limit, offset=offset,
-                                 within=territories_of(caller))
-    return JobPage(items=[JobOut.model_validate(r) for r in rows], total=total, limit=limit,
-                   offset=offset)
+    rows, total = jobs.list_jobs(
+        get_store(request),
+        kind=kind,
+        status=status,
+        territory_id=territory_id,
+        limit=limit,
+        offset=offset,
+        within=territories_of(caller),
+    )
+    return JobPage(
+        items=[JobOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=R)
@@ -39,14 +52,24 @@ def get_job(request: Request, caller: Caller, job_id: JobId) -> JobOut:
 
 
 @router.get("/{job_id}/logs", response_model=list[LogLine], responses=R)
-def get_logs(request: Request, caller: Caller, job_id: JobId,
-             after: Annotated[int, Query(ge=0, le=2**62, description="only lines with a "
-                                         "larger log_id (to follow a running job)")] = 0,
-             limit: Limit = 200) -> list[LogLine]:
+def get_logs(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    after: Annotated[
+        int,
+        Query(
+            ge=0, le=2**62, description="only lines with a larger log_id (to follow a running job)"
+        ),
+    ] = 0,
+    limit: Limit = 200,
+) -> list[LogLine]:
     """A job's log lines, oldest first (planner, logistics)."""
     require(caller, "planner", "logistics")
-    return [LogLine.model_validate(r)
-            for r in jobs.job_logs(get_store(request), job_id, after=after, limit=limit)]
+    return [
+        LogLine.model_validate(r)
+        for r in jobs.job_logs(get_store(request), job_id, after=after, limit=limit)
+    ]
 
 
 def _manage(request: Request, caller, job_id: str):

@@ -24,8 +24,14 @@ from api.settings import ENV_RATE_BURST as ENV_BURST
 from api.settings import ENV_RATE_PER_MIN as ENV_PER_MIN
 from api.settings import settings
 
-__all__ = ["DEFAULT_BURST", "DEFAULT_PER_MIN", "ENV_BURST", "ENV_PER_MIN", "RateLimiter",
-           "limits_from_env"]
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_PER_MIN",
+    "ENV_BURST",
+    "ENV_PER_MIN",
+    "RateLimiter",
+    "limits_from_env",
+]
 EXEMPT = ("/v1/health",)
 MAX_BUCKETS = 10_000
 
@@ -40,8 +46,7 @@ def limits_from_env() -> tuple[int, int]:
 class RateLimiter:
     """Token buckets by caller: ``take(who)`` is 0 when allowed, else the seconds to wait."""
 
-    def __init__(self, per_min: int, burst: int, *,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, per_min: int, burst: int, *, clock: Callable[[], float] = time.monotonic):
         self.per_min, self.burst, self.clock = per_min, max(burst, 1), clock
         self._buckets: dict[str, tuple[float, float]] = {}  # who -> (tokens, at)
 
@@ -66,8 +71,7 @@ class RateLimiter:
     def _forget_full(self, now: float, rate_s: float) -> None:
         """Drop the buckets that have refilled (they hold no state worth keeping); if every
         bucket is still draining, drop the oldest half rather than grow without bound."""
-        full = [w for w, (t, at) in self._buckets.items()
-                if t + (now - at) * rate_s >= self.burst]
+        full = [w for w, (t, at) in self._buckets.items() if t + (now - at) * rate_s >= self.burst]
         for who in full:
             del self._buckets[who]
         if len(self._buckets) >= MAX_BUCKETS:
@@ -91,17 +95,20 @@ class RateLimit:
         self.app, self.limiter = app, limiter
 
     async def __call__(self, scope, receive, send):
-        if (scope["type"] != "http" or not self.limiter.enabled
-                or scope.get("path") in EXEMPT):
+        if scope["type"] != "http" or not self.limiter.enabled or scope.get("path") in EXEMPT:
             return await self.app(scope, receive, send)
         wait_s = self.limiter.take(_caller(scope))
         if wait_s <= 0:
             return await self.app(scope, receive, send)
         limiter = self.limiter
         response = problem_response(
-            429, "Too Many Requests",
+            429,
+            "Too Many Requests",
             f"this key sent more than {limiter.per_min} requests a minute (bursts up to "
             f"{limiter.burst}; {ENV_PER_MIN}, {ENV_BURST}): retry after the delay in "
-            "Retry-After", slug="rate-limit", instance=scope.get("path"),
-            headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+            "Retry-After",
+            slug="rate-limit",
+            instance=scope.get("path"),
+            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+        )
         return await response(scope, receive, send)

@@ -40,8 +40,13 @@ def _content(*media: str) -> dict:
     def schema(m: str) -> dict:
         return {"type": "object"} if m.endswith("json") else {"type": "string"}
 
-    return {**R, 200: {"description": "the stored file",
-                       "content": {m: {"schema": schema(m)} for m in media}}}
+    return {
+        **R,
+        200: {
+            "description": "the stored file",
+            "content": {m: {"schema": schema(m)} for m in media},
+        },
+    }
 
 
 def finished(request: Request, job_id: str, kind: str) -> Job:
@@ -57,9 +62,15 @@ def finished(request: Request, job_id: str, kind: str) -> Job:
         raise NotFound(f"job {job_id} is a {job.kind} job, not a {kind} job")
     if job.status != "succeeded":
         why = f": {job.error}" if job.error else ""
-        raise conflict(f"job {job_id} is {job.status}{why}; results exist only for succeeded "
-                       "jobs" + (" (re-run it: POST /v1/jobs/{id}/rerun)"
-                                 if job.status in ("interrupted", "failed", "cancelled") else ""))
+        raise conflict(
+            f"job {job_id} is {job.status}{why}; results exist only for succeeded "
+            "jobs"
+            + (
+                " (re-run it: POST /v1/jobs/{id}/rerun)"
+                if job.status in ("interrupted", "failed", "cancelled")
+                else ""
+            )
+        )
     cache.put(("job", job_id), job, 4096)
     return job
 
@@ -111,11 +122,17 @@ async def demand_result(request: Request, caller: Caller, job_id: JobId) -> Resp
 
 
 @router.get("/demand/{job_id}/{table}", response_model=RowsPage, responses=R, tags=["demand"])
-def demand_table(request: Request, caller: Caller, job_id: JobId, table: DemandTable,
-                 limit: Limit = 100, offset: Offset = 0, site_id: Filter = None,
-                 product_id: Filter = None,
-                 week_start: Annotated[str | None, Query(max_length=10, description=
-                                                         "YYYY-MM-DD")] = None) -> dict:
+def demand_table(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    table: DemandTable,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    site_id: Filter = None,
+    product_id: Filter = None,
+    week_start: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+) -> dict:
     """A page of weekly demand, forecast, hub forecast, rejects or the caisse ledger."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "demand")
@@ -123,8 +140,7 @@ def demand_table(request: Request, caller: Caller, job_id: JobId, table: DemandT
     frame = frame_of(request.app.state.results, (job_id, table), content)
     if week_start is not None and "week_start" in frame.columns:
         frame = frame.loc[frame["week_start"].str[:10] == week_start]
-    return page(frame, {"site_id": site_id, "product_id": product_id}, limit=limit,
-                offset=offset)
+    return page(frame, {"site_id": site_id, "product_id": product_id}, limit=limit, offset=offset)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -145,14 +161,28 @@ async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[st
     return _files(request, job_id)
 
 
-FILE_TYPES = ("text/csv", "text/html", "text/markdown", "application/json",
-              "application/geo+json", "application/octet-stream")
+FILE_TYPES = (
+    "text/csv",
+    "text/html",
+    "text/markdown",
+    "application/json",
+    "application/geo+json",
+    "application/octet-stream",
+)
 
 
-@router.get("/plans/{job_id}/files/{name:path}", response_class=Response, tags=["plans"],
-            responses=_content(*FILE_TYPES))
-async def plan_file(request: Request, caller: Caller, job_id: JobId,
-                    name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
+@router.get(
+    "/plans/{job_id}/files/{name:path}",
+    response_class=Response,
+    tags=["plans"],
+    responses=_content(*FILE_TYPES),
+)
+async def plan_file(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    name: Annotated[str, Path(min_length=1, max_length=300)],
+) -> Response:
     """One stored file of the plan (planner, logistics)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "plan")
@@ -176,8 +206,7 @@ def _contract_files(request: Request, job_id: str) -> dict[str, dict[str, str]]:
     return found
 
 
-@router.get("/plans/{job_id}/contracts", response_model=list[str], responses=R,
-            tags=["plans"])
+@router.get("/plans/{job_id}/contracts", response_model=list[str], responses=R, tags=["plans"])
 async def plan_contracts(request: Request, caller: Caller, job_id: JobId) -> list[str]:
     """Producers with a contract in this plan (planner, logistics)."""
     require(caller, *READ_RESULTS)
@@ -185,10 +214,15 @@ async def plan_contracts(request: Request, caller: Caller, job_id: JobId) -> lis
     return sorted(_contract_files(request, job_id))
 
 
-@router.get("/plans/{job_id}/contracts/{producer_id}", response_class=Response,
-            responses=_content("text/csv", "text/html"), tags=["plans"])
-async def plan_contract(request: Request, caller: Caller, job_id: JobId, producer_id: Id,
-                        format: Format = "csv") -> Response:
+@router.get(
+    "/plans/{job_id}/contracts/{producer_id}",
+    response_class=Response,
+    responses=_content("text/csv", "text/html"),
+    tags=["plans"],
+)
+async def plan_contract(
+    request: Request, caller: Caller, job_id: JobId, producer_id: Id, format: Format = "csv"
+) -> Response:
     """One producer's contract: planned volumes per week at the fair price (CSV or HTML).
 
     A producer key reads only its own contract.
@@ -202,9 +236,16 @@ async def plan_contract(request: Request, caller: Caller, job_id: JobId, produce
 
 
 @router.get("/plans/{job_id}/harvest", response_model=RowsPage, responses=R, tags=["plans"])
-def plan_harvest(request: Request, caller: Caller, job_id: JobId, limit: Limit = 100,
-                 offset: Offset = 0, producer_id: Filter = None, site_id: Filter = None,
-                 product_id: Filter = None) -> dict:
+def plan_harvest(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    producer_id: Filter = None,
+    site_id: Filter = None,
+    product_id: Filter = None,
+) -> dict:
     """Planned weekly volumes per farm and product; a producer key must filter on itself."""
     if caller.role == "producer":
         if producer_id is None:
@@ -215,8 +256,12 @@ def plan_harvest(request: Request, caller: Caller, job_id: JobId, limit: Limit =
     frame = frame_of(request.app.state.results, (job_id, "harvest"), content)
     if producer_id is not None and "producer_id" not in frame.columns:
         raise NotFound("this plan's harvest has no producer_id column")
-    return page(frame, {"producer_id": producer_id, "site_id": site_id,
-                        "product_id": product_id}, limit=limit, offset=offset)
+    return page(
+        frame,
+        {"producer_id": producer_id, "site_id": site_id, "product_id": product_id},
+        limit=limit,
+        offset=offset,
+    )
 
 
 # ----------------------------------------------------------------------------- routes
@@ -229,8 +274,12 @@ async def route_result(request: Request, caller: Caller, job_id: JobId) -> Respo
     return _summary(request, finished(request, job_id, "routes"))
 
 
-@router.get("/routes/{job_id}/geojson", response_class=Response, tags=["routes"],
-            responses=_content("application/geo+json"))
+@router.get(
+    "/routes/{job_id}/geojson",
+    response_class=Response,
+    tags=["routes"],
+    responses=_content("application/geo+json"),
+)
 async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Response:
     """The week's routes and stops as GeoJSON (planner, logistics)."""
     require(caller, *READ_RESULTS)
@@ -246,10 +295,18 @@ async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[s
     return _files(request, job_id)
 
 
-@router.get("/routes/{job_id}/files/{name:path}", response_class=Response, tags=["routes"],
-            responses=_content(*FILE_TYPES))
-async def route_file(request: Request, caller: Caller, job_id: JobId,
-                     name: Annotated[str, Path(min_length=1, max_length=300)]) -> Response:
+@router.get(
+    "/routes/{job_id}/files/{name:path}",
+    response_class=Response,
+    tags=["routes"],
+    responses=_content(*FILE_TYPES),
+)
+async def route_file(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    name: Annotated[str, Path(min_length=1, max_length=300)],
+) -> Response:
     """One stored file of the week: maps, KPIs, schedule (planner, logistics)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
@@ -261,14 +318,22 @@ async def route_sheets(request: Request, caller: Caller, job_id: JobId) -> list[
     """The route sheets of the week as ``day/vehicle_id`` (planner, logistics)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
-    return [n.removeprefix("sheets/").removesuffix(".csv").replace("_", "/", 1)
-            for n in _files(request, job_id) if n.startswith("sheets/") and n.endswith(".csv")]
+    return [
+        n.removeprefix("sheets/").removesuffix(".csv").replace("_", "/", 1)
+        for n in _files(request, job_id)
+        if n.startswith("sheets/") and n.endswith(".csv")
+    ]
 
 
-@router.get("/routes/{job_id}/sheets/{day}/{vehicle_id}", response_class=Response,
-            responses=_content("text/csv", "text/html"), tags=["routes"])
-async def route_sheet(request: Request, caller: Caller, job_id: JobId, day: Id,
-                      vehicle_id: Id, format: Format = "csv") -> Response:
+@router.get(
+    "/routes/{job_id}/sheets/{day}/{vehicle_id}",
+    response_class=Response,
+    responses=_content("text/csv", "text/html"),
+    tags=["routes"],
+)
+async def route_sheet(
+    request: Request, caller: Caller, job_id: JobId, day: Id, vehicle_id: Id, format: Format = "csv"
+) -> Response:
     """One vehicle's route sheet for one day: stops, times, loads (CSV or printable HTML)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
@@ -276,22 +341,39 @@ async def route_sheet(request: Request, caller: Caller, job_id: JobId, day: Id,
 
 
 @router.get("/routes/{job_id}/stops", response_model=RowsPage, responses=R, tags=["routes"])
-def route_stops(request: Request, caller: Caller, job_id: JobId, limit: Limit = 100,
-                offset: Offset = 0, day: Filter = None, vehicle_id: Filter = None,
-                site_id: Filter = None) -> dict:
+def route_stops(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    day: Filter = None,
+    vehicle_id: Filter = None,
+    site_id: Filter = None,
+) -> dict:
     """A page of the week's stops, filtered by day, vehicle or site (planner, logistics)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
     content, _ = stored(request, job_id, "stops.csv")
     frame = frame_of(request.app.state.results, (job_id, "stops"), content)
-    return page(frame, {"day": day, "vehicle_id": vehicle_id, "site_id": site_id},
-                limit=limit, offset=offset)
+    return page(
+        frame,
+        {"day": day, "vehicle_id": vehicle_id, "site_id": site_id},
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.get("/routes/{job_id}/unserved", response_model=RowsPage, responses=R,
-            tags=["routes"])
-def route_unserved(request: Request, caller: Caller, job_id: JobId, limit: Limit = 100,
-                   offset: Offset = 0, day: Filter = None, site_id: Filter = None) -> dict:
+@router.get("/routes/{job_id}/unserved", response_model=RowsPage, responses=R, tags=["routes"])
+def route_unserved(
+    request: Request,
+    caller: Caller,
+    job_id: JobId,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    day: Filter = None,
+    site_id: Filter = None,
+) -> dict:
     """Stops that could not be served and why (planner, logistics)."""
     require(caller, *READ_RESULTS)
     finished(request, job_id, "routes")
@@ -300,10 +382,15 @@ def route_unserved(request: Request, caller: Caller, job_id: JobId, limit: Limit
     return page(frame, {"day": day, "site_id": site_id}, limit=limit, offset=offset)
 
 
-@router.get("/routes/{job_id}/pickups/{producer_id}", response_model=PickupsOut, responses=R,
-            tags=["routes"])
-async def route_pickups(request: Request, caller: Caller, job_id: JobId,
-                        producer_id: Id) -> PickupsOut:
+@router.get(
+    "/routes/{job_id}/pickups/{producer_id}",
+    response_model=PickupsOut,
+    responses=R,
+    tags=["routes"],
+)
+async def route_pickups(
+    request: Request, caller: Caller, job_id: JobId, producer_id: Id
+) -> PickupsOut:
     """When the trucks pick up at one producer's farm this week (a producer: only their own)."""
     require_producer_access(caller, producer_id)
     job = finished(request, job_id, "routes")
@@ -315,5 +402,9 @@ async def route_pickups(request: Request, caller: Caller, job_id: JobId,
         cache.put(("pickups", job_id), table, len(content) * 2)
     if producer_id not in table:
         raise NotFound(f"producer {producer_id!r} is not in this territory")
-    return PickupsOut(job_id=job_id, producer_id=producer_id, week=int(job.params["week"]),
-                      pickups=table[producer_id])
+    return PickupsOut(
+        job_id=job_id,
+        producer_id=producer_id,
+        week=int(job.params["week"]),
+        pickups=table[producer_id],
+    )

@@ -44,10 +44,15 @@ def _validate(name: str, body: str) -> None:
         planner.load_scenario(path)
 
 
-@router.post("/territories/{territory_id}/scenarios", response_model=ScenarioOut,
-             status_code=201, responses=R)
-def create_scenario(request: Request, caller: Caller, territory_id: TerritoryId,
-                    body: ScenarioRequest) -> ScenarioOut:
+@router.post(
+    "/territories/{territory_id}/scenarios",
+    response_model=ScenarioOut,
+    status_code=201,
+    responses=R,
+)
+def create_scenario(
+    request: Request, caller: Caller, territory_id: TerritoryId, body: ScenarioRequest
+) -> ScenarioOut:
     """Store a what-if scenario (the planner's YAML: demand factors, farm drop-out, yield
     shocks, prices, caisse households, budget) for a territory (planner)."""
     require(caller, "planner")
@@ -56,16 +61,26 @@ def create_scenario(request: Request, caller: Caller, territory_id: TerritoryId,
     with store.session() as session:
         if session.get(TerritoryRow, territory_id) is None:
             raise NotFound(f"no territory {territory_id!r}")
-        row = Scenario(scenario_id=str(uuid.uuid4()), territory_id=territory_id, name=body.name,
-                       body=body.body, created_at=utcnow())
+        row = Scenario(
+            scenario_id=str(uuid.uuid4()),
+            territory_id=territory_id,
+            name=body.name,
+            body=body.body,
+            created_at=utcnow(),
+        )
         session.add(row)
     return ScenarioOut.model_validate(row)
 
 
 @router.get("/territories/{territory_id}/scenarios", response_model=ScenarioPage, responses=R)
-def list_scenarios(request: Request, caller: Caller, territory_id: TerritoryId,
-                   limit: Limit = 50, offset: Offset = 0,
-                   name: Annotated[str | None, Query(max_length=200)] = None) -> ScenarioPage:
+def list_scenarios(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> ScenarioPage:
     """A territory's scenarios, newest first, filtered by name (planner)."""
     require(caller, "planner")
     query = select(Scenario).where(Scenario.territory_id == territory_id)
@@ -73,8 +88,11 @@ def list_scenarios(request: Request, caller: Caller, territory_id: TerritoryId,
         query = query.where(Scenario.name == name)
     with get_store(request).sessions() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(Scenario.created_at.desc(), Scenario.scenario_id)
-                               .limit(limit).offset(offset))
+        rows = session.scalars(
+            query.order_by(Scenario.created_at.desc(), Scenario.scenario_id)
+            .limit(limit)
+            .offset(offset)
+        )
         items = [ScenarioOut.model_validate(r) for r in rows]
     return ScenarioPage(items=items, total=int(total or 0), limit=limit, offset=offset)
 
@@ -91,10 +109,10 @@ def get_scenario(request: Request, caller: Caller, scenario_id: ScenarioId) -> S
     return ScenarioOut.model_validate(_scenario(request, scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/run", response_model=JobOut, status_code=202,
-             responses=R)
-def run_scenario(request: Request, caller: Caller, scenario_id: ScenarioId,
-                 body: PlanRequest | None = None) -> JobOut:
+@router.post("/scenarios/{scenario_id}/run", response_model=JobOut, status_code=202, responses=R)
+def run_scenario(
+    request: Request, caller: Caller, scenario_id: ScenarioId, body: PlanRequest | None = None
+) -> JobOut:
     """Queue a plan solve with the scenario applied (planner); returns the job at once."""
     require(caller, "planner")
     scenario = _scenario(request, scenario_id)
@@ -103,16 +121,19 @@ def run_scenario(request: Request, caller: Caller, scenario_id: ScenarioId,
     # the forecast of another territory's job must not reach this one's plan
     check_source(request, scenario.territory_id, params.get("demand_job_id"), "demand")
     check_source(request, scenario.territory_id, params.get("base_job_id"), "plan")
-    job = jobs.submit(get_store(request), scenario.territory_id, "plan", params,
-                      scenario_id=scenario_id)
+    job = jobs.submit(
+        get_store(request), scenario.territory_id, "plan", params, scenario_id=scenario_id
+    )
     return JobOut.model_validate(job)
 
 
 @router.get("/plans/compare", response_model=CompareOut, responses=R, tags=["plans"])
-def compare_plans(request: Request, caller: Caller,
-                  a: Annotated[str, Query(min_length=1, max_length=36, description="plan job")],
-                  b: Annotated[str, Query(min_length=1, max_length=36, description="plan job")],
-                  ) -> CompareOut:
+def compare_plans(
+    request: Request,
+    caller: Caller,
+    a: Annotated[str, Query(min_length=1, max_length=36, description="plan job")],
+    b: Annotated[str, Query(min_length=1, max_length=36, description="plan job")],
+) -> CompareOut:
     """Two finished plans' KPIs side by side with the change b − a (planner, logistics)."""
     require(caller, "planner", "logistics")
     for job_id in (a, b):
@@ -125,5 +146,6 @@ def compare_plans(request: Request, caller: Caller,
         va, vb = kpis_a.get(key), kpis_b.get(key)
         numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb))
         rows.append(CompareRow(kpi=key, a=va, b=vb, change=(vb - va) if numbers else None))
-    return CompareOut(a=a, b=b, scenario_a=job_a.scenario_id, scenario_b=job_b.scenario_id,
-                      kpis=rows)
+    return CompareOut(
+        a=a, b=b, scenario_a=job_a.scenario_id, scenario_b=job_b.scenario_id, kpis=rows
+    )

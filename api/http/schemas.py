@@ -43,41 +43,77 @@ class Strict(BaseModel):
 class DemandRequest(Strict):
     """Build weekly demand and forecast the season (defaults: ``api.params.DemandSettings``)."""
 
-    horizon_weeks: int = Field(_DEMAND.horizon_weeks, ge=1, le=MAX_FORECAST_WEEKS, strict=True,
-                               description="weeks to forecast")
-    level: int = Field(_DEMAND.level, ge=1, le=99, strict=True,
-                       description="prediction interval level (%)")
+    horizon_weeks: int = Field(
+        _DEMAND.horizon_weeks,
+        ge=1,
+        le=MAX_FORECAST_WEEKS,
+        strict=True,
+        description="weeks to forecast",
+    )
+    level: int = Field(
+        _DEMAND.level, ge=1, le=99, strict=True, description="prediction interval level (%)"
+    )
 
 
 class PlanRequest(Strict):
     """Solve the season plan (defaults and bounds: ``planner.PlanParams``)."""
 
     time_limit_s: float | None = Field(
-        None, ge=0.5, le=3600, description=f"seconds: a safety cap under stop=work (default "
-        f"{DEFAULT_CAP_S:g}), the time used under stop=time (default {DEFAULT_TIME_RULE_S:g})")
+        None,
+        ge=0.5,
+        le=3600,
+        description=f"seconds: a safety cap under stop=work (default "
+        f"{DEFAULT_CAP_S:g}), the time used under stop=time (default {DEFAULT_TIME_RULE_S:g})",
+    )
     stop: Literal[STOP_RULES] = Field(  # type: ignore[valid-type]
-        _PLAN.stop, description="work: every search step stops after a fixed count (the same "
-        "plan for the same inputs and seed on any machine); time: steps share the time limit")
+        _PLAN.stop,
+        description="work: every search step stops after a fixed count (the same "
+        "plan for the same inputs and seed on any machine); time: steps share the time limit",
+    )
     work: float = Field(_PLAN.work, gt=0, le=1000, description="scale of the work budget")
     seed: int = Field(_PLAN.seed, ge=0, le=2**31 - 1, strict=True, description="search seed")
     gap: float = Field(_PLAN.gap, ge=0, lt=1, description="relative MIP gap to stop at")
     solver: Literal[SOLVERS] = Field(  # type: ignore[valid-type]
-        _PLAN.solver, description="highs (default) or cbc")
-    budget_eur: float | None = Field(None, ge=0, le=1e12, description="cap on the season's "
-                                     "purchases at fair prices (€); default: no cap")
-    forecast: bool = Field(True, strict=True, description="plan against the demand forecast "
-                           "(default) or the order history")
-    horizon_weeks: int = Field(_PLAN.horizon_weeks, ge=1, le=52, strict=True,
-                               description="weeks planned, and weeks of forecast planned "
-                               "against (52 plans a year that wraps around)")
-    demand_job_id: str | None = Field(None, max_length=36, description="use the hub forecast "
-                                      "of this finished demand job (default: forecast anew)")
-    base_job_id: str | None = Field(None, max_length=36, description="a finished plan job of "
-                                    "this territory to start from: the plan keeps its beds "
-                                    "unless a change pays for moving them (what-ifs)")
+        _PLAN.solver, description="highs (default) or cbc"
+    )
+    budget_eur: float | None = Field(
+        None,
+        ge=0,
+        le=1e12,
+        description="cap on the season's purchases at fair prices (€); default: no cap",
+    )
+    forecast: bool = Field(
+        True,
+        strict=True,
+        description="plan against the demand forecast (default) or the order history",
+    )
+    horizon_weeks: int = Field(
+        _PLAN.horizon_weeks,
+        ge=1,
+        le=52,
+        strict=True,
+        description="weeks planned, and weeks of forecast planned "
+        "against (52 plans a year that wraps around)",
+    )
+    demand_job_id: str | None = Field(
+        None,
+        max_length=36,
+        description="use the hub forecast of this finished demand job (default: forecast anew)",
+    )
+    base_job_id: str | None = Field(
+        None,
+        max_length=36,
+        description="a finished plan job of "
+        "this territory to start from: the plan keeps its beds "
+        "unless a change pays for moving them (what-ifs)",
+    )
     stability_eur_per_bed: float | None = Field(
-        None, ge=0, le=1e6, description="with base_job_id: € per base bed given up (default "
-        f"{_PLAN.weights.stability_eur_per_bed:g}; 0 re-plans freely)")
+        None,
+        ge=0,
+        le=1e6,
+        description="with base_job_id: € per base bed given up (default "
+        f"{_PLAN.weights.stability_eur_per_bed:g}; 0 re-plans freely)",
+    )
 
 
 class Transfer(Strict):
@@ -92,37 +128,66 @@ class Transfer(Strict):
 class RouteRequest(Strict):
     """Solve the shared-truck routes of one season week (defaults: ``routing.RouteParams``)."""
 
-    week: int = Field(..., ge=1, le=53, strict=True, description="season week (1 = the week "
-                      "after the order history)")
-    time_limit_s: float = Field(_ROUTE.time_limit_s, ge=0.5, le=3600,
-                                description="at most this many solver seconds for the week "
-                                "(each day's search usually stops sooner)")
-    seed: int = Field(_ROUTE.seed, ge=0, le=2**31 - 1, strict=True,
-                      description="seed of the day choice")
-    guided: bool = Field(_ROUTE.guided, strict=True, description="guided local search until "
-                         "the time limit: often shorter routes, but they depend on the "
-                         "machine's speed")
+    week: int = Field(
+        ...,
+        ge=1,
+        le=53,
+        strict=True,
+        description="season week (1 = the week after the order history)",
+    )
+    time_limit_s: float = Field(
+        _ROUTE.time_limit_s,
+        ge=0.5,
+        le=3600,
+        description="at most this many solver seconds for the week "
+        "(each day's search usually stops sooner)",
+    )
+    seed: int = Field(
+        _ROUTE.seed, ge=0, le=2**31 - 1, strict=True, description="seed of the day choice"
+    )
+    guided: bool = Field(
+        _ROUTE.guided,
+        strict=True,
+        description="guided local search until "
+        "the time limit: often shorter routes, but they depend on the "
+        "machine's speed",
+    )
     pins: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
-        default_factory=list, max_length=1000, description="pinned stops: SITE=VEHICLE, "
-        "SITE=VEHICLE@DAY or SITE=@DAY; the rest is re-optimised")
-    transfers: list[Transfer] = Field(default_factory=list, max_length=10_000,
-                                      description="direct farm → shop pairs")
+        default_factory=list,
+        max_length=1000,
+        description="pinned stops: SITE=VEHICLE, "
+        "SITE=VEHICLE@DAY or SITE=@DAY; the rest is re-optimised",
+    )
+    transfers: list[Transfer] = Field(
+        default_factory=list, max_length=10_000, description="direct farm → shop pairs"
+    )
     knobs: dict[str, Any] = Field(
-        default_factory=dict, max_length=64, description="other routing knobs, the fields of "
+        default_factory=dict,
+        max_length=64,
+        description="other routing knobs, the fields of "
         "routing.RouteParams (as in the command line's --params file), e.g. "
-        "{\"drop_penalty_eur\": 2000, \"break_after_h\": 4.5}")
-    plan_job_id: str | None = Field(None, max_length=36, description="farm pickups from this "
-                                    "finished plan's harvest (default: from the land able to "
-                                    "grow the week's demand)")
+        '{"drop_penalty_eur": 2000, "break_after_h": 4.5}',
+    )
+    plan_job_id: str | None = Field(
+        None,
+        max_length=36,
+        description="farm pickups from this "
+        "finished plan's harvest (default: from the land able to "
+        "grow the week's demand)",
+    )
 
 
 class ScenarioRequest(Strict):
     """A what-if scenario: the planner's scenario file (YAML or JSON) as text."""
 
     name: str = Field(..., min_length=1, max_length=200)
-    body: str = Field(..., min_length=1, max_length=100_000,
-                      description="YAML or JSON, at most 100,000 characters; YAML anchors and "
-                      "aliases (& and *) are refused")
+    body: str = Field(
+        ...,
+        min_length=1,
+        max_length=100_000,
+        description="YAML or JSON, at most 100,000 characters; YAML anchors and "
+        "aliases (& and *) are refused",
+    )
 
 
 class CompareRow(BaseModel):
@@ -248,11 +313,15 @@ class FreezeRequest(Strict):
 
     plan_job_id: str = Field(description="a succeeded plan job of this territory")
     producer_id: Slug
-    crops: list[Slug] = Field(default_factory=list, max_length=200,
-                              description="freeze only these crops (default: the whole farm)")
+    crops: list[Slug] = Field(
+        default_factory=list,
+        max_length=200,
+        description="freeze only these crops (default: the whole farm)",
+    )
     until: date | None = Field(None, description="freeze only plantings up to this date")
-    contract_id: Slug | None = Field(None, description="default: the producer id; freezing "
-                                     "again adds a version")
+    contract_id: Slug | None = Field(
+        None, description="default: the producer id; freezing again adds a version"
+    )
 
 
 class RowsPage(BaseModel):

@@ -15,12 +15,16 @@ from fastapi.staticfiles import StaticFiles
 
 DOCS_ASSETS = "/docs/assets"
 #: Result files: no script, no plugin, no frame, styles and inline images only.
-CSP_FILES = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox")
+CSP_FILES = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
+)
 #: Swagger UI: its own scripts and its inline start-up script, from this server only.
-CSP_DOCS = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+CSP_DOCS = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 class SecurityHeaders:
@@ -36,9 +40,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"x-content-type-options",
-                                                b"content-security-policy")]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"x-content-type-options", b"content-security-policy")
+                ]
                 headers.append((b"x-content-type-options", b"nosniff"))
                 media = dict(headers).get(b"content-type", b"").lower()
                 if media.startswith((b"text/html", b"image/svg")):
@@ -55,13 +61,16 @@ def install_docs(app: FastAPI) -> None:
     """Serve Swagger UI at ``/docs`` with its JavaScript and CSS from the local package."""
     import swagger_ui_bundle
 
-    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="docs-assets")
+    app.mount(
+        DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )

@@ -33,45 +33,78 @@ from api.store import territories as store_t
 
 router = APIRouter(prefix="/v1/territories", tags=["territories"])
 
-TerritoryId = Annotated[str, Path(min_length=1, max_length=64,
-                                  pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                                  description="territory id (a slug)")]
-KeepValid = Annotated[bool, Query(description="store the valid rows and report the rejected "
-                                  "ones, instead of rejecting the whole upload")]
+TerritoryId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="territory id (a slug)",
+    ),
+]
+KeepValid = Annotated[
+    bool,
+    Query(
+        description="store the valid rows and report the rejected "
+        "ones, instead of rejecting the whole upload"
+    ),
+]
 R = responses(401, 403, 404, 422)
 
 
 def _out(store, territory_id: str) -> TerritoryOut:
     row = store_t.territory_row(store, territory_id)
-    return TerritoryOut(territory_id=row.territory_id, name=row.name, version=row.version,
-                        created_at=row.created_at, updated_at=row.updated_at,
-                        tables=store_t.table_stats(store, territory_id))
+    return TerritoryOut(
+        territory_id=row.territory_id,
+        name=row.name,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        tables=store_t.table_stats(store, territory_id),
+    )
 
 
 def _report(report: store_t.UploadReport) -> UploadOut:
-    return UploadOut(territory_id=report.territory_id, version=report.version,
-                     applied=report.applied, tables=report.tables,
-                     received_rows=report.received_rows, accepted_rows=report.accepted_rows,
-                     num_rejected=report.num_rejected, rejects=report.rejects)
+    return UploadOut(
+        territory_id=report.territory_id,
+        version=report.version,
+        applied=report.applied,
+        tables=report.tables,
+        received_rows=report.received_rows,
+        accepted_rows=report.accepted_rows,
+        num_rejected=report.num_rejected,
+        rejects=report.rejects,
+    )
 
 
 @router.get("", response_model=TerritoryPage, responses=responses(401, 403, 422))
-def list_territories(request: Request, caller: Caller, limit: Limit = 50,
-                     offset: Offset = 0) -> TerritoryPage:
+def list_territories(
+    request: Request, caller: Caller, limit: Limit = 50, offset: Offset = 0
+) -> TerritoryPage:
     """List territories (planner, logistics)."""
     require(caller, "planner", "logistics")
     store = get_store(request)
-    rows, total = store_t.list_territories(store, limit=limit, offset=offset,
-                                           within=territories_of(caller))
-    return TerritoryPage(items=[_out(store, r.territory_id) for r in rows], total=total,
-                         limit=limit, offset=offset)
+    rows, total = store_t.list_territories(
+        store, limit=limit, offset=offset, within=territories_of(caller)
+    )
+    return TerritoryPage(
+        items=[_out(store, r.territory_id) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
-@router.put("/{territory_id}", response_model=UploadOut, openapi_extra=TERRITORY_BODY,
-            responses=responses(401, 403, 413, 415, 422))
-async def put_territory(request: Request, caller: Caller, territory_id: TerritoryId,
-                        keep_valid: KeepValid = False,
-                        name: Annotated[str | None, Query(max_length=200)] = None) -> UploadOut:
+@router.put(
+    "/{territory_id}",
+    response_model=UploadOut,
+    openapi_extra=TERRITORY_BODY,
+    responses=responses(401, 403, 413, 415, 422),
+)
+async def put_territory(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    keep_valid: KeepValid = False,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> UploadOut:
     """Create or replace a whole territory (planner).
 
     Send every table as a multipart field named by the table (``sites``, ``products``, …), or
@@ -80,8 +113,14 @@ async def put_territory(request: Request, caller: Caller, territory_id: Territor
     """
     require(caller, "planner")
     uploads = await read_territory_upload(request)
-    report = await run_in_threadpool(store_t.put_territory, get_store(request), territory_id,
-                                     uploads, name=name, keep_valid=keep_valid)
+    report = await run_in_threadpool(
+        store_t.put_territory,
+        get_store(request),
+        territory_id,
+        uploads,
+        name=name,
+        keep_valid=keep_valid,
+    )
     request.app.state.results.clear()  # a replaced territory's old results are not served
     return _report(report)
 
@@ -102,11 +141,20 @@ def delete_territory(request: Request, caller: Caller, territory_id: TerritoryId
     return Response(status_code=204)
 
 
-@router.get("/{territory_id}/tables/{table}", responses={
-    **R, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-               "description": "the stored table as CSV"}}, response_class=Response)
-def get_table(request: Request, caller: Caller, territory_id: TerritoryId,
-              table: TableName) -> Response:
+@router.get(
+    "/{territory_id}/tables/{table}",
+    responses={
+        **R,
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "the stored table as CSV",
+        },
+    },
+    response_class=Response,
+)
+def get_table(
+    request: Request, caller: Caller, territory_id: TerritoryId, table: TableName
+) -> Response:
     """One stored table as CSV (planner, logistics)."""
     require(caller, "planner", "logistics")
     content = store_t.table_content(get_store(request), territory_id, table)
@@ -114,50 +162,88 @@ def get_table(request: Request, caller: Caller, territory_id: TerritoryId,
 
 
 @router.get("/{territory_id}/tables/{table}/rows", response_model=RowsPage, responses=R)
-def get_table_rows(request: Request, caller: Caller, territory_id: TerritoryId, table: TableName,
-                   limit: Limit = 50, offset: Offset = 0,
-                   site_id: Annotated[str | None, Query(max_length=64)] = None,
-                   product_id: Annotated[str | None, Query(max_length=64)] = None,
-                   producer_id: Annotated[str | None, Query(max_length=64)] = None) -> dict:
+def get_table_rows(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    table: TableName,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+    product_id: Annotated[str | None, Query(max_length=64)] = None,
+    producer_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
     """A page of one table's rows as objects, filtered by id columns (planner, logistics)."""
     require(caller, "planner", "logistics")
     store = get_store(request)
     content = store_t.table_content(store, territory_id, table)
     digest = hashlib.sha256(content).hexdigest()
     frame = frame_of(request.app.state.results, ("table", territory_id, table, digest), content)
-    return page(frame, {"site_id": site_id, "product_id": product_id,
-                        "producer_id": producer_id}, limit=limit, offset=offset)
+    return page(
+        frame,
+        {"site_id": site_id, "product_id": product_id, "producer_id": producer_id},
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.put("/{territory_id}/tables/{table}", response_model=UploadOut,
-            openapi_extra=TABLE_BODY, responses=responses(401, 403, 404, 413, 415, 422))
-async def put_table(request: Request, caller: Caller, territory_id: TerritoryId,
-                    table: TableName, keep_valid: KeepValid = False) -> UploadOut:
+@router.put(
+    "/{territory_id}/tables/{table}",
+    response_model=UploadOut,
+    openapi_extra=TABLE_BODY,
+    responses=responses(401, 403, 404, 413, 415, 422),
+)
+async def put_table(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    table: TableName,
+    keep_valid: KeepValid = False,
+) -> UploadOut:
     """Replace one table; the territory is re-validated with it in place (planner)."""
     require(caller, "planner")
     upload = await read_table_upload(request, table)
-    report = await run_in_threadpool(store_t.put_table, get_store(request), territory_id,
-                                     upload, keep_valid=keep_valid)
+    report = await run_in_threadpool(
+        store_t.put_table, get_store(request), territory_id, upload, keep_valid=keep_valid
+    )
     return _report(report)
 
 
-Mode = Annotated[Literal["append", "replace"], Query(
-    description="append the rows to the stored ones, or replace them")]
+Mode = Annotated[
+    Literal["append", "replace"],
+    Query(description="append the rows to the stored ones, or replace them"),
+]
 
 
-async def _activity(request: Request, caller, territory_id: str, table: str, mode: str,
-                    keep_valid: bool) -> UploadOut:
+async def _activity(
+    request: Request, caller, territory_id: str, table: str, mode: str, keep_valid: bool
+) -> UploadOut:
     require(caller, "planner")
     upload = await read_table_upload(request, table)
-    report = await run_in_threadpool(store_t.put_table, get_store(request), territory_id,
-                                     upload, keep_valid=keep_valid, append=mode == "append")
+    report = await run_in_threadpool(
+        store_t.put_table,
+        get_store(request),
+        territory_id,
+        upload,
+        keep_valid=keep_valid,
+        append=mode == "append",
+    )
     return _report(report)
 
 
-@router.post("/{territory_id}/orders", response_model=UploadOut, openapi_extra=TABLE_BODY,
-             responses=responses(401, 403, 404, 413, 415, 422))
-async def upload_orders(request: Request, caller: Caller, territory_id: TerritoryId,
-                        mode: Mode = "append", keep_valid: KeepValid = False) -> UploadOut:
+@router.post(
+    "/{territory_id}/orders",
+    response_model=UploadOut,
+    openapi_extra=TABLE_BODY,
+    responses=responses(401, 403, 404, 413, 415, 422),
+)
+async def upload_orders(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    mode: Mode = "append",
+    keep_valid: KeepValid = False,
+) -> UploadOut:
     """Upload grocery orders (planner).
 
     Rows are checked as the command line does; with a rejected row nothing is stored (422, one
@@ -167,22 +253,35 @@ async def upload_orders(request: Request, caller: Caller, territory_id: Territor
     return await _activity(request, caller, territory_id, "orders", mode, keep_valid)
 
 
-@router.post("/{territory_id}/caisse-transactions", response_model=UploadOut,
-             openapi_extra=TABLE_BODY, responses=responses(401, 403, 404, 413, 415, 422))
-async def upload_transactions(request: Request, caller: Caller, territory_id: TerritoryId,
-                              mode: Mode = "append",
-                              keep_valid: KeepValid = False) -> UploadOut:
+@router.post(
+    "/{territory_id}/caisse-transactions",
+    response_model=UploadOut,
+    openapi_extra=TABLE_BODY,
+    responses=responses(401, 403, 404, 413, 415, 422),
+)
+async def upload_transactions(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    mode: Mode = "append",
+    keep_valid: KeepValid = False,
+) -> UploadOut:
     """Upload caisse payments (planner); same checks and report as orders."""
-    return await _activity(request, caller, territory_id, "caisse_transactions", mode,
-                           keep_valid)
+    return await _activity(request, caller, territory_id, "caisse_transactions", mode, keep_valid)
 
 
 @router.get("/{territory_id}/caisse-ledger", response_model=RowsPage, responses=R)
-def caisse_ledger(request: Request, caller: Caller, territory_id: TerritoryId,
-                  rule: Annotated[str | None, Query(max_length=200, description="allocation "
-                                                    "rule name or 'FIRST+EXTRA' euros")] = None,
-                  extra_households: Annotated[int, Query(ge=0, le=100000)] = 0,
-                  limit: Limit = 100, offset: Offset = 0) -> dict:
+def caisse_ledger(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    rule: Annotated[
+        str | None, Query(max_length=200, description="allocation rule name or 'FIRST+EXTRA' euros")
+    ] = None,
+    extra_households: Annotated[int, Query(ge=0, le=100000)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict:
     """The caisse ledger per month, optionally under a what-if (planner)."""
     import pandas as pd
 
@@ -198,45 +297,53 @@ def caisse_ledger(request: Request, caller: Caller, territory_id: TerritoryId,
     if ledger is None:  # a stored territory version never changes: compute once per what-if
         with store_t.checked_out(store, territory_id) as (folder, _):
             territory = pipeline.load(folder, strict=False)
-            ledger = pipeline.caisse_ledger(territory, rule=rule,
-                                            extra_households=extra_households)
-        ledger = ledger.astype({c: str for c in ledger.columns
-                                if not pd.api.types.is_numeric_dtype(ledger[c])}).astype(str)
+            ledger = pipeline.caisse_ledger(territory, rule=rule, extra_households=extra_households)
+        ledger = ledger.astype(
+            {c: str for c in ledger.columns if not pd.api.types.is_numeric_dtype(ledger[c])}
+        ).astype(str)
         cache.put(key, ledger, 64 * ledger.size + 1024)
     return page(ledger, {}, limit=limit, offset=offset)
 
 
 @router.get("/{territory_id}/latest", response_model=LatestOut, responses=R)
-def latest_job(request: Request, caller: Caller, territory_id: TerritoryId,
-               kind: Annotated[JobKind, Query(description="plan, routes or demand")] = "plan",
-               week: Annotated[int | None, Query(ge=1, le=53, description="routes of this "
-                                                 "week only")] = None) -> LatestOut:
+def latest_job(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    kind: Annotated[JobKind, Query(description="plan, routes or demand")] = "plan",
+    week: Annotated[int | None, Query(ge=1, le=53, description="routes of this week only")] = None,
+) -> LatestOut:
     """The newest succeeded job of a kind (any key: producers find their contract with it)."""
     from sqlalchemy import select
 
     from api.store.models import Job
 
-    query = select(Job).where(Job.territory_id == territory_id, Job.kind == kind,
-                              Job.status == "succeeded")
+    query = select(Job).where(
+        Job.territory_id == territory_id, Job.kind == kind, Job.status == "succeeded"
+    )
     with get_store(request).sessions() as session:
         candidates = session.scalars(query.order_by(Job.finished_at.desc()).limit(500))
         for job in candidates:
             if week is None or int(job.params.get("week", 0)) == week:
                 return LatestOut.model_validate(job)
     store_t.territory_row(get_store(request), territory_id)
-    raise store_t.NotFound(f"territory {territory_id!r} has no succeeded {kind} job"
-                           + (f" for week {week}" if week else ""))
+    raise store_t.NotFound(
+        f"territory {territory_id!r} has no succeeded {kind} job"
+        + (f" for week {week}" if week else "")
+    )
 
 
-def _submit(request: Request, territory_id: str, kind: str, params: dict,
-            scenario_id: str | None = None) -> JobOut:
+def _submit(
+    request: Request, territory_id: str, kind: str, params: dict, scenario_id: str | None = None
+) -> JobOut:
     job = jobs.submit(get_store(request), territory_id, kind, params, scenario_id=scenario_id)
     return JobOut.model_validate(job)
 
 
 @router.post("/{territory_id}/demand", response_model=JobOut, status_code=202, responses=R)
-def solve_demand(request: Request, caller: Caller, territory_id: TerritoryId,
-                 body: DemandRequest | None = None) -> JobOut:
+def solve_demand(
+    request: Request, caller: Caller, territory_id: TerritoryId, body: DemandRequest | None = None
+) -> JobOut:
     """Queue a demand build and season forecast (planner); returns the job at once."""
     require(caller, "planner")
     params = (body or DemandRequest()).model_dump()
@@ -245,8 +352,9 @@ def solve_demand(request: Request, caller: Caller, territory_id: TerritoryId,
 
 
 @router.post("/{territory_id}/plans", response_model=JobOut, status_code=202, responses=R)
-def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
-               body: PlanRequest | None = None) -> JobOut:
+def solve_plan(
+    request: Request, caller: Caller, territory_id: TerritoryId, body: PlanRequest | None = None
+) -> JobOut:
     """Queue a season plan solve (planner); returns the job at once."""
     require(caller, "planner")
     params = (body or PlanRequest()).model_dump(exclude_none=True)
@@ -257,8 +365,9 @@ def solve_plan(request: Request, caller: Caller, territory_id: TerritoryId,
 
 
 @router.post("/{territory_id}/routes", response_model=JobOut, status_code=202, responses=R)
-def solve_routes(request: Request, caller: Caller, territory_id: TerritoryId,
-                 body: RouteRequest) -> JobOut:
+def solve_routes(
+    request: Request, caller: Caller, territory_id: TerritoryId, body: RouteRequest
+) -> JobOut:
     """Queue the routes of one week (planner, logistics); returns the job at once."""
     require(caller, "planner", "logistics")
     params = body.model_dump(exclude_none=True)
@@ -275,9 +384,12 @@ def checked(build, params: dict) -> None:
     try:
         build(params)
     except InputError as exc:
-        raise InputError([RowError(file="body", row=e.row, column=e.column,
-                                   message=e.message, value=e.value)
-                          for e in exc.errors]) from None
+        raise InputError(
+            [
+                RowError(file="body", row=e.row, column=e.column, message=e.message, value=e.value)
+                for e in exc.errors
+            ]
+        ) from None
 
 
 def check_source(request: Request, territory_id: str, job_id: str | None, kind: str) -> None:
@@ -295,14 +407,24 @@ def check_source(request: Request, territory_id: str, job_id: str | None, kind: 
         job = None
     if job is None or job.kind != kind or job.status != "succeeded":
         state = "does not exist" if job is None else f"is a {job.status} {job.kind} job"
-        raise InputError([RowError(file="body", row=None, column=f"{kind}_job_id",
-                                   message=f"must name a succeeded {kind} job; {job_id} {state}")])
+        raise InputError(
+            [
+                RowError(
+                    file="body",
+                    row=None,
+                    column=f"{kind}_job_id",
+                    message=f"must name a succeeded {kind} job; {job_id} {state}",
+                )
+            ]
+        )
 
 
-@router.post("/{territory_id}/contracts", response_model=UploadOut,
-             responses=responses(401, 403, 404, 422))
-def freeze_contract(request: Request, caller: Caller, territory_id: TerritoryId,
-                    body: FreezeRequest) -> UploadOut:
+@router.post(
+    "/{territory_id}/contracts", response_model=UploadOut, responses=responses(401, 403, 404, 422)
+)
+def freeze_contract(
+    request: Request, caller: Caller, territory_id: TerritoryId, body: FreezeRequest
+) -> UploadOut:
     """Freeze a producer's lines of a plan job as a new version of its contract (planner): the
     territory's ``contracts`` table gets the rows (a new territory version); every later plan
     and what-if keeps them bed for bed."""
@@ -322,25 +444,39 @@ def freeze_contract(request: Request, caller: Caller, territory_id: TerritoryId,
         from core.territory import load_territory
 
         contracts = load_territory(folder, activity=False).contracts
-    rows = planner.freeze(plan, contracts, producer_id=body.producer_id,
-                          contract_id=body.contract_id, crops=tuple(body.crops),
-                          until=body.until)
-    table = rows if contracts is None else pd.concat([contracts.drop(columns="row"), rows],
-                                                     ignore_index=True)
+    rows = planner.freeze(
+        plan,
+        contracts,
+        producer_id=body.producer_id,
+        contract_id=body.contract_id,
+        crops=tuple(body.crops),
+        until=body.until,
+    )
+    table = (
+        rows
+        if contracts is None
+        else pd.concat([contracts.drop(columns="row"), rows], ignore_index=True)
+    )
     for column in ("frozen_on", "until", "plant_date"):
-        table[column] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
-                         for v in table[column]]
-    upload = store_t.Upload(table="contracts", content=table[[c.name for c in CONTRACTS.columns]]
-                            .to_csv(index=False).encode("utf-8"))
+        table[column] = [
+            None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in table[column]
+        ]
+    upload = store_t.Upload(
+        table="contracts",
+        content=table[[c.name for c in CONTRACTS.columns]].to_csv(index=False).encode("utf-8"),
+    )
     return _report(store_t.put_table(store, territory_id, upload))
 
 
-@router.get("/{territory_id}/contracts/{contract_id}/diff", response_model=RowsPage,
-            responses=R)
-def contract_diff(request: Request, caller: Caller, territory_id: TerritoryId,
-                  contract_id: Annotated[str, Path(max_length=64)],
-                  old: Annotated[int | None, Query(alias="from", ge=1)] = None,
-                  new: Annotated[int | None, Query(alias="to", ge=1)] = None) -> RowsPage:
+@router.get("/{territory_id}/contracts/{contract_id}/diff", response_model=RowsPage, responses=R)
+def contract_diff(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    contract_id: Annotated[str, Path(max_length=64)],
+    old: Annotated[int | None, Query(alias="from", ge=1)] = None,
+    new: Annotated[int | None, Query(alias="to", ge=1)] = None,
+) -> RowsPage:
     """Two versions of a contract line by line (default: the last two), with the change in
     beds (planner; a producer, its own contracts)."""
     import planner

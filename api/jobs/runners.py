@@ -58,8 +58,9 @@ def run_plan(store: Store, job: Job, territory: Territory, out: Path, step: Step
     options = job.params
     params = door.plan_params_of(options)
     if options.get("demand_job_id"):
-        hub = _stored_csv(store, options["demand_job_id"], "hub_forecast.csv",
-                          parse_dates=["week_start"])
+        hub = _stored_csv(
+            store, options["demand_job_id"], "hub_forecast.csv", parse_dates=["week_start"]
+        )
     else:
         step(0.1, "demand: season forecast for the plan")
         hub = pipeline.plan_demand(territory, params, forecast=options.get("forecast", True))
@@ -67,15 +68,22 @@ def run_plan(store: Store, job: Job, territory: Territory, out: Path, step: Step
     step(0.4, "planner: solving the season plan (MILP)")
     base = None
     if options.get("base_job_id"):  # a what-if from a base plan (the stability term)
-        base = _stored_csv(store, options["base_job_id"], "plan.csv",
-                           dtype={"producer_id": str, "crop_id": str})
+        base = _stored_csv(
+            store, options["base_job_id"], "plan.csv", dtype={"producer_id": str, "crop_id": str}
+        )
     stage = pipeline.run_plan(territory, hub, params, scenario=scenario, base_plan=base)
     step(0.9, "planner: writing the plan and the producer contracts")
     pipeline.write_plan(stage, out)
     result = stage.result
-    return {"status": result.status, "objective": result.objective,
-            "best_bound": result.best_bound, "gap": result.gap, "runtime_s": result.runtime_s,
-            "explanation": result.explanation, "kpis": stage.kpis}
+    return {
+        "status": result.status,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap": result.gap,
+        "runtime_s": result.runtime_s,
+        "explanation": result.explanation,
+        "kpis": stage.kpis,
+    }
 
 
 def _transfers(rows: list[dict] | None) -> pd.DataFrame | None:
@@ -94,14 +102,19 @@ def run_routes(store: Store, job: Job, territory: Territory, out: Path, step: St
         harvest = _stored_csv(store, options["plan_job_id"], "harvest.csv")
     week = int(options["week"])
     step(0.2, f"routing: solving week {week}")
-    stage = pipeline.run_routes(territory, week, params, harvest=harvest,
-                                transfers=_transfers(options.get("transfers")))
+    stage = pipeline.run_routes(
+        territory, week, params, harvest=harvest, transfers=_transfers(options.get("transfers"))
+    )
     step(0.9, "routing: writing sheets, GeoJSON and maps")
     pipeline.write_routes(stage, out)
     (out / "pickups_by_producer.json").write_text(
-        json.dumps(pipeline.producer_pickups(territory, stage), ensure_ascii=False))
+        json.dumps(pipeline.producer_pickups(territory, stage), ensure_ascii=False)
+    )
     return {"week": week, **stage.result.kpis, "engine": stage.result.engine}
 
 
 RUNNERS: dict[str, Callable[[Store, Job, Territory, Path, Step], dict[str, Any]]] = {
-    "demand": run_demand, "plan": run_plan, "routes": run_routes}
+    "demand": run_demand,
+    "plan": run_plan,
+    "routes": run_routes,
+}

@@ -58,9 +58,13 @@ class _DbLogHandler(logging.Handler):
             self.handleError(record)
 
 
-MEDIA_TYPES = {".geojson": "application/geo+json", ".csv": "text/csv; charset=utf-8",
-               ".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
-               ".json": "application/json"}
+MEDIA_TYPES = {
+    ".geojson": "application/geo+json",
+    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".json": "application/json",
+}
 
 
 def _media_type(name: str) -> str:
@@ -112,19 +116,27 @@ def execute(store: Store, job_id: str) -> JobStatus:
     logging.captureWarnings(True)
     status, error, summary = JobStatus.FAILED, None, None
     try:
-        with checked_out(store, job.territory_id) as (folder, version), \
-                tempfile.TemporaryDirectory(prefix="vivres-job-") as tmp, \
-                warnings.catch_warnings():
+        with (
+            checked_out(store, job.territory_id) as (folder, version),
+            tempfile.TemporaryDirectory(prefix="vivres-job-") as tmp,
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("default")
             if version != job.territory_version:
-                log_line(store, job_id, "INFO", "territory changed since submission (version "
-                         f"{job.territory_version} -> {version}); running on version {version}")
+                log_line(
+                    store,
+                    job_id,
+                    "INFO",
+                    "territory changed since submission (version "
+                    f"{job.territory_version} -> {version}); running on version {version}",
+                )
             set_progress(store, job_id, 0.05, "loading the territory")
             territory = load_territory(folder, strict=False)
             out = Path(tmp) / "out"
             out.mkdir()
-            summary = RUNNERS[job.kind](store, job, territory, out,
-                                        lambda f, m: set_progress(store, job_id, f, m))
+            summary = RUNNERS[job.kind](
+                store, job, territory, out, lambda f, m: set_progress(store, job_id, f, m)
+            )
             summary = _jsonable({"territory_version": version, **summary})
             _finish(store, job_id, JobStatus.SUCCEEDED, summary=summary, out=out)
             return JobStatus.SUCCEEDED
@@ -141,8 +153,15 @@ def execute(store: Store, job_id: str) -> JobStatus:
     return status
 
 
-def _finish(store: Store, job_id: str, status: JobStatus, *, summary: dict | None = None,
-            error: str | None = None, out: Path | None = None) -> None:
+def _finish(
+    store: Store,
+    job_id: str,
+    status: JobStatus,
+    *,
+    summary: dict | None = None,
+    error: str | None = None,
+    out: Path | None = None,
+) -> None:
     """Store the outputs and the final status in one transaction."""
     with store.session() as session:
         job = session.get(Job, job_id)
@@ -151,8 +170,14 @@ def _finish(store: Store, job_id: str, status: JobStatus, *, summary: dict | Non
         if out is not None:
             for path in sorted(p for p in out.rglob("*") if p.is_file()):
                 name = path.relative_to(out).as_posix()
-                session.add(Artifact(job_id=job_id, name=name, media_type=_media_type(name),
-                                     content=path.read_bytes()))
+                session.add(
+                    Artifact(
+                        job_id=job_id,
+                        name=name,
+                        media_type=_media_type(name),
+                        content=path.read_bytes(),
+                    )
+                )
         job.status, job.summary, job.error = status.value, summary, error
         job.finished_at = utcnow()
         job.progress = 1.0 if status == JobStatus.SUCCEEDED else job.progress
@@ -175,8 +200,9 @@ def _child_main(url: str, job_id: str) -> None:
 class Worker:
     """Claims queued jobs one at a time and runs each in a child process it can kill."""
 
-    def __init__(self, store: Store, url: str, *, name: str | None = None,
-                 parent_pid: int | None = None):
+    def __init__(
+        self, store: Store, url: str, *, name: str | None = None, parent_pid: int | None = None
+    ):
         self.store, self.url = store, url
         self.name = name or worker_name()
         self.parent_pid = parent_pid
@@ -217,8 +243,8 @@ class Worker:
             return JobStatus.CANCELLED
         self.store.engine.dispose()  # never share pooled connections with the child
         child = multiprocessing.get_context("fork").Process(
-            target=_child_main, args=(self.url, job_id), name=f"vivres-job-{job_id}",
-            daemon=True)
+            target=_child_main, args=(self.url, job_id), name=f"vivres-job-{job_id}", daemon=True
+        )
         child.start()
         last_beat = 0.0
         while child.is_alive():
@@ -245,8 +271,9 @@ class Worker:
             if self.stopping or self._parent_gone():
                 self._end(job_id, JobStatus.INTERRUPTED, SERVER_STOPPED)
             else:
-                self._end(job_id, JobStatus.FAILED, f"the job's process died (exit code "
-                          f"{child.exitcode})")
+                self._end(
+                    job_id, JobStatus.FAILED, f"the job's process died (exit code {child.exitcode})"
+                )
         return JobStatus(get_job(self.store, job_id).status)
 
     def _beat(self, job_id: str) -> bool:
@@ -260,15 +287,24 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m api.jobs [--db URL] [--parent PID]``: run a worker until stopped."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m api.jobs",
-                                     description="Run the vivres job worker.")
-    parser.add_argument("--db", default=None, help="database URL (default: "
-                        "VIVRES_DATABASE_URL or sqlite:///vivres.db)")
-    parser.add_argument("--parent", type=int, default=None,
-                        help="exit (interrupting the running job) when this process dies")
+    parser = argparse.ArgumentParser(
+        prog="python -m api.jobs", description="Run the vivres job worker."
+    )
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="database URL (default: VIVRES_DATABASE_URL or sqlite:///vivres.db)",
+    )
+    parser.add_argument(
+        "--parent",
+        type=int,
+        default=None,
+        help="exit (interrupting the running job) when this process dies",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s "
-                        "%(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s"
+    )
     from api.store.db import database_url
 
     url = database_url(args.db)

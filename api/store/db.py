@@ -65,15 +65,16 @@ def make_engine(url: str | None = None) -> Engine:
     try:
         if url.startswith("sqlite"):
             _create_private(make_url(url).database)
-            engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                      "timeout": 30})
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except ModuleNotFoundError as exc:
-        raise InputError(f"database URL {url.split('://')[0]}://…: its driver is not "
-                         f"installed ({exc.name}); for PostgreSQL: pip install "
-                         "'psycopg[binary]'") from None
+        raise InputError(
+            f"database URL {url.split('://')[0]}://…: its driver is not "
+            f"installed ({exc.name}); for PostgreSQL: pip install "
+            "'psycopg[binary]'"
+        ) from None
     except ArgumentError as exc:
         raise InputError(f"{ENV_URL} / --db: not a database URL ({exc})") from None
 
@@ -84,8 +85,9 @@ def alembic_config(engine: Engine):
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url",
-                           engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     return config
 
 
@@ -119,9 +121,11 @@ class Store:
                 migrate(engine)
             except OperationalError as exc:
                 first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-                raise InputError(f"cannot open the database "
-                                 f"{engine.url.render_as_string(hide_password=True)}: "
-                                 f"{first}") from None
+                raise InputError(
+                    f"cannot open the database "
+                    f"{engine.url.render_as_string(hide_password=True)}: "
+                    f"{first}"
+                ) from None
         return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
     @contextmanager

@@ -40,28 +40,41 @@ class Principal:
         return self.all_territories or bool(self.territories)
 
 
-def _check_scope(role: str, territories: tuple[str, ...], all_territories: bool,
-                 producer_id: str | None) -> None:
+def _check_scope(
+    role: str, territories: tuple[str, ...], all_territories: bool, producer_id: str | None
+) -> None:
     if all_territories and territories:
         raise InputError("give --territory or --all-territories, not both")
     if not all_territories and not territories:
-        raise InputError("a key needs --territory ID (repeat it for several territories), or "
-                         "--all-territories for an admin key that reaches every territory")
+        raise InputError(
+            "a key needs --territory ID (repeat it for several territories), or "
+            "--all-territories for an admin key that reaches every territory"
+        )
     if role == "producer" and (all_territories or len(territories) != 1):
-        raise InputError("a producer key belongs to one producer of one territory: give "
-                         "exactly one --territory ID with --producer ID")
+        raise InputError(
+            "a producer key belongs to one producer of one territory: give "
+            "exactly one --territory ID with --producer ID"
+        )
     for territory_id in territories:
         if not SLUG.fullmatch(territory_id):
-            raise InputError(f"--territory must be a territory id (letters, digits, '_', '-', "
-                             f"up to 64); got {territory_id[:80]!r}")
+            raise InputError(
+                f"--territory must be a territory id (letters, digits, '_', '-', "
+                f"up to 64); got {territory_id[:80]!r}"
+            )
 
 
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-def create_key(store: Store, role: str, *, territories: tuple[str, ...] | list[str] = (),
-               all_territories: bool = False, producer_id: str | None = None,
-               name: str = "") -> tuple[str, Principal]:
+def create_key(
+    store: Store,
+    role: str,
+    *,
+    territories: tuple[str, ...] | list[str] = (),
+    all_territories: bool = False,
+    producer_id: str | None = None,
+    name: str = "",
+) -> tuple[str, Principal]:
     """Create a key; return the token (shown once, never stored) and its principal."""
     if role not in ROLES:
         raise InputError(f"--role must be one of {', '.join(ROLES)}; got {role!r}")
@@ -73,17 +86,29 @@ def create_key(store: Store, role: str, *, territories: tuple[str, ...] | list[s
     _check_scope(role, territories, all_territories, producer_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.session() as session:
-        row = ApiKey(key_hash=hash_token(token), prefix=token[:10], role=role,
-                     producer_id=producer_id, name=name, created_at=utcnow(),
-                     territories=list(territories), all_territories=all_territories)
+        row = ApiKey(
+            key_hash=hash_token(token),
+            prefix=token[:10],
+            role=role,
+            producer_id=producer_id,
+            name=name,
+            created_at=utcnow(),
+            territories=list(territories),
+            all_territories=all_territories,
+        )
         session.add(row)
         session.flush()
         principal = _principal(row)
     return token, principal
 
 
-def scope_key(store: Store, key_id: int, *, territories: tuple[str, ...] | list[str] = (),
-              all_territories: bool = False) -> Principal:
+def scope_key(
+    store: Store,
+    key_id: int,
+    *,
+    territories: tuple[str, ...] | list[str] = (),
+    all_territories: bool = False,
+) -> Principal:
     """Set the territories a key reaches (e.g. a key made before scopes existed); a running
     API applies the new scope within ``REVOCATION_CHECK_S`` (half a second)."""
     territories = tuple(dict.fromkeys(territories))
@@ -100,9 +125,14 @@ def scope_key(store: Store, key_id: int, *, territories: tuple[str, ...] | list[
 
 
 def _principal(row: ApiKey) -> Principal:
-    return Principal(key_id=row.key_id, role=row.role, producer_id=row.producer_id,
-                     name=row.name, territories=frozenset(row.territories or ()),
-                     all_territories=bool(row.all_territories))
+    return Principal(
+        key_id=row.key_id,
+        role=row.role,
+        producer_id=row.producer_id,
+        name=row.name,
+        territories=frozenset(row.territories or ()),
+        all_territories=bool(row.all_territories),
+    )
 
 
 def find_key(store: Store, token: str) -> Principal | None:
@@ -118,9 +148,15 @@ def revocation_stamp(store: Store) -> tuple:
     """What changes whenever a key is revoked or re-scoped: (revoked keys, latest revocation
     time, changes counted over all keys)."""
     with store.sessions() as session:
-        return tuple(session.execute(select(func.count(ApiKey.revoked_at),
-                                            func.max(ApiKey.revoked_at),
-                                            func.coalesce(func.sum(ApiKey.changes), 0))).one())
+        return tuple(
+            session.execute(
+                select(
+                    func.count(ApiKey.revoked_at),
+                    func.max(ApiKey.revoked_at),
+                    func.coalesce(func.sum(ApiKey.changes), 0),
+                )
+            ).one()
+        )
 
 
 def list_keys(store: Store) -> list[ApiKey]:

@@ -50,7 +50,8 @@ class TerritoryFile(Base):
     __tablename__ = "territory_files"
 
     territory_id: Mapped[str] = mapped_column(
-        ForeignKey("territories.territory_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("territories.territory_id", ondelete="CASCADE"), primary_key=True
+    )
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     num_rows: Mapped[int] = mapped_column(Integer)
@@ -86,7 +87,8 @@ class Job(Base):
     job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # demand | plan | routes
     territory_id: Mapped[str] = mapped_column(
-        ForeignKey("territories.territory_id", ondelete="CASCADE"))
+        ForeignKey("territories.territory_id", ondelete="CASCADE")
+    )
     territory_version: Mapped[int] = mapped_column(Integer)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued")
@@ -103,8 +105,10 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),
-                      Index("ix_jobs_territory_kind", "territory_id", "kind"))
+    __table_args__ = (
+        Index("ix_jobs_status_created", "status", "created_at"),
+        Index("ix_jobs_territory_kind", "territory_id", "kind"),
+    )
 
 
 class JobLog(Base):
@@ -113,8 +117,7 @@ class JobLog(Base):
     __tablename__ = "job_logs"
 
     log_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id", ondelete="CASCADE"),
-                                        index=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     level: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
@@ -125,8 +128,9 @@ class Artifact(Base):
 
     __tablename__ = "artifacts"
 
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id", ondelete="CASCADE"),
-                                        primary_key=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.job_id", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(300), primary_key=True)  # path in the output dir
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
@@ -139,7 +143,8 @@ class Scenario(Base):
 
     scenario_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     territory_id: Mapped[str] = mapped_column(
-        ForeignKey("territories.territory_id", ondelete="CASCADE"))
+        ForeignKey("territories.territory_id", ondelete="CASCADE")
+    )
     name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # YAML or JSON
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

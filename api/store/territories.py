@@ -60,12 +60,21 @@ class Upload:
 
     def __post_init__(self) -> None:
         if self.table not in TABLES:
-            raise InputError([RowError(file=self.table, row=None, column=None,
-                                       message="unknown table; expected one of "
-                                       + ", ".join(TABLES))])
+            raise InputError(
+                [
+                    RowError(
+                        file=self.table,
+                        row=None,
+                        column=None,
+                        message="unknown table; expected one of " + ", ".join(TABLES),
+                    )
+                ]
+            )
         if self.format not in FORMATS:
-            raise InputError(f"{self.table}: unknown format {self.format!r}; expected one of "
-                             + ", ".join(FORMATS))
+            raise InputError(
+                f"{self.table}: unknown format {self.format!r}; expected one of "
+                + ", ".join(FORMATS)
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,9 +94,18 @@ class UploadReport:
 def check_territory_id(territory_id: str) -> str:
     """Raise InputError unless the id is a short slug (letters, digits, ``_.-``)."""
     if not TERRITORY_ID.match(territory_id):
-        raise InputError([RowError(file="path", row=None, column="territory_id",
-                                   message="must be 1-64 letters, digits, '_', '.' or '-', "
-                                   "starting with a letter or digit", value=territory_id)])
+        raise InputError(
+            [
+                RowError(
+                    file="path",
+                    row=None,
+                    column="territory_id",
+                    message="must be 1-64 letters, digits, '_', '.' or '-', "
+                    "starting with a letter or digit",
+                    value=territory_id,
+                )
+            ]
+        )
     return territory_id
 
 
@@ -98,22 +116,40 @@ def format_of(filename: str | None, content_type: str | None = None) -> str:
         if name.endswith("." + ext):
             return ext
     media = (content_type or "").split(";")[0].strip().lower()
-    return {"application/json": "json", "application/gzip": "csv.gz",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-            }.get(media, "csv")
+    return {
+        "application/json": "json",
+        "application/gzip": "csv.gz",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    }.get(media, "csv")
 
 
 def rows_to_csv(table: str, rows: object) -> bytes:
     """Turn a JSON array of row objects into CSV bytes (values kept as text)."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise InputError([RowError(file=f"{table}.json", row=None, column=None,
-                                   message="expected a JSON array of objects, one per row")])
+        raise InputError(
+            [
+                RowError(
+                    file=f"{table}.json",
+                    row=None,
+                    column=None,
+                    message="expected a JSON array of objects, one per row",
+                )
+            ]
+        )
     Budget().check_rows(len(rows), f"{table}.json")
     num_columns = len(set().union(*rows)) if rows else 0
     if num_columns > MAX_COLUMNS:  # column bomb: refuse before building the frame
-        raise InputError([RowError(file=f"{table}.json", row=None, column=None,
-                                   message=f"rows have {num_columns} distinct keys; at most "
-                                   f"{MAX_COLUMNS} are accepted")])
+        raise InputError(
+            [
+                RowError(
+                    file=f"{table}.json",
+                    row=None,
+                    column=None,
+                    message=f"rows have {num_columns} distinct keys; at most "
+                    f"{MAX_COLUMNS} are accepted",
+                )
+            ]
+        )
     frame = pd.DataFrame.from_records(rows)
     for name in frame.columns:
         frame[name] = frame[name].map(_cell)
@@ -141,8 +177,16 @@ def _write_upload(folder: Path, upload: Upload, budget: Budget | None = None) ->
         try:
             rows = json.loads(content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError([RowError(file=f"{upload.table}.json", row=None, column=None,
-                                       message=f"not valid JSON ({exc})")]) from None
+            raise InputError(
+                [
+                    RowError(
+                        file=f"{upload.table}.json",
+                        row=None,
+                        column=None,
+                        message=f"not valid JSON ({exc})",
+                    )
+                ]
+            ) from None
         content, ext = rows_to_csv(upload.table, rows), "csv"
     elif upload.format == "csv.gz":
         content = gunzip(content, file=f"{upload.table}.csv.gz", budget=budget)
@@ -196,9 +240,15 @@ def _reject_records(rejects: dict[str, pd.DataFrame], files: dict[str, str]) -> 
     for table, frame in rejects.items():
         fields = [c for c in frame.columns if c not in ("row", "column", "reason")]
         for rec in frame.head(MAX_REJECTS_SHOWN - len(out)).to_dict(orient="records"):
-            out.append({"file": files.get(table, f"{table}.csv"), "row": int(rec["row"]),
-                        "column": rec["column"], "reason": rec["reason"],
-                        "values": {k: str(rec[k]) for k in fields}})
+            out.append(
+                {
+                    "file": files.get(table, f"{table}.csv"),
+                    "row": int(rec["row"]),
+                    "column": rec["column"],
+                    "reason": rec["reason"],
+                    "values": {k: str(rec[k]) for k in fields},
+                }
+            )
     return out
 
 
@@ -208,12 +258,14 @@ def _reject_records(rejects: dict[str, pd.DataFrame], files: dict[str, str]) -> 
 def territory_row(store: Store, territory_id: str) -> TerritoryRow:
     """The territory's row; raise NotFound."""
     with store.sessions() as session:
-        return get_or_not_found(session, TerritoryRow, territory_id,
-                                f"no territory {territory_id!r}")
+        return get_or_not_found(
+            session, TerritoryRow, territory_id, f"no territory {territory_id!r}"
+        )
 
 
-def list_territories(store: Store, *, limit: int, offset: int,
-                     within: frozenset[str] | None = None) -> tuple[list[TerritoryRow], int]:
+def list_territories(
+    store: Store, *, limit: int, offset: int, within: frozenset[str] | None = None
+) -> tuple[list[TerritoryRow], int]:
     """A page of territories (by id) and the total count; only those ``within`` a key's
     scope when given."""
     from sqlalchemy import func
@@ -223,8 +275,9 @@ def list_territories(store: Store, *, limit: int, offset: int,
         query = query.where(TerritoryRow.territory_id.in_(sorted(within)))
     with store.sessions() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = list(session.scalars(query.order_by(TerritoryRow.territory_id)
-                                    .limit(limit).offset(offset)))
+        rows = list(
+            session.scalars(query.order_by(TerritoryRow.territory_id).limit(limit).offset(offset))
+        )
     return rows, int(total or 0)
 
 
@@ -232,10 +285,17 @@ def table_stats(store: Store, territory_id: str) -> dict[str, dict]:
     """Per stored table: rows, sha256, upload time."""
     with store.sessions() as session:
         rows = session.execute(
-            select(TerritoryFile.table_name, TerritoryFile.num_rows, TerritoryFile.sha256,
-                   TerritoryFile.uploaded_at).where(TerritoryFile.territory_id == territory_id))
-        return {r.table_name: {"rows": r.num_rows, "sha256": r.sha256,
-                               "uploaded_at": r.uploaded_at} for r in rows}
+            select(
+                TerritoryFile.table_name,
+                TerritoryFile.num_rows,
+                TerritoryFile.sha256,
+                TerritoryFile.uploaded_at,
+            ).where(TerritoryFile.territory_id == territory_id)
+        )
+        return {
+            r.table_name: {"rows": r.num_rows, "sha256": r.sha256, "uploaded_at": r.uploaded_at}
+            for r in rows
+        }
 
 
 def table_content(store: Store, territory_id: str, table: str) -> bytes:
@@ -251,10 +311,12 @@ def table_content(store: Store, territory_id: str, table: str) -> bytes:
 def write_files(store: Store, territory_id: str, folder: Path) -> int:
     """Write every stored table of a territory into ``folder``; return its version."""
     with store.sessions() as session:
-        territory = get_or_not_found(session, TerritoryRow, territory_id,
-                                     f"no territory {territory_id!r}")
-        for row in session.scalars(select(TerritoryFile)
-                                   .where(TerritoryFile.territory_id == territory_id)):
+        territory = get_or_not_found(
+            session, TerritoryRow, territory_id, f"no territory {territory_id!r}"
+        )
+        for row in session.scalars(
+            select(TerritoryFile).where(TerritoryFile.territory_id == territory_id)
+        ):
             (folder / f"{row.table_name}.csv").write_bytes(row.content)
         return territory.version
 
@@ -272,14 +334,21 @@ def checked_out(store: Store, territory_id: str) -> Iterator[tuple[Path, int]]:
 # ----------------------------------------------------------------------------- writing
 
 
-def _store_tables(store: Store, territory_id: str, tables: dict[str, tuple[bytes, int]], *,
-                  name: str | None = None, replace_all: bool = False,
-                  append: dict[str, bytes] | None = None) -> tuple[int, dict[str, int]]:
+def _store_tables(
+    store: Store,
+    territory_id: str,
+    tables: dict[str, tuple[bytes, int]],
+    *,
+    name: str | None = None,
+    replace_all: bool = False,
+    append: dict[str, bytes] | None = None,
+) -> tuple[int, dict[str, int]]:
     """Write tables in one transaction (creating the territory); return (version, rows)."""
     for attempt in range(3):
         try:
-            return _store_tables_once(store, territory_id, tables, name=name,
-                                      replace_all=replace_all, append=append)
+            return _store_tables_once(
+                store, territory_id, tables, name=name, replace_all=replace_all, append=append
+            )
         except IntegrityError:
             # another request created the same territory between our update and insert
             # (PostgreSQL: UniqueViolation): the row exists now, so the retry bumps it
@@ -288,25 +357,41 @@ def _store_tables(store: Store, territory_id: str, tables: dict[str, tuple[bytes
     raise AssertionError("unreachable")
 
 
-def _store_tables_once(store: Store, territory_id: str, tables: dict[str, tuple[bytes, int]],
-                       *, name: str | None, replace_all: bool,
-                       append: dict[str, bytes] | None) -> tuple[int, dict[str, int]]:
+def _store_tables_once(
+    store: Store,
+    territory_id: str,
+    tables: dict[str, tuple[bytes, int]],
+    *,
+    name: str | None,
+    replace_all: bool,
+    append: dict[str, bytes] | None,
+) -> tuple[int, dict[str, int]]:
     now = utcnow()
     counts: dict[str, int] = {}
     with store.session() as session:
         # bump the version first: takes the write lock before any read-modify-write
-        bumped = session.execute(update(TerritoryRow)
-                                 .where(TerritoryRow.territory_id == territory_id)
-                                 .values(version=TerritoryRow.version + 1, updated_at=now))
+        bumped = session.execute(
+            update(TerritoryRow)
+            .where(TerritoryRow.territory_id == territory_id)
+            .values(version=TerritoryRow.version + 1, updated_at=now)
+        )
         if bumped.rowcount == 0:
-            session.add(TerritoryRow(territory_id=territory_id, name=name or territory_id,
-                                     version=1, created_at=now, updated_at=now))
+            session.add(
+                TerritoryRow(
+                    territory_id=territory_id,
+                    name=name or territory_id,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             session.flush()
         elif name:
             session.get(TerritoryRow, territory_id).name = name
         if replace_all:
-            for row in session.scalars(select(TerritoryFile)
-                                       .where(TerritoryFile.territory_id == territory_id)):
+            for row in session.scalars(
+                select(TerritoryFile).where(TerritoryFile.territory_id == territory_id)
+            ):
                 if row.table_name not in tables:
                     session.delete(row)
         for table, (content, num_rows) in tables.items():
@@ -317,7 +402,11 @@ def _store_tables_once(store: Store, territory_id: str, tables: dict[str, tuple[
                 row = TerritoryFile(territory_id=territory_id, table_name=table)
                 session.add(row)
             row.content, row.num_rows, row.sha256, row.uploaded_at = (
-                content, num_rows, _sha(content), now)
+                content,
+                num_rows,
+                _sha(content),
+                now,
+            )
             counts[table] = num_rows
         session.flush()
         version = session.get(TerritoryRow, territory_id).version
@@ -331,8 +420,14 @@ def _appended(existing: bytes, new: bytes) -> tuple[bytes, int]:
     return both.to_csv(index=False).encode(), len(both)
 
 
-def put_territory(store: Store, territory_id: str, uploads: list[Upload], *,
-                  name: str | None = None, keep_valid: bool = False) -> UploadReport:
+def put_territory(
+    store: Store,
+    territory_id: str,
+    uploads: list[Upload],
+    *,
+    name: str | None = None,
+    keep_valid: bool = False,
+) -> UploadReport:
     """Create or replace a whole territory from its tables (every master table required)."""
     check_territory_id(territory_id)
     with tempfile.TemporaryDirectory(prefix="vivres-upload-") as tmp:
@@ -349,22 +444,35 @@ def put_territory(store: Store, territory_id: str, uploads: list[Upload], *,
         rejects = _reject_records(territory.rejects, files)
     version, counts = _store_tables(store, territory_id, tables, name=name, replace_all=True)
     num_rejected = sum(len(r) for r in territory.rejects.values())
-    return UploadReport(territory_id=territory_id, version=version, applied=True, tables=counts,
-                        received_rows=sum(counts.values()) + num_rejected,
-                        accepted_rows=sum(counts.values()), rejects=rejects,
-                        num_rejected=num_rejected)
+    return UploadReport(
+        territory_id=territory_id,
+        version=version,
+        applied=True,
+        tables=counts,
+        received_rows=sum(counts.values()) + num_rejected,
+        accepted_rows=sum(counts.values()),
+        rejects=rejects,
+        num_rejected=num_rejected,
+    )
 
 
-def put_table(store: Store, territory_id: str, upload: Upload, *,
-              keep_valid: bool = False, append: bool = False) -> UploadReport:
+def put_table(
+    store: Store,
+    territory_id: str,
+    upload: Upload,
+    *,
+    keep_valid: bool = False,
+    append: bool = False,
+) -> UploadReport:
     """Replace (or, for orders and caisse transactions, append to) one table of a territory.
 
     The whole territory is validated with the new table in place, so a product removed while
     orders still name it is reported on the orders' rows, and nothing changes.
     """
     if append and upload.table not in ACTIVITY:
-        raise InputError(f"only {' and '.join(ACTIVITY)} can be appended to; "
-                         f"{upload.table} is replaced whole")
+        raise InputError(
+            f"only {' and '.join(ACTIVITY)} can be appended to; {upload.table} is replaced whole"
+        )
     with checked_out(store, territory_id) as (folder, _version):
         path = _write_upload(folder, upload)
         if upload.table in ACTIVITY:
@@ -382,15 +490,22 @@ def put_table(store: Store, territory_id: str, upload: Upload, *,
                 valid_rows = set(getattr(territory, upload.table)["row"])
         content, num_rows = _csv_of_valid(path, valid_rows)
         files = {upload.table: path.name}
-        records = _reject_records({k: v for k, v in rejects.items() if k == upload.table},
-                                  files)
+        records = _reject_records({k: v for k, v in rejects.items() if k == upload.table}, files)
         num_rejected = sum(len(v) for k, v in rejects.items() if k == upload.table)
     tables = {upload.table: (content, num_rows)}
-    version, counts = _store_tables(store, territory_id, tables,
-                                    append={upload.table: content} if append else None)
-    return UploadReport(territory_id=territory_id, version=version, applied=True,
-                        tables=counts, received_rows=num_rows + num_rejected,
-                        accepted_rows=num_rows, rejects=records, num_rejected=num_rejected)
+    version, counts = _store_tables(
+        store, territory_id, tables, append={upload.table: content} if append else None
+    )
+    return UploadReport(
+        territory_id=territory_id,
+        version=version,
+        applied=True,
+        tables=counts,
+        received_rows=num_rows + num_rejected,
+        accepted_rows=num_rows,
+        rejects=records,
+        num_rejected=num_rejected,
+    )
 
 
 def delete_territory(store: Store, territory_id: str) -> None:

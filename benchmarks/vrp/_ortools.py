@@ -10,10 +10,18 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 
-def solve_cvrptw(dist: np.ndarray, demand: np.ndarray, capacity: int, num_vehicles: int, *,
-                 tw: np.ndarray | None = None, service: np.ndarray | None = None,
-                 time_limit_s: float, initial_routes: list[list[int]] | None = None,
-                 max_solutions: int | None = None) -> list[list[int]] | None:
+def solve_cvrptw(
+    dist: np.ndarray,
+    demand: np.ndarray,
+    capacity: int,
+    num_vehicles: int,
+    *,
+    tw: np.ndarray | None = None,
+    service: np.ndarray | None = None,
+    time_limit_s: float,
+    initial_routes: list[list[int]] | None = None,
+    max_solutions: int | None = None,
+) -> list[list[int]] | None:
     """Plain single-depot CVRP(TW) (node 0 = depot) with guided local search.
 
     Returns routes of customer indices, or None when no feasible solution was found.
@@ -25,8 +33,9 @@ def solve_cvrptw(dist: np.ndarray, demand: np.ndarray, capacity: int, num_vehicl
     cost_cb = routing.RegisterTransitMatrix(np.asarray(dist, np.int64).tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     demand_cb = routing.RegisterUnaryTransitVector([int(d) for d in demand])
-    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [int(capacity)] * num_vehicles, True,
-                                            "load")
+    routing.AddDimensionWithVehicleCapacity(
+        demand_cb, 0, [int(capacity)] * num_vehicles, True, "load"
+    )
     if tw is not None:
         svc = np.zeros(n, np.int64) if service is None else np.asarray(service, np.int64)
         time_cb = routing.RegisterTransitMatrix((svc[:, None] + dist).astype(np.int64).tolist())
@@ -41,15 +50,19 @@ def solve_cvrptw(dist: np.ndarray, demand: np.ndarray, capacity: int, num_vehicl
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     search.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     search.time_limit.FromMilliseconds(max(50, int(time_limit_s * 1000)))
     if max_solutions is not None:
         search.solution_limit = int(max_solutions)
     if initial_routes:
         routing.CloseModelWithParameters(search)
         start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
-        solution = (routing.SolveFromAssignmentWithParameters(start, search)
-                    if start is not None else routing.SolveWithParameters(search))
+        solution = (
+            routing.SolveFromAssignmentWithParameters(start, search)
+            if start is not None
+            else routing.SolveWithParameters(search)
+        )
     else:
         solution = routing.SolveWithParameters(search)
     if solution is None:

@@ -19,15 +19,25 @@ def problem_data(instance: VrpInstance):
     for i in range(1, n):
         kwargs = {}
         if instance.tw is not None:
-            kwargs = {"tw_early": int(instance.tw[i, 0]), "tw_late": int(instance.tw[i, 1]),
-                      "service_duration": int(instance.service[i])}
+            kwargs = {
+                "tw_early": int(instance.tw[i, 0]),
+                "tw_late": int(instance.tw[i, 1]),
+                "service_duration": int(instance.service[i]),
+            }
         clients.append(Client(location=i, delivery=[int(instance.demand[i])], **kwargs))
     num = instance.num_vehicles or n - 1
-    vehicle = VehicleType(num_available=num, capacity=[instance.capacity], tw_early=early,
-                          tw_late=horizon)
+    vehicle = VehicleType(
+        num_available=num, capacity=[instance.capacity], tw_early=early, tw_late=horizon
+    )
     duration = instance.dist if instance.tw is not None else np.zeros_like(instance.dist)
-    return ProblemData(locations, clients, [Depot(location=0, tw_early=early, tw_late=horizon)],
-                       [vehicle], [instance.dist], [duration])
+    return ProblemData(
+        locations,
+        clients,
+        [Depot(location=0, tw_early=early, tw_late=horizon)],
+        [vehicle],
+        [instance.dist],
+        [duration],
+    )
 
 
 def routes_of(solution) -> list[list[int]]:
@@ -36,8 +46,9 @@ def routes_of(solution) -> list[list[int]]:
     return [[a.idx + 1 for a in route if a.is_client()] for route in solution.routes()]
 
 
-def solve(instance: VrpInstance, *, time_limit_s: float, seed: int,
-          max_iterations: int | None = None) -> tuple[list[list[int]], bool]:
+def solve(
+    instance: VrpInstance, *, time_limit_s: float, seed: int, max_iterations: int | None = None
+) -> tuple[list[list[int]], bool]:
     """Solve with PyVRP's iterated local search; return (routes, feasible)."""
     from pyvrp import solve as pyvrp_solve
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria

@@ -67,9 +67,16 @@ def read_cvrp(path: Path | str) -> VrpInstance:
         raise InputError(f"{path}: only single-depot instances with node 1 as depot are read")
     # TSPLIB nint: floor(d + 0.5), not numpy's round-half-to-even
     dist = np.floor(_euclid(coords) + 0.5).astype(np.int64)
-    return VrpInstance(name=path.stem, kind="cvrp", coords=coords,
-                       demand=np.asarray(raw["demand"], np.int64),
-                       capacity=int(raw["capacity"]), num_vehicles=None, dist=dist, scale=1)
+    return VrpInstance(
+        name=path.stem,
+        kind="cvrp",
+        coords=coords,
+        demand=np.asarray(raw["demand"], np.int64),
+        capacity=int(raw["capacity"]),
+        num_vehicles=None,
+        dist=dist,
+        scale=1,
+    )
 
 
 def read_solomon(path: Path | str) -> VrpInstance:
@@ -84,12 +91,18 @@ def read_solomon(path: Path | str) -> VrpInstance:
     coords = np.asarray(raw["node_coord"], float)
     # + 1e-9: 10 * d computed in floating point can land just below an exact integer
     dist = np.floor(10 * _euclid(coords) + 1e-9).astype(np.int64)
-    return VrpInstance(name=path.stem, kind="vrptw", coords=coords,
-                       demand=np.asarray(raw["demand"], np.int64),
-                       capacity=int(raw["capacity"]), num_vehicles=int(raw["vehicles"]),
-                       dist=dist, scale=10,
-                       tw=(np.asarray(raw["time_window"], np.int64) * 10),
-                       service=(np.asarray(raw["service_time"], np.int64) * 10))
+    return VrpInstance(
+        name=path.stem,
+        kind="vrptw",
+        coords=coords,
+        demand=np.asarray(raw["demand"], np.int64),
+        capacity=int(raw["capacity"]),
+        num_vehicles=int(raw["vehicles"]),
+        dist=dist,
+        scale=10,
+        tw=(np.asarray(raw["time_window"], np.int64) * 10),
+        service=(np.asarray(raw["service_time"], np.int64) * 10),
+    )
 
 
 def read_instance(path: Path | str) -> VrpInstance:

@@ -34,10 +34,16 @@ class VrpResult:
         return sum(1 for r in self.routes if r)
 
 
-def solve_vrp(instance: VrpInstance, *, time_limit_s: float, seed: int = 1,
-              engine: str = "portfolio", pyvrp_share: float = 0.85,
-              max_iterations: int | None = None, max_solutions: int | None = None
-              ) -> VrpResult:
+def solve_vrp(
+    instance: VrpInstance,
+    *,
+    time_limit_s: float,
+    seed: int = 1,
+    engine: str = "portfolio",
+    pyvrp_share: float = 0.85,
+    max_iterations: int | None = None,
+    max_solutions: int | None = None,
+) -> VrpResult:
     """Solve a CVRP/VRPTW instance within ``time_limit_s`` seconds in total.
 
     Parameters
@@ -60,26 +66,43 @@ def solve_vrp(instance: VrpInstance, *, time_limit_s: float, seed: int = 1,
     best_routes, best_engine = None, engine
     if engine in ("portfolio", "pyvrp"):
         share = 1.0 if engine == "pyvrp" else pyvrp_share
-        best_routes, _ = _pyvrp.solve(instance, time_limit_s=time_limit_s * share, seed=seed,
-                                      max_iterations=max_iterations)
+        best_routes, _ = _pyvrp.solve(
+            instance, time_limit_s=time_limit_s * share, seed=seed, max_iterations=max_iterations
+        )
         best_engine = "pyvrp"
     if engine in ("portfolio", "ortools"):
         remaining = time_limit_s - (time.perf_counter() - t0)
         num_vehicles = instance.num_vehicles or (
-            math.ceil(instance.demand.sum() / instance.capacity) + 3
-            + (len(best_routes) if best_routes else 0))
-        routes = _ortools.solve_cvrptw(instance.dist, instance.demand, instance.capacity,
-                                       num_vehicles, tw=instance.tw, service=instance.service,
-                                       time_limit_s=max(remaining, 0.05),
-                                       initial_routes=best_routes,
-                                       max_solutions=max_solutions)
-        if routes is not None and (best_routes is None or check_routes(instance, best_routes)
-                                   or (not check_routes(instance, routes)
-                                       and route_cost(instance, routes)
-                                       < route_cost(instance, best_routes) - 1e-9)):
+            math.ceil(instance.demand.sum() / instance.capacity)
+            + 3
+            + (len(best_routes) if best_routes else 0)
+        )
+        routes = _ortools.solve_cvrptw(
+            instance.dist,
+            instance.demand,
+            instance.capacity,
+            num_vehicles,
+            tw=instance.tw,
+            service=instance.service,
+            time_limit_s=max(remaining, 0.05),
+            initial_routes=best_routes,
+            max_solutions=max_solutions,
+        )
+        if routes is not None and (
+            best_routes is None
+            or check_routes(instance, best_routes)
+            or (
+                not check_routes(instance, routes)
+                and route_cost(instance, routes) < route_cost(instance, best_routes) - 1e-9
+            )
+        ):
             best_engine = "ortools" if best_routes is None else "pyvrp+ortools"
             best_routes = routes
     routes = best_routes or []
-    return VrpResult(routes=routes, cost=route_cost(instance, routes),
-                     feasible=not check_routes(instance, routes), engine=best_engine,
-                     seconds=time.perf_counter() - t0)
+    return VrpResult(
+        routes=routes,
+        cost=route_cost(instance, routes),
+        feasible=not check_routes(instance, routes),
+        engine=best_engine,
+        seconds=time.perf_counter() - t0,
+    )

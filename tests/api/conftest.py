@@ -30,8 +30,9 @@ def _pg_user() -> str | None:
 
     for user in ("postgres", "root"):
         try:
-            psycopg.connect(host="127.0.0.1", port=5432, dbname="test", user=user,
-                            connect_timeout=2).close()
+            psycopg.connect(
+                host="127.0.0.1", port=5432, dbname="test", user=user, connect_timeout=2
+            ).close()
             return user
         except psycopg.Error:
             continue
@@ -42,8 +43,10 @@ PG_USER = _pg_user()
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL (when "
-                            "a server answers on 127.0.0.1:5432)")
+    config.addinivalue_line(
+        "markers",
+        "both_databases: run on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)",
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -73,8 +76,7 @@ def db_url(request, tmp_path):
     try:
         yield PG_BASE.format(user=PG_USER) + f"?options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(host="127.0.0.1", dbname="test", user=PG_USER,
-                             autocommit=True) as c:
+        with psycopg.connect(host="127.0.0.1", dbname="test", user=PG_USER, autocommit=True) as c:
             c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -107,10 +109,12 @@ test_client.__test__ = False
 def keys(store) -> dict[str, dict[str, str]]:
     """Authorization headers per role; producers prod_a and prod_b of the tiny territory."""
     made = {}
-    for label, role, producer in (("planner", "planner", None),
-                                  ("logistics", "logistics", None),
-                                  ("producer", "producer", "P1"),
-                                  ("other_producer", "producer", "P2")):
+    for label, role, producer in (
+        ("planner", "planner", None),
+        ("logistics", "logistics", None),
+        ("producer", "producer", "P1"),
+        ("other_producer", "producer", "P2"),
+    ):
         # planner and logistics keys reach every territory (tests upload several); producer
         # keys belong to the tiny territory; the scope tests make narrower keys
         scope = {"territories": ["tiny"]} if producer else {"all_territories": True}

@@ -35,54 +35,118 @@ def _compared(name: str) -> bool:
 
 
 def _route_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and _compared(p.name) and ".cache" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and _compared(p.name) and ".cache" not in p.parts
+    }
 
 
-def test_cli_and_http_jobs_give_the_same_plan_and_routes(client, keys, tiny, store, tmp_path,
-                                                         capsys):
+def test_cli_and_http_jobs_give_the_same_plan_and_routes(
+    client, keys, tiny, store, tmp_path, capsys
+):
     plan_dir, routes_dir = tmp_path / "plan", tmp_path / "routes"
     (tmp_path / "knobs.toml").write_text("\n".join(f"{k} = {v}" for k, v in KNOBS.items()))
-    assert main(["plan", "--data", str(TINY), "--out", str(plan_dir), "--work", str(WORK),
-                 "--seed", str(SEED), "--horizon-weeks", str(HORIZON), "--budget", "1000000",
-                 "--solver", "highs"]) == 0
-    assert main(["routes", "--data", str(TINY), "--week", str(WEEK), "--plan", str(plan_dir),
-                 "--seed", str(ROUTE_SEED), "--pin", PIN, "--params",
-                 str(tmp_path / "knobs.toml"), "--out", str(routes_dir)]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "--data",
+                str(TINY),
+                "--out",
+                str(plan_dir),
+                "--work",
+                str(WORK),
+                "--seed",
+                str(SEED),
+                "--horizon-weeks",
+                str(HORIZON),
+                "--budget",
+                "1000000",
+                "--solver",
+                "highs",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "routes",
+                "--data",
+                str(TINY),
+                "--week",
+                str(WEEK),
+                "--plan",
+                str(plan_dir),
+                "--seed",
+                str(ROUTE_SEED),
+                "--pin",
+                PIN,
+                "--params",
+                str(tmp_path / "knobs.toml"),
+                "--out",
+                str(routes_dir),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
 
     h = keys["planner"]
-    plan = client.post("/v1/territories/tiny/plans", headers=h, json={
-        "work": WORK, "seed": SEED, "horizon_weeks": HORIZON, "budget_eur": 1000000,
-        "solver": "highs"}).json()
+    plan = client.post(
+        "/v1/territories/tiny/plans",
+        headers=h,
+        json={
+            "work": WORK,
+            "seed": SEED,
+            "horizon_weeks": HORIZON,
+            "budget_eur": 1000000,
+            "solver": "highs",
+        },
+    ).json()
     _run(store, plan["job_id"])
-    routes = client.post("/v1/territories/tiny/routes", headers=h, json={
-        "week": WEEK, "seed": ROUTE_SEED, "plan_job_id": plan["job_id"], "pins": [PIN],
-        "knobs": KNOBS}).json()
+    routes = client.post(
+        "/v1/territories/tiny/routes",
+        headers=h,
+        json={
+            "week": WEEK,
+            "seed": ROUTE_SEED,
+            "plan_job_id": plan["job_id"],
+            "pins": [PIN],
+            "knobs": KNOBS,
+        },
+    ).json()
     _run(store, routes["job_id"])
 
     cli_report = json.loads((plan_dir / "report.json").read_text())
     http_report = json.loads(jobs.artifact(store, plan["job_id"], "report.json")[0])
     assert cli_report["plan_sha256"] == http_report["plan_sha256"]
     assert (plan_dir / "harvest.csv").read_bytes() == jobs.artifact(
-        store, plan["job_id"], "harvest.csv")[0]
+        store, plan["job_id"], "harvest.csv"
+    )[0]
 
     cli_kpis = json.loads((routes_dir / "kpis.json").read_text())
     assert set(cli_kpis["day_status"].values()) == {"local_optimum"}  # repeatable routes
     cli_files = _route_files(routes_dir)
-    http_files = {name: jobs.artifact(store, routes["job_id"], name)[0]
-                  for name in jobs.artifact_names(store, routes["job_id"])
-                  if _compared(name) and name != "pickups_by_producer.json"}
+    http_files = {
+        name: jobs.artifact(store, routes["job_id"], name)[0]
+        for name in jobs.artifact_names(store, routes["job_id"])
+        if _compared(name) and name != "pickups_by_producer.json"
+    }
     assert cli_files.keys() == http_files.keys()
     assert "routes.geojson" in cli_files and any(n.startswith("sheets/") for n in cli_files)
     assert cli_files == http_files
 
 
-@pytest.mark.parametrize(("body", "column"), [
-    ({"week": 48, "pins": ["F1=V1@someday"]}, None),
-    ({"week": 48, "knobs": {"drop_penalty_eur": "lots"}}, None),
-    ({"week": 48, "knobs": {"no_such_knob": 1}}, None),
-])
+@pytest.mark.parametrize(
+    ("body", "column"),
+    [
+        ({"week": 48, "pins": ["F1=V1@someday"]}, None),
+        ({"week": 48, "knobs": {"drop_penalty_eur": "lots"}}, None),
+        ({"week": 48, "knobs": {"no_such_knob": 1}}, None),
+    ],
+)
 def test_bad_route_options_are_refused_at_submission(client, keys, tiny, body, column):
     r = client.post("/v1/territories/tiny/routes", json=body, headers=keys["planner"])
     assert r.status_code == 422, r.text
@@ -92,12 +156,15 @@ def test_bad_route_options_are_refused_at_submission(client, keys, tiny, body, c
 
 def test_plan_request_bounds_are_the_plan_params_bounds(client, keys, tiny):
     h = keys["planner"]
-    assert client.post("/v1/territories/tiny/plans", json={"horizon_weeks": 53},
-                       headers=h).status_code == 422  # PlanParams plans at most 52 weeks
-    assert client.post("/v1/territories/tiny/plans", json={"gap": 1},
-                       headers=h).status_code == 422
-    assert client.post("/v1/territories/tiny/plans", json={"solver": "gurobi"},
-                       headers=h).status_code == 422
+    assert (
+        client.post("/v1/territories/tiny/plans", json={"horizon_weeks": 53}, headers=h).status_code
+        == 422
+    )  # PlanParams plans at most 52 weeks
+    assert client.post("/v1/territories/tiny/plans", json={"gap": 1}, headers=h).status_code == 422
+    assert (
+        client.post("/v1/territories/tiny/plans", json={"solver": "gurobi"}, headers=h).status_code
+        == 422
+    )
 
 
 def test_request_defaults_are_the_settings_types_defaults():
@@ -109,7 +176,11 @@ def test_request_defaults_are_the_settings_types_defaults():
     plan, route = PlanParams(), RouteParams()
     assert RouteRequest(week=1).time_limit_s == route.time_limit_s
     assert RouteRequest(week=1).seed == route.seed
-    assert (PlanRequest().work, PlanRequest().seed, PlanRequest().gap, PlanRequest().stop,
-            PlanRequest().horizon_weeks) == (plan.work, plan.seed, plan.gap, plan.stop,
-                                             plan.horizon_weeks)
+    assert (
+        PlanRequest().work,
+        PlanRequest().seed,
+        PlanRequest().gap,
+        PlanRequest().stop,
+        PlanRequest().horizon_weeks,
+    ) == (plan.work, plan.seed, plan.gap, plan.stop, plan.horizon_weeks)
     assert DemandRequest().horizon_weeks == DemandSettings().horizon_weeks

@@ -52,12 +52,16 @@ def fuzz_app(tmp_path):
     app = create_app(store, max_body_mb=8, rate_limit=(0, 0))
     headers = {"Authorization": f"Bearer {token}"}
     with test_client(app) as client:
-        assert client.put("/v1/territories/tiny", files=tiny_files(),
-                          headers=headers).status_code == 200
-        plan = client.post("/v1/territories/tiny/plans", json={"time_limit_s": 3},
-                           headers=headers).json()["job_id"]
-        routes = client.post("/v1/territories/tiny/routes", json={"week": 48, "time_limit_s": 1},
-                             headers=headers).json()["job_id"]
+        assert (
+            client.put("/v1/territories/tiny", files=tiny_files(), headers=headers).status_code
+            == 200
+        )
+        plan = client.post(
+            "/v1/territories/tiny/plans", json={"time_limit_s": 3}, headers=headers
+        ).json()["job_id"]
+        routes = client.post(
+            "/v1/territories/tiny/routes", json={"week": 48, "time_limit_s": 1}, headers=headers
+        ).json()["job_id"]
     for job_id in (plan, routes):
         assert jobs.claim_next(store, "fuzz:0") == job_id
         assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
@@ -91,8 +95,12 @@ def _real_ids(case, known: dict) -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-          derandomize=DERANDOMIZE)
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=DERANDOMIZE,
+)
 def test_no_5xx_and_responses_match_the_schema(case, fuzz_app):
     _real_ids(case, fuzz_app.state.fuzz)
     # every check but positive_data_acceptance: a schema-valid CSV body can still name an

@@ -36,8 +36,12 @@ def nonfinite_app(tmp_path):
     app = create_app(store, max_body_mb=8, rate_limit=(0, 0))
     app.state.headers = {"Authorization": f"Bearer {token}"}
     with test_client(app) as client:
-        assert client.put("/v1/territories/tiny", files=tiny_files(),
-                          headers=app.state.headers).status_code == 200
+        assert (
+            client.put(
+                "/v1/territories/tiny", files=tiny_files(), headers=app.state.headers
+            ).status_code
+            == 200
+        )
     yield app
     store.engine.dispose()
 
@@ -66,8 +70,7 @@ def _poison(value, seed: int = 0):
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
-          derandomize=True)
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_non_finite_numbers_in_generated_bodies_never_give_a_5xx(case, nonfinite_app):
     if case.media_type != "application/json" or not isinstance(case.body, dict | list):
         return
@@ -78,10 +81,13 @@ def test_non_finite_numbers_in_generated_bodies_never_give_a_5xx(case, nonfinite
     if "{" in path:
         return
     with test_client(nonfinite_app) as client:
-        r = client.request(case.method.upper(), path, params=case.query,
-                           content=json.dumps(body),  # NaN / Infinity tokens, on purpose
-                           headers={**nonfinite_app.state.headers,
-                                    "Content-Type": "application/json"})
+        r = client.request(
+            case.method.upper(),
+            path,
+            params=case.query,
+            content=json.dumps(body),  # NaN / Infinity tokens, on purpose
+            headers={**nonfinite_app.state.headers, "Content-Type": "application/json"},
+        )
     assert r.status_code < 500, r.text[:300]
     if r.status_code >= 400:
         assert r.headers["content-type"].startswith("application/problem+json")

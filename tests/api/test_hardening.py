@@ -25,7 +25,8 @@ def test_ten_parallel_puts_creating_one_territory_never_fail(client, keys):
     with ThreadPoolExecutor(max_workers=10) as pool:
         answers = list(pool.map(put, range(10)))
     assert sorted(a.status_code for a in answers) == [200] * 10, [
-        a.text for a in answers if a.status_code != 200]
+        a.text for a in answers if a.status_code != 200
+    ]
     versions = sorted(a.json()["version"] for a in answers)
     assert versions == list(range(1, 11))  # each PUT one version: none lost, none doubled
 
@@ -61,8 +62,11 @@ def test_worker_killed_is_restarted_and_its_job_interrupted_at_once(tmp_path):
     log = (tmp_path / "serve.log").open("w")
     server = _start(url, port, log)
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         health = client.get("/v1/health").json()
         assert health["worker"] == "alive" and health["queued_jobs"] == 0, health
         old_pid = health["worker_pid"]
@@ -70,8 +74,9 @@ def test_worker_killed_is_restarted_and_its_job_interrupted_at_once(tmp_path):
         assert "sqlite" not in argv and "vivres.db" not in argv, argv
 
         assert client.put("/v1/territories/tiny", files=tiny_files()).status_code == 200
-        plan = client.post("/v1/territories/tiny/plans",
-                           json={"time_limit_s": 20, "gap": 0}).json()["job_id"]
+        plan = client.post(
+            "/v1/territories/tiny/plans", json={"time_limit_s": 20, "gap": 0}
+        ).json()["job_id"]
         _wait(client, plan, lambda j: j["status"] == "running" and "planner" in j["message"])
         killed_at = time.monotonic()
         os.kill(old_pid, signal.SIGKILL)
@@ -83,8 +88,7 @@ def test_worker_killed_is_restarted_and_its_job_interrupted_at_once(tmp_path):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             health = client.get("/v1/health")
-            if health.status_code == 200 and health.json()["worker_pid"] not in (None,
-                                                                                 old_pid):
+            if health.status_code == 200 and health.json()["worker_pid"] not in (None, old_pid):
                 break
             time.sleep(0.2)
         assert health.json()["worker"] == "alive" and health.json()["worker_pid"] != old_pid
@@ -96,8 +100,7 @@ def test_worker_killed_is_restarted_and_its_job_interrupted_at_once(tmp_path):
         log.close()
 
 
-def test_health_says_not_ok_when_the_supervised_worker_is_dead(client, tmp_path,
-                                                               monkeypatch):
+def test_health_says_not_ok_when_the_supervised_worker_is_dead(client, tmp_path, monkeypatch):
     """A pidfile naming a dead process: /health answers 503 'worker down' with the queue."""
     import subprocess
     import sys
@@ -116,8 +119,12 @@ def test_health_says_not_ok_when_the_supervised_worker_is_dead(client, tmp_path,
 
 def test_head_answers_like_get_without_a_body(client, keys, tiny):
     """HEAD on read routes: GET's status and headers, no body (was 405); errors alike."""
-    for path in ("/v1/health", "/v1/territories/tiny", "/v1/territories/tiny/tables/orders",
-                 "/v1/territories/nowhere"):
+    for path in (
+        "/v1/health",
+        "/v1/territories/tiny",
+        "/v1/territories/tiny/tables/orders",
+        "/v1/territories/nowhere",
+    ):
         get = client.get(path, headers=keys["planner"])
         head = client.head(path, headers=keys["planner"])
         assert head.status_code == get.status_code, path
@@ -146,14 +153,12 @@ def test_revoked_key_stops_working_within_a_second(client, store, tiny):
         assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_job_quota_per_territory_answers_429_with_retry_after(client, keys, tiny,
-                                                              monkeypatch):
+def test_job_quota_per_territory_answers_429_with_retry_after(client, keys, tiny, monkeypatch):
     """A key flooding one territory with jobs: past the quota, 429 problem+json with
     Retry-After; cancelling a job frees a place (no worker runs here: jobs stay queued)."""
     monkeypatch.setenv("VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY", "3")
     planner = keys["planner"]
-    made = [client.post("/v1/territories/tiny/demand", json={}, headers=planner)
-            for _ in range(3)]
+    made = [client.post("/v1/territories/tiny/demand", json={}, headers=planner) for _ in range(3)]
     assert [a.status_code for a in made] == [202] * 3, made[0].text
     refused = client.post("/v1/territories/tiny/demand", json={}, headers=planner)
     assert refused.status_code == 429
@@ -162,5 +167,4 @@ def test_job_quota_per_territory_answers_429_with_retry_after(client, keys, tiny
     assert "VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY" in refused.json()["detail"]
     job_id = made[0].json()["job_id"]
     assert client.post(f"/v1/jobs/{job_id}/cancel", headers=planner).status_code in (200, 202)
-    assert client.post("/v1/territories/tiny/demand", json={},
-                       headers=planner).status_code == 202
+    assert client.post("/v1/territories/tiny/demand", json={}, headers=planner).status_code == 202

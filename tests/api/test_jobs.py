@@ -55,8 +55,9 @@ def test_route_job_results_are_stored_and_served(client, keys, store, routes_job
     html = client.get(f"/v1/routes/{routes_job}/sheets/{day}/{vehicle}?format=html", headers=h)
     assert html.text.startswith("<!doctype html>")
 
-    stops = client.get(f"/v1/routes/{routes_job}/stops?vehicle_id={vehicle}&day={day}&limit=2",
-                       headers=h).json()
+    stops = client.get(
+        f"/v1/routes/{routes_job}/stops?vehicle_id={vehicle}&day={day}&limit=2", headers=h
+    ).json()
     assert len(stops["items"]) == min(2, stops["total"])
     assert {s["vehicle_id"] for s in stops["items"]} == {vehicle}
     logs = client.get(f"/v1/jobs/{routes_job}/logs", headers=h).json()
@@ -111,8 +112,11 @@ def test_stale_running_job_is_interrupted_and_rerun_succeeds(client, keys, tiny,
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).json()
     job_id = jobs.claim_next(store, "elsewhere:1")
     with store.session() as session:
-        session.execute(update(Job).where(Job.job_id == job_id)
-                        .values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+        session.execute(
+            update(Job)
+            .where(Job.job_id == job_id)
+            .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
     assert jobs.mark_interrupted(store) == [job_id]
     body = client.get(f"/v1/jobs/{job['job_id']}", headers=h).json()
     assert body["status"] == "interrupted" and "re-run" in body["message"]
@@ -141,9 +145,11 @@ def test_rerun_of_active_job_is_refused(client, keys, tiny):
 
 def test_failed_job_explains_why(client, keys, tiny, store):
     h = keys["planner"]
-    r = client.post("/v1/territories/tiny/orders?mode=replace",  # nothing to deliver
-                    content=b"date,site_id,product_id,quantity,unit\n",
-                    headers={**h, "Content-Type": "text/csv"})
+    r = client.post(
+        "/v1/territories/tiny/orders?mode=replace",  # nothing to deliver
+        content=b"date,site_id,product_id,quantity,unit\n",
+        headers={**h, "Content-Type": "text/csv"},
+    )
     assert r.status_code == 200 and r.json()["tables"] == {"orders": 0}
     job = client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).json()
     _run_next(store)
@@ -154,8 +160,7 @@ def test_failed_job_explains_why(client, keys, tiny, store):
 
 def test_demand_job_tables(client, keys, tiny, store):
     h = keys["planner"]
-    job = client.post("/v1/territories/tiny/demand", json={"horizon_weeks": 4},
-                      headers=h).json()
+    job = client.post("/v1/territories/tiny/demand", json={"horizon_weeks": 4}, headers=h).json()
     _run_next(store)
     body = client.get(f"/v1/demand/{job['job_id']}", headers=h).json()
     assert body["status"] == "succeeded", body
@@ -166,12 +171,14 @@ def test_demand_job_tables(client, keys, tiny, store):
 
 
 def test_route_request_validation_names_the_field(client, keys, tiny):
-    r = client.post("/v1/territories/tiny/routes", json={"week": 99},
-                    headers=keys["planner"])
+    r = client.post("/v1/territories/tiny/routes", json={"week": 99}, headers=keys["planner"])
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.week"
-    r = client.post("/v1/territories/tiny/routes", json={"week": 1, "plan_job_id": "nope"},
-                    headers=keys["planner"])
+    r = client.post(
+        "/v1/territories/tiny/routes",
+        json={"week": 1, "plan_job_id": "nope"},
+        headers=keys["planner"],
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["column"] == "plan_job_id"
 
 

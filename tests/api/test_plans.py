@@ -33,27 +33,35 @@ def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store
     assert {"plan.csv", "harvest.csv", "report.json"} <= set(files)
     report = client.get(f"/v1/plans/{plan_job}/files/report.json", headers=h).json()
     assert report["status"] == summary["status"]
-    harvest = client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P1&limit=3",
-                         headers=h).json()
+    harvest = client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P1&limit=3", headers=h).json()
     assert harvest["total"] > 0 and {r["producer_id"] for r in harvest["items"]} == {"P1"}
 
     # one solved plan serves the producer checks too (solves are the slow part)
     assert client.get(f"/v1/plans/{plan_job}/contracts", headers=keys["planner"]).json() == [
-        "P1", "P2"]
+        "P1",
+        "P2",
+    ]
     own = client.get(f"/v1/plans/{plan_job}/contracts/P1", headers=keys["producer"])
     assert own.status_code == 200 and own.headers["content-type"].startswith("text/csv")
-    page = client.get(f"/v1/plans/{plan_job}/contracts/P1?format=html",
-                      headers=keys["producer"])
+    page = client.get(f"/v1/plans/{plan_job}/contracts/P1?format=html", headers=keys["producer"])
     assert page.headers["content-type"].startswith("text/html")
-    assert client.get(f"/v1/plans/{plan_job}/contracts/P2",
-                      headers=keys["producer"]).status_code == 404
-    assert client.get(f"/v1/plans/{plan_job}/contracts/P1",
-                      headers=keys["other_producer"]).status_code == 404
+    assert (
+        client.get(f"/v1/plans/{plan_job}/contracts/P2", headers=keys["producer"]).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/v1/plans/{plan_job}/contracts/P1", headers=keys["other_producer"]).status_code
+        == 404
+    )
     # planned volumes: the producer's own rows, whatever filter it asks for
     mine = client.get(f"/v1/plans/{plan_job}/harvest", headers=keys["producer"]).json()
     assert mine["total"] > 0 and {r["producer_id"] for r in mine["items"]} == {"P1"}
-    assert client.get(f"/v1/plans/{plan_job}/harvest?producer_id=P2",
-                      headers=keys["producer"]).status_code == 404
+    assert (
+        client.get(
+            f"/v1/plans/{plan_job}/harvest?producer_id=P2", headers=keys["producer"]
+        ).status_code
+        == 404
+    )
     assert client.get(f"/v1/plans/{plan_job}", headers=keys["producer"]).status_code == 403
 
     # warm reads are answered by the fast path (api/http/fastpath.py): same rules
@@ -72,29 +80,39 @@ def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store
     assert summary[1].headers["content-type"] == "application/json"
 
     # routes of a week whose pickups come from this plan's harvest
-    r = client.post("/v1/territories/tiny/routes", headers=keys["logistics"],
-                    json={"week": 20, "time_limit_s": 1, "plan_job_id": plan_job})
+    r = client.post(
+        "/v1/territories/tiny/routes",
+        headers=keys["logistics"],
+        json={"week": 20, "time_limit_s": 1, "plan_job_id": plan_job},
+    )
     assert r.status_code == 202, r.text
     _run(store, r.json()["job_id"])
-    assert client.get(f"/v1/routes/{r.json()['job_id']}",
-                      headers=keys["planner"]).json()["status"] == "succeeded"
+    assert (
+        client.get(f"/v1/routes/{r.json()['job_id']}", headers=keys["planner"]).json()["status"]
+        == "succeeded"
+    )
 
 
 def test_scenario_run_and_compare(client, keys, plan_job, store):
     h = keys["planner"]
-    bad = client.post("/v1/territories/tiny/scenarios", headers=h,
-                      json={"name": "x", "body": "changes: [{nonsense: 1}]"})
+    bad = client.post(
+        "/v1/territories/tiny/scenarios",
+        headers=h,
+        json={"name": "x", "body": "changes: [{nonsense: 1}]"},
+    )
     assert bad.status_code == 422 and bad.json()["errors"]
-    made = client.post("/v1/territories/tiny/scenarios", headers=h,
-                       json={"name": "without-p2", "body": DROP_P2})
+    made = client.post(
+        "/v1/territories/tiny/scenarios", headers=h, json={"name": "without-p2", "body": DROP_P2}
+    )
     assert made.status_code == 201, made.text
     listed = client.get("/v1/territories/tiny/scenarios?name=without-p2", headers=h).json()
     assert listed["total"] == 1
     job = client.post(f"/v1/scenarios/{made.json()['scenario_id']}/run", json=PLAN, headers=h)
     assert job.status_code == 202 and job.json()["scenario_id"] == made.json()["scenario_id"]
     _run(store, job.json()["job_id"])
-    compared = client.get(f"/v1/plans/compare?a={plan_job}&b={job.json()['job_id']}",
-                          headers=h).json()
+    compared = client.get(
+        f"/v1/plans/compare?a={plan_job}&b={job.json()['job_id']}", headers=h
+    ).json()
     rows = {r["kpi"]: r for r in compared["kpis"]}
     assert rows["farms_supplying"]["a"] == 2
     assert rows["farms_supplying"]["b"] == 1 and rows["farms_supplying"]["change"] == -1
@@ -125,8 +143,7 @@ def test_a_frozen_contract_is_kept_by_the_next_plan_job(client, keys, plan_job, 
     assert again.status_code == 200 and again.json()["version"] > frozen.json()["version"]
 
     # the next plan (another seed) keeps P1's lines bed for bed
-    r = client.post("/v1/territories/tiny/plans", json={**PLAN, "seed": 4},
-                    headers=keys["planner"])
+    r = client.post("/v1/territories/tiny/plans", json={**PLAN, "seed": 4}, headers=keys["planner"])
     _run(store, r.json()["job_id"])
     pd.testing.assert_frame_equal(lines(r.json()["job_id"]), lines(plan_job))
 
@@ -134,10 +151,18 @@ def test_a_frozen_contract_is_kept_by_the_next_plan_job(client, keys, plan_job, 
     assert diff.status_code == 200, diff.text
     assert diff.json()["total"] == len(lines(plan_job))
     assert all(row["change"] == 0 for row in diff.json()["items"])
-    assert client.get("/v1/territories/tiny/contracts/P1/diff",
-                      headers=keys["other_producer"]).status_code == 404
-    assert client.get("/v1/territories/tiny/contracts/P1/diff?from=9",
-                      headers=keys["planner"]).status_code == 422
+    assert (
+        client.get(
+            "/v1/territories/tiny/contracts/P1/diff", headers=keys["other_producer"]
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            "/v1/territories/tiny/contracts/P1/diff?from=9", headers=keys["planner"]
+        ).status_code
+        == 422
+    )
 
 
 def test_a_what_if_from_a_base_plan_job_keeps_its_beds(client, keys, plan_job, store):
@@ -148,15 +173,20 @@ def test_a_what_if_from_a_base_plan_job_keeps_its_beds(client, keys, plan_job, s
     import planner
 
     h = keys["planner"]
-    made = client.post("/v1/territories/tiny/scenarios", headers=h, json={
-        "name": "more", "body": "name: more\nchanges:\n  - demand: {factor: 1.05}\n"})
+    made = client.post(
+        "/v1/territories/tiny/scenarios",
+        headers=h,
+        json={"name": "more", "body": "name: more\nchanges:\n  - demand: {factor: 1.05}\n"},
+    )
     url = f"/v1/scenarios/{made.json()['scenario_id']}/run"
-    assert client.post(url, json={**PLAN, "base_job_id": "nope"},
-                       headers=h).status_code == 422
+    assert client.post(url, json={**PLAN, "base_job_id": "nope"}, headers=h).status_code == 422
     runs = {}
     for stability in (0.0, 1e4):
-        r = client.post(url, json={**PLAN, "base_job_id": plan_job, "seed": 3,
-                                   "stability_eur_per_bed": stability}, headers=h)
+        r = client.post(
+            url,
+            json={**PLAN, "base_job_id": plan_job, "seed": 3, "stability_eur_per_bed": stability},
+            headers=h,
+        )
         assert r.status_code == 202, r.text
         _run(store, r.json()["job_id"])
         runs[stability] = r.json()["job_id"]

@@ -85,8 +85,9 @@ def test_zero_turns_the_limit_off(store):
     app = create_app(store, rate_limit=(0, 0))
     token, _ = create_key(store, "planner", territories=["tiny"])
     with test_client(app) as client:
-        answers = [client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-                   for _ in range(300)]
+        answers = [
+            client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}) for _ in range(300)
+        ]
     assert {r.status_code for r in answers} == {200}
 
 

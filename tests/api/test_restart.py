@@ -31,7 +31,10 @@ def _start(url: str, port: int, log) -> subprocess.Popen:
     code = "from api.cli import entry_point; entry_point()"
     process = subprocess.Popen(
         [sys.executable, "-c", code, "serve", "--port", str(port), "--db", url],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -71,19 +74,25 @@ def test_kill_during_plan_solve_then_restart(tmp_path, db_url):
     log = (tmp_path / "serve.log").open("w")
     server = _start(url, port, log)
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert client.put("/v1/territories/tiny", files=tiny_files()).status_code == 200
         before = client.get("/v1/territories/tiny").json()
-        routes = client.post("/v1/territories/tiny/routes",
-                             json={"week": 48, "time_limit_s": 1}).json()["job_id"]
+        routes = client.post(
+            "/v1/territories/tiny/routes", json={"week": 48, "time_limit_s": 1}
+        ).json()["job_id"]
         _wait(client, routes, lambda j: j["status"] == "succeeded")
         geojson = client.get(f"/v1/routes/{routes}/geojson").content
 
-        plan = client.post("/v1/territories/tiny/plans",
-                           json={"time_limit_s": 8, "gap": 0}).json()["job_id"]
-        running = _wait(client, plan, lambda j: j["status"] != "queued"
-                        and "planner" in j["message"])
+        plan = client.post("/v1/territories/tiny/plans", json={"time_limit_s": 8, "gap": 0}).json()[
+            "job_id"
+        ]
+        running = _wait(
+            client, plan, lambda j: j["status"] != "queued" and "planner" in j["message"]
+        )
         assert running["status"] == "running", running
         _kill_all(server)
 
@@ -100,8 +109,9 @@ def test_kill_during_plan_solve_then_restart(tmp_path, db_url):
 
         again = client.post(f"/v1/jobs/{plan}/rerun")
         assert again.status_code == 202 and again.json()["rerun_of"] == plan
-        done = _wait(client, again.json()["job_id"],
-                     lambda j: j["status"] not in ("queued", "running"))
+        done = _wait(
+            client, again.json()["job_id"], lambda j: j["status"] not in ("queued", "running")
+        )
         assert done["status"] == "succeeded", done
         contracts = client.get(f"/v1/plans/{done['job_id']}/contracts").json()
         assert contracts

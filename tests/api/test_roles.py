@@ -29,8 +29,7 @@ def test_no_key_or_unknown_key_is_401_problem(client):
 
 
 def test_keys_are_stored_hashed_and_revocable(sqlite_store):
-    token, principal = create_key(sqlite_store, "logistics", name="van team",
-                                  territories=["tiny"])
+    token, principal = create_key(sqlite_store, "logistics", name="van team", territories=["tiny"])
     stored = {k.key_id: k for k in list_keys(sqlite_store)}[principal.key_id]
     assert stored.key_hash == hash_token(token) and token not in stored.key_hash
     revoke_key(sqlite_store, principal.key_id)
@@ -39,11 +38,14 @@ def test_keys_are_stored_hashed_and_revocable(sqlite_store):
     assert find_key(sqlite_store, token) is None
 
 
-@pytest.mark.parametrize(("role", "producer", "message"), [
-    ("admin", None, "--role must be one of"),
-    ("producer", None, "needs --producer"),
-    ("planner", "P1", "only applies to producer keys"),
-])
+@pytest.mark.parametrize(
+    ("role", "producer", "message"),
+    [
+        ("admin", None, "--role must be one of"),
+        ("producer", None, "needs --producer"),
+        ("planner", "P1", "only applies to producer keys"),
+    ],
+)
 def test_bad_key_requests(sqlite_store, role, producer, message):
     with pytest.raises(InputError, match=message):
         create_key(sqlite_store, role, producer_id=producer, territories=["tiny"])
@@ -53,8 +55,9 @@ def test_logistics_runs_routes_but_cannot_upload_or_plan(client, keys, tiny):
     h = keys["logistics"]
     assert client.get("/v1/territories/tiny", headers=h).status_code == 200
     assert client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).status_code == 202
-    r = client.post("/v1/territories/tiny/orders", content=b"x", headers={
-        **h, "Content-Type": "text/csv"})
+    r = client.post(
+        "/v1/territories/tiny/orders", content=b"x", headers={**h, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 403 and "logistics" in r.json()["detail"]
     assert client.post("/v1/territories/tiny/plans", json={}, headers=h).status_code == 403
     assert client.post("/v1/territories/tiny/demand", json={}, headers=h).status_code == 403
@@ -74,17 +77,32 @@ def test_producer_reads_only_own_pickups(client, keys, routes_job):
     other = client.get(f"/v1/routes/{routes_job}/pickups/P2", headers=keys["producer"])
     assert other.status_code == 404 and "P2" in other.json()["detail"]  # as if absent
     # and the other producer the other way round
-    assert client.get(f"/v1/routes/{routes_job}/pickups/P1",
-                      headers=keys["other_producer"]).status_code == 404
-    assert client.get(f"/v1/routes/{routes_job}/pickups/P2",
-                      headers=keys["other_producer"]).status_code == 200
+    assert (
+        client.get(
+            f"/v1/routes/{routes_job}/pickups/P1", headers=keys["other_producer"]
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"/v1/routes/{routes_job}/pickups/P2", headers=keys["other_producer"]
+        ).status_code
+        == 200
+    )
 
 
 PRODUCER_FORBIDDEN = [
-    "/v1/territories", "/v1/territories/tiny", "/v1/territories/tiny/tables/producers",
-    "/v1/jobs", "/v1/routes/{job}", "/v1/routes/{job}/geojson", "/v1/routes/{job}/stops",
-    "/v1/routes/{job}/sheets", "/v1/routes/{job}/files/stops.csv",
-    "/v1/plans/{job}", "/v1/plans/{job}/contracts",
+    "/v1/territories",
+    "/v1/territories/tiny",
+    "/v1/territories/tiny/tables/producers",
+    "/v1/jobs",
+    "/v1/routes/{job}",
+    "/v1/routes/{job}/geojson",
+    "/v1/routes/{job}/stops",
+    "/v1/routes/{job}/sheets",
+    "/v1/routes/{job}/files/stops.csv",
+    "/v1/plans/{job}",
+    "/v1/plans/{job}/contracts",
     "/v1/jobs/{job}/logs",
 ]
 #: another producer's data reads as data that does not exist
@@ -121,8 +139,23 @@ def test_keys_cli_prints_the_token_once_and_rejects_bad_roles(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--db", url]) == 2
     assert "--territory" in capsys.readouterr().err  # a key without a scope is refused
-    assert main(["keys", "create", "--role", "producer", "--producer", "P1", "--territory",
-                 "tiny", "--db", url]) == 0
+    assert (
+        main(
+            [
+                "keys",
+                "create",
+                "--role",
+                "producer",
+                "--producer",
+                "P1",
+                "--territory",
+                "tiny",
+                "--db",
+                url,
+            ]
+        )
+        == 0
+    )
     token = capsys.readouterr().out.strip().splitlines()[-1]
     principal = find_key(Store.open(url), token)
     assert (principal.role, principal.producer_id) == ("producer", "P1")
@@ -138,5 +171,9 @@ def test_latest_job_lets_a_producer_find_its_pickups(client, keys, routes_job):
     assert "summary" not in r.json()
     r = client.get("/v1/territories/tiny/latest?kind=plan", headers=keys["producer"])
     assert r.status_code == 404
-    assert client.get("/v1/territories/tiny/latest?kind=routes&week=3",
-                      headers=keys["producer"]).status_code == 404
+    assert (
+        client.get(
+            "/v1/territories/tiny/latest?kind=routes&week=3", headers=keys["producer"]
+        ).status_code
+        == 404
+    )

@@ -26,35 +26,53 @@ def hubs(client, keys, store):
     """Two hubs with the same producer ids: ``tiny`` (solved plan, routes, a scenario) and
     ``own``; keys of every role scoped to ``own`` only."""
     for territory_id in ("tiny", "own"):
-        r = client.put(f"/v1/territories/{territory_id}", files=tiny_files(),
-                       headers=keys["planner"])
+        r = client.put(
+            f"/v1/territories/{territory_id}", files=tiny_files(), headers=keys["planner"]
+        )
         assert r.status_code == 200, r.text
     admin = keys["planner"]
     plan = client.post("/v1/territories/tiny/plans", json=PLAN, headers=admin).json()["job_id"]
     _run(store, plan)
-    frozen = client.post("/v1/territories/tiny/contracts",
-                         json={"plan_job_id": plan, "producer_id": "P1"}, headers=admin)
+    frozen = client.post(
+        "/v1/territories/tiny/contracts",
+        json={"plan_job_id": plan, "producer_id": "P1"},
+        headers=admin,
+    )
     assert frozen.status_code == 200, frozen.text
-    routes = client.post("/v1/territories/tiny/routes", json={**ROUTES, "plan_job_id": plan},
-                         headers=admin).json()["job_id"]
+    routes = client.post(
+        "/v1/territories/tiny/routes", json={**ROUTES, "plan_job_id": plan}, headers=admin
+    ).json()["job_id"]
     _run(store, routes)
     body = "name: drought\nchanges:\n  - demand: {factor: 1.1}\n"
-    scenario = client.post("/v1/territories/tiny/scenarios",
-                           json={"name": "drought", "body": body}, headers=admin)
+    scenario = client.post(
+        "/v1/territories/tiny/scenarios", json={"name": "drought", "body": body}, headers=admin
+    )
     assert scenario.status_code in (200, 201), scenario.text
     scoped = {}
     for role, producer in (("planner", None), ("logistics", None), ("producer", "P1")):
         token, _ = create_key(store, role, producer_id=producer, territories=["own"])
         scoped[role] = {"Authorization": f"Bearer {token}"}
-    return {"plan": plan, "routes": routes, "scenario": scenario.json()["scenario_id"],
-            "keys": scoped}
+    return {
+        "plan": plan,
+        "routes": routes,
+        "scenario": scenario.json()["scenario_id"],
+        "keys": scoped,
+    }
 
 
 def _fill(path: str, hubs: dict) -> str:
     job = hubs["routes"] if path.startswith(("/v1/routes", "/v1/jobs")) else hubs["plan"]
-    values = {"territory_id": "tiny", "job_id": job, "producer_id": "P1",
-              "scenario_id": hubs["scenario"], "table": "sites", "day": "2026-11-23",
-              "vehicle_id": "V1", "name": "report.json", "contract_id": "P1"}
+    values = {
+        "territory_id": "tiny",
+        "job_id": job,
+        "producer_id": "P1",
+        "scenario_id": hubs["scenario"],
+        "table": "sites",
+        "day": "2026-11-23",
+        "vehicle_id": "V1",
+        "name": "report.json",
+        "contract_id": "P1",
+    }
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -64,8 +82,9 @@ def _read_routes(store) -> list[str]:
     from api.http import create_app
 
     paths = create_app(store).openapi()["paths"]
-    return sorted(p for p, ops in paths.items()
-                  if "get" in ops and p.startswith("/v1/") and "{" in p)
+    return sorted(
+        p for p, ops in paths.items() if "get" in ops and p.startswith("/v1/") and "{" in p
+    )
 
 
 def test_every_read_route_of_another_territory_is_404_for_every_role(client, store, hubs):
@@ -79,8 +98,9 @@ def test_every_read_route_of_another_territory_is_404_for_every_role(client, sto
                 assert r.status_code == 404, (role, url, attempt, r.status_code, r.text)
                 assert r.headers["content-type"] == "application/problem+json"
     # the compare route takes its jobs in the query
-    r = client.get(f"/v1/plans/compare?a={hubs['plan']}&b={hubs['plan']}",
-                   headers=hubs["keys"]["planner"])
+    r = client.get(
+        f"/v1/plans/compare?a={hubs['plan']}&b={hubs['plan']}", headers=hubs["keys"]["planner"]
+    )
     assert r.status_code == 404
 
 
@@ -89,8 +109,12 @@ def test_warm_reads_of_an_admin_do_not_open_the_fast_path_to_other_hubs(client, 
     producers = client.get(f"/v1/plans/{hubs['plan']}/contracts", headers=keys["planner"])
     contracts = [f"/v1/plans/{hubs['plan']}/contracts/{p}" for p in producers.json()]
     assert contracts
-    for path in (f"/v1/plans/{hubs['plan']}", *contracts,
-                 f"/v1/routes/{hubs['routes']}", f"/v1/routes/{hubs['routes']}/geojson"):
+    for path in (
+        f"/v1/plans/{hubs['plan']}",
+        *contracts,
+        f"/v1/routes/{hubs['routes']}",
+        f"/v1/routes/{hubs['routes']}/geojson",
+    ):
         for _ in range(2):
             assert client.get(path, headers=keys["planner"]).status_code == 200
         for role, headers in hubs["keys"].items():
@@ -106,15 +130,18 @@ def test_writes_into_another_territory_are_404(client, hubs):
     assert client.post(f"/v1/jobs/{hubs['plan']}/rerun", headers=h).status_code == 404
     assert client.post(f"/v1/jobs/{hubs['routes']}/cancel", headers=h).status_code == 404
     assert client.post(f"/v1/scenarios/{hubs['scenario']}/run", headers=h).status_code == 404
-    r = client.post("/v1/territories/tiny/orders", content=b"x",
-                    headers={**h, "Content-Type": "text/csv"})
+    r = client.post(
+        "/v1/territories/tiny/orders", content=b"x", headers={**h, "Content-Type": "text/csv"}
+    )
     assert r.status_code == 404
 
 
 def test_route_job_cannot_take_another_territorys_plan(client, hubs):
-    r = client.post("/v1/territories/own/routes",
-                    json={**ROUTES, "plan_job_id": hubs["plan"]},
-                    headers=hubs["keys"]["logistics"])
+    r = client.post(
+        "/v1/territories/own/routes",
+        json={**ROUTES, "plan_job_id": hubs["plan"]},
+        headers=hubs["keys"]["logistics"],
+    )
     assert r.status_code == 422 and "does not exist" in r.text
 
 
@@ -130,8 +157,11 @@ def test_lists_show_only_the_keys_territories(client, keys, hubs):
 
 
 def test_deleted_territory_is_not_served_from_the_cache(client, keys, hubs):
-    paths = [f"/v1/plans/{hubs['plan']}", f"/v1/routes/{hubs['routes']}/geojson",
-             f"/v1/routes/{hubs['routes']}"]
+    paths = [
+        f"/v1/plans/{hubs['plan']}",
+        f"/v1/routes/{hubs['routes']}/geojson",
+        f"/v1/routes/{hubs['routes']}",
+    ]
     for path in paths * 2:  # cold, then warm (fast path)
         assert client.get(path, headers=keys["planner"]).status_code == 200
     assert client.delete("/v1/territories/tiny", headers=keys["planner"]).status_code == 204
@@ -155,11 +185,14 @@ def test_a_key_made_before_scopes_is_refused_until_scoped(client, store, hubs):
     assert client.get("/v1/territories", headers=h).status_code == 200
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({}, "--territory"),
-    ({"territories": ["a"], "all_territories": True}, "not both"),
-    ({"territories": ["../x"]}, "territory id"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "--territory"),
+        ({"territories": ["a"], "all_territories": True}, "not both"),
+        ({"territories": ["../x"]}, "territory id"),
+    ],
+)
 def test_key_scope_is_required_and_checked(sqlite_store, kwargs, message):
     from core.errors import InputError
 
@@ -169,8 +202,9 @@ def test_key_scope_is_required_and_checked(sqlite_store, kwargs, message):
         create_key(sqlite_store, "producer", producer_id="P1", territories=["a", "b"])
 
 
-def test_a_new_scope_applies_at_once_on_routes_and_fast_path(client, store, keys, tiny,
-                                                           monkeypatch):
+def test_a_new_scope_applies_at_once_on_routes_and_fast_path(
+    client, store, keys, tiny, monkeypatch
+):
     """Narrowing a key with `vivres keys scope` (another process) takes effect on the next
     key-cache check (every 0.5 s; 0 here so the test needs no sleep), warm cache or not
     (was: up to the cache's 30 s)."""
@@ -180,8 +214,10 @@ def test_a_new_scope_applies_at_once_on_routes_and_fast_path(client, store, keys
     from api.store.keys import scope_key
 
     monkeypatch.setattr(deps, "REVOCATION_CHECK_S", 0.0)
-    assert client.put("/v1/territories/own", files=tiny_files(),
-                      headers=keys["planner"]).status_code == 200
+    assert (
+        client.put("/v1/territories/own", files=tiny_files(), headers=keys["planner"]).status_code
+        == 200
+    )
     token, principal = create_key(store, "planner", territories=["tiny", "own"])
     h = {"Authorization": f"Bearer {token}"}
     results = client.app.state.results  # a warm plan of tiny, as the fast path serves it
@@ -197,8 +233,9 @@ def test_a_new_scope_applies_at_once_on_routes_and_fast_path(client, store, keys
     assert client.get("/v1/territories/own", headers=h).status_code == 200
 
 
-def test_every_read_route_answers_the_same_cold_and_warm_for_every_role(client, store, keys,
-                                                                     hubs, monkeypatch):
+def test_every_read_route_answers_the_same_cold_and_warm_for_every_role(
+    client, store, keys, hubs, monkeypatch
+):
     """Own territory: each GET route gives each role the same status, type and body whether
     FastAPI answers it (cold cache) or the fast path does (cache warmed by an admin), so the
     two copies of the rules cannot drift; a producer's other producer is 404 both ways."""

@@ -17,14 +17,23 @@ from tests.api.conftest import TINY
 def test_migrations_create_every_table_and_are_idempotent(store):
     migrate(store.engine)  # a second run changes nothing
     tables = set(inspect(store.engine).get_table_names())
-    assert {"territories", "territory_files", "api_keys", "jobs", "job_logs", "artifacts",
-            "scenarios", "alembic_version"} <= tables
+    assert {
+        "territories",
+        "territory_files",
+        "api_keys",
+        "jobs",
+        "job_logs",
+        "artifacts",
+        "scenarios",
+        "alembic_version",
+    } <= tables
 
 
 @pytest.mark.both_databases
 def test_each_queued_job_is_claimed_once(store, db_url):
-    put_territory(store, "tiny", [Upload(table=p.stem, content=p.read_bytes())
-                                  for p in TINY.glob("*.csv")])
+    put_territory(
+        store, "tiny", [Upload(table=p.stem, content=p.read_bytes()) for p in TINY.glob("*.csv")]
+    )
     queued = {jobs.submit(store, "tiny", "routes", {"week": 48}).job_id for _ in range(6)}
     stores = [Store.open(db_url, upgrade=False) for _ in range(3)]
 
@@ -52,9 +61,14 @@ def test_keys_of_revision_0002_keep_working_after_0003(db_url):
     store = Store.open(db_url, upgrade=False)
     migrate(store.engine, "0002_key_scopes")
     with store.engine.begin() as c:
-        c.execute(text("INSERT INTO api_keys (key_hash, prefix, role, name, created_at, "
-                       "territories, all_territories) VALUES (:h, 'vvr_x', 'planner', '', "
-                       "CURRENT_TIMESTAMP, '[\"tiny\"]', false)"), {"h": hash_token("vvr_x")})
+        c.execute(
+            text(
+                "INSERT INTO api_keys (key_hash, prefix, role, name, created_at, "
+                "territories, all_territories) VALUES (:h, 'vvr_x', 'planner', '', "
+                "CURRENT_TIMESTAMP, '[\"tiny\"]', false)"
+            ),
+            {"h": hash_token("vvr_x")},
+        )
     migrate(store.engine)
     found = find_key(store, "vvr_x")
     assert found is not None and found.territories == {"tiny"}

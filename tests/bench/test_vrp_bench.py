@@ -53,9 +53,11 @@ def test_shared_folder_is_found():
 
 def test_conventions_on_a_tiny_case(tmp_path):
     vrp = tmp_path / "t.vrp"
-    vrp.write_text("NAME : t\nTYPE : CVRP\nDIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\n"
-                   "CAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1.5\n"
-                   "DEMAND_SECTION\n1 0\n2 5\n3 5\nDEPOT_SECTION\n1\n-1\nEOF\n")
+    vrp.write_text(
+        "NAME : t\nTYPE : CVRP\nDIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\n"
+        "CAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1.5\n"
+        "DEMAND_SECTION\n1 0\n2 5\n3 5\nDEPOT_SECTION\n1\n-1\nEOF\n"
+    )
     inst = read_instance(vrp)
     # 5 is exact; 1.5 rounds half up to 2 (TSPLIB nint), not to even
     assert inst.dist[0, 1] == 5 and inst.dist[0, 2] == 2
@@ -76,16 +78,17 @@ def test_unreadable_instance(tmp_path):
 @pytest.mark.parametrize("engine", ["portfolio", "ortools", "pyvrp"])
 def test_small_instance_solved_feasibly(engine, vrp_dir):
     instance = read_instance(vrp_dir / "cvrp" / "A-n32-k5.vrp")
-    result = solve_vrp(instance, time_limit_s=60.0, engine=engine, max_iterations=2000,
-                       max_solutions=200)
+    result = solve_vrp(
+        instance, time_limit_s=60.0, engine=engine, max_iterations=2000, max_solutions=200
+    )
     assert result.seconds < 60.0  # stopped by the counts, not by the cap
-    again = solve_vrp(instance, time_limit_s=60.0, engine=engine, max_iterations=2000,
-                      max_solutions=200)
+    again = solve_vrp(
+        instance, time_limit_s=60.0, engine=engine, max_iterations=2000, max_solutions=200
+    )
     assert again.routes == result.routes  # a count stops at the same place on every run
     assert result.feasible
     assert result.cost >= 784  # the proven optimum
-    assert result.engine in ({"pyvrp", "pyvrp+ortools"} if engine != "ortools"
-                             else {"ortools"})
+    assert result.engine in ({"pyvrp", "pyvrp+ortools"} if engine != "ortools" else {"ortools"})
 
 
 def test_solomon_solution_respects_time_windows(vrp_dir):

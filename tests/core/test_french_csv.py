@@ -33,41 +33,60 @@ def _with(tmp_path: Path, replacements: dict[str, Path]) -> Path:
 def _assert_same_rows(folder: Path) -> None:
     twin, french = load_territory(TINY), load_territory(folder)
     for table in ("sites", "orders"):
-        pd.testing.assert_frame_equal(getattr(french, table), getattr(twin, table),
-                                      check_dtype=False, obj=table)
+        pd.testing.assert_frame_equal(
+            getattr(french, table), getattr(twin, table), check_dtype=False, obj=table
+        )
 
 
 def test_premade_libreoffice_cp1252_export_loads_like_its_utf8_twin(tmp_path):
     source = FRENCH / "libreoffice_cp1252"
     assert b"P\xf4le" in (source / "sites.csv").read_bytes()  # cp1252 'ô', not UTF-8
     assert b";" in (source / "orders.csv").read_bytes()
-    _assert_same_rows(_with(tmp_path, {"sites.csv": source / "sites.csv",
-                                       "orders.csv": source / "orders.csv"}))
+    _assert_same_rows(
+        _with(tmp_path, {"sites.csv": source / "sites.csv", "orders.csv": source / "orders.csv"})
+    )
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_fresh_libreoffice_export_loads_like_its_utf8_twin(tmp_path):
     out = tmp_path / "export"
     env = {**os.environ, "LC_ALL": "fr_FR.UTF-8", "LANG": "fr_FR.UTF-8"}
-    subprocess.run(["soffice", "--headless", "--norestore",
-                    f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-                    "--infilter=CSV:59,34,76,1,,1036", "--convert-to", LIBREOFFICE_CSV,
-                    "--outdir", str(out), str(FRENCH / "orders.csv"), str(FRENCH / "sites.csv")],
-                   check=True, capture_output=True, timeout=180, env=env)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--infilter=CSV:59,34,76,1,,1036",
+            "--convert-to",
+            LIBREOFFICE_CSV,
+            "--outdir",
+            str(out),
+            str(FRENCH / "orders.csv"),
+            str(FRENCH / "sites.csv"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env=env,
+    )
     sites = (out / "sites.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         sites.decode("utf-8")  # really Windows-1252
-    _assert_same_rows(_with(tmp_path, {"sites.csv": out / "sites.csv",
-                                       "orders.csv": out / "orders.csv"}))
+    _assert_same_rows(
+        _with(tmp_path, {"sites.csv": out / "sites.csv", "orders.csv": out / "orders.csv"})
+    )
 
 
 def test_french_utf8_source_loads_like_its_twin(tmp_path):
-    _assert_same_rows(_with(tmp_path, {"sites.csv": FRENCH / "sites.csv",
-                                       "orders.csv": FRENCH / "orders.csv"}))
+    _assert_same_rows(
+        _with(tmp_path, {"sites.csv": FRENCH / "sites.csv", "orders.csv": FRENCH / "orders.csv"})
+    )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be",
-                                      "cp1252"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252"]
+)
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
 def test_encodings_and_separators(tmp_path, encoding, sep):
     twin = read_raw(TINY / "sites.csv")
@@ -90,14 +109,24 @@ def _orders(tmp_path: Path, dates: list[str], sep: str = ",") -> Path:
 
 
 def test_dates_iso_or_day_first_never_month_first(tmp_path):
-    path = _orders(tmp_path, ["2025-02-01", "01/02/2025", "1/2/2025", "01/02/25",
-                              "31/12/2025"])
+    path = _orders(tmp_path, ["2025-02-01", "01/02/2025", "1/2/2025", "01/02/25", "31/12/2025"])
     dates = read_table(path, ORDERS).valid["date"]
     assert list(dates.dt.strftime("%Y-%m-%d")) == ["2025-02-01"] * 4 + ["2025-12-31"]
 
 
-@pytest.mark.parametrize("bad", ["2025-13-01", "12/31/2025", "2025-02-30", "31/02/2025",
-                                 "2025/01/02", "1er janvier", "01-02-2025", "45000"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2025-13-01",
+        "12/31/2025",
+        "2025-02-30",
+        "31/02/2025",
+        "2025/01/02",
+        "1er janvier",
+        "01-02-2025",
+        "45000",
+    ],
+)
 def test_invalid_dates_are_errors_naming_file_row_column(tmp_path, bad):
     path = _orders(tmp_path, ["2025-01-06", bad])
     with pytest.raises(InputError) as info:
@@ -109,9 +138,10 @@ def test_invalid_dates_are_errors_naming_file_row_column(tmp_path, bad):
 
 def test_decimal_comma_and_spaces_in_numbers(tmp_path):
     path = tmp_path / "orders.csv"
-    path.write_bytes("date;site_id;product_id;quantity;unit\n06/01/2025;S1;carotte;12,5;kg\n"
-                     "06/01/2025;S1;carotte;1 234,5;kg\n06/01/2025;S1;carotte;1\xa0000;kg\n"
-                     .encode("cp1252"))
+    path.write_bytes(
+        "date;site_id;product_id;quantity;unit\n06/01/2025;S1;carotte;12,5;kg\n"
+        "06/01/2025;S1;carotte;1 234,5;kg\n06/01/2025;S1;carotte;1\xa0000;kg\n".encode("cp1252")
+    )
     assert list(read_table(path, ORDERS).valid["quantity"]) == [12.5, 1234.5, 1000.0]
 
 
@@ -125,8 +155,9 @@ def test_non_finite_numbers_are_errors(tmp_path, value):
 
 def test_check_command_reads_the_french_export_and_exits_2_on_a_us_date(tmp_path, capsys):
     source = FRENCH / "libreoffice_cp1252"
-    folder = _with(tmp_path, {"sites.csv": source / "sites.csv",
-                              "orders.csv": source / "orders.csv"})
+    folder = _with(
+        tmp_path, {"sites.csv": source / "sites.csv", "orders.csv": source / "orders.csv"}
+    )
     assert main(["check", "--data", str(folder)]) == 0
     orders = folder / "orders.csv"
     text = orders.read_bytes().decode("cp1252").splitlines()

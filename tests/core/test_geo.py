@@ -27,8 +27,10 @@ def test_matrix_by_broadcasting_is_symmetric_with_a_zero_diagonal():
 
 def test_km_and_metres_agree_and_the_radius_scales():
     assert haversine_km(47.0, -1.6, 47.1, -1.5) * 1000 == pytest.approx(
-        haversine_m(47.0, -1.6, 47.1, -1.5))
+        haversine_m(47.0, -1.6, 47.1, -1.5)
+    )
     assert haversine_m(47.0, -1.6, 47.1, -1.5, radius_m=2 * EARTH_RADIUS_M) == pytest.approx(
-        2 * haversine_m(47.0, -1.6, 47.1, -1.5))
+        2 * haversine_m(47.0, -1.6, 47.1, -1.5)
+    )
     # antipodes: rounding cannot push the angle past π
     assert haversine_m(0.0, 0.0, 0.0, 180.0) == pytest.approx(np.pi * EARTH_RADIUS_M)

@@ -28,8 +28,9 @@ def _tiny_with_producer(tmp_path: Path, producer_id: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("value", [EVIL, "a/b", "a\\b", "..", "a..b", ".hidden", "", "é", "x" * 65,
-                                   "a b", "C:x"])
+@pytest.mark.parametrize(
+    "value", [EVIL, "a/b", "a\\b", "..", "a..b", ".hidden", "", "é", "x" * 65, "a b", "C:x"]
+)
 def test_bad_ids_are_not_ids(value):
     assert not is_id(value)
 
@@ -49,15 +50,46 @@ def test_territory_with_a_path_as_producer_id_is_refused(tmp_path):
 
 
 def _contract_inputs(producer_id: str):
-    plan = pd.DataFrame([{
-        "producer_id": producer_id, "crop_id": "c1", "crop": "Carotte", "product_id": "carotte",
-        "plant_week": 3, "plant_date": "2026-01-19", "beds": 2, "area_m2": 60.0,
-        "harvest_kg": 120.0, "price_eur_per_kg": 2.0, "revenue_eur": 240.0,
-        "first_harvest": "2026-04-06", "last_harvest": "2026-04-20"}])
-    harvest = pd.DataFrame([{"producer_id": producer_id, "week_start": "2026-04-06",
-                             "product_id": "carotte", "kg": 120.0}])
-    farms = pd.DataFrame([{"producer_id": producer_id, "name": "=HYPERLINK(\"http://x\")",
-                           "site_id": "F1", "min_revenue_eur": 100.0, "km_to_hub": 5.0}])
+    plan = pd.DataFrame(
+        [
+            {
+                "producer_id": producer_id,
+                "crop_id": "c1",
+                "crop": "Carotte",
+                "product_id": "carotte",
+                "plant_week": 3,
+                "plant_date": "2026-01-19",
+                "beds": 2,
+                "area_m2": 60.0,
+                "harvest_kg": 120.0,
+                "price_eur_per_kg": 2.0,
+                "revenue_eur": 240.0,
+                "first_harvest": "2026-04-06",
+                "last_harvest": "2026-04-20",
+            }
+        ]
+    )
+    harvest = pd.DataFrame(
+        [
+            {
+                "producer_id": producer_id,
+                "week_start": "2026-04-06",
+                "product_id": "carotte",
+                "kg": 120.0,
+            }
+        ]
+    )
+    farms = pd.DataFrame(
+        [
+            {
+                "producer_id": producer_id,
+                "name": '=HYPERLINK("http://x")',
+                "site_id": "F1",
+                "min_revenue_eur": 100.0,
+                "km_to_hub": 5.0,
+            }
+        ]
+    )
     return plan, harvest, farms
 
 
@@ -99,8 +131,9 @@ def test_safe_path_refuses_escapes_and_symlinks(tmp_path):
         safe_path(inside, "link", suffix=".csv")
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-2+3", "@SUM(A1)",
-                                  "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "cell", ['=HYPERLINK("http://evil","x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+)
 def test_neutralise_csv_prefixes_formulas(cell):
     out = neutralise_csv(pd.DataFrame({"name": [cell], "qty": [-3.0]}))
     assert out.at[0, "name"] == "'" + cell
@@ -118,10 +151,13 @@ def test_error_values_are_truncated():
 def test_temporary_paths_are_scrubbed_from_messages():
     from core.safety import scrub_paths
 
-    text = ("internal error (OSError: [Errno 2] No such file or directory: "
-            "'/tmp/vivres-job-k2j3/out/contracts/P1.csv')")
-    assert scrub_paths(text) == ("internal error (OSError: [Errno 2] No such file or "
-                                 "directory: 'P1.csv')")
+    text = (
+        "internal error (OSError: [Errno 2] No such file or directory: "
+        "'/tmp/vivres-job-k2j3/out/contracts/P1.csv')"
+    )
+    assert scrub_paths(text) == (
+        "internal error (OSError: [Errno 2] No such file or directory: 'P1.csv')"
+    )
     assert scrub_paths("orders.csv row 3: bad") == "orders.csv row 3: bad"
 
 

@@ -59,8 +59,7 @@ BAD_CELLS = [
 
 
 @pytest.mark.parametrize(("table", "line", "column", "value", "fragment"), BAD_CELLS)
-def test_bad_cell_is_named_by_file_row_and_column(tiny_copy, table, line, column, value,
-                                                   fragment):
+def test_bad_cell_is_named_by_file_row_and_column(tiny_copy, table, line, column, value, fragment):
     edit_cell(tiny_copy, table, line, column, value)
     with pytest.raises(InputError) as info:
         load_territory(tiny_copy)
@@ -72,8 +71,11 @@ def test_bad_cell_is_named_by_file_row_and_column(tiny_copy, table, line, column
 def test_missing_column_is_named(tiny_copy):
     frame = pd.read_csv(tiny_copy / "products.csv", dtype=str)
     frame.drop(columns="kg_per_unit").to_csv(tiny_copy / "products.csv", index=False)
-    with pytest.raises(InputError, match=r"products.csv row 1, column 'kg_per_unit': required "
-                                         r"column is missing"):
+    with pytest.raises(
+        InputError,
+        match=r"products.csv row 1, column 'kg_per_unit': required "
+        r"column is missing",
+    ):
         load_territory(tiny_copy)
 
 

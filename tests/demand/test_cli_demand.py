@@ -15,9 +15,20 @@ DATA = Path(__file__).parent / "data"
 
 def test_build_writes_tidy_tables_and_rejects(tiny_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["demand", "build", "--data", str(tiny_dir), "--out", str(out),
-                 "--orders", str(DATA / "orders_mixed.csv"),
-                 "--transactions", str(DATA / "transactions_mixed.csv")])
+    code = main(
+        [
+            "demand",
+            "build",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(out),
+            "--orders",
+            str(DATA / "orders_mixed.csv"),
+            "--transactions",
+            str(DATA / "transactions_mixed.csv"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     weekly = pd.read_parquet(out / "weekly.parquet")
@@ -28,14 +39,18 @@ def test_build_writes_tidy_tables_and_rejects(tiny_dir, tmp_path, capsys):
     assert len(rejects) == 9 + 2  # order lines + payments
     assert len(pd.read_csv(out / "duplicates.csv")) == 2
     assert set(pd.read_csv(out / "caisse_flags.csv")["flag"]) == {
-        "not_approved", "over_allocation", "not_enrolled"}
+        "not_approved",
+        "over_allocation",
+        "not_enrolled",
+    }
     assert "rejected rows" in printed
 
 
 def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["demand", "forecast", "--data", str(tiny_dir), "--out", str(out),
-                 "--horizon", "6"])
+    code = main(
+        ["demand", "forecast", "--data", str(tiny_dir), "--out", str(out), "--horizon", "6"]
+    )
     assert code == 0, capsys.readouterr()
     fc = pd.read_csv(out / "forecast.csv")
     assert list(fc.columns) == ["week", "site", "product", "kg", "low", "high"]
@@ -46,8 +61,20 @@ def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
 
 def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["demand", "ledger", "--data", str(tiny_dir), "--out", str(out),
-                 "--rule", "150/person", "--extra-households", "2"])
+    code = main(
+        [
+            "demand",
+            "ledger",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(out),
+            "--rule",
+            "150/person",
+            "--extra-households",
+            "2",
+        ]
+    )
     assert code == 0, capsys.readouterr()
     ledger = pd.read_csv(out / "caisse_ledger.csv").set_index("month")
     # tiny: H1 (1 person) and H2 (3) from January, H3 (2) from February; 150 € a person
@@ -58,8 +85,9 @@ def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
 
 
 def test_bad_rule_exits_2_naming_the_option(tiny_dir, tmp_path, capsys):
-    code = main(["demand", "ledger", "--data", str(tiny_dir), "--out", str(tmp_path),
-                 "--rule", "beaucoup"])
+    code = main(
+        ["demand", "ledger", "--data", str(tiny_dir), "--out", str(tmp_path), "--rule", "beaucoup"]
+    )
     assert code == 2
     assert "--rule" in capsys.readouterr().err
 
@@ -82,12 +110,36 @@ def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
             ("lait", "litre", np.full(80, 15.0)),
         ):
             qty = np.round(rng.gamma(10, size * mean / 10), 1)
-            rows.append(pd.DataFrame({"date": dates.date, "site_id": site, "product_id": product,
-                                      "quantity": qty, "unit": unit, "unit_price_eur": 2.0}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "date": dates.date,
+                        "site_id": site,
+                        "product_id": product,
+                        "quantity": qty,
+                        "unit": unit,
+                        "unit_price_eur": 2.0,
+                    }
+                )
+            )
     pd.concat(rows).to_csv(tiny_copy / "orders.csv", index=False)
     path = tmp_path / "bt.json"
-    code = main(["demand", "backtest", "--data", str(tiny_copy), "--json", str(path),
-                 "--origins", "2", "--horizon", "4", "--step", "4"])
+    code = main(
+        [
+            "demand",
+            "backtest",
+            "--data",
+            str(tiny_copy),
+            "--json",
+            str(path),
+            "--origins",
+            "2",
+            "--horizon",
+            "4",
+            "--step",
+            "4",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     figures = json.loads(path.read_text())

@@ -32,8 +32,11 @@ def built(tiny):
 
 
 def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series:
-    rows = weekly.loc[(weekly["week_start"] == pd.Timestamp(week)) & (weekly["site_id"] == site)
-                      & (weekly["product_id"] == product)]
+    rows = weekly.loc[
+        (weekly["week_start"] == pd.Timestamp(week))
+        & (weekly["site_id"] == site)
+        & (weekly["product_id"] == product)
+    ]
     assert len(rows) == 1
     return rows.iloc[0]
 
@@ -52,8 +55,7 @@ def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series
         (19, "date", "a typo in the year"),
     ],
 )
-def test_each_kind_of_bad_order_line_is_rejected_with_its_reason(built, row, column,
-                                                                  reason_part):
+def test_each_kind_of_bad_order_line_is_rejected_with_its_reason(built, row, column, reason_part):
     orders = built.rejects.loc[built.rejects["file"] == ORDERS.name]
     hit = orders.loc[orders["row"] == row]
     assert len(hit) == 1, f"row {row} not rejected once: {orders[['row', 'reason']]}"
@@ -87,12 +89,21 @@ def test_units_are_converted_through_the_catalogue(built):
 
 def test_weekly_is_dense_over_the_order_weeks(built):
     w = built.weekly
-    assert list(w.columns) == ["week_start", "site_id", "product_id", "kg", "orders_kg",
-                               "caisse_kg"]
+    assert list(w.columns) == [
+        "week_start",
+        "site_id",
+        "product_id",
+        "kg",
+        "orders_kg",
+        "caisse_kg",
+    ]
     weeks = sorted(w["week_start"].unique())
     # the absurd line of 2025-01-27 is rejected: the history ends the week of 2025-01-20
-    assert [str(pd.Timestamp(x).date()) for x in weeks] == ["2025-01-06", "2025-01-13",
-                                                          "2025-01-20"]
+    assert [str(pd.Timestamp(x).date()) for x in weeks] == [
+        "2025-01-06",
+        "2025-01-13",
+        "2025-01-20",
+    ]
     assert (w["week_start"].dt.weekday == 0).all()
     assert len(w) == w.groupby(["site_id", "product_id"]).ngroups * len(weeks)
     assert _cell(w, "2025-01-13", "S1", "lait")["kg"] == 0
@@ -138,14 +149,16 @@ def test_payments_are_flagged(built):
 
 def test_over_allocation_flags_the_crossing_payment_and_later_ones(tiny):
     rule = parse_rule("100+50")
-    tx = pd.DataFrame({
-        "row": [2, 3, 4, 5],
-        "timestamp": pd.to_datetime(["2025-03-01", "2025-03-02", "2025-03-03", "2025-04-01"]),
-        "household_id": ["H1"] * 4,
-        "site_id": ["S1"] * 4,
-        "amount": [60.0, 50.0, 5.0, 100.0],
-        "currency": ["EUR"] * 4,
-    })
+    tx = pd.DataFrame(
+        {
+            "row": [2, 3, 4, 5],
+            "timestamp": pd.to_datetime(["2025-03-01", "2025-03-02", "2025-03-03", "2025-04-01"]),
+            "household_id": ["H1"] * 4,
+            "site_id": ["S1"] * 4,
+            "amount": [60.0, 50.0, 5.0, 100.0],
+            "currency": ["EUR"] * 4,
+        }
+    )
     tx, rejects = normalise_transactions(tx, rule=rule)
     assert rejects.empty
     flags = flag_transactions(tx, tiny.households, tiny.sites, rule)
@@ -178,9 +191,11 @@ def test_excel_exports_are_read_like_csv(tiny, tmp_path):
 def test_a_new_export_is_checked_against_the_territory_history(tiny, tmp_path):
     # one line alone has no history of its own; the territory's orders say S1 takes ~21 kg
     path = tmp_path / "week.csv"
-    path.write_text("date,site_id,product_id,quantity,unit,unit_price_eur\n"
-                    "2025-02-11,S1,carotte,1500,kg,2.5\n"
-                    "2025-02-11,S1,lait,25,litre,1.6\n")
+    path.write_text(
+        "date,site_id,product_id,quantity,unit,unit_price_eur\n"
+        "2025-02-11,S1,carotte,1500,kg,2.5\n"
+        "2025-02-11,S1,lait,25,litre,1.6\n"
+    )
     result = demand.build_weekly_demand(tiny, orders=path)
     assert list(result.rejects["row"]) == [2]
     assert "absurd" in result.rejects.iloc[0]["reason"]

@@ -11,11 +11,13 @@ from core.errors import InputError
 from demand.forecast import ForecastParams
 from demand.orders import OrderCheckParams
 
-PRODUCTS = pd.DataFrame({
-    "product_id": ["tomate", "lait", "pomme"],
-    "category": ["vegetable", "dairy", "fruit"],
-    "storage_class": ["fresh", "chilled", "ambient"],
-})
+PRODUCTS = pd.DataFrame(
+    {
+        "product_id": ["tomate", "lait", "pomme"],
+        "category": ["vegetable", "dairy", "fruit"],
+        "storage_class": ["fresh", "chilled", "ambient"],
+    }
+)
 FAMILIES = PRODUCTS.set_index("product_id")["category"]
 
 
@@ -35,8 +37,11 @@ def make_weekly(n_weeks: int = 100, *, seed: int = 0, noise: float = 0.3) -> pd.
             mu = size * mean
             shape = 1 / noise**2
             kg = np.where(mu > 0, rng.gamma(shape, np.maximum(mu, 1e-9) / shape), 0.0)
-            rows.append(pd.DataFrame({"week_start": weeks, "site_id": site,
-                                      "product_id": product, "kg": kg}))
+            rows.append(
+                pd.DataFrame(
+                    {"week_start": weeks, "site_id": site, "product_id": product, "kg": kg}
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -99,15 +104,18 @@ def test_bad_forecast_options_are_input_errors(kwargs):
         demand.forecast_demand(make_weekly(60), **kwargs)
 
 
-@pytest.mark.parametrize(("make", "field"), [
-    (lambda: ForecastParams(activity_shrink=2), "activity_shrink"),
-    (lambda: ForecastParams(smooth_weeks=-1), "smooth_weeks"),
-    (lambda: ForecastParams(level_weeks=0), "level_weeks"),
-    (lambda: ForecastParams(calib_step=0), "calib_step"),
-    (lambda: OrderCheckParams(absurd_factor=1), "absurd_factor"),
-    (lambda: OrderCheckParams(absurd_min_kg=-1), "absurd_min_kg"),
-    (lambda: OrderCheckParams(min_history=0), "min_history"),
-])
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: ForecastParams(activity_shrink=2), "activity_shrink"),
+        (lambda: ForecastParams(smooth_weeks=-1), "smooth_weeks"),
+        (lambda: ForecastParams(level_weeks=0), "level_weeks"),
+        (lambda: ForecastParams(calib_step=0), "calib_step"),
+        (lambda: OrderCheckParams(absurd_factor=1), "absurd_factor"),
+        (lambda: OrderCheckParams(absurd_min_kg=-1), "absurd_min_kg"),
+        (lambda: OrderCheckParams(min_history=0), "min_history"),
+    ],
+)
 def test_bad_settings_are_input_errors_naming_the_field(make, field):
     with pytest.raises(InputError, match=field):  # exit 2 on the CLI, 4xx over HTTP
         make()
@@ -116,8 +124,7 @@ def test_bad_settings_are_input_errors_naming_the_field(make, field):
 def test_hub_demand_sums_sites_and_adds_storage_class():
     fc = demand.forecast_demand(make_weekly(), horizon_weeks=6)
     hub = demand.hub_demand(fc, PRODUCTS)
-    assert list(hub.columns) == ["week_start", "product_id", "storage_class", "kg", "low",
-                                 "high"]
+    assert list(hub.columns) == ["week_start", "product_id", "storage_class", "kg", "low", "high"]
     assert len(hub) == 3 * 6
     assert hub["kg"].sum() == pytest.approx(fc["kg"].sum())
     assert (hub["low"] <= hub["kg"]).all() and (hub["kg"] <= hub["high"]).all()
@@ -165,8 +172,7 @@ def test_hub_interval_is_calibrated_and_falls_back_to_quadrature():
     assert not np.allclose(calibrated["high"], quadrature["high"])
     lo2 = ((fc["kg"] - fc["low"]) ** 2).groupby([fc["week_start"], fc["product_id"]]).sum()
     first = quadrature.iloc[0]
-    expected_low = max(first["kg"] - np.sqrt(lo2[(first["week_start"], first["product_id"])]),
-                       0)
+    expected_low = max(first["kg"] - np.sqrt(lo2[(first["week_start"], first["product_id"])]), 0)
     assert first["low"] == pytest.approx(expected_low)
     for hub in (calibrated, quadrature):
         assert (hub["low"] <= hub["kg"]).all() and (hub["kg"] <= hub["high"]).all()

@@ -23,19 +23,31 @@ import pytest
 from core.errors import InputError
 from demand import CaisseRule, WhatIf, caisse_ledger, parse_rule
 
-HOUSEHOLDS = pd.DataFrame({
-    "household_id": ["A", "B", "C"],
-    "size": [1, 3, 2],
-    "monthly_contribution_eur": [20.0, 60.0, 40.0],
-    "joined": pd.to_datetime(["2025-01-01", "2024-12-15", "2025-02-05"]),
-})
-TRANSACTIONS = pd.DataFrame({
-    "timestamp": pd.to_datetime(["2025-01-03 10:00", "2025-01-20 11:00", "2025-01-08 09:30",
-                                 "2025-01-28 16:00", "2025-02-10 10:00", "2025-02-11 12:00"]),
-    "household_id": ["A", "A", "B", "B", "A", "C"],
-    "site_id": ["S1", "S1", "S3", "S1", "S1", "S2"],
-    "amount": [35.50, 70.0, 80.0, 110.25, 120.0, 45.0],
-})
+HOUSEHOLDS = pd.DataFrame(
+    {
+        "household_id": ["A", "B", "C"],
+        "size": [1, 3, 2],
+        "monthly_contribution_eur": [20.0, 60.0, 40.0],
+        "joined": pd.to_datetime(["2025-01-01", "2024-12-15", "2025-02-05"]),
+    }
+)
+TRANSACTIONS = pd.DataFrame(
+    {
+        "timestamp": pd.to_datetime(
+            [
+                "2025-01-03 10:00",
+                "2025-01-20 11:00",
+                "2025-01-08 09:30",
+                "2025-01-28 16:00",
+                "2025-02-10 10:00",
+                "2025-02-11 12:00",
+            ]
+        ),
+        "household_id": ["A", "A", "B", "B", "A", "C"],
+        "site_id": ["S1", "S1", "S3", "S1", "S1", "S2"],
+        "amount": [35.50, 70.0, 80.0, 110.25, 120.0, 45.0],
+    }
+)
 RULE = CaisseRule(name="nantes", first_person_eur=100, additional_person_eur=50)
 
 
@@ -43,20 +55,37 @@ def test_ledger_reproduces_the_hand_arithmetic():
     ledger = caisse_ledger(HOUSEHOLDS, TRANSACTIONS, RULE).set_index("month")
     assert list(ledger.index) == ["2025-01", "2025-02"]
     expected = {
-        "2025-01": dict(households=2, members=4, contributions_eur=80, allocations_eur=300,
-                        spent_eur=295.75, unspent_eur=4.25, cofinancing_eur=220,
-                        cash_gap_eur=215.75),
-        "2025-02": dict(households=3, members=6, contributions_eur=120, allocations_eur=450,
-                        spent_eur=165, unspent_eur=285, cofinancing_eur=330, cash_gap_eur=45),
+        "2025-01": dict(
+            households=2,
+            members=4,
+            contributions_eur=80,
+            allocations_eur=300,
+            spent_eur=295.75,
+            unspent_eur=4.25,
+            cofinancing_eur=220,
+            cash_gap_eur=215.75,
+        ),
+        "2025-02": dict(
+            households=3,
+            members=6,
+            contributions_eur=120,
+            allocations_eur=450,
+            spent_eur=165,
+            unspent_eur=285,
+            cofinancing_eur=330,
+            cash_gap_eur=45,
+        ),
     }
     for month, figures in expected.items():
         for column, value in figures.items():
             assert ledger.loc[month, column] == pytest.approx(value), (month, column)
     # what balances: contributions + cofinancing = allocations = spent + unspent
-    assert (ledger["contributions_eur"] + ledger["cofinancing_eur"]
-            == ledger["allocations_eur"]).all()
+    assert (
+        ledger["contributions_eur"] + ledger["cofinancing_eur"] == ledger["allocations_eur"]
+    ).all()
     assert (ledger["spent_eur"] + ledger["unspent_eur"]).tolist() == pytest.approx(
-        ledger["allocations_eur"].tolist())
+        ledger["allocations_eur"].tolist()
+    )
 
 
 def test_spending_at_non_approved_shops_is_reported():
@@ -83,8 +112,12 @@ def test_months_can_be_chosen():
 
 @pytest.mark.parametrize(
     ("text", "first", "further"),
-    [("100+50", 100, 50), ("150/person", 150, 150), ("100 / personne", 100, 100),
-     ("92,5+40", 92.5, 40)],
+    [
+        ("100+50", 100, 50),
+        ("150/person", 150, 150),
+        ("100 / personne", 100, 100),
+        ("92,5+40", 92.5, 40),
+    ],
 )
 def test_rules_are_data(text, first, further):
     rule = parse_rule(text)
@@ -92,8 +125,14 @@ def test_rules_are_data(text, first, further):
 
 
 def test_rule_from_the_caisse_rule_table():
-    table = pd.DataFrame({"name": ["montpellier"], "first_person_eur": [100.0],
-                          "additional_person_eur": [100.0], "local_currency": [""]})
+    table = pd.DataFrame(
+        {
+            "name": ["montpellier"],
+            "first_person_eur": [100.0],
+            "additional_person_eur": [100.0],
+            "local_currency": [""],
+        }
+    )
     assert parse_rule(table).allocation_eur([1, 3]).tolist() == [100, 300]
 
 
@@ -105,8 +144,9 @@ def test_bad_rule_text_is_an_input_error(text):
 
 def test_what_if_another_rule():
     # 150 € per person: January 4 × 150 = 600, February 6 × 150 = 900
-    ledger = caisse_ledger(HOUSEHOLDS, TRANSACTIONS, RULE,
-                           what_if=WhatIf(rule="150/person")).set_index("month")
+    ledger = caisse_ledger(
+        HOUSEHOLDS, TRANSACTIONS, RULE, what_if=WhatIf(rule="150/person")
+    ).set_index("month")
     assert ledger["whatif_allocations_eur"].tolist() == [600, 900]
     assert ledger["whatif_cofinancing_eur"].tolist() == [520, 780]
     assert ledger["whatif_extra_cofinancing_eur"].tolist() == [300, 450]
@@ -116,8 +156,9 @@ def test_what_if_another_rule():
 
 def test_what_if_more_households_and_contributions():
     # one more household copies A (1 person, 20 €) and is there from the first month
-    ledger = caisse_ledger(HOUSEHOLDS, TRANSACTIONS, RULE,
-                           what_if={"extra_households": 1, "contribution_factor": 1.5})
+    ledger = caisse_ledger(
+        HOUSEHOLDS, TRANSACTIONS, RULE, what_if={"extra_households": 1, "contribution_factor": 1.5}
+    )
     jan = ledger.set_index("month").loc["2025-01"]
     assert jan["whatif_households"] == 3
     assert jan["whatif_allocations_eur"] == 400

@@ -24,9 +24,13 @@ def test_metro_instance_has_150_farms_60_crops_and_builds():
     bench = bench_module()
     terr = load_territory(SAMPLE_DIR, activity=False)
     starts = pd.date_range("2026-01-05", periods=52, freq="7D")
-    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 100.0, "low": 90.0,
-                         "high": 110.0} for s in starts for p in sorted(set(terr.crops[
-                             "product_id"]))])
+    hub = pd.DataFrame(
+        [
+            {"week_start": s, "product_id": p, "kg": 100.0, "low": 90.0, "high": 110.0}
+            for s in starts
+            for p in sorted(set(terr.crops["product_id"]))
+        ]
+    )
     metro, metro_hub = bench.scaled_instance(terr, hub, bench.SIZES["metro"])
     assert len(metro.producers) == 150 and len(metro.crops) == 60
     assert metro.producers["site_id"].isin(metro.sites["site_id"]).all()
@@ -41,12 +45,29 @@ def test_metro_instance_has_150_farms_60_crops_and_builds():
 
 def test_bar_verdicts():
     bench = bench_module()
-    rows = [{"instance": "sample", "solver": "highs", "gap_pct": 0.05, "total_s": 20.0,
-             "build_share_pct": 1.0},
-            {"instance": "metro", "solver": "highs", "gap_pct": 0.7, "total_s": 230.0,
-             "build_share_pct": 0.2},
-            {"instance": "metro", "solver": "cbc", "gap_pct": None, "total_s": 230.0,
-             "build_share_pct": 1.0}]
+    rows = [
+        {
+            "instance": "sample",
+            "solver": "highs",
+            "gap_pct": 0.05,
+            "total_s": 20.0,
+            "build_share_pct": 1.0,
+        },
+        {
+            "instance": "metro",
+            "solver": "highs",
+            "gap_pct": 0.7,
+            "total_s": 230.0,
+            "build_share_pct": 0.2,
+        },
+        {
+            "instance": "metro",
+            "solver": "cbc",
+            "gap_pct": None,
+            "total_s": 230.0,
+            "build_share_pct": 1.0,
+        },
+    ]
     lines = bench.bar_verdicts(rows)
     assert lines[0].startswith("bar sample") and ": met" in lines[0]
     assert "NOT met" in lines[1] and ": met" in lines[2]

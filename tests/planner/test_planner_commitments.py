@@ -59,13 +59,15 @@ def test_a_frozen_crop_until_a_date_fixes_only_those_plantings():
     until = pd.Timestamp(mine.loc[mine["crop_id"] == crop, "plant_date"].iloc[0]).date()
     rows = planner.freeze(base.plan, None, producer_id=who, crops=(crop,), until=until)
     assert len(rows) == 1 and rows["scope"].iloc[0] == "crop"
-    problem = planner.build_plan_problem(_frozen(terr, rows), hub,
-                                         params=PlanParams(horizon_weeks=16))
+    problem = planner.build_plan_problem(
+        _frozen(terr, rows), hub, params=PlanParams(horizon_weeks=16)
+    )
     opts = problem.inputs.options
     fixed = problem.inputs.frozen.fixed
     dates = problem.inputs.week_start[opts["plant_t"].to_numpy(int)]
-    expected = ((opts["producer_id"] == who) & (opts["crop_id"] == crop)
-                & (dates <= pd.Timestamp(until))).to_numpy()
+    expected = (
+        (opts["producer_id"] == who) & (opts["crop_id"] == crop) & (dates <= pd.Timestamp(until))
+    ).to_numpy()
     np.testing.assert_array_equal(fixed, expected)
     beds = problem.model.cols["beds"].slice()
     assert (problem.model.col_lower[beds][fixed] == problem.model.col_upper[beds][fixed]).all()
@@ -74,9 +76,21 @@ def test_a_frozen_crop_until_a_date_fixes_only_those_plantings():
 def test_a_contract_line_the_farm_cannot_plant_names_its_row():
     terr = salad()
     hub = demand({"salade": {3: 40.0}})
-    rows = pd.DataFrame([{"contract_id": "A", "version": 1, "frozen_on": date(2026, 1, 1),
-                          "producer_id": "A", "scope": "farm", "until": None,
-                          "crop_id": "salade_c", "plant_date": date(2026, 3, 9), "beds": 2}])
+    rows = pd.DataFrame(
+        [
+            {
+                "contract_id": "A",
+                "version": 1,
+                "frozen_on": date(2026, 1, 1),
+                "producer_id": "A",
+                "scope": "farm",
+                "until": None,
+                "crop_id": "salade_c",
+                "plant_date": date(2026, 3, 9),
+                "beds": 2,
+            }
+        ]
+    )
     with pytest.raises(InputError) as caught:
         solve(_frozen(terr, rows), hub)
     text = str(caught.value)
@@ -86,10 +100,22 @@ def test_a_contract_line_the_farm_cannot_plant_names_its_row():
 def test_frozen_plantings_over_the_land_are_explained_not_just_infeasible():
     terr = salad(open_field_m2=50.0, crop_kw={"window": (10, 11)})
     hub = demand({"salade": {3: 40.0, 4: 40.0}})
-    rows = pd.DataFrame([
-        {"contract_id": "A", "version": 1, "frozen_on": date(2026, 1, 1), "producer_id": "A",
-         "scope": "farm", "until": None, "crop_id": "salade_c", "plant_date": d, "beds": 4}
-        for d in (SEASON_START.date(), (SEASON_START + pd.Timedelta(weeks=1)).date())])
+    rows = pd.DataFrame(
+        [
+            {
+                "contract_id": "A",
+                "version": 1,
+                "frozen_on": date(2026, 1, 1),
+                "producer_id": "A",
+                "scope": "farm",
+                "until": None,
+                "crop_id": "salade_c",
+                "plant_date": d,
+                "beds": 4,
+            }
+            for d in (SEASON_START.date(), (SEASON_START + pd.Timedelta(weeks=1)).date())
+        ]
+    )
     with pytest.raises(InputError) as caught:
         solve(_frozen(terr, rows), hub)
     assert "cannot all be kept" in str(caught.value)
@@ -115,8 +141,7 @@ def test_versions_and_their_diff():
         planner.contract_diff(both, who, 1, 5)
     with pytest.raises(InputError, match="belongs to another producer"):
         other = str(next(p for p in base.plan["producer_id"] if p != who))
-        planner.freeze(base.plan, first.assign(producer_id=other), producer_id=who,
-                       contract_id=who)
+        planner.freeze(base.plan, first.assign(producer_id=other), producer_id=who, contract_id=who)
 
 
 def test_the_contracts_file_is_validated_with_file_row_and_column(tmp_path):
@@ -126,7 +151,9 @@ def test_the_contracts_file_is_validated_with_file_row_and_column(tmp_path):
         "contract_id,version,frozen_on,producer_id,scope,until,crop_id,plant_date,beds\n"
         "c1,1,2026-01-02,prod_001,farm,,echalote,2026-02-02,7\n"
         "c1,1,2026-01-02,prod_002,farm,,echalote,2026-02-09,7\n"
-        "c2,1,2026-01-02,prod_001,line,,echalote,2026-02-04,7\n", encoding="utf-8")
+        "c2,1,2026-01-02,prod_001,line,,echalote,2026-02-04,7\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as caught:
         load_territory(folder, activity=False)
     text = str(caught.value)
@@ -143,8 +170,11 @@ def test_the_stability_term_keeps_the_base_plan_where_nothing_requires_a_change(
     changed = hub.assign(kg=hub["kg"] * np.where(hub["product_id"] == "p1", 1.15, 1.0))
 
     def what_if(stability: float):
-        p = dataclasses.replace(params, seed=5, weights=dataclasses.replace(
-            params.weights, stability_eur_per_bed=stability))
+        p = dataclasses.replace(
+            params,
+            seed=5,
+            weights=dataclasses.replace(params.weights, stability_eur_per_bed=stability),
+        )
         problem = planner.build_plan_problem(terr, changed, params=p, base_plan=base.plan)
         return problem, planner.solve_plan(problem, p)
 
@@ -153,9 +183,11 @@ def test_the_stability_term_keeps_the_base_plan_where_nothing_requires_a_change(
     assert (kept["kept_pct"] >= 95).all()
     # the objective is the plan's cost plus λ per base bed given up (a constant column)
     m = problem.model
-    cost_without = held.objective - float(m.cost[m.cols["kept"].slice()]
-                                          @ held.values[m.cols["kept"].slice()]) \
+    cost_without = (
+        held.objective
+        - float(m.cost[m.cols["kept"].slice()] @ held.values[m.cols["kept"].slice()])
         - float(m.cost[m.cols["kept_offset"].slice()].sum())
+    )
     given_up = (kept["base_beds"] - kept["kept"]).sum()
     assert held.objective == pytest.approx(cost_without + 1e3 * given_up, rel=1e-9)
     _, free = what_if(0.0)
@@ -173,11 +205,11 @@ def test_a_frozen_contract_holds_on_the_sample_under_a_demand_shock():
     who = _busiest(base.plan)
     rows = planner.freeze(base.plan, None, producer_id=who)
     products = sorted(hub["product_id"].unique())
-    shocked = hub.assign(kg=hub["kg"] * np.where(hub["product_id"].isin(products[:5]), 1.5,
-                                                  0.8))
+    shocked = hub.assign(kg=hub["kg"] * np.where(hub["product_id"].isin(products[:5]), 1.5, 0.8))
     p = dataclasses.replace(params, seed=3)
-    other = planner.solve_plan(planner.build_plan_problem(_frozen(terr, rows), shocked,
-                                                          params=p), p)
+    other = planner.solve_plan(
+        planner.build_plan_problem(_frozen(terr, rows), shocked, params=p), p
+    )
     pd.testing.assert_frame_equal(_lines(other.plan, who), _lines(base.plan, who))
     assert other.objective != base.objective
 
@@ -186,13 +218,28 @@ def test_contract_terms_set_the_smallest_line_and_print_on_the_contract(tmp_path
     from planner.contracts import write_contracts
 
     terr = salad(crop_kw={"bed_m2": 30.0})
-    terms = pd.DataFrame([
-        {"producer_id": "*", "vat_rate_pct": 5.5, "payment_days": 30,
-         "volume_tolerance_pct": 10.0, "failure_share_pct": 50.0, "min_line_m2": 90.0,
-         "min_weekly_kg": 0.0},
-        {"producer_id": "A", "vat_rate_pct": 20.0, "payment_days": 45,
-         "volume_tolerance_pct": None, "failure_share_pct": 70.0, "min_line_m2": None,
-         "min_weekly_kg": None}]).assign(row=[2, 3])
+    terms = pd.DataFrame(
+        [
+            {
+                "producer_id": "*",
+                "vat_rate_pct": 5.5,
+                "payment_days": 30,
+                "volume_tolerance_pct": 10.0,
+                "failure_share_pct": 50.0,
+                "min_line_m2": 90.0,
+                "min_weekly_kg": 0.0,
+            },
+            {
+                "producer_id": "A",
+                "vat_rate_pct": 20.0,
+                "payment_days": 45,
+                "volume_tolerance_pct": None,
+                "failure_share_pct": 70.0,
+                "min_line_m2": None,
+                "min_weekly_kg": None,
+            },
+        ]
+    ).assign(row=[2, 3])
     terr = dataclasses.replace(terr, contract_terms=terms)
     # 100 kg wanted = 1.7 beds of 30 m² (60 kg each): the farm signs for 90 m² lines, so 3
     # beds (cheaper than the shortfall) where 2 would do otherwise
@@ -200,11 +247,22 @@ def test_contract_terms_set_the_smallest_line_and_print_on_the_contract(tmp_path
     assert problem.inputs.options["min_beds"].tolist() == [3.0]
     assert result.plan["beds"].tolist() == [3]
     farm = problem.inputs.farms.set_index("producer_id").loc["A"]
-    assert (farm["vat_rate_pct"], farm["payment_days"], farm["failure_share_pct"],
-            farm["volume_tolerance_pct"], farm["min_line_m2"]) == (20.0, 45, 70.0, 10.0, 90.0)
-    files = write_contracts(result.plan, result.harvest, result.farms, tmp_path,
-                            season="2026", hub_name="Pôle",
-                            terms=problem.inputs.farms.set_index("producer_id"))
+    assert (
+        farm["vat_rate_pct"],
+        farm["payment_days"],
+        farm["failure_share_pct"],
+        farm["volume_tolerance_pct"],
+        farm["min_line_m2"],
+    ) == (20.0, 45, 70.0, 10.0, 90.0)
+    files = write_contracts(
+        result.plan,
+        result.harvest,
+        result.farms,
+        tmp_path,
+        season="2026",
+        hub_name="Pôle",
+        terms=problem.inputs.farms.set_index("producer_id"),
+    )
     page = next(f for f in files if f.suffix == ".html").read_text(encoding="utf-8")
     revenue = result.plan["revenue_eur"].sum()
     assert f"{revenue * 1.2:,.0f} € TTC".replace(",", "\u202f") in page
@@ -218,8 +276,9 @@ def test_small_weekly_deliveries_are_grouped_with_the_next_one():
     from planner.contracts import group_small_deliveries
 
     weeks = pd.date_range("2026-03-02", periods=5, freq="7D")
-    weekly = pd.DataFrame({"radis": [4.0, 4.0, 4.0, 30.0, 3.0], "ail": [0, 0, 12.0, 0, 0]},
-                          index=weeks)
+    weekly = pd.DataFrame(
+        {"radis": [4.0, 4.0, 4.0, 30.0, 3.0], "ail": [0, 0, 12.0, 0, 0]}, index=weeks
+    )
     grouped = group_small_deliveries(weekly, 10.0)
     assert grouped["radis"].tolist() == [0.0, 0.0, 12.0, 33.0, 0.0]
     assert grouped["ail"].tolist() == [0.0, 0.0, 12.0, 0.0, 0.0]

@@ -20,11 +20,13 @@ from planner.search import relax as _relax
 
 def lp_and_lagrangian(problem, *, nodes: int = 20_000):
     # stopped by a node count per product (the deadline is a generous safety cap only)
-    lp = solve_highs(_relax(problem.model), time_limit_s=300, gap=1e-9, threads=2,
-                     log_to_console=False)
+    lp = solve_highs(
+        _relax(problem.model), time_limit_s=300, gap=1e-9, threads=2, log_to_console=False
+    )
     assert lp.status == "optimal" and lp.row_duals is not None
     value, x, exact = Decomposition(problem).evaluate(
-        lp.row_duals, deadline=time.perf_counter() + 300, threads=2, nodes=nodes)
+        lp.row_duals, deadline=time.perf_counter() + 300, threads=2, nodes=nodes
+    )
     return lp.objective, value, x, exact
 
 
@@ -49,10 +51,13 @@ def test_salad_bound_is_the_whole_bed_optimum_not_the_lp():
 def test_merged_farms_keep_the_cheaper_one_and_its_land():
     # two farms grow the same salad; the nearer one has room for 2 beds only: 3 beds
     # (optimum 130 € + transport) need both, and the merged column must respect that split
-    terr = territory(products=[product("salade")],
-                     crops=[crop("salade_c", "salade")], yields={"salade_c": {2: 2.0}},
-                     farms=[farm("A", open_field_m2=20.0), farm("B", km_east=40.0)],
-                     grows=[("A", "salade_c"), ("B", "salade_c")])
+    terr = territory(
+        products=[product("salade")],
+        crops=[crop("salade_c", "salade")],
+        yields={"salade_c": {2: 2.0}},
+        farms=[farm("A", open_field_m2=20.0), farm("B", km_east=40.0)],
+        grows=[("A", "salade_c"), ("B", "salade_c")],
+    )
     params = PlanParams(horizon_weeks=8)
     problem = planner.build_plan_problem(terr, demand({"salade": {3: 50}}), params=params)
     lp, value, _, _ = lp_and_lagrangian(problem)
@@ -86,18 +91,19 @@ def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap(threa
     terr = load_territory(SAMPLE_DIR, activity=False)
     starts = pd.date_range("2026-01-05", periods=52, freq="7D")
     products = sorted(set(terr.crops["product_id"]))
-    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 250.0}
-                        for s in starts for p in products])
+    hub = pd.DataFrame(
+        [{"week_start": s, "product_id": p, "kg": 250.0} for s in starts for p in products]
+    )
     params = PlanParams(work=0.25, threads=threads)
     problem = planner.build_plan_problem(terr, hub, params=params)
-    lp = solve_highs(_relax(problem.model), time_limit_s=30, gap=1e-9, threads=2,
-                     log_to_console=False)
+    lp = solve_highs(
+        _relax(problem.model), time_limit_s=30, gap=1e-9, threads=2, log_to_console=False
+    )
     result = planner.solve_plan(problem, params)
     assert result.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     assert result.best_bound > lp.objective + 1.0
     assert result.best_bound <= result.objective + 1e-6
-    assert float(problem.model.cost @ result.values) == pytest.approx(result.objective,
-                                                                      rel=1e-6)
+    assert float(problem.model.cost @ result.values) == pytest.approx(result.objective, rel=1e-6)
     assert np.all(result.plan["beds"] == result.plan["beds"].round())
 
 
@@ -110,18 +116,30 @@ def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
     rng = np.random.default_rng(seed)
     weeks = 20
     products = [product("salade", price=2.0, shelf_days=3)]
-    crops = [crop(f"s{i}", "salade", window=(10 + 3 * i, 12 + 3 * i), bed_m2=10.0,
-                  min_beds=int(rng.integers(1, 3))) for i in range(3)]
-    yields = {f"s{i}": {w: float(rng.uniform(0.5, 2.0))
-                        for w in range(2, 2 + int(rng.integers(1, 4)))} for i in range(3)}
+    crops = [
+        crop(
+            f"s{i}",
+            "salade",
+            window=(10 + 3 * i, 12 + 3 * i),
+            bed_m2=10.0,
+            min_beds=int(rng.integers(1, 3)),
+        )
+        for i in range(3)
+    ]
+    yields = {
+        f"s{i}": {w: float(rng.uniform(0.5, 2.0)) for w in range(2, 2 + int(rng.integers(1, 4)))}
+        for i in range(3)
+    }
     farms = [farm("A", open_field_m2=400.0), farm("B", open_field_m2=300.0, km_east=30.0)]
     grows = [(f, f"s{i}") for f in ("A", "B") for i in range(3)]
     terr = territory(products=products, crops=crops, yields=yields, farms=farms, grows=grows)
-    hub = demand({"salade": {w: float(rng.uniform(20, 120)) for w in range(1, weeks + 1)}},
-                 weeks=weeks)
+    hub = demand(
+        {"salade": {w: float(rng.uniform(20, 120)) for w in range(1, weeks + 1)}}, weeks=weeks
+    )
     problem = planner.build_plan_problem(terr, hub, params=PlanParams(horizon_weeks=weeks))
-    lp = solve_highs(_relax(problem.model), time_limit_s=30, gap=1e-9, threads=2,
-                     log_to_console=False)
+    lp = solve_highs(
+        _relax(problem.model), time_limit_s=30, gap=1e-9, threads=2, log_to_console=False
+    )
     dec = Decomposition(problem)
     reduced, _, _ = dec.fixed_part(lp.row_duals)
     (block,) = dec.blocks
@@ -138,5 +156,5 @@ def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
     semi = sub.col_kind == SEMI_INTEGER  # 0 or at least their lower bound
     assert np.all((values >= sub.col_lower - 1e-9) | (semi & (np.abs(values) < 1e-9)))
     assert np.all(values <= sub.col_upper + 1e-9)
-    merged = values[block.num_plain:block.num_plain + len(block.groups)]
+    merged = values[block.num_plain : block.num_plain + len(block.groups)]
     assert np.all(merged == np.round(merged))

@@ -90,8 +90,7 @@ def test_floor_met_with_surplus_when_cheaper_than_the_gap():
 
 def test_floor_out_of_reach_is_reported_with_its_reason():
     # 4 beds of land at most: 160 € of a 200 € floor, because land is full
-    _, result = solve(salad(min_revenue_eur=200.0, open_field_m2=40.0),
-                      demand({"salade": {3: 50}}))
+    _, result = solve(salad(min_revenue_eur=200.0, open_field_m2=40.0), demand({"salade": {3: 50}}))
     row = result.farms.iloc[0]
     assert row["revenue_eur"] == pytest.approx(160.0)
     assert row["floor_gap_eur"] == pytest.approx(40.0)
@@ -100,10 +99,13 @@ def test_floor_out_of_reach_is_reported_with_its_reason():
 
 
 def test_product_no_farm_grows_is_short_with_reason():
-    terr = territory(products=[product("salade"), product("radis")],
-                     crops=[crop("salade_c", "salade"), crop("radis_c", "radis")],
-                     yields={"salade_c": {2: 2.0}, "radis_c": {2: 1.0}},
-                     farms=[farm("A")], grows=[("A", "salade_c")])
+    terr = territory(
+        products=[product("salade"), product("radis")],
+        crops=[crop("salade_c", "salade"), crop("radis_c", "radis")],
+        yields={"salade_c": {2: 2.0}, "radis_c": {2: 1.0}},
+        farms=[farm("A")],
+        grows=[("A", "salade_c")],
+    )
     _, result = solve(terr, demand({"salade": {3: 40}, "radis": {3: 30}}))
     short = result.shortfalls.set_index("product_id")
     assert short.loc["radis", "short_kg"] == pytest.approx(30)
@@ -124,8 +126,7 @@ def test_demand_out_of_season_is_short_with_reason():
 
 def test_shelf_life_lets_stock_serve_later_weeks_only_within_it():
     # a product that keeps 10 days (one week of storage): one planting serves weeks 3 and 4
-    terr = dataclasses.replace(salad(), products=pd.DataFrame([product("salade",
-                                                                       shelf_days=10)]))
+    terr = dataclasses.replace(salad(), products=pd.DataFrame([product("salade", shelf_days=10)]))
     _, result = solve(terr, demand({"salade": {3: 20, 4: 20, 5: 20}}))
     cov = result.coverage.set_index("week_start")
     # 60 kg wanted; week 5 is two weeks after the harvest and cannot be served
@@ -137,10 +138,13 @@ def test_shelf_life_lets_stock_serve_later_weeks_only_within_it():
 
 def test_resilience_caps_one_farms_share():
     # two farms, the nearer one is cheaper (transport); alone it would grow all 5 beds
-    terr = territory(products=[product("salade")], crops=[crop("salade_c", "salade")],
-                     yields={"salade_c": {2: 2.0}},
-                     farms=[farm("A"), farm("B", km_east=40.0)],
-                     grows=[("A", "salade_c"), ("B", "salade_c")])
+    terr = territory(
+        products=[product("salade")],
+        crops=[crop("salade_c", "salade")],
+        yields={"salade_c": {2: 2.0}},
+        farms=[farm("A"), farm("B", km_east=40.0)],
+        grows=[("A", "salade_c"), ("B", "salade_c")],
+    )
     hub = demand({"salade": {3: 100}})
     _, capped = solve(terr, hub, resilience_share=0.6)
     assert capped.plan.groupby("producer_id")["beds"].sum().to_dict() == {"A": 3, "B": 2}
@@ -152,39 +156,62 @@ def test_resilience_caps_one_farms_share():
 def test_rotation_limits_a_family_on_a_farm():
     # 100 m² of field, two crops of one family held 3 weeks each (30 m²·weeks per 10 m² bed):
     # share 0.1 of 100 m² × 8 weeks = 80 m²·weeks, i.e. 2 beds in all (out of 5 wanted)
-    terr = territory(products=[product("salade"), product("chicoree")],
-                     crops=[crop("salade_c", "salade"), crop("chicoree_c", "chicoree")],
-                     yields={"salade_c": {2: 2.0}, "chicoree_c": {2: 2.0}},
-                     farms=[farm("A", open_field_m2=100.0)],
-                     grows=[("A", "salade_c"), ("A", "chicoree_c")])
-    _, result = solve(terr, demand({"salade": {3: 60}, "chicoree": {3: 40}}),
-                      rotation_share=0.1)
+    terr = territory(
+        products=[product("salade"), product("chicoree")],
+        crops=[crop("salade_c", "salade"), crop("chicoree_c", "chicoree")],
+        yields={"salade_c": {2: 2.0}, "chicoree_c": {2: 2.0}},
+        farms=[farm("A", open_field_m2=100.0)],
+        grows=[("A", "salade_c"), ("A", "chicoree_c")],
+    )
+    _, result = solve(terr, demand({"salade": {3: 60}, "chicoree": {3: 40}}), rotation_share=0.1)
     assert beds(result) == 2
     assert set(result.shortfalls["reason"].str.split(":").str[0]) == {"rotation"}
 
 
 def _random_case(seed: int, *, weeks: int = 52):
     rng = np.random.default_rng(seed)
-    products = [product(f"p{i}", price=float(rng.uniform(1, 5)),
-                        shelf_days=int(rng.choice([3, 10, 30]))) for i in range(3)]
-    crops = [crop(f"c{i}", f"p{i % 3}", family=["a", "b"][i % 2],
-                  land_type=["open_field", "greenhouse"][i % 2],
-                  bed_m2=float(rng.choice([10, 30])), min_beds=int(rng.integers(1, 3)),
-                  window=(int(rng.integers(1, 30)), int(rng.integers(30, 52))),
-                  labour_h_per_m2=float(rng.uniform(0, 0.5))) for i in range(4)]
-    yields = {f"c{i}": {int(k): float(rng.uniform(0.2, 1)) for k in
-                        range(int(rng.integers(3, 8)), int(rng.integers(9, 14)))}
-              for i in range(4)}
-    farms = [farm(f"F{j}", open_field_m2=float(rng.integers(100, 600)),
-                  greenhouse_m2=float(rng.integers(60, 300)),
-                  labour_h_per_week=float(rng.integers(10, 40)),
-                  min_revenue_eur=float(rng.integers(0, 3000)), km_east=float(rng.uniform(0, 60)))
-             for j in range(3)]
+    products = [
+        product(f"p{i}", price=float(rng.uniform(1, 5)), shelf_days=int(rng.choice([3, 10, 30])))
+        for i in range(3)
+    ]
+    crops = [
+        crop(
+            f"c{i}",
+            f"p{i % 3}",
+            family=["a", "b"][i % 2],
+            land_type=["open_field", "greenhouse"][i % 2],
+            bed_m2=float(rng.choice([10, 30])),
+            min_beds=int(rng.integers(1, 3)),
+            window=(int(rng.integers(1, 30)), int(rng.integers(30, 52))),
+            labour_h_per_m2=float(rng.uniform(0, 0.5)),
+        )
+        for i in range(4)
+    ]
+    yields = {
+        f"c{i}": {
+            int(k): float(rng.uniform(0.2, 1))
+            for k in range(int(rng.integers(3, 8)), int(rng.integers(9, 14)))
+        }
+        for i in range(4)
+    }
+    farms = [
+        farm(
+            f"F{j}",
+            open_field_m2=float(rng.integers(100, 600)),
+            greenhouse_m2=float(rng.integers(60, 300)),
+            labour_h_per_week=float(rng.integers(10, 40)),
+            min_revenue_eur=float(rng.integers(0, 3000)),
+            km_east=float(rng.uniform(0, 60)),
+        )
+        for j in range(3)
+    ]
     grows = [(f"F{j}", f"c{i}") for j in range(3) for i in range(4) if rng.random() < 0.7]
-    weekly = {f"p{i}": {w: float(rng.uniform(0, 60)) for w in range(1, weeks + 1)}
-              for i in range(3)}
-    return territory(products=products, crops=crops, yields=yields, farms=farms,
-                     grows=grows), demand(weekly, weeks=weeks)
+    weekly = {
+        f"p{i}": {w: float(rng.uniform(0, 60)) for w in range(1, weeks + 1)} for i in range(3)
+    }
+    return territory(
+        products=products, crops=crops, yields=yields, farms=farms, grows=grows
+    ), demand(weekly, weeks=weeks)
 
 
 @pytest.mark.slow
@@ -206,8 +233,9 @@ def test_random_year_plans_keep_land_labour_balance_and_integrality(seed):
     for (pid, land_type), m2 in held.items():
         assert m2.max() <= land.at[pid, f"{land_type}_m2"] + 1e-6
     # demand balance per product: harvest = served + wasted (the stock wraps around)
-    cov = result.coverage.groupby("product_id")[["harvest_kg", "served_kg", "waste_kg",
-                                                 "demand_kg", "short_kg"]].sum()
+    cov = result.coverage.groupby("product_id")[
+        ["harvest_kg", "served_kg", "waste_kg", "demand_kg", "short_kg"]
+    ].sum()
     assert np.allclose(cov["harvest_kg"], cov["served_kg"] + cov["waste_kg"], atol=1e-3)
     assert np.allclose(cov["demand_kg"], cov["served_kg"] + cov["short_kg"], atol=1e-3)
     assert (result.coverage["served_kg"] <= result.coverage["demand_kg"] + 1e-6).all()
@@ -217,8 +245,11 @@ def test_random_year_plans_keep_land_labour_balance_and_integrality(seed):
     farms = result.farms
     unmet = farms["revenue_eur"] + 1.0 < farms["min_revenue_eur"]
     assert (farms.loc[unmet, "floor_reason"] != "").all()
-    assert np.allclose(farms["floor_gap_eur"],
-                       np.maximum(farms["min_revenue_eur"] - farms["revenue_eur"], 0), atol=1.0)
+    assert np.allclose(
+        farms["floor_gap_eur"],
+        np.maximum(farms["min_revenue_eur"] - farms["revenue_eur"], 0),
+        atol=1.0,
+    )
 
 
 def test_cbc_and_highs_agree_on_a_short_season():
@@ -237,8 +268,9 @@ def test_time_limited_solve_reports_honestly():
     terr = load_territory(SAMPLE_DIR, activity=False)
     starts = pd.date_range("2026-01-05", periods=52, freq="7D")
     products = sorted(set(terr.crops["product_id"]))
-    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 400.0}
-                        for s in starts for p in products])
+    hub = pd.DataFrame(
+        [{"week_start": s, "product_id": p, "kg": 400.0} for s in starts for p in products]
+    )
     _, result = solve(terr, hub, work=0.01)
     assert result.status in (PlanStatus.FEASIBLE, PlanStatus.NO_PLAN, PlanStatus.OPTIMAL)
     if result.status is PlanStatus.OPTIMAL:
@@ -247,7 +279,8 @@ def test_time_limited_solve_reports_honestly():
     if result.plan.empty:
         assert any("Nothing is planted" in line for line in result.explanation)
         assert result.coverage["short_kg"].sum() == pytest.approx(
-            result.coverage["demand_kg"].sum())
+            result.coverage["demand_kg"].sum()
+        )
 
 
 @pytest.mark.slow
@@ -258,16 +291,17 @@ def test_heuristic_search_on_a_real_size_model_reports_a_consistent_gap():
     terr = load_territory(SAMPLE_DIR, activity=False)
     starts = pd.date_range("2026-01-05", periods=52, freq="7D")
     products = sorted(set(terr.crops["product_id"]))
-    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": 300.0}
-                        for s in starts for p in products])
+    hub = pd.DataFrame(
+        [{"week_start": s, "product_id": p, "kg": 300.0} for s in starts for p in products]
+    )
     problem, result = solve(terr, hub, work=0.2)
     assert problem.model.num_int > planner.search.SMALL_MODEL_INT_VARS
     assert result.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     assert result.best_bound <= result.objective + 1e-6
-    assert result.gap == pytest.approx((result.objective - result.best_bound)
-                                       / result.objective, abs=1e-9)
-    assert float(problem.model.cost @ result.values) == pytest.approx(result.objective,
-                                                                      rel=1e-6)
+    assert result.gap == pytest.approx(
+        (result.objective - result.best_bound) / result.objective, abs=1e-9
+    )
+    assert float(problem.model.cost @ result.values) == pytest.approx(result.objective, rel=1e-6)
     held = occupancy(result.plan, terr.crops, terr.crop_yields, 52, cyclic=True)
     land = terr.producers.set_index("producer_id")
     for (pid, land_type), m2 in held.items():

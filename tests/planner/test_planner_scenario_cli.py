@@ -24,18 +24,25 @@ def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("changes:\n  - flood: {factor: 2}\n", "changes[0].flood"),
-    ("changes:\n  - demand: {factor: -1}\n", "changes[0].demand.factor"),
-    ("changes:\n  - demand: {}\n", "changes[0].demand"),
-    ("changes:\n  - yield_shock: {crop: a, factor: 0.5, weeks: [30, 20]}\n",
-     "changes[0].yield_shock.weeks"),
-    ("changes:\n  - yield_shock: {crop: a, product: b, factor: 0.5, weeks: [1, 2]}\n",
-     "changes[0].yield_shock"),
-    ("changes:\n  - price: {product: tomate}\n", "changes[0].price"),
-    ("changes:\n  - caisse_households: many\n", "changes[0].caisse_households"),
-    ("changes: [\n", None),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("changes:\n  - flood: {factor: 2}\n", "changes[0].flood"),
+        ("changes:\n  - demand: {factor: -1}\n", "changes[0].demand.factor"),
+        ("changes:\n  - demand: {}\n", "changes[0].demand"),
+        (
+            "changes:\n  - yield_shock: {crop: a, factor: 0.5, weeks: [30, 20]}\n",
+            "changes[0].yield_shock.weeks",
+        ),
+        (
+            "changes:\n  - yield_shock: {crop: a, product: b, factor: 0.5, weeks: [1, 2]}\n",
+            "changes[0].yield_shock",
+        ),
+        ("changes:\n  - price: {product: tomate}\n", "changes[0].price"),
+        ("changes:\n  - caisse_households: many\n", "changes[0].caisse_households"),
+        ("changes: [\n", None),
+    ],
+)
 def test_bad_scenario_files_name_the_change(tmp_path, text, where):
     path = write(tmp_path, text, "bad.yaml")
     with pytest.raises(InputError) as info:
@@ -76,8 +83,9 @@ def test_drop_out_demand_price_and_shock_change_the_plan(tmp_path):
     assert int(doubled.plan["beds"].sum()) == 5
 
     # hail in season week 3 halves the harvest: 10 kg per bed, 50 kg = 5 beds
-    s = planner.load_scenario(write(
-        tmp_path, "changes:\n  - yield_shock: {crop: salade_c, factor: 0.5, weeks: [3, 3]}\n"))
+    s = planner.load_scenario(
+        write(tmp_path, "changes:\n  - yield_shock: {crop: salade_c, factor: 0.5, weeks: [3, 3]}\n")
+    )
     t3, h3 = planner.apply_scenario(terr, hub, s)
     params = s.adjust_params(planner.PlanParams())
     shocked = planner.solve_plan(planner.build_plan_problem(t3, h3, params=params))
@@ -92,12 +100,12 @@ def test_drop_out_demand_price_and_shock_change_the_plan(tmp_path):
     assert dropped.shortfalls["reason"].str.startswith("no suitable farm").all()
 
     # a price change reaches the purchase cost
-    s = planner.load_scenario(write(
-        tmp_path, "changes:\n  - price: {product: salade, eur_per_kg: 3.0}\n"))
+    s = planner.load_scenario(
+        write(tmp_path, "changes:\n  - price: {product: salade, eur_per_kg: 3.0}\n")
+    )
     t5, h5 = planner.apply_scenario(terr, hub, s)
     priced = planner.solve_plan(planner.build_plan_problem(t5, h5))
-    assert priced.plan["revenue_eur"].sum() == pytest.approx(
-        3.0 * priced.plan["harvest_kg"].sum())
+    assert priced.plan["revenue_eur"].sum() == pytest.approx(3.0 * priced.plan["harvest_kg"].sum())
 
 
 def test_site_and_caisse_changes_scale_demand_from_the_history(tiny_dir, tmp_path):
@@ -107,8 +115,7 @@ def test_site_and_caisse_changes_scale_demand_from_the_history(tiny_dir, tmp_pat
     _, scaled = planner.apply_scenario(terr, hub, s)
     # S1 orders all the carrots of the history: its carrots triple
     carrots = hub.loc[hub["product_id"] == "carotte", "kg"].sum()
-    assert scaled.loc[scaled["product_id"] == "carotte", "kg"].sum() == pytest.approx(
-        3 * carrots)
+    assert scaled.loc[scaled["product_id"] == "carotte", "kg"].sum() == pytest.approx(3 * carrots)
     s = planner.load_scenario(write(tmp_path, "changes:\n  - caisse_households: 50\n"))
     _, more = planner.apply_scenario(terr, hub, s)
     assert more["kg"].sum() > hub["kg"].sum()
@@ -117,8 +124,10 @@ def test_site_and_caisse_changes_scale_demand_from_the_history(tiny_dir, tmp_pat
 @pytest.fixture
 def summer_dir(tiny_copy: Path) -> Path:
     """The tiny territory with orders in the growing season too (its own stop in January)."""
-    extra = ("2025-06-10,S1,carotte,50,kg,2.5\n2025-07-15,S2,carotte,80,kg,2.5\n"
-             "2025-05-20,S3,laitue,100,piece,1.9\n2025-09-16,S2,pomme,60,kg,3.1\n")
+    extra = (
+        "2025-06-10,S1,carotte,50,kg,2.5\n2025-07-15,S2,carotte,80,kg,2.5\n"
+        "2025-05-20,S3,laitue,100,piece,1.9\n2025-09-16,S2,pomme,60,kg,3.1\n"
+    )
     with (tiny_copy / "orders.csv").open("a") as f:
         f.write(extra)
     return tiny_copy
@@ -132,18 +141,42 @@ def run(argv, capsys):
 
 def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
     out = tmp_path / "plan"
-    code, stdout, _ = run(["plan", "--data", str(summer_dir), "--no-forecast", "--time-limit",
-                           "5", "--out", str(out)], capsys)
+    code, stdout, _ = run(
+        [
+            "plan",
+            "--data",
+            str(summer_dir),
+            "--no-forecast",
+            "--time-limit",
+            "5",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, stdout
-    for name in ("plan.csv", "harvest.csv", "coverage.csv", "farms.csv", "shortfalls.csv",
-                 "report.json", "report.md"):
+    for name in (
+        "plan.csv",
+        "harvest.csv",
+        "coverage.csv",
+        "farms.csv",
+        "shortfalls.csv",
+        "report.json",
+        "report.md",
+    ):
         assert (out / name).exists(), name
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "optimal"
     assert report["best_bound"] is not None
     harvest = pd.read_csv(out / "harvest.csv")
-    assert list(harvest.columns) == ["week_start", "producer_id", "site_id", "product_id",
-                                     "storage_class", "kg"]
+    assert list(harvest.columns) == [
+        "week_start",
+        "producer_id",
+        "site_id",
+        "product_id",
+        "storage_class",
+        "kg",
+    ]
     contracts = sorted(p.name for p in (out / "contracts").iterdir())
     assert contracts and all(name.startswith("P") for name in contracts)
     page = next((out / "contracts").glob("*.html")).read_text()
@@ -153,19 +186,48 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
 
 def test_vivres_plan_bad_scenario_exits_2(tiny_dir, tmp_path, capsys):
     path = write(tmp_path, "changes:\n  - drop_farm: NOPE\n", "oops.yaml")
-    code, _, err = run(["plan", "--data", str(tiny_dir), "--no-forecast", "--scenario",
-                        str(path), "--out", str(tmp_path / "o")], capsys)
+    code, _, err = run(
+        [
+            "plan",
+            "--data",
+            str(tiny_dir),
+            "--no-forecast",
+            "--scenario",
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
     assert code == 2
     assert "oops.yaml" in err and "drop_farm" in err
 
 
 def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     drop = write(tmp_path, "name: sans-P1\nchanges:\n  - drop_farm: P1\n", "drop.yaml")
-    dry = write(tmp_path, "name: secheresse\nchanges:\n  - yield_shock: {product: carotte, "
-                          "factor: 0.3, weeks: [1, 52]}\n", "dry.yaml")
+    dry = write(
+        tmp_path,
+        "name: secheresse\nchanges:\n  - yield_shock: {product: carotte, "
+        "factor: 0.3, weeks: [1, 52]}\n",
+        "dry.yaml",
+    )
     out = tmp_path / "cmp"
-    code, stdout, _ = run(["plan", "compare", str(drop), str(dry), "--data", str(summer_dir),
-                           "--no-forecast", "--time-limit", "5", "--out", str(out)], capsys)
+    code, stdout, _ = run(
+        [
+            "plan",
+            "compare",
+            str(drop),
+            str(dry),
+            "--data",
+            str(summer_dir),
+            "--no-forecast",
+            "--time-limit",
+            "5",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, stdout
     assert "sans-P1" in stdout and "secheresse" in stdout and "shortfall kg" in stdout
     table = pd.read_csv(out / "kpi_comparison.csv", index_col=0)

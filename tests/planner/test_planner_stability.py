@@ -24,8 +24,9 @@ def _sample_case(kg: float = 250.0, weeks: int = 52):
     terr = load_territory(SAMPLE_DIR, activity=False)
     starts = pd.date_range("2026-01-05", periods=weeks, freq="7D")
     products = sorted(set(terr.crops["product_id"]))
-    hub = pd.DataFrame([{"week_start": s, "product_id": p, "kg": kg}
-                        for s in starts for p in products])
+    hub = pd.DataFrame(
+        [{"week_start": s, "product_id": p, "kg": kg} for s in starts for p in products]
+    )
     return terr, hub
 
 
@@ -37,14 +38,21 @@ def test_reported_cost_is_the_plan_cost_not_the_solvers_figure():
     assert row_violation(problem.model, result.values) == result.max_row_violation
     # HiGHS's own objective for its own plan is a different figure (offsets, tolerances):
     # whatever it says, the result reports c·x of the plan it returns
-    raw = solve_highs(problem.model, time_limit_s=300, gap=1e-4, threads=1,
-                      log_to_console=False, options={"mip_max_nodes": 500})
+    raw = solve_highs(
+        problem.model,
+        time_limit_s=300,
+        gap=1e-4,
+        threads=1,
+        log_to_console=False,
+        options={"mip_max_nodes": 500},
+    )
     assert raw.values is not None
     recomputed = float(problem.model.cost @ np.round(raw.values, 9))
     assert recomputed == pytest.approx(raw.objective, rel=1e-5)
     if result.gap is not None:
         assert result.gap == pytest.approx(
-            max(result.objective - result.best_bound, 0) / result.objective, abs=1e-12)
+            max(result.objective - result.best_bound, 0) / result.objective, abs=1e-12
+        )
 
 
 class _StopsEarly:
@@ -57,9 +65,16 @@ class _StopsEarly:
     def __call__(self, model, **kw):
         self.calls += 1
         if self.calls in self.failing:
-            return RawSolution(status="time_limit", has_solution=False, values=None,
-                               objective=None, best_bound=None, gap=None, runtime_s=0.0,
-                               message="forced stop")
+            return RawSolution(
+                status="time_limit",
+                has_solution=False,
+                values=None,
+                objective=None,
+                best_bound=None,
+                gap=None,
+                runtime_s=0.0,
+                message="forced stop",
+            )
         return solve_highs(model, **kw)
 
 
@@ -98,8 +113,7 @@ def test_a_product_block_without_bound_keeps_the_earlier_pass_bound():
     second = BlockResult(bound=None, found=[], optimal=False, values=None, capped=True)
     merged = second.merged(first)
     assert merged.bound == 10.0 and merged.values is not None and merged.capped
-    assert BlockResult(bound=12.0, found=[], optimal=True, values=None).merged(
-        first).bound == 12.0
+    assert BlockResult(bound=12.0, found=[], optimal=True, values=None).merged(first).bound == 12.0
 
 
 def test_work_rule_gives_the_same_small_plan_twice():

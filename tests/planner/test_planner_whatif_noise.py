@@ -7,22 +7,42 @@ import planner
 
 def kpis(**over) -> dict:
     """A plan's KPIs: 100 € from its bound (0.1 % gap), shortfall 2 €/kg, waste free."""
-    base = {"uncertainty_eur": 100.0, "gap_pct": 0.1, "short_eur_per_kg": 2.0,
-            "waste_eur_per_kg": 0.0, "demand_kg": 10_000.0, "coverage_pct": 95.0,
-            "shortfall_kg": 500.0, "waste_kg": 300.0, "purchase_cost_eur": 100_000.0,
-            "revenue_farm_min_eur": 2_000.0, "revenue_farm_median_eur": 5_000.0,
-            "floor_gap_eur": 0.0, "farms_below_floor": 0, "local_share_pct": 60.0,
-            "farms_supplying": 40, "beds": 10_000}
+    base = {
+        "uncertainty_eur": 100.0,
+        "gap_pct": 0.1,
+        "short_eur_per_kg": 2.0,
+        "waste_eur_per_kg": 0.0,
+        "demand_kg": 10_000.0,
+        "coverage_pct": 95.0,
+        "shortfall_kg": 500.0,
+        "waste_kg": 300.0,
+        "purchase_cost_eur": 100_000.0,
+        "revenue_farm_min_eur": 2_000.0,
+        "revenue_farm_median_eur": 5_000.0,
+        "floor_gap_eur": 0.0,
+        "farms_below_floor": 0,
+        "local_share_pct": 60.0,
+        "farms_supplying": 40,
+        "beds": 10_000,
+    }
     base.update(over)
     return base
 
 
 def test_euro_kpis_are_noise_below_both_plans_uncertainty():
     other = {"uncertainty_eur": 50.0}
-    assert planner.within_noise(kpis(), kpis(purchase_cost_eur=100_149.0, **other))[
-        "purchase_cost_eur"] is True
-    assert planner.within_noise(kpis(), kpis(purchase_cost_eur=100_151.0, **other))[
-        "purchase_cost_eur"] is False
+    assert (
+        planner.within_noise(kpis(), kpis(purchase_cost_eur=100_149.0, **other))[
+            "purchase_cost_eur"
+        ]
+        is True
+    )
+    assert (
+        planner.within_noise(kpis(), kpis(purchase_cost_eur=100_151.0, **other))[
+            "purchase_cost_eur"
+        ]
+        is False
+    )
 
 
 def test_kilos_and_coverage_are_valued_at_the_objectives_price():
@@ -34,8 +54,7 @@ def test_kilos_and_coverage_are_valued_at_the_objectives_price():
 
 
 def test_a_free_kpi_is_always_noise_and_counts_follow_the_gap():
-    noise = planner.within_noise(kpis(), kpis(waste_kg=5_000.0, farms_supplying=41,
-                                              beds=10_015))
+    noise = planner.within_noise(kpis(), kpis(waste_kg=5_000.0, farms_supplying=41, beds=10_015))
     assert noise["waste_kg"] is True  # the objective does not price waste here
     assert noise["farms_supplying"] is False  # 1 farm > 0.2 % of 41
     assert noise["beds"] is True  # 15 beds ≤ 0.2 % of 10,015
@@ -46,15 +65,28 @@ def test_without_a_bound_the_noise_is_unknown():
     assert set(noise.values()) == {None}
 
 
-
 def test_beds_kept_counts_the_same_crop_and_week_per_farm():
     import pandas as pd
 
     cols = ["producer_id", "crop_id", "plant_week", "beds"]
-    base = pd.DataFrame([("A", "tomate", 10, 10), ("A", "salade", 12, 10),
-                         ("B", "chou", 20, 4), ("C", "ail", 5, 3)], columns=cols)
-    other = pd.DataFrame([("A", "tomate", 10, 12), ("A", "salade", 13, 10),
-                          ("B", "chou", 20, 3), ("D", "ail", 5, 3)], columns=cols)
+    base = pd.DataFrame(
+        [
+            ("A", "tomate", 10, 10),
+            ("A", "salade", 12, 10),
+            ("B", "chou", 20, 4),
+            ("C", "ail", 5, 3),
+        ],
+        columns=cols,
+    )
+    other = pd.DataFrame(
+        [
+            ("A", "tomate", 10, 12),
+            ("A", "salade", 13, 10),
+            ("B", "chou", 20, 3),
+            ("D", "ail", 5, 3),
+        ],
+        columns=cols,
+    )
     kept = planner.beds_kept(base, other).set_index("producer_id")
     # A: tomate kept (10 of 10, the 2 extra do not count), salade moved a week (0 of 10)
     assert kept.loc["A", ["base_beds", "beds", "kept", "kept_pct"]].tolist() == [20, 22, 10, 50]

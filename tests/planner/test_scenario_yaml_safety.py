@@ -10,10 +10,17 @@ from api.cli import main
 from core.errors import InputError
 from planner.scenario import MAX_SCENARIO_BYTES, load_scenario
 
-BOMB = "\n".join(["name: lol", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol"]']
-                 + [f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]"
-                    for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
-                 + ["changes: [*i]"]) + "\n"
+BOMB = (
+    "\n".join(
+        ["name: lol", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [
+            f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ]
+        + ["changes: [*i]"]
+    )
+    + "\n"
+)
 
 
 def test_alias_bomb_is_refused_at_once(tmp_path):
@@ -42,8 +49,7 @@ def test_oversized_scenario_file_is_refused(tmp_path):
 
 def test_huge_invalid_value_is_cut_in_the_message(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text("name: x\nchanges:\n  - demand: {factor: [" + ",".join(["1"] * 5000)
-                    + "]}\n")
+    path.write_text("name: x\nchanges:\n  - demand: {factor: [" + ",".join(["1"] * 5000) + "]}\n")
     with pytest.raises(InputError) as info:
         load_scenario(path)
     assert len(str(info.value)) < 400

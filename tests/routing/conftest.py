@@ -21,4 +21,5 @@ def line_sites() -> list[dict]:
     """A hub and three shops due east of it, about 2, 4 and 6 km away (on one parallel)."""
     lat = 47.0
     return [site("HUB", "hub", lat, -1.6)] + [
-        site(f"S{i}", "epicerie_solidaire", lat, -1.6 + 0.02632 * i) for i in (1, 2, 3)]
+        site(f"S{i}", "epicerie_solidaire", lat, -1.6 + 0.02632 * i) for i in (1, 2, 3)
+    ]

@@ -18,8 +18,10 @@ FORMULA = '=HYPERLINK("http://evil.example","clic")'
 
 
 def _solved(name: str, notes: str = "", vehicle_id: str = "V1"):
-    sites = [site("HUB", "hub", 47.0, -1.6), site("S1", "epicerie_solidaire", 47.0, -1.57,
-                                                 name=name, notes=notes)]
+    sites = [
+        site("HUB", "hub", 47.0, -1.6),
+        site("S1", "epicerie_solidaire", 47.0, -1.57, name=name, notes=notes),
+    ]
     problem = make_problem(sites, [vehicle(vehicle_id)], [job("S1", 100)])
     return solve_week(problem, COUNTED), problem
 

@@ -97,11 +97,14 @@ def test_matrix_lengths_follow_the_fastest_path(stbarth):
         for j in range(3, 6):
             a, b = int(stbarth.node_ids[nodes[i]]), int(stbarth.node_ids[nodes[j]])
             path = nx.shortest_path(g, a, b, weight="travel_time")
-            time = sum(min(d["travel_time"] for d in g.get_edge_data(u, v).values())
-                       for u, v in itertools.pairwise(path))
-            length = sum(min(g.get_edge_data(u, v).values(),
-                             key=lambda d: d["travel_time"])["length"]
-                         for u, v in itertools.pairwise(path))
+            time = sum(
+                min(d["travel_time"] for d in g.get_edge_data(u, v).values())
+                for u, v in itertools.pairwise(path)
+            )
+            length = sum(
+                min(g.get_edge_data(u, v).values(), key=lambda d: d["travel_time"])["length"]
+                for u, v in itertools.pairwise(path)
+            )
             access = (snap[i] + snap[j]) / (20 / 3.6)
             assert m.duration_s[i, j] == pytest.approx(time + access, rel=1e-6)
             assert m.dist_m[i, j] == pytest.approx(length + snap[i] + snap[j], rel=1e-6)

@@ -17,13 +17,24 @@ pytestmark = pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
 
 def test_outputs_flag_the_fallback(line_sites, tmp_path):
     hours = {("S2", "mon"): ((180.0, 240.0),)}
-    problem = make_problem(line_sites, [vehicle("V1", break_min=30.0)],
-                           [job("S1", 100), job("S2", 100), job("S3", 100)], hours)
+    problem = make_problem(
+        line_sites,
+        [vehicle("V1", break_min=30.0)],
+        [job("S1", 100), job("S2", 100), job("S3", 100)],
+        hours,
+    )
     result = solve_week(problem, COUNTED)
     files = write_route_outputs(result, problem, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in files}
-    assert {"sheets/mon_V1.csv", "sheets/mon_V1.html", "routes.geojson", "map_mon.html",
-            "kpis.json", "kpis_vehicles.csv", "unserved.csv"} <= names
+    assert {
+        "sheets/mon_V1.csv",
+        "sheets/mon_V1.html",
+        "routes.geojson",
+        "map_mon.html",
+        "kpis.json",
+        "kpis_vehicles.csv",
+        "unserved.csv",
+    } <= names
     sheet = pd.read_csv(tmp_path / "sheets" / "mon_V1.csv", comment="#")
     assert {"arrival", "departure", "load_on_board_kg", "what", "contact"} <= set(sheet.columns)
     assert "haversine_fallback" in (tmp_path / "sheets" / "mon_V1.csv").read_text().splitlines()[0]
@@ -53,7 +64,8 @@ def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
     net = network_from_file(osm_dir / "saint_barthelemy.osm.pbf")
     idx = [10, 300, 600]
     sites = [site("HUB", "hub", net.node_lat[idx[0]], net.node_lon[idx[0]])] + [
-        site(f"S{k}", "market", net.node_lat[i], net.node_lon[i]) for k, i in enumerate(idx[1:])]
+        site(f"S{k}", "market", net.node_lat[i], net.node_lon[i]) for k, i in enumerate(idx[1:])
+    ]
     problem = make_problem(sites, [vehicle("V1")], [job("S0", 50), job("S1", 50)])
     result = solve_week(problem, COUNTED, network=net)
     assert result.method == "road"
@@ -67,8 +79,21 @@ def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
 def test_cli_routes_on_the_tiny_territory(tiny_dir, tmp_path):
     out = tmp_path / "routes"
     # season week 48 falls a year after the tiny territory's January orders
-    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
-                 "--time-limit", "120", "--solution-limit", "1000"])
+    code = main(
+        [
+            "routes",
+            "--week",
+            "48",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(out),
+            "--time-limit",
+            "120",
+            "--solution-limit",
+            "1000",
+        ]
+    )
     assert code == 0
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["method"] == "haversine_fallback"
@@ -79,8 +104,19 @@ def test_cli_routes_on_the_tiny_territory(tiny_dir, tmp_path):
 
 
 def test_cli_bad_pin_exits_2(tiny_dir, tmp_path, capsys):
-    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path),
-                 "--pin", "S1=NOPE"])
+    code = main(
+        [
+            "routes",
+            "--week",
+            "48",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(tmp_path),
+            "--pin",
+            "S1=NOPE",
+        ]
+    )
     assert code == 2
     assert "unknown vehicle" in capsys.readouterr().err
 
@@ -89,8 +125,23 @@ def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
     transfers = tmp_path / "transfers.csv"
     transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,S2,fresh,120\n")
     out = tmp_path / "routes"
-    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
-                 "--time-limit", "120", "--solution-limit", "1000", "--transfers", str(transfers)])
+    code = main(
+        [
+            "routes",
+            "--week",
+            "48",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(out),
+            "--time-limit",
+            "120",
+            "--solution-limit",
+            "1000",
+            "--transfers",
+            str(transfers),
+        ]
+    )
     assert code == 0
     stops = pd.read_csv(out / "stops.csv")
     unserved = pd.read_csv(out / "unserved.csv")
@@ -102,8 +153,19 @@ def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
 def test_cli_bad_transfers_exit_2(tiny_dir, tmp_path, capsys):
     transfers = tmp_path / "transfers.csv"
     transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,NOWHERE,fresh,-5\n")
-    code = main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path),
-                 "--transfers", str(transfers)])
+    code = main(
+        [
+            "routes",
+            "--week",
+            "48",
+            "--data",
+            str(tiny_dir),
+            "--out",
+            str(tmp_path),
+            "--transfers",
+            str(transfers),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "transfers" in err and "to_site_id" in err and "kg" in err
@@ -113,9 +175,39 @@ def test_cli_params_file(tiny_dir, tmp_path, capsys):
     params = tmp_path / "routing.toml"
     params.write_text("drop_penalty_eur = 1500\nday_solution_limit = 1000\n")
     out = tmp_path / "routes"
-    assert main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
-                 "--time-limit", "120", "--params", str(params)]) == 0
+    assert (
+        main(
+            [
+                "routes",
+                "--week",
+                "48",
+                "--data",
+                str(tiny_dir),
+                "--out",
+                str(out),
+                "--time-limit",
+                "120",
+                "--params",
+                str(params),
+            ]
+        )
+        == 0
+    )
     params.write_text("no_such_knob = 1\n")
-    assert main(["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out),
-                 "--params", str(params)]) == 2
+    assert (
+        main(
+            [
+                "routes",
+                "--week",
+                "48",
+                "--data",
+                str(tiny_dir),
+                "--out",
+                str(out),
+                "--params",
+                str(params),
+            ]
+        )
+        == 2
+    )
     assert "no_such_knob" in capsys.readouterr().err

@@ -11,8 +11,7 @@ from routing_helpers import COUNTED
 from core.territory import SAMPLE_DIR, load_territory
 from routing import REASONS, DayStatus, build_week_problem, solve_week
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")]
 
 
 def test_sample_week_repeats_and_every_day_reaches_a_local_optimum():
@@ -23,8 +22,9 @@ def test_sample_week_repeats_and_every_day_reaches_a_local_optimum():
     territory = load_territory(SAMPLE_DIR, strict=False)
     deliveries, pickups, week_start = route_inputs(territory, 1)
     params = dataclasses.replace(COUNTED, seed=1)
-    problem = build_week_problem(territory, deliveries, pickups, week_start=week_start,
-                                 params=params)
+    problem = build_week_problem(
+        territory, deliveries, pickups, week_start=week_start, params=params
+    )
     first, second = solve_week(problem, params), solve_week(problem, params)
     # six working days, each descent stopped by itself: not by the count, not by the clock
     assert len(first.day_status) == 6

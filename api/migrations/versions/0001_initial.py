@@ -27,9 +27,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "territory_files",
-        sa.Column("territory_id", sa.String(64),
-                  sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "territory_id",
+            sa.String(64),
+            sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("table_name", sa.String(64), primary_key=True),
         sa.Column("content", sa.LargeBinary, nullable=False),
         sa.Column("num_rows", sa.Integer, nullable=False),
@@ -51,9 +54,12 @@ def upgrade() -> None:
         "jobs",
         sa.Column("job_id", sa.String(36), primary_key=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("territory_id", sa.String(64),
-                  sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "territory_id",
+            sa.String(64),
+            sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("territory_version", sa.Integer, nullable=False),
         sa.Column("params", sa.JSON, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -75,8 +81,12 @@ def upgrade() -> None:
     op.create_table(
         "job_logs",
         sa.Column("log_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.job_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "job_id",
+            sa.String(36),
+            sa.ForeignKey("jobs.job_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("at", sa.DateTime, nullable=False),
         sa.Column("level", sa.String(10), nullable=False),
         sa.Column("message", sa.Text, nullable=False),
@@ -84,8 +94,12 @@ def upgrade() -> None:
     op.create_index("ix_job_logs_job_id", "job_logs", ["job_id"])
     op.create_table(
         "artifacts",
-        sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.job_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "job_id",
+            sa.String(36),
+            sa.ForeignKey("jobs.job_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("name", sa.String(300), primary_key=True),
         sa.Column("media_type", sa.String(100), nullable=False),
         sa.Column("content", sa.LargeBinary, nullable=False),
@@ -93,9 +107,12 @@ def upgrade() -> None:
     op.create_table(
         "scenarios",
         sa.Column("scenario_id", sa.String(36), primary_key=True),
-        sa.Column("territory_id", sa.String(64),
-                  sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "territory_id",
+            sa.String(64),
+            sa.ForeignKey("territories.territory_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
@@ -103,6 +120,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("scenarios", "artifacts", "job_logs", "jobs", "api_keys", "territory_files",
-                  "territories"):
+    for table in (
+        "scenarios",
+        "artifacts",
+        "job_logs",
+        "jobs",
+        "api_keys",
+        "territory_files",
+        "territories",
+    ):
         op.drop_table(table)

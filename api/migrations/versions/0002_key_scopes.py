@@ -22,8 +22,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("territories", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("all_territories", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column("all_territories", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:

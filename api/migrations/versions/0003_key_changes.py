@@ -22,8 +22,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
-        batch.add_column(sa.Column("changes", sa.Integer(), nullable=False,
-                                   server_default="0"))
+        batch.add_column(sa.Column("changes", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
