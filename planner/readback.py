@@ -459,6 +459,17 @@ def _explain(
             )
     else:
         lines.append("Every partner farm reaches its minimum fair revenue.")
+    frozen = inputs.frozen
+    if frozen.fixed.any():
+        lines.append(
+            f"{int(np.nan_to_num(frozen.beds).sum())} beds of frozen contracts kept as signed "
+            f"({', '.join(sorted(set(frozen.contract[frozen.fixed])))})."
+        )
+    if len(frozen.outside):
+        lines.append(
+            f"{len(frozen.outside)} frozen contract lines plant outside this plan's weeks and "
+            "are not part of it."
+        )
     if len(inputs.unplanned):
         lines.append(
             f"{len(inputs.unplanned)} demanded products are not crops of the partner "

@@ -43,6 +43,7 @@ def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_se
     shocked = hub.assign(kg=hub["kg"] * np.where(hub["product_id"] == "p0", 2.0, 0.5))
     _, other = solve(_frozen(terr, rows), shocked, work=0.05, seed=7)
     pd.testing.assert_frame_equal(_lines(other.plan, who), _lines(base.plan, who))
+    assert any("frozen contracts kept as signed" in line for line in other.explanation)
     # the shock did change the rest of the plan (the freeze is not a no-op test)
     rest = other.plan.loc[other.plan["producer_id"] != who, "beds"].sum()
     assert rest != base.plan.loc[base.plan["producer_id"] != who, "beds"].sum()
@@ -285,3 +286,15 @@ def test_small_weekly_deliveries_are_grouped_with_the_next_one():
     assert grouped.sum().equals(weekly.sum())
     nonzero = grouped.to_numpy()[grouped.to_numpy() > 0]
     assert (nonzero >= 10.0).all()
+
+
+def test_frozen_lines_outside_a_short_plan_are_reported_not_dropped_silently():
+    terr, hub = _random_case(2, weeks=16)
+    _, base = solve(terr, hub, work=0.05)
+    rows = planner.freeze(base.plan, None, producer_id=_busiest(base.plan))
+    later = rows.assign(plant_date=[d + pd.Timedelta(weeks=30) for d in rows["plant_date"]])
+    problem, result = solve(_frozen(terr, later), hub, work=0.05)
+    assert len(problem.inputs.frozen.outside) == len(rows)
+    assert any(
+        f"{len(rows)} frozen contract lines plant outside" in line for line in result.explanation
+    )
