@@ -49,6 +49,14 @@ def active(contracts: pd.DataFrame | None) -> pd.DataFrame:
     return contracts.loc[contracts["version"] == latest].reset_index(drop=True)
 
 
+def _option_index(options: pd.DataFrame) -> dict[tuple[str, str, int], int]:
+    """Planting option position by (producer, crop, season week)."""
+    keys = zip(
+        options["producer_id"], options["crop_id"], options["plant_t"].astype(int), strict=True
+    )
+    return {key: i for i, key in enumerate(keys)}
+
+
 def season_week(dates, week_start: pd.DatetimeIndex, cyclic: bool) -> np.ndarray:
     """Season week (0-based) of each date's Monday; in a 52-week plan the calendar wraps
     (a planting of a year earlier is the same week); -1 outside a plan that does not wrap."""
@@ -81,17 +89,7 @@ def frozen_beds(
     t = season_week(lines["plant_date"], week_start, cyclic)
     outside = lines.loc[t < 0]
     lines = lines.assign(t=t).loc[t >= 0]
-    index = {
-        key: i
-        for i, key in enumerate(
-            zip(
-                options["producer_id"],
-                options["crop_id"],
-                options["plant_t"].astype(int),
-                strict=True,
-            )
-        )
-    }
+    index = _option_index(options)
     option_date = week_start[options["plant_t"].to_numpy(int)]
     errors: list[RowError] = []
     for contract_id, rows in lines.groupby("contract_id", sort=True):
@@ -161,17 +159,7 @@ def base_beds(
     if base_plan is None or base_plan.empty:
         return beds
     t = season_week(base_plan["plant_date"], week_start, cyclic)
-    index = {
-        key: i
-        for i, key in enumerate(
-            zip(
-                options["producer_id"],
-                options["crop_id"],
-                options["plant_t"].astype(int),
-                strict=True,
-            )
-        )
-    }
+    index = _option_index(options)
     for producer, crop, week, n in zip(
         base_plan["producer_id"], base_plan["crop_id"], t, base_plan["beds"], strict=True
     ):
@@ -241,6 +229,22 @@ def freeze(
             "a crop with no line in the plan cannot be frozen at zero beds without a planting date"
         )
     return out[CONTRACT_COLUMNS]
+
+
+def with_version(contracts: pd.DataFrame | None, rows: pd.DataFrame) -> pd.DataFrame:
+    """The contracts table with a new version's ``rows`` (from :func:`freeze`) appended, in
+    file order with ISO dates: what both doors store."""
+    table = (
+        rows
+        if contracts is None
+        else pd.concat([contracts.drop(columns="row", errors="ignore"), rows], ignore_index=True)
+    )
+    table = table[CONTRACT_COLUMNS].copy()
+    for column in ("frozen_on", "until", "plant_date"):
+        table[column] = [
+            None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in table[column]
+        ]
+    return table
 
 
 def diff(

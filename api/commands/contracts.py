@@ -114,13 +114,7 @@ def freeze(
         until=until_date,
     )
     path = _contracts_file(Path(data))
-    old = territory.contracts
-    table = rows if old is None else pd.concat([old.drop(columns="row"), rows], ignore_index=True)
-    for column in ("frozen_on", "until", "plant_date"):
-        table[column] = [
-            None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in table[column]
-        ]
-    write_csv(table[[c.name for c in CONTRACTS.columns]], path)
+    write_csv(planner.commitments.with_version(territory.contracts, rows), path)
     load_territory(data, activity=False)  # what was written must load
     first = rows.iloc[0]
     console.print(

@@ -419,6 +419,23 @@ def check_source(request: Request, territory_id: str, job_id: str | None, kind: 
         )
 
 
+def _stored_contracts(store, territory_id: str):
+    """The territory's contracts table as stored (validated when it was), or None."""
+    import io
+
+    import pandas as pd
+
+    store_t.territory_row(store, territory_id)  # an unknown territory: 404
+    try:
+        content = store_t.table_content(store, territory_id, "contracts")
+    except store_t.NotFound:
+        return None
+    ids = {name: str for name in ("contract_id", "producer_id", "scope", "crop_id")}
+    return pd.read_csv(
+        io.BytesIO(content), dtype=ids, parse_dates=["frozen_on", "until", "plant_date"]
+    )
+
+
 @router.post(
     "/{territory_id}/contracts", response_model=UploadOut, responses=responses(401, 403, 404, 422)
 )
@@ -433,17 +450,13 @@ def freeze_contract(
     import pandas as pd
 
     import planner
-    from core.schema import CONTRACTS
 
     require(caller, "planner")
     check_source(request, territory_id, body.plan_job_id, "plan")
     store = get_store(request)
     content, _ = jobs.artifact(store, body.plan_job_id, "plan.csv")
     plan = pd.read_csv(io.BytesIO(content), dtype={"producer_id": str, "crop_id": str})
-    with store_t.checked_out(store, territory_id) as (folder, _version):
-        from core.territory import load_territory
-
-        contracts = load_territory(folder, activity=False).contracts
+    contracts = _stored_contracts(store, territory_id)
     rows = planner.freeze(
         plan,
         contracts,
@@ -452,19 +465,8 @@ def freeze_contract(
         crops=tuple(body.crops),
         until=body.until,
     )
-    table = (
-        rows
-        if contracts is None
-        else pd.concat([contracts.drop(columns="row"), rows], ignore_index=True)
-    )
-    for column in ("frozen_on", "until", "plant_date"):
-        table[column] = [
-            None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in table[column]
-        ]
-    upload = store_t.Upload(
-        table="contracts",
-        content=table[[c.name for c in CONTRACTS.columns]].to_csv(index=False).encode("utf-8"),
-    )
+    table = planner.commitments.with_version(contracts, rows)
+    upload = store_t.Upload(table="contracts", content=table.to_csv(index=False).encode("utf-8"))
     return _report(store_t.put_table(store, territory_id, upload))
 
 
@@ -481,11 +483,9 @@ def contract_diff(
     beds (planner; a producer, its own contracts)."""
     import planner
     from api.http.access import producer_visible
-    from core.territory import load_territory
 
     require(caller, "planner", "producer")
-    with store_t.checked_out(get_store(request), territory_id) as (folder, _version):
-        contracts = load_territory(folder, activity=False).contracts
+    contracts = _stored_contracts(get_store(request), territory_id)
     mine = None if contracts is None else contracts.loc[contracts["contract_id"] == contract_id]
     if mine is None or mine.empty or not producer_visible(caller, mine["producer_id"].iat[0]):
         raise store_t.NotFound(f"contract {contract_id!r} not found")
