@@ -190,7 +190,11 @@ def _committed_solution(problem: PlanProblem, params: PlanParams) -> np.ndarray:
     raw = solve_highs(
         lp, time_limit_s=max(params.time_limit_s, 60.0), gap=1e-6, threads=1, log_to_console=False
     )
-    if raw.values is None or raw.status in ("infeasible", "error"):
+    if raw.status != "infeasible" and raw.values is None:  # cut short, not proved impossible
+        raise SolverError(
+            f"the plan holding only the frozen contracts was not solved: {raw.message}"
+        )
+    if raw.status == "infeasible":
         reasons = why_not_kept(problem.inputs, problem.budget_eur) or [
             "together they break a farm's rotation rule (one family's share of its land)"
         ]

@@ -74,6 +74,7 @@ def test_freeze_twice_then_list_and_diff(territory_dir, tmp_path, capsys):
         (["--producer", "prod_999"], "not a producer"),
         (["--producer", "prod_001", "--until", "31/02/2026"], "--until"),
         (["--producer", "prod_001", "--crop", "fraise_xx"], "no line of crop"),
+        (["--producer", "prod_001", "--contract", "../../etc/x"], "--contract"),
     ],
 )
 def test_bad_freeze_input_exits_2_with_one_line(territory_dir, tmp_path, capsys, extra, message):

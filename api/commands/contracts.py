@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from core.errors import InputError
-from core.safety import write_csv
+from core.safety import is_id, short_repr, write_csv
 from core.schema import CONTRACTS
 from core.tables import find_table_file
 from core.territory import SAMPLE_DIR, load_territory
@@ -101,6 +101,11 @@ def freeze(
             until_date = date.fromisoformat(until)
         except ValueError:
             raise InputError(f"--until: expected a date YYYY-MM-DD; got {until!r}") from None
+    if contract is not None and not is_id(contract):
+        raise InputError(
+            f"--contract: expected an id (letters, digits, _ . -; at most 64); got "
+            f"{short_repr(contract)!r}"
+        )
     territory = load_territory(data, activity=False)
     if producer not in set(territory.producers["producer_id"]):
         raise InputError(f"--producer: {producer!r} is not a producer of {data}")
