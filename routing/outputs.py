@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from core.safety import safe_path, write_csv
+from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
-from routing.network import HAVERSINE, RoadNetwork, path_coords
+from routing.network import HAVERSINE, RoadNetwork
 
 COLOURS = (
     "#1b9e77",
