@@ -31,6 +31,7 @@ import pandas as pd
 from core.errors import InputError
 from core.territory import Territory, read_activity
 from demand.caisse import (
+    FLAG_COLUMNS,
     FLAG_NOT_APPROVED,
     flag_transactions,
     normalise_transactions,
@@ -153,18 +154,7 @@ def build_weekly_demand(
     orders_kg = o.groupby(["week_start", "site_id", "product_id"], as_index=False)["kg"].sum()
     orders_kg = orders_kg.rename(columns={"kg": "orders_kg"})
 
-    flags = pd.DataFrame(
-        columns=[
-            "file",
-            "row",
-            "timestamp",
-            "household_id",
-            "site_id",
-            "amount_eur",
-            "flag",
-            "detail",
-        ]
-    )
+    flags = pd.DataFrame(columns=list(FLAG_COLUMNS))
     caisse_kg = pd.DataFrame(columns=["week_start", "site_id", "product_id", "caisse_kg"])
     raw_tx, tx_rejects, tx_file = _activity(transactions, "caisse_transactions", territory)
     has_caisse = raw_tx is not None and not raw_tx.empty and territory.households is not None
