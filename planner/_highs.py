@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 
 from core.errors import SolverError
-from planner.formulation import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
+from planner.arrays import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import pulp
 
 from core.errors import SolverError
 from planner._highs import RawSolution
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner._highs import solve_highs
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
+from planner.formulation import PlanProblem
 from planner.weeks_dp import solve_by_weeks
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from planner.arrays import ArrayModel
 from planner.budget import SolveBudget
-from planner.formulation import ArrayModel, PlanProblem
+from planner.formulation import PlanProblem
 from planner.lagrangian import BlockResult, Decomposition
 from planner.params import PlanParams
 from planner.steps import Search, lns, lp_bound, relax, rens, solve_step

@@ -17,9 +17,10 @@ import numpy as np
 
 from core.errors import InputError, SolverError
 from planner._highs import solve_highs
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
 from planner.budget import SolveBudget, StoppedBy, StopRule
 from planner.commitments import why_not_kept
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.formulation import PlanProblem
 from planner.params import PlanParams
 from planner.readback import result_tables
 from planner.result import PlanResult, PlanStatus

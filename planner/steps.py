@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner._highs import RawSolution, solve_highs
+from planner.arrays import SEMI_INTEGER, ArrayModel
 from planner.budget import SolveBudget, StoppedBy
-from planner.formulation import SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.formulation import PlanProblem
 from planner.params import PlanParams
 
 log = logging.getLogger(__name__)

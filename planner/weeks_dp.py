@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.formulation import SEMI_INTEGER, ArrayModel
+from planner.arrays import SEMI_INTEGER, ArrayModel
 
 if TYPE_CHECKING:
     from planner.lagrangian import _ProductBlock

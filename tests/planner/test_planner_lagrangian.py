@@ -13,7 +13,7 @@ from test_planner_model import _random_case
 import planner
 from planner import PlanParams, PlanStatus
 from planner._highs import solve_highs
-from planner.formulation import SEMI_INTEGER
+from planner.arrays import SEMI_INTEGER
 from planner.lagrangian import Decomposition
 from planner.search import relax as _relax
 
