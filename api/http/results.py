@@ -153,14 +153,6 @@ async def plan_result(request: Request, caller: Caller, job_id: JobId) -> Respon
     return _summary(request, finished(request, job_id, "plan"))
 
 
-@router.get("/plans/{job_id}/files", response_model=list[str], responses=R, tags=["plans"])
-async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
-    """Names of the plan's stored files (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "plan")
-    return _files(request, job_id)
-
-
 FILE_TYPES = (
     "text/csv",
     "text/html",
@@ -171,22 +163,49 @@ FILE_TYPES = (
 )
 
 
-@router.get(
-    "/plans/{job_id}/files/{name:path}",
-    response_class=Response,
-    tags=["plans"],
-    responses=_content(*FILE_TYPES),
-)
-async def plan_file(
-    request: Request,
-    caller: Caller,
-    job_id: JobId,
-    name: Annotated[str, Path(min_length=1, max_length=300)],
-) -> Response:
-    """One stored file of the plan (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "plan")
-    return raw(request, job_id, name)
+def _file_routes(kind: str, prefix: str, tag: str, what: str) -> None:
+    """``GET /v1/{prefix}/{job_id}/files`` (names) and ``…/files/{name}`` (one file) of a
+    finished ``kind`` job, readable by planners and logistics."""
+
+    async def names(request: Request, caller: Caller, job_id: JobId) -> list[str]:
+        require(caller, *READ_RESULTS)
+        finished(request, job_id, kind)
+        return _files(request, job_id)
+
+    async def one(
+        request: Request,
+        caller: Caller,
+        job_id: JobId,
+        name: Annotated[str, Path(min_length=1, max_length=300)],
+    ) -> Response:
+        require(caller, *READ_RESULTS)
+        finished(request, job_id, kind)
+        return raw(request, job_id, name)
+
+    singular = prefix.removesuffix("s")
+    router.add_api_route(
+        f"/{prefix}/{{job_id}}/files",
+        names,
+        methods=["GET"],
+        name=f"{singular}_files",
+        description=f"Names of the {what}'s stored files (planner, logistics).",
+        response_model=list[str],
+        responses=R,
+        tags=[tag],
+    )
+    router.add_api_route(
+        f"/{prefix}/{{job_id}}/files/{{name:path}}",
+        one,
+        methods=["GET"],
+        name=f"{singular}_file",
+        description=f"One stored file of the {what} (planner, logistics).",
+        response_class=Response,
+        responses=_content(*FILE_TYPES),
+        tags=[tag],
+    )
+
+
+_file_routes("plan", "plans", "plans", "plan")
 
 
 def _contract_files(request: Request, job_id: str) -> dict[str, dict[str, str]]:
@@ -287,30 +306,7 @@ async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Resp
     return raw(request, job_id, "routes.geojson")
 
 
-@router.get("/routes/{job_id}/files", response_model=list[str], responses=R, tags=["routes"])
-async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
-    """Names of the week's stored files (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    return _files(request, job_id)
-
-
-@router.get(
-    "/routes/{job_id}/files/{name:path}",
-    response_class=Response,
-    tags=["routes"],
-    responses=_content(*FILE_TYPES),
-)
-async def route_file(
-    request: Request,
-    caller: Caller,
-    job_id: JobId,
-    name: Annotated[str, Path(min_length=1, max_length=300)],
-) -> Response:
-    """One stored file of the week: maps, KPIs, schedule (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    return raw(request, job_id, name)
+_file_routes("routes", "routes", "routes", "week")
 
 
 @router.get("/routes/{job_id}/sheets", response_model=list[str], responses=R, tags=["routes"])
