@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 import pandas as pd
 import typer
@@ -17,6 +18,7 @@ from rich.table import Table
 from core.errors import InputError
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
+from planner.params import PlanParams
 
 plan_app = typer.Typer(
     help="Season crop and supply plan (MILP): which farm grows what, when, how much; "
@@ -74,6 +76,39 @@ BudgetOpt = Annotated[
     float | None,
     typer.Option("--budget", help="Cap on the season's purchases at fair prices (€).", min=0),
 ]
+
+
+_DEFAULTS = PlanParams()  # the options' defaults are the settings type's
+
+
+def _solver_options(
+    time_limit: TimeOpt = None,  # depends on --stop (PlanParams.time_limit_s)
+    stop: StopOpt = _DEFAULTS.stop,
+    work: WorkOpt = _DEFAULTS.work,
+    seed: SeedOpt = _DEFAULTS.seed,
+    gap: GapOpt = _DEFAULTS.gap,
+    solver: SolverOpt = _DEFAULTS.solver,
+    log: LogOpt = _DEFAULTS.log,
+    horizon_weeks: HorizonOpt = _DEFAULTS.horizon_weeks,
+    forecast: ForecastOpt = True,
+    budget: BudgetOpt = _DEFAULTS.budget_eur,
+) -> None:
+    """The options every plan command takes (their signature only: see :func:`_with_options`)."""
+
+
+def _with_options(command):
+    """Give ``command`` (which takes them as ``**options``) the plan options of
+    :func:`_solver_options`, so that ``vivres plan`` and ``vivres plan compare`` declare them
+    once."""
+    own = inspect.signature(command, eval_str=True)
+    shared = inspect.signature(_solver_options, eval_str=True)
+    kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    command.__signature__ = own.replace(parameters=[*kept, *shared.parameters.values()])
+    command.__annotations__ = {
+        **get_type_hints(command, include_extras=True),
+        **get_type_hints(_solver_options, include_extras=True),
+    }
+    return command
 
 
 def _console():
@@ -146,8 +181,22 @@ def _summary(result, problem, out: Path | None, files: int = 0) -> None:
         )
 
 
-def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None, seed=None):
-    """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``)."""
+def _params(
+    *,
+    time_limit,
+    stop,
+    work,
+    seed,
+    gap,
+    solver,
+    log,
+    horizon_weeks,
+    budget,
+    forecast=None,
+    stability=None,
+):
+    """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``);
+    ``forecast`` is not a plan parameter (it chooses the demand planned against)."""
     from api.params import plan_params
 
     return plan_params(
@@ -155,28 +204,23 @@ def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None,
         gap=gap,
         solver=solver,
         log=log,
-        horizon_weeks=horizon,
+        horizon_weeks=horizon_weeks,
         budget_eur=budget,
         stop=stop,
         work=work,
         seed=seed,
+        stability_eur_per_bed=stability,
     )
 
 
 @plan_app.callback()
+@_with_options
 def plan(
     ctx: typer.Context,
     data: DataOpt = SAMPLE_DIR,
     out: Annotated[
         Path, typer.Option("--out", help="Folder the plan is written to.", file_okay=False)
     ] = Path("out/plan"),
-    time_limit: TimeOpt = None,
-    stop: StopOpt = "work",
-    work: WorkOpt = 1.0,
-    seed: SeedOpt = 0,
-    gap: GapOpt = 0.001,
-    solver: SolverOpt = "highs",
-    log: LogOpt = False,
     scenario: Annotated[
         Path | None,
         typer.Option(
@@ -187,9 +231,7 @@ def plan(
             dir_okay=False,
         ),
     ] = None,
-    horizon_weeks: HorizonOpt = 52,
-    forecast: ForecastOpt = True,
-    budget: BudgetOpt = None,
+    **options,
 ) -> None:
     """Plan the season: beds per farm, crop and planting week; harvest; contracts; report."""
     if ctx.invoked_subcommand is not None:
@@ -198,8 +240,8 @@ def plan(
     from api.pipeline import write_plan
 
     territory = load_territory(data, strict=False)
-    params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
-    hub = _hub_demand(territory, forecast, params)
+    params = _params(**options)
+    hub = _hub_demand(territory, options["forecast"], params)
     if scenario is None:
         stage = _solve(territory, hub, params, label="plan")
         files = write_plan(stage, out)
@@ -306,6 +348,7 @@ def _kpi_table(runs: dict[str, dict]) -> None:
 
 
 @plan_app.command("compare")
+@_with_options
 def compare(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", dir_okay=False)],
     data: DataOpt = SAMPLE_DIR,
@@ -313,16 +356,6 @@ def compare(
         Path,
         typer.Option("--out", help="Folder: base/ and one folder per scenario.", file_okay=False),
     ] = Path("out/plan_compare"),
-    time_limit: TimeOpt = None,
-    stop: StopOpt = "work",
-    work: WorkOpt = 1.0,
-    seed: SeedOpt = 0,
-    gap: GapOpt = 0.001,
-    solver: SolverOpt = "highs",
-    log: LogOpt = False,
-    horizon_weeks: HorizonOpt = 52,
-    forecast: ForecastOpt = True,
-    budget: BudgetOpt = None,
     stability: Annotated[
         float,
         typer.Option(
@@ -332,7 +365,8 @@ def compare(
             "crop and planting week): scenarios move beds only where the change pays for it; 0 "
             "re-plans freely.",
         ),
-    ] = 50.0,
+    ] = _DEFAULTS.weights.stability_eur_per_bed,
+    **options,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
     by side."""
@@ -344,21 +378,8 @@ def compare(
     if len(set(names)) != len(names):
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
-    from api.params import plan_params
-
-    params = plan_params(
-        time_limit_s=time_limit,
-        gap=gap,
-        solver=solver,
-        log=log,
-        horizon_weeks=horizon_weeks,
-        budget_eur=budget,
-        stop=stop,
-        work=work,
-        seed=seed,
-        stability_eur_per_bed=stability,
-    )
-    hub = _hub_demand(territory, forecast, params)
+    params = _params(**options, stability=stability)
+    hub = _hub_demand(territory, options["forecast"], params)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
 
@@ -398,7 +419,7 @@ def bench_planner(
             "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).", min=1
         ),
     ] = None,
-    stop: StopOpt = "work",
+    stop: StopOpt = _DEFAULTS.stop,
 ) -> None:
     """Build and solve generated instances up to metro size with HiGHS and CBC."""
     module = _bench_module()

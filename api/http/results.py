@@ -15,8 +15,7 @@ from api import jobs
 from api.http.deps import (
     READ_RESULTS,
     Caller,
-    Limit,
-    Offset,
+    Rows,
     get_store,
     require,
     require_producer_access,
@@ -127,8 +126,7 @@ def demand_table(
     caller: Caller,
     job_id: JobId,
     table: DemandTable,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     site_id: Filter = None,
     product_id: Filter = None,
     week_start: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
@@ -140,7 +138,7 @@ def demand_table(
     frame = frame_of(request.app.state.results, (job_id, table), content)
     if week_start is not None and "week_start" in frame.columns:
         frame = frame.loc[frame["week_start"].str[:10] == week_start]
-    return page(frame, {"site_id": site_id, "product_id": product_id}, limit=limit, offset=offset)
+    return page(frame, {"site_id": site_id, "product_id": product_id}, rows)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -259,8 +257,7 @@ def plan_harvest(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     producer_id: Filter = None,
     site_id: Filter = None,
     product_id: Filter = None,
@@ -276,10 +273,7 @@ def plan_harvest(
     if producer_id is not None and "producer_id" not in frame.columns:
         raise NotFound("this plan's harvest has no producer_id column")
     return page(
-        frame,
-        {"producer_id": producer_id, "site_id": site_id, "product_id": product_id},
-        limit=limit,
-        offset=offset,
+        frame, {"producer_id": producer_id, "site_id": site_id, "product_id": product_id}, rows
     )
 
 
@@ -336,27 +330,29 @@ async def route_sheet(
     return raw(request, job_id, f"sheets/{day}_{vehicle_id}.{format}")
 
 
+def _week_table(request: Request, caller, job_id: str, name: str):
+    """The week's stored table ``<name>.csv`` as a frame (cached), for planners and logistics."""
+    require(caller, *READ_RESULTS)
+    finished(request, job_id, "routes")
+    content, _ = stored(request, job_id, f"{name}.csv")
+    return frame_of(request.app.state.results, (job_id, name), content)
+
+
 @router.get("/routes/{job_id}/stops", response_model=RowsPage, responses=R, tags=["routes"])
 def route_stops(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     day: Filter = None,
     vehicle_id: Filter = None,
     site_id: Filter = None,
 ) -> dict:
     """A page of the week's stops, filtered by day, vehicle or site (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    content, _ = stored(request, job_id, "stops.csv")
-    frame = frame_of(request.app.state.results, (job_id, "stops"), content)
     return page(
-        frame,
+        _week_table(request, caller, job_id, "stops"),
         {"day": day, "vehicle_id": vehicle_id, "site_id": site_id},
-        limit=limit,
-        offset=offset,
+        rows,
     )
 
 
@@ -365,17 +361,13 @@ def route_unserved(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     day: Filter = None,
     site_id: Filter = None,
 ) -> dict:
     """Stops that could not be served and why (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    content, _ = stored(request, job_id, "unserved.csv")
-    frame = frame_of(request.app.state.results, (job_id, "unserved"), content)
-    return page(frame, {"day": day, "site_id": site_id}, limit=limit, offset=offset)
+    frame = _week_table(request, caller, job_id, "unserved")
+    return page(frame, {"day": day, "site_id": site_id}, rows)
 
 
 @router.get(

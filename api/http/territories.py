@@ -12,7 +12,7 @@ from api import jobs
 from api import params as door
 from api.http.access import territories_of
 from api.http.bodies import TABLE_BODY, TERRITORY_BODY, read_table_upload, read_territory_upload
-from api.http.deps import Caller, Limit, Offset, get_store, require
+from api.http.deps import Caller, Limit, Offset, Paging, get_store, require
 from api.http.frames import frame_of, page
 from api.http.problems import responses
 from api.http.schemas import (
@@ -182,8 +182,7 @@ def get_table_rows(
     return page(
         frame,
         {"site_id": site_id, "product_id": product_id, "producer_id": producer_id},
-        limit=limit,
-        offset=offset,
+        Paging(limit=limit, offset=offset),
     )
 
 
@@ -297,7 +296,7 @@ def caisse_ledger(
             {c: str for c in ledger.columns if not pd.api.types.is_numeric_dtype(ledger[c])}
         ).astype(str)
         cache.put(key, ledger, 64 * ledger.size + 1024)
-    return page(ledger, {}, limit=limit, offset=offset)
+    return page(ledger, {}, Paging(limit=limit, offset=offset))
 
 
 @router.get("/{territory_id}/latest", response_model=LatestOut, responses=R)
