@@ -7,6 +7,7 @@ is the single source of truth for the file layout; ``data/README.md`` documents 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -66,7 +67,7 @@ class Table:
         raise KeyError(name)
 
 
-def _c(name: str, kind: str, **kw) -> Column:
+def _c(name: str, kind: str, **kw: Any) -> Column:
     return Column(name=name, kind=kind, **kw)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 CONTINUOUS, INTEGER, SEMI_INTEGER = 0, 1, 2
 
@@ -22,7 +23,7 @@ class Block:
         """Number of columns (rows) in the block."""
         return int(np.prod(self.shape)) if self.shape else 1
 
-    def index(self, *idx) -> np.ndarray:
+    def index(self, *idx: ArrayLike) -> np.ndarray:
         """Global indices of the given (broadcast) block coordinates."""
         if not self.shape:
             return np.asarray(self.start)
@@ -65,7 +66,7 @@ class ArrayModel:
         return int(np.count_nonzero(self.col_kind != CONTINUOUS))
 
 
-def _flat(value, n: int) -> np.ndarray:
+def _flat(value: ArrayLike, n: int) -> np.ndarray:
     """``value`` (scalar or array of n items, any shape) as a flat float array of n items."""
     arr = np.asarray(value, dtype=float)
     if arr.size == n:
@@ -90,10 +91,10 @@ class Builder:
         name: str,
         shape: tuple[int, ...],
         *,
-        lower=0.0,
-        upper=np.inf,
-        cost=0.0,
-        kind=CONTINUOUS,
+        lower: ArrayLike = 0.0,
+        upper: ArrayLike = np.inf,
+        cost: ArrayLike = 0.0,
+        kind: ArrayLike = CONTINUOUS,
     ) -> Block:
         block = Block(self.num_cols, shape)
         n = block.size
@@ -102,7 +103,14 @@ class Builder:
         self.num_cols += n
         return block
 
-    def add_rows(self, name: str, shape: tuple[int, ...], *, lower=-np.inf, upper=np.inf) -> Block:
+    def add_rows(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        *,
+        lower: ArrayLike = -np.inf,
+        upper: ArrayLike = np.inf,
+    ) -> Block:
         block = Block(self.num_rows, shape)
         n = block.size
         self._row_bounds.append((_flat(lower, n), _flat(upper, n)))
@@ -110,7 +118,7 @@ class Builder:
         self.num_rows += n
         return block
 
-    def add_entries(self, rows, cols, values) -> None:
+    def add_entries(self, rows: ArrayLike, cols: ArrayLike, values: ArrayLike) -> None:
         rows = np.asarray(rows, dtype=np.int64).ravel()
         cols = np.asarray(cols, dtype=np.int64).ravel()
         values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape).ravel()

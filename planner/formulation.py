@@ -171,7 +171,9 @@ def _occupancy(
     b.add_entries(rows.index(groups[ends], end[ends]), beds.index(o[ends]), rate[ends])
 
 
-def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None):
+def _formulate(
+    inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None
+) -> tuple[ArrayModel, tuple[int, ...], pd.DataFrame]:
     w = params.weights
     opts = inputs.options
     num_p, num_t = inputs.demand_kg.shape

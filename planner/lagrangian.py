@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,17 @@ from planner.formulation import PlanProblem
 from planner.weeks_dp import solve_by_weeks
 
 log = logging.getLogger(__name__)
+
+
+def total_bound(blocks: Iterable[BlockResult]) -> float | None:
+    """Sum of the blocks' bounds, or None when one block has no valid bound."""
+    total = 0.0
+    for block in blocks:
+        if block.bound is None:
+            return None
+        total += block.bound
+    return total
+
 
 #: Rows tying products together: dualised.
 COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share", "keep")
@@ -92,7 +104,15 @@ class Decomposition:
             groups = [beds.start + options[group_key[options] == k] for k in keys]
             self.blocks.append(self._block(p, own_rows, own, rows, plain, groups))
 
-    def _block(self, p, own_rows, own, rows, plain, groups) -> _ProductBlock:
+    def _block(
+        self,
+        p: int,
+        own_rows: np.ndarray,
+        own: sp.csc_matrix,
+        rows: np.ndarray,
+        plain: np.ndarray,
+        groups: list[np.ndarray],
+    ) -> _ProductBlock:
         """Sub-model: [plain cols | merged beds | segments] × [own rows | link rows]."""
         m = self.model
         reps = np.array([g[0] for g in groups], dtype=np.int64)
@@ -357,7 +377,7 @@ class Decomposition:
         threads: int = 1,
         block_limit_s: float = 3.0,
         nodes: int | None = None,
-    ):
+    ) -> tuple[float | None, np.ndarray | None, bool]:
         """``L(y)``, the minimiser found (full-model columns) and whether it is exact, in
         this process; ``(None, None, False)`` when a block has no bound."""
         reduced, value, x = self.fixed_part(y)
@@ -371,13 +391,14 @@ class Decomposition:
             threads=threads,
             nodes=nodes,
         )
-        if any(b.bound is None for b in blocks.values()):
+        total = total_bound(blocks.values())
+        if total is None:
             return None, None, False
         for b in blocks.values():
             for cols, values in b.found:
                 x[cols] = values
         return (
-            value + sum(b.bound for b in blocks.values()),
+            value + total,
             x,
             all(b.optimal for b in blocks.values()),
         )

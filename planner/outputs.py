@@ -303,7 +303,7 @@ def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
     return frame
 
 
-def plan_hash(result) -> str:
+def plan_hash(result: PlanResult) -> str:
     """sha256 of the plan table as CSV: equal hashes, the same plan bed for bed."""
     import hashlib
 

@@ -45,7 +45,7 @@ class _PlainLoader(yaml.SafeLoader):
     """YAML's safe loader without anchors and aliases (``&a``, ``*a``): they are what makes
     a 400-byte "billion laughs" document expand to gigabytes, and scenarios never need them."""
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
@@ -98,7 +98,7 @@ class Scenario:
                 label=self.name,
             )
             for c in self.changes
-            if c.kind == "yield_shock"
+            if c.kind == "yield_shock" and c.weeks is not None
         )
         budget = params.budget_eur
         for c in self.changes:
@@ -272,7 +272,7 @@ def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
         if ("crop" in spec) == ("product" in spec):
             r.fail(where, "give exactly one of crop or product")
             return None
-        if factor is None or not ok:
+        if factor is None or not ok or not isinstance(weeks, list):
             return None
         return Change(
             kind=kind,
@@ -318,7 +318,7 @@ def apply_scenario(
     for i, c in enumerate(scenario.changes):
         where = f"changes[{i}].{c.kind}"
 
-        def bad(field: str, message: str, value: Any, where=where) -> None:
+        def bad(field: str, message: str, value: Any, where: str = where) -> None:
             errors.append(
                 RowError(
                     file=file, row=None, column=f"{where}.{field}", message=message, value=value
@@ -380,6 +380,8 @@ def _scale(hub: pd.DataFrame, factor: pd.Series | float) -> pd.DataFrame:
 
 def _kg_orders(territory: Territory) -> pd.DataFrame:
     orders = territory.orders
+    if orders is None:
+        raise InputError("no orders: the territory needs orders.csv for this change")
     products = territory.products.set_index("product_id")
     return orders.assign(kg=order_kg(orders, products))
 

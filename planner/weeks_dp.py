@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 MAX_TABLE = 4_000_000
 
 
-def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cyclic: bool):
+def solve_by_weeks(
+    block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cyclic: bool
+) -> tuple[float, np.ndarray] | None:
     """Exact optimum of a product block without storage (shelf life under a week) by dynamic
     programming over the season's weeks, or None when the table would be too large.
 
@@ -92,24 +94,24 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
             + waste_cost[t] * np.maximum(h - d, 0.0)
         )
 
-    table = np.zeros(())
+    table: np.ndarray = np.zeros(())
     axes: list[int] = []  # group of each table axis
     steps = []  # (retired group, axes left, argmin table)
     for pos in range(num_t):
-        t = int(order_t[pos])
+        week = int(order_t[pos])
         for g in [g for g in range(n_groups) if first[g] == pos]:
             if table.size * len(group_cost[g]) > MAX_TABLE:
                 return None
             table = table[..., None] + group_cost[g].reshape((1,) * table.ndim + (-1,))
             axes.append(g)
-        h = np.zeros(())
+        h: np.ndarray = np.zeros(())
         for a, g in enumerate(axes):
             k = kg_at[g].get(pos, 0.0)
             if k:
                 shape = [1] * len(axes)
                 shape[a] = -1
                 h = h + k * np.arange(table.shape[a], dtype=float).reshape(shape)
-        table = table + week_cost(np.broadcast_to(h, table.shape) if h.ndim else h, t)
+        table = table + week_cost(np.broadcast_to(h, table.shape) if h.ndim else h, week)
         for g in [g for g in axes if last[g] == pos]:
             a = axes.index(g)
             steps.append((g, [x for x in axes if x != g], np.argmin(table, axis=a)))
@@ -123,12 +125,12 @@ def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cy
     for g, left, arg in reversed(steps):
         beds[g] = arg[tuple(int(beds[x]) for x in left)] if left else arg
     values = np.zeros(sub.num_cols)
-    h = np.zeros(num_t)
+    harvest = np.zeros(num_t)
     for g, (t, k) in enumerate(spans):
-        h[t] += k * beds[g]
-    values[0:num_t] = h
-    values[2 * num_t : 3 * num_t] = np.maximum(demand - h, 0.0)
-    values[3 * num_t : 4 * num_t] = np.maximum(h - demand, 0.0)
+        harvest[t] += k * beds[g]
+    values[0:num_t] = harvest
+    values[2 * num_t : 3 * num_t] = np.maximum(demand - harvest, 0.0)
+    values[3 * num_t : 4 * num_t] = np.maximum(harvest - demand, 0.0)
     values[merged] = beds
     for g in range(n_groups):
         left_beds = beds[g]

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
@@ -23,6 +24,9 @@ from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
 
 from core.errors import InputError, VivresWarning
+
+if TYPE_CHECKING:
+    import osmium
 from core.geo import EARTH_RADIUS_M
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,7 @@ ROAD = "road"
 HAVERSINE = "haversine_fallback"
 
 #: Typical French free-flow speeds (km/h) for roads whose ``maxspeed`` is missing or symbolic.
-FR_SPEEDS_KPH = {
+FR_SPEEDS_KPH: dict[str, float] = {
     "motorway": 120,
     "motorway_link": 70,
     "trunk": 100,
@@ -89,7 +93,7 @@ class RoadNetwork:
     dist_csr: csr_matrix
     source: str
     key: str  # hash of the file (or of the download query), for matrix caches
-    _tree: object = field(default=None, repr=False)
+    _tree: Any = field(default=None, repr=False)  # sklearn BallTree over the nodes
 
     @property
     def num_nodes(self) -> int:
@@ -106,15 +110,15 @@ class RoadNetwork:
 # --------------------------------------------------------------------------- building
 
 
-def _is_drive_way(tags: Mapping[str, str]) -> bool:
+def _is_drive_way(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
     hwy = tags.get("highway")
     if hwy is None or tags.get("area") == "yes" or _EXCLUDED_HWY.search(hwy):
         return False
-    if "private" in tags.get("access", ""):
+    if "private" in (tags.get("access") or ""):
         return False
-    if "no" in tags.get("motor_vehicle", "") or "no" in tags.get("motorcar", ""):
+    if "no" in (tags.get("motor_vehicle") or "") or "no" in (tags.get("motorcar") or ""):
         return False
-    return not _EXCLUDED_SERVICE.search(tags.get("service", ""))
+    return not _EXCLUDED_SERVICE.search(tags.get("service") or "")
 
 
 def _drive_elements(src: Path) -> list[dict]:
@@ -128,7 +132,8 @@ def _drive_elements(src: Path) -> list[dict]:
 
     ways: dict[int, dict] = {}
     # the C++ filters skip most of the file before any Python code sees it
-    for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
+    for found in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
+        way = cast(osmium.osm.Way, found)
         if _is_drive_way(way.tags):
             ways[way.id] = {
                 "type": "way",
@@ -145,7 +150,12 @@ def _drive_elements(src: Path) -> list[dict]:
             "lon": node.location.lon,
             "tags": dict(node.tags),
         }
-        for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(IdFilter(wanted))
+        for node in (
+            cast(osmium.osm.Node, found)
+            for found in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
+                IdFilter(wanted)
+            )
+        )
     ]
     present = {node["id"] for node in nodes}
     keep = [way for way in ways.values() if all(r in present for r in way["nodes"])]
