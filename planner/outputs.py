@@ -255,11 +255,15 @@ def read_kpis(path: Path) -> dict:
     return json.loads((Path(path) / "report.json").read_text())["kpis"]
 
 
-def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame:
+def beds_kept(
+    base_plan: pd.DataFrame, other_plan: pd.DataFrame, touched: set[str] | None = None
+) -> pd.DataFrame:
     """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
     (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
     what-if keeps 0 %. ``takes_over`` lists the crops it grows more of than in the base (it
-    takes over what the change removed elsewhere)."""
+    takes over what the change removed elsewhere). ``affected``: the farm grows, in the base
+    plan, a product the change touches (``touched``, from ``Scenario.touched_products``;
+    ``None``: every product, every farm affected)."""
     key = ["producer_id", "crop_id", "plant_week"]
     a = base_plan.groupby(key)["beds"].sum()
     b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
@@ -285,6 +289,11 @@ def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame
         .reindex(farms.index)
         .fillna("")
     )
+    if touched is None:
+        farms["affected"] = True
+    else:
+        grows = base_plan.loc[base_plan["product_id"].isin(touched), "producer_id"]
+        farms["affected"] = farms.index.isin(set(grows))
     return farms.reset_index()
 
 

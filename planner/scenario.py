@@ -87,6 +87,24 @@ class Scenario:
     changes: tuple[Change, ...] = ()
     path: Path | None = None
 
+    def touched_products(self, base_plan: pd.DataFrame) -> set[str] | None:
+        """Products whose supply or demand the scenario changes directly: a dropped farm's
+        products in the base plan, the product (or the shocked crop's products) of a demand,
+        yield or price change. ``None``: the change reaches every product (demand or price
+        everywhere or at a site, more caisse households, a budget)."""
+        touched: set[str] = set()
+        for c in self.changes:
+            if c.kind == "drop_farm":
+                mine = base_plan["producer_id"] == c.producer_id
+                touched |= set(base_plan.loc[mine, "product_id"])
+            elif c.kind in ("demand", "price", "yield_shock") and c.product_id is not None:
+                touched.add(c.product_id)
+            elif c.kind == "yield_shock" and c.crop_id is not None:
+                touched |= set(base_plan.loc[base_plan["crop_id"] == c.crop_id, "product_id"])
+            else:
+                return None
+        return touched
+
     def adjust_params(self, params: PlanParams) -> PlanParams:
         """Parameters with the scenario's yield shocks and budget."""
         shocks = tuple(

@@ -272,15 +272,18 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, stage.problem, None)
         runs[what_if.name] = stage.kpis
-        kept = planner.beds_kept(base.plan, result.plan)
+        kept = planner.beds_kept(base.plan, result.plan, what_if.touched_products(base.plan))
         write_csv(kept, folder / "beds_kept.csv")
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
             calm = kept[kept["takes_over"] == ""]
+            spared = kept[~kept["affected"]]
             console.print(
                 f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
                 f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
                 f"(median {kept['kept_pct'].median():.1f} %); of the "
+                f"{len(spared)} growing no product the change touches, "
+                f"{int((spared['kept_pct'] >= 95).sum())}; of the "
                 f"{len(calm)} taking over no crop, "
                 f"{int((calm['kept_pct'] >= 95).sum())}"
             )
