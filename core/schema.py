@@ -231,6 +231,50 @@ VEHICLES = Table(
     ),
 )
 
+CAISSES = Table(
+    name="caisses",
+    optional=True,
+    doc="The territory's caisses communes, each with its own area, currency, start, "
+    "allocation and contribution rules (a territory with one caisse may give caisse_rule.csv "
+    "instead).",
+    columns=(
+        _c("caisse_id", "id", unique=True),
+        _c("name", "str"),
+        _c("area", "str", required=False, default=""),
+        _c("currency", "str", required=False, default="EUR", doc="e.g. Moneko, MonA"),
+        _c("start", "date", doc="first month of allocations"),
+        _c("first_person_eur", "float", min=0, max=10000),
+        _c("additional_person_eur", "float", min=0, max=10000),
+        _c(
+            "min_contribution_per_person_eur",
+            "float",
+            min=0,
+            max=10000,
+            required=False,
+            default=0.0,
+            doc="the smallest monthly contribution per member the caisse accepts",
+        ),
+        _c(
+            "unspent",
+            "enum",
+            choices=("carry", "expire"),
+            required=False,
+            default="carry",
+            doc="what becomes of credit unspent at the end of a month: kept by the household "
+            "(carry) or returned to the caisse (expire)",
+        ),
+        _c(
+            "approval_threshold_pct",
+            "float",
+            min=0,
+            max=100,
+            required=False,
+            default=60.0,
+            doc="score a shop needs on the conventionnement grid",
+        ),
+    ),
+)
+
 HOUSEHOLDS = Table(
     name="households",
     doc="Households enrolled in the caisse commune (pseudonymous ids).",
@@ -239,6 +283,65 @@ HOUSEHOLDS = Table(
         _c("size", "int", min=1, max=20),
         _c("monthly_contribution_eur", "float", min=0, max=10000),
         _c("joined", "date", required=False, default=None),
+        _c("caisse_id", "id", ref="caisses.caisse_id", required=False, default=None),
+        _c(
+            "reste_a_vivre_eur",
+            "float",
+            min=-100000,
+            max=100000,
+            required=False,
+            default=None,
+            doc="monthly income left after fixed costs, when the household gave it",
+        ),
+    ),
+)
+
+FUNDERS = Table(
+    name="funders",
+    optional=True,
+    doc="Co-funders' payments into a caisse (public and private).",
+    columns=(
+        _c("funder", "str"),
+        _c("caisse_id", "id", ref="caisses.caisse_id"),
+        _c("month", "date", doc="the month the money arrives (any day of it)"),
+        _c("amount_eur", "float", min=0, max=100_000_000),
+    ),
+)
+
+CAISSE_CRITERIA = Table(
+    name="caisse_criteria",
+    optional=True,
+    doc="The conventionnement grid: criteria a caisse scores shops on.",
+    columns=(
+        _c("caisse_id", "id", ref="caisses.caisse_id"),
+        _c("criterion_id", "id"),
+        _c("label", "str"),
+        _c("weight", "float", min=0, max=100),
+        _c("max_points", "int", min=1, max=100),
+        _c("eliminatory", "bool", required=False, default=False),
+        _c(
+            "min_points",
+            "int",
+            min=0,
+            max=100,
+            required=False,
+            default=0,
+            doc="points an eliminatory criterion needs",
+        ),
+    ),
+)
+
+SHOP_ASSESSMENTS = Table(
+    name="shop_assessments",
+    optional=True,
+    doc="Points a shop got on each criterion of a caisse's grid, by whom and when.",
+    columns=(
+        _c("caisse_id", "id", ref="caisses.caisse_id"),
+        _c("site_id", "id", ref="sites.site_id"),
+        _c("criterion_id", "id"),
+        _c("points", "int", min=0, max=100),
+        _c("assessor", "str", required=False, default=""),
+        _c("assessed_on", "date", required=False, default=None),
     ),
 )
 
@@ -390,7 +493,7 @@ MASTER_TABLES = (
     VEHICLES,
 )
 #: Caisse tables (a territory without a caisse omits them).
-CAISSE_TABLES = (HOUSEHOLDS, CAISSE_RULE)
+CAISSE_TABLES = (CAISSES, HOUSEHOLDS, CAISSE_RULE, FUNDERS, CAISSE_CRITERIA, SHOP_ASSESSMENTS)
 #: Plan commitments (optional; read after the master data they refer to).
 PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS)
 #: Activity tables: grow every week, validated row by row with a rejects report.

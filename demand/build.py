@@ -35,10 +35,11 @@ from demand.caisse import (
     FLAG_NOT_APPROVED,
     flag_transactions,
     normalise_transactions,
-    parse_rule,
     shop_baskets,
     spending_to_kg,
 )
+from demand.caisses import caisses_of, household_allocations
+from demand.grid import approved_sites
 from demand.orders import (
     OrderCheckParams,
     normalise_orders,
@@ -160,16 +161,27 @@ def build_weekly_demand(
     has_caisse = raw_tx is not None and not raw_tx.empty and territory.households is not None
     if has_caisse:
         # without a rule file, payments still become demand; only the allocation check is lost
-        rule = (
-            parse_rule(territory.caisse_rule)
-            if territory.caisse_rule is not None and len(territory.caisse_rule)
-            else None
+        caisses = caisses_of(territory.caisses, territory.caisse_rule)
+        rule = next(iter(caisses.values())).rule if len(caisses) == 1 else None
+        allocations = (
+            household_allocations(territory.households, caisses) if len(caisses) > 1 else None
         )
         raw_tx, tx_dups = _duplicates(raw_tx, TX_KEY, tx_file)
         duplicates.append(tx_dups)
-        tx, currency_rejects = normalise_transactions(raw_tx, rule=rule, file=tx_file)
+        tx, currency_rejects = normalise_transactions(
+            raw_tx, rule=rule, file=tx_file, currencies=tuple(c.currency for c in caisses.values())
+        )
         rejects += [tx_rejects, currency_rejects]
-        flags = flag_transactions(tx, territory.households, territory.sites, rule, file=tx_file)
+        # the conventionnement grid, where shops were assessed, says which payments count
+        sites = approved_sites(
+            territory.sites,
+            territory.caisse_criteria,
+            territory.shop_assessments,
+            {c.caisse_id: c.approval_threshold_pct for c in caisses.values()},
+        )
+        flags = flag_transactions(
+            tx, territory.households, sites, rule, file=tx_file, allocations=allocations
+        )
         off = flags.loc[flags["flag"] == FLAG_NOT_APPROVED, "row"]
         spend = tx.loc[~tx["row"].isin(off)].assign(week_start=lambda d: week_start(d["timestamp"]))
         spend = spend.groupby(["week_start", "site_id"], as_index=False)["amount_eur"].sum()

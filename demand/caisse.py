@@ -125,8 +125,10 @@ def normalise_transactions(
     *,
     rule: CaisseRule | None,
     file: str = "caisse_transactions.csv",
+    currencies: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convert amounts to euros (local currency 1:1) and reject unknown currencies.
+    """Convert amounts to euros (local currency 1:1: the rule's and ``currencies``, the
+    territory's caisses') and reject unknown currencies.
 
     Returns
     -------
@@ -139,6 +141,7 @@ def normalise_transactions(
     accepted = {"EUR", "€", ""}
     if rule is not None and rule.local_currency:
         accepted.add(rule.local_currency.strip().upper())
+    accepted |= {c.strip().upper() for c in currencies if c.strip()}
     bad = ~currency.isin(accepted)
     rejects = pd.DataFrame(
         {
@@ -166,6 +169,7 @@ def flag_transactions(
     *,
     file: str = "caisse_transactions.csv",
     cutoff_day: int = 10,
+    allocations: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Flag payments at non-approved shops, beyond the allocation, or before enrolment.
 
@@ -181,6 +185,9 @@ def flag_transactions(
         Territory tables (``size``, ``joined``; ``conventionne``).
     rule
         The allocation rule; without one, allocations are not checked.
+    allocations
+        Monthly allocation per household id, instead of one rule (households of several
+        caisses).
 
     Returns
     -------
@@ -206,8 +213,10 @@ def flag_transactions(
         )
 
     hh = households.set_index("household_id")
-    if rule is not None:
-        allocation = pd.Series(rule.allocation_eur(hh["size"]), index=hh.index)
+    if allocations is None and rule is not None:
+        allocations = pd.Series(rule.allocation_eur(hh["size"]), index=hh.index)
+    if allocations is not None:
+        allocation = allocations
         cum = tx.groupby(["household_id", "month"], sort=False)["amount_eur"].cumsum()
         alloc = tx["household_id"].map(allocation)
         over = (cum > alloc + 1e-9) & alloc.notna()
