@@ -64,6 +64,7 @@ def _register_optional_commands() -> None:
         "territory",
         "demo",
         "demand",
+        "caisse",
         "plan",
         "contracts",
         "routes",

@@ -214,7 +214,8 @@ def _caisse_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> li
     hh = tables.get("households")
     if caisses is not None and hh is not None and len(caisses) > 1:
         message = "must name the household's caisse: the territory has several"
-        _check(errors, hh, hh["caisse_id"].isna(), files["households"], "caisse_id", message)
+        missing = hh["caisse_id"].isna() | (hh["caisse_id"].astype(str).str.strip() == "")
+        _check(errors, hh, missing, files["households"], "caisse_id", message)
     criteria = tables.get("caisse_criteria")
     if criteria is not None:
         key = ["caisse_id", "criterion_id"]

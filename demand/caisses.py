@@ -112,7 +112,7 @@ def caisses_of(caisses: pd.DataFrame | None, caisse_rule: pd.DataFrame | None) -
 def caisse_of_households(households: pd.DataFrame, caisses: dict[str, Caisse]) -> pd.Series:
     """Each household's caisse id (its own, or the only caisse's)."""
     given = (
-        households["caisse_id"]
+        households["caisse_id"].replace("", None)
         if "caisse_id" in households.columns
         else pd.Series(None, index=households.index, dtype=object)
     )
@@ -344,8 +344,9 @@ def size_for_budget(
     """
     if budget_eur < 0 or months < 1:
         raise InputError("sizing: the budget must be >= 0 and months >= 1")
+    per_person = math.isclose(rule.first_person_eur, rule.additional_person_eur)
     if sizes is None or not len(sizes):
-        if not math.isclose(rule.first_person_eur, rule.additional_person_eur):
+        if not per_person:
             raise InputError(
                 f"sizing: rule {rule.name!r} depends on the household size: give a territory "
                 "with households (its mix of sizes) or a per-person rule"
@@ -365,6 +366,16 @@ def size_for_budget(
     mean_allocation = float(rule.allocation_eur(size).mean())
     if mean_allocation <= 0:
         raise InputError("sizing: the rule allocates nothing")
+    if per_person:  # every person costs the same: count people exactly, households of the mix
+        people = math.floor(budget_eur / (months * rule.first_person_eur) + 1e-9)
+        return Sizing(
+            budget_eur=budget_eur,
+            months=months,
+            people=people,
+            households=math.floor(people / float(size.mean()) + 1e-9),
+            allocation_eur_per_month=people * rule.first_person_eur,
+            rule=rule.name,
+        )
     households = math.floor(budget_eur / (months * mean_allocation) + 1e-9)
     return Sizing(
         budget_eur=budget_eur,

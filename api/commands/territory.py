@@ -45,7 +45,33 @@ def check(
     console.print(table)
     kinds = territory.sites["kind"].value_counts()
     console.print("sites: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))
+    _flag_contributions(territory, console)
     console.print("[green]territory is valid[/]")
+
+
+def _flag_contributions(territory, console) -> None:
+    """Name the households paying under their caisse's minimum (a flag, not an error: the
+    contribution is the household's choice)."""
+    from demand.caisses import caisses_of, contribution_check
+
+    caisses = caisses_of(territory.caisses, territory.caisse_rule)
+    if territory.households is None or not caisses:
+        return
+    under = contribution_check(territory.households, caisses)
+    under = under.loc[under["under_minimum"]]
+    if under.empty:
+        return
+    shown = ", ".join(
+        f"{r.household_id} (households.csv row {r.row}: {r.contribution_eur:g} € < "
+        f"{r.minimum_eur:g} €)"
+        for r in under.head(10).itertuples()
+    )
+    more = f" and {len(under) - 10} more" if len(under) > 10 else ""
+    console.print(
+        f"[yellow]{len(under)} household(s) contribute under their caisse's minimum per "
+        f"person[/]: {shown}{more}",
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
