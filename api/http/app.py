@@ -6,8 +6,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from api.http import caisse, results, scenarios, territories
 from api.http import jobs as jobs_routes
-from api.http import results, scenarios, territories
 from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
@@ -224,6 +224,7 @@ def create_app(
     # before results: /plans/compare ≠ /plans/{job_id}
     app.include_router(scenarios.router, dependencies=in_scope)
     app.include_router(results.router, dependencies=in_scope)
+    app.include_router(caisse.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
     app.add_middleware(RateLimit, limiter=app.state.rate_limiter)  # warm reads count too
