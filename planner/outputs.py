@@ -256,14 +256,13 @@ def read_kpis(path: Path) -> dict:
 
 
 def beds_kept(
-    base_plan: pd.DataFrame, other_plan: pd.DataFrame, touched: set[str] | None = None
+    base_plan: pd.DataFrame, other_plan: pd.DataFrame, affected: set[str] | None = None
 ) -> pd.DataFrame:
     """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
     (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
     what-if keeps 0 %. ``takes_over`` lists the crops it grows more of than in the base (it
-    takes over what the change removed elsewhere). ``affected``: the farm grows, in the base
-    plan, a product the change touches (``touched``, from ``Scenario.touched_products``;
-    ``None``: every product, every farm affected)."""
+    takes over what the change removed elsewhere). ``affected``: the farm is one the change can
+    reach (``affected``, from ``Scenario.affected_farms``; ``None``: every farm)."""
     key = ["producer_id", "crop_id", "plant_week"]
     a = base_plan.groupby(key)["beds"].sum()
     b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
@@ -289,11 +288,7 @@ def beds_kept(
         .reindex(farms.index)
         .fillna("")
     )
-    if touched is None:
-        farms["affected"] = True
-    else:
-        grows = base_plan.loc[base_plan["product_id"].isin(touched), "producer_id"]
-        farms["affected"] = farms.index.isin(set(grows))
+    farms["affected"] = True if affected is None else farms.index.isin(affected)
     return farms.reset_index()
 
 

@@ -105,6 +105,20 @@ class Scenario:
                 return None
         return touched
 
+    def affected_farms(self, base_plan: pd.DataFrame, territory: Territory) -> set[str] | None:
+        """Farms the change can reach before any solve: those able to grow (``producer_crops``)
+        a product it touches (:meth:`touched_products`), and the farms it names. ``None``:
+        every farm."""
+        touched = self.touched_products(base_plan)
+        if touched is None:
+            return None
+        crops = territory.crops.set_index("crop_id")["product_id"]
+        grows = territory.producer_crops.assign(
+            product_id=territory.producer_crops["crop_id"].map(crops)
+        )
+        reach = set(grows.loc[grows["product_id"].isin(touched), "producer_id"])
+        return reach | {c.producer_id for c in self.changes if c.producer_id is not None}
+
     def adjust_params(self, params: PlanParams) -> PlanParams:
         """Parameters with the scenario's yield shocks and budget."""
         shocks = tuple(

@@ -272,7 +272,8 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, stage.problem, None)
         runs[what_if.name] = stage.kpis
-        kept = planner.beds_kept(base.plan, result.plan, what_if.touched_products(base.plan))
+        reach = what_if.affected_farms(base.plan, territory)
+        kept = planner.beds_kept(base.plan, result.plan, reach)
         write_csv(kept, folder / "beds_kept.csv")
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
@@ -282,7 +283,7 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
                 f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
                 f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
                 f"(median {kept['kept_pct'].median():.1f} %); of the "
-                f"{len(spared)} growing no product the change touches, "
+                f"{len(spared)} unable to grow any product the change touches, "
                 f"{int((spared['kept_pct'] >= 95).sum())}; of the "
                 f"{len(calm)} taking over no crop, "
                 f"{int((calm['kept_pct'] >= 95).sum())}"

@@ -119,6 +119,28 @@ def test_farms_growing_no_touched_product_are_not_affected():
     assert everywhere.touched_products(base) is None
 
     other = base.loc[base["producer_id"] != "A"]
-    kept = planner.beds_kept(base, other, drop_a.touched_products(base)).set_index("producer_id")
+    kept = planner.beds_kept(base, other, {"A", "B"}).set_index("producer_id")
     assert kept["affected"].to_dict() == {"A": True, "B": True, "C": False}
     assert planner.beds_kept(base, other, None)["affected"].all()
+
+
+def test_affected_farms_are_those_able_to_grow_a_touched_product():
+    import pandas as pd
+
+    from planner.scenario import Change, Scenario
+
+    base = pd.DataFrame(
+        {"producer_id": ["A", "C"], "crop_id": ["pdt", "chou"], "product_id": ["pdt", "chou"]}
+    )
+
+    class Terr:  # the two tables affected_farms reads
+        crops = pd.DataFrame({"crop_id": ["pdt", "chou"], "product_id": ["pdt", "chou"]})
+        producer_crops = pd.DataFrame(
+            {"producer_id": ["A", "B", "C", "C"], "crop_id": ["pdt", "pdt", "chou", "pdt"]}
+        )
+
+    drop_a = Scenario(name="sans-A", changes=(Change(kind="drop_farm", producer_id="A"),))
+    # B and C could grow A's potatoes (C grows cabbage in the base plan): both reachable
+    assert drop_a.affected_farms(base, Terr()) == {"A", "B", "C"}
+    gel = Scenario(name="gel", changes=(Change(kind="yield_shock", crop_id="chou", weeks=(1, 2)),))
+    assert gel.affected_farms(base, Terr()) == {"C"}
