@@ -71,6 +71,7 @@ def _register_optional_commands() -> None:
         "serve",
         "keys",
         "robustness",
+        "sweep",
     )
     for module_name in (f"api.commands.{name}" for name in commands):
         try:
