@@ -6,70 +6,27 @@ is the single source of truth for the file layout; ``data/README.md`` documents 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-SITE_KINDS = (
-    "hub",  # the pôle logistique mutualisé
-    "depot",  # a member organisation's own depot (where its vehicles sleep)
-    "farm",
-    "epicerie_solidaire",
-    "buying_group",  # groupement d'achat (VRAC-style) depot in a district
-    "market",
-    "social_restaurant",
-    "caisse_shop",  # shop approved (conventionné) by the caisse commune
+from core.columns import (  # noqa: F401  (the layout's types and enums, re-exported)
+    CATEGORIES,
+    LAND_TYPES,
+    POINT_OF_SALE_KINDS,
+    SITE_KINDS,
+    STORAGE_CLASSES,
+    UNITS,
+    WEEKDAYS,
+    Column,
+    Table,
+    _c,
 )
-POINT_OF_SALE_KINDS = (
-    "epicerie_solidaire",
-    "buying_group",
-    "market",
-    "social_restaurant",
-    "caisse_shop",
+from core.schema_caisse import (
+    CAISSE_CRITERIA,
+    CAISSE_RULE,
+    CAISSE_TRANSACTIONS,
+    CAISSES,
+    FUNDERS,
+    HOUSEHOLDS,
+    SHOP_ASSESSMENTS,
 )
-CATEGORIES = ("vegetable", "fruit", "legume", "dairy", "egg", "meat", "bakery", "grocery")
-UNITS = ("kg", "piece", "bunch", "litre", "dozen", "jar")
-STORAGE_CLASSES = ("ambient", "fresh", "chilled", "frozen")
-LAND_TYPES = ("open_field", "greenhouse", "orchard")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Column:
-    """One column of a table and the rule its cells obey."""
-
-    name: str
-    kind: str  # id | str | int | float | bool | enum | time | date | datetime | weekdays
-    required: bool = True  # the column must exist and cells must be non-empty
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[str, ...] = ()
-    ref: str | None = None  # "table.column" the value must exist in
-    unique: bool = False
-    default: object = None  # used when the column is optional and the cell empty
-    doc: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Table:
-    """A territory file: its name (without extension) and its columns."""
-
-    name: str
-    columns: tuple[Column, ...]
-    doc: str = ""
-    optional: bool = False  # the territory may omit the file
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
-
-
-def _c(name: str, kind: str, **kw: Any) -> Column:
-    return Column(name=name, kind=kind, **kw)
-
 
 SITES = Table(
     name="sites",
@@ -231,137 +188,6 @@ VEHICLES = Table(
     ),
 )
 
-CAISSES = Table(
-    name="caisses",
-    optional=True,
-    doc="The territory's caisses communes, each with its own area, currency, start, "
-    "allocation and contribution rules (a territory with one caisse may give caisse_rule.csv "
-    "instead).",
-    columns=(
-        _c("caisse_id", "id", unique=True),
-        _c("name", "str"),
-        _c("area", "str", required=False, default=""),
-        _c("currency", "str", required=False, default="EUR", doc="e.g. Moneko, MonA"),
-        _c("start", "date", doc="first month of allocations"),
-        _c("first_person_eur", "float", min=0, max=10000),
-        _c("additional_person_eur", "float", min=0, max=10000),
-        _c(
-            "min_contribution_per_person_eur",
-            "float",
-            min=0,
-            max=10000,
-            required=False,
-            default=0.0,
-            doc="the smallest monthly contribution per member the caisse accepts",
-        ),
-        _c(
-            "unspent",
-            "enum",
-            choices=("carry", "expire"),
-            required=False,
-            default="carry",
-            doc="what becomes of credit unspent at the end of a month: kept by the household "
-            "(carry) or returned to the caisse (expire)",
-        ),
-        _c(
-            "approval_threshold_pct",
-            "float",
-            min=0,
-            max=100,
-            required=False,
-            default=60.0,
-            doc="score a shop needs on the conventionnement grid",
-        ),
-    ),
-)
-
-HOUSEHOLDS = Table(
-    name="households",
-    doc="Households enrolled in the caisse commune (pseudonymous ids).",
-    columns=(
-        _c("household_id", "id", unique=True),
-        _c("size", "int", min=1, max=20),
-        _c("monthly_contribution_eur", "float", min=0, max=10000),
-        _c("joined", "date", required=False, default=None),
-        _c("caisse_id", "id", ref="caisses.caisse_id", required=False, default=None),
-        _c(
-            "reste_a_vivre_eur",
-            "float",
-            min=-100000,
-            max=100000,
-            required=False,
-            default=None,
-            doc="monthly income left after fixed costs, when the household gave it",
-        ),
-    ),
-)
-
-FUNDERS = Table(
-    name="funders",
-    optional=True,
-    doc="Co-funders' payments into a caisse (public and private).",
-    columns=(
-        _c("funder", "str"),
-        _c("caisse_id", "id", ref="caisses.caisse_id"),
-        _c("month", "date", doc="the month the money arrives (any day of it)"),
-        _c("amount_eur", "float", min=0, max=100_000_000),
-    ),
-)
-
-CAISSE_CRITERIA = Table(
-    name="caisse_criteria",
-    optional=True,
-    doc="The conventionnement grid: criteria a caisse scores shops on.",
-    columns=(
-        _c("caisse_id", "id", ref="caisses.caisse_id"),
-        _c("criterion_id", "id"),
-        _c("label", "str"),
-        _c("weight", "float", min=0, max=100),
-        _c("max_points", "int", min=1, max=100),
-        _c("eliminatory", "bool", required=False, default=False),
-        _c(
-            "min_points",
-            "int",
-            min=0,
-            max=100,
-            required=False,
-            default=0,
-            doc="points an eliminatory criterion needs",
-        ),
-    ),
-)
-
-SHOP_ASSESSMENTS = Table(
-    name="shop_assessments",
-    optional=True,
-    doc="Points a shop got on each criterion of a caisse's grid, by whom and when.",
-    columns=(
-        _c("caisse_id", "id", ref="caisses.caisse_id"),
-        _c("site_id", "id", ref="sites.site_id"),
-        _c("criterion_id", "id"),
-        _c("points", "int", min=0, max=100),
-        _c("assessor", "str", required=False, default=""),
-        _c("assessed_on", "date", required=False, default=None),
-    ),
-)
-
-CAISSE_RULE = Table(
-    name="caisse_rule",
-    doc="The monthly allocation rule: first person + each further person.",
-    columns=(
-        _c("name", "str", unique=True),
-        _c("first_person_eur", "float", min=0, max=10000),
-        _c("additional_person_eur", "float", min=0, max=10000),
-        _c(
-            "local_currency",
-            "str",
-            required=False,
-            default="",
-            doc="code of a local currency accepted 1:1 (e.g. SONANTES)",
-        ),
-    ),
-)
-
 ORDERS = Table(
     name="orders",
     doc="Grocery orders from points of sale to the hub.",
@@ -372,18 +198,6 @@ ORDERS = Table(
         _c("quantity", "float", min=0.0, max=100000),
         _c("unit", "enum", choices=UNITS),
         _c("unit_price_eur", "float", min=0, max=10000, required=False, default=None),
-    ),
-)
-
-CAISSE_TRANSACTIONS = Table(
-    name="caisse_transactions",
-    doc="Payments with the caisse allocation, as the caisse's payment app exports them.",
-    columns=(
-        _c("timestamp", "datetime"),
-        _c("household_id", "id", ref="households.household_id"),
-        _c("site_id", "id", ref="sites.site_id"),
-        _c("amount", "float", min=0.01, max=10000),
-        _c("currency", "str", required=False, default="EUR"),
     ),
 )
 
