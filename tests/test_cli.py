@@ -138,3 +138,29 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
 
 def test_bench_robustness_is_a_command():
     assert main(["bench", "robustness", "--help"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["nosuch"], "No such command 'nosuch'"),
+        (["plan", "--time-limit", "abc"], "Invalid value for '--time-limit'"),
+        (["routes", "--week"], "requires an argument"),
+        (["caisse", "size", "--budget", "1"], "Missing option '--rule'"),
+        (["plan", "--no-such-option"], "No such option: --no-such-option"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv, says, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert says in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_usage_error_of_the_installed_command_has_no_traceback():
+    exe = shutil.which("vivres")
+    if exe is None:
+        pytest.skip("vivres is not on PATH (package not installed with pip)")
+    done = subprocess.run([exe, "nosuch"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
