@@ -118,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; return the exit code."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="vivres", standalone_mode=False)
+        # outside standalone mode click returns an Exit's code (typer.Exit(code=2)) as the
+        # command's value
+        returned = command.main(args=argv, prog_name="vivres", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            return returned
     except CLICK_EXIT as exc:
         return int(getattr(exc, "exit_code", 0))
     except CLICK_ABORT:

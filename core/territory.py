@@ -335,10 +335,9 @@ def load_territory(
         read(table, required=True)
     for table in (*CAISSE_TABLES, *PLAN_TABLES):
         read(table, required=False)
-    if errors:
-        raise InputError(errors)
-    errors.extend(_cross_checks(tables, files))
-    if activity:
+    if not errors:  # rules across tables need every table read
+        errors.extend(_cross_checks(tables, files))
+    if activity:  # read even when master data has errors: one pass names every bad cell
         for table in ACTIVITY_TABLES:
             read(table, required=False, lenient=not strict)
     if errors:
