@@ -69,6 +69,8 @@ class WeekContext:
             max_snap_m=params.max_snap_m,
             cache_dir=params.cache_dir,
             circuity=params.circuity,
+            names=list(problem.sites["site_id"]),
+            allow_fallback=params.allow_fallback,
         )
         return cls(
             problem=problem,

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import dijkstra
 
-from core.errors import FallbackWarning
+from core.errors import FallbackWarning, InputError
 from core.geo import haversine_m
 from routing.network import HAVERSINE, ROAD, RoadNetwork, SnapWarning
 
@@ -29,6 +30,8 @@ class Matrix:
     duration_s: np.ndarray
     snap_dist_m: np.ndarray
     method: str  # "road" or "haversine_fallback"
+    #: points whose trips are great-circle estimates in a road matrix (``allow_fallback``)
+    estimated: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.snap_dist_m)
@@ -80,6 +83,9 @@ def travel_matrix(
     max_snap_m: float = 500.0,
     cache_dir: Path | str | None = None,
     circuity: float = 1.3,
+    names: Sequence[str] | None = None,
+    max_far: int | None = None,
+    allow_fallback: bool = False,
 ) -> Matrix:
     """Distance and duration matrices between points, over the roads when a network is given.
 
@@ -95,6 +101,11 @@ def travel_matrix(
         Folder of the on-disk cache (keyed by network file hash and points); None disables it.
     circuity
         Road distance over great-circle distance for the fallback.
+    names, max_far, allow_fallback
+        The extract must cover the points: more than ``max_far`` of them (default: 2, or 5 %
+        of the points) beyond ``max_snap_m`` from a road is an InputError naming them
+        (``names``) and the extract's bounding box, unless ``allow_fallback``, which times
+        those points' trips as great-circle × circuity instead (listed in ``estimated``).
     """
     lats, lons = np.asarray(lats, float), np.asarray(lons, float)
     if network is None:
@@ -105,21 +116,25 @@ def travel_matrix(
             stacklevel=2,
         )
         return haversine_matrix(lats, lons, circuity=circuity)
+    nodes, snap = network.snap(lats, lons)
+    far = np.flatnonzero(snap > max_snap_m)
+    limit = max(2, len(snap) // 20) if max_far is None else max_far
+    if len(far) > limit and not allow_fallback:
+        raise InputError(_not_covered(network, far, snap, names, max_snap_m))
+    estimate = len(far) > limit  # allow_fallback: those points' trips by great circle
+    if not estimate:
+        _warn_far(snap, max_snap_m)
     cache = None
-    if cache_dir is not None:
+    if cache_dir is not None and not estimate:
         cache = Path(cache_dir) / f"matrix_{_points_key(network.key, lats, lons)}.npz"
         if cache.exists():
             with np.load(cache) as z:
-                matrix = Matrix(
+                return Matrix(
                     dist_m=z["dist_m"],
                     duration_s=z["duration_s"],
                     snap_dist_m=z["snap_dist_m"],
                     method=ROAD,
                 )
-            _warn_far(matrix.snap_dist_m, max_snap_m)
-            return matrix
-    nodes, snap = network.snap(lats, lons)
-    _warn_far(snap, max_snap_m)
     duration, dist = _road_matrices(network, nodes)
     # driving from the point to its node and back is not in the graph: add it at 20 km/h
     access_s = snap / (20 / 3.6)
@@ -127,6 +142,19 @@ def travel_matrix(
     dist = dist + snap[:, None] + snap[None, :]
     np.fill_diagonal(duration, 0.0)
     np.fill_diagonal(dist, 0.0)
+    if estimate:
+        # the far points' trips by great circle: their snapped roads are not theirs
+        straight = haversine_matrix(lats, lons, circuity=circuity)
+        for m, s in ((dist, straight.dist_m), (duration, straight.duration_s)):
+            m[far, :] = s[far, :]
+            m[:, far] = s[:, far]
+        return Matrix(
+            dist_m=dist,
+            duration_s=duration,
+            snap_dist_m=snap,
+            method=ROAD,
+            estimated=tuple(int(i) for i in far),
+        )
     matrix = Matrix(dist_m=dist, duration_s=duration, snap_dist_m=snap, method=ROAD)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +162,28 @@ def travel_matrix(
         np.savez(tmp, dist_m=dist, duration_s=duration, snap_dist_m=snap)
         tmp.replace(cache)
     return matrix
+
+
+def _not_covered(
+    network: RoadNetwork,
+    far: np.ndarray,
+    snap: np.ndarray,
+    names: Sequence[str] | None,
+    max_snap_m: float,
+) -> str:
+    lon, lat = network.node_lon, network.node_lat
+    box = f"{lon.min():.4f},{lat.min():.4f},{lon.max():.4f},{lat.max():.4f}"
+    shown = ", ".join(
+        f"{names[i] if names is not None else f'point {i}'} ({snap[i] / 1000:.1f} km)"
+        for i in far[:10]
+    )
+    more = f" and {len(far) - 10} more" if len(far) > 10 else ""
+    return (
+        f"the road network {network.source} does not cover {len(far)} site(s): more than "
+        f"{max_snap_m:.0f} m from any of its roads: {shown}{more}; its extent is "
+        f"W,S,E,N = {box}. Use an extract that covers the territory, or --allow-fallback for "
+        "straight-line estimates at those sites"
+    )
 
 
 def _warn_far(snap: np.ndarray, max_snap_m: float) -> None:

@@ -110,6 +110,9 @@ class RouteParams:
     farm_pickups_per_week: int = 1  # when the farm's deliveries_per_week is 0
     circuity: float = 1.3  # road / great-circle distance in the fallback
     max_snap_m: float = 500.0
+    #: time the trips of sites the road extract does not cover by great circle (listed in the
+    #: KPIs) instead of refusing the extract
+    allow_fallback: bool = False
     cache_dir: Path | None = None
     pins: tuple[Pin, ...] = ()
 
