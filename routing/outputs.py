@@ -88,6 +88,30 @@ def _leg_coords(
     return path_coords(network, a, b), "road"
 
 
+#: What an earlier run wrote in a routes folder (removed before writing a new week).
+_OUTPUT_FILES = (
+    "routes.geojson",
+    "kpis_vehicles.csv",
+    "kpis.json",
+    "unserved.csv",
+    "schedule.csv",
+    "stops.csv",
+)
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove the route outputs an earlier run left in ``out`` (only files this writer makes:
+    day sheets, day maps and the week's tables)."""
+    stale = [out / name for name in _OUTPUT_FILES]
+    stale += list(out.glob("map_*.html"))
+    sheets = out / "sheets"
+    if sheets.is_dir():
+        stale += [p for p in sheets.iterdir() if p.suffix in (".csv", ".html")]
+    for path in stale:
+        if path.is_file():
+            path.unlink()
+
+
 def write_route_outputs(
     result: WeekRoutes,
     problem: WeekProblem,
@@ -102,6 +126,7 @@ def write_route_outputs(
     """
     out = Path(out_dir)
     sheets_dir = out / "sheets"
+    _clear_previous(out)  # a sheet of an earlier week must never pass for this week's
     sheets_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     method = result.method

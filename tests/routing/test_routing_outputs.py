@@ -246,3 +246,17 @@ def test_the_coverage_error_names_the_sites_and_the_extent(osm_dir):
     # two far sites among six: a warning, not an error (max(2, 5 %) are tolerated)
     with pytest.warns(Warning, match="more than 500 m from a road"):
         travel_matrix(net, lats[:5], lons[:5], names=names[:5])
+
+
+def test_a_new_week_removes_the_sheets_and_maps_an_earlier_run_left(tiny_dir, tmp_path):
+    out = tmp_path / "routes"
+    (out / "sheets").mkdir(parents=True)
+    stale = [out / "sheets" / "sat_V9.html", out / "sheets" / "sat_V9.csv", out / "map_sat.html"]
+    for path in stale:
+        path.write_text("an earlier week")
+    (out / "notes.txt").write_text("mine")
+    argv = ["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out)]
+    assert main([*argv, "--solution-limit", "1000"]) == 0
+    assert not any(p.exists() for p in stale)
+    assert (out / "notes.txt").read_text() == "mine"  # files the writer does not make stay
+    assert list((out / "sheets").glob("*.html"))  # this week's sheets
