@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core import grid
 from core.errors import InputError
 
 VERDICT_COLUMNS = (
@@ -26,33 +27,18 @@ VERDICT_COLUMNS = (
 
 def latest_assessments(assessments: pd.DataFrame) -> pd.DataFrame:
     """One row per caisse, shop and criterion: the latest assessment."""
-    frame = assessments.copy()
-    frame["_order"] = range(len(frame))
-    when = pd.to_datetime(frame.get("assessed_on"), errors="coerce")
-    frame["_when"] = when if when is not None else pd.NaT
-    frame = frame.sort_values(["_when", "_order"], kind="stable", na_position="first")
-    latest = frame.drop_duplicates(["caisse_id", "site_id", "criterion_id"], keep="last")
-    return latest.drop(columns=["_order", "_when"])
+    return grid.latest_assessments(assessments, ["caisse_id", "site_id", "criterion_id"])
 
 
 def _points_table(
     criteria: pd.DataFrame, assessments: pd.DataFrame, caisse_id: str
 ) -> pd.DataFrame:
-    """Shops × criteria of one caisse: points (0 where not assessed), with each criterion's
-    weight, max_points, eliminatory flag and min_points."""
+    """Shops × criteria of one caisse (:func:`core.grid.points_table`)."""
     crit = criteria.loc[criteria["caisse_id"] == caisse_id]
     if crit.empty:
         raise InputError(f"caisse {caisse_id}: no criteria in caisse_criteria.csv")
     marks = latest_assessments(assessments.loc[assessments["caisse_id"] == caisse_id])
-    shops = sorted(set(marks["site_id"]))
-    grid = pd.MultiIndex.from_product(
-        [shops, crit["criterion_id"]], names=["site_id", "criterion_id"]
-    )
-    points = marks.set_index(["site_id", "criterion_id"])["points"].reindex(grid, fill_value=0)
-    return points.reset_index().merge(
-        crit[["criterion_id", "label", "weight", "max_points", "eliminatory", "min_points"]],
-        on="criterion_id",
-    )
+    return grid.points_table(crit, marks, "site_id")
 
 
 def verdicts(
@@ -66,7 +52,6 @@ def verdicts(
         if assessments.loc[assessments["caisse_id"] == caisse_id].empty:
             continue
         table = _points_table(criteria, assessments, caisse_id)
-        total_weight = float(criteria.loc[criteria["caisse_id"] == caisse_id, "weight"].sum())
         dated = latest_assessments(assessments.loc[assessments["caisse_id"] == caisse_id])
         last = (
             pd.to_datetime(dated.get("assessed_on"), errors="coerce")
@@ -74,8 +59,8 @@ def verdicts(
             .max()
         )
         for site_id, shop in table.groupby("site_id", sort=True):
-            score = _score(shop, total_weight)
-            eliminated = shop.loc[shop["eliminatory"] & (shop["points"] < shop["min_points"])]
+            score = grid.score_pct(shop)
+            eliminated = grid.eliminated(shop)
             reasons = [
                 f"{r.label}: {r.points}/{r.max_points} points, {r.min_points} needed (eliminatory)"
                 for r in eliminated.itertuples()
@@ -104,13 +89,6 @@ def verdicts(
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
 
 
-def _score(shop: pd.DataFrame, total_weight: float) -> float:
-    if total_weight <= 0:
-        return 0.0
-    earned = (shop["weight"] * shop["points"] / shop["max_points"]).sum()
-    return float(100 * earned / total_weight)
-
-
 def to_approve(
     criteria: pd.DataFrame,
     assessments: pd.DataFrame,
@@ -132,11 +110,10 @@ def to_approve(
     needed = shop["points"].astype(int).copy()
     elim = shop["eliminatory"] & (needed < shop["min_points"])
     needed[elim] = shop.loc[elim, "min_points"].astype(int)
-    total_weight = float(shop["weight"].sum())
     per_point = (shop["weight"] / shop["max_points"]).sort_values(ascending=False, kind="stable")
 
     def score() -> float:
-        return _score(shop.assign(points=needed), total_weight)
+        return grid.score_pct(shop.assign(points=needed))
 
     for criterion in per_point.index:
         while score() < threshold - 1e-9 and needed[criterion] < shop.at[criterion, "max_points"]:
