@@ -70,6 +70,8 @@ def plan_params(
     horizon_weeks: int | None = None,
     budget_eur: float | None = None,
     stability_eur_per_bed: float | None = None,
+    min_producer_score_pct: float | None = None,
+    producer_score_eur_per_kg: float | None = None,
 ):
     """``planner.PlanParams`` from a door's options (``None``: the default).
 
@@ -92,15 +94,15 @@ def plan_params(
             log=log,
             horizon_weeks=horizon_weeks,
             budget_eur=budget_eur,
+            min_producer_score_pct=min_producer_score_pct,
         )
     )
-    if stability_eur_per_bed is not None:
-        params = dataclasses.replace(
-            params,
-            weights=dataclasses.replace(
-                params.weights, stability_eur_per_bed=stability_eur_per_bed
-            ),
-        )
+    weights = _given(
+        stability_eur_per_bed=stability_eur_per_bed,
+        producer_score_eur_per_kg=producer_score_eur_per_kg,
+    )
+    if weights:
+        params = dataclasses.replace(params, weights=dataclasses.replace(params.weights, **weights))
     return params
 
 
@@ -154,6 +156,8 @@ PLAN_OPTIONS = (
     "horizon_weeks",
     "budget_eur",
     "stability_eur_per_bed",
+    "min_producer_score_pct",
+    "producer_score_eur_per_kg",
 )
 #: Keys of a route job's stored options that are RouteParams options.
 ROUTE_OPTIONS = ("time_limit_s", "seed", "guided", "pins", "knobs")

@@ -231,6 +231,34 @@ CONTRACTS = Table(
     ),
 )
 
+PRODUCER_CRITERIA = Table(
+    name="producer_criteria",
+    optional=True,
+    doc="The territory's producer grid (quality, locality, accessibility…): criteria farms are "
+    "scored on; the planner reads the scores as eligibility and, when asked, a preference.",
+    columns=(
+        _c("criterion_id", "id", unique=True),
+        _c("label", "str"),
+        _c("weight", "float", min=0, max=100),
+        _c("max_points", "int", min=1, max=100),
+        _c("eliminatory", "bool", required=False, default=False),
+        _c("min_points", "int", min=0, max=100, required=False, default=0),
+    ),
+)
+
+PRODUCER_ASSESSMENTS = Table(
+    name="producer_assessments",
+    optional=True,
+    doc="Points a farm got on each criterion of the producer grid, by whom and when.",
+    columns=(
+        _c("producer_id", "id", ref="producers.producer_id"),
+        _c("criterion_id", "id", ref="producer_criteria.criterion_id"),
+        _c("points", "int", min=0, max=100),
+        _c("assessor", "str", required=False, default=""),
+        _c("assessed_on", "date", required=False, default=None),
+    ),
+)
+
 CONTRACT_TERMS = Table(
     name="contract_terms",
     optional=True,
@@ -309,7 +337,7 @@ MASTER_TABLES = (
 #: Caisse tables (a territory without a caisse omits them).
 CAISSE_TABLES = (CAISSES, HOUSEHOLDS, CAISSE_RULE, FUNDERS, CAISSE_CRITERIA, SHOP_ASSESSMENTS)
 #: Plan commitments (optional; read after the master data they refer to).
-PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS)
+PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS, PRODUCER_CRITERIA, PRODUCER_ASSESSMENTS)
 #: Activity tables: grow every week, validated row by row with a rejects report.
 ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
 

@@ -53,6 +53,8 @@ class Territory:
     caisse_criteria: pd.DataFrame | None = None
     shop_assessments: pd.DataFrame | None = None
     contract_terms: pd.DataFrame | None = None  # contract terms, per farm or '*'
+    producer_criteria: pd.DataFrame | None = None  # the producer grid
+    producer_assessments: pd.DataFrame | None = None
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
     orders: pd.DataFrame | None = None
     caisse_transactions: pd.DataFrame | None = None

@@ -36,6 +36,7 @@ from core.schema import LAND_TYPES
 from core.territory import Territory
 from planner.arrays import INTEGER, SEMI_INTEGER, ArrayModel, Block, Builder
 from planner.commitments import base_beds
+from planner.eligibility import apply_grid
 from planner.inputs import PlanInputs, prepare_inputs
 from planner.params import PlanParams
 
@@ -58,6 +59,7 @@ class PlanProblem:
     budget_eur: float | None = None
     stats: dict = field(default_factory=dict)
     base_beds: np.ndarray | None = None  # a what-if's base plan on this model's options
+    notes: tuple[str, ...] = ()  # what the report says about the inputs (the producer grid)
 
 
 def build_plan_problem(
@@ -85,13 +87,15 @@ def build_plan_problem(
     """
     params = params or PlanParams()
     started = time.perf_counter()
+    territory, notes, scores = apply_grid(territory, params)
     inputs = prepare_inputs(territory, hub_demand, params)
     base = (
         None
         if base_plan is None
         else base_beds(inputs.options, inputs.week_start, inputs.cyclic, base_plan)
     )
-    model, major, rotation = _formulate(inputs, params, base)
+    score_f = inputs.farms["producer_id"].map(scores).fillna(0.0).to_numpy(float)
+    model, major, rotation = _formulate(inputs, params, base, score_f)
     build_s = time.perf_counter() - started
     log.info(
         "plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
@@ -111,6 +115,7 @@ def build_plan_problem(
         territory_name=str(territory.folder.name),
         budget_eur=params.budget_eur,
         base_beds=base,
+        notes=tuple(notes),
         stats={
             "options": len(inputs.options),
             "cols": model.num_cols,
@@ -172,7 +177,10 @@ def _occupancy(
 
 
 def _formulate(
-    inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None
+    inputs: PlanInputs,
+    params: PlanParams,
+    base: np.ndarray | None = None,
+    score_f: np.ndarray | None = None,
 ) -> tuple[ArrayModel, tuple[int, ...], pd.DataFrame]:
     w = params.weights
     opts = inputs.options
@@ -197,7 +205,12 @@ def _formulate(
         (num_o,),
         lower=np.where(fixed, inputs.frozen.beds, np.where(semi, min_beds, 0.0)),
         upper=np.where(fixed, inputs.frozen.beds, opts["max_beds"].to_numpy(float)),
-        cost=(w.purchase * o_price + w.transport_eur_per_kg_km * km[o_f]) * kg_per_bed,
+        cost=(
+            w.purchase * o_price
+            + w.transport_eur_per_kg_km * km[o_f]
+            - w.producer_score_eur_per_kg * (score_f[o_f] if score_f is not None else 0.0)
+        )
+        * kg_per_bed,
         kind=np.where(semi, SEMI_INTEGER, INTEGER).astype(float),
     )
     grown = np.zeros(num_p, dtype=bool)

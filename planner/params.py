@@ -48,6 +48,9 @@ class Weights:
         planting week) the what-if gives up. Small against a bed's value (a few hundred
         euros) but above the solver's noise per bed, so a scenario moves beds only where the
         change pays for it; 0 lets the what-if re-plan freely.
+    producer_score_eur_per_kg
+        The producer grid as a preference: per kg harvested, a farm's purchase cost is
+        lowered by this much times its grid score (0 to 1). Off (0) by default.
     """
 
     shortfall: float = 4.0
@@ -57,6 +60,7 @@ class Weights:
     floor: float = 3.0
     concentration: float = 1.0
     stability_eur_per_bed: float = 50.0
+    producer_score_eur_per_kg: float = 0.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -67,6 +71,7 @@ class Weights:
             "floor",
             "concentration",
             "stability_eur_per_bed",
+            "producer_score_eur_per_kg",
         ):
             value = getattr(self, name)
             if not value >= 0:
@@ -125,6 +130,9 @@ class PlanParams:
         Harvest changes by week (drought, hail), usually from a what-if scenario.
     threads
         Solver threads.
+    min_producer_score_pct
+        The producer grid as eligibility: a farm scored below this (or short of an
+        eliminatory criterion) gets no contract; ``None`` (default) plans every farm.
     """
 
     stop: str = "work"
@@ -142,6 +150,7 @@ class PlanParams:
     budget_eur: float | None = None
     yield_shocks: tuple[YieldShock, ...] = ()
     threads: int = 2
+    min_producer_score_pct: float | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -162,6 +171,12 @@ class PlanParams:
                 raise InputError(f"{name} must be in (0, 1]; got {value!r}")
         if self.budget_eur is not None and not self.budget_eur >= 0:
             raise InputError(f"budget must be >= 0 €; got {self.budget_eur!r}")
+        if self.min_producer_score_pct is not None and not (
+            0 <= self.min_producer_score_pct <= 100
+        ):
+            raise InputError(
+                f"min_producer_score_pct must be 0 to 100; got {self.min_producer_score_pct!r}"
+            )
 
 
 def plan_params(*, time_limit_s: float | None = None, stop: str = "work", **kw: Any) -> PlanParams:

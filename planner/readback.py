@@ -419,7 +419,7 @@ def _explain(
     status: PlanStatus,
 ) -> tuple[str, ...]:
     inputs = problem.inputs
-    lines = []
+    lines = list(problem.notes)
     if status is PlanStatus.NO_PLAN:
         lines.append(
             "The solver stopped before finding any plan: nothing is planted. Give it "

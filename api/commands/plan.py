@@ -89,6 +89,25 @@ def _solver_options(
     horizon_weeks: HorizonOpt = _DEFAULTS.horizon_weeks,
     forecast: ForecastOpt = True,
     budget: BudgetOpt = _DEFAULTS.budget_eur,
+    min_producer_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-producer-score",
+            help="The producer grid as eligibility: farms scored below this % (or short of an "
+            "eliminatory criterion) get no contract.",
+            min=0,
+            max=100,
+        ),
+    ] = _DEFAULTS.min_producer_score_pct,
+    producer_preference: Annotated[
+        float,
+        typer.Option(
+            "--producer-preference",
+            help="The producer grid as a preference: € per kg × the farm's score taken off "
+            "its purchase cost in the plan's choice (0: off).",
+            min=0,
+        ),
+    ] = _DEFAULTS.weights.producer_score_eur_per_kg,
 ) -> None:
     """The options every plan command takes (their signature only: see :func:`_with_options`)."""
 
@@ -191,6 +210,8 @@ def _params(
     budget,
     forecast=None,
     stability=None,
+    min_producer_score=None,
+    producer_preference=None,
 ):
     """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``);
     ``forecast`` is not a plan parameter (it chooses the demand planned against)."""
@@ -207,6 +228,8 @@ def _params(
         work=work,
         seed=seed,
         stability_eur_per_bed=stability,
+        min_producer_score_pct=min_producer_score,
+        producer_score_eur_per_kg=producer_preference,
     )
 
 

@@ -114,6 +114,18 @@ class PlanRequest(Strict):
         description="with base_job_id: € per base bed given up (default "
         f"{_PLAN.weights.stability_eur_per_bed:g}; 0 re-plans freely)",
     )
+    min_producer_score_pct: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="the producer grid as eligibility: farms scored below this get no contract",
+    )
+    producer_score_eur_per_kg: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="the producer grid as a preference: € per kg × the farm's score off its cost",
+    )
 
 
 class Transfer(Strict):
