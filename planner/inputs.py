@@ -177,6 +177,11 @@ def prepare_inputs(
         ["name", "category", "storage_class", "shelf_life_days", "fair_price_eur_per_kg"],
     ]
     products = products.reset_index()
+    # the shelf price per kg, for the fair-price gap (what accessible prices leave to finance)
+    products["shelf_eur_per_kg"] = (
+        catalogue.loc[planned_ids, "retail_price_eur_per_unit"]
+        / catalogue.loc[planned_ids, "kg_per_unit"]
+    ).to_numpy()
     products["shelf_weeks"] = np.minimum(products["shelf_life_days"] // 7, num_weeks)
     p_of = {pid: i for i, pid in enumerate(products["product_id"])}
     t_of = {w: i for i, w in enumerate(weeks)}

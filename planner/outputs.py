@@ -47,9 +47,31 @@ def kpis(result: PlanResult, problem: PlanProblem) -> dict:
         "local_share_pct": 100 * local / total if total > 0 else 0.0,
         "farms_supplying": int(harvest["producer_id"].nunique()),
         "beds": int(plan["beds"].sum()),
+        "fair_price_gap_eur": float(fair_price_gap(result, problem)["gap_eur"].sum()),
         "runtime_s": result.runtime_s,
         **_noise_prices(result, problem),
     }
+
+
+def fair_price_gap(result: PlanResult, problem: PlanProblem) -> pd.DataFrame:
+    """Per month and product: the kilos served, the fair producer price, the accessible shelf
+    price and what paying farms fairly while selling at that price costs (``gap_eur``, the
+    part of the fair price the shelf price does not cover; 0 where the shelf price is higher).
+    """
+    products = problem.inputs.products.set_index("product_id")
+    cov = result.coverage
+    served = cov.assign(month=pd.to_datetime(cov["week_start"]).dt.strftime("%Y-%m"))
+    served = served.groupby(["month", "product_id"], as_index=False)["served_kg"].sum()
+    served = served.loc[served["served_kg"] > 0]
+    fair = served["product_id"].map(products["fair_price_eur_per_kg"]).astype(float)
+    shelf = served["product_id"].map(products["shelf_eur_per_kg"]).astype(float)
+    gap = (fair - shelf).clip(lower=0.0)
+    return served.assign(
+        fair_eur_per_kg=fair.round(3),
+        shelf_eur_per_kg=shelf.round(3),
+        gap_eur_per_kg=gap.round(3),
+        gap_eur=(gap * served["served_kg"]).round(2),
+    ).reset_index(drop=True)
 
 
 def _noise_prices(result: PlanResult, problem: PlanProblem) -> dict:
@@ -208,6 +230,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
         "coverage": result.coverage,
         "farms": result.farms,
         "shortfalls": result.shortfalls,
+        "fair_price_gap": fair_price_gap(result, problem),
     }
     for name, frame in tables.items():
         path = out_dir / f"{name}.csv"

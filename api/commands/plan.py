@@ -331,6 +331,7 @@ _KPI_ROWS = (
     ("farms_below_floor", "farms below their floor", "{:,.0f}"),
     ("local_share_pct", "supply within 50 km %", "{:.1f}"),
     ("farms_supplying", "farms supplying", "{:,.0f}"),
+    ("fair_price_gap_eur", "fair-price gap to finance €", "{:,.0f}"),
     ("gap_pct", "solver gap %", "{:.3f}"),
 )
 

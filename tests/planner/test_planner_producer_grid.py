@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
+import pytest
 from planner_helpers import crop, demand, farm, product, territory
 from test_planner_model import solve
 
@@ -109,3 +110,26 @@ def test_vivres_plan_reads_the_territory_grid(tmp_path, capsys):
     path.write_text(path.read_text() + "P9,local,1,GAB,2025-01-10\n", encoding="utf-8")
     assert main(["check", "--data", str(folder)]) == 2
     assert "producer_assessments.csv row 7, column 'producer_id'" in capsys.readouterr().err
+
+
+def test_the_fair_price_gap_is_what_accessible_shelf_prices_leave_to_finance():
+    from planner.outputs import fair_price_gap, kpis
+
+    salade = {**product("salade"), "retail_price_eur_per_unit": 1.5}  # fair 2 €/kg, shelf 1.5
+    terr = territory(
+        products=[salade],
+        crops=[crop("salade_c", "salade")],
+        yields={"salade_c": {2: 2.0}},
+        farms=[farm("A")],
+        grows=[("A", "salade_c")],
+    )
+    problem, result = solve(terr, demand({"salade": {3: 100}}))
+    gap = fair_price_gap(result, problem)
+    served = result.coverage["served_kg"].sum()
+    assert served > 0
+    assert gap["gap_eur"].sum() == pytest.approx(0.5 * served)
+    assert kpis(result, problem)["fair_price_gap_eur"] == pytest.approx(0.5 * served)
+    # a shelf price above the fair price leaves nothing to finance
+    dear = dataclasses.replace(terr, products=terr.products.assign(retail_price_eur_per_unit=2.8))
+    problem, result = solve(dear, demand({"salade": {3: 100}}))
+    assert fair_price_gap(result, problem)["gap_eur"].sum() == 0
