@@ -4,6 +4,7 @@ Pipeline entry points: :func:`load_network` (optional), :func:`build_week_proble
 :func:`solve_week`, :func:`write_route_outputs`.
 """
 
+from routing._context import PinWarning
 from routing.matrix import Matrix, haversine_matrix, travel_matrix
 from routing.model import REASONS, DayStatus, Pin, RouteParams, WeekProblem, WeekRoutes
 from routing.network import (
@@ -23,6 +24,7 @@ __all__ = [
     "DayStatus",
     "Matrix",
     "Pin",
+    "PinWarning",
     "RoadNetwork",
     "RouteParams",
     "SnapWarning",

@@ -7,13 +7,14 @@ model (:mod:`routing._day_model`), the repair pass (:mod:`routing._repair`) and 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import pandas as pd
 
-from core.errors import InputError
+from core.errors import InputError, VivresWarning
 from core.schema import WEEKDAYS
 from routing.matrix import Matrix, travel_matrix
 from routing.model import Pin, RouteParams, WeekProblem
@@ -149,14 +150,50 @@ class WeekContext:
         return False
 
 
+class PinWarning(VivresWarning):
+    """A pin the router can honour only in part (cold goods, capacity)."""
+
+
 def _pins_by_site(problem: WeekProblem, pins: tuple[Pin, ...]) -> dict[str, Pin]:
+    """The pins by site, checked: an impossible pin (unknown site or vehicle, a vehicle off
+    that day, a shop closed that day) is an InputError; a risky one (cold goods on a vehicle
+    without cold, more kilos than the vehicle carries) a ``PinWarning``."""
     known_sites = set(problem.sites["site_id"])
-    known_vehicles = set(problem.vehicles["vehicle_id"])
+    vehicles = problem.vehicles.set_index("vehicle_id")
     out = {}
     for pin in pins:
         if pin.site_id not in known_sites:
             raise InputError(f"pin: unknown site {pin.site_id!r}")
-        if pin.vehicle_id is not None and pin.vehicle_id not in known_vehicles:
+        if pin.vehicle_id is not None and pin.vehicle_id not in vehicles.index:
             raise InputError(f"pin of {pin.site_id}: unknown vehicle {pin.vehicle_id!r}")
+        if pin.day is not None and problem.windows(pin.site_id, pin.day) == ():
+            raise InputError(f"pin of {pin.site_id}: the site is closed on {pin.day}")
+        if pin.vehicle_id is not None:
+            _check_vehicle_pin(problem, pin, vehicles.loc[pin.vehicle_id])
         out[pin.site_id] = pin
     return out
+
+
+def _check_vehicle_pin(problem: WeekProblem, pin: Pin, vehicle: pd.Series) -> None:
+    days = tuple(vehicle["days"])
+    if pin.day is not None and pin.day not in days:
+        raise InputError(
+            f"pin of {pin.site_id}: vehicle {pin.vehicle_id} does not work on {pin.day} "
+            f"(its days: {', '.join(days)})"
+        )
+    jobs = problem.jobs.loc[problem.jobs["site_id"] == pin.site_id]
+    if jobs["cold"].astype(bool).any() and not bool(vehicle["refrigerated"]):
+        warnings.warn(
+            f"pin of {pin.site_id}: vehicle {pin.vehicle_id} has no cold room; the stop's "
+            "chilled or frozen goods cannot ride with it and will be reported unserved",
+            PinWarning,
+            stacklevel=4,
+        )
+    kg = float((jobs["kg"] / jobs["visits"].clip(lower=1)).sum())
+    if kg > float(vehicle["capacity_kg"]):
+        warnings.warn(
+            f"pin of {pin.site_id}: {kg:,.0f} kg for one visit, more than vehicle "
+            f"{pin.vehicle_id} carries ({vehicle['capacity_kg']:,.0f} kg)",
+            PinWarning,
+            stacklevel=4,
+        )

@@ -188,6 +188,7 @@ def routes(
     ):
         warnings.simplefilter("always", FallbackWarning)
         warnings.simplefilter("always", routing.SnapWarning)
+        warnings.simplefilter("always", routing.PinWarning)
         stage = pipeline.run_routes(
             territory, week, params, harvest=harvest, network=network, transfers=transfer_rows
         )
