@@ -20,6 +20,7 @@ from core.schema import (
     PLAN_TABLES,
     POINT_OF_SALE_KINDS,
     TABLES,
+    WEEK_TABLES,
     Table,
 )
 from core.tables import ReadResult, find_table_file, read_table
@@ -50,6 +51,8 @@ class Territory:
     caisse_rule: pd.DataFrame | None = None
     contract_terms: pd.DataFrame | None = None  # contract terms, per farm or '*'
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
+    availability: pd.DataFrame | None = None  # confirmed farm supply and hub stock per week
+    storage: pd.DataFrame | None = None  # storage capacity per site and storage class
     orders: pd.DataFrame | None = None
     caisse_transactions: pd.DataFrame | None = None
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -174,6 +177,8 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
             "must be a producer id of producers, or * for every farm",
         )
 
+    errors.extend(_week_checks(tables, files, kind_of))
+
     pc = tables["producer_crops"]
     land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]
     land_type = crops.set_index("crop_id")["land_type"]
@@ -189,6 +194,53 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
         files["producer_crops"],
         "crop_id",
         "producer has no land of the type this crop needs",
+    )
+    return errors
+
+
+def _week_checks(
+    tables: dict[str, pd.DataFrame], files: dict[str, str], kind_of: dict[str, str]
+) -> list[RowError]:
+    """Availability rows name a farm or the hub, a Monday, and one product once a week;
+    storage rows one site and class once."""
+    errors: list[RowError] = []
+    if "storage" in tables:
+        storage = tables["storage"]
+        _check(
+            errors,
+            storage,
+            storage.duplicated(["site_id", "storage_class"]),
+            files["storage"],
+            "storage_class",
+            "the same site and storage class twice",
+        )
+    if "availability" not in tables:
+        return errors
+    avail, file = tables["availability"], files["availability"]
+    site_kind = avail["site_id"].map(kind_of)
+    _check(
+        errors,
+        avail,
+        ~site_kind.isin(["farm", "hub"]),
+        file,
+        "site_id",
+        "must be a farm (its confirmed supply) or the hub (its stock)",
+    )
+    _check(
+        errors,
+        avail,
+        pd.to_datetime(avail["week_start"]).dt.weekday != 0,
+        file,
+        "week_start",
+        "the week starts on its Monday",
+    )
+    _check(
+        errors,
+        avail,
+        avail.duplicated(["week_start", "site_id", "product_id"]),
+        file,
+        "product_id",
+        "the same site, product and week twice",
     )
     return errors
 
@@ -287,7 +339,7 @@ def load_territory(
     # order matters: referenced tables first
     for table in MASTER_TABLES:
         read(table, required=True)
-    for table in (*CAISSE_TABLES, *PLAN_TABLES):
+    for table in (*CAISSE_TABLES, *PLAN_TABLES, *WEEK_TABLES):
         read(table, required=False)
     if errors:
         raise InputError(errors)
