@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,7 @@ class WeekStage:
     lines: pd.DataFrame  # allocation lines + delivered_kg, fleet_kg, fleet_reason
     pickups: pd.DataFrame  # farm pickups (+ surplus_kg)
     routes: Any = None  # api.pipeline.RouteStage
+    history: pd.DataFrame | None = None  # running fill per shop, to carry into next week
     summary: dict = field(default_factory=dict)
 
 
@@ -301,7 +302,7 @@ def run_week(
     stage_r = RouteStage(result=result, problem=problem_r, network=network)
     lines = _account(lines, problem_r, result, route_params)
     summary = _summary(week_start, lines, shared, pickups, result, time.perf_counter() - started)
-    return WeekStage(
+    stage = WeekStage(
         week_start=week_start,
         supply=supply,
         sharing=shared,
@@ -310,6 +311,7 @@ def run_week(
         routes=stage_r,
         summary=summary,
     )
+    return replace(stage, history=carried_history(stage, past))
 
 
 def _hub_capacity(territory: Territory) -> dict[str, float]:

@@ -16,8 +16,10 @@ shops s, order lines d[s,p]:
 fill rate that is raised is the shop's running one. After each solve, the free shops whose row
 has a non-zero dual cannot rise without lowering another (complementary slackness): they are
 fixed at ``w·t``; repeat until every shop is fixed, then hand out what is left
-(max Σ x at the fixed levels). Products sold in units are then rounded down to whole units and
-the units left over go one by one to the shop with the lowest fill rate per weight.
+(max Σ x at the fixed levels), and among those allocations take the one closest in kilos to
+each product's proportional share (min Σ |x − d·supply/ordered|). Products sold in units are
+then rounded down to whole units and the units left over go one by one to the shop with the
+lowest fill rate per weight.
 """
 
 from __future__ import annotations
@@ -175,8 +177,36 @@ def _maxmin(problem: ShareProblem, lines: pd.DataFrame, tol: float) -> tuple[np.
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"sharing LP (what is left): {h.getModelStatus()}")
-    x = np.clip(np.asarray(h.getSolution().col_value[:n]), 0.0, d)
-    return x, levels
+    x = np.asarray(h.getSolution().col_value[:n])
+    x = _spread(h, highspy, lines, problem, x, n)
+    return np.clip(x, 0.0, d), levels
+
+
+def _spread(h, highspy, lines: pd.DataFrame, problem: ShareProblem, x: np.ndarray, n: int):
+    """Among the allocations with these levels and this total, the one closest (in kilos) to
+    each product's proportional share: the levels leave many optima, and without this a shop
+    may get none of one short product and all of another."""
+    d = lines["ordered_kg"].to_numpy(float)
+    ordered = lines.groupby("product_id")["ordered_kg"].transform("sum").to_numpy(float)
+    supply = lines["product_id"].map(problem.supply).astype(float).fillna(np.inf).to_numpy()
+    target = d * np.minimum(1.0, supply / ordered)
+    total = float(x.sum())
+    inf = highspy.kHighsInf
+    # e[i] ≥ |x[i] − target[i]|, cost 1 per kilo; x keeps cost 0; Σ x ≥ total
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    h.changeColsCost(n + 1, np.arange(n + 1, dtype=np.int32), np.zeros(n + 1))
+    h.addCols(n, np.ones(n), np.zeros(n), np.full(n, inf), 0, [], [], [])
+    x_cols = np.arange(n, dtype=np.int32)
+    e_cols = np.arange(n + 1, 2 * n + 1, dtype=np.int32)
+    starts = np.arange(0, 2 * n, 2, dtype=np.int32)
+    pairs = np.column_stack([e_cols, x_cols]).ravel()
+    h.addRows(n, -target, np.full(n, inf), 2 * n, starts, pairs, np.tile([1.0, -1.0], n))
+    h.addRows(n, target, np.full(n, inf), 2 * n, starts, pairs, np.tile([1.0, 1.0], n))
+    h.addRows(1, [total * (1 - 1e-9) - 1e-9], [inf], n, [0], x_cols, np.ones(n))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return x  # keep the max-min allocation as it is
+    return np.asarray(h.getSolution().col_value[:n])
 
 
 def _proportional(problem: ShareProblem, lines: pd.DataFrame) -> np.ndarray:
