@@ -36,7 +36,17 @@ from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProble
 log = logging.getLogger(__name__)
 
 #: Rows tying products together: dualised.
-COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share", "keep")
+COUPLING_ROWS = (
+    "land",
+    "labour",
+    "rotation",
+    "floor",
+    "budget",
+    "supply",
+    "share",
+    "keep",
+    "storage",
+)
 
 
 @dataclass(frozen=True, slots=True)

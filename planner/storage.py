@@ -1,0 +1,60 @@
+"""The pôle's storage in the plan: the hub's stock of each storage class bounded every week.
+
+``storage.csv`` gives each site's capacity per storage class; the plan's stock is the hub's,
+so the hub's rows bound it: ``Σ_{p in class c} stock[p, t] ≤ capacity[c]`` for every week t
+(classes without a row are unbounded). Without the table no row is added and the model is
+the one it always was. The rows tie products together: the Lagrangian dualises them
+(``planner.lagrangian.COUPLING_ROWS``). A tighter store never makes the plan infeasible: what
+cannot be kept is wasted or left short, at its price, and :func:`stock_by_class` shows the
+weeks the store is full.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.territory import Territory
+
+
+def hub_capacity(territory: Territory) -> dict[str, float]:
+    """Capacity in kg per storage class at the hub (empty: no storage table)."""
+    storage = territory.storage
+    if storage is None or storage.empty:
+        return {}
+    hub = storage.loc[storage["site_id"] == territory.hub["site_id"]]
+    return {
+        str(c): float(kg) for c, kg in zip(hub["storage_class"], hub["capacity_kg"], strict=True)
+    }
+
+
+def add_storage_rows(builder, inputs, stock) -> None:
+    """Rows ``storage[c, t]``: the class's stock at the end of week t within its capacity."""
+    capacity = inputs.storage_kg
+    if not capacity:
+        return
+    classes = sorted(capacity)
+    num_t = inputs.num_weeks
+    rows = builder.add_rows(
+        "storage",
+        (len(classes), num_t),
+        upper=np.repeat([capacity[c] for c in classes], num_t),
+    )
+    of_class = inputs.products["storage_class"].to_numpy()
+    weeks = np.arange(num_t)
+    for i, c in enumerate(classes):
+        for p in np.flatnonzero(of_class == c):
+            builder.add_entries(rows.index(i, weeks), stock.index(p, weeks), 1.0)
+
+
+def stock_by_class(result, problem) -> pd.DataFrame:
+    """``week_start, storage_class, stock_kg, capacity_kg, full``: the hub's stock per class
+    and week against its capacity (NaN: unbounded)."""
+    cov = result.coverage
+    classes = problem.inputs.products.set_index("product_id")["storage_class"]
+    frame = cov.assign(storage_class=cov["product_id"].map(classes))
+    table = frame.groupby(["week_start", "storage_class"], as_index=False)["stock_kg"].sum()
+    capacity = problem.inputs.storage_kg
+    table["capacity_kg"] = table["storage_class"].map(capacity).astype(float)
+    table["full"] = table["stock_kg"] >= table["capacity_kg"] * (1 - 1e-6) - 1e-6
+    return table
