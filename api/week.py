@@ -254,8 +254,8 @@ def run_week(
 
     ``share_params``: a ``sharing.ShareParams``; ``past``: ``site_id, ordered_kg,
     allocated_kg`` carried from earlier weeks (``fill_history.csv``); ``supply_change``: a
-    callable ``supply → supply`` (the what-if hook: a farm delivering nothing, a product at
-    60 %).
+    callable ``(supply, orders) → supply`` (the what-if hook, ``api.week_whatif``: a farm
+    delivering nothing, a product at 60 %).
     """
     import routing
     import sharing
@@ -265,7 +265,7 @@ def run_week(
     orders = week_orders(territory, week_start, orders_file)
     supply = week_supply(territory, week_start, orders, harvest)
     if supply_change is not None:
-        supply = supply_change(supply)
+        supply = supply_change(supply, orders)
     products = territory.products.set_index("product_id")
     unit_kg = {
         str(p): float(products.at[p, "kg_per_unit"])

@@ -98,6 +98,22 @@ def week(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Routing seed.", show_default=False)
     ] = None,
+    what_if_farm: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if-farm",
+            help="What-if: this farm (site or producer id) delivers nothing (repeatable); the "
+            "week is also solved as it is, and what_if/ + what_if_compare.csv show the change.",
+        ),
+    ] = None,
+    what_if_product: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if-product",
+            help="What-if: PRODUCT=SHARE, the product comes at that share of its supply "
+            "(carotte=0.6 or carotte=60%; repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Route this week's orders: share what is short, deliver the allocations, print sheets."""
     import routing
@@ -106,12 +122,16 @@ def week(
     from api.commands.routes import _read_harvest
     from api.params import route_params, share_params
     from api.week_outputs import write_week
+    from api.week_whatif import compare, compare_summary, parse_product_share, supply_change
+    from core.safety import write_csv
 
     console = _console()
     week_start = wk.parse_week(week_text)
     share = share_params(method=sharing_method)
+    shares = [parse_product_share(text) for text in what_if_product or ()]
     past = wk.read_history(carry)
     territory = load_territory(data, strict=False)
+    change = supply_change(territory, farms=what_if_farm or (), products=shares)
     harvest = _read_harvest(plan)
     params = route_params(
         time_limit_s=time_limit,
@@ -139,10 +159,33 @@ def week(
             past=past,
             network=network,
         )
+        other = None
+        if what_if_farm or what_if_product:
+            other = wk.run_week(
+                territory,
+                week_start,
+                params,
+                orders_file=orders,
+                harvest=harvest,
+                share_params=share,
+                past=past,
+                network=network,
+                supply_change=change,
+            )
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}")
     files = write_week(stage, territory, out)
     _print_summary(stage.summary)
+    if other is not None:
+        files += write_week(other, territory, out / "what_if")
+        table = compare(stage, other)
+        write_csv(table.round(3), out / "what_if_compare.csv", index=False)
+        figures = compare_summary(stage, other)
+        (out / "what_if_compare.json").write_text(json.dumps(figures, indent=2))
+        files += [out / "what_if_compare.csv", out / "what_if_compare.json"]
+        console.print("[bold]what-if[/] against the week as it is:")
+        for key, pair in figures.items():
+            console.print(f"  {key}: {pair['base']} → {pair['what_if']}")
     console.print(f"{len(files)} files written to [bold]{out}[/]")
 
 

@@ -172,3 +172,40 @@ def test_bad_input_exits_2_naming_file_row_and_column(week_dir, tmp_path, capsys
         assert word in err, (word, err)
     assert "Traceback" not in err
     assert not out.exists()  # nothing half-written
+
+
+def test_a_what_if_shows_the_new_allocation_and_routes_against_the_base(week_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS]
+    argv += ["--what-if-farm", "P1", "--what-if-product", "lait=50%"]
+    code, stdout, err = run(argv, capsys)
+    assert code == 0, err
+    base = pd.read_csv(out / "allocation.csv").groupby("product_id")["allocated_kg"].sum()
+    other = (
+        pd.read_csv(out / "what_if" / "allocation.csv").groupby("product_id")["allocated_kg"].sum()
+    )
+    assert base["carotte"] == pytest.approx(30.0, abs=1e-4)
+    assert other["carotte"] == pytest.approx(10.0, abs=1e-4)  # F1 (P1) delivers nothing
+    assert other["laitue"] == pytest.approx(0.0, abs=1e-6)  # only F1 confirmed lettuce
+    assert other["lait"] == pytest.approx(0.5 * 20.6, abs=1e-6)  # bought in, at 50 %
+    table = pd.read_csv(out / "what_if_compare.csv")
+    assert (table["allocated_change_kg"] <= 1e-6).all()
+    figures = json.loads((out / "what_if_compare.json").read_text())
+    assert figures["short_supply_kg"]["what_if"] > figures["short_supply_kg"]["base"]
+    assert "what-if" in stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--what-if-farm", "S1"], "not a farm"),
+        (["--what-if-product", "mangue=0.5"], "not a product"),
+        (["--what-if-product", "carotte"], "PRODUCT=SHARE"),
+    ],
+)
+def test_bad_what_ifs_exit_2(week_dir, tmp_path, capsys, option, expected):
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *option]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and expected in err
+    assert not out.exists()
