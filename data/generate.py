@@ -2261,6 +2261,9 @@ def build_week_supply(
     Normal weeks: the farms able to grow a product confirm 2-25 % more than the shops ordered,
     split over up to four of them; long-keeping ambient products also have some hub stock.
     The shortage week: six products sold by the kilo get 50-68 % of the orders and no stock.
+    Storage: the hub holds a busy week's goods of each class with a fifth to spare; the farms
+    have a cellar and a cold room sized by their land (1.2 / 0.5 kg per m² of field, 2 / 1 per
+    m² of orchard).
     """
     prod = products.set_index("product_id")
     dates = pd.to_datetime(orders["date"])
@@ -2321,16 +2324,24 @@ def build_week_supply(
     frame["storage_class"] = frame["product_id"].map(prod["storage_class"])
     by_class = frame.loc[frame["week_start"].isin(mondays)]
     peak = by_class.groupby(["week_start", "storage_class"])["kg"].sum().groupby(level=1).max()
-    storage = pd.DataFrame(
-        [
-            {
-                "site_id": hub_id,
-                "storage_class": c,
-                "capacity_kg": float(math.ceil(float(peak.get(c, 0.0)) * 1.2 / 500) * 500),
-            }
-            for c in ("ambient", "fresh", "chilled", "frozen")
-        ]
-    )
+    rows = [
+        {
+            "site_id": hub_id,
+            "storage_class": c,
+            "capacity_kg": float(math.ceil(float(peak.get(c, 0.0)) * 1.2 / 500) * 500),
+        }
+        for c in ("ambient", "fresh", "chilled", "frozen")
+    ]
+    # the farms keep their conservation crops: a cellar (ambient) and a cold room (fresh)
+    # sized by their field and orchard land, rounded to 100 kg
+    for f in producers.sort_values("site_id").itertuples():
+        for c, per_field, per_orchard in (("ambient", 1.2, 2.0), ("fresh", 0.5, 1.0)):
+            kg = per_field * f.open_field_m2 + per_orchard * f.orchard_m2
+            if kg >= 100:
+                rows.append(
+                    {"site_id": f.site_id, "storage_class": c, "capacity_kg": round(kg, -2)}
+                )
+    storage = pd.DataFrame(rows)
     return availability.reset_index(drop=True), storage
 
 

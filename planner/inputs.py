@@ -21,7 +21,7 @@ from core.units import order_kg
 from planner.commitments import FrozenBeds, frozen_beds
 from planner.contracts import farm_terms, pickup_hours
 from planner.params import PlanParams
-from planner.storage import hub_capacity
+from planner.storage import network_capacity
 
 #: Great-circle distance × this factor approximates road km (transport proxy).
 CIRCUITY = 1.3
@@ -45,7 +45,7 @@ class PlanInputs:
     no_grower: tuple[str, ...]  # planned products no partner farm can grow
     source: str  # "forecast" or "history"
     frozen: FrozenBeds  # beds fixed by frozen contracts, per option
-    storage_kg: dict[str, float] = field(default_factory=dict)  # hub capacity per class
+    storage_kg: dict[str, float] = field(default_factory=dict)  # capacity per class
 
     @property
     def num_weeks(self) -> int:
@@ -354,7 +354,7 @@ def prepare_inputs(
         no_grower=no_grower,
         source=source,
         frozen=frozen,
-        storage_kg=hub_capacity(territory),
+        storage_kg=network_capacity(territory),
     )
 
 

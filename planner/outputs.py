@@ -199,7 +199,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     ``farms.csv`` (revenue vs floor and why), ``shortfalls.csv``, ``report.json`` and
     ``report.md`` (status, objective, bound, gap, KPIs, explanation), ``contracts/`` (one CSV
     and one printable HTML page per producer); with ``storage.csv`` in the territory,
-    ``storage.csv`` (the hub's stock per class and week, its capacity, full weeks).
+    ``storage.csv`` (the stock per class and week, the capacity, full weeks).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +211,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
         "farms": result.farms,
         "shortfalls": result.shortfalls,
     }
-    if problem.inputs.storage_kg:  # the hub's stock per class and week against its capacity
+    if problem.inputs.storage_kg:  # the stock per class and week against the capacity
         tables["storage"] = stock_by_class(result, problem)
     for name, frame in tables.items():
         path = out_dir / f"{name}.csv"

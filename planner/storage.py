@@ -1,8 +1,10 @@
-"""The pôle's storage in the plan: the hub's stock of each storage class bounded every week.
+"""Storage in the plan: the network's stock of each storage class bounded every week.
 
-``storage.csv`` gives each site's capacity per storage class; the plan's stock is the hub's,
-so the hub's rows bound it: ``Σ_{p in class c} stock[p, t] ≤ capacity[c]`` for every week t
-(classes without a row are unbounded). Without the table no row is added and the model is
+``storage.csv`` gives each site's capacity per storage class. The plan's stock is the whole
+network's (the pôle's store and the farms' cellars and cold rooms: a season's potatoes are
+kept on the farm), so every site's rows add up to the bound:
+``Σ_{p in class c} stock[p, t] ≤ Σ_sites capacity[site, c]`` for every week t (classes without
+a row are unbounded). Without the table no row is added and the model is
 the one it always was. The rows tie products together: the Lagrangian dualises them
 (``planner.lagrangian.COUPLING_ROWS``). A tighter store never makes the plan infeasible: what
 cannot be kept is wasted or left short, at its price, and :func:`stock_by_class` shows the
@@ -17,19 +19,17 @@ import pandas as pd
 from core.territory import Territory
 
 
-def hub_capacity(territory: Territory) -> dict[str, float]:
-    """Capacity in kg per storage class at the hub (empty: no storage table)."""
+def network_capacity(territory: Territory) -> dict[str, float]:
+    """Capacity in kg per storage class over every site (empty: no storage table)."""
     storage = territory.storage
     if storage is None or storage.empty:
         return {}
-    hub = storage.loc[storage["site_id"] == territory.hub["site_id"]]
-    return {
-        str(c): float(kg) for c, kg in zip(hub["storage_class"], hub["capacity_kg"], strict=True)
-    }
+    total = storage.groupby("storage_class")["capacity_kg"].sum()
+    return {str(c): float(kg) for c, kg in total.items()}
 
 
 def add_storage_rows(builder, inputs, stock) -> None:
-    """Rows ``storage[c, t]``: the class's stock at the end of week t within its capacity."""
+    """Rows ``storage[c, t]``: the class's stock at the end of week t within the capacity."""
     capacity = inputs.storage_kg
     if not capacity:
         return
@@ -48,8 +48,8 @@ def add_storage_rows(builder, inputs, stock) -> None:
 
 
 def stock_by_class(result, problem) -> pd.DataFrame:
-    """``week_start, storage_class, stock_kg, capacity_kg, full``: the hub's stock per class
-    and week against its capacity (NaN: unbounded)."""
+    """``week_start, storage_class, stock_kg, capacity_kg, full``: the network's stock per
+    class and week against its capacity (NaN: unbounded)."""
     cov = result.coverage
     classes = problem.inputs.products.set_index("product_id")["storage_class"]
     frame = cov.assign(storage_class=cov["product_id"].map(classes))

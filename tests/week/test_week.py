@@ -209,3 +209,22 @@ def test_bad_what_ifs_exit_2(week_dir, tmp_path, capsys, option, expected):
     code, _, err = run(argv, capsys)
     assert code == 2 and expected in err
     assert not out.exists()
+
+
+def test_what_the_hub_cannot_hold_is_reported_as_storage(week_dir, tmp_path, capsys):
+    (week_dir / "storage.csv").write_text(
+        "site_id,storage_class,capacity_kg\nHUB,chilled,10\nF1,chilled,500\n"
+    )
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    lines = pd.read_csv(out / "allocation.csv").set_index("product_id")
+    # 20 litres (20.6 kg) of chilled milk, a hub that holds 10 kg of chilled: 9 whole litres
+    milk = lines.loc["lait"]
+    assert milk["allocated_kg"] == pytest.approx(9 * 1.03, abs=1e-4)
+    assert milk["storage_kg"] == pytest.approx(20.6 - 9 * 1.03, abs=1e-4)
+    assert milk["short_supply_kg"] == pytest.approx(0.0, abs=1e-6)
+    summary = json.loads((out / "week.json").read_text())
+    assert summary["reported_kg"]["storage"] == pytest.approx(20.6 - 9 * 1.03, abs=1e-3)
+    assert abs(summary["unaccounted_kg"]) < 0.01
