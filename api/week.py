@@ -36,6 +36,8 @@ from core.territory import Territory
 from core.units import KG, order_kg
 
 REASONS = ("short_supply", "storage", "fleet")
+#: the hub's stock of a product keeping fewer days is not counted on (shelf life)
+MIN_STOCK_SHELF_DAYS = 7
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
@@ -152,7 +154,8 @@ def week_supply(
     harvest: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Where each ordered product comes from: ``site_id, product_id, storage_class, kg,
-    source`` (availability | plan | orders | hub; ``hub`` rows are not limited, kg NaN)."""
+    source, set_aside_kg`` (availability | plan | orders | hub; ``hub`` rows are not limited,
+    kg NaN; the hub's stock of a product keeping less than a week is set aside)."""
     products = territory.products.set_index("product_id")
     hub_id = str(territory.hub["site_id"])
     grown = set(territory.crops["product_id"])
@@ -185,8 +188,15 @@ def week_supply(
         )
     supply = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     supply["storage_class"] = supply["product_id"].map(products["storage_class"])
+    # shelf life: the hub's stock of a product that does not keep a week is set aside (its
+    # age is unknown: it may not last until the week's last delivery)
+    perishable = supply["product_id"].map(products["shelf_life_days"]) < MIN_STOCK_SHELF_DAYS
+    aside = (supply["site_id"] == hub_id) & (supply["source"] != "hub") & perishable
+    supply["set_aside_kg"] = supply["kg"].where(aside, 0.0).fillna(0.0)
+    supply.loc[aside, "kg"] = 0.0
     supply = supply.sort_values(["product_id", "site_id"], kind="mergesort")
-    return supply[["site_id", "product_id", "storage_class", "kg", "source"]].reset_index(drop=True)
+    cols = ["site_id", "product_id", "storage_class", "kg", "source", "set_aside_kg"]
+    return supply[cols].reset_index(drop=True)
 
 
 def _land_split(territory: Territory, need: pd.DataFrame) -> pd.DataFrame:
@@ -302,6 +312,7 @@ def run_week(
     stage_r = RouteStage(result=result, problem=problem_r, network=network)
     lines = _account(lines, problem_r, result, route_params)
     summary = _summary(week_start, lines, shared, pickups, result, time.perf_counter() - started)
+    summary["stock_set_aside_kg"] = round(float(supply["set_aside_kg"].sum()), 3)
     stage = WeekStage(
         week_start=week_start,
         supply=supply,

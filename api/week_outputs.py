@@ -108,7 +108,7 @@ def write_week(stage: WeekStage, territory: Territory, out_dir: Path) -> list[Pa
     products["surplus_kg"] = products["product_id"].map(surplus).fillna(0.0)
     csv(products, out / "products.csv")
     limited = stage.supply.loc[stage.supply["source"] != "hub"]
-    supply = limited.groupby(["product_id", "source"], as_index=False)["kg"].sum()
+    supply = limited.groupby(["product_id", "source"], as_index=False)[["kg", "set_aside_kg"]].sum()
     csv(supply.rename(columns={"kg": "available_kg"}), out / "supply.csv")
     csv(stage.pickups, out / "pickups.csv")
     if stage.history is not None:

@@ -26,11 +26,13 @@ WEEK_ORDERS = """date,site_id,product_id,quantity,unit,unit_price_eur
 2025-03-06,S3,laitue,50,piece,1.9
 2025-03-06,S3,carotte,20,kg,2.5
 """
-#: carotte 60 ordered / 30 available; laitue 40 kg (100 pieces) / 24 kg; pomme 15 / 50 + stock
+#: carotte 60 ordered / 30 available; laitue 40 kg (100 pieces) / 24 kg (the hub's 8 kg of
+#: lettuce keep 5 days: set aside); pomme 15 / 50 + stock
 AVAILABILITY = """week_start,site_id,product_id,kg
 2025-03-03,F1,carotte,20
 2025-03-03,F2,carotte,10
 2025-03-03,F1,laitue,24
+2025-03-03,HUB,laitue,8
 2025-03-03,F2,pomme,50
 2025-03-03,HUB,pomme,5
 """
@@ -76,6 +78,7 @@ def test_every_ordered_kilo_is_delivered_or_reported(week_dir, tmp_path, capsys)
     laitue = lines.loc[lines["product_id"] == "laitue", "allocated_kg"].to_numpy()
     assert np.allclose(laitue / 0.4, np.round(laitue / 0.4), atol=1e-6)  # whole pieces
     assert set(summary["shared_products"]) == {"carotte", "laitue"}
+    assert summary["stock_set_aside_kg"] == pytest.approx(8.0)
     supply = {"carotte": 30.0, "laitue": 24.0}
     week_orders = lines.rename(columns={"ordered_kg": "ordered_kg"})
     assert summary["min_fill_rate"] == pytest.approx(
@@ -137,6 +140,7 @@ def _write_orders(path: Path, rows: str) -> Path:
         ("outside_week", ["week_orders.csv", "row 2", "date"]),
         ("negative_availability", ["availability.csv", "row 3", "kg"]),
         ("no_orders", ["orders.csv", "date", "no order in week 2025-W20"]),
+        ("bad_row_in_the_week", ["orders.csv", "row 14", "product_id"]),
         ("bad_week", ["--week"]),
         ("bad_sharing", ["sharing", "method"]),
     ],
@@ -162,6 +166,9 @@ def test_bad_input_exits_2_naming_file_row_and_column(week_dir, tmp_path, capsys
         (week_dir / "availability.csv").write_text(text)
     elif case == "no_orders":
         argv[2] = "2025-W20"
+    elif case == "bad_row_in_the_week":  # the territory's own orders, read leniently
+        with (week_dir / "orders.csv").open("a") as fh:
+            fh.write("2025-03-05,S2,mangue,3,kg,\n")
     elif case == "bad_week":
         argv[2] = "2025-13-45"
     elif case == "bad_sharing":
