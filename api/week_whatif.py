@@ -8,11 +8,14 @@ per shop, and :func:`compare_summary` their headline figures.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pandas as pd
 
 from core.errors import InputError
+from core.safety import write_csv
 from core.territory import Territory
 
 
@@ -99,3 +102,15 @@ def compare_summary(base, other) -> dict:
             "what_if": other.summary["routes"][key],
         }
     return out
+
+
+def write_what_if(base, other, territory: Territory, out: Path) -> tuple[list[Path], dict]:
+    """Write the what-if week in ``out/what_if/`` and ``what_if_compare.csv`` / ``.json``."""
+    from api.week_outputs import write_week
+
+    out = Path(out)
+    files = write_week(other, territory, out / "what_if")
+    write_csv(compare(base, other).round(3), out / "what_if_compare.csv", index=False)
+    figures = compare_summary(base, other)
+    (out / "what_if_compare.json").write_text(json.dumps(figures, indent=2))
+    return [*files, out / "what_if_compare.csv", out / "what_if_compare.json"], figures

@@ -122,8 +122,7 @@ def week(
     from api.commands.routes import _read_harvest
     from api.params import route_params, share_params
     from api.week_outputs import write_week
-    from api.week_whatif import compare, compare_summary, parse_product_share, supply_change
-    from core.safety import write_csv
+    from api.week_whatif import parse_product_share, supply_change, write_what_if
 
     console = _console()
     week_start = wk.parse_week(week_text)
@@ -177,12 +176,8 @@ def week(
     files = write_week(stage, territory, out)
     _print_summary(stage.summary)
     if other is not None:
-        files += write_week(other, territory, out / "what_if")
-        table = compare(stage, other)
-        write_csv(table.round(3), out / "what_if_compare.csv", index=False)
-        figures = compare_summary(stage, other)
-        (out / "what_if_compare.json").write_text(json.dumps(figures, indent=2))
-        files += [out / "what_if_compare.csv", out / "what_if_compare.json"]
+        more, figures = write_what_if(stage, other, territory, out)
+        files += more
         console.print("[bold]what-if[/] against the week as it is:")
         for key, pair in figures.items():
             console.print(f"  {key}: {pair['base']} → {pair['what_if']}")

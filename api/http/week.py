@@ -40,6 +40,19 @@ class WeekOrder(Strict):
     unit_price_eur: float | None = Field(None, ge=0, le=10_000)
 
 
+class WeekWhatIf(Strict):
+    """A change of the week's supply, solved beside the week as it is."""
+
+    farms: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=200, description="farms (site or producer ids) out"
+    )
+    products: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="product → share of its supply (0.6 = 60 %)",
+    )
+
+
 class WeekRequest(Strict):
     """Route one delivery week from its orders (as ``vivres week``)."""
 
@@ -62,6 +75,9 @@ class WeekRequest(Strict):
     seed: int | None = Field(None, ge=0, le=2**31 - 1, strict=True)
     knobs: dict[str, Any] = Field(
         default_factory=dict, max_length=64, description="routing.RouteParams fields"
+    )
+    what_if: WeekWhatIf | None = Field(
+        None, description="also solve the week with this change (what_if/ + what_if_compare)"
     )
 
 
@@ -98,6 +114,8 @@ def check_week(store, territory_id: str, body: WeekRequest) -> dict:
     except InputError as exc:
         raise _body_error("knobs", str(exc)) from None
     end = monday + pd.Timedelta(days=7)
+    if body.what_if is not None:
+        _check_what_if(store, territory_id, body.what_if)
     if body.orders:
         sites = _stored(store, territory_id, "sites", dtype=str, keep_default_na=False)
         products = _stored(store, territory_id, "products", dtype=str, keep_default_na=False)
@@ -135,6 +153,46 @@ def check_week(store, territory_id: str, body: WeekRequest) -> dict:
             raise _body_error("week", f"no order in week {wk.week_label(monday)}", body.week)
     params["week_start"] = str(monday.date())
     return params
+
+
+def _check_what_if(store, territory_id: str, what_if: WeekWhatIf) -> None:
+    sites = _stored(store, territory_id, "sites", dtype=str, keep_default_na=False)
+    producers = _stored(store, territory_id, "producers", dtype=str, keep_default_na=False)
+    products = _stored(store, territory_id, "products", dtype=str, keep_default_na=False)
+    farms = set(sites.loc[sites["kind"] == "farm", "site_id"]) | set(producers["producer_id"])
+    errors = [
+        RowError(
+            file="body",
+            row=None,
+            column=f"what_if.farms[{i}]",
+            message="must be a farm or producer of the territory",
+            value=farm,
+        )
+        for i, farm in enumerate(what_if.farms)
+        if farm not in farms
+    ]
+    for product, share in what_if.products.items():
+        if product not in set(products["product_id"]):
+            errors.append(
+                RowError(
+                    file="body",
+                    row=None,
+                    column=f"what_if.products.{product[:64]}",
+                    message="must be a product of the catalogue",
+                )
+            )
+        elif not 0 <= share <= 10:
+            errors.append(
+                RowError(
+                    file="body",
+                    row=None,
+                    column=f"what_if.products.{product}",
+                    message="a share between 0 and 10",
+                    value=share,
+                )
+            )
+    if errors:
+        raise InputError(errors[:100])
 
 
 @router.post(

@@ -99,6 +99,36 @@ def test_cli_and_http_week_give_the_same_allocation_and_sheets(
     assert client.get(f"/v1/weeks/{job_id}", headers=keys["producer"]).status_code == 403
 
 
+def test_a_week_what_if_over_http_matches_the_command_line(
+    client, keys, store, tiny_week, tmp_path, capsys
+):
+    orders_file = tmp_path / "orders_w10.csv"
+    pd.DataFrame(ORDERS).to_csv(orders_file, index=False)
+    out = tmp_path / "cli"
+    argv = ["week", "--week", "2025-03-05", "--data", str(tiny_week), "--out", str(out)]
+    argv += ["--orders", str(orders_file), "--solution-limit", "200", "--time-limit", "120"]
+    argv += ["--what-if-farm", "F1", "--what-if-product", "lait=0.5"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    body = {
+        "week": "2025-03-05",
+        "orders": ORDERS,
+        "knobs": KNOBS,
+        "time_limit_s": 120,
+        "what_if": {"farms": ["F1"], "products": {"lait": 0.5}},
+    }
+    r = client.post("/v1/territories/tiny/weeks", json=body, headers=keys["planner"])
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    _run(store, job_id)
+    summary = client.get(f"/v1/weeks/{job_id}", headers=keys["planner"]).json()["summary"]
+    assert summary["what_if"]["short_supply_kg"]["what_if"] > summary["reported_kg"]["short_supply"]
+    for name in ("what_if/allocation.csv", "what_if_compare.csv", "what_if/routes/stops.csv"):
+        got = client.get(f"/v1/weeks/{job_id}/files/{name}", headers=keys["planner"])
+        assert got.status_code == 200, name
+        assert got.content == (out / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -111,6 +141,9 @@ def test_cli_and_http_week_give_the_same_allocation_and_sheets(
         ({"week": "2025-W99"}, "week"),
         ({"sharing": "lottery"}, "sharing"),
         ({"knobs": {"drop_penalty_eur": "a lot"}}, "knobs"),
+        ({"what_if": {"farms": ["S1"]}}, "what_if.farms[0]"),
+        ({"what_if": {"products": {"mangue": 0.5}}}, "what_if.products.mangue"),
+        ({"what_if": {"products": {"lait": 20}}}, "what_if.products.lait"),
     ],
 )
 def test_bad_week_requests_are_422_naming_the_field(client, keys, tiny_week, store, change, field):
