@@ -58,3 +58,28 @@ def stock_by_class(result, problem) -> pd.DataFrame:
     table["capacity_kg"] = table["storage_class"].map(capacity).astype(float)
     table["full"] = table["stock_kg"] >= table["capacity_kg"] * (1 - 1e-6) - 1e-6
     return table
+
+
+def store_was_full(problem, x: np.ndarray) -> np.ndarray:
+    """``full[p, t]``: product p's storage class was full in a week its stock for week t would
+    have been kept through (t − shelf weeks … t − 1); all False without storage rows."""
+    inputs, m = problem.inputs, problem.model
+    num_p, num_t = inputs.demand_kg.shape
+    full = np.zeros((num_p, num_t), dtype=bool)
+    if "storage" not in m.rows:
+        return full
+    rows = m.rows["storage"]
+    activity = (m.matrix[rows.slice()] @ x).reshape(rows.shape)
+    at_cap = activity >= m.row_upper[rows.slice()].reshape(rows.shape) * (1 - 1e-6) - 1e-6
+    classes = sorted(inputs.storage_kg)
+    of_class = inputs.products["storage_class"].to_numpy()
+    shelf = inputs.products["shelf_weeks"].to_numpy(int)
+    for p in range(num_p):
+        if of_class[p] not in classes or shelf[p] < 1:
+            continue
+        weeks = at_cap[classes.index(of_class[p])]
+        for t in range(num_t):
+            lags = np.arange(t - shelf[p], t)
+            lags = lags % num_t if inputs.cyclic else lags[lags >= 0]
+            full[p, t] = bool(weeks[lags].any())
+    return full
