@@ -362,13 +362,12 @@ def _account(lines: pd.DataFrame, problem: Any, result: Any, params: Any) -> pd.
     return lines.drop(columns="cold")
 
 
-def delivered_on_routes(result: Any, hub_id: str) -> float:
+def delivered_on_routes(result: Any) -> float:
     """Kilos dropped at the shops on the week's route stops."""
     stops = result.stops
     if stops.empty:
         return 0.0
-    shops = stops.loc[(stops["site_id"] != hub_id) & stops["kind"].isin(POINT_OF_SALE_KINDS)]
-    return float(shops["drop_kg"].sum())
+    return float(stops.loc[stops["kind"].isin(POINT_OF_SALE_KINDS), "drop_kg"].sum())
 
 
 def _summary(
@@ -386,12 +385,7 @@ def _summary(
     }
     ordered = float(lines["ordered_kg"].sum())
     delivered = float(lines["delivered_kg"].sum())
-    hub_id = (
-        str(result.stops.loc[result.stops["kind"] == "hub", "site_id"].iloc[0])
-        if (len(result.stops) and (result.stops["kind"] == "hub").any())
-        else ""
-    )
-    on_routes = delivered_on_routes(result, hub_id)
+    on_routes = delivered_on_routes(result)
     unserved_pickups = result.unserved.loc[result.unserved["kind"] == "pickup", "kg"].sum()
     return {
         "week": week_label(week_start),
