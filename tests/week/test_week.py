@@ -235,3 +235,26 @@ def test_what_the_hub_cannot_hold_is_reported_as_storage(week_dir, tmp_path, cap
     summary = json.loads((out / "week.json").read_text())
     assert summary["reported_kg"]["storage"] == pytest.approx(20.6 - 9 * 1.03, abs=1e-3)
     assert abs(summary["unaccounted_kg"]) < 0.01
+
+
+def test_products_the_farms_did_not_confirm_come_from_the_plan_harvest(week_dir, tmp_path, capsys):
+    text = (week_dir / "availability.csv").read_text()
+    (week_dir / "availability.csv").write_text(
+        "\n".join(line for line in text.splitlines() if "pomme" not in line) + "\n"
+    )
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "harvest.csv").write_text(
+        "week_start,producer_id,site_id,product_id,storage_class,kg\n"
+        "2025-03-03,P2,F2,pomme,ambient,6\n2025-03-10,P2,F2,pomme,ambient,99\n"
+    )
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out)]
+    code, _, err = run([*argv, "--plan", str(plan), *COUNTS], capsys)
+    assert code == 0, err
+    products = pd.read_csv(out / "products.csv").set_index("product_id")
+    assert products.at["pomme", "source"] == "plan"
+    assert products.at["pomme", "allocated_kg"] == pytest.approx(6.0, abs=1e-4)
+    assert products.at["lait", "source"] == "hub"  # no farm grows milk: bought in
+    pickups = pd.read_csv(out / "pickups.csv")
+    assert pickups.loc[pickups["product_id"] == "pomme", "kg"].sum() == pytest.approx(6.0)
