@@ -203,7 +203,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
         pages.append(
             _page(f"Préparation — {names.get(s, s)}", subtitle, part, ("À préparer (kg)",))
         )
-        rows.append(part.assign(Point_de_vente=s))
+        rows.append(part.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
     files += _write_pair(out, "preparation", f"Listes de préparation {label}", pages, rows)
 
     # farm pickup lists
@@ -279,7 +279,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
         path = safe_path(notes_dir, str(s), suffix=".html")
         path.write_text(_document(f"Bon de livraison {s} {label}", [page]), encoding="utf-8")
         files.append(path)
-        rows.append(table.assign(Point_de_vente=s))
+        rows.append(table.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
     files += _write_pair(out, "livraison", f"Bons de livraison {label}", pages, rows)
 
     # the week's totals per organisation (each point of sale; each fleet organisation)
