@@ -313,6 +313,10 @@ def run_week(
     lines = _account(lines, problem_r, result, route_params)
     summary = _summary(week_start, lines, shared, pickups, result, time.perf_counter() - started)
     summary["stock_set_aside_kg"] = round(float(supply["set_aside_kg"].sum()), 3)
+    summary["supply_sources"] = {
+        str(k): int(v)
+        for k, v in supply.drop_duplicates("product_id")["source"].value_counts().items()
+    }
     stage = WeekStage(
         week_start=week_start,
         supply=supply,

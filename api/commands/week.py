@@ -203,6 +203,12 @@ def _print_summary(s: dict) -> None:
         )
     else:
         console.print("nothing short this week: every order is allocated in full")
+    sources = s.get("supply_sources", {})
+    if sources.get("orders"):
+        console.print(
+            f"[yellow]note:[/] {sources['orders']} grown product(s) have no confirmed supply "
+            "this week (availability.csv) nor a plan (--plan): routed as ordered"
+        )
     r = s["routes"]
     console.print(
         f"routes {r['km']:.0f} km, {r['cost_eur']:.0f} €; {r['unserved']} stop(s) unserved "
