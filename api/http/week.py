@@ -210,7 +210,11 @@ def solve_week(
     store = get_store(request)
     params = check_week(store, territory_id, body)
     check_source(request, territory_id, params.get("plan_job_id"), "plan")
-    check_source(request, territory_id, params.get("carry_job_id"), "week")
+    try:
+        check_source(request, territory_id, params.get("carry_job_id"), "week")
+    except InputError as exc:  # it names the field after the kind: week_job_id
+        first = exc.errors[0]
+        raise _body_error("carry_job_id", first.message) from None
     job = jobs.submit(store, territory_id, "week", params)
     return JobOut.model_validate(job)
 

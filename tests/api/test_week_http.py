@@ -162,3 +162,22 @@ def test_negative_availability_is_refused_naming_file_row_and_column(client, key
     r = client.put("/v1/territories/tiny", files=files, headers=keys["planner"])
     assert r.status_code == 422, r.text
     assert "availability.csv" in r.text and "kg" in r.text and "3" in r.text
+
+
+def test_a_week_job_carries_the_fill_rates_of_an_earlier_week_job(client, keys, store, tiny_week):
+    h = keys["logistics"]
+    body = {"week": "2025-W10", "orders": ORDERS, "knobs": KNOBS, "time_limit_s": 120}
+    first = client.post("/v1/territories/tiny/weeks", json=body, headers=h).json()["job_id"]
+    _run(store, first)
+    r = client.post("/v1/territories/tiny/weeks", json={**body, "carry_job_id": first}, headers=h)
+    assert r.status_code == 202, r.text
+    second = r.json()["job_id"]
+    _run(store, second)
+    history = pd.read_csv(io.BytesIO(jobs.artifact(store, second, "fill_history.csv")[0]))
+    once = pd.read_csv(io.BytesIO(jobs.artifact(store, first, "fill_history.csv")[0]))
+    assert history["ordered_kg"].sum() == pytest.approx(2 * once["ordered_kg"].sum())
+    # a job of another kind is not a week to carry
+    bad = client.post(
+        "/v1/territories/tiny/weeks", json={**body, "carry_job_id": "nope"}, headers=h
+    )
+    assert bad.status_code == 422 and "carry_job_id" in bad.text
