@@ -4,6 +4,8 @@ the farms and the shops (CSV + printable A4 HTML, one page per shop or farm, Fre
 ``write_week(stage, territory, out_dir)`` writes::
 
     week.json          the summary (kilos per reason, fill rates, routes)
+    shops.csv          per shop: every product's ordered/allocated/delivered kilos and fill
+                       rate (``all_*``), and over the shared products (with the carried past)
     allocation.csv     site_id, product_id, storage_class, ordered_kg, allocated_kg,
                        delivered_kg, short_supply_kg, storage_kg, fleet_kg, fleet_reason
     shops.csv, products.csv, supply.csv (product_id, available_kg, source), pickups.csv,
@@ -101,7 +103,12 @@ def write_week(stage: WeekStage, territory: Territory, out_dir: Path) -> list[Pa
         files.append(path)
 
     csv(stage.lines, out / "allocation.csv")
-    csv(stage.sharing.shops, out / "shops.csv")
+    # per shop: the shared products' fill rate (with the carried past), and every product's
+    totals = stage.lines.groupby("site_id")[["ordered_kg", "allocated_kg", "delivered_kg"]].sum()
+    totals.columns = ["all_ordered_kg", "all_allocated_kg", "all_delivered_kg"]
+    totals["all_fill_rate"] = totals["all_allocated_kg"] / totals["all_ordered_kg"]
+    shops = totals.reset_index().merge(stage.sharing.shops, on="site_id", how="left")
+    csv(shops, out / "shops.csv")
     sources = stage.supply.drop_duplicates("product_id").set_index("product_id")["source"]
     products = stage.sharing.products.assign(source=lambda f: f["product_id"].map(sources))
     surplus = stage.pickups.groupby("product_id")["surplus_kg"].sum()
