@@ -19,11 +19,13 @@ fixed at ``w·t``; repeat until every shop is fixed, then hand out what is left
 (max Σ x at the fixed levels), and among those allocations take the one closest in kilos to
 each product's proportional share (min Σ |x − d·supply/ordered|). Products sold in units are
 then rounded down to whole units and the units left over go one by one to the shop with the
-lowest fill rate per weight.
+lowest fill rate per weight; the products sold by the kilo are then shared again with the units
+fixed, so that they make up what the rounding took.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -67,6 +69,9 @@ def share(problem: ShareProblem, params: ShareParams | None = None) -> ShareResu
     else:
         x = _proportional(problem, lines)
     x = _whole_units(problem, lines, x)
+    if params.method == "maxmin" and len(lines):
+        x, more = _after_units(problem, lines, x, params.tolerance)
+        levels += more
     allocated = orders["ordered_kg"].to_numpy(float).copy()
     allocated[in_p] = x
     return _result(problem, orders, allocated, products, params.method, levels)
@@ -257,6 +262,27 @@ def _whole_units(problem: ShareProblem, lines: pd.DataFrame, x: np.ndarray) -> n
             x[j] += u
             got[col_shop[j]] += u
     return x
+
+
+def _after_units(
+    problem: ShareProblem, lines: pd.DataFrame, x: np.ndarray, tol: float
+) -> tuple[np.ndarray, int]:
+    """Share the products sold by the kilo again, the units now fixed: the kilos can make up
+    what rounding down to whole units took from a shop."""
+    units = lines["product_id"].isin(list(problem.unit_kg)).to_numpy()
+    if not units.any() or units.all():
+        return x, 0
+    fixed = lines.loc[units].assign(allocated_kg=x[units])
+    past = fixed[["site_id", "ordered_kg", "allocated_kg"]]
+    if problem.past is not None and len(problem.past):
+        past = pd.concat([problem.past[["site_id", "ordered_kg", "allocated_kg"]], past])
+    held = fixed.groupby("storage_class")["allocated_kg"].sum()
+    capacity = {c: max(0.0, kg - float(held.get(c, 0.0))) for c, kg in problem.capacity.items()}
+    rest = lines.loc[~units].reset_index(drop=True)
+    sub = dataclasses.replace(problem, past=past, capacity=capacity)
+    x = x.copy()
+    x[~units], levels = _maxmin(sub, rest, tol)
+    return x, levels
 
 
 # --------------------------------------------------------------------------- the result

@@ -151,3 +151,23 @@ def test_allocations_respect_supply_and_orders_and_reach_the_lp_optimum(data, ra
         assert result.min_fill_rate == pytest.approx(optimum, abs=1e-5)
     else:
         assert result.min_fill_rate <= optimum + 1e-6
+
+
+def test_kilo_products_make_up_what_whole_units_took():
+    # u: 3 units for 4 ordered (whole units: 2 and 1); k by the kilo: 10 kg for 20 ordered
+    orders = _orders(
+        [
+            ("a", "u", 2, "fresh"),
+            ("a", "k", 10, "fresh"),
+            ("b", "u", 2, "fresh"),
+            ("b", "k", 10, "fresh"),
+        ]
+    )
+    supply = {"u": 3.0, "k": 10.0}
+    result = share(ShareProblem(orders=orders, supply=supply, unit_kg={"u": 1.0}))
+    alloc = _alloc(result)
+    assert sorted([alloc["a", "u"], alloc["b", "u"]]) == [1.0, 2.0]
+    rates = result.shops.set_index("site_id")["fill_rate"]
+    assert rates["a"] == pytest.approx(13 / 24, abs=1e-6)
+    assert rates["b"] == pytest.approx(13 / 24, abs=1e-6)
+    assert result.min_fill_rate == pytest.approx(maxmin_fill_rate(orders, supply), abs=1e-6)
