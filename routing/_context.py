@@ -15,8 +15,9 @@ import pandas as pd
 
 from core.errors import InputError
 from core.schema import WEEKDAYS
+from routing.matrix import Matrix, travel_matrix
 from routing.model import Pin, RouteParams, WeekProblem
-from routing.network import Matrix, RoadNetwork, travel_matrix
+from routing.network import RoadNetwork
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -140,7 +141,7 @@ class RouteParams:
             )
 
     @classmethod
-    def from_file(cls, path: Path | str, **overrides) -> RouteParams:
+    def from_file(cls, path: Path | str, **overrides: Any) -> RouteParams:
         """Read knobs from a TOML file (keys = field names; ``pins`` and ``cache_dir`` are
         not read from files); ``overrides`` win over the file."""
         import tomllib
@@ -155,7 +156,7 @@ class RouteParams:
         return cls.from_mapping(raw, source=str(path), **overrides)
 
     @classmethod
-    def from_mapping(cls, raw: dict, *, source: str = "params", **overrides) -> RouteParams:
+    def from_mapping(cls, raw: dict, *, source: str = "params", **overrides: Any) -> RouteParams:
         """Knobs from a mapping of field names (a TOML file's or a JSON body's; ``pins`` and
         ``cache_dir`` are not read from it); ``overrides`` win over it. ``source`` names it
         in errors."""

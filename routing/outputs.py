@@ -10,13 +10,15 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from core.safety import safe_path, write_csv
+from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
-from routing.network import HAVERSINE, RoadNetwork, path_coords
+from routing.network import HAVERSINE, RoadNetwork
 
 COLOURS = (
     "#1b9e77",
@@ -105,7 +107,7 @@ def write_route_outputs(
     method = result.method
     stops = result.stops
     vehicles = problem.vehicles.set_index("vehicle_id")
-    features = []
+    features: list[dict[str, Any]] = []
     for (day, vehicle_id), rows in stops.groupby(["day", "vehicle_id"], sort=False):
         rows = rows.sort_values("seq")
         date = rows["date"].iloc[0]
@@ -342,7 +344,7 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
                 ),
             ).add_to(fmap)
     if method == HAVERSINE:
-        fmap.get_root().html.add_child(
+        cast(folium.Figure, fmap.get_root()).html.add_child(
             folium.Element(
                 f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'
             )

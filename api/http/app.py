@@ -6,8 +6,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from api.http import caisse, results, scenarios, territories
 from api.http import jobs as jobs_routes
-from api.http import results, scenarios, territories
 from api.http import week as week_routes
 from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
@@ -226,6 +226,7 @@ def create_app(
     app.include_router(scenarios.router, dependencies=in_scope)
     app.include_router(results.router, dependencies=in_scope)
     app.include_router(week_routes.router, dependencies=in_scope)
+    app.include_router(caisse.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
     app.add_middleware(RateLimit, limiter=app.state.rate_limiter)  # warm reads count too
