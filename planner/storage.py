@@ -13,10 +13,18 @@ weeks the store is full.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from core.territory import Territory
+
+if TYPE_CHECKING:  # formulation imports this module
+    from planner.arrays import Block, Builder
+    from planner.formulation import PlanProblem
+    from planner.inputs import PlanInputs
+    from planner.result import PlanResult
 
 
 def network_capacity(territory: Territory) -> dict[str, float]:
@@ -28,7 +36,7 @@ def network_capacity(territory: Territory) -> dict[str, float]:
     return {str(c): float(kg) for c, kg in total.items()}
 
 
-def add_storage_rows(builder, inputs, stock) -> None:
+def add_storage_rows(builder: Builder, inputs: PlanInputs, stock: Block) -> None:
     """Rows ``storage[c, t]``: the class's stock at the end of week t within the capacity."""
     capacity = inputs.storage_kg
     if not capacity:
@@ -47,7 +55,7 @@ def add_storage_rows(builder, inputs, stock) -> None:
             builder.add_entries(rows.index(i, weeks), stock.index(p, weeks), 1.0)
 
 
-def stock_by_class(result, problem) -> pd.DataFrame:
+def stock_by_class(result: PlanResult, problem: PlanProblem) -> pd.DataFrame:
     """``week_start, storage_class, stock_kg, capacity_kg, full``: the network's stock per
     class and week against its capacity (NaN: unbounded)."""
     cov = result.coverage
@@ -60,7 +68,7 @@ def stock_by_class(result, problem) -> pd.DataFrame:
     return table
 
 
-def store_was_full(problem, x: np.ndarray) -> np.ndarray:
+def store_was_full(problem: PlanProblem, x: np.ndarray) -> np.ndarray:
     """``full[p, t]``: product p's storage class was full in a week its stock for week t would
     have been kept through (t − shelf weeks … t − 1); all False without storage rows."""
     inputs, m = problem.inputs, problem.model

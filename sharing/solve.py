@@ -29,6 +29,7 @@ import dataclasses
 import logging
 import os
 import sys
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,9 @@ def share(problem: ShareProblem, params: ShareParams | None = None) -> ShareResu
 # --------------------------------------------------------------------------- the LPs
 
 
-def _shop_index(problem: ShareProblem, lines: pd.DataFrame):
+def _shop_index(
+    problem: ShareProblem, lines: pd.DataFrame
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     shops = sorted(lines["site_id"].unique())
     col_shop = lines["site_id"].map({s: i for i, s in enumerate(shops)}).to_numpy()
     d = lines["ordered_kg"].to_numpy(float)
@@ -97,7 +100,7 @@ def _shop_index(problem: ShareProblem, lines: pd.DataFrame):
     return shops, col_shop, past_a, total, weights
 
 
-def _capacity_rows(problem: ShareProblem, lines: pd.DataFrame):
+def _capacity_rows(problem: ShareProblem, lines: pd.DataFrame) -> tuple[np.ndarray, sp.csr_matrix]:
     """(upper bounds, matrix part) of the supply and class-capacity rows."""
     n = len(lines)
     rows, upper = [], []
@@ -187,7 +190,9 @@ def _maxmin(problem: ShareProblem, lines: pd.DataFrame, tol: float) -> tuple[np.
     return np.clip(x, 0.0, d), levels
 
 
-def _spread(h, highspy, lines: pd.DataFrame, problem: ShareProblem, x: np.ndarray, n: int):
+def _spread(
+    h: Any, highspy: Any, lines: pd.DataFrame, problem: ShareProblem, x: np.ndarray, n: int
+) -> np.ndarray:
     """Among the allocations with these levels and this total, the one closest (in kilos) to
     each product's proportional share: the levels leave many optima, and without this a shop
     may get none of one short product and all of another."""
@@ -349,7 +354,7 @@ def _result(
     )
 
 
-def _quiet_highs(highspy):
+def _quiet_highs(highspy: Any) -> Any:
     """A Highs instance whose first-construction banner goes to /dev/null (the same guard as
     the planner's; the packages do not import each other)."""
     sys.stdout.flush()
