@@ -67,6 +67,7 @@ def _register_optional_commands() -> None:
         "plan",
         "contracts",
         "routes",
+        "week",
         "serve",
         "keys",
         "robustness",

@@ -182,3 +182,10 @@ def route_params_of(options: Mapping[str, Any]):
 def demand_settings_of(options: Mapping[str, Any]) -> DemandSettings:
     """``DemandSettings`` of a demand job's options (an HTTP ``DemandRequest``, as stored)."""
     return demand_settings(horizon_weeks=options.get("horizon_weeks"), level=options.get("level"))
+
+
+def share_params(*, method: str | None = None):
+    """``sharing.ShareParams`` from a door's options (``None``: the default, max-min)."""
+    import sharing
+
+    return sharing.ShareParams(**_given(method=method))

@@ -10,6 +10,9 @@ its settings from its options with ``api.params`` (``demand_settings``, ``plan_p
 ``route_params``: defaults live in the settings types), then calls the stage functions:
 ``run_demand`` / ``write_demand``, ``plan_demand`` / ``run_plan`` / ``write_plan``,
 ``run_routes`` / ``write_routes``. Each stage's outputs are written by its ``write_*`` only.
+The hub's real delivery week (this week's orders, confirmed supply, fair sharing, routes of
+the allocations) is the stage in ``api/week.py`` (``run_week``; ``api/week_outputs.py``
+``write_week``), kept apart for size.
 A stage whose package fails to import fails the run: nothing is skipped silently.
 """
 

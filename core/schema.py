@@ -65,6 +65,16 @@ SITES = Table(
         ),
         _c("contact", "str", required=False, default=""),
         _c("notes", "str", required=False, default=""),
+        _c(
+            "share_weight",
+            "float",
+            min=0.01,
+            max=100,
+            required=False,
+            default=1.0,
+            doc="weight of the shop when a short product is shared (2: twice the fill rate "
+            "of a shop of weight 1 until served in full)",
+        ),
     ),
 )
 
@@ -323,6 +333,32 @@ CONTRACT_TERMS = Table(
     ),
 )
 
+AVAILABILITY = Table(
+    name="availability",
+    optional=True,
+    doc="What each farm confirmed it will supply in a delivery week, and the hub's stock at "
+    "the start of the week (rows of the hub's site). A product listed for a week is limited "
+    "to these kilos that week; the week's orders beyond them are shared fairly.",
+    columns=(
+        _c("week_start", "date", doc="Monday of the delivery week"),
+        _c("site_id", "id", ref="sites.site_id", doc="a farm, or the hub for its stock"),
+        _c("product_id", "id", ref="products.product_id"),
+        _c("kg", "float", min=0, max=1e7),
+    ),
+)
+
+STORAGE = Table(
+    name="storage",
+    optional=True,
+    doc="Storage capacity of a site (the hub, a depot) per storage class: the kilos it can "
+    "hold at once.",
+    columns=(
+        _c("site_id", "id", ref="sites.site_id"),
+        _c("storage_class", "enum", choices=STORAGE_CLASSES),
+        _c("capacity_kg", "float", min=0, max=1e8),
+    ),
+)
+
 #: Master data every territory must have.
 MASTER_TABLES = (
     SITES,
@@ -338,7 +374,12 @@ MASTER_TABLES = (
 CAISSE_TABLES = (CAISSES, HOUSEHOLDS, CAISSE_RULE, FUNDERS, CAISSE_CRITERIA, SHOP_ASSESSMENTS)
 #: Plan commitments (optional; read after the master data they refer to).
 PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS, PRODUCER_CRITERIA, PRODUCER_ASSESSMENTS)
+#: The hub's week: confirmed supply and storage (optional).
+WEEK_TABLES = (AVAILABILITY, STORAGE)
 #: Activity tables: grow every week, validated row by row with a rejects report.
 ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
 
-TABLES = {t.name: t for t in (*MASTER_TABLES, *CAISSE_TABLES, *PLAN_TABLES, *ACTIVITY_TABLES)}
+TABLES = {
+    t.name: t
+    for t in (*MASTER_TABLES, *CAISSE_TABLES, *PLAN_TABLES, *WEEK_TABLES, *ACTIVITY_TABLES)
+}

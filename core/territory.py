@@ -20,6 +20,7 @@ from core.schema import (
     PLAN_TABLES,
     POINT_OF_SALE_KINDS,
     TABLES,
+    WEEK_TABLES,
     Table,
 )
 from core.tables import ReadResult, find_table_file, read_table
@@ -56,6 +57,8 @@ class Territory:
     producer_criteria: pd.DataFrame | None = None  # the producer grid
     producer_assessments: pd.DataFrame | None = None
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
+    availability: pd.DataFrame | None = None  # confirmed farm supply and hub stock per week
+    storage: pd.DataFrame | None = None  # storage capacity per site and storage class
     orders: pd.DataFrame | None = None
     caisse_transactions: pd.DataFrame | None = None
     rejects: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -180,6 +183,7 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
             "must be a producer id of producers, or * for every farm",
         )
 
+    errors.extend(_week_checks(tables, files, kind_of))
     errors.extend(_caisse_checks(tables, files))
 
     pc = tables["producer_crops"]
@@ -197,6 +201,53 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
         files["producer_crops"],
         "crop_id",
         "producer has no land of the type this crop needs",
+    )
+    return errors
+
+
+def _week_checks(
+    tables: dict[str, pd.DataFrame], files: dict[str, str], kind_of: dict[str, str]
+) -> list[RowError]:
+    """Availability rows name a farm or the hub, a Monday, and one product once a week;
+    storage rows one site and class once."""
+    errors: list[RowError] = []
+    if "storage" in tables:
+        storage = tables["storage"]
+        _check(
+            errors,
+            storage,
+            storage.duplicated(["site_id", "storage_class"]),
+            files["storage"],
+            "storage_class",
+            "the same site and storage class twice",
+        )
+    if "availability" not in tables:
+        return errors
+    avail, file = tables["availability"], files["availability"]
+    site_kind = avail["site_id"].map(kind_of)
+    _check(
+        errors,
+        avail,
+        ~site_kind.isin(["farm", "hub"]),
+        file,
+        "site_id",
+        "must be a farm (its confirmed supply) or the hub (its stock)",
+    )
+    _check(
+        errors,
+        avail,
+        pd.to_datetime(avail["week_start"]).dt.weekday != 0,
+        file,
+        "week_start",
+        "the week starts on its Monday",
+    )
+    _check(
+        errors,
+        avail,
+        avail.duplicated(["week_start", "site_id", "product_id"]),
+        file,
+        "product_id",
+        "the same site, product and week twice",
     )
     return errors
 
@@ -335,7 +386,7 @@ def load_territory(
     # order matters: referenced tables first
     for table in MASTER_TABLES:
         read(table, required=True)
-    for table in (*CAISSE_TABLES, *PLAN_TABLES):
+    for table in (*CAISSE_TABLES, *PLAN_TABLES, *WEEK_TABLES):
         read(table, required=False)
     if not errors:  # rules across tables need every table read
         errors.extend(_cross_checks(tables, files))

@@ -2236,6 +2236,116 @@ def build_orders(
 
 
 # --------------------------------------------------------------------------------------------
+# The hub's real weeks: confirmed farm supply, hub stock, storage capacity
+# --------------------------------------------------------------------------------------------
+
+#: Weeks (counted back from the last week of orders) that get confirmed supply.
+SUPPLY_WEEKS = 7
+#: The week with a real shortage (counted back from the last week of orders: 2025-12-08).
+SHORTAGE_WEEK_BACK = 2
+SHORT_PRODUCTS = 6
+
+
+def build_week_supply(
+    rng: np.random.Generator,
+    orders: pd.DataFrame,
+    products: pd.DataFrame,
+    crops: pd.DataFrame,
+    producers: pd.DataFrame,
+    producer_crops: pd.DataFrame,
+    hub_id: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Availability (farms' confirmed kilos and the hub's stock) for the last weeks of orders,
+    with one shortage week, and the hub's storage capacity per storage class.
+
+    Normal weeks: the farms able to grow a product confirm 2-25 % more than the shops ordered,
+    split over up to four of them; long-keeping ambient products also have some hub stock.
+    The shortage week: six products sold by the kilo get 50-68 % of the orders and no stock.
+    Storage: the hub holds a busy week's goods of each class with a fifth to spare; the farms
+    have a cellar and a cold room sized by their land (1.2 / 0.5 kg per m² of field, 2 / 1 per
+    m² of orchard).
+    """
+    prod = products.set_index("product_id")
+    dates = pd.to_datetime(orders["date"])
+    kg = orders["quantity"].to_numpy(float) * np.where(
+        orders["unit"].to_numpy() == "kg",
+        1.0,
+        orders["product_id"].map(prod["kg_per_unit"]).to_numpy(float),
+    )
+    frame = pd.DataFrame(
+        {
+            "week_start": dates - pd.to_timedelta(dates.dt.weekday, unit="D"),
+            "product_id": orders["product_id"].to_numpy(),
+            "kg": kg,
+        }
+    )
+    weekly = frame.groupby(["week_start", "product_id"], sort=True)["kg"].sum()
+    mondays = sorted(frame["week_start"].unique())[-SUPPLY_WEEKS:]
+    shortage = mondays[-1 - SHORTAGE_WEEK_BACK]
+    grown = crops[["crop_id", "product_id"]].merge(producer_crops, on="crop_id")
+    grown = grown.merge(producers[["producer_id", "site_id"]], on="producer_id")
+    growers = {p: sorted(set(g["site_id"])) for p, g in grown.groupby("product_id", sort=True)}
+    rows = []
+    for monday in mondays:
+        ordered = weekly.loc[monday]
+        candidates = [
+            p
+            for p in sorted(growers)
+            if p in ordered.index and ordered[p] >= 100 and prod.at[p, "unit"] == "kg"
+        ]
+        short = set()
+        if monday == shortage:
+            num = min(SHORT_PRODUCTS, len(candidates))
+            pick = rng.choice(len(candidates), size=num, replace=False)
+            short = {candidates[i] for i in pick}
+        for p in sorted(growers):
+            if p not in ordered.index:
+                continue
+            factor = rng.uniform(0.50, 0.68) if p in short else rng.uniform(1.02, 1.25)
+            total = float(ordered[p]) * factor
+            stock = 0.0
+            keeps = prod.at[p, "storage_class"] == "ambient" and prod.at[p, "shelf_life_days"] >= 60
+            if keeps and p not in short:
+                stock = round(total * rng.uniform(0.05, 0.15))
+                rows.append((monday, hub_id, p, float(stock)))
+            farms = growers[p]
+            chosen = sorted(rng.choice(len(farms), size=min(4, len(farms)), replace=False))
+            share = rng.dirichlet(np.ones(len(chosen)))
+            for i, w in zip(chosen, share, strict=True):
+                rows.append((monday, farms[i], p, round((total - stock) * float(w), 1)))
+    availability = pd.DataFrame(rows, columns=["week_start", "site_id", "product_id", "kg"])
+    availability = availability.loc[availability["kg"] > 0]
+    availability = availability.sort_values(
+        ["week_start", "site_id", "product_id"], kind="mergesort"
+    )
+    availability["week_start"] = pd.to_datetime(availability["week_start"]).dt.strftime("%Y-%m-%d")
+
+    # the hub holds a busy week's goods of each class at once, with a fifth to spare
+    frame["storage_class"] = frame["product_id"].map(prod["storage_class"])
+    by_class = frame.loc[frame["week_start"].isin(mondays)]
+    peak = by_class.groupby(["week_start", "storage_class"])["kg"].sum().groupby(level=1).max()
+    rows = [
+        {
+            "site_id": hub_id,
+            "storage_class": c,
+            "capacity_kg": float(math.ceil(float(peak.get(c, 0.0)) * 1.2 / 500) * 500),
+        }
+        for c in ("ambient", "fresh", "chilled", "frozen")
+    ]
+    # the farms keep their conservation crops: a cellar (ambient) and a cold room (fresh)
+    # sized by their field and orchard land, rounded to 100 kg
+    for f in producers.sort_values("site_id").itertuples():
+        for c, per_field, per_orchard in (("ambient", 1.2, 2.0), ("fresh", 0.5, 1.0)):
+            kg = per_field * f.open_field_m2 + per_orchard * f.orchard_m2
+            if kg >= 100:
+                rows.append(
+                    {"site_id": f.site_id, "storage_class": c, "capacity_kg": round(kg, -2)}
+                )
+    storage = pd.DataFrame(rows)
+    return availability.reset_index(drop=True), storage
+
+
+# --------------------------------------------------------------------------------------------
 # Caisse commune
 # --------------------------------------------------------------------------------------------
 
@@ -2503,7 +2613,7 @@ def generate_territory(
     communes: Path | str | None = DEFAULT_COMMUNES,
     verbose: bool = False,
 ) -> None:
-    """Write the sample territory (12 CSV files) into ``out_dir``."""
+    """Write the sample territory (14 CSV files) into ``out_dir``."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     if years not in (1, 2):
@@ -2582,6 +2692,17 @@ def generate_territory(
     )
     tx = build_transactions(streams[7], households, sites, meta, 100.0, 50.0)
     vehicles = build_vehicles(scale)
+    # its own stream (seed, 8): the twelve files above stay as they were before it existed
+    availability, storage = build_week_supply(
+        np.random.default_rng([seed, 8]),
+        orders,
+        products,
+        crops,
+        producers,
+        producer_crops,
+        str(sites.loc[sites["kind"] == "hub", "site_id"].iloc[0]),
+    )
+    sites = sites.assign(share_weight=1.0)
 
     tables = {
         "sites": sites,
@@ -2596,6 +2717,8 @@ def generate_territory(
         "caisse_rule": rule,
         "orders": orders,
         "caisse_transactions": tx,
+        "availability": availability,
+        "storage": storage,
     }
     for name, df in tables.items():
         _write(df[list(COLUMNS[name])], out / f"{name}.csv")
@@ -2632,6 +2755,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "delivery_days",
         "contact",
         "notes",
+        "share_weight",
     ),
     "opening_hours": ("site_id", "weekday", "open", "close"),
     "products": (
@@ -2699,6 +2823,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "caisse_rule": ("name", "first_person_eur", "additional_person_eur", "local_currency"),
     "orders": ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur"),
     "caisse_transactions": ("timestamp", "household_id", "site_id", "amount", "currency"),
+    "availability": ("week_start", "site_id", "product_id", "kg"),
+    "storage": ("site_id", "storage_class", "capacity_kg"),
 }
 
 

@@ -39,6 +39,7 @@ from planner.commitments import base_beds
 from planner.eligibility import apply_grid
 from planner.inputs import PlanInputs, prepare_inputs
 from planner.params import PlanParams
+from planner.storage import add_storage_rows
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,8 @@ def _formulate(
         src = ti - ki
         ok = np.ones_like(src, dtype=bool) if inputs.cyclic else src >= 0
         b.add_entries(rows.index(i, ti[ok]), harvest.index(p, src[ok] % num_t), -1.0)
+
+    add_storage_rows(b, inputs, stock)  # the hub's capacity per storage class (storage.csv)
 
     # ---- land per farm and land type, labour per farm (running totals)
     land_type = opts["land_type"].map({lt: i for i, lt in enumerate(LAND_TYPES)}).to_numpy(int)

@@ -8,7 +8,7 @@ harvest falls in the season and can reach some demand within its shelf life).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from core.units import order_kg
 from planner.commitments import FrozenBeds, frozen_beds
 from planner.contracts import farm_terms, pickup_hours
 from planner.params import PlanParams
+from planner.storage import network_capacity
 
 #: Great-circle distance × this factor approximates road km (transport proxy).
 CIRCUITY = 1.3
@@ -44,6 +45,7 @@ class PlanInputs:
     no_grower: tuple[str, ...]  # planned products no partner farm can grow
     source: str  # "forecast" or "history"
     frozen: FrozenBeds  # beds fixed by frozen contracts, per option
+    storage_kg: dict[str, float] = field(default_factory=dict)  # capacity per class
 
     @property
     def num_weeks(self) -> int:
@@ -357,6 +359,7 @@ def prepare_inputs(
         no_grower=no_grower,
         source=source,
         frozen=frozen,
+        storage_kg=network_capacity(territory),
     )
 
 

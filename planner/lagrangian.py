@@ -50,7 +50,17 @@ def total_bound(blocks: Iterable[BlockResult]) -> float | None:
 
 
 #: Rows tying products together: dualised.
-COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share", "keep")
+COUPLING_ROWS = (
+    "land",
+    "labour",
+    "rotation",
+    "floor",
+    "budget",
+    "supply",
+    "share",
+    "keep",
+    "storage",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from core.safety import write_csv
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
 from planner.result import PlanResult
+from planner.storage import stock_by_class
 
 #: Supply from farms within this road distance of the hub counts as local.
 LOCAL_KM = 50.0
@@ -219,7 +220,8 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     and week: the routing's pickups), ``coverage.csv`` (supply vs demand per week and product),
     ``farms.csv`` (revenue vs floor and why), ``shortfalls.csv``, ``report.json`` and
     ``report.md`` (status, objective, bound, gap, KPIs, explanation), ``contracts/`` (one CSV
-    and one printable HTML page per producer).
+    and one printable HTML page per producer); with ``storage.csv`` in the territory,
+    ``storage.csv`` (the stock per class and week, the capacity, full weeks).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -232,6 +234,8 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
         "shortfalls": result.shortfalls,
         "fair_price_gap": fair_price_gap(result, problem),
     }
+    if problem.inputs.storage_kg:  # the stock per class and week against the capacity
+        tables["storage"] = stock_by_class(result, problem)
     for name, frame in tables.items():
         path = out_dir / f"{name}.csv"
         write_csv(frame, path, index=False, float_format="%.3f")

@@ -12,6 +12,7 @@ from core.schema import LAND_TYPES
 from planner.budget import StoppedBy
 from planner.formulation import PlanProblem
 from planner.result import PlanResult, PlanStatus
+from planner.storage import store_was_full
 
 
 def result_tables(
@@ -324,6 +325,7 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
     demand = inputs.demand_kg
     products = inputs.products
     can = _reach(problem)
+    full = store_was_full(problem, x)
     entry_p = inputs.options["p"].to_numpy(int)[inputs.harvest_o]
     rows = []
     for p in np.flatnonzero(short.sum(axis=1) > 0.5):
@@ -332,6 +334,10 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
         mine = entry_p == p
         entries = (inputs.harvest_o[mine], inputs.harvest_t[mine])
         reasons = [_short_reason(problem, int(p), int(t), can, usage, entries) for t in weeks]
+        reasons = [
+            _STORAGE_REASON if r.startswith("cost") and full[p, t] else r
+            for r, t in zip(reasons, weeks, strict=True)
+        ]
         run_start = 0
         for i in range(1, len(weeks) + 1):
             if i == len(weeks) or weeks[i] != weeks[i - 1] + 1 or reasons[i] != reasons[i - 1]:
@@ -362,6 +368,9 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
         "reason",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+_STORAGE_REASON = "storage: the stores of its class were full in the weeks it would be kept"
 
 
 def _short_reason(

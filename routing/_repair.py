@@ -68,17 +68,25 @@ def move_left_visits(
         sorted(offers.items(), key=lambda kv: WEEKDAYS.index(kv[0]))
     ):
         budget = max(0.2, day_budget(ctx.params, deadline - time.perf_counter(), len(offers) - n))
-        visits = [v for d, v in chosen if d == target] + [v for _, v in offered]
+        # a visit whose own day, re-solved as a target, has since served it stays there; one
+        # already moved away is not the target's any more (either would be served twice)
+        offered = [(o, v) for o, v in offered if any(w is v for w in solved[o].left)]
+        if not offered:
+            continue
+        own = [v for d, v in chosen if d == target and moved.get(id(v), target) == target]
+        kept_all = len(own) == sum(1 for d, _ in chosen if d == target)
+        visits = own + [v for _, v in offered]
         before = solved.get(target)
         before_kg = before.left_kg if before else 0.0
-        # the newcomers come last, so the day's earlier routes are a valid start
+        # the newcomers come last, so the day's earlier routes are a valid start (unless a
+        # visit of the day moved away: its node numbers shifted)
         after = solve_day(
             ctx,
             target,
             visits,
             budget_s=budget,
             movable=frozenset(flexible),
-            initial_routes=before.node_routes if before else None,
+            initial_routes=before.node_routes if before and kept_all else None,
         )
         offered_kg = sum(v.kg for _, v in offered)
         log.info(

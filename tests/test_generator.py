@@ -28,6 +28,8 @@ FILES = (
     "caisse_rule",
     "orders",
     "caisse_transactions",
+    "availability",
+    "storage",
 )
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api.http import caisse, results, scenarios, territories
 from api.http import jobs as jobs_routes
+from api.http import week as week_routes
 from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
@@ -224,6 +225,7 @@ def create_app(
     # before results: /plans/compare ≠ /plans/{job_id}
     app.include_router(scenarios.router, dependencies=in_scope)
     app.include_router(results.router, dependencies=in_scope)
+    app.include_router(week_routes.router, dependencies=in_scope)
     app.include_router(caisse.router, dependencies=in_scope)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)

@@ -75,20 +75,21 @@ def get_logs(
 def _manage(request: Request, caller, job_id: str):
     require(caller, "planner", "logistics")
     job = jobs.get_job(get_store(request), job_id)
-    if caller.role == "logistics" and job.kind != "routes":
+    if caller.role == "logistics" and job.kind not in ("routes", "week"):
         require(caller, "planner")
     return job
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses=R)
 def cancel_job(request: Request, caller: Caller, job_id: JobId) -> JobOut:
-    """Cancel a queued or running job (planner; logistics for route jobs)."""
+    """Cancel a queued or running job (planner; logistics for route and week jobs)."""
     _manage(request, caller, job_id)
     return JobOut.model_validate(jobs.cancel(get_store(request), job_id))
 
 
 @router.post("/{job_id}/rerun", response_model=JobOut, status_code=202, responses=R)
 def rerun_job(request: Request, caller: Caller, job_id: JobId) -> JobOut:
-    """Queue a copy of a finished (e.g. interrupted) job (planner; logistics for routes)."""
+    """Queue a copy of a finished (e.g. interrupted) job (planner; logistics for routes and
+    weeks)."""
     _manage(request, caller, job_id)
     return JobOut.model_validate(jobs.rerun(get_store(request), job_id))

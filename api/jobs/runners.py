@@ -113,8 +113,51 @@ def run_routes(store: Store, job: Job, territory: Territory, out: Path, step: St
     return {"week": week, **stage.result.kpis, "engine": stage.result.engine}
 
 
+def run_week(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """A delivery week from its orders (as ``vivres week``): sharing, routes, sheets."""
+    from api import week as wk
+    from api.week_outputs import write_week
+    from api.week_whatif import supply_change, write_what_if
+
+    options = job.params
+    orders_file = None
+    if options.get("orders"):  # the week's orders sent with the request
+        orders_file = out.parent / "week_orders.csv"
+        pd.DataFrame(options["orders"]).to_csv(orders_file, index=False)
+    harvest = past = None
+    if options.get("plan_job_id"):
+        harvest = _stored_csv(store, options["plan_job_id"], "harvest.csv")
+    if options.get("carry_job_id"):
+        past = _stored_csv(
+            store, options["carry_job_id"], "fill_history.csv", dtype={"site_id": str}
+        )
+    week_start = pd.Timestamp(options["week_start"])
+    step(0.2, f"week {wk.week_label(week_start)}: sharing and routes")
+    common = {
+        "orders_file": orders_file,
+        "harvest": harvest,
+        "share_params": door.share_params(method=options.get("sharing")),
+        "past": past,
+    }
+    params = door.route_params_of(options)
+    stage = wk.run_week(territory, week_start, params, **common)
+    step(0.9, "week: writing the allocation, routes and sheets")
+    write_week(stage, territory, out)
+    what_if = options.get("what_if")
+    if not what_if:
+        return stage.summary
+    step(0.92, "week: the what-if")
+    change = supply_change(
+        territory, farms=what_if.get("farms", ()), products=what_if.get("products", {}).items()
+    )
+    other = wk.run_week(territory, week_start, params, supply_change=change, **common)
+    _, figures = write_what_if(stage, other, territory, out)
+    return {**stage.summary, "what_if": figures}
+
+
 RUNNERS: dict[str, Callable[[Store, Job, Territory, Path, Step], dict[str, Any]]] = {
     "demand": run_demand,
     "plan": run_plan,
     "routes": run_routes,
+    "week": run_week,
 }

@@ -1,0 +1,255 @@
+"""``vivres week`` (the hub's real delivery week) and ``vivres bench week``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core.errors import FallbackWarning, InputError
+from core.territory import SAMPLE_DIR, load_territory
+
+
+def _console():
+    from api.cli import console
+
+    return console
+
+
+def week(
+    week_text: Annotated[
+        str,
+        typer.Option(
+            "--week",
+            help="Delivery week: an ISO week (2025-W50) or any date in it (2025-12-10).",
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
+    ] = SAMPLE_DIR,
+    orders: Annotated[
+        Path | None,
+        typer.Option(
+            "--orders",
+            help="This week's orders only (columns of orders.csv); default: the territory's "
+            "orders dated in the week.",
+            dir_okay=False,
+        ),
+    ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Plan folder holding harvest.csv: the supply of products the farms have "
+            "not confirmed in availability.csv that week.",
+            file_okay=False,
+        ),
+    ] = None,
+    sharing_method: Annotated[
+        str,
+        typer.Option(
+            "--sharing",
+            help="How short products are shared: maxmin (raise the worst-served shop first, "
+            "weighted by sites.share_weight) or proportional (same share of every order).",
+        ),
+    ] = "maxmin",
+    carry: Annotated[
+        Path | None,
+        typer.Option(
+            "--carry",
+            help="fill_history.csv of the previous week: shops served least so far come first.",
+            dir_okay=False,
+        ),
+    ] = None,
+    osm: Annotated[
+        str | None,
+        typer.Option(
+            "--osm",
+            help="Road network (OSM file, place:NAME or bbox:W,S,E,N); without it, "
+            "great-circle estimates, flagged.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
+    ] = Path("out/week"),
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Routing: at most this many solver seconds for the week (a cap).",
+            min=0.5,
+            show_default=False,
+        ),
+    ] = None,
+    solution_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--solution-limit",
+            help="Routing: stop each day's search after this many solutions (a count).",
+            min=1,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Routing seed.", show_default=False)
+    ] = None,
+    what_if_farm: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if-farm",
+            help="What-if: this farm (site or producer id) delivers nothing (repeatable); the "
+            "week is also solved as it is, and what_if/ + what_if_compare.csv show the change.",
+        ),
+    ] = None,
+    what_if_product: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if-product",
+            help="What-if: PRODUCT=SHARE, the product comes at that share of its supply "
+            "(carotte=0.6 or carotte=60%; repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Route this week's orders: share what is short, deliver the allocations, print sheets."""
+    import routing
+    from api import pipeline
+    from api import week as wk
+    from api.commands.routes import _read_harvest
+    from api.params import route_params, share_params
+    from api.week_outputs import write_week
+    from api.week_whatif import parse_product_share, supply_change, write_what_if
+
+    console = _console()
+    week_start = wk.parse_week(week_text)
+    share = share_params(method=sharing_method)
+    shares = [parse_product_share(text) for text in what_if_product or ()]
+    past = wk.read_history(carry)
+    territory = load_territory(data, strict=False)
+    change = supply_change(territory, farms=what_if_farm or (), products=shares)
+    harvest = _read_harvest(plan)
+    params = route_params(
+        time_limit_s=time_limit,
+        seed=seed,
+        cache_dir=out / ".cache",
+        day_solution_limit=solution_limit,
+    )
+    network = None
+    if osm is not None:
+        with console.status(f"Building the road network from {osm}"):
+            network = pipeline.load_network(osm, cache_dir=params.cache_dir)
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        console.status(f"Week {wk.week_label(week_start)}: sharing and routes"),
+    ):
+        warnings.simplefilter("always", FallbackWarning)
+        warnings.simplefilter("always", routing.SnapWarning)
+        stage = wk.run_week(
+            territory,
+            week_start,
+            params,
+            orders_file=orders,
+            harvest=harvest,
+            share_params=share,
+            past=past,
+            network=network,
+        )
+        other = None
+        if what_if_farm or what_if_product:
+            other = wk.run_week(
+                territory,
+                week_start,
+                params,
+                orders_file=orders,
+                harvest=harvest,
+                share_params=share,
+                past=past,
+                network=network,
+                supply_change=change,
+            )
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}")
+    files = write_week(stage, territory, out)
+    _print_summary(stage.summary)
+    if other is not None:
+        more, figures = write_what_if(stage, other, territory, out)
+        files += more
+        console.print("[bold]what-if[/] against the week as it is:")
+        for key, pair in figures.items():
+            console.print(f"  {key}: {pair['base']} → {pair['what_if']}")
+    console.print(f"{len(files)} files written to [bold]{out}[/]")
+
+
+def _print_summary(s: dict) -> None:
+    console = _console()
+    table = Table(title=f"Week {s['week']} from {s['week_start']} — {s['shops']} shops")
+    table.add_column("kilos")
+    table.add_column("kg", justify="right")
+    table.add_row("ordered", f"{s['ordered_kg']:,.1f}")
+    table.add_row("delivered", f"{s['delivered_kg']:,.1f}")
+    for reason, kg in s["reported_kg"].items():
+        table.add_row(f"not delivered: {reason.replace('_', ' ')}", f"{kg:,.1f}")
+    table.add_row("unaccounted", f"{s['unaccounted_kg']:,.1f}")
+    console.print(table)
+    if s["shared_products"]:
+        console.print(
+            f"shared ({s['sharing']}): {', '.join(s['shared_products'])}; min fill rate "
+            f"{100 * s['min_fill_rate']:.1f} %, Gini {s['gini']:.3f}, "
+            f"undistributed {s['undistributed_kg']:.1f} kg"
+        )
+    else:
+        console.print("nothing short this week: every order is allocated in full")
+    sources = s.get("supply_sources", {})
+    if sources.get("orders"):
+        console.print(
+            f"[yellow]note:[/] {sources['orders']} grown product(s) have no confirmed supply "
+            "this week (availability.csv) nor a plan (--plan): routed as ordered"
+        )
+    r = s["routes"]
+    console.print(
+        f"routes {r['km']:.0f} km, {r['cost_eur']:.0f} €; {r['unserved']} stop(s) unserved "
+        f"({r['unserved_kg']:.0f} kg); {s['seconds']:.1f} s"
+    )
+
+
+def _bench_module():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "week_bench.py"
+    if not path.exists():
+        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("week_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_week(
+    json_path: Annotated[
+        Path, typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write DIR/<week>/allocation.csv and supply.csv.",
+            file_okay=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Path, typer.Option("--data", help="Territory (default: the sample).", file_okay=False)
+    ] = SAMPLE_DIR,
+) -> None:
+    """A normal and a shortage delivery week on the sample: kilos, fill rates, check LP."""
+    figures = _bench_module().run(data=data, out=out, console=_console())
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(figures, indent=2))
+    _console().print(f"figures written to [bold]{json_path}[/]")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Attach ``vivres week`` and ``vivres bench week``."""
+    app.command("week")(week)
+    bench_app.command("week")(bench_week)
