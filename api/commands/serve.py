@@ -52,6 +52,10 @@ def serve(
     Store.open(url).engine.dispose()  # migrate once, before any process starts
     os.environ[ENV_URL] = url
     os.environ["VIVRES_MAX_BODY_MB"] = str(max_body_mb)
+    if not os.environ.get("VIVRES_SESSION_SECRET"):  # one secret for every HTTP process
+        import secrets
+
+        os.environ["VIVRES_SESSION_SECRET"] = secrets.token_urlsafe(32)
     supervisor = None
     if job_worker:
         import tempfile
@@ -62,7 +66,7 @@ def serve(
         os.environ[ENV_PIDFILE] = str(pidfile)
         supervisor = Supervisor(url, pidfile).start()
     console.print(
-        f"vivres API on http://{host}:{port}/v1 (docs: /docs), database "
+        f"vivres on http://{host}:{port}/ (API: /v1, docs: /docs), database "
         f"{_safe(url)}, "
         f"{'supervised job worker' if supervisor else 'no worker'}",
         highlight=False,

@@ -1,0 +1,126 @@
+"""Logistics pages: orders upload (errors per cell, nothing stored), the week's routes job
+with its progress, the map data, stop lists and the print-all page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import csrf_of
+
+from api import jobs
+from api.store import territories as store_t
+
+BAD_ORDERS = (
+    "date,site_id,product_id,quantity,unit,unit_price_eur\n"
+    "2025-02-03,S1,carotte,-3,kg,2.5\n"
+    "2025-02-03,NOPE,carotte,4,kg,2.5\n"
+    "31/02/2025,S2,pomme,2,kg,abc\n"
+)
+GOOD_ORDERS = (
+    "date,site_id,product_id,quantity,unit,unit_price_eur\n2025-02-03,S1,carotte,4,kg,2.5\n"
+)
+
+
+def _upload(c, territory: str, text: str, csrf: str, mode: str = "append"):
+    return c.post(
+        f"/t/{territory}/commandes",
+        data={"csrf": csrf, "mode": mode},
+        files={"file": ("commandes.csv", text.encode(), "text/csv")},
+    )
+
+
+def test_a_bad_orders_file_lists_each_bad_cell_and_stores_nothing(as_role, web_store):
+    c = as_role("logistics")
+    form = c.get("/t/other/commandes")
+    assert form.status_code == 404  # another territory
+    form = c.get("/t/tiny/commandes")
+    before = store_t.territory_row(web_store, "tiny").version
+    r = _upload(c, "tiny", BAD_ORDERS, csrf_of(form.text))
+    assert r.status_code == 422
+    rows = re.findall(r"<tr><td class=\"n\">(\d+)</td><td>([^<]*)</td>", r.text)
+    cells = {(int(row), column) for row, column in rows}
+    assert {(2, "quantity"), (3, "site_id")} <= cells, cells
+    assert any(row == 4 for row, _ in cells)  # the bad date or the bad price of line 4
+    assert "rien n&#39;a été enregistré" in r.text or "rien n'a été enregistré" in r.text
+    assert store_t.territory_row(web_store, "tiny").version == before
+
+
+def test_orders_upload_needs_the_csrf_token(as_role, web_store):
+    c = as_role("logistics")
+    before = store_t.territory_row(web_store, "tiny").version
+    assert _upload(c, "tiny", GOOD_ORDERS, "").status_code == 403
+    assert _upload(c, "tiny", GOOD_ORDERS, "a" * 64).status_code == 403
+    assert store_t.territory_row(web_store, "tiny").version == before
+
+
+def test_a_good_orders_file_is_stored(as_role, web_store):
+    before = store_t.territory_row(web_store, "other").version
+    c = as_role("other_territory")
+    r = _upload(c, "other", GOOD_ORDERS, csrf_of(c.get("/t/other/commandes").text))
+    assert r.status_code == 200 and "1 ligne enregistrée" in r.text
+    assert store_t.territory_row(web_store, "other").version == before + 1
+
+
+def test_running_the_week_shows_progress_then_the_map(as_role, web_store):
+    c = as_role("logistics")
+    page = c.get("/t/other/tournees")
+    assert page.status_code == 404
+    page = c.get("/t/tiny/tournees")
+    bad = c.post("/t/tiny/tournees", data={"csrf": csrf_of(page.text), "week": "99"})
+    assert bad.status_code == 422 and "entre 1 et 53" in bad.text
+    assert c.post("/t/tiny/tournees", data={"week": "48"}).status_code == 403
+    r = c.post(
+        "/t/tiny/tournees", data={"csrf": csrf_of(page.text), "week": "48"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    url = r.headers["location"]
+    job_id = url.rsplit("/", 1)[1]
+    running = c.get(url)
+    assert "<progress" in running.text and "progress.js" in running.text
+    state = c.get(f"/t/tiny/travaux/{job_id}/etat").json()
+    assert state["status"] == "queued" and state["done"] is False
+    assert jobs.claim_next(web_store, "test:0") == job_id
+    assert jobs.execute(web_store, job_id) == "succeeded"
+    state = c.get(f"/t/tiny/travaux/{job_id}/etat").json()
+    assert state["done"] and state["progress"] == 1.0
+    week = c.get(url)
+    assert 'id="map"' in week.text and "leaflet.js" in week.text
+    assert "Tout imprimer" in week.text
+
+
+def test_the_week_page_lists_each_days_stops_and_serves_map_data(as_role, solved):
+    c = as_role("planner")
+    job = solved["routes"]
+    page = c.get(f"/t/tiny/tournees/{job}?jour=tue")
+    assert page.status_code == 200
+    assert "mardi" in page.text and "Les Jardins de Vue" in page.text  # P2's pickup is on tuesday
+    assert c.get(f"/t/tiny/tournees/{job}?jour=sun").status_code == 404
+    geo = c.get(f"/t/tiny/tournees/{job}/carte.geojson").json()
+    assert {f["properties"]["day"] for f in geo["features"]} >= {"mon", "tue"}
+    base = c.get("/t/tiny/fond.geojson").json()
+    layers = {f["properties"]["layer"] for f in base["features"]}
+    assert {"site", "commune"} <= layers
+    assert c.get(f"/t/other/tournees/{job}/carte.geojson").status_code == 404
+
+
+def test_print_all_has_one_sheet_per_vehicle_day_and_per_farm(as_role, solved, web_store):
+    c = as_role("logistics")
+    job = solved["routes"]
+    page = c.get(f"/t/tiny/tournees/{job}/imprimer")
+    assert page.status_code == 200
+    kpis = json.loads(jobs.artifact(web_store, job, "kpis.json")[0])
+    pickups = json.loads(jobs.artifact(web_store, job, "pickups_by_producer.json")[0])
+    assert page.text.count('data-sheet="route"') == kpis["vehicle_days"]
+    assert page.text.count('data-sheet="pickups"') == sum(1 for p in pickups.values() if p)
+    assert "Ferme du Pellerin" in page.text  # a farm's pickup list by name
+
+
+def test_the_producer_sees_its_contract_and_pickups(as_role, web_store):
+    c = as_role("producer")
+    page = c.get("/t/tiny/producteurs/P1/engagements")
+    assert page.status_code == 200
+    assert "Contrat de la saison" in page.text and "Plantations" in page.text
+    assert "\u00a0€" in page.text and "Revenu plancher" in page.text
+    assert re.search(r"(lun|mar|mer|jeu|ven|sam|dim)\. \d{1,2} ", page.text)  # French dates
+    assert "Passages du camion" in page.text and "camion V1" in page.text

@@ -1,0 +1,141 @@
+"""Sign-in, session cookie, CSRF, sign-out, role menus and what each key may open."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import csrf_of, make_client, sign_in
+
+from api.store.keys import hash_token, revoke_key
+from api.web.session import COOKIE, app_secret, encode_session
+
+
+def test_signed_out_pages_redirect_to_the_sign_in_form(client):
+    for url in ("/", "/t/tiny/", "/t/tiny/tournees", "/t/tiny/producteurs/P1/engagements"):
+        r = client.get(url, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/connexion", url
+
+
+def test_sign_in_sets_a_strict_httponly_secure_cookie_and_never_echoes_the_key(
+    client, tokens, web_store
+):
+    form = client.get("/connexion")
+    assert 'type="password"' in form.text and '<label for="key">' in form.text
+    r = client.post(
+        "/connexion",
+        data={"key": tokens["planner"], "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and COOKIE in v)
+    lowered = cookie.lower()
+    assert "httponly" in lowered and "samesite=strict" in lowered and "secure" in lowered
+    assert tokens["planner"] not in cookie and tokens["planner"] not in r.text
+    assert tokens["planner"] not in r.headers.get("location", "")
+    page = client.get("/")  # one territory: straight to it
+    assert page.status_code == 200 and page.url.path == "/t/tiny/"
+    assert tokens["planner"] not in page.text
+    assert "Plan de saison" in page.text and "Tournées" in page.text
+
+
+def test_cookie_is_not_secure_over_plain_http(web_app, tokens):
+    with make_client(web_app) as c:
+        c.base_url = "http://testserver"
+        form = c.get("/connexion")
+        r = c.post(
+            "/connexion",
+            data={"key": tokens["planner"], "csrf": csrf_of(form.text)},
+            follow_redirects=False,
+        )
+        cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and COOKIE in v)
+        assert "secure" not in cookie.lower() and "httponly" in cookie.lower()
+
+
+def test_a_wrong_key_is_refused_without_a_session(client):
+    form = client.get("/connexion")
+    r = client.post("/connexion", data={"key": "vvr_nope", "csrf": csrf_of(form.text)})
+    assert r.status_code == 401 and "Clé inconnue" in r.text
+    assert COOKIE not in client.cookies
+
+
+def test_the_key_is_not_taken_from_the_url(client, tokens):
+    r = client.get(f"/connexion?key={tokens['planner']}")
+    assert r.status_code == 422 and tokens["planner"] not in r.text  # unknown query parameter
+    assert COOKIE not in client.cookies
+
+
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64, "f" * 64])
+def test_sign_in_without_the_forms_csrf_token_is_refused(client, tokens, csrf):
+    client.get("/connexion")
+    data = {"key": tokens["planner"]} | ({"csrf": csrf} if csrf is not None else {})
+    r = client.post("/connexion", data=data)
+    assert r.status_code == 403 and COOKIE not in client.cookies
+
+
+def test_sign_out_needs_the_token_and_ends_the_session(as_role):
+    c = as_role("logistics")
+    home = c.get("/t/tiny/")
+    assert home.status_code == 200
+    assert c.post("/deconnexion", data={"csrf": "0" * 64}).status_code == 403
+    assert c.post("/deconnexion", data={}).status_code == 403
+    assert c.get("/t/tiny/").status_code == 200  # still signed in
+    r = c.post("/deconnexion", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/connexion"
+    assert c.get("/t/tiny/", follow_redirects=False).status_code == 303
+
+
+def test_each_role_sees_its_own_menu(as_role):
+    planner = as_role("planner").get("/t/tiny/").text
+    logistics = as_role("logistics").get("/t/tiny/").text
+    producer = as_role("producer").get("/t/tiny/")
+    assert "Scénarios" in planner and "Commandes" in planner
+    assert "Scénarios" not in logistics and "Tournées" in logistics and "Commandes" in logistics
+    assert producer.url.path == "/t/tiny/producteurs/P1/engagements"
+    assert "Mes engagements" in producer.text and "Tournées" not in producer.text
+
+
+def test_a_producer_opening_another_producers_page_gets_404(as_role):
+    c = as_role("producer")
+    assert c.get("/t/tiny/producteurs/P1/engagements").status_code == 200
+    r = c.get("/t/tiny/producteurs/P2/engagements")
+    assert r.status_code == 404 and "Les Jardins de Vue" not in r.text
+    assert c.get("/t/tiny/producteurs/NOPE/engagements").status_code == 404
+    assert c.get("/t/tiny/tournees").status_code == 403  # not a producer's page
+
+
+def test_a_session_of_another_territory_sees_404(as_role, solved):
+    c = as_role("other_territory")
+    assert c.get("/t/other/").status_code == 200
+    for url in ("/t/tiny/", "/t/tiny/tournees", f"/t/tiny/tournees/{solved['routes']}"):
+        assert c.get(url).status_code == 404, url
+    # a job of tiny named under the other territory's pages reads as one that does not exist
+    assert c.get(f"/t/other/tournees/{solved['routes']}").status_code == 404
+
+
+def test_a_forged_expired_or_revoked_session_is_signed_out(web_app, web_store, tokens):
+    from api.store.keys import create_key
+
+    key_hash = hash_token(tokens["planner"])
+    forged = encode_session(b"another server's secret", key_hash)
+    expired = encode_session(app_secret(web_app), key_hash, now=time.time() - 13 * 3600)
+    tampered = encode_session(app_secret(web_app), key_hash)[:-2] + "00"
+    for value in (forged, expired, tampered, "garbage", "a.b"):
+        with make_client(web_app) as c:
+            c.cookies.set(COOKIE, value)
+            assert c.get("/t/tiny/", follow_redirects=False).status_code == 303
+    token, principal = create_key(web_store, "planner", territories=["tiny"])
+    with make_client(web_app) as c:
+        assert sign_in(c, token).status_code == 200
+        assert c.get("/t/tiny/").status_code == 200
+        revoke_key(web_store, principal.key_id)
+        time.sleep(0.6)  # the key cache re-reads the revocation stamp every 0.5 s
+        assert c.get("/t/tiny/", follow_redirects=False).status_code == 303
+
+
+def test_pages_have_a_self_only_csp(as_role):
+    r = as_role("planner").get("/t/tiny/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "http" not in csp
+    assert r.headers["cache-control"] == "no-store"
