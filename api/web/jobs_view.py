@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api import jobs
 from api.store.models import Job
 from api.store.territories import NotFound
-from api.web.base import not_found, territory_user
+from api.web.base import not_found, render, territory_user
 from api.web.fmt import STATUS_FR
 
 router = APIRouter(include_in_schema=False)
@@ -62,3 +62,28 @@ def job_status(request: Request, territory_id: str, job_id: str) -> JSONResponse
     territory_user(request, territory_id, "planner", "logistics")
     job = territory_job(request, territory_id, job_id)
     return JSONResponse(job_state(job), headers={"Cache-Control": "no-store"})
+
+
+def result_url(territory_id: str, job: Job) -> str:
+    """Where a finished job's results are shown."""
+    base = f"/t/{territory_id}"
+    if job.kind == "routes":
+        return f"{base}/tournees/{job.job_id}"
+    if job.kind == "plan":
+        return (
+            f"{base}/scenarios/{job.job_id}" if job.scenario_id else f"{base}/plan?job={job.job_id}"
+        )
+    return f"{base}/demande"
+
+
+@router.get("/t/{territory_id}/travaux/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, territory_id: str, job_id: str):
+    """A job's live progress (``static/js/progress.js`` polls its state); once it succeeded,
+    its results' page."""
+    user = territory_user(request, territory_id, "planner", "logistics")
+    job = territory_job(request, territory_id, job_id)
+    if user.role == "logistics" and job.kind != "routes":
+        raise not_found("Ce calcul n'existe pas.")
+    if job.status == "succeeded":
+        return RedirectResponse(result_url(territory_id, job), status_code=303)
+    return render(request, "job.html", user=user, territory_id=territory_id, job=job)

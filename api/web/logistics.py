@@ -138,7 +138,7 @@ async def routes_run(request: Request, territory_id: str):
             jobs=recent_jobs(request, territory_id, kind="routes", limit=30),
             plans=latest_jobs(request, territory_id, "plan", limit=10),
         )
-    return RedirectResponse(f"/t/{territory_id}/tournees/{job.job_id}", status_code=303)
+    return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
 
 
 def week_view(request: Request, job_id: str) -> dict:
@@ -185,7 +185,7 @@ def routes_week(
     job = territory_job(request, territory_id, job_id, "routes")
     context = {"user": user, "territory_id": territory_id, "job": job}
     if job.status != "succeeded":
-        return render(request, "routes_job.html", **context)
+        return RedirectResponse(f"/t/{territory_id}/travaux/{job_id}", status_code=303)
     view = week_view(request, job_id)
     day = jour if jour in view["days"] else (view["days"][0] if view["days"] else None)
     if jour is not None and jour != day:

@@ -76,6 +76,7 @@ def test_running_the_week_shows_progress_then_the_map(as_role, web_store):
     assert r.status_code == 303
     url = r.headers["location"]
     job_id = url.rsplit("/", 1)[1]
+    assert url == f"/t/tiny/travaux/{job_id}"
     running = c.get(url)
     assert "<progress" in running.text and "progress.js" in running.text
     state = c.get(f"/t/tiny/travaux/{job_id}/etat").json()

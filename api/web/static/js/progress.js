@@ -3,6 +3,8 @@
 (function () {
   var box = document.getElementById("job");
   if (!box) { return; }
+  var initial = box.getAttribute("data-status");
+  if (initial !== "queued" && initial !== "running") { return; }  // finished: nothing to follow
   var url = box.getAttribute("data-state-url");
   var status = document.getElementById("job-status");
   var bar = document.getElementById("job-progress");
