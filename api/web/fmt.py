@@ -32,6 +32,15 @@ STATUS_FR = {
     "interrupted": "interrompu",
 }
 KIND_FR = {"demand": "demande", "plan": "plan de saison", "routes": "tournées"}
+ACTIONS_FR = {
+    "start": "départ",
+    "end": "retour",
+    "pickup": "enlèvement",
+    "deliver": "livraison",
+    "unload": "déchargement",
+    "load": "chargement",
+    "break": "pause",
+}
 NBSP = "\u202f"  # narrow no-break space: the French thousands separator
 
 
@@ -90,7 +99,14 @@ def pct(value, digits: int = 1) -> str:
     return f"{text}\u00a0%" if text not in ("", "–") else text
 
 
+def action_fr(action: str) -> str:
+    """A stop's action (``pickup+delivery``) in French."""
+    return " + ".join(ACTIONS_FR.get(a, a) for a in str(action).split("+"))
+
+
 def install(env) -> None:
     """Register the filters on a Jinja2 environment."""
-    env.filters.update(date_fr=date_fr, day_fr=day_fr, num=num_fr, eur=eur, pct=pct)
+    env.filters.update(
+        date_fr=date_fr, day_fr=day_fr, num=num_fr, eur=eur, pct=pct, action_fr=action_fr
+    )
     env.globals.update(status_fr=STATUS_FR, kind_fr=KIND_FR)

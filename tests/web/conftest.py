@@ -17,6 +17,12 @@ from api.store.keys import create_key
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 ROUTES = {"week": 48, "time_limit_s": 5, "seed": 1, "knobs": {"day_solution_limit": 50}}
 PLAN = {"work": 0.05, "horizon_weeks": 52, "seed": 3}
+BAD_ORDERS = (
+    "date,site_id,product_id,quantity,unit,unit_price_eur\n"
+    "2025-02-03,S1,carotte,-3,kg,2.5\n"
+    "2025-02-03,NOPE,carotte,4,kg,2.5\n"
+    "31/02/2025,S2,pomme,2,kg,abc\n"
+)
 
 
 def run(store: Store, job_id: str) -> None:

@@ -6,17 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import csrf_of
+from conftest import BAD_ORDERS, csrf_of
 
 from api import jobs
 from api.store import territories as store_t
 
-BAD_ORDERS = (
-    "date,site_id,product_id,quantity,unit,unit_price_eur\n"
-    "2025-02-03,S1,carotte,-3,kg,2.5\n"
-    "2025-02-03,NOPE,carotte,4,kg,2.5\n"
-    "31/02/2025,S2,pomme,2,kg,abc\n"
-)
 GOOD_ORDERS = (
     "date,site_id,product_id,quantity,unit,unit_price_eur\n2025-02-03,S1,carotte,4,kg,2.5\n"
 )
