@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import Guard, chromium_path, guarded_context, live_server, run_axe
 from conftest import BAD_ORDERS
+from live import CHROMIUM_ARGS, Guard, chromium_path, guarded_context, live_server, run_axe
 
 from api import jobs
 
@@ -37,15 +37,9 @@ def server(web_store, solved, tokens):
 @pytest.fixture(scope="module")
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=_args())
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def _args():
-    from browser import CHROMIUM_ARGS
-
-    return CHROMIUM_ARGS
 
 
 @pytest.fixture

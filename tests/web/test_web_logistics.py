@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from conftest import BAD_ORDERS, csrf_of
 
 from api import jobs
@@ -119,3 +120,42 @@ def test_the_producer_sees_its_contract_and_pickups(as_role, web_store):
     assert "\u00a0€" in page.text and "Revenu plancher" in page.text
     assert re.search(r"(lun|mar|mer|jeu|ven|sam|dim)\. \d{1,2} ", page.text)  # French dates
     assert "Passages du camion" in page.text and "camion V1" in page.text
+
+
+def test_the_basemap_draws_roads_and_communes_from_the_basemap_folder(
+    web_store, tokens, shared_dir, tmp_path, monkeypatch
+):
+    import shutil
+
+    from conftest import make_client, sign_in
+
+    from api.http import create_app
+
+    osm = shared_dir / "osm" / "saint_barthelemy.osm.pbf"
+    if not osm.exists():
+        pytest.skip("../shared/osm is not here")
+    shutil.copy(osm, tmp_path / "tiny.osm.pbf")
+    communes = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "44143", "nom": "Rezé"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[-1.6, 47.17], [-1.53, 47.17], [-1.53, 47.2], [-1.6, 47.17]]],
+                },
+            }
+        ],
+    }
+    (tmp_path / "tiny.communes.geojson").write_text(json.dumps(communes), encoding="utf-8")
+    monkeypatch.setenv("VIVRES_BASEMAP_DIR", str(tmp_path))
+    with make_client(create_app(web_store, rate_limit=(0, 0))) as c:
+        sign_in(c, tokens["logistics"])
+        base = c.get("/t/tiny/fond.geojson").json()
+    layers = [f["properties"]["layer"] for f in base["features"]]
+    assert layers.count("road") > 500  # the island's drive network, one line per segment
+    assert [
+        f["properties"]["name"] for f in base["features"] if f["properties"]["layer"] == "commune"
+    ] == ["Rezé"]
+    assert layers.count("site") == 7  # every site of the tiny territory
