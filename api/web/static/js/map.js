@@ -55,6 +55,7 @@
       if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20] }); }
       else { map.setView([46.6, 2.4], 6); }
       el.setAttribute("data-features", String(todays.getLayers().length));
+      el.setAttribute("data-ready-ms", String(performance.now()));
       el.setAttribute("data-ready", "1");
     });
 })();
