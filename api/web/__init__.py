@@ -19,10 +19,10 @@ STATIC = HERE / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their static files and their error pages on ``app``."""
-    from api.web import jobs_view, logistics, pages, planner, producer, whatif
+    from api.web import editing, jobs_view, logistics, pages, planner, producer, whatif
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="web-static")
-    for module in (pages, jobs_view, producer, logistics, planner, whatif):
+    for module in (pages, jobs_view, producer, logistics, editing, planner, whatif):
         app.include_router(module.router)
 
     @app.exception_handler(SignedOut)

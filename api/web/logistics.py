@@ -190,7 +190,16 @@ def routes_week(
     day = jour if jour in view["days"] else (view["days"][0] if view["days"] else None)
     if jour is not None and jour != day:
         raise not_found("Ce jour n'est pas dans la semaine.")
-    return render(request, "routes_week.html", day=day, view=view, **context)
+    idle = []
+    if day is not None:
+        vehicles = artifact_frame_table(request, territory_id, "vehicles")
+        busy = {r["vehicle_id"] for r in view["routes"][day]}
+        idle = [
+            v
+            for v, days in zip(vehicles["vehicle_id"], vehicles["days"], strict=True)
+            if v not in busy and day in days.split(",")
+        ]
+    return render(request, "routes_week.html", day=day, view=view, idle=idle, **context)
 
 
 @router.get("/t/{territory_id}/tournees/{job_id}/carte.geojson")

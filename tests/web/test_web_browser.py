@@ -196,3 +196,22 @@ def test_a_planner_runs_a_what_if_and_sees_the_comparison(page, server, tokens):
     assert table.is_visible() and "Couverture de la demande" in table.inner_text()
     assert page.locator("svg.chart").count() == 2
     check_page(page, "whatif_compare")
+
+
+def test_drag_a_stop_see_the_warning_lock_and_reoptimise(page, server, tokens, solved):
+    sign_in(page, server, tokens["logistics"])
+    page.goto(f"{server}/t/tiny/tournees/{solved['routes']}?jour=tue")
+    page.wait_for_selector("#map[data-ready='1']")
+    s1 = page.locator("li[data-site='S1']")
+    s1.drag_to(page.locator("ol[data-vehicle='V2']"))
+    page.wait_for_selector("#warnings .warning[data-kind='froid']")
+    assert page.locator("ol[data-vehicle='V2'] li[data-site='S1']").count() == 1
+    shot(page, "week_drag_warning")
+    # keyboards move stops with the list beside each stop
+    page.locator("ol[data-vehicle='V2'] li[data-site='S1'] select.move").select_option("V1")
+    page.wait_for_selector("#warnings .ok")
+    page.get_by_label("Verrouiller V1").check()
+    page.get_by_role("button", name="Ré-optimiser le reste").click()
+    page.wait_for_url(re.compile(r".*/tournees/[0-9a-f-]+$"), timeout=120_000)
+    assert solved["routes"] not in page.url  # a new week was solved
+    page.wait_for_selector("#map[data-ready='1']")
