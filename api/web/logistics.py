@@ -10,7 +10,7 @@ from api import jobs
 from api import params as door
 from api.store import territories as store_t
 from api.web import maps
-from api.web.base import not_found, render, territory_user
+from api.web.base import PageError, not_found, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
 from api.web.producer import artifact_frame, artifact_json, latest_jobs
 from api.web.session import CSRF_FIELD, check_csrf
@@ -225,6 +225,12 @@ def basemap(request: Request, territory_id: str) -> Response:
 @router.get("/t/{territory_id}/tournees/{job_id}/imprimer", response_class=HTMLResponse)
 def print_all(request: Request, territory_id: str, job_id: str) -> HTMLResponse:
     """Every route sheet and every farm's pickup list, one per A4 page (``@media print``)."""
+    return _print_page(request, territory_id, job_id)
+
+
+def _print_page(
+    request: Request, territory_id: str, job_id: str, inline_css: str | None = None
+) -> HTMLResponse:
     user = territory_user(request, territory_id, *STAFF)
     job = territory_job(request, territory_id, job_id, "routes")
     if job.status != "succeeded":
@@ -240,6 +246,29 @@ def print_all(request: Request, territory_id: str, job_id: str) -> HTMLResponse:
         job=job,
         view=view,
         producer_names=names,
+        inline_css=inline_css,
+    )
+
+
+@router.get("/t/{territory_id}/tournees/{job_id}/imprimer.pdf")
+async def print_all_pdf(request: Request, territory_id: str, job_id: str) -> Response:
+    """The print-all page as a PDF (the server's Chromium prints the same page)."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from api.web import STATIC
+    from api.web.pdf import PdfUnavailable, html_to_pdf
+
+    css = (STATIC / "app.css").read_text(encoding="utf-8")
+    page = _print_page(request, territory_id, job_id, inline_css=css)
+    try:
+        pdf = await run_in_threadpool(html_to_pdf, page.body)
+    except PdfUnavailable as exc:
+        raise PageError(503, str(exc)) from None
+    week = territory_job(request, territory_id, job_id).params.get("week")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="feuilles_semaine_{week}.pdf"'},
     )
 
 

@@ -96,7 +96,10 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("role", list(PAGES))
+@pytest.mark.parametrize(
+    "role",
+    [pytest.param(r, marks=pytest.mark.slow) if len(PAGES[r]) > 5 else r for r in PAGES],
+)  # the planner's ten pages take ≈ 7 s
 def test_each_role_signs_in_and_its_pages_pass_axe_at_360_px(page, server, tokens, solved, role):
     page.goto(server + "/")
     assert page.url.endswith("/connexion")

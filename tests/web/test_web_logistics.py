@@ -159,3 +159,25 @@ def test_the_basemap_draws_roads_and_communes_from_the_basemap_folder(
         f["properties"]["name"] for f in base["features"] if f["properties"]["layer"] == "commune"
     ] == ["Rezé"]
     assert layers.count("site") == 7  # every site of the tiny territory
+
+
+def test_print_all_downloads_as_a_pdf_made_from_the_same_page(as_role, solved, web_store):
+    from api.web.pdf import chromium
+
+    if chromium() is None:
+        pytest.skip("no chromium (apt-get install chromium)")
+    r = as_role("logistics").get(f"/t/tiny/tournees/{solved['routes']}/imprimer.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert 'filename="feuilles_semaine_48.pdf"' in r.headers["content-disposition"]
+    kpis = json.loads(jobs.artifact(web_store, solved["routes"], "kpis.json")[0])
+    pickups = json.loads(jobs.artifact(web_store, solved["routes"], "pickups_by_producer.json")[0])
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", r.content))
+    assert pages == kpis["vehicle_days"] + sum(1 for p in pickups.values() if p)
+
+
+def test_without_chromium_the_pdf_link_says_how_to_print(as_role, solved, monkeypatch):
+    from api.web import pdf
+
+    monkeypatch.setattr(pdf, "chromium", lambda: None)
+    r = as_role("logistics").get(f"/t/tiny/tournees/{solved['routes']}/imprimer.pdf")
+    assert r.status_code == 503 and "Enregistrer au format PDF" in r.text
