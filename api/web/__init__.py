@@ -44,3 +44,37 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError):
         return render(request, "error.html", status_code=exc.status, message=exc.message)
+
+    _html_errors_on_pages(app)
+
+
+API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/static")
+PAGE_ERRORS = {404: "Cette page n'existe pas.", 405: "Cette action n'existe pas ici."}
+
+
+def _html_errors_on_pages(app: FastAPI) -> None:
+    """The API's errors stay problem+json; on the pages, the same errors are an HTML page
+    (a wrapper around each of the API's handlers)."""
+    from starlette.exceptions import HTTPException
+
+    from api.store.territories import NotFound
+    from core.errors import VivresError
+
+    for cls in (NotFound, VivresError, HTTPException):
+        api_handler = app.exception_handlers.get(cls)
+        if api_handler is None:
+            continue
+
+        async def handler(request: Request, exc: Exception, _api=api_handler):
+            if request.url.path.startswith(API_PREFIXES):
+                return await _api(request, exc)
+            if isinstance(exc, HTTPException):
+                status = exc.status_code
+                message = PAGE_ERRORS.get(status, "La requête n'a pas pu aboutir.")
+            elif isinstance(exc, NotFound):
+                status, message = 404, "Cette page n'existe pas."
+            else:
+                status, message = 422, str(exc)
+            return render(request, "error.html", status_code=status, message=message)
+
+        app.add_exception_handler(cls, handler)

@@ -89,6 +89,7 @@ def render(
         role_name=ROLE_NAMES.get(user.role, "") if user else "",
         tile_url=settings().tile_url,
         path=request.url.path,
+        status_code=status_code,
     )
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"

@@ -90,6 +90,11 @@ def demand(request: Request, territory_id: str, produit: str | None = None) -> H
         .reset_index()
         .sort_values("kg", ascending=False)
     )
+    from api.web.logistics import artifact_frame_table
+
+    sites = artifact_frame_table(request, territory_id, "sites")
+    names = dict(zip(sites["site_id"], sites["name"], strict=True))
+    shops["name"] = [names.get(s, s) for s in shops["site_id"]]
     return render(
         request,
         "demand.html",

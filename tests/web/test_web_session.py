@@ -139,3 +139,14 @@ def test_pages_have_a_self_only_csp(as_role):
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp and "http" not in csp
     assert r.headers["cache-control"] == "no-store"
+
+
+def test_errors_are_html_on_pages_and_problems_in_the_api(as_role):
+    c = as_role("planner")
+    page = c.get("/t/tiny/nulle-part")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Page introuvable" in page.text
+    api = c.get("/v1/nulle-part")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    gone = c.get("/t/tiny/tournees/00000000-0000-0000-0000-000000000000")
+    assert gone.status_code == 404 and "text/html" in gone.headers["content-type"]
