@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-LIVE = REPO / "tests" / "web" / "live.py"
+LIVE = REPO / "tests" / "web" / "web_live.py"
 
 MEASURE = """async (selector) => {
   if (selector) {

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BAD_ORDERS
-from live import CHROMIUM_ARGS, Guard, chromium_path, guarded_context, live_server, run_axe
+from web_helpers import BAD_ORDERS
+from web_live import CHROMIUM_ARGS, Guard, chromium_path, guarded_context, live_server, run_axe
 
 from api import jobs
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import csrf_of, run
+from web_helpers import csrf_of, run
 
 from api import jobs
 from api.web import editing

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import BAD_ORDERS, csrf_of
+from web_helpers import BAD_ORDERS, csrf_of
 
 from api import jobs
 from api.store import territories as store_t
@@ -127,7 +127,7 @@ def test_the_basemap_draws_roads_and_communes_from_the_basemap_folder(
 ):
     import shutil
 
-    from conftest import make_client, sign_in
+    from web_helpers import make_client, sign_in
 
     from api.http import create_app
 

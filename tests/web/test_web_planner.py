@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_of, run
+from web_helpers import csrf_of, run
 
 from api import jobs
 

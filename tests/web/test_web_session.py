@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import csrf_of, make_client, sign_in
+from web_helpers import csrf_of, make_client, sign_in
 
 from api.store.keys import hash_token, revoke_key
 from api.web.session import COOKIE, app_secret, encode_session
@@ -150,3 +150,13 @@ def test_errors_are_html_on_pages_and_problems_in_the_api(as_role):
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
     gone = c.get("/t/tiny/tournees/00000000-0000-0000-0000-000000000000")
     assert gone.status_code == 404 and "text/html" in gone.headers["content-type"]
+
+
+def test_static_files_do_not_count_against_the_rate_limit(web_store):
+    from api.http import create_app
+
+    with make_client(create_app(web_store, rate_limit=(60, 2))) as c:
+        for _ in range(5):
+            assert c.get("/static/app.css").status_code == 200
+        codes = [c.get("/connexion").status_code for _ in range(4)]
+        assert codes[:2] == [200, 200] and 429 in codes  # pages do count
