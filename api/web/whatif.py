@@ -173,6 +173,24 @@ async def whatif_run(request: Request, territory_id: str):
     return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
 
 
+def _collection_km(request: Request, job_id: str) -> float:
+    """A plan's collection distance, estimated: one round trip farm ↔ hub (``km_to_hub``)
+    per farm and week with a harvest (the routes of a week give the real figure)."""
+    harvest = artifact_frame(request, job_id, "harvest.csv")
+    farms = artifact_frame(request, job_id, "farms.csv").set_index("producer_id")
+    weeks = harvest[harvest["kg"] > 0].groupby("producer_id")["week_start"].nunique()
+    km = farms["km_to_hub"].reindex(weeks.index).fillna(0.0)
+    return float((2 * km * weeks).sum())
+
+
+def _fleet_co2_per_km(request: Request, territory_id: str) -> float:
+    from api.web.logistics import artifact_frame_table
+
+    vehicles = artifact_frame_table(request, territory_id, "vehicles")
+    values = pd.to_numeric(vehicles["co2_kg_per_km"], errors="coerce").dropna()
+    return float(values.mean()) if len(values) else 0.0
+
+
 def _weekly_coverage(request: Request, job_id: str) -> pd.Series:
     coverage = artifact_frame(request, job_id, "coverage.csv")
     weekly = coverage.groupby("week_start")[["served_kg", "demand_kg"]].sum()
@@ -212,6 +230,13 @@ def whatif_compare(request: Request, territory_id: str, job_id: str) -> HTMLResp
                 "noise": noise.get(key),
             }
         )
+    co2_per_km = _fleet_co2_per_km(request, territory_id)
+    for label, unit, factor in (
+        ("Collecte estimée (aller-retour ferme ↔ pôle par semaine de récolte)", "km", 1.0),
+        ("CO₂ de la collecte estimée", "kg", co2_per_km),
+    ):
+        a, b = (_collection_km(request, j) * factor for j in (base_id, job_id))
+        rows.append({"label": label, "unit": unit, "a": a, "b": b, "change": b - a, "noise": None})
     cov_a, cov_b = _weekly_coverage(request, base_id), _weekly_coverage(request, job_id)
     weeks = sorted(set(cov_a.index) | set(cov_b.index))
     coverage_chart = line_chart(

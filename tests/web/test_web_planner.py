@@ -75,4 +75,5 @@ def test_a_what_if_is_built_run_and_compared_side_by_side(as_role, web_store, so
     assert page.text.count("<svg") == 2
     rows = re.findall(r'<th scope="row">([^<]+)</th>', page.text)
     assert "Couverture de la demande" in rows and "Fermes qui livrent" in rows
+    assert "CO₂ de la collecte estimée" in rows
     assert c.get(f"/t/tiny/scenarios/{solved['plan']}").status_code == 404  # not a scenario
