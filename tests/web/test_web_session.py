@@ -160,3 +160,24 @@ def test_static_files_do_not_count_against_the_rate_limit(web_store):
             assert c.get("/static/app.css").status_code == 200
         codes = [c.get("/connexion").status_code for _ in range(4)]
         assert codes[:2] == [200, 200] and 429 in codes  # pages do count
+
+
+def test_a_tile_url_is_checked_and_allowed_by_the_map_pages_csp(as_role, solved, monkeypatch):
+    from api.settings import Settings
+    from core.errors import InputError
+
+    with pytest.raises(InputError, match="VIVRES_TILE_URL must be an https:// URL"):
+        Settings.from_env({"VIVRES_TILE_URL": "http://tiles.example.org/{z}/{x}/{y}.png"})
+    c = as_role("logistics")
+    page = c.get(f"/t/tiny/tournees/{solved['routes']}")
+    assert (
+        "data-tiles" not in page.text
+        and "img-src 'self' data:;" in page.headers["content-security-policy"]
+    )
+    monkeypatch.setenv("VIVRES_TILE_URL", "https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    page = c.get(f"/t/tiny/tournees/{solved['routes']}")
+    assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in page.text
+    assert (
+        "img-src 'self' data: https://*.tile.example.org;"
+        in page.headers["content-security-policy"]
+    )
