@@ -79,6 +79,15 @@ def check_day(request: Request, territory_id: str, job_id: str, day: str, routes
     def warn(vehicle: str, site: str | None, kind: str, message: str) -> None:
         warnings.append({"vehicle_id": vehicle, "site_id": site, "kind": kind, "message": message})
 
+    for target, site_ids in routes.items():
+        if target.startswith("@"):  # moved to another day of the week
+            _other_day(
+                warn,
+                target[1:],
+                [stops[s] | {"site_id": s} for s in site_ids if s in stops],
+                sites,
+                hours,
+            )
     for vehicle, site_ids in routes.items():
         if vehicle not in vehicles.index:
             continue
@@ -119,6 +128,20 @@ def check_day(request: Request, territory_id: str, job_id: str, day: str, routes
                 hours[hours["weekday"] == day],
             )
     return warnings
+
+
+def _other_day(warn, day: str, moved: list, sites, hours) -> None:
+    """A stop moved to another day: that day must be one of its opening days and, when the
+    site has fixed delivery days, one of them."""
+    for s in moved:
+        site = s["site_id"]
+        open_days = set(hours.loc[hours["site_id"] == site, "weekday"])
+        if open_days and day not in open_days:
+            warn(f"@{day}", site, "horaires", f"{s['name']} est fermé le {day_fr(day)}")
+        fixed = str(sites.loc[site].get("delivery_days", "")) if site in sites.index else ""
+        if fixed.strip() and day not in fixed.split(","):
+            days = ", ".join(day_fr(d) for d in fixed.split(","))
+            warn(f"@{day}", site, "jour", f"{s['name']} est livré le {days}, pas le {day_fr(day)}")
 
 
 def _hhmm(minutes: float) -> str:
@@ -204,12 +227,17 @@ async def verify(request: Request, territory_id: str, job_id: str) -> JSONRespon
 
 def pins_of(view: dict, day: str, routes: dict[str, list[str]], locked: set[str]) -> list[str]:
     """Pins for a re-optimisation: every stop of a locked route, and every stop moved to
-    another route, stays on its (new) vehicle that day."""
+    another route, stays on its (new) vehicle that day; a stop moved to another day
+    (``@thu``) is served that day."""
     stops = _stops_of_day(view, day)
     pins = []
     for vehicle, site_ids in routes.items():
         for site in site_ids:
-            if site in stops and (vehicle in locked or stops[site]["vehicle_id"] != vehicle):
+            if site not in stops:
+                continue
+            if vehicle.startswith("@"):  # moved to another day, any vehicle
+                pins.append(f"{site}={vehicle}")
+            elif vehicle in locked or stops[site]["vehicle_id"] != vehicle:
                 pins.append(f"{site}={vehicle}@{day}")
     return sorted(set(pins))
 

@@ -99,3 +99,45 @@ def test_the_drivers_phone_page(as_role, solved):
         as_role("producer").get(f"/t/tiny/tournees/{solved['routes']}/chauffeur/tue/V1").status_code
         == 403
     )
+
+
+def test_a_stop_moved_to_another_day_is_checked_against_that_days_opening_and_delivery_days(
+    verify,
+):
+    assert _kinds(verify("tue", {"V1": ["F2"], "@thu": ["S1"]})) == set()  # S1 opens on thu
+    warnings = verify("tue", {"V1": ["F2"], "@mon": ["S1"]}).json()["warnings"]
+    assert [(w["kind"], w["site_id"]) for w in warnings] == [("horaires", "S1")]
+    assert "fermé le lundi" in warnings[0]["message"]
+    assert _kinds(verify("tue", {"V1": ["S1"], "@mon": ["F2"]})) == {"horaires"}  # F2: tue
+
+
+def test_a_shop_with_fixed_delivery_days_moved_off_them_is_warned():
+    import pandas as pd
+
+    sites = pd.DataFrame({"site_id": ["S2"], "delivery_days": ["thu"]}).set_index("site_id")
+    hours = pd.DataFrame({"site_id": ["S2"], "weekday": ["thu"], "open": ["16:00"]})
+    found = []
+    editing._other_day(
+        lambda *a: found.append(a), "tue", [{"site_id": "S2", "name": "G"}], sites, hours
+    )
+    assert [(kind, message) for _, _, kind, message in found] == [
+        ("horaires", "G est fermé le mardi"),
+        ("jour", "G est livré le jeudi, pas le mardi"),
+    ]
+
+
+def test_reoptimise_pins_a_stop_moved_to_another_day(as_role, solved, web_store):
+    c = as_role("logistics")
+    page = c.get(f"/t/tiny/tournees/{solved['routes']}?jour=tue")
+    assert 'value="@thu"' in page.text and 'data-to-day="thu"' in page.text
+    r = c.post(
+        f"/t/tiny/tournees/{solved['routes']}/reoptimiser",
+        data={
+            "csrf": csrf_of(page.text),
+            "day": "tue",
+            "arrangement": json.dumps({"V1": ["F2"], "@thu": ["S1"]}),
+        },
+        follow_redirects=False,
+    )
+    job = jobs.get_job(web_store, r.headers["location"].rsplit("/", 1)[1])
+    assert job.params["pins"] == ["S1=@thu"]

@@ -15,7 +15,7 @@
     var out = {};
     lists.forEach(function (list) {
       var vehicle = list.getAttribute("data-vehicle");
-      if (!vehicle) { return; }
+      if (!vehicle) { return; }  // "not planned"; "@thu" lists hold stops moved to thursday
       out[vehicle] = Array.prototype.map.call(list.querySelectorAll("li[data-site]"),
         function (li) { return li.getAttribute("data-site"); });
     });
