@@ -181,3 +181,14 @@ def test_a_tile_url_is_checked_and_allowed_by_the_map_pages_csp(as_role, solved,
         "img-src 'self' data: https://*.tile.example.org;"
         in page.headers["content-security-policy"]
     )
+
+
+def test_a_key_of_several_territories_chooses_one(web_app, web_store):
+    from api.store.keys import create_key
+
+    token, _ = create_key(web_store, "logistics", territories=["tiny", "other"])
+    with make_client(web_app) as c:
+        assert sign_in(c, token).status_code == 200
+        page = c.get("/")
+        assert page.url.path == "/" and "Vos territoires" in page.text
+        assert 'href="/t/tiny/"' in page.text and 'href="/t/other/"' in page.text
