@@ -181,3 +181,17 @@ def test_without_chromium_the_pdf_link_says_how_to_print(as_role, solved, monkey
     monkeypatch.setattr(pdf, "chromium", lambda: None)
     r = as_role("logistics").get(f"/t/tiny/tournees/{solved['routes']}/imprimer.pdf")
     assert r.status_code == 503 and "Enregistrer au format PDF" in r.text
+
+
+def test_a_failed_job_shows_its_error_and_is_not_followed(as_role, web_store):
+    job = jobs.submit(web_store, "tiny", "routes", {"week": 48, "pins": ["NOPE=V1"]})
+    assert jobs.claim_next(web_store, "test:0") == job.job_id
+    assert jobs.execute(web_store, job.job_id) == "failed"
+    page = as_role("logistics").get(f"/t/tiny/travaux/{job.job_id}")
+    assert page.status_code == 200 and 'data-status="failed"' in page.text
+    assert "NOPE" in page.text and 'role="alert"' in page.text  # the job's error, shown
+    # progress.js follows only queued and running jobs: no reload loop on a failed one
+    from api.web import STATIC
+
+    script = (STATIC / "js" / "progress.js").read_text()
+    assert 'initial !== "queued" && initial !== "running"' in script
