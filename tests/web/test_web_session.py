@@ -192,3 +192,11 @@ def test_a_key_of_several_territories_chooses_one(web_app, web_store):
         page = c.get("/")
         assert page.url.path == "/" and "Vos territoires" in page.text
         assert 'href="/t/tiny/"' in page.text and 'href="/t/other/"' in page.text
+
+
+def test_the_home_page_links_only_to_pages_of_the_callers_role(as_role, solved):
+    planner = as_role("planner").get("/t/tiny/").text
+    logistics = as_role("logistics").get("/t/tiny/").text
+    assert f"/t/tiny/plan?job={solved['plan']}" in planner
+    assert f"/t/tiny/tournees/{solved['routes']}" in planner
+    assert "/plan?job=" not in logistics and f"/t/tiny/tournees/{solved['routes']}" in logistics
