@@ -200,3 +200,12 @@ def test_the_home_page_links_only_to_pages_of_the_callers_role(as_role, solved):
     assert f"/t/tiny/plan?job={solved['plan']}" in planner
     assert f"/t/tiny/tournees/{solved['routes']}" in planner
     assert "/plan?job=" not in logistics and f"/t/tiny/tournees/{solved['routes']}" in logistics
+
+
+def test_static_files_are_compressed_and_the_api_is_not(client):
+    js = client.get("/static/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "gzip"})
+    assert js.status_code == 200 and js.headers["content-encoding"] == "gzip"
+    assert js.num_bytes_downloaded < 60_000 < len(js.content)  # sent compressed
+    assert js.headers["x-content-type-options"] == "nosniff"
+    api = client.get("/v1/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in api.headers
