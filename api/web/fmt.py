@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -102,6 +103,49 @@ def pct(value, digits: int = 1) -> str:
 def action_fr(action: str) -> str:
     """A stop's action (``pickup+delivery``) in French."""
     return " + ".join(ACTIONS_FR.get(a, a) for a in str(action).split("+"))
+
+
+_EXPECTED = (
+    ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),
+    ("a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM", "une date et heure JJ/MM/AAAA HH:MM"),
+    ("a time HH:MM", "une heure HH:MM"),
+    ("an integer", "un nombre entier"),
+    ("a number", "un nombre"),
+    ("true or false", "vrai ou faux (true, false)"),
+    ("weekdays like", "des jours comme"),
+    ("one of", "l'une des valeurs"),
+    (">=", "≥"),
+    ("<=", "≤"),
+    (" and ", " et "),
+)
+_MESSAGES = (
+    (re.compile(r"^is empty; expected (.+)$"), "case vide ; attendu : {0}"),
+    (re.compile(r"^expected (.+)$"), "attendu : {0}"),
+    (re.compile(r"^unknown (\w+) \(not in (\w+)\)$"), "{0} inconnu (absent de la table {1})"),
+    (
+        re.compile(r"^duplicate id \(must be unique\)$"),
+        "identifiant en double (il doit être unique)",
+    ),
+    (
+        re.compile(r"^required column is missing \(header is line 1; columns found: (.*)\)$"),
+        "colonne obligatoire absente (l'en-tête est la ligne 1 ; colonnes trouvées : {0})",
+    ),
+)
+
+
+def message_fr(message: str) -> str:
+    """The French text of a cell check's message from ``core.tables`` (unknown messages are
+    returned as they are)."""
+    for pattern, template in _MESSAGES:
+        found = pattern.match(message)
+        if found:
+            parts = []
+            for part in found.groups():
+                for english, french in _EXPECTED:
+                    part = part.replace(english, french)
+                parts.append(part)
+            return template.format(*parts)
+    return message
 
 
 def install(env) -> None:

@@ -11,6 +11,7 @@ from api import params as door
 from api.store import territories as store_t
 from api.web import maps
 from api.web.base import PageError, not_found, render, territory_user
+from api.web.fmt import message_fr
 from api.web.jobs_view import recent_jobs, territory_job
 from api.web.producer import artifact_frame, artifact_json, latest_jobs
 from api.web.session import CSRF_FIELD, check_csrf
@@ -68,10 +69,12 @@ async def orders_upload(request: Request, territory_id: str) -> HTMLResponse:
                 "file": filename or e.file,
                 "row": e.row,
                 "column": e.column,
-                "message": e.message,
+                "message": message_fr(e.message),
                 "value": "" if e.value is None else str(e.value)[:80],
             }
-            for e in exc.errors[:MAX_ERRORS_SHOWN]
+            for e in sorted(exc.errors, key=lambda e: (e.row or 0, e.column or ""))[
+                :MAX_ERRORS_SHOWN
+            ]
         ]
         return render(
             request,

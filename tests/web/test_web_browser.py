@@ -148,8 +148,8 @@ def test_a_bad_orders_file_shows_each_bad_cell(page, server, tokens, tmp_path):
     page.get_by_role("button", name="Vérifier et enregistrer").click()
     page.wait_for_selector("table.errors")
     cells = page.locator("table.errors tbody tr").all_inner_texts()
-    assert any(c.startswith("2\tquantity") for c in cells), cells
-    assert any(c.startswith("3\tsite_id") for c in cells), cells
+    assert cells[0].startswith("2\tquantity\tattendu : un nombre ≥ 0"), cells  # by line
+    assert cells[1].startswith("3\tsite_id\tsite_id inconnu"), cells
     assert "rien n'a été enregistré" in page.inner_text("#erreurs")
     check_page(page, "orders_errors")
 

@@ -41,3 +41,20 @@ def test_days_and_actions_in_french():
     assert day_fr("thu") == "jeudi" and day_fr("xyz") == "xyz"
     assert action_fr("pickup+deliver") == "enlèvement + livraison"
     assert action_fr("start") == "départ"
+
+
+@pytest.mark.parametrize(
+    ("english", "french"),
+    [
+        ("expected a number >= 0 and <= 100000", "attendu : un nombre ≥ 0 et ≤ 100000"),
+        ("is empty; expected an integer", "case vide ; attendu : un nombre entier"),
+        ("unknown site_id (not in sites)", "site_id inconnu (absent de la table sites)"),
+        ("expected a date YYYY-MM-DD or DD/MM/YYYY", "attendu : une date AAAA-MM-JJ ou JJ/MM/AAAA"),
+        ("duplicate id (must be unique)", "identifiant en double (il doit être unique)"),
+        ("something new", "something new"),
+    ],
+)
+def test_cell_messages_in_french(english, french):
+    from api.web.fmt import message_fr
+
+    assert message_fr(english) == french
