@@ -67,7 +67,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") ->
     user = current_user(request)
     check_csrf(user, csrf)
     response = RedirectResponse("/connexion", status_code=303)
-    sign_out(response)
+    sign_out(request, response)
     return response
 
 

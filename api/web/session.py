@@ -1,23 +1,24 @@
-"""Web sign-in: an API key exchanged for a signed session cookie, CSRF tokens, the caller.
+"""Web sign-in: an API key exchanged for a session cookie, CSRF tokens, the caller.
 
-The cookie holds the key's *hash* (the stored form, never the key), a random session nonce
-and its issue time, signed with HMAC-SHA256 (``VIVRES_SESSION_SECRET``). Each request looks
-the hash up through the API's key cache, so a revoked or re-scoped key ends its sessions
-within half a second. The cookie is HttpOnly, SameSite=Strict, Secure when served over TLS.
+The cookie holds a random token; the database (``web_sessions``, migration 0004) keeps its
+sha256, the key it was opened with (by hash, never the key), the session's CSRF token and its
+end (12 h). Signing out deletes the row: a copied cookie stops working at once, in every HTTP
+process. Each request also looks the key up through the API's key cache, so a revoked or
+re-scoped key ends its sessions within half a second. The cookie is HttpOnly,
+SameSite=Strict, Secure when served over TLS.
 
-Every form (and every script's POST) carries a CSRF token: the HMAC of the session nonce
-(sign-in: of a pre-session nonce in its own cookie). A missing or wrong token is a 403 page.
+Every form (and every script's POST) carries the session's CSRF token; the sign-in form's
+token is the HMAC of a pre-session cookie's nonce (``VIVRES_SESSION_SECRET``). A missing or
+wrong token is a 403 page.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 
@@ -66,49 +67,67 @@ def _mac(secret: bytes, purpose: str, value: str) -> str:
     return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def open_session(store, key_hash: str, *, now: datetime | None = None) -> str:
+    """Store a new session for a key (by hash); return the cookie's token. Sessions past
+    their end are deleted on the way."""
+    from sqlalchemy import delete
+
+    from api.store.models import WebSession, utcnow
+
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with store.session() as session:
+        session.execute(delete(WebSession).where(WebSession.expires_at < now))
+        session.add(
+            WebSession(
+                token_hash=_token_hash(token),
+                key_hash=key_hash,
+                csrf=secrets.token_hex(32),
+                created_at=now,
+                expires_at=now + timedelta(seconds=MAX_AGE_S),
+            )
+        )
+    return token
 
 
-def encode_session(secret: bytes, key_hash: str, *, now: float | None = None) -> str:
-    """A signed cookie value for a key (by its hash)."""
-    body = {"k": key_hash, "n": secrets.token_urlsafe(16), "t": int(now or time.time())}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{_mac(secret, 'session', payload)}"
+def find_session(store, token: str | None):
+    """The live session of a cookie's token (None: unknown, signed out or past its end)."""
+    from api.store.models import WebSession, utcnow
 
-
-def decode_session(secret: bytes, value: str | None, *, now: float | None = None) -> dict | None:
-    """The cookie's content when its signature holds and it has not expired, else None."""
-    if not value or value.count(".") != 1 or len(value) > 1024:
+    if not token or len(token) > 128:
         return None
-    payload, mac = value.split(".")
-    if not hmac.compare_digest(mac, _mac(secret, "session", payload)):
+    with store.sessions() as session:
+        row = session.get(WebSession, _token_hash(token))
+    if row is None or row.expires_at <= utcnow():
         return None
-    try:
-        body = json.loads(_unb64(payload))
-        issued = int(body["t"])
-        key_hash, nonce = str(body["k"]), str(body["n"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if not 0 <= (now or time.time()) - issued <= MAX_AGE_S:
-        return None
-    return {"k": key_hash, "n": nonce, "t": issued}
+    return row
+
+
+def close_session(store, token: str | None) -> None:
+    """Sign out: delete the session."""
+    from sqlalchemy import delete
+
+    from api.store.models import WebSession
+
+    if token and len(token) <= 128:
+        with store.session() as session:
+            session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
 
 
 def current_user(request: Request) -> WebUser:
-    """The signed-in caller, or ``SignedOut`` (no cookie, bad signature, expired, revoked)."""
-    secret = app_secret(request.app)
-    body = decode_session(secret, request.cookies.get(COOKIE))
-    if body is None:
+    """The signed-in caller, or ``SignedOut`` (no cookie, unknown or ended session, revoked
+    key)."""
+    row = find_session(request.app.state.store, request.cookies.get(COOKIE))
+    if row is None:
         raise SignedOut()
-    principal = request.app.state.keys.lookup_hash(body["k"])
+    principal = request.app.state.keys.lookup_hash(row.key_hash)
     if principal is None or not principal.scoped:
         raise SignedOut()
-    return WebUser(principal=principal, csrf=_mac(secret, "csrf", body["n"]))
+    return WebUser(principal=principal, csrf=row.csrf)
 
 
 def login_token(request: Request) -> tuple[str, str | None]:
@@ -147,11 +166,13 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
 
 
 def sign_in(request: Request, response: Response, key_hash: str) -> None:
-    """Set the session cookie for a key and drop the pre-session cookie."""
-    value = encode_session(app_secret(request.app), key_hash)
-    set_cookie(request, response, COOKIE, value, max_age=MAX_AGE_S)
+    """Open a session for a key and set its cookie (the pre-session cookie is dropped)."""
+    token = open_session(request.app.state.store, key_hash)
+    set_cookie(request, response, COOKIE, token, max_age=MAX_AGE_S)
     response.delete_cookie(PRE_COOKIE, path="/")
 
 
-def sign_out(response: Response) -> None:
+def sign_out(request: Request, response: Response) -> None:
+    """End the session on the server and in the browser."""
+    close_session(request.app.state.store, request.cookies.get(COOKIE))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")

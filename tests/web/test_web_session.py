@@ -8,7 +8,7 @@ import pytest
 from web_helpers import csrf_of, make_client, sign_in
 
 from api.store.keys import hash_token, revoke_key
-from api.web.session import COOKIE, app_secret, encode_session
+from api.web.session import COOKIE, open_session
 
 
 def test_signed_out_pages_redirect_to_the_sign_in_form(client):
@@ -114,16 +114,21 @@ def test_a_session_of_another_territory_sees_404(as_role, solved):
 
 
 def test_a_forged_expired_or_revoked_session_is_signed_out(web_app, web_store, tokens):
+    import datetime as dt
+
     from api.store.keys import create_key
+    from api.store.models import utcnow
 
     key_hash = hash_token(tokens["planner"])
-    forged = encode_session(b"another server's secret", key_hash)
-    expired = encode_session(app_secret(web_app), key_hash, now=time.time() - 13 * 3600)
-    tampered = encode_session(app_secret(web_app), key_hash)[:-2] + "00"
-    for value in (forged, expired, tampered, "garbage", "a.b"):
+    expired = open_session(web_store, key_hash, now=utcnow() - dt.timedelta(hours=13))
+    live = open_session(web_store, key_hash)
+    for value in (expired, live[:-2] + "xy", "garbage", key_hash, "a" * 500):
         with make_client(web_app) as c:
             c.cookies.set(COOKIE, value)
             assert c.get("/t/tiny/", follow_redirects=False).status_code == 303
+    with make_client(web_app) as c:
+        c.cookies.set(COOKIE, live)
+        assert c.get("/t/tiny/").status_code == 200  # the same token, intact, is a session
     token, principal = create_key(web_store, "planner", territories=["tiny"])
     with make_client(web_app) as c:
         assert sign_in(c, token).status_code == 200
@@ -131,6 +136,32 @@ def test_a_forged_expired_or_revoked_session_is_signed_out(web_app, web_store, t
         revoke_key(web_store, principal.key_id)
         time.sleep(0.6)  # the key cache re-reads the revocation stamp every 0.5 s
         assert c.get("/t/tiny/", follow_redirects=False).status_code == 303
+
+
+def test_signing_out_ends_the_session_on_the_server(web_app, tokens):
+    with make_client(web_app) as c:
+        sign_in(c, tokens["logistics"])
+        copied = c.cookies[COOKIE]
+        home = c.get("/t/tiny/")
+        c.post("/deconnexion", data={"csrf": csrf_of(home.text)})
+    with make_client(web_app) as thief:
+        thief.cookies.set(COOKIE, copied)  # a copy taken before sign-out
+        assert thief.get("/t/tiny/", follow_redirects=False).status_code == 303
+
+
+def test_the_session_table_holds_hashes_not_keys_nor_tokens(web_app, web_store, tokens):
+    from sqlalchemy import select
+
+    from api.store.models import WebSession
+
+    with make_client(web_app) as c:
+        sign_in(c, tokens["producer"])
+        token = c.cookies[COOKIE]
+    with web_store.sessions() as session:
+        rows = list(session.scalars(select(WebSession)))
+    stored = {r.token_hash for r in rows} | {r.key_hash for r in rows}
+    assert hash_token(tokens["producer"]) in stored
+    assert token not in stored and tokens["producer"] not in stored
 
 
 def test_pages_have_a_self_only_csp(as_role):
