@@ -92,17 +92,55 @@ async def orders_upload(request: Request, territory_id: str) -> HTMLResponse:
 # ----------------------------------------------------------------------------- routes
 
 
+def season_weeks(request: Request, territory_id: str) -> list[tuple[int, object]]:
+    """(season week, its Monday) for weeks 1–53, as ``api.pipeline.week_start_of`` counts
+    them (from the stored orders' last date); cached per territory version."""
+    import io
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from api.pipeline import week_start_of
+
+    row = store_t.territory_row(request.app.state.store, territory_id)
+    key = ("web-weeks", territory_id, row.created_at, row.version)
+    hit = request.app.state.results.get(key)
+    if hit is not None:
+        return hit
+    try:
+        content = store_t.table_content(request.app.state.store, territory_id, "orders")
+        orders = pd.read_csv(io.BytesIO(content), usecols=["date"], parse_dates=["date"])
+    except (store_t.NotFound, ValueError):
+        orders = None
+    season = SimpleNamespace(orders=orders)
+    weeks = [(w, week_start_of(season, w)) for w in range(1, 54)]
+    request.app.state.results.put(key, weeks, 8 * 1024)
+    return weeks
+
+
+def _current_week(weeks: list[tuple[int, object]]) -> int:
+    import pandas as pd
+
+    today = pd.Timestamp.today().normalize()
+    current = [w for w, monday in weeks if monday <= today]
+    return current[-1] if current else 1
+
+
 @router.get("/t/{territory_id}/tournees", response_class=HTMLResponse)
 def routes_index(request: Request, territory_id: str) -> HTMLResponse:
     user = territory_user(request, territory_id, *STAFF)
-    return render(
-        request,
-        "routes.html",
-        user=user,
-        territory_id=territory_id,
-        jobs=recent_jobs(request, territory_id, kind="routes", limit=30),
-        plans=latest_jobs(request, territory_id, "plan", limit=10),
-    )
+    return render(request, "routes.html", **_routes_context(request, territory_id), user=user)
+
+
+def _routes_context(request: Request, territory_id: str) -> dict:
+    weeks = season_weeks(request, territory_id)
+    return {
+        "territory_id": territory_id,
+        "jobs": recent_jobs(request, territory_id, kind="routes", limit=30),
+        "plans": latest_jobs(request, territory_id, "plan", limit=10),
+        "weeks": weeks,
+        "current_week": _current_week(weeks),
+    }
 
 
 @router.post("/t/{territory_id}/tournees")
@@ -136,10 +174,8 @@ async def routes_run(request: Request, territory_id: str):
             "routes.html",
             status_code=422,
             user=user,
-            territory_id=territory_id,
             message=problem,
-            jobs=recent_jobs(request, territory_id, kind="routes", limit=30),
-            plans=latest_jobs(request, territory_id, "plan", limit=10),
+            **_routes_context(request, territory_id),
         )
     return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
 

@@ -159,7 +159,7 @@ def test_run_the_week_watch_progress_then_see_the_map(page, server, tokens):
     page.on("response", lambda r: polls.append(r.url) if r.url.endswith("/etat") else None)
     sign_in(page, server, tokens["logistics"])
     page.goto(f"{server}/t/tiny/tournees")
-    page.get_by_label("Semaine de la saison").fill("49")
+    page.get_by_label("Semaine de la saison").select_option("49")
     page.get_by_role("button", name="Calculer la semaine").click()
     page.wait_for_url(re.compile(r".*/travaux/[0-9a-f-]+$"))
     assert page.locator("progress#job-progress").count() == 1

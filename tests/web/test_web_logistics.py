@@ -62,6 +62,9 @@ def test_running_the_week_shows_progress_then_the_map(as_role, web_store):
     page = c.get("/t/other/tournees")
     assert page.status_code == 404
     page = c.get("/t/tiny/tournees")
+    # weeks by their Monday: the tiny orders end on 2025-02-05, so week 1 starts on 10 Feb
+    assert '<option value="1"' in page.text and "S1 — du lun. 10 févr. 2025" in page.text
+    assert "S48 — du lun. 5 janv. 2026" in page.text  # = the solved week's start
     bad = c.post("/t/tiny/tournees", data={"csrf": csrf_of(page.text), "week": "99"})
     assert bad.status_code == 422 and "entre 1 et 53" in bad.text
     assert c.post("/t/tiny/tournees", data={"week": "48"}).status_code == 403
