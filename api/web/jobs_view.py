@@ -10,6 +10,7 @@ from api.store.models import Job
 from api.store.territories import NotFound
 from api.web.base import not_found, render, territory_user
 from api.web.fmt import STATUS_FR
+from api.web.session import CSRF_FIELD, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,3 +88,17 @@ def job_page(request: Request, territory_id: str, job_id: str):
     if job.status == "succeeded":
         return RedirectResponse(result_url(territory_id, job), status_code=303)
     return render(request, "job.html", user=user, territory_id=territory_id, job=job)
+
+
+@router.post("/t/{territory_id}/travaux/{job_id}/annuler")
+async def job_cancel(request: Request, territory_id: str, job_id: str):
+    """Cancel a queued or running job (planners any job, logistics their route jobs), as the
+    API's ``POST /v1/jobs/{id}/cancel``."""
+    user = territory_user(request, territory_id, "planner", "logistics")
+    async with request.form(max_files=0, max_fields=5) as form:
+        check_csrf(user, form.get(CSRF_FIELD))
+    job = territory_job(request, territory_id, job_id)
+    if user.role == "logistics" and job.kind != "routes":
+        raise not_found("Ce calcul n'existe pas.")
+    jobs.cancel(request.app.state.store, job_id)
+    return RedirectResponse(f"/t/{territory_id}/travaux/{job_id}", status_code=303)

@@ -198,3 +198,24 @@ def test_a_failed_job_shows_its_error_and_is_not_followed(as_role, web_store):
 
     script = (STATIC / "js" / "progress.js").read_text()
     assert 'initial !== "queued" && initial !== "running"' in script
+
+
+def test_a_queued_job_is_cancelled_from_its_page(as_role, web_store):
+    job = jobs.submit(web_store, "tiny", "routes", {"week": 47})
+    c = as_role("logistics")
+    page = c.get(f"/t/tiny/travaux/{job.job_id}")
+    assert "Annuler ce calcul" in page.text
+    url = f"/t/tiny/travaux/{job.job_id}/annuler"
+    assert c.post(url, data={}).status_code == 403  # no CSRF token
+    assert jobs.get_job(web_store, job.job_id).status == "queued"
+    r = c.post(url, data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 200 and 'data-status="cancelled"' in r.text
+    assert jobs.get_job(web_store, job.job_id).status == "cancelled"
+    plan = jobs.submit(web_store, "tiny", "plan", {"work": 0.05})
+    assert (
+        c.post(
+            f"/t/tiny/travaux/{plan.job_id}/annuler", data={"csrf": csrf_of(page.text)}
+        ).status_code
+        == 404
+    )
+    assert jobs.cancel(web_store, plan.job_id).status == "cancelled"  # leave the queue empty
