@@ -15,9 +15,9 @@ from api import params as door
 from api.web.base import not_found, render, territory_user
 from api.web.fmt import day_fr, num_fr
 from api.web.jobs_view import territory_job
-from api.web.logistics import STAFF, artifact_frame_table, week_view
-from api.web.producer import artifact_frame
+from api.web.logistics import STAFF, week_view
 from api.web.session import CSRF_FIELD, CSRF_HEADER, check_csrf
+from api.web.stored import artifact_frame, artifact_frame_table
 from core.errors import VivresError
 from core.geo import haversine_km
 

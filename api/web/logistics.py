@@ -13,8 +13,8 @@ from api.web import maps
 from api.web.base import PageError, not_found, render, territory_user
 from api.web.fmt import message_fr
 from api.web.jobs_view import recent_jobs, territory_job
-from api.web.producer import artifact_frame, artifact_json, latest_jobs
 from api.web.session import CSRF_FIELD, check_csrf
+from api.web.stored import artifact_frame, artifact_frame_table, artifact_json, latest_jobs
 from core.errors import InputError, VivresError
 
 router = APIRouter(include_in_schema=False)
@@ -309,13 +309,3 @@ async def print_all_pdf(request: Request, territory_id: str, job_id: str) -> Res
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="feuilles_semaine_{week}.pdf"'},
     )
-
-
-def artifact_frame_table(request: Request, territory_id: str, table: str):
-    """A stored table of the territory as a frame."""
-    import io
-
-    import pandas as pd
-
-    content = store_t.table_content(request.app.state.store, territory_id, table)
-    return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)

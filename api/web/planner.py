@@ -13,8 +13,8 @@ from api.web.base import not_found, render, territory_user
 from api.web.charts import Series, line_chart
 from api.web.fmt import date_fr
 from api.web.jobs_view import territory_job
-from api.web.producer import artifact_frame, latest_jobs
 from api.web.session import CSRF_FIELD, check_csrf
+from api.web.stored import artifact_frame, artifact_frame_table, latest_jobs
 from core.errors import VivresError
 
 router = APIRouter(include_in_schema=False)
@@ -90,8 +90,6 @@ def demand(request: Request, territory_id: str, produit: str | None = None) -> H
         .reset_index()
         .sort_values("kg", ascending=False)
     )
-    from api.web.logistics import artifact_frame_table
-
     sites = artifact_frame_table(request, territory_id, "sites")
     names = dict(zip(sites["site_id"], sites["name"], strict=True))
     shops["name"] = [names.get(s, s) for s in shops["site_id"]]

@@ -17,8 +17,8 @@ from api.web.base import not_found, render, territory_user
 from api.web.charts import Series, bar_chart, line_chart
 from api.web.fmt import date_fr
 from api.web.jobs_view import territory_job
-from api.web.producer import artifact_frame, latest_jobs
 from api.web.session import CSRF_FIELD, check_csrf
+from api.web.stored import artifact_frame, artifact_frame_table, latest_jobs
 from core.errors import InputError, VivresError
 
 router = APIRouter(include_in_schema=False)
@@ -88,8 +88,6 @@ def scenario_of(form) -> dict:
 
 
 def _choices(request: Request, territory_id: str) -> dict:
-    from api.web.logistics import artifact_frame_table
-
     producers = artifact_frame_table(request, territory_id, "producers")
     products = artifact_frame_table(request, territory_id, "products")
     bases = [j for j in latest_jobs(request, territory_id, "plan", limit=20) if not j.scenario_id]
@@ -184,8 +182,6 @@ def _collection_km(request: Request, job_id: str) -> float:
 
 
 def _fleet_co2_per_km(request: Request, territory_id: str) -> float:
-    from api.web.logistics import artifact_frame_table
-
     vehicles = artifact_frame_table(request, territory_id, "vehicles")
     values = pd.to_numeric(vehicles["co2_kg_per_km"], errors="coerce").dropna()
     return float(values.mean()) if len(values) else 0.0
