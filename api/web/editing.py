@@ -17,7 +17,7 @@ from api.web.fmt import day_fr, num_fr
 from api.web.jobs_view import territory_job
 from api.web.logistics import STAFF, week_view
 from api.web.session import CSRF_FIELD, CSRF_HEADER, check_csrf
-from api.web.stored import artifact_frame, artifact_frame_table
+from api.web.stored import ROUTE_KINDS, artifact_frame, artifact_frame_table, route_file
 from core.errors import VivresError
 from core.geo import haversine_km
 
@@ -58,21 +58,21 @@ def _stops_of_day(view: dict, day: str) -> dict[str, dict]:
     return out
 
 
-def check_day(request: Request, territory_id: str, job_id: str, day: str, routes: dict) -> list:
+def check_day(request: Request, territory_id: str, job, day: str, routes: dict) -> list:
     """Warnings for the day's routes as the staff arranged them (``vehicle → [site ids]``)."""
-    view = week_view(request, job_id)
+    view = week_view(request, job)
     stops = _stops_of_day(view, day)
     vehicles = artifact_frame_table(request, territory_id, "vehicles").set_index("vehicle_id")
     sites = artifact_frame_table(request, territory_id, "sites").set_index("site_id")
     hours = artifact_frame_table(request, territory_id, "opening_hours")
-    schedule = artifact_frame(request, job_id, "schedule.csv")
+    schedule = artifact_frame(request, job.job_id, route_file(job, "schedule.csv"))
     cold_sites = set()
     if schedule is not None:
         today = schedule[schedule["day"] == day]
         cold_sites = {
             site
-            for site, job in zip(today["site_id"], today["job_id"], strict=False)
-            if str(job).rsplit("_", 1)[-1] in COLD
+            for site, visit in zip(today["site_id"], today["job_id"], strict=False)
+            if str(visit).rsplit("_", 1)[-1] in COLD
         }
     warnings = []
 
@@ -214,14 +214,14 @@ async def verify(request: Request, territory_id: str, job_id: str) -> JSONRespon
     """The warnings of a day as arranged in the page (JSON, CSRF header)."""
     user = territory_user(request, territory_id, *STAFF)
     check_csrf(user, request.headers.get(CSRF_HEADER))
-    job = territory_job(request, territory_id, job_id, "routes")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
     if job.status != "succeeded":
         raise not_found()
     body = await _json_body(request)
     day = str(body.get("day", ""))
-    if day not in week_view(request, job_id)["days"]:
+    if day not in week_view(request, job)["days"]:
         raise not_found()
-    warnings = check_day(request, territory_id, job_id, day, _routes_of(body))
+    warnings = check_day(request, territory_id, job, day, _routes_of(body))
     return JSONResponse({"warnings": warnings}, headers={"Cache-Control": "no-store"})
 
 
@@ -247,7 +247,7 @@ async def reoptimise(request: Request, territory_id: str, job_id: str):
     """A new routes job of the same week: locked routes and moved stops pinned, the rest
     re-optimised; then its live progress."""
     user = territory_user(request, territory_id, *STAFF)
-    job = territory_job(request, territory_id, job_id, "routes")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
     async with request.form(max_files=0, max_fields=200) as form:
         check_csrf(user, form.get(CSRF_FIELD))
         day = str(form.get("day", ""))
@@ -256,7 +256,7 @@ async def reoptimise(request: Request, territory_id: str, job_id: str):
             arrangement = json.loads(str(form.get("arrangement", "{}")))
         except ValueError:
             arrangement = {}
-    view = week_view(request, job_id)
+    view = week_view(request, job)
     if job.status != "succeeded" or day not in view["days"]:
         raise not_found()
     routes = (
@@ -268,7 +268,7 @@ async def reoptimise(request: Request, territory_id: str, job_id: str):
     params["pins"] = pins_of(view, day, routes, locked)
     try:
         door.route_params_of(params)
-        new = jobs.submit(request.app.state.store, territory_id, "routes", params)
+        new = jobs.submit(request.app.state.store, territory_id, job.kind, params)
     except VivresError as exc:
         return render(
             request,
@@ -289,10 +289,10 @@ def driver(request: Request, territory_id: str, job_id: str, day: str, vehicle_i
     """The driver's phone page: stops in order, address, phone, what to drop and pick, a link
     that opens the phone's map app."""
     user = territory_user(request, territory_id, *STAFF)
-    job = territory_job(request, territory_id, job_id, "routes")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
     if job.status != "succeeded":
         raise not_found()
-    view = week_view(request, job_id)
+    view = week_view(request, job)
     route = next((r for r in view["routes"].get(day, []) if r["vehicle_id"] == vehicle_id), None)
     if route is None:
         raise not_found("Ce camion ne roule pas ce jour-là.")

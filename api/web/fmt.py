@@ -32,7 +32,12 @@ STATUS_FR = {
     "cancelled": "annulé",
     "interrupted": "interrompu",
 }
-KIND_FR = {"demand": "demande", "plan": "plan de saison", "routes": "tournées"}
+KIND_FR = {
+    "demand": "demande",
+    "plan": "plan de saison",
+    "routes": "tournées",
+    "week": "semaine réelle",
+}
 ACTIONS_FR = {
     "start": "départ",
     "end": "retour",

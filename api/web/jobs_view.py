@@ -11,26 +11,38 @@ from api.store.territories import NotFound
 from api.web.base import not_found, render, territory_user
 from api.web.fmt import STATUS_FR
 from api.web.session import CSRF_FIELD, check_csrf
+from api.web.stored import ROUTE_KINDS
 
 router = APIRouter(include_in_schema=False)
 
 
 def recent_jobs(
-    request: Request, territory_id: str, *, kind: str | None = None, limit: int = 20
+    request: Request,
+    territory_id: str,
+    *,
+    kind: str | tuple[str, ...] | None = None,
+    limit: int = 20,
 ) -> list[Job]:
-    rows, _ = jobs.list_jobs(
-        request.app.state.store,
-        kind=kind,
-        status=None,
-        territory_id=territory_id,
-        limit=limit,
-        offset=0,
-        within=None,
-    )
-    return rows
+    """The territory's newest jobs (of a kind, or of several), any status."""
+    kinds = (kind,) if isinstance(kind, str) else kind or (None,)
+    rows = []
+    for one in kinds:
+        found, _ = jobs.list_jobs(
+            request.app.state.store,
+            kind=one,
+            status=None,
+            territory_id=territory_id,
+            limit=limit,
+            offset=0,
+            within=None,
+        )
+        rows += found
+    return sorted(rows, key=lambda j: j.created_at, reverse=True)[:limit]
 
 
-def territory_job(request: Request, territory_id: str, job_id: str, kind: str | None = None) -> Job:
+def territory_job(
+    request: Request, territory_id: str, job_id: str, kind: str | tuple[str, ...] | None = None
+) -> Job:
     """A job of this territory (and kind), else the 404 page: a job id from another
     territory reads as one that does not exist."""
     if len(job_id) > 36:
@@ -39,7 +51,8 @@ def territory_job(request: Request, territory_id: str, job_id: str, kind: str | 
         job = jobs.get_job(request.app.state.store, job_id)
     except NotFound:
         raise not_found("Ce calcul n'existe pas.") from None
-    if job.territory_id != territory_id or (kind is not None and job.kind != kind):
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if job.territory_id != territory_id or (kinds is not None and job.kind not in kinds):
         raise not_found("Ce calcul n'existe pas.")
     return job
 
@@ -68,7 +81,7 @@ def job_status(request: Request, territory_id: str, job_id: str) -> JSONResponse
 def result_url(territory_id: str, job: Job) -> str:
     """Where a finished job's results are shown."""
     base = f"/t/{territory_id}"
-    if job.kind == "routes":
+    if job.kind in ROUTE_KINDS:
         return f"{base}/tournees/{job.job_id}"
     if job.kind == "plan":
         return (
@@ -83,7 +96,7 @@ def job_page(request: Request, territory_id: str, job_id: str):
     its results' page."""
     user = territory_user(request, territory_id, "planner", "logistics")
     job = territory_job(request, territory_id, job_id)
-    if user.role == "logistics" and job.kind != "routes":
+    if user.role == "logistics" and job.kind not in ROUTE_KINDS:
         raise not_found("Ce calcul n'existe pas.")
     if job.status == "succeeded":
         return RedirectResponse(result_url(territory_id, job), status_code=303)
@@ -98,7 +111,7 @@ async def job_cancel(request: Request, territory_id: str, job_id: str):
     async with request.form(max_files=0, max_fields=5) as form:
         check_csrf(user, form.get(CSRF_FIELD))
     job = territory_job(request, territory_id, job_id)
-    if user.role == "logistics" and job.kind != "routes":
+    if user.role == "logistics" and job.kind not in ROUTE_KINDS:
         raise not_found("Ce calcul n'existe pas.")
     jobs.cancel(request.app.state.store, job_id)
     return RedirectResponse(f"/t/{territory_id}/travaux/{job_id}", status_code=303)

@@ -14,7 +14,14 @@ from api.web.base import PageError, not_found, render, territory_user
 from api.web.fmt import message_fr
 from api.web.jobs_view import recent_jobs, territory_job
 from api.web.session import CSRF_FIELD, check_csrf
-from api.web.stored import artifact_frame, artifact_frame_table, artifact_json, latest_jobs
+from api.web.stored import (
+    ROUTE_KINDS,
+    artifact_frame,
+    artifact_frame_table,
+    artifact_json,
+    latest_jobs,
+    route_file,
+)
 from core.errors import InputError, VivresError
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +143,7 @@ def _routes_context(request: Request, territory_id: str) -> dict:
     weeks = season_weeks(request, territory_id)
     return {
         "territory_id": territory_id,
-        "jobs": recent_jobs(request, territory_id, kind="routes", limit=30),
+        "jobs": recent_jobs(request, territory_id, kind=tuple(ROUTE_KINDS), limit=30),
         "plans": latest_jobs(request, territory_id, "plan", limit=10),
         "weeks": weeks,
         "current_week": _current_week(weeks),
@@ -180,15 +187,17 @@ async def routes_run(request: Request, territory_id: str):
     return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
 
 
-def week_view(request: Request, job_id: str) -> dict:
-    """What the pages show of a solved week: stops per day and vehicle, unserved, KPIs."""
+def week_view(request: Request, job) -> dict:
+    """What the pages show of a solved week (a routes or week job): stops per day and
+    vehicle, unserved, KPIs."""
+    job_id = job.job_id
     cache = request.app.state.results
     hit = cache.get(("web-week", job_id))
     if hit is not None:
         return hit
-    stops = artifact_frame(request, job_id, "stops.csv")
-    unserved = artifact_frame(request, job_id, "unserved.csv")
-    vehicles = artifact_frame(request, job_id, "kpis_vehicles.csv")
+    stops = artifact_frame(request, job_id, route_file(job, "stops.csv"))
+    unserved = artifact_frame(request, job_id, route_file(job, "unserved.csv"))
+    vehicles = artifact_frame(request, job_id, route_file(job, "kpis_vehicles.csv"))
     days = list(dict.fromkeys(stops["day"])) if stops is not None else []
     routes: dict[str, list[dict]] = {}
     for (day, vehicle), group in stops.groupby(["day", "vehicle_id"], sort=False) if days else ():
@@ -208,8 +217,9 @@ def week_view(request: Request, job_id: str) -> dict:
         "colours": maps.vehicle_colours(
             sorted(set(vehicles["vehicle_id"])) if vehicles is not None else []
         ),
-        "kpis": artifact_json(request, job_id, "kpis.json") or {},
-        "pickups": artifact_json(request, job_id, "pickups_by_producer.json") or {},
+        "kpis": artifact_json(request, job_id, route_file(job, "kpis.json")) or {},
+        "pickups": artifact_json(request, job_id, route_file(job, "pickups_by_producer.json"))
+        or {},
     }
     cache.put(("web-week", job_id), view, 256 * 1024)
     return view
@@ -221,11 +231,11 @@ def routes_week(
 ) -> HTMLResponse:
     """A routes job: its live progress while it runs; once solved, the day's map and stops."""
     user = territory_user(request, territory_id, *STAFF)
-    job = territory_job(request, territory_id, job_id, "routes")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
     context = {"user": user, "territory_id": territory_id, "job": job}
     if job.status != "succeeded":
         return RedirectResponse(f"/t/{territory_id}/travaux/{job_id}", status_code=303)
-    view = week_view(request, job_id)
+    view = week_view(request, job)
     day = jour if jour in view["days"] else (view["days"][0] if view["days"] else None)
     if jour is not None and jour != day:
         raise not_found("Ce jour n'est pas dans la semaine.")
@@ -245,8 +255,8 @@ def routes_week(
 def routes_geojson(request: Request, territory_id: str, job_id: str) -> Response:
     """The week's routes and stops (the job's stored GeoJSON) for the map."""
     territory_user(request, territory_id, *STAFF)
-    territory_job(request, territory_id, job_id, "routes")
-    content, _ = jobs.artifact(request.app.state.store, job_id, "routes.geojson")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
+    content, _ = jobs.artifact(request.app.state.store, job_id, route_file(job, "routes.geojson"))
     return Response(content, media_type="application/geo+json")
 
 
@@ -271,10 +281,10 @@ def _print_page(
     request: Request, territory_id: str, job_id: str, inline_css: str | None = None
 ) -> HTMLResponse:
     user = territory_user(request, territory_id, *STAFF)
-    job = territory_job(request, territory_id, job_id, "routes")
+    job = territory_job(request, territory_id, job_id, tuple(ROUTE_KINDS))
     if job.status != "succeeded":
         raise not_found("Cette semaine n'est pas encore calculée.")
-    view = week_view(request, job_id)
+    view = week_view(request, job)
     producers = artifact_frame_table(request, territory_id, "producers")
     names = dict(zip(producers["producer_id"], producers["name"], strict=False))
     return render(

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.store.models import Job
 from api.web.base import producer_user, render
-from api.web.stored import artifact_frame, artifact_json, latest_jobs
+from api.web.stored import ROUTE_KINDS, artifact_frame, artifact_json, latest_jobs, route_file
 from core.safety import ID_PATTERN
 
 _ID = re.compile(ID_PATTERN)
@@ -48,13 +48,14 @@ def contract_of(request: Request, plan: Job, producer_id: str) -> dict | None:
 def pickups_of(request: Request, territory_id: str, producer_id: str) -> list[dict]:
     """Per week (the newest routes job of each), when a truck comes to the farm."""
     seen: dict[int, Job] = {}
-    for job in latest_jobs(request, territory_id, "routes"):
+    for job in latest_jobs(request, territory_id, tuple(ROUTE_KINDS)):
         week = int(job.params.get("week", 0))
         seen.setdefault(week, job)
     weeks = []
     for week in sorted(seen)[-MAX_WEEKS:]:
         job = seen[week]
-        table = artifact_json(request, job.job_id, "pickups_by_producer.json") or {}
+        table = artifact_json(request, job.job_id, route_file(job, "pickups_by_producer.json"))
+        table = table or {}
         weeks.append(
             {
                 "week": week,

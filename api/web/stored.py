@@ -14,12 +14,24 @@ from api.store import territories as store_t
 from api.store.models import Job
 from api.store.territories import NotFound
 
+#: job kinds whose results hold a week's routes, and the folder they are stored under (the
+#: real week's job of issue 13 writes ``api.pipeline.write_routes`` into ``routes/``)
+ROUTE_KINDS = {"routes": "", "week": "routes/"}
 
-def latest_jobs(request: Request, territory_id: str, kind: str, *, limit: int = 200) -> list[Job]:
-    """Succeeded jobs of a kind, newest first."""
+
+def route_file(job: Job, name: str) -> str:
+    """The stored name of a routes output (``stops.csv``…) in a routes or week job."""
+    return ROUTE_KINDS.get(job.kind, "") + name
+
+
+def latest_jobs(
+    request: Request, territory_id: str, kind: str | tuple[str, ...], *, limit: int = 200
+) -> list[Job]:
+    """Succeeded jobs of a kind (or of several), newest first."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     query = (
         select(Job)
-        .where(Job.territory_id == territory_id, Job.kind == kind, Job.status == "succeeded")
+        .where(Job.territory_id == territory_id, Job.kind.in_(kinds), Job.status == "succeeded")
         .order_by(Job.finished_at.desc())
         .limit(limit)
     )

@@ -219,3 +219,52 @@ def test_a_queued_job_is_cancelled_from_its_page(as_role, web_store):
         == 404
     )
     assert jobs.cancel(web_store, plan.job_id).status == "cancelled"  # leave the queue empty
+
+
+def test_a_week_job_of_the_real_week_is_shown_like_a_routes_job(as_role, web_store, solved):
+    """Issue 13's week job stores the routing outputs under routes/: the same pages read it
+    (made here by copying the routes job's files, as that job kind is not on this branch)."""
+    import uuid
+
+    from api.store.models import Artifact, Job
+
+    source = jobs.get_job(web_store, solved["routes"])
+    week_id = str(uuid.uuid4())
+    with web_store.session() as session:
+        session.add(
+            Job(
+                job_id=week_id,
+                kind="week",
+                territory_id="tiny",
+                territory_version=source.territory_version,
+                params=dict(source.params),
+                status="succeeded",
+                progress=1.0,
+                summary=source.summary,
+                created_at=source.created_at,
+                finished_at=source.finished_at,
+            )
+        )
+        session.flush()  # the job before its files (foreign key)
+        for name in jobs.artifact_names(web_store, solved["routes"]):
+            content, media = jobs.artifact(web_store, solved["routes"], name)
+            session.add(
+                Artifact(job_id=week_id, name=f"routes/{name}", media_type=media, content=content)
+            )
+    c = as_role("logistics")
+    page = c.get(f"/t/tiny/tournees/{week_id}?jour=tue")
+    assert page.status_code == 200 and "Les Jardins de Vue" in page.text
+    assert c.get(f"/t/tiny/tournees/{week_id}/carte.geojson").json()["features"]
+    printed = c.get(f"/t/tiny/tournees/{week_id}/imprimer").text
+    assert printed.count('data-sheet="route"') == source.summary["vehicle_days"]
+    assert c.get(f"/t/tiny/tournees/{week_id}/chauffeur/tue/V1").status_code == 200
+    assert f"/t/tiny/tournees/{week_id}" in c.get("/t/tiny/tournees").text
+    token = csrf_of(page.text)
+    r = c.post(
+        f"/t/tiny/tournees/{week_id}/verifier",
+        json={"day": "tue", "routes": {"V2": ["S1"]}},
+        headers={"X-CSRF-Token": token},
+    )
+    assert {w["kind"] for w in r.json()["warnings"]} == {"froid"}  # schedule.csv read too
+    producer = as_role("producer").get("/t/tiny/producteurs/P1/engagements").text
+    assert "camion V1" in producer
