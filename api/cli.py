@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -64,12 +63,14 @@ def _register_optional_commands() -> None:
         "territory",
         "demo",
         "demand",
+        "caisse",
         "plan",
         "contracts",
         "routes",
         "serve",
         "keys",
         "robustness",
+        "sweep",
     )
     for module_name in (f"api.commands.{name}" for name in commands):
         try:
@@ -84,18 +85,53 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """``name`` from click and from the copy of click that typer vendors (typer ≥ 0.22 raises
+    its own ``typer._click`` classes): a usage error is caught whichever raised it."""
+    import importlib
+
+    found = []
+    for module_name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            found.append(getattr(module, name))
+    return tuple(found)
+
+
+CLICK_EXIT = _click_classes("Exit")
+CLICK_ABORT = _click_classes("Abort")
+CLICK_ERROR = _click_classes("ClickException")
+
+
+def _usage_line(exc: BaseException) -> str:
+    """One line for a usage error: the message and where to read the help."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "vivres"
+    return f"{' '.join(message.split())} (see {where} --help)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; return the exit code."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="vivres", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+        # outside standalone mode click returns an Exit's code (typer.Exit(code=2)) as the
+        # command's value
+        returned = command.main(args=argv, prog_name="vivres", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            return returned
+    except CLICK_EXIT as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except CLICK_ABORT:
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show()
+    except CLICK_ERROR as exc:
+        err_console.print(
+            f"[bold red]error:[/] {_usage_line(exc)}", highlight=False, soft_wrap=True
+        )
         return EXIT_INPUT
     except InputError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -23,7 +23,7 @@ from api.settings import (
     ENV_MAX_UNCOMPRESSED,
     settings,
 )
-from core.errors import InputError, InputTooLarge, RowError
+from core.errors import InputError, InputTooLarge
 
 __all__ = ["DEFAULT_MAX_BODY_MB", "ENV_MAX_BODY", "Budget", "UploadLimits"]
 _CHUNK = 1 << 20
@@ -65,17 +65,10 @@ class Budget:
         """Count ``chunk`` against the caps; return the rows seen so far in this file."""
         self.bytes += len(chunk)
         if self.bytes > self.limits.max_uncompressed_bytes:
-            raise InputTooLarge(
-                [
-                    RowError(
-                        file=file,
-                        row=None,
-                        column=None,
-                        message=f"unpacks to more than "
-                        f"{self.limits.max_uncompressed_bytes >> 20} MiB "
-                        f"({ENV_MAX_UNCOMPRESSED})",
-                    )
-                ]
+            raise InputTooLarge.of_file(
+                file,
+                f"unpacks to more than {self.limits.max_uncompressed_bytes >> 20} MiB "
+                f"({ENV_MAX_UNCOMPRESSED})",
             )
         rows = rows_so_far + chunk.count(b"\n")
         self.check_rows(rows - 1, file)  # the header is not a row
@@ -84,16 +77,10 @@ class Budget:
     def check_rows(self, rows: int, file: str) -> None:
         """Refuse a table of more than ``max_rows`` rows."""
         if rows > self.limits.max_rows:
-            raise InputTooLarge(
-                [
-                    RowError(
-                        file=file,
-                        row=None,
-                        column=None,
-                        message=f"has more than {self.limits.max_rows:,} rows; send it in several "
-                        f"uploads ({ENV_MAX_ROWS})",
-                    )
-                ]
+            raise InputTooLarge.of_file(
+                file,
+                f"has more than {self.limits.max_rows:,} rows; send it in several uploads "
+                f"({ENV_MAX_ROWS})",
             )
 
 
@@ -114,9 +101,7 @@ def gunzip(content: bytes, *, file: str, budget: Budget) -> bytes:
                 raise zlib.error("truncated gzip stream")
             data = inflater.unused_data
     except zlib.error as exc:
-        raise InputError(
-            [RowError(file=file, row=None, column=None, message=f"not a valid gzip file ({exc})")]
-        ) from None
+        raise InputError.of_file(file, f"not a valid gzip file ({exc})") from None
     return b"".join(out)
 
 
@@ -141,16 +126,7 @@ def open_zip(content: bytes, *, file: str = "body") -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(content))
     except _ZIP_ERRORS as exc:
-        raise InputError(
-            [
-                RowError(
-                    file=file,
-                    row=None,
-                    column=None,
-                    message=f"is not a readable zip archive ({exc})",
-                )
-            ]
-        ) from None
+        raise InputError.of_file(file, f"is not a readable zip archive ({exc})") from None
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budget) -> bytes:
@@ -166,14 +142,5 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, budget: Budg
     except InputError:  # over a cap (InputTooLarge is a ValueError too): keep it as is
         raise
     except _ZIP_ERRORS as exc:
-        raise InputError(
-            [
-                RowError(
-                    file=file,
-                    row=None,
-                    column=None,
-                    message=f"cannot be unpacked from the zip ({exc})",
-                )
-            ]
-        ) from None
+        raise InputError.of_file(file, f"cannot be unpacked from the zip ({exc})") from None
     return b"".join(out)

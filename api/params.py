@@ -114,6 +114,7 @@ def route_params(
     knobs_file: Path | None = None,
     cache_dir: Path | None = None,
     day_solution_limit: int | None = None,
+    allow_fallback: bool | None = None,
 ):
     """``routing.RouteParams`` from a door's options (``None``: the default).
 
@@ -130,6 +131,7 @@ def route_params(
         guided=guided,
         cache_dir=cache_dir,
         day_solution_limit=day_solution_limit,
+        allow_fallback=allow_fallback,
     )
     chosen["pins"] = tuple(routing.Pin.parse(text) for text in pins)
     if knobs_file is not None and knobs:

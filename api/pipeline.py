@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from api.caisse import CaisseStage, run_caisse, write_caisse  # noqa: F401  (the caisse stage)
 from api.params import DemandSettings
 from core.errors import InputError
 from core.safety import write_csv

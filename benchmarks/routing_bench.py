@@ -169,7 +169,8 @@ def matrices(osm: Path, console: Console) -> dict:
     import osmnx  # noqa: F401  (a once-per-process cost, timed apart from the build)
     import sklearn.neighbors  # noqa: F401
 
-    from routing.network import network_from_file, travel_matrix
+    from routing.matrix import travel_matrix
+    from routing.network import network_from_file
 
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -68,14 +68,14 @@ def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> l
 
 
 def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
-    """Run the README's test command (pytest -q in this checkout's environment) ``runs``
-    times beside ``hogs`` busy processes; one row per run."""
+    """Run the README's test command (``pytest -q -n 2`` in this checkout's environment)
+    ``runs`` times beside ``hogs`` busy processes; one row per run."""
     rows = []
     with CpuHogs(hogs):
         for i in range(runs):
             started = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,

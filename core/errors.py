@@ -51,6 +51,11 @@ class InputError(VivresError, ValueError):
             shown += f" (and {more} more problems)"
         super().__init__(shown)
 
+    @classmethod
+    def of_file(cls, file: str, message: str) -> InputError:
+        """An error about a whole file (no row or column)."""
+        return cls([RowError(file=file, row=None, column=None, message=message)])
+
 
 class InputTooLarge(InputError):
     """An input over a configured cap (bytes once decompressed, rows, columns): HTTP 413."""

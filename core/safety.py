@@ -12,6 +12,7 @@ import math
 import re
 import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 
@@ -85,7 +86,7 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path_or_buffer, **kwargs) -> None:
+def write_csv(frame: pd.DataFrame, path_or_buffer: Path | str | IO[str], **kwargs: Any) -> None:
     """Write ``frame`` as CSV with formula-looking text cells neutralised."""
     neutralise_csv(frame).to_csv(path_or_buffer, **kwargs)
 

@@ -6,69 +6,27 @@ is the single source of truth for the file layout; ``data/README.md`` documents 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-SITE_KINDS = (
-    "hub",  # the pôle logistique mutualisé
-    "depot",  # a member organisation's own depot (where its vehicles sleep)
-    "farm",
-    "epicerie_solidaire",
-    "buying_group",  # groupement d'achat (VRAC-style) depot in a district
-    "market",
-    "social_restaurant",
-    "caisse_shop",  # shop approved (conventionné) by the caisse commune
+from core.columns import (  # noqa: F401  (the layout's types and enums, re-exported)
+    CATEGORIES,
+    LAND_TYPES,
+    POINT_OF_SALE_KINDS,
+    SITE_KINDS,
+    STORAGE_CLASSES,
+    UNITS,
+    WEEKDAYS,
+    Column,
+    Table,
+    _c,
 )
-POINT_OF_SALE_KINDS = (
-    "epicerie_solidaire",
-    "buying_group",
-    "market",
-    "social_restaurant",
-    "caisse_shop",
+from core.schema_caisse import (
+    CAISSE_CRITERIA,
+    CAISSE_RULE,
+    CAISSE_TRANSACTIONS,
+    CAISSES,
+    FUNDERS,
+    HOUSEHOLDS,
+    SHOP_ASSESSMENTS,
 )
-CATEGORIES = ("vegetable", "fruit", "legume", "dairy", "egg", "meat", "bakery", "grocery")
-UNITS = ("kg", "piece", "bunch", "litre", "dozen", "jar")
-STORAGE_CLASSES = ("ambient", "fresh", "chilled", "frozen")
-LAND_TYPES = ("open_field", "greenhouse", "orchard")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Column:
-    """One column of a table and the rule its cells obey."""
-
-    name: str
-    kind: str  # id | str | int | float | bool | enum | time | date | datetime | weekdays
-    required: bool = True  # the column must exist and cells must be non-empty
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[str, ...] = ()
-    ref: str | None = None  # "table.column" the value must exist in
-    unique: bool = False
-    default: object = None  # used when the column is optional and the cell empty
-    doc: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Table:
-    """A territory file: its name (without extension) and its columns."""
-
-    name: str
-    columns: tuple[Column, ...]
-    doc: str = ""
-    optional: bool = False  # the territory may omit the file
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
-
-
-def _c(name: str, kind: str, **kw) -> Column:
-    return Column(name=name, kind=kind, **kw)
-
 
 SITES = Table(
     name="sites",
@@ -230,34 +188,6 @@ VEHICLES = Table(
     ),
 )
 
-HOUSEHOLDS = Table(
-    name="households",
-    doc="Households enrolled in the caisse commune (pseudonymous ids).",
-    columns=(
-        _c("household_id", "id", unique=True),
-        _c("size", "int", min=1, max=20),
-        _c("monthly_contribution_eur", "float", min=0, max=10000),
-        _c("joined", "date", required=False, default=None),
-    ),
-)
-
-CAISSE_RULE = Table(
-    name="caisse_rule",
-    doc="The monthly allocation rule: first person + each further person.",
-    columns=(
-        _c("name", "str", unique=True),
-        _c("first_person_eur", "float", min=0, max=10000),
-        _c("additional_person_eur", "float", min=0, max=10000),
-        _c(
-            "local_currency",
-            "str",
-            required=False,
-            default="",
-            doc="code of a local currency accepted 1:1 (e.g. SONANTES)",
-        ),
-    ),
-)
-
 ORDERS = Table(
     name="orders",
     doc="Grocery orders from points of sale to the hub.",
@@ -268,18 +198,6 @@ ORDERS = Table(
         _c("quantity", "float", min=0.0, max=100000),
         _c("unit", "enum", choices=UNITS),
         _c("unit_price_eur", "float", min=0, max=10000, required=False, default=None),
-    ),
-)
-
-CAISSE_TRANSACTIONS = Table(
-    name="caisse_transactions",
-    doc="Payments with the caisse allocation, as the caisse's payment app exports them.",
-    columns=(
-        _c("timestamp", "datetime"),
-        _c("household_id", "id", ref="households.household_id"),
-        _c("site_id", "id", ref="sites.site_id"),
-        _c("amount", "float", min=0.01, max=10000),
-        _c("currency", "str", required=False, default="EUR"),
     ),
 )
 
@@ -389,7 +307,7 @@ MASTER_TABLES = (
     VEHICLES,
 )
 #: Caisse tables (a territory without a caisse omits them).
-CAISSE_TABLES = (HOUSEHOLDS, CAISSE_RULE)
+CAISSE_TABLES = (CAISSES, HOUSEHOLDS, CAISSE_RULE, FUNDERS, CAISSE_CRITERIA, SHOP_ASSESSMENTS)
 #: Plan commitments (optional; read after the master data they refer to).
 PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS)
 #: Activity tables: grow every week, validated row by row with a rejects report.

@@ -46,8 +46,12 @@ class Territory:
     producers: pd.DataFrame
     producer_crops: pd.DataFrame
     vehicles: pd.DataFrame
+    caisses: pd.DataFrame | None = None
     households: pd.DataFrame | None = None
     caisse_rule: pd.DataFrame | None = None
+    funders: pd.DataFrame | None = None
+    caisse_criteria: pd.DataFrame | None = None
+    shop_assessments: pd.DataFrame | None = None
     contract_terms: pd.DataFrame | None = None  # contract terms, per farm or '*'
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
     orders: pd.DataFrame | None = None
@@ -174,6 +178,8 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
             "must be a producer id of producers, or * for every farm",
         )
 
+    errors.extend(_caisse_checks(tables, files))
+
     pc = tables["producer_crops"]
     land = producers.set_index("producer_id")[["open_field_m2", "greenhouse_m2", "orchard_m2"]]
     land_type = crops.set_index("crop_id")["land_type"]
@@ -190,6 +196,46 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
         "crop_id",
         "producer has no land of the type this crop needs",
     )
+    return errors
+
+
+def _caisse_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[RowError]:
+    """Several caisses: each household names its own; grid rows name a criterion of their
+    caisse, within its points."""
+    errors: list[RowError] = []
+    caisses = tables.get("caisses")
+    for name in ("funders", "caisse_criteria", "shop_assessments"):
+        if name in tables and caisses is None:
+            errors.append(
+                RowError(
+                    file=files[name], row=None, column="caisse_id", message="needs caisses.csv"
+                )
+            )
+    hh = tables.get("households")
+    if caisses is not None and hh is not None and len(caisses) > 1:
+        message = "must name the household's caisse: the territory has several"
+        missing = hh["caisse_id"].isna() | (hh["caisse_id"].astype(str).str.strip() == "")
+        _check(errors, hh, missing, files["households"], "caisse_id", message)
+    criteria = tables.get("caisse_criteria")
+    if criteria is not None:
+        key = ["caisse_id", "criterion_id"]
+        file = files["caisse_criteria"]
+        _check(errors, criteria, criteria.duplicated(key), file, "criterion_id", "given twice")
+        over = criteria["min_points"] > criteria["max_points"]
+        _check(errors, criteria, over, file, "min_points", "above max_points")
+    marks = tables.get("shop_assessments")
+    if marks is not None:
+        limits = (
+            criteria.set_index(["caisse_id", "criterion_id"])["max_points"].to_dict()
+            if criteria is not None
+            else {}
+        )
+        pairs = zip(marks["caisse_id"], marks["criterion_id"], strict=True)
+        ceiling = pd.Series([limits.get(pair) for pair in pairs], index=marks.index, dtype=float)
+        file = files["shop_assessments"]
+        message = "not a criterion of this caisse in caisse_criteria"
+        _check(errors, marks, ceiling.isna(), file, "criterion_id", message)
+        _check(errors, marks, marks["points"] > ceiling, file, "points", "above max_points")
     return errors
 
 
@@ -289,10 +335,9 @@ def load_territory(
         read(table, required=True)
     for table in (*CAISSE_TABLES, *PLAN_TABLES):
         read(table, required=False)
-    if errors:
-        raise InputError(errors)
-    errors.extend(_cross_checks(tables, files))
-    if activity:
+    if not errors:  # rules across tables need every table read
+        errors.extend(_cross_checks(tables, files))
+    if activity:  # read even when master data has errors: one pass names every bad cell
         for table in ACTIVITY_TABLES:
             read(table, required=False, lenient=not strict)
     if errors:

@@ -2253,6 +2253,9 @@ def build_households(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "size": sizes[order].astype(int),
             "monthly_contribution_eur": contrib.astype(float),
             "joined": [joined[i].isoformat() for i in order],
+            # one caisse (caisse_rule.csv): no caisse_id; reste à vivre not collected
+            "caisse_id": "",
+            "reste_a_vivre_eur": "",
         }
     )
 
@@ -2685,7 +2688,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "co2_kg_per_km",
         "days",
     ),
-    "households": ("household_id", "size", "monthly_contribution_eur", "joined"),
+    "households": (
+        "household_id",
+        "size",
+        "monthly_contribution_eur",
+        "joined",
+        "caisse_id",
+        "reste_a_vivre_eur",
+    ),
     "caisse_rule": ("name", "first_person_eur", "additional_person_eur", "local_currency"),
     "orders": ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur"),
     "caisse_transactions": ("timestamp", "household_id", "site_id", "amount", "currency"),

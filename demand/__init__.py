@@ -12,8 +12,9 @@ Public API (what ``api.pipeline`` calls):
 
 from demand.backtest import BacktestResult, backtest
 from demand.build import DemandBuild, build_weekly_demand
-from demand.caisse import CaisseRule, WhatIf, caisse_ledger, parse_rule
+from demand.caisse import CaisseRule, parse_rule
 from demand.forecast import ForecastParams, forecast_demand, hub_demand
+from demand.ledger import WhatIf, caisse_ledger
 from demand.orders import OrderCheckParams
 
 __all__ = [

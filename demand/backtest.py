@@ -203,12 +203,12 @@ def backtest(
     model, baseline = both(np.ones(len(a["family"]), dtype=bool))
     by_family = []
     for fam in sorted(set(a["family"])):
-        m, b = both(a["family"] == fam)
+        fam_model, fam_baseline = both(a["family"] == fam)
         by_family.append(
             {
                 "family": fam,
-                "model": {k: v for k, v in m.items() if k != "name"},
-                "baseline": {k: v for k, v in b.items() if k != "name"},
+                "model": {k: v for k, v in fam_model.items() if k != "name"},
+                "baseline": {k: v for k, v in fam_baseline.items() if k != "name"},
             }
         )
     h = pd.concat(hub_parts, ignore_index=True)

@@ -31,13 +31,15 @@ import pandas as pd
 from core.errors import InputError
 from core.territory import Territory, read_activity
 from demand.caisse import (
+    FLAG_COLUMNS,
     FLAG_NOT_APPROVED,
     flag_transactions,
     normalise_transactions,
-    parse_rule,
     shop_baskets,
     spending_to_kg,
 )
+from demand.caisses import caisses_of, household_allocations
+from demand.grid import approved_sites
 from demand.orders import (
     OrderCheckParams,
     normalise_orders,
@@ -153,33 +155,33 @@ def build_weekly_demand(
     orders_kg = o.groupby(["week_start", "site_id", "product_id"], as_index=False)["kg"].sum()
     orders_kg = orders_kg.rename(columns={"kg": "orders_kg"})
 
-    flags = pd.DataFrame(
-        columns=[
-            "file",
-            "row",
-            "timestamp",
-            "household_id",
-            "site_id",
-            "amount_eur",
-            "flag",
-            "detail",
-        ]
-    )
+    flags = pd.DataFrame(columns=list(FLAG_COLUMNS))
     caisse_kg = pd.DataFrame(columns=["week_start", "site_id", "product_id", "caisse_kg"])
     raw_tx, tx_rejects, tx_file = _activity(transactions, "caisse_transactions", territory)
     has_caisse = raw_tx is not None and not raw_tx.empty and territory.households is not None
     if has_caisse:
         # without a rule file, payments still become demand; only the allocation check is lost
-        rule = (
-            parse_rule(territory.caisse_rule)
-            if territory.caisse_rule is not None and len(territory.caisse_rule)
-            else None
+        caisses = caisses_of(territory.caisses, territory.caisse_rule)
+        rule = next(iter(caisses.values())).rule if len(caisses) == 1 else None
+        allocations = (
+            household_allocations(territory.households, caisses) if len(caisses) > 1 else None
         )
         raw_tx, tx_dups = _duplicates(raw_tx, TX_KEY, tx_file)
         duplicates.append(tx_dups)
-        tx, currency_rejects = normalise_transactions(raw_tx, rule=rule, file=tx_file)
+        tx, currency_rejects = normalise_transactions(
+            raw_tx, rule=rule, file=tx_file, currencies=tuple(c.currency for c in caisses.values())
+        )
         rejects += [tx_rejects, currency_rejects]
-        flags = flag_transactions(tx, territory.households, territory.sites, rule, file=tx_file)
+        # the conventionnement grid, where shops were assessed, says which payments count
+        sites = approved_sites(
+            territory.sites,
+            territory.caisse_criteria,
+            territory.shop_assessments,
+            {c.caisse_id: c.approval_threshold_pct for c in caisses.values()},
+        )
+        flags = flag_transactions(
+            tx, territory.households, sites, rule, file=tx_file, allocations=allocations
+        )
         off = flags.loc[flags["flag"] == FLAG_NOT_APPROVED, "row"]
         spend = tx.loc[~tx["row"].isin(off)].assign(week_start=lambda d: week_start(d["timestamp"]))
         spend = spend.groupby(["week_start", "site_id"], as_index=False)["amount_eur"].sum()

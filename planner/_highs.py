@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 
 from core.errors import SolverError
-from planner.formulation import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
+from planner.arrays import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def solve_highs(
     # 20 s late: interrupt it from its own callbacks as well
     deadline = started + float(time_limit_s)
 
-    def _stop_when_late(event) -> None:
+    def _stop_when_late(event: Any) -> None:
         if time.perf_counter() > deadline:
             event.interrupt()
 
@@ -140,7 +141,7 @@ def solve_highs(
 
     if on_progress is not None:
 
-        def _report(event) -> None:
+        def _report(event: Any) -> None:
             out = event.data_out
             on_progress(
                 {

@@ -19,7 +19,7 @@ import pulp
 
 from core.errors import SolverError
 from planner._highs import RawSolution
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def to_pulp(
         if np.isfinite(hi):
             prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{i}_hi", float(hi)))
     if semi_as_binary:
-        for j in np.flatnonzero(semi):
+        for j in map(int, np.flatnonzero(semi)):
             z = pulp.LpVariable(f"z{j}", cat=pulp.LpBinary)
             x = variables[j]
             if start is not None:

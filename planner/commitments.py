@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.errors import InputError, RowError
 from core.schema import CONTRACTS
+
+if TYPE_CHECKING:
+    from planner.inputs import PlanInputs
 
 #: Columns of the contracts table, in file order.
 CONTRACT_COLUMNS = [c.name for c in CONTRACTS.columns]
@@ -57,7 +61,7 @@ def _option_index(options: pd.DataFrame) -> dict[tuple[str, str, int], int]:
     return {key: i for i, key in enumerate(keys)}
 
 
-def season_week(dates, week_start: pd.DatetimeIndex, cyclic: bool) -> np.ndarray:
+def season_week(dates: pd.Series, week_start: pd.DatetimeIndex, cyclic: bool) -> np.ndarray:
     """Season week (0-based) of each date's Monday; in a 52-week plan the calendar wraps
     (a planting of a year earlier is the same week); -1 outside a plan that does not wrap."""
     days = (
@@ -286,7 +290,7 @@ def diff(
     return table.reset_index().sort_values(key).reset_index(drop=True)
 
 
-def why_not_kept(inputs, budget_eur: float | None) -> list[str]:
+def why_not_kept(inputs: PlanInputs, budget_eur: float | None) -> list[str]:
     """Why the frozen plantings cannot all be kept together: each farm's land (per type) or
     labour they exceed in some week, or the purchase budget they exceed (``inputs`` is
     ``planner.inputs.PlanInputs``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from core.schema import CONTRACT_TERMS
 TERMS = tuple(c.name for c in CONTRACT_TERMS.columns if c.name != "producer_id")
 
 
-def farm_terms(producer_ids, terms: pd.DataFrame | None) -> pd.DataFrame:
+def farm_terms(producer_ids: Sequence[str], terms: pd.DataFrame | None) -> pd.DataFrame:
     """Each farm's contract terms (index: producer_id): its own row of ``contract_terms``, else
     the ``*`` row, else the defaults; an empty cell of a farm's row falls back the same way."""
     defaults = {c.name: c.default for c in CONTRACT_TERMS.columns if c.name != "producer_id"}
@@ -78,7 +79,7 @@ def pickup_hours(site_id: str, opening_hours: pd.DataFrame | None) -> str:
     order = {d: i for i, d in enumerate(_DAYS_FR)}
     mine = mine.assign(k=mine["weekday"].map(order)).sort_values(["k", "open"])
 
-    def hhmm(minutes) -> str:
+    def hhmm(minutes: float) -> str:
         return f"{int(minutes) // 60}h{int(minutes) % 60:02d}"
 
     return ", ".join(

@@ -31,73 +31,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from core.schema import LAND_TYPES
 from core.territory import Territory
+from planner.arrays import INTEGER, SEMI_INTEGER, ArrayModel, Block, Builder
 from planner.commitments import base_beds
 from planner.inputs import PlanInputs, prepare_inputs
 from planner.params import PlanParams
 
 log = logging.getLogger(__name__)
 
-CONTINUOUS, INTEGER, SEMI_INTEGER = 0, 1, 2
 _ROTATION_LAND = ("open_field", "greenhouse")
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A block of columns or rows: its offset and shape."""
-
-    start: int
-    shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        """Number of columns (rows) in the block."""
-        return int(np.prod(self.shape)) if self.shape else 1
-
-    def index(self, *idx) -> np.ndarray:
-        """Global indices of the given (broadcast) block coordinates."""
-        if not self.shape:
-            return np.asarray(self.start)
-        arrays = np.broadcast_arrays(*(np.asarray(i, dtype=np.int64) for i in idx))
-        return self.start + np.ravel_multi_index(tuple(arrays), self.shape)
-
-    def slice(self) -> slice:
-        """The block's columns (rows) as a slice."""
-        return slice(self.start, self.start + self.size)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArrayModel:
-    """A MILP ``min c·x  s.t.  row_lower ≤ A x ≤ row_upper,  col_lower ≤ x ≤ col_upper``."""
-
-    matrix: sp.csr_matrix
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    col_kind: np.ndarray  # CONTINUOUS / INTEGER / SEMI_INTEGER
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    cols: dict[str, Block]
-    rows: dict[str, Block]
-    row_names: tuple[str, ...] = ()
-
-    @property
-    def num_cols(self) -> int:
-        """Number of variables."""
-        return len(self.cost)
-
-    @property
-    def num_rows(self) -> int:
-        """Number of constraints."""
-        return len(self.row_lower)
-
-    @property
-    def num_int(self) -> int:
-        """Number of integer (and semi-integer) variables."""
-        return int(np.count_nonzero(self.col_kind != CONTINUOUS))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,82 +58,6 @@ class PlanProblem:
     budget_eur: float | None = None
     stats: dict = field(default_factory=dict)
     base_beds: np.ndarray | None = None  # a what-if's base plan on this model's options
-
-
-def _flat(value, n: int) -> np.ndarray:
-    """``value`` (scalar or array of n items, any shape) as a flat float array of n items."""
-    arr = np.asarray(value, dtype=float)
-    if arr.size == n:
-        return arr.ravel().copy()
-    return np.broadcast_to(arr, (n,)).copy()
-
-
-class _Builder:
-    """Accumulates columns and COO row entries, then freezes them into an :class:`ArrayModel`."""
-
-    def __init__(self) -> None:
-        self.num_cols = 0
-        self.num_rows = 0
-        self.cols: dict[str, Block] = {}
-        self.rows: dict[str, Block] = {}
-        self._col_parts: list[tuple[np.ndarray, ...]] = []
-        self._row_bounds: list[tuple[np.ndarray, np.ndarray]] = []
-        self._entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add_cols(
-        self,
-        name: str,
-        shape: tuple[int, ...],
-        *,
-        lower=0.0,
-        upper=np.inf,
-        cost=0.0,
-        kind=CONTINUOUS,
-    ) -> Block:
-        block = Block(self.num_cols, shape)
-        n = block.size
-        self._col_parts.append(tuple(_flat(v, n) for v in (lower, upper, cost, kind)))
-        self.cols[name] = block
-        self.num_cols += n
-        return block
-
-    def add_rows(self, name: str, shape: tuple[int, ...], *, lower=-np.inf, upper=np.inf) -> Block:
-        block = Block(self.num_rows, shape)
-        n = block.size
-        self._row_bounds.append((_flat(lower, n), _flat(upper, n)))
-        self.rows[name] = block
-        self.num_rows += n
-        return block
-
-    def add_entries(self, rows, cols, values) -> None:
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        cols = np.asarray(cols, dtype=np.int64).ravel()
-        values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape).ravel()
-        self._entries.append((rows, cols, values))
-
-    def build(self) -> ArrayModel:
-        lower, upper, cost, kind = (
-            np.concatenate([part[i] for part in self._col_parts]) for i in range(4)
-        )
-        row_lower = np.concatenate([b[0] for b in self._row_bounds])
-        row_upper = np.concatenate([b[1] for b in self._row_bounds])
-        r = np.concatenate([e[0] for e in self._entries])
-        c = np.concatenate([e[1] for e in self._entries])
-        v = np.concatenate([e[2] for e in self._entries])
-        matrix = sp.csr_matrix((v, (r, c)), shape=(self.num_rows, self.num_cols))
-        matrix.sum_duplicates()
-        matrix.eliminate_zeros()
-        return ArrayModel(
-            matrix=matrix,
-            cost=cost,
-            col_lower=lower,
-            col_upper=upper,
-            col_kind=kind.astype(np.int8),
-            row_lower=row_lower,
-            row_upper=row_upper,
-            cols=dict(self.cols),
-            rows=dict(self.rows),
-        )
 
 
 def build_plan_problem(
@@ -260,7 +128,7 @@ def build_plan_problem(
 
 
 def _occupancy(
-    b: _Builder,
+    b: Builder,
     name: str,
     groups: np.ndarray,
     num_groups: int,
@@ -303,7 +171,9 @@ def _occupancy(
     b.add_entries(rows.index(groups[ends], end[ends]), beds.index(o[ends]), rate[ends])
 
 
-def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None):
+def _formulate(
+    inputs: PlanInputs, params: PlanParams, base: np.ndarray | None = None
+) -> tuple[ArrayModel, tuple[int, ...], pd.DataFrame]:
     w = params.weights
     opts = inputs.options
     num_p, num_t = inputs.demand_kg.shape
@@ -316,7 +186,7 @@ def _formulate(inputs: PlanInputs, params: PlanParams, base: np.ndarray | None =
     o_p = opts["p"].to_numpy(int)
     kg_per_bed = opts["kg_per_bed"].to_numpy(float)
     o_price = price[o_p] if num_o else np.zeros(0)
-    b = _Builder()
+    b = Builder()
 
     # ---- columns
     min_beds = opts["min_beds"].to_numpy(float)

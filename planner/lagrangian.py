@@ -25,15 +25,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from planner._highs import solve_highs
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
+from planner.formulation import PlanProblem
+from planner.weeks_dp import solve_by_weeks
 
 log = logging.getLogger(__name__)
+
+
+def total_bound(blocks: Iterable[BlockResult]) -> float | None:
+    """Sum of the blocks' bounds, or None when one block has no valid bound."""
+    total = 0.0
+    for block in blocks:
+        if block.bound is None:
+            return None
+        total += block.bound
+    return total
+
 
 #: Rows tying products together: dualised.
 COUPLING_ROWS = ("land", "labour", "rotation", "floor", "budget", "supply", "share", "keep")
@@ -90,7 +104,15 @@ class Decomposition:
             groups = [beds.start + options[group_key[options] == k] for k in keys]
             self.blocks.append(self._block(p, own_rows, own, rows, plain, groups))
 
-    def _block(self, p, own_rows, own, rows, plain, groups) -> _ProductBlock:
+    def _block(
+        self,
+        p: int,
+        own_rows: np.ndarray,
+        own: sp.csc_matrix,
+        rows: np.ndarray,
+        plain: np.ndarray,
+        groups: list[np.ndarray],
+    ) -> _ProductBlock:
         """Sub-model: [plain cols | merged beds | segments] × [own rows | link rows]."""
         m = self.model
         reps = np.array([g[0] for g in groups], dtype=np.int64)
@@ -355,7 +377,7 @@ class Decomposition:
         threads: int = 1,
         block_limit_s: float = 3.0,
         nodes: int | None = None,
-    ):
+    ) -> tuple[float | None, np.ndarray | None, bool]:
         """``L(y)``, the minimiser found (full-model columns) and whether it is exact, in
         this process; ``(None, None, False)`` when a block has no bound."""
         reduced, value, x = self.fixed_part(y)
@@ -369,13 +391,14 @@ class Decomposition:
             threads=threads,
             nodes=nodes,
         )
-        if any(b.bound is None for b in blocks.values()):
+        total = total_bound(blocks.values())
+        if total is None:
             return None, None, False
         for b in blocks.values():
             for cols, values in b.found:
                 x[cols] = values
         return (
-            value + sum(b.bound for b in blocks.values()),
+            value + total,
             x,
             all(b.optimal for b in blocks.values()),
         )
@@ -406,129 +429,3 @@ class BlockResult:
             values=self.values if self.values is not None else earlier.values,
             capped=self.capped or earlier.capped,
         )
-
-
-#: Largest dynamic-programming table (entries) tried before falling back to the MILP.
-MAX_TABLE = 4_000_000
-
-
-def solve_by_weeks(block: _ProductBlock, sub: ArrayModel, demand: np.ndarray, cyclic: bool):
-    """Exact optimum of a product block without storage (shelf life under a week) by dynamic
-    programming over the season's weeks, or None when the table would be too large.
-
-    With nothing kept from one week to the next, a week's cost depends only on that week's
-    harvest: ``short·max(d − h, 0) + waste·max(h − d, 0)``, h the sum of the bed counts of the
-    plantings harvesting that week times their kilos per bed. The table is indexed by the bed
-    counts of the plantings still harvesting; a planting's count is chosen in its first
-    harvest week and minimised out after its last. A 52-week season is cut at a week no
-    planting harvests in. Returns ``(value, block values)`` in the block model's columns.
-    """
-    n_plain = block.num_plain
-    n_groups = len(block.groups)
-    num_t = len(demand)
-    cost = sub.cost
-    harvest_cost = cost[0:num_t]
-    short_cost = cost[2 * num_t : 3 * num_t]
-    waste_cost = cost[3 * num_t : 4 * num_t]
-    if np.any(sub.col_upper[num_t : 2 * num_t] > 0):
-        return None  # storage: not this method
-    if np.any(sub.col_lower[n_plain + n_groups :] > 0):
-        return None  # frozen plantings: the table does not hold their counts
-    merged = slice(n_plain, n_plain + n_groups)
-    upper = sub.col_upper[merged]
-    lower = sub.col_lower[merged]
-    semi = sub.col_kind[merged] == SEMI_INTEGER
-    if n_groups and (not np.all(np.isfinite(upper)) or upper.max() > 400):
-        return None
-    # per group: cost of n beds, filling its per-farm segments cheapest first
-    seg_cost = cost[n_plain + n_groups :]
-    seg_cap = sub.col_upper[n_plain + n_groups :]
-    group_cost = []
-    segments = []  # per group: its segments' positions, cheapest first
-    offset = 0
-    for g in range(n_groups):
-        size = len(block.groups[g])
-        order = offset + np.argsort(seg_cost[offset : offset + size], kind="stable")
-        segments.append(order)
-        offset += size
-        rc, cap = seg_cost[order], seg_cap[order]
-        units = np.repeat(rc, np.minimum(cap, upper[g]).astype(int))
-        n = int(upper[g])
-        c = np.concatenate([[0.0], np.cumsum(units[:n])])
-        if len(c) < n + 1:
-            return None
-        if semi[g]:
-            c[1 : int(lower[g])] = np.inf
-        group_cost.append(c)
-    # harvest span of each group (weeks with kilos), and the cut of a wrapping season
-    spans = []
-    covered = np.zeros(num_t, dtype=bool)
-    for t, k in block.harvest:
-        ok = k > 0
-        spans.append((t[ok], k[ok]))
-        covered[t[ok]] = True
-    if covered.all():
-        return None
-    start = int(np.flatnonzero(~covered)[-1]) + 1 if cyclic else 0
-    order_t = (np.arange(num_t) + start) % num_t
-    position = np.empty(num_t, dtype=int)
-    position[order_t] = np.arange(num_t)
-    first = [int(position[t].min()) if len(t) else -1 for t, _ in spans]
-    last = [int(position[t].max()) if len(t) else -1 for t, _ in spans]
-    if any(lo_ < 0 for lo_ in first):
-        return None
-    kg_at = [dict(zip(position[t].tolist(), k.tolist(), strict=True)) for t, k in spans]
-
-    def week_cost(h: np.ndarray, t: int) -> np.ndarray:
-        d = demand[t]
-        return (
-            harvest_cost[t] * h
-            + short_cost[t] * np.maximum(d - h, 0.0)
-            + waste_cost[t] * np.maximum(h - d, 0.0)
-        )
-
-    table = np.zeros(())
-    axes: list[int] = []  # group of each table axis
-    steps = []  # (retired group, axes left, argmin table)
-    for pos in range(num_t):
-        t = int(order_t[pos])
-        for g in [g for g in range(n_groups) if first[g] == pos]:
-            if table.size * len(group_cost[g]) > MAX_TABLE:
-                return None
-            table = table[..., None] + group_cost[g].reshape((1,) * table.ndim + (-1,))
-            axes.append(g)
-        h = np.zeros(())
-        for a, g in enumerate(axes):
-            k = kg_at[g].get(pos, 0.0)
-            if k:
-                shape = [1] * len(axes)
-                shape[a] = -1
-                h = h + k * np.arange(table.shape[a], dtype=float).reshape(shape)
-        table = table + week_cost(np.broadcast_to(h, table.shape) if h.ndim else h, t)
-        for g in [g for g in axes if last[g] == pos]:
-            a = axes.index(g)
-            steps.append((g, [x for x in axes if x != g], np.argmin(table, axis=a)))
-            table = np.min(table, axis=a)
-            axes.pop(a)
-    value = float(table)
-    if not np.isfinite(value):
-        return None
-    # back-track the bed counts, then the block's columns
-    beds = np.zeros(n_groups)
-    for g, left, arg in reversed(steps):
-        beds[g] = arg[tuple(int(beds[x]) for x in left)] if left else arg
-    values = np.zeros(sub.num_cols)
-    h = np.zeros(num_t)
-    for g, (t, k) in enumerate(spans):
-        h[t] += k * beds[g]
-    values[0:num_t] = h
-    values[2 * num_t : 3 * num_t] = np.maximum(demand - h, 0.0)
-    values[3 * num_t : 4 * num_t] = np.maximum(h - demand, 0.0)
-    values[merged] = beds
-    for g in range(n_groups):
-        left_beds = beds[g]
-        for i in segments[g]:  # cheapest first, as costed above
-            take = min(seg_cap[i], left_beds)
-            values[n_plain + n_groups + i] = take
-            left_beds -= take
-    return value, values

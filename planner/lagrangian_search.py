@@ -9,16 +9,18 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from planner.arrays import ArrayModel
 from planner.budget import SolveBudget
-from planner.formulation import ArrayModel, PlanProblem
-from planner.lagrangian import BlockResult, Decomposition
+from planner.formulation import PlanProblem
+from planner.lagrangian import BlockResult, Decomposition, total_bound
 from planner.params import PlanParams
 from planner.steps import Search, lns, lp_bound, relax, rens, solve_step
 
@@ -69,7 +71,9 @@ class BlocksTask:
         )
 
 
-def _blocks_task(dec: Decomposition, reduced: np.ndarray, task: BlocksTask):
+def _blocks_task(
+    dec: Decomposition, reduced: np.ndarray, task: BlocksTask
+) -> dict[int, BlockResult]:
     return task.run(dec, reduced)
 
 
@@ -118,21 +122,27 @@ def _restricted_task(
     return PlanFound(values=search.values, capped=budget.capped)
 
 
-def worker_pool(workers: int):
+class WorkerPool(ProcessPoolExecutor):
+    """A pool of spawned processes that says how many it has (``size``)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+        self.size = size
+
+
+def worker_pool(workers: int) -> WorkerPool | None:
     """A pool of ``workers`` spawned processes, or None where none can be started (e.g.
     inside a daemonic job process, or with a single thread)."""
     if workers < 2 or multiprocessing.current_process().daemon:
         return None
     try:
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        return WorkerPool(workers)
     except (OSError, ValueError, AssertionError) as exc:  # pragma: no cover - platform limits
         log.info("no worker processes (%s): the Lagrangian search runs in this one", exc)
         return None
 
 
-def _submit(pool, fn, *args):
+def _submit(pool: WorkerPool | None, fn: Callable, *args: Any) -> _Done | _Retry:
     """Run ``fn(*args)`` in the pool (a future) or, without one, here (a finished value)."""
     if pool is None:
         return _Done(fn(*args))
@@ -144,9 +154,9 @@ def _submit(pool, fn, *args):
 
 @dataclass(slots=True)
 class _Done:
-    value: object
+    value: Any
 
-    def result(self):
+    def result(self) -> Any:
         return self.value
 
 
@@ -154,11 +164,11 @@ class _Done:
 class _Retry:
     """A worker's future; if the worker died, the same task runs again in this process."""
 
-    future: object
+    future: Future
     fn: Callable
     args: tuple
 
-    def result(self):
+    def result(self) -> Any:
         try:
             return self.future.result()
         except BrokenProcessPool:
@@ -173,7 +183,11 @@ def _merge(outcome: dict[int, BlockResult], per_block: dict[int, BlockResult]) -
 
 
 def lagrangian_search(
-    problem: PlanProblem, params: PlanParams, search: Search, budget: SolveBudget, pool
+    problem: PlanProblem,
+    params: PlanParams,
+    search: Search,
+    budget: SolveBudget,
+    pool: WorkerPool | None,
 ) -> bool:
     """Lagrangian bound from the LP duals, and a plan searched around its product plans.
 
@@ -189,10 +203,10 @@ def lagrangian_search(
     """
     limit = params.time_limit_s
     dec = Decomposition(problem)
-    reduced, fixed_value, x = dec.fixed_part(search.lp_duals)
+    reduced, fixed_value, x = dec.fixed_part(search.duals())
     if not np.isfinite(fixed_value):
         return False
-    workers = 1 if pool is None else pool._max_workers
+    workers = 1 if pool is None else pool.size
     todo = list(range(len(dec.blocks)))
     nodes = budget.count("block_nodes") if budget.deterministic else None
     left = budget.left() if budget.deterministic else 0.4 * limit - budget.elapsed()
@@ -210,14 +224,15 @@ def lagrangian_search(
         _merge(outcome, pending.result())
     if any(r.capped for r in outcome.values()):
         budget.note("time_limit")
-    if len(outcome) < len(todo) or any(r.bound is None for r in outcome.values()):
+    first = total_bound(outcome.values())
+    if len(outcome) < len(todo) or first is None:
         log.info("Lagrangian bound: a product's MILP has no bound")
         return False
     for r in outcome.values():
         for cols, values in r.found:
             x[cols] = values
     log.debug("Lagrangian first pass done at %.1f s", budget.elapsed())
-    search.raise_bound(fixed_value + sum(r.bound for r in outcome.values()))
+    search.raise_bound(fixed_value + first)
 
     beds = problem.model.cols["beds"]
     bed_values = np.round(x[beds.slice()])
@@ -229,7 +244,7 @@ def lagrangian_search(
     )
     # where the product plans, priced alone, do not fit the farms together (a scenario with
     # a farm less, say), a wider box that also holds the LP's beds (which fit)
-    lp_beds = search.lp_values[beds.slice()]
+    lp_beds = search.lp()[beds.slice()]
     lp_counts = np.array([lp_beds[g - beds.start].sum() for g in groups])
     wider = dataclasses.replace(
         problem,
@@ -285,9 +300,9 @@ def lagrangian_search(
         _merge(outcome, more.result())
         if any(r.capped for r in outcome.values()):
             budget.note("time_limit")
-    bounds = [r.bound for r in outcome.values()]
-    if all(b is not None for b in bounds):
-        bound = fixed_value + sum(bounds)
+    total = total_bound(outcome.values())
+    if total is not None:
+        bound = fixed_value + total
         log.info(
             "Lagrangian bound %.1f (before %.1f), %d product MILPs left open",
             bound,
@@ -304,7 +319,7 @@ def lagrangian_bound_only(
     """Raise the search's bound to the Lagrangian bound from the LP duals, in this process
     (small models: their product MILPs take milliseconds)."""
     left = budget.left()
-    if left < 0.2 or (search.gap() is not None and search.gap() <= params.gap):
+    if left < 0.2 or search.within(params.gap):
         return
     lp = solve_step(
         relax(problem.model), params, budget, seconds=0.5 * left, count=None, gap=params.gap

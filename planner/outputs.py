@@ -255,11 +255,14 @@ def read_kpis(path: Path) -> dict:
     return json.loads((Path(path) / "report.json").read_text())["kpis"]
 
 
-def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame:
+def beds_kept(
+    base_plan: pd.DataFrame, other_plan: pd.DataFrame, affected: set[str] | None = None
+) -> pd.DataFrame:
     """Per farm of the base plan: its base beds, the what-if's, and the share of its base beds
     (same crop and planting week) the what-if keeps (``kept_pct``); a farm gone from the
     what-if keeps 0 %. ``takes_over`` lists the crops it grows more of than in the base (it
-    takes over what the change removed elsewhere)."""
+    takes over what the change removed elsewhere). ``affected``: the farm is one the change can
+    reach (``affected``, from ``Scenario.affected_farms``; ``None``: every farm)."""
     key = ["producer_id", "crop_id", "plant_week"]
     a = base_plan.groupby(key)["beds"].sum()
     b = other_plan.groupby(key)["beds"].sum().reindex(a.index, fill_value=0)
@@ -285,6 +288,7 @@ def beds_kept(base_plan: pd.DataFrame, other_plan: pd.DataFrame) -> pd.DataFrame
         .reindex(farms.index)
         .fillna("")
     )
+    farms["affected"] = True if affected is None else farms.index.isin(affected)
     return farms.reset_index()
 
 
@@ -303,7 +307,7 @@ def kpi_table(runs: dict[str, dict]) -> pd.DataFrame:
     return frame
 
 
-def plan_hash(result) -> str:
+def plan_hash(result: PlanResult) -> str:
     """sha256 of the plan table as CSV: equal hashes, the same plan bed for bed."""
     import hashlib
 

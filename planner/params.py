@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.errors import InputError
 
@@ -163,7 +164,7 @@ class PlanParams:
             raise InputError(f"budget must be >= 0 €; got {self.budget_eur!r}")
 
 
-def plan_params(*, time_limit_s: float | None = None, stop: str = "work", **kw) -> PlanParams:
+def plan_params(*, time_limit_s: float | None = None, stop: str = "work", **kw: Any) -> PlanParams:
     """PlanParams from a door's options: without a time limit, the work rule's safety cap
     (``DEFAULT_CAP_S``) or the time rule's default (``DEFAULT_TIME_RULE_S``)."""
     if time_limit_s is None:

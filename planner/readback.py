@@ -19,9 +19,9 @@ def result_tables(
     x: np.ndarray,
     *,
     status: PlanStatus,
-    objective,
-    best_bound,
-    gap,
+    objective: float | None,
+    best_bound: float | None,
+    gap: float | None,
     runtime_s: float,
     solver: str,
     message: str,
@@ -331,7 +331,7 @@ def _shortfalls(problem: PlanProblem, x: np.ndarray, usage: _Usage) -> pd.DataFr
         weeks = np.flatnonzero(short[p] > 0.05)
         mine = entry_p == p
         entries = (inputs.harvest_o[mine], inputs.harvest_t[mine])
-        reasons = [_short_reason(problem, p, t, can, usage, entries) for t in weeks]
+        reasons = [_short_reason(problem, int(p), int(t), can, usage, entries) for t in weeks]
         run_start = 0
         for i in range(1, len(weeks) + 1):
             if i == len(weeks) or weeks[i] != weeks[i - 1] + 1 or reasons[i] != reasons[i - 1]:

@@ -45,7 +45,7 @@ class _PlainLoader(yaml.SafeLoader):
     """YAML's safe loader without anchors and aliases (``&a``, ``*a``): they are what makes
     a 400-byte "billion laughs" document expand to gigabytes, and scenarios never need them."""
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
@@ -87,6 +87,38 @@ class Scenario:
     changes: tuple[Change, ...] = ()
     path: Path | None = None
 
+    def touched_products(self, base_plan: pd.DataFrame) -> set[str] | None:
+        """Products whose supply or demand the scenario changes directly: a dropped farm's
+        products in the base plan, the product (or the shocked crop's products) of a demand,
+        yield or price change. ``None``: the change reaches every product (demand or price
+        everywhere or at a site, more caisse households, a budget)."""
+        touched: set[str] = set()
+        for c in self.changes:
+            if c.kind == "drop_farm":
+                mine = base_plan["producer_id"] == c.producer_id
+                touched |= set(base_plan.loc[mine, "product_id"])
+            elif c.kind in ("demand", "price", "yield_shock") and c.product_id is not None:
+                touched.add(c.product_id)
+            elif c.kind == "yield_shock" and c.crop_id is not None:
+                touched |= set(base_plan.loc[base_plan["crop_id"] == c.crop_id, "product_id"])
+            else:
+                return None
+        return touched
+
+    def affected_farms(self, base_plan: pd.DataFrame, territory: Territory) -> set[str] | None:
+        """Farms the change can reach before any solve: those able to grow (``producer_crops``)
+        a product it touches (:meth:`touched_products`), and the farms it names. ``None``:
+        every farm."""
+        touched = self.touched_products(base_plan)
+        if touched is None:
+            return None
+        crops = territory.crops.set_index("crop_id")["product_id"]
+        grows = territory.producer_crops.assign(
+            product_id=territory.producer_crops["crop_id"].map(crops)
+        )
+        reach = set(grows.loc[grows["product_id"].isin(touched), "producer_id"])
+        return reach | {c.producer_id for c in self.changes if c.producer_id is not None}
+
     def adjust_params(self, params: PlanParams) -> PlanParams:
         """Parameters with the scenario's yield shocks and budget."""
         shocks = tuple(
@@ -98,7 +130,7 @@ class Scenario:
                 label=self.name,
             )
             for c in self.changes
-            if c.kind == "yield_shock"
+            if c.kind == "yield_shock" and c.weeks is not None
         )
         budget = params.budget_eur
         for c in self.changes:
@@ -272,7 +304,7 @@ def _read_change(r: _Reader, kind: str, spec: Any, where: str) -> Change | None:
         if ("crop" in spec) == ("product" in spec):
             r.fail(where, "give exactly one of crop or product")
             return None
-        if factor is None or not ok:
+        if factor is None or not ok or not isinstance(weeks, list):
             return None
         return Change(
             kind=kind,
@@ -318,7 +350,7 @@ def apply_scenario(
     for i, c in enumerate(scenario.changes):
         where = f"changes[{i}].{c.kind}"
 
-        def bad(field: str, message: str, value: Any, where=where) -> None:
+        def bad(field: str, message: str, value: Any, where: str = where) -> None:
             errors.append(
                 RowError(
                     file=file, row=None, column=f"{where}.{field}", message=message, value=value
@@ -380,6 +412,8 @@ def _scale(hub: pd.DataFrame, factor: pd.Series | float) -> pd.DataFrame:
 
 def _kg_orders(territory: Territory) -> pd.DataFrame:
     orders = territory.orders
+    if orders is None:
+        raise InputError("no orders: the territory needs orders.csv for this change")
     products = territory.products.set_index("product_id")
     return orders.assign(kg=order_kg(orders, products))
 

@@ -10,6 +10,7 @@ start with) and only valid bounds, the best of which is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def _branch_and_cut(
     *,
     seconds: float,
     count: str,
-    on_progress,
+    on_progress: Callable[[dict], None] | None,
 ) -> RawSolution:
     """HiGHS's branch and cut from the incumbent; its bound and plan join the search's."""
     # the root LP by interior point too: simplex takes minutes on the metro instance
@@ -78,7 +79,7 @@ def search_plan(
     *,
     start: np.ndarray,
     warm_start: np.ndarray | None = None,
-    on_progress=None,
+    on_progress: Callable[[dict], None] | None = None,
 ) -> SearchOutcome:
     """Small models: branch and cut. Others: LP relaxation (bound), the Lagrangian search
     (medium) or RENS, branch and cut (medium) and LNS (large). ``start`` is a plan that is
@@ -91,16 +92,16 @@ def search_plan(
         complete(problem, params, search, warm_start, budget, seconds=0.1 * limit)
 
     def done(message: str) -> SearchOutcome:
-        gap = search.gap()
-        if gap is not None and gap <= params.gap + 1e-12:
+        values, objective = search.incumbent()
+        if search.within(params.gap + 1e-12):
             stopped = StoppedBy.GAP
         elif budget.capped:
             stopped = StoppedBy.TIME_CAP
         else:
             stopped = StoppedBy.WORK_BUDGET if budget.deterministic else StoppedBy.TIME_LIMIT
         return SearchOutcome(
-            values=search.values,
-            objective=search.objective,
+            values=values,
+            objective=objective,
             bound=search.bound,
             stopped_by=stopped,
             message=message,
@@ -126,7 +127,7 @@ def search_plan(
     pool = worker_pool(min(2, params.threads)) if medium else None
     try:
         if pool is not None:  # the workers start (import) while the LP solves
-            for _ in range(pool._max_workers):
+            for _ in range(pool.size):
                 pool.submit(warm_up)
         lp_bound(problem, params, search, budget, seconds=0.3 * limit)
         if (
@@ -146,11 +147,7 @@ def search_plan(
         rens(problem, params, search, budget, seconds=rens_s)
     message = "LP bound, RENS and LNS"
     left = limit - budget.elapsed()
-    if (
-        medium
-        and (budget.deterministic or left > 0.2 * limit)
-        and (search.gap() is None or search.gap() > params.gap)
-    ):
+    if medium and (budget.deterministic or left > 0.2 * limit) and not search.within(params.gap):
         # HiGHS's root cut rounds can run 15 s past its limit: whatever they overrun is
         # taken from the LNS that follows, not from the caller's time
         _branch_and_cut(

@@ -17,9 +17,10 @@ import numpy as np
 
 from core.errors import InputError, SolverError
 from planner._highs import solve_highs
+from planner.arrays import CONTINUOUS, SEMI_INTEGER, ArrayModel
 from planner.budget import SolveBudget, StoppedBy, StopRule
 from planner.commitments import why_not_kept
-from planner.formulation import CONTINUOUS, SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.formulation import PlanProblem
 from planner.params import PlanParams
 from planner.readback import result_tables
 from planner.result import PlanResult, PlanStatus
@@ -86,7 +87,7 @@ def solve_plan(
         )
         if raw.status == "error" and not raw.has_solution:
             raise SolverError(f"cbc failed on the plan model: {raw.message}")
-        values = raw.values if raw.has_solution else empty
+        values = raw.values if raw.has_solution and raw.values is not None else empty
         bound, message = raw.best_bound, raw.message
         stopped_by = StoppedBy.GAP if raw.status == "optimal" else StoppedBy.TIME_LIMIT
         has_plan = raw.has_solution
@@ -153,14 +154,15 @@ def _rounded_down_start(
         return empty
     model = problem.model
     beds = model.cols["beds"].slice()
-    rounded = np.floor(search.lp_values[beds] + 1e-6)
+    lp = search.lp()
+    rounded = np.floor(lp[beds] + 1e-6)
     semi = model.col_kind[beds] == SEMI_INTEGER
     rounded[semi & (rounded < model.col_lower[beds])] = 0.0
-    start = search.lp_values.copy()
+    start = lp.copy()
     start[beds] = rounded
     complete(problem, params, search, start, budget, seconds=0.1 * params.time_limit_s)
     log.info("CBC start: LP beds rounded down, %s", search.objective)
-    return search.values
+    return search.incumbent()[0]
 
 
 def _empty_solution(problem: PlanProblem) -> np.ndarray:
@@ -190,16 +192,16 @@ def _committed_solution(problem: PlanProblem, params: PlanParams) -> np.ndarray:
     raw = solve_highs(
         lp, time_limit_s=max(params.time_limit_s, 60.0), gap=1e-6, threads=1, log_to_console=False
     )
-    if raw.status != "infeasible" and raw.values is None:  # cut short, not proved impossible
-        raise SolverError(
-            f"the plan holding only the frozen contracts was not solved: {raw.message}"
-        )
     if raw.status == "infeasible":
         reasons = why_not_kept(problem.inputs, problem.budget_eur) or [
             "together they break a farm's rotation rule (one family's share of its land)"
         ]
         raise InputError(
             "the frozen contracts cannot all be kept in this plan: " + "; ".join(reasons)
+        )
+    if raw.values is None:  # cut short, not proved impossible
+        raise SolverError(
+            f"the plan holding only the frozen contracts was not solved: {raw.message}"
         )
     return _clean(m, raw.values)
 

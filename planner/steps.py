@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.errors import SolverError
 from planner._highs import RawSolution, solve_highs
+from planner.arrays import SEMI_INTEGER, ArrayModel
 from planner.budget import SolveBudget, StoppedBy
-from planner.formulation import SEMI_INTEGER, ArrayModel, PlanProblem
+from planner.formulation import PlanProblem
 from planner.params import PlanParams
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,29 @@ class Search:
             return None
         return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-9)
 
+    def within(self, gap: float) -> bool:
+        """True when the incumbent is proved within ``gap`` of the optimum."""
+        found = self.gap()
+        return found is not None and found <= gap
+
+    def incumbent(self) -> tuple[np.ndarray, float]:
+        """The best plan's values and cost (a search always starts from a plan)."""
+        if self.values is None or self.objective is None:
+            raise SolverError("the plan search has no plan: it must start from one")
+        return self.values, self.objective
+
+    def duals(self) -> np.ndarray:
+        """The LP relaxation's row duals (the Lagrangian's first multipliers)."""
+        if self.lp_duals is None:
+            raise SolverError("the LP relaxation was not solved before a step that needs it")
+        return self.lp_duals
+
+    def lp(self) -> np.ndarray:
+        """The LP relaxation's column values (the search solves it first)."""
+        if self.lp_values is None:
+            raise SolverError("the LP relaxation was not solved before a step that needs it")
+        return self.lp_values
+
 
 def relax(model: ArrayModel) -> ArrayModel:
     """The LP relaxation (semi-integer columns may go down to 0)."""
@@ -99,17 +124,15 @@ def solve_step(
     count: str | None,
     gap: float,
     log_to_console: bool = False,
-    threads=None,
-    warm_start=None,
-    on_progress=None,
+    threads: int | None = None,
+    warm_start: np.ndarray | None = None,
+    on_progress: Callable[[dict], None] | None = None,
     options: dict | None = None,
 ) -> RawSolution:
     """One HiGHS step under the budget (count of nodes, or seconds); notes a cap stop."""
+    extra: dict = {}
     if count is None:
-        time_limit_s, extra = (
-            (max(budget.left(), 0.1) if budget.deterministic else max(seconds, 0.1)),
-            {},
-        )
+        time_limit_s = max(budget.left(), 0.1) if budget.deterministic else max(seconds, 0.1)
     else:
         time_limit_s, extra = budget.limits(seconds, count)
     raw = solve_highs(
@@ -190,7 +213,7 @@ def rens(
     """Round the LP's beds in the best way within [floor, ceil] (a small MIP)."""
     model = problem.model
     beds = model.cols["beds"].slice()
-    x = search.lp_values[beds]
+    x = search.lp()[beds]
     lo = np.floor(x + 1e-6)
     hi = np.ceil(x - 1e-6)
     semi = model.col_kind[beds] == SEMI_INTEGER
@@ -262,17 +285,16 @@ def lns(
         if time.perf_counter() >= deadline - (0.0 if budget.deterministic else 1.0):
             budget.capped = budget.capped or budget.deterministic
             break
-        if search.gap() is not None and search.gap() <= params.gap:
+        if search.within(params.gap):
             break
         if max_stall is not None and stall >= max_stall:
             break
         kind = kinds[done % len(kinds)]
-        key = keys.get(kind)
         fixed = np.round(search.values[beds])  # exact integers: fixed bounds must be
         if kind == "regret":
             # the product whose shortfall and waste cost most above the LP's, with every
             # option of the farms able to grow it (so they can make room for it)
-            if search.lp_values is None:
+            if search.lp_values is None or lp_beds is None:
                 done += 1
                 continue
             regret = product_cost(problem, search.values) - product_cost(problem, search.lp_values)
@@ -297,6 +319,7 @@ def lns(
                 free = np.zeros(len(opts), dtype=bool)
                 free[keep] = True
         else:
+            key = keys[kind]
             groups = rng.permutation(np.unique(key))
             free = np.zeros(len(opts), dtype=bool)
             for g in groups:

@@ -4,17 +4,15 @@ Pipeline entry points: :func:`load_network` (optional), :func:`build_week_proble
 :func:`solve_week`, :func:`write_route_outputs`.
 """
 
+from routing.matrix import Matrix, haversine_matrix, travel_matrix
 from routing.model import REASONS, DayStatus, Pin, RouteParams, WeekProblem, WeekRoutes
 from routing.network import (
-    Matrix,
     RoadNetwork,
     SnapWarning,
-    haversine_matrix,
     load_network,
     network_from_bbox,
     network_from_file,
     network_from_place,
-    travel_matrix,
 )
 from routing.outputs import write_route_outputs
 from routing.problem import build_week_problem

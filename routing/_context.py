@@ -15,8 +15,9 @@ import pandas as pd
 
 from core.errors import InputError
 from core.schema import WEEKDAYS
+from routing.matrix import Matrix, travel_matrix
 from routing.model import Pin, RouteParams, WeekProblem
-from routing.network import Matrix, RoadNetwork, travel_matrix
+from routing.network import RoadNetwork
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +69,8 @@ class WeekContext:
             max_snap_m=params.max_snap_m,
             cache_dir=params.cache_dir,
             circuity=params.circuity,
+            names=list(problem.sites["site_id"]),
+            allow_fallback=params.allow_fallback,
         )
         return cls(
             problem=problem,

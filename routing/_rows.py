@@ -249,6 +249,7 @@ def week_routes(
         "unserved_kg": round(float(unserved_df["kg"].sum()), 1),
         "runtime_s": round(runtime_s, 2),
         "day_status": day_status,
+        "estimated_sites": [str(ctx.problem.sites["site_id"].iat[i]) for i in ctx.matrix.estimated],
     }
     return WeekRoutes(
         stops=stops_df,

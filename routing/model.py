@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -109,6 +110,9 @@ class RouteParams:
     farm_pickups_per_week: int = 1  # when the farm's deliveries_per_week is 0
     circuity: float = 1.3  # road / great-circle distance in the fallback
     max_snap_m: float = 500.0
+    #: time the trips of sites the road extract does not cover by great circle (listed in the
+    #: KPIs) instead of refusing the extract
+    allow_fallback: bool = False
     cache_dir: Path | None = None
     pins: tuple[Pin, ...] = ()
 
@@ -140,7 +144,7 @@ class RouteParams:
             )
 
     @classmethod
-    def from_file(cls, path: Path | str, **overrides) -> RouteParams:
+    def from_file(cls, path: Path | str, **overrides: Any) -> RouteParams:
         """Read knobs from a TOML file (keys = field names; ``pins`` and ``cache_dir`` are
         not read from files); ``overrides`` win over the file."""
         import tomllib
@@ -155,7 +159,7 @@ class RouteParams:
         return cls.from_mapping(raw, source=str(path), **overrides)
 
     @classmethod
-    def from_mapping(cls, raw: dict, *, source: str = "params", **overrides) -> RouteParams:
+    def from_mapping(cls, raw: dict, *, source: str = "params", **overrides: Any) -> RouteParams:
         """Knobs from a mapping of field names (a TOML file's or a JSON body's; ``pins`` and
         ``cache_dir`` are not read from it); ``overrides`` win over it. ``source`` names it
         in errors."""

@@ -1,34 +1,33 @@
-"""Road network: a drivable graph from a local OSM file or a download, snapping, matrices.
+"""Road network: a drivable graph from a local OSM file or a download, and snapping.
 
 One builder (:func:`_prepare`) is fed by two inputs: :func:`network_from_file` (``.osm``,
 ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``, filtered with pyosmium to drivable ways) and
 :func:`network_from_place` / :func:`network_from_bbox` (osmnx download, cached on disk). Travel
-matrices run one Dijkstra per distinct source node on a scipy sparse graph. Without a network,
-:func:`haversine_matrix` gives great-circle distances × a circuity factor, flagged
-``method="haversine_fallback"``.
+matrices over it: :mod:`routing.matrix`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
-import os
 import re
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
-from core.errors import FallbackWarning, InputError, VivresWarning
-from core.geo import EARTH_RADIUS_M, haversine_m
+from core.errors import InputError, VivresWarning
+
+if TYPE_CHECKING:
+    import osmium
+from core.geo import EARTH_RADIUS_M
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ ROAD = "road"
 HAVERSINE = "haversine_fallback"
 
 #: Typical French free-flow speeds (km/h) for roads whose ``maxspeed`` is missing or symbolic.
-FR_SPEEDS_KPH = {
+FR_SPEEDS_KPH: dict[str, float] = {
     "motorway": 120,
     "motorway_link": 70,
     "trunk": 100,
@@ -94,7 +93,7 @@ class RoadNetwork:
     dist_csr: csr_matrix
     source: str
     key: str  # hash of the file (or of the download query), for matrix caches
-    _tree: object = field(default=None, repr=False)
+    _tree: Any = field(default=None, repr=False)  # sklearn BallTree over the nodes
 
     @property
     def num_nodes(self) -> int:
@@ -108,35 +107,18 @@ class RoadNetwork:
         return idx[:, 0].astype(np.int64), dist[:, 0] * EARTH_RADIUS_M
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Matrix:
-    """Travel distances and durations between points (row = from, column = to)."""
-
-    dist_m: np.ndarray
-    duration_s: np.ndarray
-    snap_dist_m: np.ndarray
-    method: str  # "road" or "haversine_fallback"
-
-    def __post_init__(self) -> None:
-        n = len(self.snap_dist_m)
-        if self.dist_m.shape != (n, n) or self.duration_s.shape != (n, n):
-            raise ValueError("matrix shapes do not match the number of points")
-        if self.method not in (ROAD, HAVERSINE):
-            raise ValueError(f"unknown matrix method {self.method!r}")
-
-
 # --------------------------------------------------------------------------- building
 
 
-def _is_drive_way(tags: Mapping[str, str]) -> bool:
+def _is_drive_way(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
     hwy = tags.get("highway")
     if hwy is None or tags.get("area") == "yes" or _EXCLUDED_HWY.search(hwy):
         return False
-    if "private" in tags.get("access", ""):
+    if "private" in (tags.get("access") or ""):
         return False
-    if "no" in tags.get("motor_vehicle", "") or "no" in tags.get("motorcar", ""):
+    if "no" in (tags.get("motor_vehicle") or "") or "no" in (tags.get("motorcar") or ""):
         return False
-    return not _EXCLUDED_SERVICE.search(tags.get("service", ""))
+    return not _EXCLUDED_SERVICE.search(tags.get("service") or "")
 
 
 def _drive_elements(src: Path) -> list[dict]:
@@ -150,7 +132,8 @@ def _drive_elements(src: Path) -> list[dict]:
 
     ways: dict[int, dict] = {}
     # the C++ filters skip most of the file before any Python code sees it
-    for way in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
+    for found in osmium.FileProcessor(str(src), osmium.osm.WAY).with_filter(KeyFilter("highway")):
+        way = cast(osmium.osm.Way, found)
         if _is_drive_way(way.tags):
             ways[way.id] = {
                 "type": "way",
@@ -167,7 +150,12 @@ def _drive_elements(src: Path) -> list[dict]:
             "lon": node.location.lon,
             "tags": dict(node.tags),
         }
-        for node in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(IdFilter(wanted))
+        for node in (
+            cast(osmium.osm.Node, found)
+            for found in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(
+                IdFilter(wanted)
+            )
+        )
     ]
     present = {node["id"] for node in nodes}
     keep = [way for way in ways.values() if all(r in present for r in way["nodes"])]
@@ -363,169 +351,3 @@ def _prepare(graph: nx.MultiDiGraph, *, source: str, key: str) -> RoadNetwork:
         key=key,
         _tree=tree,
     )
-
-
-# --------------------------------------------------------------------------- matrices
-
-
-#: Speed by distance band for the fallback: (upper bound of the band in metres, km/h).
-FALLBACK_BANDS = ((2_000, 25.0), (10_000, 40.0), (30_000, 60.0), (np.inf, 80.0))
-
-
-def haversine_matrix(
-    lats: ArrayLike,
-    lons: ArrayLike,
-    *,
-    circuity: float = 1.3,
-    bands: tuple[tuple[float, float], ...] = FALLBACK_BANDS,
-) -> Matrix:
-    """Great-circle distance × circuity, timed at a speed that grows with the distance.
-
-    Each band's speed applies to the part of the trip inside the band (like a tariff), so
-    durations grow with distance.
-    """
-    lats, lons = np.asarray(lats, float), np.asarray(lons, float)
-    dist = haversine_m(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) * circuity
-    duration = np.zeros_like(dist)
-    lower = 0.0
-    for upper, kph in bands:
-        part = np.clip(dist, lower, upper) - lower
-        duration += part / (kph / 3.6)
-        lower = upper
-    return Matrix(
-        dist_m=dist, duration_s=duration, snap_dist_m=np.zeros(len(lats)), method=HAVERSINE
-    )
-
-
-def _points_key(network_key: str, lats: ArrayLike, lons: ArrayLike) -> str:
-    pts = np.round(np.column_stack([lats, lons]).astype(float), 6)
-    return hashlib.sha256(network_key.encode() + pts.tobytes()).hexdigest()[:24]
-
-
-def travel_matrix(
-    network: RoadNetwork | None,
-    lats: ArrayLike,
-    lons: ArrayLike,
-    *,
-    max_snap_m: float = 500.0,
-    cache_dir: Path | str | None = None,
-    circuity: float = 1.3,
-) -> Matrix:
-    """Distance and duration matrices between points, over the roads when a network is given.
-
-    Parameters
-    ----------
-    network
-        The road network, or None for the great-circle fallback (warns ``FallbackWarning``).
-    lats, lons
-        Coordinates of the points (degrees).
-    max_snap_m
-        Warn (``SnapWarning``) about points further than this from the nearest road node.
-    cache_dir
-        Folder of the on-disk cache (keyed by network file hash and points); None disables it.
-    circuity
-        Road distance over great-circle distance for the fallback.
-    """
-    lats, lons = np.asarray(lats, float), np.asarray(lons, float)
-    if network is None:
-        warnings.warn(
-            "no road network: distances are great-circle × "
-            f"{circuity} ({HAVERSINE}); pass an OSM file for road distances",
-            FallbackWarning,
-            stacklevel=2,
-        )
-        return haversine_matrix(lats, lons, circuity=circuity)
-    cache = None
-    if cache_dir is not None:
-        cache = Path(cache_dir) / f"matrix_{_points_key(network.key, lats, lons)}.npz"
-        if cache.exists():
-            with np.load(cache) as z:
-                matrix = Matrix(
-                    dist_m=z["dist_m"],
-                    duration_s=z["duration_s"],
-                    snap_dist_m=z["snap_dist_m"],
-                    method=ROAD,
-                )
-            _warn_far(matrix.snap_dist_m, max_snap_m)
-            return matrix
-    nodes, snap = network.snap(lats, lons)
-    _warn_far(snap, max_snap_m)
-    duration, dist = _road_matrices(network, nodes)
-    # driving from the point to its node and back is not in the graph: add it at 20 km/h
-    access_s = snap / (20 / 3.6)
-    duration = duration + access_s[:, None] + access_s[None, :]
-    dist = dist + snap[:, None] + snap[None, :]
-    np.fill_diagonal(duration, 0.0)
-    np.fill_diagonal(dist, 0.0)
-    matrix = Matrix(dist_m=dist, duration_s=duration, snap_dist_m=snap, method=ROAD)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, dist_m=dist, duration_s=duration, snap_dist_m=snap)
-        tmp.replace(cache)
-    return matrix
-
-
-def _warn_far(snap: np.ndarray, max_snap_m: float) -> None:
-    far = np.flatnonzero(snap > max_snap_m)
-    if len(far):
-        warnings.warn(
-            f"{len(far)} point(s) lie more than {max_snap_m:.0f} m from a road "
-            f"(points {far[:10].tolist()}, up to {snap.max():.0f} m): check their "
-            "coordinates or use a larger extract",
-            SnapWarning,
-            stacklevel=3,
-        )
-
-
-def _road_matrices(network: RoadNetwork, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fastest-path times and the lengths of those same paths between snapped nodes."""
-    uniq, inv = np.unique(nodes, return_inverse=True)
-    # one Dijkstra per distinct source node, all targets at once
-    times, pred = dijkstra(network.time_csr, directed=True, indices=uniq, return_predecessors=True)
-    lengths = _path_lengths(network, pred)
-    return times[inv][:, nodes], lengths[inv][:, nodes]
-
-
-def _path_lengths(network: RoadNetwork, pred: np.ndarray) -> np.ndarray:
-    """Sum edge lengths along each shortest-path tree by pointer doubling (vectorised)."""
-    k, n = pred.shape
-    csr = network.dist_csr
-    row_of = np.repeat(np.arange(n), np.diff(csr.indptr))
-    keys = row_of * n + csr.indices  # csr keys are sorted (row-major, sorted indices)
-    order = np.argsort(keys, kind="stable")
-    keys, data = keys[order], csr.data[order]
-    cols = np.broadcast_to(np.arange(n), (k, n))
-    root = pred < 0
-    parent = np.where(root, cols, pred)
-    lookup = np.searchsorted(keys, (parent * n + cols).ravel()).clip(0, len(keys) - 1)
-    step = np.where(root, 0.0, data[lookup].reshape(k, n))
-    rows = np.arange(k)[:, None]
-    # after j rounds, step = length of the last 2^j edges and parent = the 2^j-th ancestor
-    for _ in range(int(np.ceil(np.log2(max(n, 2)))) + 1):
-        step = step + step[rows, parent]
-        parent = parent[rows, parent]
-        if np.all(parent == parent[rows, parent]):
-            break
-    return step
-
-
-def path_coords(
-    network: RoadNetwork, from_latlon: tuple[float, float], to_latlon: tuple[float, float]
-) -> list[tuple[float, float]]:
-    """Return (lon, lat) points of the fastest road path, following edge geometries."""
-    nodes, _ = network.snap([from_latlon[0], to_latlon[0]], [from_latlon[1], to_latlon[1]])
-    src, dst = (int(network.node_ids[i]) for i in nodes)
-    coords = [(from_latlon[1], from_latlon[0])]
-    if src != dst:
-        path = nx.shortest_path(network.graph, src, dst, weight="travel_time")
-        for u, v in itertools.pairwise(path):
-            edges = network.graph.get_edge_data(u, v)
-            edge = min(edges.values(), key=lambda d: d.get("travel_time", np.inf))
-            if "geometry" in edge:
-                coords.extend(edge["geometry"].coords)
-            else:
-                g = network.graph.nodes
-                coords.extend([(g[u]["x"], g[u]["y"]), (g[v]["x"], g[v]["y"])])
-    coords.append((to_latlon[1], to_latlon[0]))
-    return coords

@@ -10,13 +10,15 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from core.safety import safe_path, write_csv
+from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
-from routing.network import HAVERSINE, RoadNetwork, path_coords
+from routing.network import HAVERSINE, RoadNetwork
 
 COLOURS = (
     "#1b9e77",
@@ -86,6 +88,30 @@ def _leg_coords(
     return path_coords(network, a, b), "road"
 
 
+#: What an earlier run wrote in a routes folder (removed before writing a new week).
+_OUTPUT_FILES = (
+    "routes.geojson",
+    "kpis_vehicles.csv",
+    "kpis.json",
+    "unserved.csv",
+    "schedule.csv",
+    "stops.csv",
+)
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove the route outputs an earlier run left in ``out`` (only files this writer makes:
+    day sheets, day maps and the week's tables)."""
+    stale = [out / name for name in _OUTPUT_FILES]
+    stale += list(out.glob("map_*.html"))
+    sheets = out / "sheets"
+    if sheets.is_dir():
+        stale += [p for p in sheets.iterdir() if p.suffix in (".csv", ".html")]
+    for path in stale:
+        if path.is_file():
+            path.unlink()
+
+
 def write_route_outputs(
     result: WeekRoutes,
     problem: WeekProblem,
@@ -100,12 +126,13 @@ def write_route_outputs(
     """
     out = Path(out_dir)
     sheets_dir = out / "sheets"
+    _clear_previous(out)  # a sheet of an earlier week must never pass for this week's
     sheets_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     method = result.method
     stops = result.stops
     vehicles = problem.vehicles.set_index("vehicle_id")
-    features = []
+    features: list[dict[str, Any]] = []
     for (day, vehicle_id), rows in stops.groupby(["day", "vehicle_id"], sort=False):
         rows = rows.sort_values("seq")
         date = rows["date"].iloc[0]
@@ -342,7 +369,7 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
                 ),
             ).add_to(fmap)
     if method == HAVERSINE:
-        fmap.get_root().html.add_child(
+        cast(folium.Figure, fmap.get_root()).html.add_child(
             folium.Element(
                 f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'
             )

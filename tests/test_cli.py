@@ -138,3 +138,71 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
 
 def test_bench_robustness_is_a_command():
     assert main(["bench", "robustness", "--help"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["nosuch"], "No such command 'nosuch'"),
+        (["plan", "--time-limit", "abc"], "Invalid value for '--time-limit'"),
+        (["routes", "--week"], "requires an argument"),
+        (["caisse", "size", "--budget", "1"], "Missing option '--rule'"),
+        (["plan", "--no-such-option"], "No such option: --no-such-option"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv, says, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert says in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_usage_error_of_the_installed_command_has_no_traceback():
+    exe = shutil.which("vivres")
+    if exe is None:
+        pytest.skip("vivres is not on PATH (package not installed with pip)")
+    done = subprocess.run([exe, "nosuch"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def _break(path: Path, row: int, column: str, value: str) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[row - 2, column] = value  # file line = frame index + 2
+    frame.to_csv(path, index=False)
+
+
+def test_check_names_every_bad_cell_of_every_file_in_one_pass(tmp_path, capsys):
+    folder = tmp_path / "terr"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "tiny", folder)
+    bad = [
+        ("sites.csv", 2, "lat", "abc"),
+        ("sites.csv", 3, "lon", "999"),
+        ("products.csv", 2, "category", "wrong"),
+        ("products.csv", 3, "kg_per_unit", "-1"),
+        ("vehicles.csv", 2, "capacity_kg", "lots"),
+        ("vehicles.csv", 3, "shift_start", "25:00"),
+        ("crops.csv", 2, "land_type", "roof"),
+        ("crops.csv", 3, "bed_m2", "x"),
+        ("orders.csv", 2, "quantity", "-5"),
+        ("orders.csv", 3, "date", "yesterday"),
+    ]
+    for file, row, column, value in bad:
+        _break(folder / file, row, column, value)
+    errors = tmp_path / "errors.csv"
+    code, _, err = run(["check", "--data", str(folder), "--errors", str(errors)], capsys)
+    assert code == 2 and "Traceback" not in err
+    for file, row, column, _ in bad:
+        assert f"{file} row {row}, column '{column}'" in err, (file, row, column)
+    assert "10 problem(s) in 5 file(s)" in err
+    listed = pd.read_csv(errors)
+    assert len(listed) == 10 and listed["file"].is_monotonic_increasing
+
+
+def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
+    folder = tmp_path / "terr"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "tiny", folder)
+    _break(folder / "orders.csv", 3, "quantity", "-5")
+    code, out, _ = run(["check", "--data", str(folder), "--keep-valid"], capsys)
+    assert code == 0
+    assert "rejected: orders.csv row 3, column 'quantity'" in out

@@ -244,6 +244,16 @@ def ledger(
     if territory.households is None:
         raise InputError(f"{data}: no households.csv: this territory has no caisse")
     chosen = demand.parse_rule(rule if rule is not None else territory.caisse_rule)
+    if rule is not None and not chosen.local_currency:
+        # another rule keeps the territory's local currency (its payments stay valid)
+        from demand.caisses import caisses_of
+
+        known = caisses_of(territory.caisses, territory.caisse_rule)
+        currencies = sorted({c.currency for c in known.values() if c.currency != "EUR"})
+        if len(currencies) == 1:
+            import dataclasses
+
+            chosen = dataclasses.replace(chosen, local_currency=currencies[0])
     if transactions is not None:
         from core.territory import read_activity
 
@@ -255,7 +265,13 @@ def ledger(
         tx = territory.caisse_transactions
     if tx is None or tx.empty:
         raise InputError(f"{data}: no caisse payments (caisse_transactions.csv)")
-    tx, _ = normalise_transactions(tx, rule=chosen)
+    tx, refused = normalise_transactions(tx, rule=chosen)
+    if len(refused):
+        reasons = refused.groupby("reason").size()
+        for reason, count in reasons.items():
+            console.print(f"[yellow]{count} payment(s) left out[/]: {reason}", highlight=False)
+        files_refused = _write(refused, out, "caisse_rejects")
+        console.print(f"rejected payments listed in {files_refused[0]}")
     scenario = None
     asked = (extra_households, whatif_rule, contribution_factor != 1.0, contribution_eur)
     if any(a is not None and a is not False and a != 0 for a in asked):

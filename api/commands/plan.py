@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import time
+import inspect
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 import pandas as pd
 import typer
@@ -17,6 +15,7 @@ from rich.table import Table
 from core.errors import InputError
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
+from planner.params import PlanParams
 
 plan_app = typer.Typer(
     help="Season crop and supply plan (MILP): which farm grows what, when, how much; "
@@ -74,6 +73,39 @@ BudgetOpt = Annotated[
     float | None,
     typer.Option("--budget", help="Cap on the season's purchases at fair prices (€).", min=0),
 ]
+
+
+_DEFAULTS = PlanParams()  # the options' defaults are the settings type's
+
+
+def _solver_options(
+    time_limit: TimeOpt = None,  # depends on --stop (PlanParams.time_limit_s)
+    stop: StopOpt = _DEFAULTS.stop,
+    work: WorkOpt = _DEFAULTS.work,
+    seed: SeedOpt = _DEFAULTS.seed,
+    gap: GapOpt = _DEFAULTS.gap,
+    solver: SolverOpt = _DEFAULTS.solver,
+    log: LogOpt = _DEFAULTS.log,
+    horizon_weeks: HorizonOpt = _DEFAULTS.horizon_weeks,
+    forecast: ForecastOpt = True,
+    budget: BudgetOpt = _DEFAULTS.budget_eur,
+) -> None:
+    """The options every plan command takes (their signature only: see :func:`_with_options`)."""
+
+
+def _with_options(command):
+    """Give ``command`` (which takes them as ``**options``) the plan options of
+    :func:`_solver_options`, so that ``vivres plan`` and ``vivres plan compare`` declare them
+    once."""
+    own = inspect.signature(command, eval_str=True)
+    shared = inspect.signature(_solver_options, eval_str=True)
+    kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    command.__signature__ = own.replace(parameters=[*kept, *shared.parameters.values()])
+    command.__annotations__ = {
+        **get_type_hints(command, include_extras=True),
+        **get_type_hints(_solver_options, include_extras=True),
+    }
+    return command
 
 
 def _console():
@@ -146,8 +178,22 @@ def _summary(result, problem, out: Path | None, files: int = 0) -> None:
         )
 
 
-def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None, seed=None):
-    """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``)."""
+def _params(
+    *,
+    time_limit,
+    stop,
+    work,
+    seed,
+    gap,
+    solver,
+    log,
+    horizon_weeks,
+    budget,
+    forecast=None,
+    stability=None,
+):
+    """The one place ``vivres plan`` options become PlanParams (``api.params.plan_params``);
+    ``forecast`` is not a plan parameter (it chooses the demand planned against)."""
     from api.params import plan_params
 
     return plan_params(
@@ -155,28 +201,23 @@ def _params(time_limit, gap, solver, log, horizon, budget, stop=None, work=None,
         gap=gap,
         solver=solver,
         log=log,
-        horizon_weeks=horizon,
+        horizon_weeks=horizon_weeks,
         budget_eur=budget,
         stop=stop,
         work=work,
         seed=seed,
+        stability_eur_per_bed=stability,
     )
 
 
 @plan_app.callback()
+@_with_options
 def plan(
     ctx: typer.Context,
     data: DataOpt = SAMPLE_DIR,
     out: Annotated[
         Path, typer.Option("--out", help="Folder the plan is written to.", file_okay=False)
     ] = Path("out/plan"),
-    time_limit: TimeOpt = None,
-    stop: StopOpt = "work",
-    work: WorkOpt = 1.0,
-    seed: SeedOpt = 0,
-    gap: GapOpt = 0.001,
-    solver: SolverOpt = "highs",
-    log: LogOpt = False,
     scenario: Annotated[
         Path | None,
         typer.Option(
@@ -187,9 +228,7 @@ def plan(
             dir_okay=False,
         ),
     ] = None,
-    horizon_weeks: HorizonOpt = 52,
-    forecast: ForecastOpt = True,
-    budget: BudgetOpt = None,
+    **options,
 ) -> None:
     """Plan the season: beds per farm, crop and planting week; harvest; contracts; report."""
     if ctx.invoked_subcommand is not None:
@@ -198,8 +237,8 @@ def plan(
     from api.pipeline import write_plan
 
     territory = load_territory(data, strict=False)
-    params = _params(time_limit, gap, solver, log, horizon_weeks, budget, stop, work, seed)
-    hub = _hub_demand(territory, forecast, params)
+    params = _params(**options)
+    hub = _hub_demand(territory, options["forecast"], params)
     if scenario is None:
         stage = _solve(territory, hub, params, label="plan")
         files = write_plan(stage, out)
@@ -233,15 +272,19 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, stage.problem, None)
         runs[what_if.name] = stage.kpis
-        kept = planner.beds_kept(base.plan, result.plan)
+        reach = what_if.affected_farms(base.plan, territory)
+        kept = planner.beds_kept(base.plan, result.plan, reach)
         write_csv(kept, folder / "beds_kept.csv")
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
             calm = kept[kept["takes_over"] == ""]
+            spared = kept[~kept["affected"]]
             console.print(
                 f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
                 f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
                 f"(median {kept['kept_pct'].median():.1f} %); of the "
+                f"{len(spared)} unable to grow any product the change touches, "
+                f"{int((spared['kept_pct'] >= 95).sum())}; of the "
                 f"{len(calm)} taking over no crop, "
                 f"{int((calm['kept_pct'] >= 95).sum())}"
             )
@@ -306,6 +349,7 @@ def _kpi_table(runs: dict[str, dict]) -> None:
 
 
 @plan_app.command("compare")
+@_with_options
 def compare(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", dir_okay=False)],
     data: DataOpt = SAMPLE_DIR,
@@ -313,16 +357,6 @@ def compare(
         Path,
         typer.Option("--out", help="Folder: base/ and one folder per scenario.", file_okay=False),
     ] = Path("out/plan_compare"),
-    time_limit: TimeOpt = None,
-    stop: StopOpt = "work",
-    work: WorkOpt = 1.0,
-    seed: SeedOpt = 0,
-    gap: GapOpt = 0.001,
-    solver: SolverOpt = "highs",
-    log: LogOpt = False,
-    horizon_weeks: HorizonOpt = 52,
-    forecast: ForecastOpt = True,
-    budget: BudgetOpt = None,
     stability: Annotated[
         float,
         typer.Option(
@@ -332,7 +366,8 @@ def compare(
             "crop and planting week): scenarios move beds only where the change pays for it; 0 "
             "re-plans freely.",
         ),
-    ] = 50.0,
+    ] = _DEFAULTS.weights.stability_eur_per_bed,
+    **options,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
     by side."""
@@ -344,140 +379,17 @@ def compare(
     if len(set(names)) != len(names):
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
-    from api.params import plan_params
-
-    params = plan_params(
-        time_limit_s=time_limit,
-        gap=gap,
-        solver=solver,
-        log=log,
-        horizon_weeks=horizon_weeks,
-        budget_eur=budget,
-        stop=stop,
-        work=work,
-        seed=seed,
-        stability_eur_per_bed=stability,
-    )
-    hub = _hub_demand(territory, forecast, params)
+    params = _params(**options, stability=stability)
+    hub = _hub_demand(territory, options["forecast"], params)
     runs = _compare(territory, hub, params, loaded, out)
     _kpi_table(runs)
-
-
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_bench.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("planner_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def bench_planner(
-    json_path: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write the rows to this JSON file.", dir_okay=False),
-    ] = None,
-    sizes: Annotated[
-        str,
-        typer.Option("--sizes", help="Instances, comma-separated: sample, small, medium, metro."),
-    ] = "sample,metro",
-    solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit",
-            help="Solver seconds per run under --stop time and for CBC (default: "
-            "29 for sample, 225 for metro); a safety cap under the work rule (default 600).",
-            min=1,
-        ),
-    ] = None,
-    cbc_time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).", min=1
-        ),
-    ] = None,
-    stop: StopOpt = "work",
-) -> None:
-    """Build and solve generated instances up to metro size with HiGHS and CBC."""
-    module = _bench_module()
-    started = time.perf_counter()
-    rows = module.run(
-        sizes=[s.strip() for s in sizes.split(",") if s.strip()],
-        solvers=[s.strip() for s in solvers.split(",") if s.strip()],
-        time_limit_s=time_limit,
-        cbc_time_limit_s=cbc_time_limit,
-        console=_console(),
-        stop=stop,
-    )
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(rows, indent=2))
-        _console().print(
-            f"{len(rows)} rows written to [bold]{json_path}[/] "
-            f"({time.perf_counter() - started:.0f} s)"
-        )
-
-
-def bench_stability(
-    runs: Annotated[int, typer.Option("--runs", help="Plans solved.", min=1)] = 3,
-    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.", min=0)] = 2,
-    tests: Annotated[
-        int,
-        typer.Option(
-            "--tests",
-            help="Instead: run the README's test command this many times beside one busy process.",
-            min=0,
-        ),
-    ] = 0,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write the rows here.", dir_okay=False)
-    ] = None,
-) -> None:
-    """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "stability_bench.py"
-    if not path.exists():
-        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("stability_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    console = _console()
-    if tests:
-        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)
-        passed = sum(r["exit"] == 0 for r in rows)
-        for r in rows:
-            console.print(
-                f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
-                highlight=False,
-            )
-        console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
-    else:
-        rows = module.plan_runs(runs, hogs=hogs)
-        for r in rows:
-            gap = "—" if r.get("gap_pct") is None else f"{r['gap_pct']:.3f} %"
-            console.print(
-                f"run {r['run']}: exit {r['exit']} · {r['seconds']} s · gap {gap} · "
-                f"stopped by {r.get('stopped_by')} · plan "
-                f"{(r.get('plan_sha256') or '—')[:16]} {r.get('error', '')}",
-                highlight=False,
-            )
-        hashes = {r.get("plan_sha256") for r in rows}
-        crashed = sum(r["exit"] != 0 for r in rows)
-        same = len(hashes) == 1 and None not in hashes
-        console.print(
-            f"[bold]{len(rows)} runs beside {hogs} busy processes: "
-            f"{'identical plans' if same else f'{len(hashes)} different plans'}, "
-            f"{crashed} crashed[/]"
-        )
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(rows, indent=2))
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Attach ``vivres plan`` (with ``compare``), ``vivres bench planner`` and
     ``vivres bench stability``."""
+    from api.commands.plan_bench import bench_planner, bench_stability
+
     app.add_typer(plan_app, name="plan")
     bench_app.command("planner")(bench_planner)
     bench_app.command("stability")(bench_stability)

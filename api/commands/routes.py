@@ -139,6 +139,14 @@ def routes(
             dir_okay=False,
         ),
     ] = None,
+    allow_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--allow-fallback",
+            help="When the road extract does not cover some sites, time their trips as "
+            "straight lines × 1.3 (listed in kpis.json: estimated_sites) instead of stopping.",
+        ),
+    ] = False,
     transfers: Annotated[
         Path | None,
         typer.Option(
@@ -167,6 +175,7 @@ def routes(
         knobs_file=params_file,
         cache_dir=out / ".cache",
         day_solution_limit=solution_limit,
+        allow_fallback=allow_fallback or None,
     )
     network = None
     if osm is not None:

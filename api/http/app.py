@@ -6,8 +6,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from api.http import caisse, results, scenarios, territories
 from api.http import jobs as jobs_routes
-from api.http import results, scenarios, territories
 from api.http.access import scoped
 from api.http.deps import Caller, KeyCache, ResultCache, reject_unknown_query
 from api.http.fastpath import CachedReads
@@ -224,6 +224,7 @@ def create_app(
     # before results: /plans/compare ≠ /plans/{job_id}
     app.include_router(scenarios.router, dependencies=in_scope)
     app.include_router(results.router, dependencies=in_scope)
+    app.include_router(caisse.router, dependencies=in_scope)
     from api.web import install as install_web
 
     install_web(app)  # the French web pages at / (cookie sessions; api/web)

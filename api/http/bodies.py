@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from api.http.problems import ProblemError
-from api.store.territories import Upload, format_of, unzip_tables
+from api.store.uploads import Upload, format_of, unzip_tables
 from core.schema import TABLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

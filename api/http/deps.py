@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from threading import Lock
 from typing import Annotated
 
@@ -195,3 +196,19 @@ def reject_unknown_query(request: Request) -> None:
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="rows to skip")]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which page of a table: ``limit`` rows after the first ``offset``."""
+
+    limit: int
+    offset: int
+
+
+def _paging(limit: Limit = 100, offset: Offset = 0) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+#: ``?limit=&offset=`` of a stored table's rows (100 rows a page by default).
+Rows = Annotated[Paging, Depends(_paging)]

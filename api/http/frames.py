@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from api.http.deps import ResultCache
+from api.http.deps import Paging, ResultCache
 
 
 def frame_of(cache: ResultCache, key: tuple, content: bytes) -> pd.DataFrame:
@@ -28,13 +28,14 @@ def frame_of(cache: ResultCache, key: tuple, content: bytes) -> pd.DataFrame:
     return frame
 
 
-def page(frame: pd.DataFrame, filters: dict[str, str | None], *, limit: int, offset: int) -> dict:
+def page(frame: pd.DataFrame, filters: dict[str, str | None], rows: Paging) -> dict:
     """Rows matching every given filter (exact match on text), one page of them."""
     for column, value in filters.items():
         if value is not None and column in frame.columns:
             frame = frame.loc[frame[column] == value]
-    rows = frame.iloc[offset : offset + limit]
-    items = json.loads(rows.to_json(orient="records", force_ascii=False)) if len(rows) else []
+    limit, offset = rows.limit, rows.offset
+    chosen = frame.iloc[offset : offset + limit]
+    items = json.loads(chosen.to_json(orient="records", force_ascii=False)) if len(chosen) else []
     return {
         "items": [{k: _num(v) for k, v in r.items()} for r in items],
         "total": len(frame),

@@ -15,8 +15,7 @@ from api import jobs
 from api.http.deps import (
     READ_RESULTS,
     Caller,
-    Limit,
-    Offset,
+    Rows,
     get_store,
     require,
     require_producer_access,
@@ -127,8 +126,7 @@ def demand_table(
     caller: Caller,
     job_id: JobId,
     table: DemandTable,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     site_id: Filter = None,
     product_id: Filter = None,
     week_start: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
@@ -140,7 +138,7 @@ def demand_table(
     frame = frame_of(request.app.state.results, (job_id, table), content)
     if week_start is not None and "week_start" in frame.columns:
         frame = frame.loc[frame["week_start"].str[:10] == week_start]
-    return page(frame, {"site_id": site_id, "product_id": product_id}, limit=limit, offset=offset)
+    return page(frame, {"site_id": site_id, "product_id": product_id}, rows)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -153,14 +151,6 @@ async def plan_result(request: Request, caller: Caller, job_id: JobId) -> Respon
     return _summary(request, finished(request, job_id, "plan"))
 
 
-@router.get("/plans/{job_id}/files", response_model=list[str], responses=R, tags=["plans"])
-async def plan_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
-    """Names of the plan's stored files (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "plan")
-    return _files(request, job_id)
-
-
 FILE_TYPES = (
     "text/csv",
     "text/html",
@@ -171,22 +161,49 @@ FILE_TYPES = (
 )
 
 
-@router.get(
-    "/plans/{job_id}/files/{name:path}",
-    response_class=Response,
-    tags=["plans"],
-    responses=_content(*FILE_TYPES),
-)
-async def plan_file(
-    request: Request,
-    caller: Caller,
-    job_id: JobId,
-    name: Annotated[str, Path(min_length=1, max_length=300)],
-) -> Response:
-    """One stored file of the plan (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "plan")
-    return raw(request, job_id, name)
+def _file_routes(kind: str, prefix: str, tag: str, what: str) -> None:
+    """``GET /v1/{prefix}/{job_id}/files`` (names) and ``…/files/{name}`` (one file) of a
+    finished ``kind`` job, readable by planners and logistics."""
+
+    async def names(request: Request, caller: Caller, job_id: JobId) -> list[str]:
+        require(caller, *READ_RESULTS)
+        finished(request, job_id, kind)
+        return _files(request, job_id)
+
+    async def one(
+        request: Request,
+        caller: Caller,
+        job_id: JobId,
+        name: Annotated[str, Path(min_length=1, max_length=300)],
+    ) -> Response:
+        require(caller, *READ_RESULTS)
+        finished(request, job_id, kind)
+        return raw(request, job_id, name)
+
+    singular = prefix.removesuffix("s")
+    router.add_api_route(
+        f"/{prefix}/{{job_id}}/files",
+        names,
+        methods=["GET"],
+        name=f"{singular}_files",
+        description=f"Names of the {what}'s stored files (planner, logistics).",
+        response_model=list[str],
+        responses=R,
+        tags=[tag],
+    )
+    router.add_api_route(
+        f"/{prefix}/{{job_id}}/files/{{name:path}}",
+        one,
+        methods=["GET"],
+        name=f"{singular}_file",
+        description=f"One stored file of the {what} (planner, logistics).",
+        response_class=Response,
+        responses=_content(*FILE_TYPES),
+        tags=[tag],
+    )
+
+
+_file_routes("plan", "plans", "plans", "plan")
 
 
 def _contract_files(request: Request, job_id: str) -> dict[str, dict[str, str]]:
@@ -240,8 +257,7 @@ def plan_harvest(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     producer_id: Filter = None,
     site_id: Filter = None,
     product_id: Filter = None,
@@ -257,10 +273,7 @@ def plan_harvest(
     if producer_id is not None and "producer_id" not in frame.columns:
         raise NotFound("this plan's harvest has no producer_id column")
     return page(
-        frame,
-        {"producer_id": producer_id, "site_id": site_id, "product_id": product_id},
-        limit=limit,
-        offset=offset,
+        frame, {"producer_id": producer_id, "site_id": site_id, "product_id": product_id}, rows
     )
 
 
@@ -287,30 +300,7 @@ async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Resp
     return raw(request, job_id, "routes.geojson")
 
 
-@router.get("/routes/{job_id}/files", response_model=list[str], responses=R, tags=["routes"])
-async def route_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
-    """Names of the week's stored files (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    return _files(request, job_id)
-
-
-@router.get(
-    "/routes/{job_id}/files/{name:path}",
-    response_class=Response,
-    tags=["routes"],
-    responses=_content(*FILE_TYPES),
-)
-async def route_file(
-    request: Request,
-    caller: Caller,
-    job_id: JobId,
-    name: Annotated[str, Path(min_length=1, max_length=300)],
-) -> Response:
-    """One stored file of the week: maps, KPIs, schedule (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    return raw(request, job_id, name)
+_file_routes("routes", "routes", "routes", "week")
 
 
 @router.get("/routes/{job_id}/sheets", response_model=list[str], responses=R, tags=["routes"])
@@ -340,27 +330,29 @@ async def route_sheet(
     return raw(request, job_id, f"sheets/{day}_{vehicle_id}.{format}")
 
 
+def _week_table(request: Request, caller, job_id: str, name: str):
+    """The week's stored table ``<name>.csv`` as a frame (cached), for planners and logistics."""
+    require(caller, *READ_RESULTS)
+    finished(request, job_id, "routes")
+    content, _ = stored(request, job_id, f"{name}.csv")
+    return frame_of(request.app.state.results, (job_id, name), content)
+
+
 @router.get("/routes/{job_id}/stops", response_model=RowsPage, responses=R, tags=["routes"])
 def route_stops(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     day: Filter = None,
     vehicle_id: Filter = None,
     site_id: Filter = None,
 ) -> dict:
     """A page of the week's stops, filtered by day, vehicle or site (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    content, _ = stored(request, job_id, "stops.csv")
-    frame = frame_of(request.app.state.results, (job_id, "stops"), content)
     return page(
-        frame,
+        _week_table(request, caller, job_id, "stops"),
         {"day": day, "vehicle_id": vehicle_id, "site_id": site_id},
-        limit=limit,
-        offset=offset,
+        rows,
     )
 
 
@@ -369,17 +361,13 @@ def route_unserved(
     request: Request,
     caller: Caller,
     job_id: JobId,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    rows: Rows,
     day: Filter = None,
     site_id: Filter = None,
 ) -> dict:
     """Stops that could not be served and why (planner, logistics)."""
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "routes")
-    content, _ = stored(request, job_id, "unserved.csv")
-    frame = frame_of(request.app.state.results, (job_id, "unserved"), content)
-    return page(frame, {"day": day, "site_id": site_id}, limit=limit, offset=offset)
+    frame = _week_table(request, caller, job_id, "unserved")
+    return page(frame, {"day": day, "site_id": site_id}, rows)
 
 
 @router.get(

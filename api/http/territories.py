@@ -12,7 +12,7 @@ from api import jobs
 from api import params as door
 from api.http.access import territories_of
 from api.http.bodies import TABLE_BODY, TERRITORY_BODY, read_table_upload, read_territory_upload
-from api.http.deps import Caller, Limit, Offset, get_store, require
+from api.http.deps import Caller, Limit, Offset, Paging, get_store, require
 from api.http.frames import frame_of, page
 from api.http.problems import responses
 from api.http.schemas import (
@@ -182,8 +182,7 @@ def get_table_rows(
     return page(
         frame,
         {"site_id": site_id, "product_id": product_id, "producer_id": producer_id},
-        limit=limit,
-        offset=offset,
+        Paging(limit=limit, offset=offset),
     )
 
 
@@ -215,59 +214,54 @@ Mode = Annotated[
 ]
 
 
-async def _activity(
-    request: Request, caller, territory_id: str, table: str, mode: str, keep_valid: bool
-) -> UploadOut:
-    require(caller, "planner")
-    upload = await read_table_upload(request, table)
-    report = await run_in_threadpool(
-        store_t.put_table,
-        get_store(request),
-        territory_id,
+def _activity_route(path: str, table: str, name: str, doc: str) -> None:
+    """``POST /v1/territories/{id}/<path>``: append (or replace) rows of an activity table."""
+
+    async def upload(
+        request: Request,
+        caller: Caller,
+        territory_id: TerritoryId,
+        mode: Mode = "append",
+        keep_valid: KeepValid = False,
+    ) -> UploadOut:
+        require(caller, "planner")
+        found = await read_table_upload(request, table)
+        report = await run_in_threadpool(
+            store_t.put_table,
+            get_store(request),
+            territory_id,
+            found,
+            keep_valid=keep_valid,
+            append=mode == "append",
+        )
+        return _report(report)
+
+    router.add_api_route(
+        f"/{{territory_id}}/{path}",
         upload,
-        keep_valid=keep_valid,
-        append=mode == "append",
+        methods=["POST"],
+        name=name,
+        description=doc,
+        response_model=UploadOut,
+        openapi_extra=TABLE_BODY,
+        responses=responses(401, 403, 404, 413, 415, 422),
     )
-    return _report(report)
 
 
-@router.post(
-    "/{territory_id}/orders",
-    response_model=UploadOut,
-    openapi_extra=TABLE_BODY,
-    responses=responses(401, 403, 404, 413, 415, 422),
+_activity_route(
+    "orders",
+    "orders",
+    "upload_orders",
+    "Upload grocery orders (planner).\n\nRows are checked as the command line does; with a "
+    "rejected row nothing is stored (422, one entry per bad cell) unless ``keep_valid``, which "
+    "stores the valid rows and returns the rejects report.",
 )
-async def upload_orders(
-    request: Request,
-    caller: Caller,
-    territory_id: TerritoryId,
-    mode: Mode = "append",
-    keep_valid: KeepValid = False,
-) -> UploadOut:
-    """Upload grocery orders (planner).
-
-    Rows are checked as the command line does; with a rejected row nothing is stored (422, one
-    entry per bad cell) unless ``keep_valid``, which stores the valid rows and returns the
-    rejects report.
-    """
-    return await _activity(request, caller, territory_id, "orders", mode, keep_valid)
-
-
-@router.post(
-    "/{territory_id}/caisse-transactions",
-    response_model=UploadOut,
-    openapi_extra=TABLE_BODY,
-    responses=responses(401, 403, 404, 413, 415, 422),
+_activity_route(
+    "caisse-transactions",
+    "caisse_transactions",
+    "upload_transactions",
+    "Upload caisse payments (planner); same checks and report as orders.",
 )
-async def upload_transactions(
-    request: Request,
-    caller: Caller,
-    territory_id: TerritoryId,
-    mode: Mode = "append",
-    keep_valid: KeepValid = False,
-) -> UploadOut:
-    """Upload caisse payments (planner); same checks and report as orders."""
-    return await _activity(request, caller, territory_id, "caisse_transactions", mode, keep_valid)
 
 
 @router.get("/{territory_id}/caisse-ledger", response_model=RowsPage, responses=R)
@@ -302,7 +296,7 @@ def caisse_ledger(
             {c: str for c in ledger.columns if not pd.api.types.is_numeric_dtype(ledger[c])}
         ).astype(str)
         cache.put(key, ledger, 64 * ledger.size + 1024)
-    return page(ledger, {}, limit=limit, offset=offset)
+    return page(ledger, {}, Paging(limit=limit, offset=offset))
 
 
 @router.get("/{territory_id}/latest", response_model=LatestOut, responses=R)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import jobs
 from api import params as door
 from api.store import territories as store_t
+from api.store.uploads import format_of
 from api.web import maps
 from api.web.base import PageError, not_found, render, territory_user
 from api.web.fmt import message_fr
@@ -60,7 +61,7 @@ async def orders_upload(request: Request, territory_id: str) -> HTMLResponse:
     if mode not in ("append", "replace"):
         raise not_found()
     upload_in = store_t.Upload(
-        table="orders", content=content, format=store_t.format_of(filename or "orders.csv")
+        table="orders", content=content, format=format_of(filename or "orders.csv")
     )
     try:
         report = await run_in_threadpool(

@@ -149,3 +149,16 @@ def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
     assert set(figures["baseline"]) == {"name", "wape", "mase", "coverage80"}
     assert {f["family"] for f in figures["by_family"]} == {"vegetable", "dairy"}
     assert "SeasonalNaive" in printed
+
+
+def test_ledger_with_another_rule_keeps_the_local_currency(tmp_path, capsys):
+    tiny = Path(__file__).resolve().parents[1] / "data" / "tiny"
+    out = tmp_path / "ledger"
+    code = main(
+        ["demand", "ledger", "--data", str(tiny), "--rule", "150/person", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr()
+    book = pd.read_csv(out / "caisse_ledger.csv").set_index("month")
+    # January: 35.50 € and 80 SONANTES (1:1): the local-currency payment is not dropped
+    assert book.loc["2025-01", "spent_eur"] == 115.5
+    assert "left out" not in capsys.readouterr().out

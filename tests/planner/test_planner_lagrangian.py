@@ -13,7 +13,7 @@ from test_planner_model import _random_case
 import planner
 from planner import PlanParams, PlanStatus
 from planner._highs import solve_highs
-from planner.formulation import SEMI_INTEGER
+from planner.arrays import SEMI_INTEGER
 from planner.lagrangian import Decomposition
 from planner.search import relax as _relax
 
@@ -111,7 +111,7 @@ def test_real_size_solve_reports_the_lagrangian_bound_and_a_consistent_gap(threa
 def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
     # products kept under a week (no stock): the week-by-week dynamic programme gives the
     # MILP's proven optimum, and a solution that satisfies the block's rows at that cost
-    from planner.lagrangian import solve_by_weeks
+    from planner.weeks_dp import solve_by_weeks
 
     rng = np.random.default_rng(seed)
     weeks = 20

@@ -137,10 +137,31 @@ def test_work_rule_gives_the_same_medium_plan_with_or_without_workers():
     assert plan_hash(parallel) == plan_hash(alone)
 
 
-def test_time_rule_is_still_available_and_says_so():
+def test_time_rule_is_still_available():
+    # the time rule on a small model: the plan is proved within the gap long before the cap
+    # (no test stops on the clock), and is the work rule's plan
     terr, hub = _random_case(3, weeks=12)
-    _, result = solve(terr, hub, stop="time", time_limit_s=5)
-    assert result.stopped_by in (StoppedBy.GAP, StoppedBy.TIME_LIMIT)
+    _, timed = solve(terr, hub, stop="time", time_limit_s=600)
+    _, counted = solve(terr, hub, work=1.0)
+    assert timed.stopped_by is StoppedBy.GAP
+    assert timed.objective == pytest.approx(counted.objective, rel=1e-3)
+
+
+def test_time_rule_budget_gives_shares_of_the_time_and_no_counts():
+    from planner.budget import SolveBudget, StopRule
+
+    timed = SolveBudget(rule=StopRule.TIME, limit_s=100.0, started=1000.0)
+    assert timed.rounds("restricted_rounds") is None
+    assert timed.limits(30.0, "rens_nodes") == (30.0, {})
+    assert timed.deadline(0.4) == pytest.approx(1040.0)
+    timed.note("time_limit")  # the time rule's own stop, not the cap's
+    assert not timed.capped
+    counted = SolveBudget(rule=StopRule.WORK, limit_s=100.0, work=0.5, started=1000.0)
+    assert counted.rounds("restricted_rounds") == 24
+    assert counted.limits(30.0, "rens_nodes")[1] == {"mip_max_nodes": 100}
+    assert counted.deadline(0.4) == pytest.approx(1100.0)  # only the cap
+    counted.note("time_limit")  # under the work rule a time stop is the safety cap's
+    assert counted.capped
 
 
 def test_unknown_stop_rule_is_an_input_error():

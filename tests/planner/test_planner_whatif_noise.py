@@ -92,3 +92,55 @@ def test_beds_kept_counts_the_same_crop_and_week_per_farm():
     assert kept.loc["A", ["base_beds", "beds", "kept", "kept_pct"]].tolist() == [20, 22, 10, 50]
     assert kept.loc["B", "kept_pct"] == 75 and kept.loc["C", "kept_pct"] == 0
     assert kept.loc["C", "beds"] == 0 and "D" not in kept.index
+
+
+def test_farms_growing_no_touched_product_are_not_affected():
+    import pandas as pd
+
+    from planner.scenario import Change, Scenario
+
+    cols = ["producer_id", "crop_id", "product_id", "plant_week", "beds"]
+    base = pd.DataFrame(
+        [
+            ("A", "pdt_prim", "pomme_de_terre", 10, 10),
+            ("A", "salade", "salade", 12, 4),
+            ("B", "pdt_cons", "pomme_de_terre", 14, 6),
+            ("C", "chou", "chou", 20, 4),
+        ],
+        columns=cols,
+    )
+    drop_a = Scenario(name="sans-A", changes=(Change(kind="drop_farm", producer_id="A"),))
+    assert drop_a.touched_products(base) == {"pomme_de_terre", "salade"}
+    shock = Scenario(
+        name="gel", changes=(Change(kind="yield_shock", crop_id="chou", weeks=(1, 9)),)
+    )
+    assert shock.touched_products(base) == {"chou"}
+    everywhere = Scenario(name="+20 %", changes=(Change(kind="demand", factor=1.2),))
+    assert everywhere.touched_products(base) is None
+
+    other = base.loc[base["producer_id"] != "A"]
+    kept = planner.beds_kept(base, other, {"A", "B"}).set_index("producer_id")
+    assert kept["affected"].to_dict() == {"A": True, "B": True, "C": False}
+    assert planner.beds_kept(base, other, None)["affected"].all()
+
+
+def test_affected_farms_are_those_able_to_grow_a_touched_product():
+    import pandas as pd
+
+    from planner.scenario import Change, Scenario
+
+    base = pd.DataFrame(
+        {"producer_id": ["A", "C"], "crop_id": ["pdt", "chou"], "product_id": ["pdt", "chou"]}
+    )
+
+    class Terr:  # the two tables affected_farms reads
+        crops = pd.DataFrame({"crop_id": ["pdt", "chou"], "product_id": ["pdt", "chou"]})
+        producer_crops = pd.DataFrame(
+            {"producer_id": ["A", "B", "C", "C"], "crop_id": ["pdt", "pdt", "chou", "pdt"]}
+        )
+
+    drop_a = Scenario(name="sans-A", changes=(Change(kind="drop_farm", producer_id="A"),))
+    # B and C could grow A's potatoes (C grows cabbage in the base plan): both reachable
+    assert drop_a.affected_farms(base, Terr()) == {"A", "B", "C"}
+    gel = Scenario(name="gel", changes=(Change(kind="yield_shock", crop_id="chou", weeks=(1, 2)),))
+    assert gel.affected_farms(base, Terr()) == {"C"}

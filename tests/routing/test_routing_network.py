@@ -10,14 +10,8 @@ import pytest
 
 from core.errors import FallbackWarning, InputError
 from core.geo import haversine_m
-from routing.network import (
-    HAVERSINE,
-    ROAD,
-    SnapWarning,
-    haversine_matrix,
-    network_from_file,
-    travel_matrix,
-)
+from routing.matrix import haversine_matrix, travel_matrix
+from routing.network import HAVERSINE, ROAD, SnapWarning, network_from_file
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 from routing_helpers import COUNTED, job, make_problem, vehicle
 
 from api.cli import main
+from core.geo import haversine_m
 from routing import solve_week
 from routing.outputs import write_route_outputs
 
@@ -211,3 +212,51 @@ def test_cli_params_file(tiny_dir, tmp_path, capsys):
         == 2
     )
     assert "no_such_knob" in capsys.readouterr().err
+
+
+def test_an_extract_that_does_not_cover_the_sites_exits_2_naming_them(osm_dir, tiny_dir, tmp_path):
+    # the tiny territory lies around Nantes; Saint-Barthélemy's roads are 6,700 km away
+    argv = ["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path / "r")]
+    argv += ["--osm", str(osm_dir / "saint_barthelemy.osm.pbf"), "--solution-limit", "1000"]
+    assert main(argv) == 2
+
+
+def test_the_coverage_error_names_the_sites_and_the_extent(osm_dir):
+    from core.errors import InputError
+    from routing.matrix import travel_matrix
+    from routing.network import network_from_file
+
+    net = network_from_file(osm_dir / "saint_barthelemy.osm.pbf")
+    on_island = [(net.node_lat[i], net.node_lon[i]) for i in (10, 300, 600)]
+    nantes = [(47.21, -1.55), (47.20, -1.60), (47.25, -1.52)]
+    lats, lons = zip(*(on_island + nantes), strict=True)
+    names = ["I1", "I2", "I3", "N1", "N2", "N3"]
+    with pytest.raises(InputError) as caught:
+        travel_matrix(net, lats, lons, names=names)
+    message = str(caught.value)
+    assert (
+        "does not cover 3 site(s)" in message and "N1 (" in message and "W,S,E,N = -62." in message
+    )
+    # with the fallback, the far sites' trips are straight-line estimates, the others roads
+    matrix = travel_matrix(net, lats, lons, names=names, allow_fallback=True)
+    assert matrix.method == "road" and matrix.estimated == (3, 4, 5)
+    straight = haversine_m(lats[3], lons[3], lats[4], lons[4]) * 1.3
+    assert matrix.dist_m[3, 4] == pytest.approx(straight, rel=1e-6)
+    assert matrix.dist_m[0, 1] > 0 and matrix.snap_dist_m[0] < 1.0  # island trips by road
+    # two far sites among six: a warning, not an error (max(2, 5 %) are tolerated)
+    with pytest.warns(Warning, match="more than 500 m from a road"):
+        travel_matrix(net, lats[:5], lons[:5], names=names[:5])
+
+
+def test_a_new_week_removes_the_sheets_and_maps_an_earlier_run_left(tiny_dir, tmp_path):
+    out = tmp_path / "routes"
+    (out / "sheets").mkdir(parents=True)
+    stale = [out / "sheets" / "sat_V9.html", out / "sheets" / "sat_V9.csv", out / "map_sat.html"]
+    for path in stale:
+        path.write_text("an earlier week")
+    (out / "notes.txt").write_text("mine")
+    argv = ["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out)]
+    assert main([*argv, "--solution-limit", "1000"]) == 0
+    assert not any(p.exists() for p in stale)
+    assert (out / "notes.txt").read_text() == "mine"  # files the writer does not make stay
+    assert list((out / "sheets").glob("*.html"))  # this week's sheets

@@ -1,0 +1,195 @@
+"""``vivres caisse report|size|credits|approve``: the caisses communes of a territory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core.errors import InputError
+from core.safety import write_csv
+from core.territory import SAMPLE_DIR, load_territory
+
+caisse_app = typer.Typer(
+    help="Caisses communes: balance month by month, sizing, the payment operator's credit "
+    "file, the conventionnement grid.",
+    no_args_is_help=True,
+)
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False)
+]
+
+
+def _console():
+    from api.cli import console
+
+    return console
+
+
+def _eur(value: float) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+@caisse_app.command("report")
+def report(
+    data: DataOpt = SAMPLE_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder the tables are written to.", file_okay=False)
+    ] = Path("out/caisse"),
+) -> None:
+    """Each caisse's cash month by month (and when it runs out), contributions against the
+    minimum, the solidarity transfer by band of means, the grid's verdicts."""
+    from api.pipeline import run_caisse, write_caisse
+
+    console = _console()
+    stage = run_caisse(load_territory(data, strict=False))
+    files = write_caisse(stage, out)
+    for cid, caisse in stage.caisses.items():
+        book = stage.balance.loc[stage.balance["caisse_id"] == cid]
+        table = Table(
+            title=f"{caisse.name} ({cid}, {caisse.currency}, unspent credit: {caisse.unspent})",
+            title_justify="left",
+        )
+        columns = {
+            "households": "ménages",
+            "contributions_eur": "cotisations €",
+            "cofunding_eur": "cofinancement €",
+            "credited_eur": "crédité €",
+            "spent_eur": "dépensé €",
+            "closing_cash_eur": "trésorerie €",
+        }
+        table.add_column("mois", no_wrap=True)
+        for label in columns.values():
+            table.add_column(label, justify="right")
+        for _, row in book.iterrows():
+            table.add_row(
+                row["month"],
+                *(str(row[c]) if c == "households" else _eur(row[c]) for c in columns),
+            )
+        console.print(table)
+        out_month = stage.runs_out[cid]
+        console.print(
+            f"{cid}: trésorerie négative à partir de {out_month}"
+            if out_month
+            else f"{cid}: la trésorerie reste positive sur la période"
+        )
+    under = stage.contributions.loc[stage.contributions["under_minimum"]]
+    console.print(
+        f"{len(under)} ménage(s) cotisent sous le minimum de leur caisse (signalés, jamais "
+        "modifiés): caisse_contributions.csv"
+    )
+    if len(stage.grid):
+        approved = int(stage.grid["approved"].sum())
+        console.print(f"grille: {approved} commerce(s) conventionné(s) sur {len(stage.grid)}")
+    console.print(f"{len(files)} fichiers dans [bold]{out}[/]")
+
+
+@caisse_app.command("size")
+def size(
+    budget: Annotated[float, typer.Option("--budget", help="Budget of allocations (€).", min=0)],
+    rule: Annotated[
+        str,
+        typer.Option("--rule", help="Allocation rule: '100/person' or '100+50'."),
+    ],
+    months: Annotated[int, typer.Option("--months", help="Months to carry.", min=1, max=600)],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Territory whose households give the mix of sizes (optional for a "
+            "per-person rule).",
+            file_okay=False,
+        ),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the answer here.", dir_okay=False)
+    ] = None,
+) -> None:
+    """How many people (and households of the territory's mix) a budget carries."""
+    from demand.caisse import parse_rule
+    from demand.caisses import size_for_budget
+
+    sizes = None
+    if data is not None:
+        territory = load_territory(data, strict=False, activity=False)
+        if territory.households is None:
+            raise InputError(f"{data}: no households.csv to take the mix of sizes from")
+        sizes = territory.households["size"]
+    sized = size_for_budget(budget, parse_rule(rule), months, sizes).as_dict()
+    households = "" if sized["households"] is None else f", {sized['households']} ménages"
+    _console().print(
+        f"{_eur(budget)} € sur {months} mois avec la règle {rule}: {sized['people']} "
+        f"personnes{households} ({_eur(sized['allocation_eur_per_month'])} € par mois)"
+    )
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(sized, indent=2))
+
+
+@caisse_app.command("credits")
+def credits(
+    caisse: Annotated[str, typer.Option("--caisse", help="Caisse id (caisses.csv).")],
+    month: Annotated[str, typer.Option("--month", help="Month to credit, YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file written.", dir_okay=False)],
+    data: DataOpt = SAMPLE_DIR,
+) -> None:
+    """The payment operator's credit file for one month: household, amount, month, currency."""
+    import pandas as pd
+
+    from demand.caisses import caisses_of, credit_file, members_of
+
+    try:
+        when = pd.Timestamp(f"{month}-01")
+    except ValueError:
+        raise InputError(f"--month: expected YYYY-MM; got {month!r}") from None
+    territory = load_territory(data, strict=False, activity=False)
+    found = caisses_of(territory.caisses, territory.caisse_rule)
+    if territory.households is None:
+        raise InputError(f"{data}: no households.csv")
+    members = members_of(territory.households, found, caisse)
+    table = credit_file(found[caisse], members, when)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out, index=False)
+    _console().print(
+        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out}"
+    )
+
+
+@caisse_app.command("approve")
+def approve(
+    caisse: Annotated[str, typer.Option("--caisse", help="Caisse id.")],
+    site: Annotated[str, typer.Option("--site", help="Shop (site id) assessed on the grid.")],
+    data: DataOpt = SAMPLE_DIR,
+) -> None:
+    """What would make a shop approvable: the fewest added points, criterion by criterion."""
+    from demand.caisses import caisses_of
+    from demand.grid import to_approve
+
+    territory = load_territory(data, strict=False, activity=False)
+    found = caisses_of(territory.caisses, territory.caisse_rule)
+    if caisse not in found:
+        raise InputError(f"--caisse: unknown caisse {caisse!r}; known: {', '.join(sorted(found))}")
+    if territory.caisse_criteria is None or territory.shop_assessments is None:
+        raise InputError(f"{data}: no grid (caisse_criteria.csv and shop_assessments.csv)")
+    plan = to_approve(
+        territory.caisse_criteria,
+        territory.shop_assessments,
+        caisse,
+        site,
+        found[caisse].approval_threshold_pct,
+    )
+    console = _console()
+    if plan.empty:
+        console.print(f"{site} est déjà conventionnable par {caisse}")
+        return
+    for row in plan.itertuples():
+        console.print(f"  • {row.label}: {row.points} → {row.needed_points} points")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Attach ``vivres caisse``."""
+    app.add_typer(caisse_app, name="caisse")

@@ -1,0 +1,127 @@
+"""``vivres bench planner`` (generated instances up to metro size) and ``vivres bench
+stability`` (the same plan on a busy machine)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.commands.plan import _DEFAULTS, StopOpt, _console
+from core.errors import InputError
+
+
+def _bench_module():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_bench.py"
+    if not path.exists():
+        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("planner_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_planner(
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the rows to this JSON file.", dir_okay=False),
+    ] = None,
+    sizes: Annotated[
+        str,
+        typer.Option("--sizes", help="Instances, comma-separated: sample, small, medium, metro."),
+    ] = "sample,metro",
+    solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Solver seconds per run under --stop time and for CBC (default: "
+            "29 for sample, 225 for metro); a safety cap under the work rule (default 600).",
+            min=1,
+        ),
+    ] = None,
+    cbc_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--cbc-time-limit", help="Seconds per CBC run (default: as --time-limit).", min=1
+        ),
+    ] = None,
+    stop: StopOpt = _DEFAULTS.stop,
+) -> None:
+    """Build and solve generated instances up to metro size with HiGHS and CBC."""
+    module = _bench_module()
+    started = time.perf_counter()
+    rows = module.run(
+        sizes=[s.strip() for s in sizes.split(",") if s.strip()],
+        solvers=[s.strip() for s in solvers.split(",") if s.strip()],
+        time_limit_s=time_limit,
+        cbc_time_limit_s=cbc_time_limit,
+        console=_console(),
+        stop=stop,
+    )
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=2))
+        _console().print(
+            f"{len(rows)} rows written to [bold]{json_path}[/] "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+
+
+def bench_stability(
+    runs: Annotated[int, typer.Option("--runs", help="Plans solved.", min=1)] = 3,
+    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.", min=0)] = 2,
+    tests: Annotated[
+        int,
+        typer.Option(
+            "--tests",
+            help="Instead: run the README's test command this many times beside one busy process.",
+            min=0,
+        ),
+    ] = 0,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the rows here.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "stability_bench.py"
+    if not path.exists():
+        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
+    spec = importlib.util.spec_from_file_location("stability_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    console = _console()
+    if tests:
+        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)
+        passed = sum(r["exit"] == 0 for r in rows)
+        for r in rows:
+            console.print(
+                f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
+                highlight=False,
+            )
+        console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
+    else:
+        rows = module.plan_runs(runs, hogs=hogs)
+        for r in rows:
+            gap = "—" if r.get("gap_pct") is None else f"{r['gap_pct']:.3f} %"
+            console.print(
+                f"run {r['run']}: exit {r['exit']} · {r['seconds']} s · gap {gap} · "
+                f"stopped by {r.get('stopped_by')} · plan "
+                f"{(r.get('plan_sha256') or '—')[:16]} {r.get('error', '')}",
+                highlight=False,
+            )
+        hashes = {r.get("plan_sha256") for r in rows}
+        crashed = sum(r["exit"] != 0 for r in rows)
+        same = len(hashes) == 1 and None not in hashes
+        console.print(
+            f"[bold]{len(rows)} runs beside {hogs} busy processes: "
+            f"{'identical plans' if same else f'{len(hashes)} different plans'}, "
+            f"{crashed} crashed[/]"
+        )
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=2))
