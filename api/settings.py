@@ -22,6 +22,9 @@ ENV_MAX_ACTIVE = "VIVRES_MAX_ACTIVE_JOBS_PER_TERRITORY"
 ENV_RATE_PER_MIN = "VIVRES_RATE_LIMIT_PER_MIN"
 ENV_RATE_BURST = "VIVRES_RATE_LIMIT_BURST"
 ENV_PIDFILE = "VIVRES_WORKER_PIDFILE"
+ENV_SESSION_SECRET = "VIVRES_SESSION_SECRET"
+ENV_TILE_URL = "VIVRES_TILE_URL"
+ENV_BASEMAP_DIR = "VIVRES_BASEMAP_DIR"
 
 DEFAULT_DATABASE_URL = "sqlite:///vivres.db"
 DEFAULT_MAX_BODY_MB = 64
@@ -63,6 +66,15 @@ class Settings:
     worker_pidfile
         ``VIVRES_WORKER_PIDFILE``: set by ``vivres serve`` for its processes; where the
         supervised worker's pid is (``/v1/health`` reads it).
+    session_secret
+        ``VIVRES_SESSION_SECRET``: signs the web pages' session cookies (``vivres serve`` makes
+        one for its processes when unset; without it each app makes its own).
+    tile_url
+        ``VIVRES_TILE_URL``: a raster tile URL (``https://…/{z}/{x}/{y}.png``) drawn under the
+        web maps for users online; unset, the maps draw only local vector layers.
+    basemap_dir
+        ``VIVRES_BASEMAP_DIR``: folder of offline basemap files per territory
+        (``<territory>.communes.geojson``, ``<territory>.osm.pbf|.osm|.osm.bz2`` for roads).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -73,6 +85,9 @@ class Settings:
     rate_limit_per_min: int = DEFAULT_RATE_PER_MIN
     rate_limit_burst: int = DEFAULT_RATE_BURST
     worker_pidfile: str | None = None
+    session_secret: str | None = None
+    tile_url: str | None = None
+    basemap_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +124,9 @@ class Settings:
                 rule=">= 0 (0 turns the limit off)",
             ),
             worker_pidfile=env.get(ENV_PIDFILE) or None,
+            session_secret=env.get(ENV_SESSION_SECRET) or None,
+            tile_url=_tile_url(env.get(ENV_TILE_URL)),
+            basemap_dir=env.get(ENV_BASEMAP_DIR) or None,
         )
 
 
@@ -139,3 +157,14 @@ def _number(
     if not (value > low if strict else value >= low) or value != value or value == float("inf"):
         raise InputError(f"{name} must be {rule or f'>= {low:g}'}; got {value}")
     return value
+
+
+def _tile_url(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    url = raw.strip()
+    if not url.startswith("https://") or not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise InputError(
+            f"{ENV_TILE_URL} must be an https:// URL with {{z}}, {{x}} and {{y}}; got {url[:80]!r}"
+        )
+    return url

@@ -52,6 +52,10 @@ def serve(
     Store.open(url).engine.dispose()  # migrate once, before any process starts
     os.environ[ENV_URL] = url
     os.environ["VIVRES_MAX_BODY_MB"] = str(max_body_mb)
+    if not os.environ.get("VIVRES_SESSION_SECRET"):  # one secret for every HTTP process
+        import secrets
+
+        os.environ["VIVRES_SESSION_SECRET"] = secrets.token_urlsafe(32)
     supervisor = None
     if job_worker:
         import tempfile
@@ -62,7 +66,7 @@ def serve(
         os.environ[ENV_PIDFILE] = str(pidfile)
         supervisor = Supervisor(url, pidfile).start()
     console.print(
-        f"vivres API on http://{host}:{port}/v1 (docs: /docs), database "
+        f"vivres on http://{host}:{port}/ (API: /v1, docs: /docs), database "
         f"{_safe(url)}, "
         f"{'supervised job worker' if supervisor else 'no worker'}",
         highlight=False,
@@ -90,11 +94,11 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "api_bench.py"
+def _bench_module(name: str = "api_bench"):
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
     if not path.exists():
         raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("api_bench", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -137,7 +141,35 @@ def bench_api(
         console.print(f"figures written to [bold]{json_path}[/]")
 
 
+def bench_web(
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False),
+    ] = None,
+    loads: Annotated[int, typer.Option("--loads", help="Cold loads per page.", min=1)] = 20,
+    week: Annotated[int, typer.Option("--week", help="Season week of the map.", min=1)] = 1,
+    plan_work: Annotated[
+        float, typer.Option("--plan-work", help="Work budget of the sample plan.", min=0.01)
+    ] = 0.1,
+) -> None:
+    """Map page of the sample week and plan calendar in Chromium: time to first paint and to
+    interactive (p50/p95), bytes, requests, JS heap (needs `apt-get install chromium`)."""
+    from api.cli import console
+
+    try:
+        figures = _bench_module("web_bench").run(
+            loads=loads, week=week, plan_work=plan_work, console=console
+        )
+    except (ImportError, RuntimeError) as exc:
+        raise InputError(f"vivres bench web: {exc}") from None
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures, indent=2))
+        console.print(f"figures written to [bold]{json_path}[/]")
+
+
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Attach ``vivres serve`` and ``vivres bench api``."""
+    """Attach ``vivres serve``, ``vivres bench api`` and ``vivres bench web``."""
     app.command("serve")(serve)
     bench_app.command("api")(bench_api)
+    bench_app.command("web")(bench_web)

@@ -227,6 +227,9 @@ def create_app(
     app.include_router(results.router, dependencies=in_scope)
     app.include_router(week_routes.router, dependencies=in_scope)
     app.include_router(caisse.router, dependencies=in_scope)
+    from api.web import install as install_web
+
+    install_web(app)  # the French web pages at / (cookie sessions; api/web)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
     app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
     app.add_middleware(RateLimit, limiter=app.state.rate_limiter)  # warm reads count too

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.http.problems import forbidden, unauthorized
 from api.store.db import Store
-from api.store.keys import Principal, find_key, hash_token, revocation_stamp
+from api.store.keys import Principal, find_key_hash, hash_token, revocation_stamp
 
 KEY_CACHE_TTL_S = 30.0
 REVOCATION_CHECK_S = 0.5
@@ -61,13 +61,16 @@ class KeyCache:
         return hit[1]
 
     def lookup(self, token: str) -> Principal | None:
+        return self.lookup_hash(hash_token(token))
+
+    def lookup_hash(self, digest: str) -> Principal | None:
+        """The principal of a key by its hash (web sessions), with the same cache."""
         self._drop_if_revoked()
-        digest = hash_token(token)
         hit = self._entries.get(digest)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        principal = find_key(self.store, token)
+        principal = find_key_hash(self.store, digest)
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[digest] = (now + self.ttl_s, principal)

@@ -33,6 +33,8 @@ __all__ = [
     "limits_from_env",
 ]
 EXEMPT = ("/v1/health",)
+#: the web pages' scripts, styles and vendored libraries: files, not work (a page loads ~6)
+EXEMPT_PREFIXES = ("/static/",)
 MAX_BUCKETS = 10_000
 
 
@@ -95,7 +97,13 @@ class RateLimit:
         self.app, self.limiter = app, limiter
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not self.limiter.enabled or scope.get("path") in EXEMPT:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not self.limiter.enabled
+            or path in EXEMPT
+            or path.startswith(EXEMPT_PREFIXES)
+        ):
             return await self.app(scope, receive, send)
         wait_s = self.limiter.take(_caller(scope))
         if wait_s <= 0:

@@ -3,7 +3,8 @@
 Every response gets ``X-Content-Type-Options: nosniff``; every HTML response a Content
 Security Policy with ``frame-ancestors 'none'``. Result pages (contracts, route sheets, maps)
 need no script: their policy allows none, so even a name that slipped past escaping cannot
-run. ``/docs`` loads Swagger UI from the ``swagger-ui-bundle`` package (works offline).
+run. The web pages (``api/web``, outside ``/v1``) run only this server's scripts and styles.
+``/docs`` loads Swagger UI from the ``swagger-ui-bundle`` package (works offline).
 """
 
 from __future__ import annotations
@@ -27,6 +28,23 @@ CSP_DOCS = (
 )
 
 
+def web_csp() -> str:
+    """The web pages' policy: scripts, styles and fetches from this server only (vendored
+    libraries, no CDN); images also from the configured tile server, if any."""
+    from api.settings import settings
+
+    tiles = settings().tile_url
+    origin = ""
+    if tiles:
+        scheme, _, rest = tiles.partition("://")
+        origin = " " + scheme + "://" + rest.split("/", 1)[0].replace("{s}", "*")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data:{origin}; connect-src 'self'; font-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
 class SecurityHeaders:
     """ASGI middleware adding nosniff to every response and a CSP to HTML ones."""
 
@@ -36,7 +54,10 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        docs = scope.get("path", "").startswith("/docs")
+        path = scope.get("path", "")
+        docs = path.startswith("/docs")
+        # the web pages (api/web): everything except the API, its docs and stored results
+        web = not docs and not path.startswith("/v1")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -48,7 +69,7 @@ class SecurityHeaders:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 media = dict(headers).get(b"content-type", b"").lower()
                 if media.startswith((b"text/html", b"image/svg")):
-                    csp = CSP_DOCS if docs else CSP_FILES
+                    csp = CSP_DOCS if docs else web_csp() if web else CSP_FILES
                     headers.append((b"content-security-policy", csp.encode()))
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}

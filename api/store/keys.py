@@ -137,8 +137,13 @@ def _principal(row: ApiKey) -> Principal:
 
 def find_key(store: Store, token: str) -> Principal | None:
     """The principal of a valid (known, not revoked) token, else None."""
+    return find_key_hash(store, hash_token(token))
+
+
+def find_key_hash(store: Store, digest: str) -> Principal | None:
+    """The principal of a valid key by its stored hash (a web session holds the hash)."""
     with store.sessions() as session:
-        row = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_token(token))).first()
+        row = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
         if row is None or row.revoked_at is not None:
             return None
         return _principal(row)

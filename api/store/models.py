@@ -148,3 +148,16 @@ class Scenario(Base):
     name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # YAML or JSON
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A web page session (``api/web``): the sha256 of its cookie's random token, the key it
+    was opened with (by hash), its CSRF token and end; deleted on sign-out."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

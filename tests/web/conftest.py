@@ -1,0 +1,82 @@
+"""Fixtures of the web page tests: one store per module with the tiny territory, a plan and
+a week of routes solved once, keys per role, and a signed-in client per test."""
+
+from __future__ import annotations
+
+import pytest
+from web_helpers import PLAN, ROUTES, make_client, put_tiny, run, sign_in
+
+from api import jobs
+from api.store.db import Store
+from api.store.keys import create_key
+
+
+@pytest.fixture(scope="module")
+def web_store(tmp_path_factory):
+    """The tiny territory (and a copy named ``other``), a plan and week 48's routes."""
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'vivres.db'}")
+    put_tiny(store)
+    put_tiny(store, "other")
+    plan = jobs.submit(store, "tiny", "plan", PLAN)
+    run(store, plan.job_id)
+    routes = jobs.submit(store, "tiny", "routes", ROUTES)
+    run(store, routes.job_id)
+    SOLVED[str(store.engine.url)] = {"plan": plan.job_id, "routes": routes.job_id}
+    yield store
+    store.engine.dispose()
+
+
+SOLVED: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture(scope="module")
+def solved(web_store) -> dict[str, str]:
+    """The ids of the module's plan and routes jobs."""
+    return SOLVED[str(web_store.engine.url)]
+
+
+@pytest.fixture(scope="module")
+def tokens(web_store) -> dict[str, str]:
+    """A key per role: planner and logistics of ``tiny``, producers P1 and P2, and a planner
+    of the ``other`` territory only."""
+    made = {}
+    for label, role, producer, territory in (
+        ("planner", "planner", None, "tiny"),
+        ("logistics", "logistics", None, "tiny"),
+        ("producer", "producer", "P1", "tiny"),
+        ("other_producer", "producer", "P2", "tiny"),
+        ("other_territory", "planner", None, "other"),
+    ):
+        token, _ = create_key(web_store, role, producer_id=producer, territories=[territory])
+        made[label] = token
+    return made
+
+
+@pytest.fixture(scope="module")
+def web_app(web_store):
+    from api.http import create_app
+
+    return create_app(web_store, max_body_mb=2, rate_limit=(0, 0))
+
+
+@pytest.fixture
+def client(web_app):
+    with make_client(web_app) as c:
+        yield c
+
+
+@pytest.fixture
+def as_role(web_app, tokens):
+    """``as_role("planner")``: a client signed in with that role's key."""
+    clients = []
+
+    def make(label: str):
+        c = make_client(web_app)
+        c.__enter__()
+        clients.append(c)
+        assert sign_in(c, tokens[label]).status_code == 200
+        return c
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
