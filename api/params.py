@@ -186,6 +186,6 @@ def demand_settings_of(options: Mapping[str, Any]) -> DemandSettings:
 
 def share_params(*, method: str | None = None):
     """``sharing.ShareParams`` from a door's options (``None``: the default, max-min)."""
-    import sharing
+    from routing import sharing
 
     return sharing.ShareParams(**_given(method=method))

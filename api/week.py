@@ -268,8 +268,8 @@ def run_week(
     delivering nothing, a product at 60 %).
     """
     import routing
-    import sharing
     from api.pipeline import RouteStage
+    from routing import sharing
 
     started = time.perf_counter()
     orders = week_orders(territory, week_start, orders_file)

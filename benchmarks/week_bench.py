@@ -69,7 +69,7 @@ def run_one(territory: Any, name: str, monday: pd.Timestamp, out: Path | None) -
     """One week through the pipeline, with its figures."""
     import routing
     from api.week import run_week, week_label
-    from sharing.check import maxmin_fill_rate
+    from routing.sharing.check import maxmin_fill_rate
 
     started = time.perf_counter()
     with warnings.catch_warnings():

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "demand", "planner", "routing", "sharing", "api")
-ENGINES = ("demand", "planner", "routing", "sharing")
+PACKAGES = ("core", "demand", "planner", "routing", "api")
+ENGINES = ("demand", "planner", "routing")
 MAX_LINES = 500
 
 

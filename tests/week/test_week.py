@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from sharing.check import maxmin_fill_rate
+from routing.sharing.check import maxmin_fill_rate
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 #: routing stopped by counts (time is a safety cap only)

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from sharing import ShareParams, ShareProblem, share
-from sharing.check import maxmin_fill_rate
+from routing.sharing import ShareParams, ShareProblem, share
+from routing.sharing.check import maxmin_fill_rate
 
 
 def _orders(rows):

@@ -36,7 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core.errors import SolverError
-from sharing.model import ShareParams, ShareProblem, ShareResult, gini
+from routing.sharing.model import ShareParams, ShareProblem, ShareResult, gini
 
 log = logging.getLogger(__name__)
 

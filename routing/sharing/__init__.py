@@ -4,8 +4,8 @@
 not imported (the pipeline builds the problem from the week's orders and supply).
 """
 
-from sharing.model import METHODS, ShareParams, ShareProblem, ShareResult, gini
-from sharing.solve import share, shared_products
+from routing.sharing.model import METHODS, ShareParams, ShareProblem, ShareResult, gini
+from routing.sharing.solve import share, shared_products
 
 __all__ = [
     "METHODS",
