@@ -7,8 +7,6 @@ semi-integer columns. The best bound and gap are read from HiGHS's info, not gue
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ import highspy
 import numpy as np
 
 from core.errors import SolverError
+from core.highs import quiet_highs
 from planner.arrays import CONTINUOUS, INTEGER, SEMI_INTEGER, ArrayModel
 
 log = logging.getLogger(__name__)
@@ -44,29 +43,12 @@ class RawSolution:
     row_duals: np.ndarray | None = None  # LPs only (no integer columns)
 
 
-_banner_shown = False
 _scheduler_threads: int | None = None
 
 
 def _new_highs() -> highspy.Highs:
-    """A Highs instance; the first one's copyright banner (printed by the C++ constructor
-    before any option can silence it) goes to /dev/null instead of the user's terminal."""
-    global _banner_shown
-    if _banner_shown:
-        return highspy.Highs()
-    _banner_shown = True
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1 (embedded interpreter): let it print
-        return highspy.Highs()
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    """A Highs instance without the banner (:func:`core.highs.quiet_highs`)."""
+    return quiet_highs()
 
 
 def _to_float(value: float) -> float | None:

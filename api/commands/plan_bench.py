@@ -3,7 +3,6 @@ stability`` (the same plan on a busy machine)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -11,18 +10,8 @@ from typing import Annotated
 
 import typer
 
+from api.commands import bench_module
 from api.commands.plan import _DEFAULTS, StopOpt, _console
-from core.errors import InputError
-
-
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_bench.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("planner_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def bench_planner(
@@ -53,7 +42,7 @@ def bench_planner(
     stop: StopOpt = _DEFAULTS.stop,
 ) -> None:
     """Build and solve generated instances up to metro size with HiGHS and CBC."""
-    module = _bench_module()
+    module = bench_module("planner_bench")
     started = time.perf_counter()
     rows = module.run(
         sizes=[s.strip() for s in sizes.split(",") if s.strip()],
@@ -88,12 +77,7 @@ def bench_stability(
     ] = None,
 ) -> None:
     """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "stability_bench.py"
-    if not path.exists():
-        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("stability_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = bench_module("stability_bench")
     console = _console()
     if tests:
         rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)

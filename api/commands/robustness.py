@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from core.errors import InputError
-
-
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "robustness_bench.py"
-    if not path.exists():
-        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("robustness_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from api.commands import bench_module
 
 
 def bench_robustness(
@@ -32,7 +21,7 @@ def bench_robustness(
     status, seconds to refusal and server RSS peak of each (bar: 4xx in < 5 s, < 1 GB)."""
     from api.cli import console
 
-    figures = _bench_module().run(console=console)
+    figures = bench_module("robustness_bench").run(console=console)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2))

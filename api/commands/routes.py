@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from api.commands import bench_module
 from core.errors import FallbackWarning, InputError
 from core.territory import SAMPLE_DIR, load_territory
 
@@ -48,6 +50,66 @@ def _read_transfers(path: Path | None) -> pd.DataFrame | None:
         raise InputError(f"--transfers {path}: not a readable CSV ({exc})") from exc
 
 
+def load_osm(osm: str | None, params, console):
+    """The road network of ``--osm`` (None without it), with a spinner."""
+    if osm is None:
+        return None
+    from api import pipeline
+
+    with console.status(f"Building the road network from {osm}"):
+        return pipeline.load_network(osm, cache_dir=params.cache_dir)
+
+
+@contextmanager
+def routing_warnings(console, status: str) -> Iterator[None]:
+    """Run a routing stage under a spinner; print its warnings (fallback distances, sites far
+    from roads, pins honoured in part) once it is done."""
+    import routing
+
+    with warnings.catch_warnings(record=True) as caught:
+        for kind in (FallbackWarning, routing.SnapWarning, routing.PinWarning):
+            warnings.simplefilter("always", kind)
+        with console.status(status):
+            yield
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}")
+
+
+DataOpt = Annotated[
+    Path,
+    typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
+]
+OsmOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--osm",
+        help="Road network: a local OpenStreetMap file (.osm, .osm.bz2, .osm.pbf), or "
+        "place:NAME / bbox:W,S,E,N to download (cached). Without it, great-circle estimates "
+        "are used and flagged haversine_fallback in every output.",
+    ),
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
+]
+SolutionLimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--solution-limit",
+        help="Stop each day's search after this many solutions: a count, "
+        "so the same routes on any machine; --time-limit stays a safety cap.",
+        min=1,
+    ),
+]
+AllowFallbackOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-fallback",
+        help="When the road extract does not cover some sites, time their trips as "
+        "straight lines × 1.3 (listed in kpis.json: estimated_sites) instead of stopping.",
+    ),
+]
+
+
 def routes(
     week: Annotated[
         int,
@@ -58,22 +120,9 @@ def routes(
             max=53,
         ),
     ],
-    data: Annotated[
-        Path,
-        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
-    ] = SAMPLE_DIR,
-    osm: Annotated[
-        str | None,
-        typer.Option(
-            "--osm",
-            help="Road network: a local OpenStreetMap file (.osm, .osm.bz2, .osm.pbf), or "
-            "place:NAME / bbox:W,S,E,N to download (cached). Without it, great-circle estimates "
-            "are used and flagged haversine_fallback in every output.",
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
-    ] = Path("out/routes"),
+    data: DataOpt = SAMPLE_DIR,
+    osm: OsmOpt = None,
+    out: OutOpt = Path("out/routes"),
     plan: Annotated[
         Path | None,
         typer.Option(
@@ -94,15 +143,7 @@ def routes(
             show_default=False,
         ),
     ] = None,
-    solution_limit: Annotated[
-        int | None,
-        typer.Option(
-            "--solution-limit",
-            help="Stop each day's search after this many solutions: a count, "
-            "so the same routes on any machine; --time-limit stays a safety cap.",
-            min=1,
-        ),
-    ] = None,
+    solution_limit: SolutionLimitOpt = None,
     guided: Annotated[
         bool,
         typer.Option(
@@ -139,14 +180,7 @@ def routes(
             dir_okay=False,
         ),
     ] = None,
-    allow_fallback: Annotated[
-        bool,
-        typer.Option(
-            "--allow-fallback",
-            help="When the road extract does not cover some sites, time their trips as "
-            "straight lines × 1.3 (listed in kpis.json: estimated_sites) instead of stopping.",
-        ),
-    ] = False,
+    allow_fallback: AllowFallbackOpt = False,
     transfers: Annotated[
         Path | None,
         typer.Option(
@@ -159,7 +193,6 @@ def routes(
     ] = None,
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
-    import routing
     from api import pipeline
     from api.params import route_params
 
@@ -177,23 +210,12 @@ def routes(
         day_solution_limit=solution_limit,
         allow_fallback=allow_fallback or None,
     )
-    network = None
-    if osm is not None:
-        with console.status(f"Building the road network from {osm}"):
-            network = pipeline.load_network(osm, cache_dir=params.cache_dir)
+    network = load_osm(osm, params, console)
     week_start = pipeline.week_start_of(territory, week)
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        console.status(f"Solving week {week} ({week_start.date()})"),
-    ):
-        warnings.simplefilter("always", FallbackWarning)
-        warnings.simplefilter("always", routing.SnapWarning)
-        warnings.simplefilter("always", routing.PinWarning)
+    with routing_warnings(console, f"Solving week {week} ({week_start.date()})"):
         stage = pipeline.run_routes(
             territory, week, params, harvest=harvest, network=network, transfers=transfer_rows
         )
-    for w in caught:
-        console.print(f"[yellow]warning:[/] {w.message}")
     result = stage.result
     files = pipeline.write_routes(stage, out)
 
@@ -252,16 +274,6 @@ def routes(
     console.print(f"{len(files)} files written to [bold]{out}[/]")
 
 
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "routing_bench.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("routing_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_routing(
     instances: Annotated[
         Path | None,
@@ -301,7 +313,7 @@ def bench_routing(
     ] = 45,
 ) -> None:
     """VRP quality vs PyVRP and the best-known solutions; matrix, build and week timings."""
-    module = _bench_module()
+    module = bench_module("routing_bench")
     figures = module.run(
         instances=instances,
         time_limit_s=time_limit,

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from api.commands import bench_module
 from core.errors import InputError
 
 
@@ -94,16 +95,6 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _bench_module(name: str = "api_bench"):
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_api(
     json_path: Annotated[
         Path | None,
@@ -127,7 +118,7 @@ def bench_api(
     """Latency (p50/p95/p99), throughput and errors of the read endpoints under load (wrk)."""
     from api.cli import console
 
-    figures = _bench_module().run(
+    figures = bench_module("api_bench").run(
         clients=clients,
         duration_s=duration,
         workers=workers,
@@ -157,7 +148,7 @@ def bench_web(
     from api.cli import console
 
     try:
-        figures = _bench_module("web_bench").run(
+        figures = bench_module("web_bench").run(
             loads=loads, week=week, plan_work=plan_work, console=console
         )
     except (ImportError, RuntimeError) as exc:

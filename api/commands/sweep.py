@@ -68,18 +68,12 @@ def bench_sweep(
     work: Annotated[float, typer.Option("--work", help="Work budget per run.")] = 0.02,
 ) -> None:
     """64 plan runs on a 2-worker LocalCluster vs one process; then with a worker killed."""
-    import importlib.util
     import json
 
     from api.cli import console
-    from core.errors import InputError
+    from api.commands import bench_module
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "sweep_bench.py"
-    if not path.exists():
-        raise InputError(f"{path.name} not found: the benchmark runs from a source checkout")
-    module_spec = importlib.util.spec_from_file_location("sweep_bench", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    module = bench_module("sweep_bench")
     figures = module.run(seeds=seeds, horizon=horizon, work=work)
     console.print_json(data=figures)
     if json_path is not None:

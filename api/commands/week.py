@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from core.errors import FallbackWarning, InputError
+from api.commands import bench_module
+from api.commands.routes import (
+    AllowFallbackOpt,
+    DataOpt,
+    OsmOpt,
+    OutOpt,
+    SolutionLimitOpt,
+    load_osm,
+    routing_warnings,
+)
 from core.territory import SAMPLE_DIR, load_territory
 
 
@@ -29,10 +36,7 @@ def week(
             help="Delivery week: an ISO week (2025-W50) or any date in it (2025-12-10).",
         ),
     ],
-    data: Annotated[
-        Path,
-        typer.Option("--data", help="Territory folder (layout of data/sample).", file_okay=False),
-    ] = SAMPLE_DIR,
+    data: DataOpt = SAMPLE_DIR,
     orders: Annotated[
         Path | None,
         typer.Option(
@@ -67,17 +71,8 @@ def week(
             dir_okay=False,
         ),
     ] = None,
-    osm: Annotated[
-        str | None,
-        typer.Option(
-            "--osm",
-            help="Road network (OSM file, place:NAME or bbox:W,S,E,N); without it, "
-            "great-circle estimates, flagged.",
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder the outputs are written to.", file_okay=False)
-    ] = Path("out/week"),
+    osm: OsmOpt = None,
+    out: OutOpt = Path("out/week"),
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -87,14 +82,8 @@ def week(
             show_default=False,
         ),
     ] = None,
-    solution_limit: Annotated[
-        int | None,
-        typer.Option(
-            "--solution-limit",
-            help="Routing: stop each day's search after this many solutions (a count).",
-            min=1,
-        ),
-    ] = None,
+    solution_limit: SolutionLimitOpt = None,
+    allow_fallback: AllowFallbackOpt = False,
     seed: Annotated[
         int | None, typer.Option("--seed", help="Routing seed.", show_default=False)
     ] = None,
@@ -116,8 +105,6 @@ def week(
     ] = None,
 ) -> None:
     """Route this week's orders: share what is short, deliver the allocations, print sheets."""
-    import routing
-    from api import pipeline
     from api import week as wk
     from api.commands.routes import _read_harvest
     from api.params import route_params, share_params
@@ -137,42 +124,21 @@ def week(
         seed=seed,
         cache_dir=out / ".cache",
         day_solution_limit=solution_limit,
+        allow_fallback=allow_fallback or None,
     )
-    network = None
-    if osm is not None:
-        with console.status(f"Building the road network from {osm}"):
-            network = pipeline.load_network(osm, cache_dir=params.cache_dir)
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        console.status(f"Week {wk.week_label(week_start)}: sharing and routes"),
-    ):
-        warnings.simplefilter("always", FallbackWarning)
-        warnings.simplefilter("always", routing.SnapWarning)
-        stage = wk.run_week(
-            territory,
-            week_start,
-            params,
-            orders_file=orders,
-            harvest=harvest,
-            share_params=share,
-            past=past,
-            network=network,
-        )
+    network = load_osm(osm, params, console)
+    with routing_warnings(console, f"Week {wk.week_label(week_start)}: sharing and routes"):
+        same = {
+            "orders_file": orders,
+            "harvest": harvest,
+            "share_params": share,
+            "past": past,
+            "network": network,
+        }  # the week as it is and its what-if differ only by the change
+        stage = wk.run_week(territory, week_start, params, **same)
         other = None
         if what_if_farm or what_if_product:
-            other = wk.run_week(
-                territory,
-                week_start,
-                params,
-                orders_file=orders,
-                harvest=harvest,
-                share_params=share,
-                past=past,
-                network=network,
-                supply_change=change,
-            )
-    for w in caught:
-        console.print(f"[yellow]warning:[/] {w.message}")
+            other = wk.run_week(territory, week_start, params, **same, supply_change=change)
     files = write_week(stage, territory, out)
     _print_summary(stage.summary)
     if other is not None:
@@ -216,16 +182,6 @@ def _print_summary(s: dict) -> None:
     )
 
 
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "week_bench.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("week_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_week(
     json_path: Annotated[
         Path, typer.Option("--json", help="Write the figures to this JSON file.", dir_okay=False)
@@ -243,7 +199,7 @@ def bench_week(
     ] = SAMPLE_DIR,
 ) -> None:
     """A normal and a shortage delivery week on the sample: kilos, fill rates, check LP."""
-    figures = _bench_module().run(data=data, out=out, console=_console())
+    figures = bench_module("week_bench").run(data=data, out=out, console=_console())
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(figures, indent=2))
     _console().print(f"figures written to [bold]{json_path}[/]")

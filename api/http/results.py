@@ -161,7 +161,7 @@ FILE_TYPES = (
 )
 
 
-def _file_routes(kind: str, prefix: str, tag: str, what: str) -> None:
+def file_routes(router: APIRouter, kind: str, prefix: str, tag: str, what: str) -> None:
     """``GET /v1/{prefix}/{job_id}/files`` (names) and ``…/files/{name}`` (one file) of a
     finished ``kind`` job, readable by planners and logistics."""
 
@@ -203,7 +203,7 @@ def _file_routes(kind: str, prefix: str, tag: str, what: str) -> None:
     )
 
 
-_file_routes("plan", "plans", "plans", "plan")
+file_routes(router, "plan", "plans", "plans", "plan")
 
 
 def _contract_files(request: Request, job_id: str) -> dict[str, dict[str, str]]:
@@ -300,7 +300,7 @@ async def route_geojson(request: Request, caller: Caller, job_id: JobId) -> Resp
     return raw(request, job_id, "routes.geojson")
 
 
-_file_routes("routes", "routes", "routes", "week")
+file_routes(router, "routes", "routes", "routes", "week")
 
 
 @router.get("/routes/{job_id}/sheets", response_model=list[str], responses=R, tags=["routes"])

@@ -18,6 +18,7 @@ from pydantic import Field
 from api import params as door
 from api.http.deps import READ_RESULTS, Caller, get_store, require
 from api.http.problems import responses
+from api.http.results import file_routes
 from api.http.schemas import JobOut, Strict
 from api.store import territories as store_t
 from core.errors import InputError, RowError
@@ -229,27 +230,5 @@ async def week_result(request: Request, caller: Caller, job_id: JobId) -> Respon
     return _summary(request, finished(request, job_id, "week"))
 
 
-@router.get("/weeks/{job_id}/files", response_model=list[str], responses=R)
-async def week_files(request: Request, caller: Caller, job_id: JobId) -> list[str]:
-    """Names of the week's stored files: allocation, sheets (feuilles/), routes/ (planner,
-    logistics)."""
-    from api.http.results import _files, finished
-
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "week")
-    return _files(request, job_id)
-
-
-@router.get("/weeks/{job_id}/files/{name:path}", response_class=Response, responses=R)
-async def week_file(
-    request: Request,
-    caller: Caller,
-    job_id: JobId,
-    name: Annotated[str, Path(min_length=1, max_length=300)],
-) -> Response:
-    """One stored file of the week (planner, logistics)."""
-    from api.http.results import finished, raw
-
-    require(caller, *READ_RESULTS)
-    finished(request, job_id, "week")
-    return raw(request, job_id, name)
+# names of the week's stored files (allocation, sheets in feuilles/, routes/) and one of them
+file_routes(router, "week", "weeks", "week", "delivery week")

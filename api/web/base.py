@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -94,3 +95,33 @@ def render(
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def queue_job(
+    request: Request,
+    user: WebUser,
+    territory_id: str,
+    kind: str,
+    params: dict,
+    check: Callable[[dict], object],
+) -> Response:
+    """Check a job's options the way its door does (``check``), queue it and go to its
+    progress page; a refused option shows the error page (422), nothing queued."""
+    from fastapi.responses import RedirectResponse
+
+    from api import jobs
+    from core.errors import VivresError
+
+    try:
+        check(params)
+        job = jobs.submit(request.app.state.store, territory_id, kind, params)
+    except VivresError as exc:
+        return render(
+            request,
+            "error.html",
+            user=user,
+            territory_id=territory_id,
+            status_code=422,
+            message=str(exc),
+        )
+    return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)

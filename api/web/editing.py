@@ -8,17 +8,15 @@ import json
 
 import pandas as pd
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from api import jobs
 from api import params as door
-from api.web.base import not_found, render, territory_user
+from api.web.base import not_found, queue_job, render, territory_user
 from api.web.fmt import day_fr, num_fr
 from api.web.jobs_view import territory_job
 from api.web.logistics import STAFF, week_view
 from api.web.session import CSRF_FIELD, CSRF_HEADER, check_csrf
 from api.web.stored import ROUTE_KINDS, artifact_frame, artifact_frame_table, route_file
-from core.errors import VivresError
 from core.geo import haversine_km
 
 router = APIRouter(include_in_schema=False)
@@ -266,19 +264,7 @@ async def reoptimise(request: Request, territory_id: str, job_id: str):
     )
     params = {k: v for k, v in job.params.items() if k != "pins"}
     params["pins"] = pins_of(view, day, routes, locked)
-    try:
-        door.route_params_of(params)
-        new = jobs.submit(request.app.state.store, territory_id, job.kind, params)
-    except VivresError as exc:
-        return render(
-            request,
-            "error.html",
-            user=user,
-            territory_id=territory_id,
-            status_code=422,
-            message=str(exc),
-        )
-    return RedirectResponse(f"/t/{territory_id}/travaux/{new.job_id}", status_code=303)
+    return queue_job(request, user, territory_id, job.kind, params, door.route_params_of)
 
 
 @router.get(

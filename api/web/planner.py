@@ -7,15 +7,13 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api import jobs
 from api import params as door
-from api.web.base import not_found, render, territory_user
+from api.web.base import not_found, queue_job, render, territory_user
 from api.web.charts import Series, line_chart
 from api.web.fmt import date_fr
 from api.web.jobs_view import territory_job
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import artifact_frame, artifact_frame_table, latest_jobs
-from core.errors import VivresError
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,19 +27,7 @@ async def run_job(request: Request, territory_id: str, kind: str):
     async with request.form(max_files=0, max_fields=5) as form:
         check_csrf(user, form.get(CSRF_FIELD))
     build = door.demand_settings_of if kind == "demand" else door.plan_params_of
-    try:
-        build({})
-        job = jobs.submit(request.app.state.store, territory_id, kind, {})
-    except VivresError as exc:
-        return render(
-            request,
-            "error.html",
-            user=user,
-            territory_id=territory_id,
-            message=str(exc),
-            status_code=422,
-        )
-    return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
+    return queue_job(request, user, territory_id, kind, {}, build)
 
 
 @router.get("/t/{territory_id}/demande", response_class=HTMLResponse)

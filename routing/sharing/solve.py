@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -36,6 +34,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core.errors import SolverError
+from core.highs import quiet_highs
 from routing.sharing.model import ShareParams, ShareProblem, ShareResult, gini
 
 log = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ def _maxmin(problem: ShareProblem, lines: pd.DataFrame, tol: float) -> tuple[np.
     lp.a_matrix_.value_ = matrix.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n + 1, matrix.shape[0]
     lp.sense_ = highspy.ObjSense.kMaximize
-    h = _quiet_highs(highspy)
+    h = quiet_highs()
     h.setOptionValue("output_flag", False)
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the sharing model")
@@ -352,20 +351,3 @@ def _result(
         levels=levels,
         shared=tuple(products),
     )
-
-
-def _quiet_highs(highspy: Any) -> Any:
-    """A Highs instance whose first-construction banner goes to /dev/null (the same guard as
-    the planner's; the packages do not import each other)."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:
-        return highspy.Highs()
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
