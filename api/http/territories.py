@@ -214,7 +214,7 @@ Mode = Annotated[
 ]
 
 
-def _activity_route(path: str, table: str, name: str, doc: str) -> None:
+def _activity_route(path: str, table: str, name: str, doc: str, roles: tuple[str, ...]) -> None:
     """``POST /v1/territories/{id}/<path>``: append (or replace) rows of an activity table."""
 
     async def upload(
@@ -224,7 +224,7 @@ def _activity_route(path: str, table: str, name: str, doc: str) -> None:
         mode: Mode = "append",
         keep_valid: KeepValid = False,
     ) -> UploadOut:
-        require(caller, "planner")
+        require(caller, *roles)
         found = await read_table_upload(request, table)
         report = await run_in_threadpool(
             store_t.put_table,
@@ -252,15 +252,18 @@ _activity_route(
     "orders",
     "orders",
     "upload_orders",
-    "Upload grocery orders (planner).\n\nRows are checked as the command line does; with a "
-    "rejected row nothing is stored (422, one entry per bad cell) unless ``keep_valid``, which "
-    "stores the valid rows and returns the rejects report.",
+    "Upload grocery orders (planner, logistics: the week's orders as the web page takes "
+    "them).\n\nRows are checked as the command line does; with a rejected row nothing is "
+    "stored (422, one entry per bad cell) unless ``keep_valid``, which stores the valid rows "
+    "and returns the rejects report.",
+    ("planner", "logistics"),
 )
 _activity_route(
     "caisse-transactions",
     "caisse_transactions",
     "upload_transactions",
     "Upload caisse payments (planner); same checks and report as orders.",
+    ("planner",),
 )
 
 

@@ -51,12 +51,19 @@ def test_bad_key_requests(sqlite_store, role, producer, message):
         create_key(sqlite_store, role, producer_id=producer, territories=["tiny"])
 
 
-def test_logistics_runs_routes_but_cannot_upload_or_plan(client, keys, tiny):
+def test_logistics_runs_routes_uploads_orders_but_not_payments_nor_plans(client, keys, tiny):
     h = keys["logistics"]
     assert client.get("/v1/territories/tiny", headers=h).status_code == 200
     assert client.post("/v1/territories/tiny/routes", json=ROUTES, headers=h).status_code == 202
+    # the week's orders, as on the web page: checked, a bad file stores nothing (422)
     r = client.post(
         "/v1/territories/tiny/orders", content=b"x", headers={**h, "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 422
+    r = client.post(
+        "/v1/territories/tiny/caisse-transactions",
+        content=b"x",
+        headers={**h, "Content-Type": "text/csv"},
     )
     assert r.status_code == 403 and "logistics" in r.json()["detail"]
     assert client.post("/v1/territories/tiny/plans", json={}, headers=h).status_code == 403
