@@ -14,6 +14,7 @@ from api.store.db import Store
 from tests.api.conftest import tiny_files
 
 
+@pytest.mark.slow
 @pytest.mark.both_databases
 def test_ten_parallel_puts_creating_one_territory_never_fail(client, keys):
     """Ten PUTs racing to create the same territory: all 200 (was 500 UniqueViolation)."""

@@ -91,6 +91,7 @@ def test_small_instance_solved_feasibly(engine, vrp_dir):
     assert result.engine in ({"pyvrp", "pyvrp+ortools"} if engine != "ortools" else {"ortools"})
 
 
+@pytest.mark.slow
 def test_solomon_solution_respects_time_windows(vrp_dir):
     instance = read_instance(vrp_dir / "vrptw" / "C101.txt")
     result = solve_vrp(instance, time_limit_s=60.0, engine="ortools", max_solutions=200)

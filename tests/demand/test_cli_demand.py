@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from api.cli import main
 
@@ -98,6 +99,7 @@ def test_backtest_on_too_short_history_exits_2(tiny_dir, capsys):
     assert "52 weeks" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
     # the tiny territory's two weeks of orders are too short to backtest: give it 80 weeks
     rng = np.random.default_rng(3)

@@ -34,6 +34,7 @@ def _busiest(plan: pd.DataFrame) -> str:
     return str(plan.groupby("producer_id")["beds"].sum().sort_values(kind="stable").index[-1])
 
 
+@pytest.mark.slow
 def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_seed():
     terr, hub = _random_case(2, weeks=16)
     _, base = solve(terr, hub, work=0.05)
@@ -288,6 +289,7 @@ def test_small_weekly_deliveries_are_grouped_with_the_next_one():
     assert (nonzero >= 10.0).all()
 
 
+@pytest.mark.slow
 def test_frozen_lines_outside_a_short_plan_are_reported_not_dropped_silently():
     terr, hub = _random_case(2, weeks=16)
     _, base = solve(terr, hub, work=0.05)

@@ -116,6 +116,7 @@ def test_a_product_block_without_bound_keeps_the_earlier_pass_bound():
     assert BlockResult(bound=12.0, found=[], optimal=True, values=None).merged(first).bound == 12.0
 
 
+@pytest.mark.slow
 def test_work_rule_gives_the_same_small_plan_twice():
     terr, hub = _random_case(2, weeks=16)
     runs = [solve(terr, hub, work=0.05)[1] for _ in range(2)]

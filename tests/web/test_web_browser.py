@@ -26,6 +26,8 @@ ARTEFACTS = Path(
     or Path(__file__).resolve().parents[2] / "tmp" / "artefacts" / "web"
 )
 PHONE = {"width": 360, "height": 740}
+#: a live server and Chromium per module: the slow lane (CI runs it; the fast lane skips it)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +100,7 @@ PAGES = {
 
 @pytest.mark.parametrize(
     "role",
-    [pytest.param(r, marks=pytest.mark.slow) if len(PAGES[r]) > 5 else r for r in PAGES],
+    list(PAGES),
 )  # the planner's ten pages take ≈ 7 s
 def test_each_role_signs_in_and_its_pages_pass_axe_at_360_px(page, server, tokens, solved, role):
     page.goto(server + "/")
