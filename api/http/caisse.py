@@ -91,6 +91,55 @@ def caisse_credits(
     return Response(body, media_type="text/csv; charset=utf-8")
 
 
+class ApproveOut(Strict):
+    """What would make a shop approvable by a caisse: the fewest added points."""
+
+    caisse_id: str
+    site_id: str
+    approvable: bool
+    raise_points: list[dict]
+
+
+@router.get("/territories/{territory_id}/caisse-approve", response_model=ApproveOut, responses=R)
+def caisse_approve(
+    request: Request,
+    caller: Caller,
+    territory_id: TerritoryId,
+    caisse_id: Annotated[str, Query(min_length=1, max_length=64)],
+    site_id: Annotated[str, Query(min_length=1, max_length=64)],
+) -> ApproveOut:
+    """The criteria a shop must raise, and to how many points, to be approved (planner)."""
+    from demand.grid import to_approve
+
+    require(caller, "planner")
+    stage = _stage(request, territory_id)
+    if caisse_id not in stage.caisses:
+        raise InputError(f"unknown caisse {caisse_id!r}; known: {', '.join(sorted(stage.caisses))}")
+    store = get_store(request)
+    with store_t.checked_out(store, territory_id) as (folder, _):
+        from api import pipeline
+
+        territory = pipeline.load(folder, strict=False)
+    if territory.caisse_criteria is None or territory.shop_assessments is None:
+        raise InputError("this territory has no grid (caisse_criteria.csv, shop_assessments.csv)")
+    plan = to_approve(
+        territory.caisse_criteria,
+        territory.shop_assessments,
+        caisse_id,
+        site_id,
+        stage.caisses[caisse_id].approval_threshold_pct,
+    )
+    return ApproveOut(
+        caisse_id=caisse_id,
+        site_id=site_id,
+        approvable=plan.empty,
+        raise_points=[
+            {k: (int(v) if k.endswith("points") else v) for k, v in r.items()}
+            for r in plan.to_dict(orient="records")
+        ],
+    )
+
+
 class SizeRequest(Strict):
     """How many people a budget of allocations carries."""
 

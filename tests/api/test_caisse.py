@@ -87,3 +87,14 @@ def test_sizing_with_another_hubs_territory_is_404(client, keys, store, tiny):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert r.status_code == 404
+
+
+def test_what_would_make_a_shop_approvable_over_http(client, keys):
+    _two_caisses(client, keys)
+    h = keys["planner"]
+    r = client.get("/v1/territories/deux/caisse-approve?caisse_id=nantes&site_id=S1", headers=h)
+    assert r.status_code == 200 and r.json()["approvable"] is True
+    bad = client.get("/v1/territories/deux/caisse-approve?caisse_id=x&site_id=S1", headers=h)
+    assert bad.status_code == 422 and "unknown caisse" in bad.json()["detail"]
+    none = client.get("/v1/territories/deux/caisse-approve?caisse_id=nantes&site_id=S9", headers=h)
+    assert none.status_code == 422 and "no assessment" in none.json()["detail"]
