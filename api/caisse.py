@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import InputError
+from core.excel import xlsx_twin
 from core.safety import write_csv
 from core.territory import Territory
 
@@ -85,5 +86,5 @@ def write_caisse(stage: CaisseStage, out_dir: Path) -> list[Path]:
     ):
         path = out_dir / f"{name}.csv"
         write_csv(frame, path, index=False)
-        files.append(path)
+        files += [path, xlsx_twin(frame, path)]
     return files

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from api.week import WeekStage, week_label
+from core.excel import xlsx_twin
 from core.safety import safe_path, write_csv
 from core.schema import POINT_OF_SALE_KINDS, STORAGE_CLASSES
 from core.territory import Territory
@@ -310,9 +311,9 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
         fleet = stage.routes.result.vehicle_kpis.groupby("organisation", as_index=False)[
             ["km", "cost_eur", "kg_moved"]
         ].sum()
-    write_csv(totals.round(3), out / "totaux_points_de_vente.csv", index=False)
-    write_csv(fleet.round(3), out / "totaux_flotte.csv", index=False)
-    files += [out / "totaux_points_de_vente.csv", out / "totaux_flotte.csv"]
+    for frame, name in ((totals, "totaux_points_de_vente"), (fleet, "totaux_flotte")):
+        write_csv(frame.round(3), out / f"{name}.csv", index=False)
+        files += [out / f"{name}.csv", xlsx_twin(frame.round(3), out / f"{name}.csv")]
     fr_totals = totals.rename(
         columns={
             "site_id": "Code",
@@ -358,4 +359,4 @@ def _write_pair(
     html_path.write_text(_document(title, pages), encoding="utf-8")
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     write_csv(frame.round(3), csv_path, index=False)
-    return [html_path, csv_path]
+    return [html_path, csv_path, xlsx_twin(frame.round(3), csv_path)]

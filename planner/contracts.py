@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.excel import xlsx_twin
 from core.safety import safe_path, write_csv
 from core.schema import CONTRACT_TERMS
 
@@ -299,9 +300,9 @@ def write_contracts(
         stem = str(farm["producer_id"])
         csv_path = safe_path(out_dir, stem, suffix=".csv")
         html_path = safe_path(out_dir, stem, suffix=".html")
-        write_csv(
-            contract_csv(plantings, weekly, float(mine["vat_rate_pct"])), csv_path, index=False
-        )
+        table = contract_csv(plantings, weekly, float(mine["vat_rate_pct"]))
+        write_csv(table, csv_path, index=False)
+        files.append(xlsx_twin(table, csv_path))
         html_path.write_text(
             contract_html(farm, plantings, weekly, season=season, hub_name=hub_name, terms=mine),
             encoding="utf-8",

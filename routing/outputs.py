@@ -15,6 +15,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from core.excel import xlsx_twin
 from core.safety import safe_path, write_csv
 from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
@@ -143,6 +144,7 @@ def write_route_outputs(
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(f"# route sheet {vehicle_id} {day} {date}; method={method}\n")
             write_csv(sheet, fh, index=False)
+        written.append(xlsx_twin(sheet, csv_path))  # the sheet for a spreadsheet
         kpi = result.vehicle_kpis.loc[
             (result.vehicle_kpis["day"] == day) & (result.vehicle_kpis["vehicle_id"] == vehicle_id)
         ]

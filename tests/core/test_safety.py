@@ -114,7 +114,16 @@ def test_contract_csv_cells_cannot_start_a_formula(tmp_path):
     assert "'=1+2" in csv and ",=1+2" not in csv
     page = (tmp_path / "P1.html").read_text(encoding="utf-8")
     assert "<b>Pôle</b>" not in page and "&lt;b&gt;Pôle&lt;/b&gt;" in page
-    assert {p.name for p in files} == {"P1.csv", "P1.html"}
+    assert {p.name for p in files} == {"P1.csv", "P1.html", "P1.xlsx"}
+    from openpyxl import load_workbook
+
+    cells = [
+        c
+        for row in load_workbook(tmp_path / "P1.xlsx").active.iter_rows(values_only=True)
+        for c in row
+        if isinstance(c, str)
+    ]
+    assert "'=1+2" in cells and "=1+2" not in cells  # the twin cannot start a formula either
 
 
 def test_safe_path_refuses_escapes_and_symlinks(tmp_path):

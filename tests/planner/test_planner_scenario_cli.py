@@ -182,6 +182,12 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
     page = next((out / "contracts").glob("*.html")).read_text()
     assert "Contrat de culture" in page and "@media print" in page
     assert "optimal" in stdout and "coverage" in stdout
+    # each contract's CSV has a spreadsheet twin holding the same values
+    first = next((out / "contracts").glob("*.csv"))
+    book = pd.read_excel(first.with_suffix(".xlsx"))
+    for column in book.select_dtypes("datetime"):  # typed dates in the workbook
+        book[column] = book[column].dt.strftime("%Y-%m-%d")
+    pd.testing.assert_frame_equal(book, pd.read_csv(first), check_dtype=False)
 
 
 def test_vivres_plan_bad_scenario_exits_2(tiny_dir, tmp_path, capsys):
