@@ -144,8 +144,8 @@ def run(*, data: Path | None = None, scale: float = 10, console=None) -> dict:
         )
     _print(
         console,
-        f"  hub totals per product and week: WAPE {q['hub']['wape']:.3f}, "
-        f"coverage80 {q['hub']['coverage80']:.3f}",
+        f"  hub totals per product and week: WAPE {q['hub']['model']['wape']:.3f}, "
+        f"coverage80 {q['hub']['model']['coverage80']:.3f}",
     )
     _print(
         console,

@@ -26,6 +26,7 @@ from demand.forecast import (
     MODEL_NAME,
     SEASON,
     ForecastParams,
+    _group_sum,
     forecast_demand,
     hub_demand,
     to_panel,
@@ -53,11 +54,12 @@ class BacktestResult:
     level: int = 80
 
     def to_json_dict(self) -> dict:
-        """Return ``{"model": {...}, "baseline": {...}, "by_family": [...]}``."""
+        """Return ``{"model": {...}, "baseline": {...}, "by_family": [...], "hub": {...}}``."""
         return {
             "model": dict(self.model),
             "baseline": dict(self.baseline),
             "by_family": [dict(f) for f in self.by_family],
+            "hub": dict(self.hub),
         }
 
 
@@ -138,7 +140,8 @@ def backtest(
     family = pd.Series(panel.product_id).map(fam_map).fillna("all").astype(str).to_numpy()
 
     catalogue = pd.DataFrame({"product_id": panel.products, "storage_class": ""})
-    hub_parts: list[pd.DataFrame] = []
+    n_prod = len(panel.products)
+    hub_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("actual", "f", "lo", "hi", "scale")}
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in ("actual", "f", "lo", "hi", "b", "blo", "bhi", "scale", "family")
     }
@@ -159,17 +162,19 @@ def backtest(
         parts["lo"].append(fc["low"].to_numpy().reshape(shape))
         parts["hi"].append(fc["high"].to_numpy().reshape(shape))
         hub = hub_demand(fc, catalogue)
-        actual_hub = (
-            pd.DataFrame(panel.y[:, origin : origin + horizon], columns=fc["week_start"].unique())
-            .assign(product_id=panel.product_id)
-            .groupby("product_id")
-            .sum()
-            .stack()
-            .rename("actual")
-            .reset_index()
-            .rename(columns={"level_1": "week_start"})
-        )
-        hub_parts.append(hub.merge(actual_hub, on=["product_id", "week_start"]))
+        wide = {
+            k: hub.pivot(index="product_id", columns="week_start", values=k)
+            .reindex(panel.products)
+            .to_numpy()
+            for k in ("kg", "low", "high")
+        }
+        hub_actual = _group_sum(panel.y[:, origin : origin + horizon], panel.prod_idx, n_prod)
+        hub_train = _group_sum(panel.y[:, :origin], panel.prod_idx, n_prod)
+        hub_parts["actual"].append(hub_actual)
+        hub_parts["f"].append(wide["kg"])
+        hub_parts["lo"].append(wide["low"])
+        hub_parts["hi"].append(wide["high"])
+        hub_parts["scale"].append(np.abs(np.diff(hub_train, axis=1)).mean(axis=1))
         train = panel.y[:, :origin]
         b, blo, bhi = seasonal_naive(train, panel.weeks[:origin], horizon, level)
         parts["b"].append(b)
@@ -211,12 +216,9 @@ def backtest(
                 "baseline": {k: v for k, v in fam_baseline.items() if k != "name"},
             }
         )
-    h = pd.concat(hub_parts, ignore_index=True)
-    inside = (h["actual"] >= h["low"] - 1e-9) & (h["actual"] <= h["high"] + 1e-9)
+    hp = {k: np.concatenate(v) for k, v in hub_parts.items()}
     hub_figures = {
-        "name": MODEL_NAME,
-        "wape": round(float((h["actual"] - h["kg"]).abs().sum() / h["actual"].sum()), 4),
-        "coverage80": round(float(inside.mean()), 4),
+        "model": _metrics(MODEL_NAME, hp["actual"], hp["f"], hp["lo"], hp["hi"], hp["scale"])
     }
     return BacktestResult(
         model=model,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.tables import DATE_MAX, DATE_MIN
 from core.units import order_kg
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 REJECT_COLUMNS = ("file", "row", "column", "reason")
 #: Columns of the parsed orders compared to find exact duplicate lines.
 ORDER_KEY = ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur")
-#: Earliest and latest plausible order dates.
-MIN_DATE = pd.Timestamp("2000-01-01")
-MAX_DATE = pd.Timestamp("2100-01-01")
+#: Earliest and latest plausible order dates: the readers' range, so ``vivres check`` and the
+#: demand stage agree (the check here catches frames passed without the reader).
+MIN_DATE = DATE_MIN
+MAX_DATE = DATE_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

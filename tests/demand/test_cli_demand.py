@@ -143,7 +143,8 @@ def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     figures = json.loads(path.read_text())
-    assert set(figures) == {"model", "baseline", "by_family"}
+    assert {"model", "baseline", "by_family", "hub"} <= set(figures)
+    assert {"wape", "mase", "coverage80"} <= set(figures["hub"]["model"])
     assert figures["model"]["name"] == "HubSeasonalShare"
     assert figures["baseline"]["name"] == "SeasonalNaive"
     assert set(figures["baseline"]) == {"name", "wape", "mase", "coverage80"}

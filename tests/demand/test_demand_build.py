@@ -51,7 +51,7 @@ def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series
         (12, "unit", "expected one of"),
         (13, "quantity", ">= 0"),
         (14, "date", "expected a date"),
-        (15, "date", "date outside"),
+        (15, "date", "from 1900 to 2099"),
         (19, "date", "a typo in the year"),
     ],
 )

@@ -1,0 +1,102 @@
+"""Real data loads: dates from 1900, an empty result after cleaning is one line (exit 2), no
+pandas warning without caisse payments, and a table of real-world oddities."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import demand
+from api.cli import main
+from core.errors import InputError
+from core.territory import load_territory
+
+
+def _orders(folder: Path, lines: list[str], header: str = "") -> None:
+    head = header or "date,site_id,product_id,quantity,unit,unit_price_eur"
+    (folder / "orders.csv").write_text("\n".join([head, *lines]) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def no_caisse(tiny_copy: Path) -> Path:
+    """The tiny territory without caisse payments."""
+    (tiny_copy / "caisse_transactions.csv").unlink()
+    return tiny_copy
+
+
+def test_orders_before_2000_are_valid_for_check_and_build(no_caisse, tmp_path, capsys):
+    _orders(
+        no_caisse,
+        [
+            "1995-01-07,S1,carotte,20,kg,2.5",
+            "07/01/95,S1,lait,30,litre,1.6",
+            "1901-03-04,S2,pomme,15,kg,3",
+        ],
+    )
+    assert main(["check", "--data", str(no_caisse)]) == 0
+    assert main(["demand", "build", "--data", str(no_caisse), "--out", str(tmp_path)]) == 0
+    weekly = pd.read_csv(tmp_path / "weekly.csv", sep=None, engine="python", encoding="utf-8-sig")
+    assert weekly["week"].min() == "1901-03-04"
+    assert (weekly["week"] == "1995-01-02").any()
+    rejects = pd.read_csv(tmp_path / "rejects.csv", sep=None, engine="python", encoding="utf-8-sig")
+    assert rejects.empty
+    capsys.readouterr()
+
+
+def test_a_date_before_1900_is_refused_alike_by_check_and_build(no_caisse, tmp_path, capsys):
+    _orders(no_caisse, ["1899-12-31,S1,carotte,20,kg,2.5", "2025-01-07,S1,lait,30,litre,1.6"])
+    assert main(["check", "--data", str(no_caisse)]) == 2
+    err = capsys.readouterr().err
+    assert "orders.csv row 2, column 'date'" in err
+    assert "from 1900 to 2099" in err
+    built = demand.build_weekly_demand(load_territory(no_caisse, strict=False))
+    assert built.rejects["row"].tolist() == [2]
+    assert "from 1900 to 2099" in built.rejects["reason"].iloc[0]
+
+
+def test_nothing_left_after_cleaning_is_one_line_exit_2(no_caisse, tmp_path, capsys):
+    _orders(no_caisse, ["1850-01-07,S1,carotte,20,kg,2.5", "1850-01-14,S1,lait,30,litre,1.6"])
+    code = main(["demand", "build", "--data", str(no_caisse), "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1, captured.err
+    assert "orders.csv" in lines[0]
+    assert "no order line left after cleaning" in lines[0]
+    assert "2 line(s) rejected" in lines[0]
+    assert "Traceback" not in captured.err
+    assert "NaT" not in captured.err
+
+
+def test_lines_all_rejected_by_the_business_checks_are_one_line_too(tiny, capsys):
+    frame = pd.DataFrame(
+        {
+            "row": [2, 3],
+            "date": pd.to_datetime(["2025-01-07", "2025-01-14"]),
+            "site_id": ["S1", "S1"],
+            "product_id": ["kiwi", "kiwi"],
+            "quantity": [1.0, 2.0],
+            "unit": ["kg", "kg"],
+            "unit_price_eur": [2.0, 2.0],
+        }
+    )
+    with pytest.raises(InputError) as info:
+        demand.build_weekly_demand(tiny, orders=frame)
+    assert "no order line left after cleaning" in str(info.value)
+    assert "unknown product_id" in str(info.value)
+
+
+def test_no_caisse_payments_no_pandas_warning(no_caisse):
+    territory = load_territory(no_caisse)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        built = demand.build_weekly_demand(territory)
+    assert built.weekly["caisse_kg"].eq(0).all()
+
+
+@pytest.fixture
+def tiny(tiny_dir):
+    return load_territory(tiny_dir)
