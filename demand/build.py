@@ -45,6 +45,7 @@ from demand.orders import (
     normalise_orders,
     rejects_frame,
     week_start,
+    with_kept,
 )
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ class DemandBuild:
         ``orders_kg``, ``caisse_kg``; dense: every (site, product) seen has every week of the
         history, zero when nothing was ordered.
     rejects
-        ``file, row, column, reason`` and the raw fields of every rejected order or payment.
+        ``file, row, column, reason, kept`` and the raw fields of every rejected order or
+        payment; ``kept`` lines (absurd quantities without a promotion, unless
+        ``OrderCheckParams.drop_outliers``) are only flagged and stay in the demand.
     duplicates
         Exact repeated lines (``file, row, first_row`` and the line's fields), dropped.
     flags
@@ -211,7 +214,7 @@ def build_weekly_demand(
         )
     )
     all_rejects = [r for r in rejects if len(r)]
-    rejects_df = (
+    rejects_df = with_kept(
         pd.concat(all_rejects, ignore_index=True)
         if all_rejects
         else pd.DataFrame(columns=["file", "row", "column", "reason"])

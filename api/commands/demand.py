@@ -80,13 +80,29 @@ def _write(
     return paths
 
 
-def _build(territory: Territory, orders: Path | None, transactions: Path | None):
+DropOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-outliers",
+        help="Drop order lines of absurd quantity sold at no promotional price (default: keep "
+        "them and list them in rejects.csv with kept=True).",
+    ),
+]
+
+
+def _build(
+    territory: Territory,
+    orders: Path | None,
+    transactions: Path | None,
+    drop_outliers: bool = False,
+):
     import demand
 
     return demand.build_weekly_demand(
         territory,
         orders=_existing(orders, "--orders"),
         transactions=_existing(transactions, "--transactions"),
+        params=demand.OrderCheckParams(drop_outliers=drop_outliers),
     )
 
 
@@ -96,6 +112,7 @@ def build(
     out: OutOpt = Path("out/demand"),
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
+    drop_outliers: DropOpt = False,
 ) -> None:
     """Build weekly demand per point of sale and product; write rejects, duplicates, flags.
 
@@ -105,7 +122,7 @@ def build(
     console = _console()
     territory = _load(data)
     with console.status("Building weekly demand"):
-        result = _build(territory, orders, transactions)
+        result = _build(territory, orders, transactions, drop_outliers)
     files = _write(result.weekly, out, "weekly")
     # rejects and duplicates keep the input file's own column names
     files += _write(result.rejects, out, "rejects", parquet=False, tidy_names=False)
@@ -126,7 +143,9 @@ def build(
         "of which from caisse-only weeks",
         f"{(w['kg'] - w['orders_kg']).clip(lower=0).sum():,.0f} kg",
     )
-    table.add_row("rejected rows", f"{len(result.rejects):,}")
+    kept = result.rejects["kept"].astype(bool)
+    table.add_row("rejected rows", f"{int((~kept).sum()):,}")
+    table.add_row("absurd lines flagged, kept", f"{int(kept.sum()):,}")
     table.add_row("duplicate lines (dropped)", f"{len(result.duplicates):,}")
     for flag, n in result.flags["flag"].value_counts().items():
         table.add_row(f"caisse payments flagged {flag}", f"{n:,}")
@@ -154,6 +173,7 @@ def forecast(
     ] = 80,
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
+    drop_outliers: DropOpt = False,
 ) -> None:
     """Forecast demand per site and product (kg, low, high) and its hub total per product."""
     import demand
@@ -162,7 +182,7 @@ def forecast(
     territory = _load(data)
     families = territory.products.set_index("product_id")["category"]
     with console.status("Building weekly demand"):
-        built = _build(territory, orders, transactions)
+        built = _build(territory, orders, transactions, drop_outliers)
     with console.status(f"Forecasting {horizon} weeks"):
         fc = demand.forecast_demand(
             built.weekly, horizon_weeks=horizon, level=level, families=families
@@ -353,6 +373,7 @@ def backtest(
         int, typer.Option("--horizon", help="Weeks ahead from each origin.", min=1)
     ] = 13,
     step: Annotated[int, typer.Option("--step", help="Weeks between origins.", min=1)] = 8,
+    drop_outliers: DropOpt = False,
 ) -> None:
     """Rolling-origin backtest of the forecast against the seasonal-naive baseline."""
     import demand
@@ -361,7 +382,7 @@ def backtest(
     territory = _load(data)
     families = territory.products.set_index("product_id")["category"]
     with console.status("Building weekly demand"):
-        built = demand.build_weekly_demand(territory)
+        built = _build(territory, None, None, drop_outliers)
     with console.status("Backtesting"):
         result = demand.backtest(
             built.weekly, origins=origins, horizon=horizon, step=step, families=families

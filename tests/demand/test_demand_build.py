@@ -28,7 +28,14 @@ def tiny(tiny_dir):
 
 @pytest.fixture
 def built(tiny):
-    return demand.build_weekly_demand(tiny, orders=ORDERS, transactions=TRANSACTIONS)
+    # absurd lines dropped, as before promotions were told apart (the default keeps them:
+    # tests/demand/test_real_data.py)
+    return demand.build_weekly_demand(
+        tiny,
+        orders=ORDERS,
+        transactions=TRANSACTIONS,
+        params=demand.OrderCheckParams(drop_outliers=True),
+    )
 
 
 def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series:

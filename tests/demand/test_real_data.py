@@ -100,3 +100,66 @@ def test_no_caisse_payments_no_pandas_warning(no_caisse):
 @pytest.fixture
 def tiny(tiny_dir):
     return load_territory(tiny_dir)
+
+
+# promotions: S1 takes ~20 kg of carrots at 2.5 €/kg a week
+HISTORY = [
+    "2025-01-06,S1,carotte,20,kg,2.5",
+    "2025-01-13,S1,carotte,22,kg,2.5",
+    "2025-01-20,S1,carotte,18,kg,2.5",
+    "2025-01-06,S1,lait,30,litre,1.6",
+]
+
+
+def _kg(built, week: str, product: str = "carotte") -> float:
+    w = built.weekly
+    cell = w.loc[(w["week_start"] == week) & (w["site_id"] == "S1") & (w["product_id"] == product)]
+    return float(cell["kg"].sum())
+
+
+def test_a_promotion_is_never_absurd_and_stays_in_the_demand(no_caisse):
+    # 60x the usual line, at half price: a chain-wide promotion, not a typo
+    _orders(no_caisse, [*HISTORY, "2025-01-27,S1,carotte,1200,kg,1.25"])
+    built = demand.build_weekly_demand(load_territory(no_caisse))
+    assert built.rejects.empty
+    assert _kg(built, "2025-01-27") == 1200
+
+
+def test_an_explicit_promo_column_marks_promotions(no_caisse):
+    header = "date,site_id,product_id,quantity,unit,unit_price_eur,promo"
+    lines = [line + ",non" for line in HISTORY] + ["2025-01-27,S1,carotte,1200,kg,2.5,oui"]
+    _orders(no_caisse, lines, header)
+    built = demand.build_weekly_demand(load_territory(no_caisse))
+    assert built.rejects.empty
+    assert _kg(built, "2025-01-27") == 1200
+
+
+def test_an_extreme_line_without_promotion_is_flagged_and_kept(no_caisse):
+    _orders(no_caisse, [*HISTORY, "2025-01-27,S1,carotte,1200,kg,2.5"])
+    territory = load_territory(no_caisse)
+    built = demand.build_weekly_demand(territory)
+    assert built.rejects["row"].tolist() == [6]
+    assert built.rejects["kept"].tolist() == [True]
+    assert "absurd quantity" in built.rejects["reason"].iloc[0]
+    assert "kept" in built.rejects["reason"].iloc[0]
+    assert _kg(built, "2025-01-27") == 1200
+
+    dropped = demand.build_weekly_demand(
+        territory, params=demand.OrderCheckParams(drop_outliers=True)
+    )
+    assert dropped.rejects["kept"].tolist() == [False]
+    assert _kg(dropped, "2025-01-27") == 0
+
+
+def test_cli_build_drop_outliers(no_caisse, tmp_path, capsys):
+    _orders(
+        no_caisse,
+        [*HISTORY, "2025-01-27,S1,carotte,1200,kg,2.5", "2025-01-27,S1,lait,30,litre,1.6"],
+    )
+    for flag, kept in (([], "True"), (["--drop-outliers"], "False")):
+        out = tmp_path / str(len(flag))
+        code = main(["demand", "build", "--data", str(no_caisse), "--out", str(out), *flag])
+        assert code == 0, capsys.readouterr().err
+        rejects = pd.read_csv(out / "rejects.csv", sep=None, engine="python", dtype=str)
+        assert rejects["kept"].tolist() == [kept]
+    assert "absurd lines flagged, kept" in capsys.readouterr().out
