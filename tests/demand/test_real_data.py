@@ -163,3 +163,127 @@ def test_cli_build_drop_outliers(no_caisse, tmp_path, capsys):
         rejects = pd.read_csv(out / "rejects.csv", sep=None, engine="python", dtype=str)
         assert rejects["kept"].tolist() == [kept]
     assert "absurd lines flagged, kept" in capsys.readouterr().out
+
+
+# real-world oddities: each loads (``demand build`` exit 0, ``vivres check --keep-valid`` too)
+# or fails with exit 2 and one line, never a traceback. S1, S2, S3 are the tiny shops.
+def _weeks(start: str, n: int, site: str = "S1", product: str = "carotte") -> list[str]:
+    days = pd.date_range(start, periods=n, freq="7D")
+    return [f"{d.date()},{site},{product},{20 + i % 3},kg,2.5" for i, d in enumerate(days)]
+
+
+HEAD = "date,site_id,product_id,quantity,unit,unit_price_eur"
+
+
+def _write(folder: Path, text: str, name: str = "orders.csv", encoding: str = "utf-8") -> None:
+    (folder / name).write_bytes(text.encode(encoding))
+
+
+def _lines(*lines: str) -> str:
+    return "\n".join([HEAD, *lines]) + "\n"
+
+
+def _xlsx(folder: Path, text: str) -> None:
+    import io
+
+    frame = pd.read_csv(io.StringIO(text), dtype=str)
+    (folder / "orders.csv").unlink()
+    frame.to_excel(folder / "orders.xlsx", index=False)
+
+
+ODDITIES = {
+    "dates before 2000": (
+        lambda f: _write(f, _lines(*_weeks("1994-01-03", 10))),
+        lambda w: str(w["week"].min().date()) == "1994-01-03",
+    ),
+    "dd/mm/yy of the 1990s": (
+        lambda f: _write(
+            f, _lines("03/01/94,S1,carotte,20,kg,2.5", "10/01/94,S1,carotte,21,kg,2.5")
+        ),
+        lambda w: str(w["week"].min().date()) == "1994-01-03",
+    ),
+    "decimal commas, semicolons, BOM, CRLF": (
+        lambda f: _write(
+            f,
+            "\ufeff" + HEAD.replace(",", ";") + "\r\n"
+            "07/01/2025;S1;carotte;20,5;kg;2,5\r\n08/01/2025;S1;lait;1 200,5;litre;1,6\r\n",
+        ),
+        lambda w: w["kg"].sum() == pytest.approx(20.5 + 1200.5 * 1.03),
+    ),
+    "cp1252 export with an accented extra column": (
+        lambda f: _write(
+            f, HEAD + ",libellé\n2025-01-07,S1,carotte,20,kg,2.5,Carottes été\n", encoding="cp1252"
+        ),
+        None,
+    ),
+    "promotion at half price, 60x the usual": (
+        lambda f: _write(f, _lines(*_weeks("2025-01-06", 6), "2025-02-17,S1,carotte,1200,kg,1.2")),
+        lambda w: w["kg"].max() == 1200,
+    ),
+    "a store with a gap of months": (
+        lambda f: _write(f, _lines(*_weeks("2024-01-01", 8), *_weeks("2024-09-02", 8))),
+        lambda w: len(w) == 43 and (w["kg"] == 0).sum() == 27,
+    ),
+    "a product sold in one week only": (
+        lambda f: _write(f, _lines(*_weeks("2025-01-06", 8), "2025-01-13,S2,pomme,5,kg,3.1")),
+        lambda w: (w.loc[w["product"] == "pomme", "kg"] > 0).sum() == 1,
+    ),
+    "every line on one day": (
+        lambda f: _write(
+            f, _lines("2025-01-07,S1,carotte,20,kg,2.5", "2025-01-07,S2,pomme,5,kg,3")
+        ),
+        None,
+    ),
+    "timestamps in the date column, upper-case units": (
+        lambda f: _write(
+            f,
+            _lines(
+                "2025-01-07 10:15,S1,carotte,20,KG,2.5", "2025-01-14T09:00,S1,carotte,20,Kg,2.5"
+            ),
+        ),
+        None,
+    ),
+    "returns (negative lines) among valid ones": (
+        lambda f: _write(f, _lines(*_weeks("2025-01-06", 4), "2025-01-13,S1,carotte,-5,kg,2.5")),
+        lambda w: w["kg"].sum() == 20 + 21 + 22 + 20,
+    ),
+    "no price column at all": (
+        lambda f: _write(f, "date,site_id,product_id,quantity,unit\n2025-01-07,S1,carotte,20,kg\n"),
+        None,
+    ),
+    "an Excel export": (lambda f: _xlsx(f, _lines(*_weeks("1998-01-05", 4))), None),
+    "every date before 1900": (
+        lambda f: _write(f, _lines("1899-01-02,S1,carotte,20,kg,2.5")),
+        "no order line left after cleaning",
+    ),
+    "header only": (lambda f: _write(f, HEAD + "\n"), "orders"),
+    "the quantity column missing": (
+        lambda f: _write(f, "date,site_id,product_id,unit\n2025-01-07,S1,carotte,kg\n"),
+        "column 'quantity': required column is missing",
+    ),
+    "products unknown to the catalogue only": (
+        lambda f: _write(f, _lines("2025-01-07,S1,kiwi,20,kg,2.5")),
+        "orders.csv",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ODDITIES))
+def test_real_world_oddity_loads_or_fails_in_one_line(name, no_caisse, tmp_path, capsys):
+    make, expected = ODDITIES[name]
+    make(no_caisse)
+    code = main(["demand", "build", "--data", str(no_caisse), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    if not isinstance(expected, str):
+        assert code == 0, captured.err
+        weekly = pd.read_parquet(tmp_path / "out" / "weekly.parquet")
+        weekly["week"] = pd.to_datetime(weekly["week"])
+        assert len(weekly) > 0
+        assert expected is None or expected(weekly), weekly
+        assert main(["check", "--data", str(no_caisse), "--keep-valid"]) == 0
+    else:
+        assert code == 2, captured.out
+        lines = [line for line in captured.err.splitlines() if line.strip()]
+        assert len(lines) == 1, captured.err
+        assert expected in lines[0]
