@@ -344,14 +344,36 @@ def _backtest_table(result) -> Table:
     for who in ("model", "base"):
         for metric in ("WAPE", "MASE", f"cov{result.level}"):
             table.add_column(f"{who} {metric}", justify="right")
-    rows = [("all", result.model, result.baseline)]
+    rows = [("all shops", result.model, result.baseline)]
+    if result.hub:
+        rows.append(("hub totals", result.hub["model"], result.hub["baseline"]))
     rows += [(f["family"], f["model"], f["baseline"]) for f in result.by_family]
     for name, m, b in rows:
         table.add_row(
             name,
             *(f"{d[k]:.3f}" for d in (m, b) for k in ("wape", "mase", "coverage80")),
-            style="bold" if name == "all" else None,
+            style="bold" if name in ("all shops", "hub totals") else None,
         )
+    return table
+
+
+def _methods_table(result) -> Table:
+    table = Table(
+        title="Each candidate alone, same origins (WAPE; the model chooses among them by "
+        "family, on the history before each origin)",
+        title_justify="left",
+    )
+    for name in ("method", "shops", "hub totals"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    hub = {m["name"]: m for m in result.hub.get("methods", [])}
+    table.add_row(
+        result.model["name"],
+        f"{result.model['wape']:.3f}",
+        f"{result.hub['model']['wape']:.3f}",
+        style="bold",
+    )
+    for m in result.methods:
+        table.add_row(m["name"], f"{m['wape']:.3f}", f"{hub[m['name']]['wape']:.3f}")
     return table
 
 
@@ -362,7 +384,7 @@ def backtest(
         Path | None,
         typer.Option(
             "--json",
-            help="Write {model, baseline, by_family} figures to this file.",
+            help="Write {model, baseline, by_family, hub, methods, choices} figures to this file.",
             dir_okay=False,
         ),
     ] = None,
@@ -375,7 +397,8 @@ def backtest(
     step: Annotated[int, typer.Option("--step", help="Weeks between origins.", min=1)] = 8,
     drop_outliers: DropOpt = False,
 ) -> None:
-    """Rolling-origin backtest of the forecast against the seasonal-naive baseline."""
+    """Rolling-origin backtest of the model against seasonal naive and every standard method
+    alone, at shop and hub level."""
     import demand
 
     console = _console()
@@ -388,6 +411,8 @@ def backtest(
             built.weekly, origins=origins, horizon=horizon, step=step, families=families
         )
     console.print(_backtest_table(result))
+    if result.methods:
+        console.print(_methods_table(result))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result.to_json_dict(), indent=2))
@@ -418,9 +443,19 @@ def bench_demand(
             min=0,
         ),
     ] = 10,
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dataset",
+            help="Another territory folder to backtest (e.g. one converted by "
+            "benchmarks/convert_*.py); repeatable.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Backtest on the sample (model vs baseline) and build+forecast time at scale 10."""
-    figures = _bench_module().run(data=data, scale=scale, console=_console())
+    """Backtest the model against every standard method (shop and hub level) on the sample
+    and any --dataset, and build+forecast time at scale 10."""
+    figures = _bench_module().run(data=data, scale=scale, console=_console(), extra=dataset)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2))

@@ -145,7 +145,7 @@ def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
     figures = json.loads(path.read_text())
     assert {"model", "baseline", "by_family", "hub"} <= set(figures)
     assert {"wape", "mase", "coverage80"} <= set(figures["hub"]["model"])
-    assert figures["model"]["name"] == "HubSeasonalShare"
+    assert figures["model"]["name"] == "ChosenByBacktest"
     assert figures["baseline"]["name"] == "SeasonalNaive"
     assert set(figures["baseline"]) == {"name", "wape", "mase", "coverage80"}
     assert {f["family"] for f in figures["by_family"]} == {"vegetable", "dairy"}
