@@ -64,6 +64,7 @@ class ForecastParams:
     calib_step: int = 4
     candidates: tuple[str, ...] = CANDIDATES
     ensemble: bool = True
+    switch_margin: float = 0.1
     select_series: int = 400
     reconcile: str = "top_down"
     seed: int = 0
@@ -76,6 +77,8 @@ class ForecastParams:
             )
         if self.reconcile not in ("top_down", "bottom_up"):
             raise InputError(f"reconcile must be top_down or bottom_up; got {self.reconcile!r}")
+        if not 0 <= self.switch_margin < 1:
+            raise InputError(f"switch_margin must be in [0, 1); got {self.switch_margin!r}")
         if not self.select_series >= 1:
             raise InputError(f"select_series must be >= 1; got {self.select_series!r}")
         if not self.smooth_weeks >= 0:

@@ -76,10 +76,14 @@ def candidates(
 
 
 def _origins(t_len: int, params: ForecastParams) -> list[int]:
+    """Inner origins in the regime of the final forecast: when it has a full season of history
+    behind it, so do they (``HubSeasonalShare`` without one is a flat mean and would be judged
+    on windows unlike the one it forecasts)."""
+    floor = SEASON + 1 if t_len - params.calib_horizon > SEASON else MIN_ORIGIN
     found = []
     for j in range(params.calib_origins):
         origin = t_len - params.calib_horizon - j * params.calib_step
-        if origin < MIN_ORIGIN:
+        if origin < floor:
             break
         found.append(origin)
     return found
@@ -114,10 +118,39 @@ def inner_backtest(
     return Inner(rows=rows, origins=origins, forecasts=forecasts, actuals=actuals)
 
 
+def _scores(inner: Inner, mask: np.ndarray, names: list[str]) -> dict[str, float]:
+    """Absolute error of each candidate, and of the mean of the best three (``ENSEMBLE``),
+    over the inner windows of the series in ``mask``."""
+    actual = np.concatenate([a[mask] for a in inner.actuals])
+    err = {
+        m: float(np.abs(actual - np.concatenate([f[m][mask] for f in inner.forecasts])).sum())
+        for m in names
+    }
+    ranked = sorted(names, key=lambda m: (err[m], names.index(m)))
+    if len(ranked) >= 3:
+        mean = np.concatenate(
+            [np.mean([f[m][mask] for m in ranked[:3]], axis=0) for f in inner.forecasts]
+        )
+        err[ENSEMBLE + ":" + ",".join(ranked[:3])] = float(np.abs(actual - mean).sum())
+    return err
+
+
+def _best(err: dict[str, float], ensemble: bool) -> str:
+    keys = [k for k in err if ensemble or not k.startswith(ENSEMBLE)]
+    return min(keys, key=lambda k: (err[k], keys.index(k)))
+
+
+def _methods(key: str) -> tuple[str, ...]:
+    return tuple(key.split(":", 1)[1].split(",")) if key.startswith(ENSEMBLE) else (key,)
+
+
 def choose(inner: Inner, family: np.ndarray, params: ForecastParams) -> dict[str, tuple[str, ...]]:
     """Each family's method (or the best three, averaged) by WAPE over the inner windows.
 
-    A family too young for any inner origin gets ``HubSeasonalShare`` when it is a candidate.
+    One choice is made over all the series first; a family departs from it only when its own
+    best scores at least ``switch_margin`` lower on its own series (a few windows of one family
+    are a noisy guide). A family too young for any inner origin gets ``HubSeasonalShare`` when
+    it is a candidate.
     """
     fam = family[inner.rows]
     names_ok = params.candidates
@@ -126,22 +159,20 @@ def choose(inner: Inner, family: np.ndarray, params: ForecastParams) -> dict[str
     if not inner.origins:
         return choice
     names = list(inner.forecasts[0])
+    overall = _best(_scores(inner, np.ones(len(fam), dtype=bool), names), params.ensemble)
     for name in np.unique(fam):
-        mask = fam == name
-        actual = np.concatenate([a[mask] for a in inner.actuals])
-        err = {
-            m: float(np.abs(actual - np.concatenate([f[m][mask] for f in inner.forecasts])).sum())
-            for m in names
-        }
-        ranked = sorted(names, key=lambda m: (err[m], names.index(m)))
-        best: tuple[str, ...] = (ranked[0],)
-        if params.ensemble and len(ranked) >= 3:
+        err = _scores(inner, fam == name, names)
+        if overall not in err:  # the overall ensemble's three are not this family's best three
+            methods = _methods(overall)
+            mask = fam == name
+            actual = np.concatenate([a[mask] for a in inner.actuals])
             mean = np.concatenate(
-                [np.mean([f[m][mask] for m in ranked[:3]], axis=0) for f in inner.forecasts]
+                [np.mean([f[m][mask] for m in methods], axis=0) for f in inner.forecasts]
             )
-            if np.abs(actual - mean).sum() < err[ranked[0]]:
-                best = tuple(ranked[:3])
-        choice[str(name)] = best
+            err[overall] = float(np.abs(actual - mean).sum())
+        own = _best(err, params.ensemble)
+        keep = err[own] >= (1 - params.switch_margin) * err[overall]
+        choice[str(name)] = _methods(overall if keep else own)
     return choice
 
 
