@@ -15,7 +15,9 @@ Two territories are written (nothing is committed; ≈ 5 MB of CSV):
   (weeks 40-160 of Dominick's calendar, 1990-06 … 1992-10, with gaps): 106,139 store-brand-weeks.
   Quantity = ounces sold / 64 (cartons of 64 oz ≈ 1.95 kg); unit price = price per ounce × 64;
   ``promo`` = the brand was on deal in that store that week (``deal``).
-- ``dominick_tuna``: canned tuna at chain level, 7 brands × 338 weeks (1989-09 … 1996-05).
+- ``dominick_tuna``: canned tuna at chain level, 7 brands, weekly; the file has 338 weeks
+  numbered 1-398 with 9 gaps: the longest run without a gap is kept (weeks 1-211, 1989-09 …
+  1993-09), since a missing week would read as a week without sales.
   Quantity = cans sold / 24 (cases of 24 × 6 oz cans ≈ 4.1 kg); unit price = exp(log price) × 24;
   ``promo`` = display activity over half the chain's stores (``NSALE >= 0.5``).
 
@@ -124,8 +126,18 @@ def convert_oj(data: dict, out: Path) -> int:
     return len(orders)
 
 
+def _longest_run(weeks: pd.Series) -> pd.Series:
+    """Mask of the longest run of consecutive week numbers (a missing week is missing data,
+    not a week without sales: the demand stage would read it as zero)."""
+    w = weeks.astype(int).to_numpy()
+    run = np.concatenate([[0], np.cumsum(np.diff(w) != 1)])
+    longest = np.bincount(run).argmax()
+    return pd.Series(run == longest, index=weeks.index)
+
+
 def convert_tuna(data: dict, out: Path) -> int:
     tuna = data["tuna"]
+    tuna = tuna.loc[_longest_run(tuna["WEEK"])]
     parts = []
     for b in range(1, 8):
         parts.append(

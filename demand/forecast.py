@@ -59,14 +59,14 @@ class ForecastParams:
     share_weeks: int = 13
     share_year_weight: float = 0.25
     activity_shrink: float = 1.0
-    calib_origins: int = 4
+    calib_origins: int = 8
     calib_horizon: int = 13
     calib_step: int = 4
     candidates: tuple[str, ...] = CANDIDATES
     ensemble: bool = True
     switch_margin: float = 0.1
     select_series: int = 400
-    reconcile: str = "top_down"
+    reconcile: str = "bottom_up"
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -262,7 +262,7 @@ def normalise_orders(
 def with_kept(rejects: pd.DataFrame) -> pd.DataFrame:
     """Add (or complete) the ``kept`` column after ``reason``: True for lines only flagged."""
     kept = (
-        rejects["kept"].astype(object).fillna(False).astype(bool)
+        rejects["kept"].eq(True)
         if "kept" in rejects.columns
         else pd.Series(False, index=rejects.index, dtype=bool)
     )

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 #: Name of the mean of a family's three best candidates.
 ENSEMBLE = "Ensemble"
 CHOSEN_NAME = "ChosenByBacktest"
+BOTTOM_UP = "BottomUp"
 MIN_ORIGIN = 26
 
 
@@ -224,10 +225,11 @@ def shares(y: np.ndarray, prod_idx: np.ndarray, n_prod: int) -> np.ndarray:
 
 def reconcile(
     shop: np.ndarray,
-    hub: np.ndarray,
+    hub: np.ndarray | None,
     prod_idx: np.ndarray,
     share: np.ndarray,
     *,
+    n_prod: int,
     mode: str,
     scale: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -236,11 +238,10 @@ def reconcile(
     ``scale`` (per product) turns the sum over a sample of shops into an estimate of the sum
     over all of them (the inner backtest works on a sample).
     """
-    n_prod = hub.shape[0]
     total = _group_sum(shop, prod_idx, n_prod)
     if scale is not None:
         total = total * scale[:, None]
-    if mode == "bottom_up":
+    if mode == "bottom_up" or hub is None:
         return shop, total
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(total > 0, hub / total, 0.0)
@@ -302,9 +303,14 @@ def forecast_panel(
         else np.sort(rng.choice(n, params.select_series, replace=False))
     )
     inner_shop = inner_backtest(shop, weeks, params, rows)
-    inner_hub = inner_backtest(hub, weeks, params, np.arange(n_prod))
+    top_down = params.reconcile == "top_down"
+    # bottom-up, the hub is the sum of the shops: no hub method to choose
     c_shop = choose(inner_shop, family, params)
-    c_hub = choose(inner_hub, prod_family, params)
+    c_hub: dict[str, tuple[str, ...]] = {"*": (BOTTOM_UP,)}
+    inner_hub = None
+    if top_down:
+        inner_hub = inner_backtest(hub, weeks, params, np.arange(n_prod))
+        c_hub = choose(inner_hub, prod_family, params)
     log.info("methods chosen: shops %s; hub %s", c_shop, c_hub)
 
     pool_shop: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
@@ -312,14 +318,16 @@ def forecast_panel(
     h = params.calib_horizon
     for j, origin in enumerate(inner_shop.origins):
         fs = combine(inner_shop.forecasts[j], family[rows], c_shop)
-        fh = combine(inner_hub.forecasts[j], prod_family, c_hub)
+        fh = None if inner_hub is None else combine(inner_hub.forecasts[j], prod_family, c_hub)
         past = y[:, :origin]
         whole = _group_sum(past.sum(axis=1), prod_idx, n_prod)
         part = _group_sum(past[rows].sum(axis=1), prod_idx[rows], n_prod)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(part > 0, whole / part, 0.0)
         share = shares(past, prod_idx, n_prod)[rows]
-        rs, rh = reconcile(fs, fh, prod_idx[rows], share, mode=params.reconcile, scale=scale)
+        rs, rh = reconcile(
+            fs, fh, prod_idx[rows], share, n_prod=n_prod, mode=params.reconcile, scale=scale
+        )
         _collect(pool_shop, rs, inner_shop.actuals[j], family[rows], past[rows])
         _collect(pool_hub, rh, hub_y[:, origin : origin + h], prod_family, hub_y[:, :origin])
     if not inner_shop.origins:
@@ -327,8 +335,10 @@ def forecast_panel(
     q_shop, q_hub = _pools(pool_shop, alpha), _pools(pool_hub, alpha)
 
     fs = forecast_chosen(shop, weeks, horizon, c_shop, params)
-    fh = forecast_chosen(hub, weeks, horizon, c_hub, params)
-    rs, rh = reconcile(fs, fh, prod_idx, shares(y, prod_idx, n_prod), mode=params.reconcile)
+    fh = forecast_chosen(hub, weeks, horizon, c_hub, params) if top_down else None
+    rs, rh = reconcile(
+        fs, fh, prod_idx, shares(y, prod_idx, n_prod), n_prod=n_prod, mode=params.reconcile
+    )
     lo, hi = _interval_quantiles(q_shop, family, _buckets(rs, y))
     hub_lo, hub_hi = _interval_quantiles(q_hub, prod_family, _buckets(rh, hub_y))
     return PanelForecast(
