@@ -1,7 +1,9 @@
 """Forecast weekly demand per (point of sale, product), and its hub-level aggregate.
 
-The model (``HubSeasonalShare``) is a hierarchical seasonal forecast chosen on the backtest
-(``vivres demand backtest``) against statsforecast's ``SeasonalNaive``:
+:func:`forecast_demand` is the entry point: the method of each product family is chosen by
+backtest on the history among :data:`CANDIDATES`, shop and hub forecasts are reconciled and
+intervals calibrated per level (``demand.select``). This module holds the panel, the interval
+pools and our own candidate, ``HubSeasonalShare``, a hierarchical seasonal forecast:
 
 1. **Hub level, per product**: last year's same weeks, smoothed over ``smooth_weeks`` either
    side (one site's week is noisy; the hub total of a product is not), scaled by the year-on-year
@@ -13,10 +15,11 @@ The model (``HubSeasonalShare``) is a hierarchical seasonal forecast chosen on t
    to what its shares predicted, so a shop's own closures repeat; it is off by default because
    it made the sample's backtest worse (site WAPE 0.403 → 0.436 at 0, 0.410 at 0.5):
    closures move from year to year.
-3. **Intervals**: split conformal. The same forecast is made from ``calib_origins`` earlier
-   origins of the history; the relative errors ``actual / forecast - 1``, pooled by product
-   family and by forecast size (forecast / the series' mean week of the last year: season
-   edges err far more than season middles), give the quantiles of the interval
+3. **Intervals** (for whichever candidate is chosen): split conformal. The chosen forecast
+   is made from ``calib_origins`` earlier origins of the history; the relative errors
+   ``actual / forecast - 1``, pooled by product family and by forecast size (forecast / the
+   series' mean week of the last year: season edges err far more than season middles), give
+   the quantiles of the interval
    (``low = kg * (1 + q_lo)``, ``high = kg * (1 + q_hi)``).
 
 Site series are intermittent (6 % of weeks skipped) and noisy (CV ≈ 0.3): pooling the season
@@ -59,7 +62,7 @@ class ForecastParams:
     share_weeks: int = 13
     share_year_weight: float = 0.25
     activity_shrink: float = 1.0
-    calib_origins: int = 8
+    calib_origins: int = 26
     calib_horizon: int = 13
     calib_step: int = 4
     candidates: tuple[str, ...] = CANDIDATES
