@@ -78,8 +78,10 @@ class ForecastParams:
             raise InputError(
                 f"candidates must be among {', '.join(CANDIDATES)}; got {self.candidates!r}"
             )
-        if self.reconcile not in ("top_down", "bottom_up"):
-            raise InputError(f"reconcile must be top_down or bottom_up; got {self.reconcile!r}")
+        if self.reconcile not in ("top_down", "bottom_up", "choose"):
+            raise InputError(
+                f"reconcile must be bottom_up, top_down or choose; got {self.reconcile!r}"
+            )
         if not 0 <= self.switch_margin < 1:
             raise InputError(f"switch_margin must be in [0, 1); got {self.switch_margin!r}")
         if not self.select_series >= 1:

@@ -196,13 +196,17 @@ def forecast_chosen(
     horizon: int,
     choice: dict[str, tuple[str, ...]],
     params: ForecastParams,
+    given: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Fit each family's chosen candidates on that family's series only, and combine them."""
+    """Fit each family's chosen candidates on that family's series only, and combine them
+    (``given`` holds candidates already computed, e.g. the bottom-up hub)."""
     n = level.y.shape[0]
     out = np.zeros((n, horizon))
     needed = sorted({m for methods in choice.values() for m in methods})
-    parts: dict[str, np.ndarray] = {}
+    parts: dict[str, np.ndarray] = dict(given or {})
     for m in needed:
+        if m in parts:
+            continue
         rows = np.flatnonzero(
             np.isin(level.family, [f for f, methods in choice.items() if m in methods])
         )
@@ -303,13 +307,26 @@ def forecast_panel(
         else np.sort(rng.choice(n, params.select_series, replace=False))
     )
     inner_shop = inner_backtest(shop, weeks, params, rows)
-    top_down = params.reconcile == "top_down"
-    # bottom-up, the hub is the sum of the shops: no hub method to choose
+    # bottom_up: the hub is the sum of the shops, no hub method to choose; top_down: the hub
+    # chooses among its own candidates; choose: among those and the sum of the shops
+    top_down = params.reconcile != "bottom_up"
     c_shop = choose(inner_shop, family, params)
     c_hub: dict[str, tuple[str, ...]] = {"*": (BOTTOM_UP,)}
+    scales = []
+    for origin in inner_shop.origins:
+        past = y[:, :origin]
+        whole = _group_sum(past.sum(axis=1), prod_idx, n_prod)
+        part = _group_sum(past[rows].sum(axis=1), prod_idx[rows], n_prod)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scales.append(np.where(part > 0, whole / part, 0.0))
     inner_hub = None
     if top_down:
         inner_hub = inner_backtest(hub, weeks, params, np.arange(n_prod))
+        if params.reconcile == "choose":
+            for j, scale in enumerate(scales):
+                fs = combine(inner_shop.forecasts[j], family[rows], c_shop)
+                bottom_up = _group_sum(fs, prod_idx[rows], n_prod) * scale[:, None]
+                inner_hub.forecasts[j][BOTTOM_UP] = bottom_up
         c_hub = choose(inner_hub, prod_family, params)
     log.info("methods chosen: shops %s; hub %s", c_shop, c_hub)
 
@@ -320,10 +337,7 @@ def forecast_panel(
         fs = combine(inner_shop.forecasts[j], family[rows], c_shop)
         fh = None if inner_hub is None else combine(inner_hub.forecasts[j], prod_family, c_hub)
         past = y[:, :origin]
-        whole = _group_sum(past.sum(axis=1), prod_idx, n_prod)
-        part = _group_sum(past[rows].sum(axis=1), prod_idx[rows], n_prod)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(part > 0, whole / part, 0.0)
+        scale = scales[j]
         share = shares(past, prod_idx, n_prod)[rows]
         rs, rh = reconcile(
             fs, fh, prod_idx[rows], share, n_prod=n_prod, mode=params.reconcile, scale=scale
@@ -335,7 +349,8 @@ def forecast_panel(
     q_shop, q_hub = _pools(pool_shop, alpha), _pools(pool_hub, alpha)
 
     fs = forecast_chosen(shop, weeks, horizon, c_shop, params)
-    fh = forecast_chosen(hub, weeks, horizon, c_hub, params) if top_down else None
+    given = {BOTTOM_UP: _group_sum(fs, prod_idx, n_prod)}
+    fh = forecast_chosen(hub, weeks, horizon, c_hub, params, given) if top_down else None
     rs, rh = reconcile(
         fs, fh, prod_idx, shares(y, prod_idx, n_prod), n_prod=n_prod, mode=params.reconcile
     )

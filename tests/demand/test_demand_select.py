@@ -60,7 +60,7 @@ def test_a_level_shift_is_followed_by_the_choice():
     assert fc["kg"].to_numpy() == pytest.approx(80.0)
 
 
-@pytest.mark.parametrize("mode", ["top_down", "bottom_up"])
+@pytest.mark.parametrize("mode", ["top_down", "bottom_up", "choose"])
 def test_shop_forecasts_add_up_to_the_hub_forecast(mode):
     y, weeks, prod_idx, site_idx, family = _panel()
     params = ForecastParams(candidates=CHEAP, reconcile=mode, calib_origins=2)
