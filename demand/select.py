@@ -9,9 +9,10 @@ of the best three when that scores lower still. Shop series are chosen on a seed
 most ``select_series`` series (the slow methods, AutoETS and AutoTheta, cost seconds per thousand
 series), hub totals per product on every product.
 
-Hub totals and shop forecasts agree (``reconcile``): ``"top_down"`` scales each product's shop
-forecasts to its hub forecast (forecast proportions; shares of the last year where every shop
-forecast is zero); ``"bottom_up"`` makes the hub the sum of the shops.
+Hub totals and shop forecasts agree (``reconcile``): ``"bottom_up"`` (default) makes the hub the
+sum of the shops; ``"top_down"`` scales each product's shop forecasts to a hub forecast chosen
+on the hub totals (forecast proportions; shares of the last year where every shop forecast is
+zero); ``"choose"`` lets the hub choose between the two as one more candidate (``BottomUp``).
 
 Intervals are split conformal, per level: the relative errors ``actual / forecast - 1`` of the
 chosen (and reconciled) forecasts at the same inner origins, pooled by family and forecast size,

@@ -207,6 +207,13 @@ def forecast(
     for month, row in by_class.iterrows():
         table.add_row(str(month), *(f"{v:,.0f}" for v in row))
     console.print(table)
+    chosen = fc.attrs.get("choice", {}).get("shop", {})
+    if chosen:
+        console.print(
+            "methods chosen by backtest on the history: "
+            + "; ".join(f"{fam} {' + '.join(m)}" for fam, m in sorted(chosen.items())),
+            soft_wrap=True,
+        )
     console.print(
         f"{fc.groupby(['site_id', 'product_id']).ngroups:,} series × {horizon} weeks; "
         f"{len(files)} files written to [bold]{out}[/]"

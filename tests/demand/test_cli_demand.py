@@ -57,6 +57,10 @@ def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
     assert fc["week"].nunique() == 6
     hub = pd.read_parquet(out / "hub_forecast.parquet")
     assert list(hub.columns) == ["week", "product", "storage_class", "kg", "low", "high"]
+    # two weeks of history: no window to choose on, each family keeps HubSeasonalShare
+    assert "methods chosen by backtest on the history: dairy HubSeasonalShare" in (
+        capsys.readouterr().out
+    )
 
 
 def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
