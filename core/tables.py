@@ -32,7 +32,8 @@ _MAX_ERRORS_PER_COLUMN = 1000
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
 )
-#: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (yy = 20yy)
+#: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (Excel's two-digit
+#: year window: 00-29 = 20yy, 30-99 = 19yy)
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
 try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same cell text
     import python_calamine
@@ -41,6 +42,10 @@ try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same c
     _EXCEL_ERRORS: tuple[type[Exception], ...] = (python_calamine.CalamineError,)
 except ImportError:  # pragma: no cover - optional speed-up
     _EXCEL_ENGINE, _EXCEL_ERRORS = "openpyxl", ()
+#: Dates any real business could have: from 1900 to 2099 (``vivres check`` and the demand
+#: stage use the same range; pandas itself stops at 1677 and 2262).
+DATE_MIN = pd.Timestamp("1900-01-01")
+DATE_MAX = pd.Timestamp("2100-01-01")
 #: No table has more than 15 columns; wider files are refused before parsing (column bombs).
 MAX_COLUMNS = 64
 #: What an .xlsx may unpack to (≈ 250,000 order rows): parsing sheet XML is slow, so bigger
@@ -293,7 +298,9 @@ def _parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Seri
         values[iso] = parsed
     if french.any():
         parts = raw[french].str.extract(_FR_DATE)
-        year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+        two = parts[2].str.len() == 2
+        year = parts[2].mask(two & (parts[2] < "30"), "20" + parts[2])
+        year = year.mask(two & (parts[2] >= "30"), "19" + parts[2])
         day_first = (
             year
             + "-"
@@ -304,9 +311,13 @@ def _parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Seri
         )
         values[french] = pd.to_datetime(day_first, errors="coerce", format="ISO8601")
     bad = values.isna() & ~empty
+    out_of_range = (values < DATE_MIN) | (values >= DATE_MAX)
+    values = values.where(~out_of_range)
+    bad |= out_of_range
+    span = f" from {DATE_MIN.year} to {DATE_MAX.year - 1}"
     if col.kind == "date":
-        return values.dt.normalize(), bad, "a date YYYY-MM-DD or DD/MM/YYYY"
-    return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM"
+        return values.dt.normalize(), bad, "a date YYYY-MM-DD or DD/MM/YYYY" + span
+    return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM" + span
 
 
 def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:

@@ -1,7 +1,9 @@
-"""Rolling-origin backtest of the demand forecast against the seasonal-naive baseline.
+"""Rolling-origin backtest of the demand forecast against the standard methods.
 
-At each origin, both methods see only the weeks before it and forecast the next ``horizon``
-weeks of every (site, product) series; the errors are pooled over origins:
+At each origin, the model (chosen per family by its own backtest inside the history before the
+origin: ``demand.select``), the seasonal-naive baseline and every candidate alone see only the
+weeks before it and forecast the next ``horizon`` weeks of every (site, product) series and of
+every product's hub total; the errors are pooled over origins:
 
 - **WAPE** = Σ|actual − forecast| / Σ actual;
 - **MASE** = mean over (series, origin) of MAE / (in-sample MAE of the one-week naive
@@ -21,15 +23,19 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
-from demand._statsforecast import seasonal_naive
+from demand._statsforecast import forecast_methods, seasonal_naive
 from demand.forecast import (
+    CANDIDATES,
     MODEL_NAME,
     SEASON,
     ForecastParams,
+    _group_sum,
     forecast_demand,
     hub_demand,
+    point_forecast,
     to_panel,
 )
+from demand.select import CHOSEN_NAME
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +46,31 @@ BASELINE_NAME = "SeasonalNaive"
 class BacktestResult:
     """Backtest figures of the model and the baseline, overall and by product family.
 
-    ``hub`` holds the model's figures on the hub totals per product and week (what the
-    planner uses): ``wape`` and ``coverage80`` of :func:`demand.hub_demand`'s interval.
+    ``hub`` holds the figures on the hub totals per product and week (what the planner uses):
+    ``model`` (:func:`demand.hub_demand`'s totals and interval), ``baseline`` and ``methods``
+    (each candidate alone, fitted on the hub totals). ``methods`` are the same at shop level;
+    ``choices`` what the model chose at each origin.
     """
 
     model: dict
     baseline: dict
     by_family: list[dict]
     hub: dict = field(default_factory=dict)
+    methods: list[dict] = field(default_factory=list)
+    choices: list[dict] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
     horizon: int = 13
     level: int = 80
 
     def to_json_dict(self) -> dict:
-        """Return ``{"model": {...}, "baseline": {...}, "by_family": [...]}``."""
+        """Return ``{"model": {...}, "baseline": {...}, "by_family": [...], "hub": {...}}``."""
         return {
             "model": dict(self.model),
             "baseline": dict(self.baseline),
             "by_family": [dict(f) for f in self.by_family],
+            "hub": dict(self.hub),
+            "methods": [dict(m) for m in self.methods],
+            "choices": [dict(c) for c in self.choices],
         }
 
 
@@ -94,6 +107,7 @@ def backtest(
     level: int = 80,
     families: pd.Series | dict | None = None,
     params: ForecastParams | None = None,
+    compare: bool = True,
 ) -> BacktestResult:
     """Evaluate the forecast and the seasonal-naive baseline from rolling origins.
 
@@ -114,6 +128,8 @@ def backtest(
         Product family of each product id (e.g. ``products.category``) for ``by_family``.
     params
         Model knobs.
+    compare
+        Also score every candidate alone (same origins, same weeks) at both levels.
 
     Returns
     -------
@@ -136,12 +152,20 @@ def backtest(
         )
     fam_map = pd.Series(families) if families is not None else pd.Series(dtype=object)
     family = pd.Series(panel.product_id).map(fam_map).fillna("all").astype(str).to_numpy()
+    params = params or ForecastParams()
+    names = [m for m in CANDIDATES if m in params.candidates] if compare else []
+    sf_names = [m for m in names if m != MODEL_NAME]
 
+    n_prod = len(panel.products)
     catalogue = pd.DataFrame({"product_id": panel.products, "storage_class": ""})
-    hub_parts: list[pd.DataFrame] = []
-    parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("actual", "f", "lo", "hi", "b", "blo", "bhi", "scale", "family")
+    hub_y = _group_sum(panel.y, panel.prod_idx, n_prod)
+    keys = ("actual", "f", "lo", "hi", "b", "blo", "bhi", "scale", "family")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    hub_parts: dict[str, list[np.ndarray]] = {k: [] for k in keys[:-1]}
+    single: dict[str, dict[str, list[np.ndarray]]] = {
+        lvl: {m: [] for m in names} for lvl in ("shop", "hub")
     }
+    choices = []
     for origin in idx:
         start = panel.weeks[origin]
         log.info("backtest origin %s", start.date())
@@ -153,57 +177,54 @@ def backtest(
             params=params,
             families=families,
         )
+        choices.append({"origin": str(start.date()), **fc.attrs.get("choice", {})})
         # forecast_demand orders series by (site, product) like the panel
         shape = (len(panel.site_id), horizon)
         parts["f"].append(fc["kg"].to_numpy().reshape(shape))
         parts["lo"].append(fc["low"].to_numpy().reshape(shape))
         parts["hi"].append(fc["high"].to_numpy().reshape(shape))
         hub = hub_demand(fc, catalogue)
-        actual_hub = (
-            pd.DataFrame(panel.y[:, origin : origin + horizon], columns=fc["week_start"].unique())
-            .assign(product_id=panel.product_id)
-            .groupby("product_id")
-            .sum()
-            .stack()
-            .rename("actual")
-            .reset_index()
-            .rename(columns={"level_1": "week_start"})
-        )
-        hub_parts.append(hub.merge(actual_hub, on=["product_id", "week_start"]))
-        train = panel.y[:, :origin]
-        b, blo, bhi = seasonal_naive(train, panel.weeks[:origin], horizon, level)
-        parts["b"].append(b)
-        parts["blo"].append(blo)
-        parts["bhi"].append(bhi)
-        parts["actual"].append(panel.y[:, origin : origin + horizon])
-        parts["scale"].append(np.abs(np.diff(train, axis=1)).mean(axis=1))
+        for k, col in (("f", "kg"), ("lo", "low"), ("hi", "high")):
+            wide = hub.pivot(index="product_id", columns="week_start", values=col)
+            hub_parts[k].append(wide.reindex(panel.products).to_numpy())
+        train, weeks = panel.y[:, :origin], panel.weeks[:origin]
+        hub_train = hub_y[:, :origin]
+        for lvl, y_lvl, train_lvl, out in (
+            ("shop", panel.y, train, parts),
+            ("hub", hub_y, hub_train, hub_parts),
+        ):
+            b, blo, bhi = seasonal_naive(train_lvl, weeks, horizon, level)
+            out["b"].append(b)
+            out["blo"].append(blo)
+            out["bhi"].append(bhi)
+            out["actual"].append(y_lvl[:, origin : origin + horizon])
+            out["scale"].append(np.abs(np.diff(train_lvl, axis=1)).mean(axis=1))
+            for m, f in forecast_methods(train_lvl, weeks, horizon, sf_names).items():
+                single[lvl][m].append(f)
+        if MODEL_NAME in names:
+            # our own candidate alone, at both levels (the hub is the sum of its shops)
+            own = point_forecast(train, panel.prod_idx, panel.site_idx, horizon, params)
+            single["shop"][MODEL_NAME].append(own)
+            single["hub"][MODEL_NAME].append(_group_sum(own, panel.prod_idx, n_prod))
         parts["family"].append(family)
     a = {k: np.concatenate(v) for k, v in parts.items()}
+    ha = {k: np.concatenate(v) for k, v in hub_parts.items()}
 
-    def both(mask: np.ndarray) -> tuple[dict, dict]:
+    def both(arr: dict, mask: np.ndarray) -> tuple[dict, dict]:
+        args = (arr["actual"][mask], arr["scale"][mask])
         return (
             _metrics(
-                MODEL_NAME,
-                a["actual"][mask],
-                a["f"][mask],
-                a["lo"][mask],
-                a["hi"][mask],
-                a["scale"][mask],
+                CHOSEN_NAME, args[0], arr["f"][mask], arr["lo"][mask], arr["hi"][mask], args[1]
             ),
             _metrics(
-                BASELINE_NAME,
-                a["actual"][mask],
-                a["b"][mask],
-                a["blo"][mask],
-                a["bhi"][mask],
-                a["scale"][mask],
+                BASELINE_NAME, args[0], arr["b"][mask], arr["blo"][mask], arr["bhi"][mask], args[1]
             ),
         )
 
-    model, baseline = both(np.ones(len(a["family"]), dtype=bool))
+    model, baseline = both(a, np.ones(len(a["family"]), dtype=bool))
     by_family = []
     for fam in sorted(set(a["family"])):
-        fam_model, fam_baseline = both(a["family"] == fam)
+        fam_model, fam_baseline = both(a, a["family"] == fam)
         by_family.append(
             {
                 "family": fam,
@@ -211,18 +232,30 @@ def backtest(
                 "baseline": {k: v for k, v in fam_baseline.items() if k != "name"},
             }
         )
-    h = pd.concat(hub_parts, ignore_index=True)
-    inside = (h["actual"] >= h["low"] - 1e-9) & (h["actual"] <= h["high"] + 1e-9)
-    hub_figures = {
-        "name": MODEL_NAME,
-        "wape": round(float((h["actual"] - h["kg"]).abs().sum() / h["actual"].sum()), 4),
-        "coverage80": round(float(inside.mean()), 4),
-    }
+    hub_model, hub_baseline = both(ha, np.ones(len(ha["actual"]), dtype=bool))
+
+    def methods(lvl: str, arr: dict) -> list[dict]:
+        out = []
+        for m in names:
+            f = np.concatenate(single[lvl][m])
+            row = _metrics(m, arr["actual"], f, f, f, arr["scale"])
+            # statsforecast gives these methods no interval of their own (SeasonalNaive's is
+            # the baseline's)
+            row["coverage80"] = (
+                (baseline if lvl == "shop" else hub_baseline)["coverage80"]
+                if m == BASELINE_NAME
+                else None
+            )
+            out.append(row)
+        return out
+
     return BacktestResult(
         model=model,
         baseline=baseline,
         by_family=by_family,
-        hub=hub_figures,
+        hub={"model": hub_model, "baseline": hub_baseline, "methods": methods("hub", ha)},
+        methods=methods("shop", a),
+        choices=choices,
         origins=[str(panel.weeks[i].date()) for i in idx],
         horizon=horizon,
         level=level,

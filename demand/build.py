@@ -45,6 +45,7 @@ from demand.orders import (
     normalise_orders,
     rejects_frame,
     week_start,
+    with_kept,
 )
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ class DemandBuild:
         ``orders_kg``, ``caisse_kg``; dense: every (site, product) seen has every week of the
         history, zero when nothing was ordered.
     rejects
-        ``file, row, column, reason`` and the raw fields of every rejected order or payment.
+        ``file, row, column, reason, kept`` and the raw fields of every rejected order or
+        payment; ``kept`` lines (absurd quantities without a promotion, unless
+        ``OrderCheckParams.drop_outliers``) are only flagged and stay in the demand.
     duplicates
         Exact repeated lines (``file, row, first_row`` and the line's fields), dropped.
     flags
@@ -140,7 +143,7 @@ def build_weekly_demand(
     """
     raw_orders, order_rejects, order_file = _activity(orders, "orders", territory)
     if raw_orders is None or raw_orders.empty:
-        raise InputError(f"{order_file}: no valid order lines; weekly demand needs orders")
+        raise InputError.of_file(order_file, _nothing_left(order_rejects))
     history = None
     if orders is not None and territory.orders is not None and len(territory.orders):
         # a new export is checked against the territory's order history too: a site's usual
@@ -152,6 +155,8 @@ def build_weekly_demand(
     rejects = [order_rejects, norm.rejects]
     duplicates = [norm.duplicates]
     o = norm.valid
+    if o.empty:
+        raise InputError.of_file(order_file, _nothing_left(order_rejects, norm.rejects))
     orders_kg = o.groupby(["week_start", "site_id", "product_id"], as_index=False)["kg"].sum()
     orders_kg = orders_kg.rename(columns={"kg": "orders_kg"})
 
@@ -209,7 +214,7 @@ def build_weekly_demand(
         )
     )
     all_rejects = [r for r in rejects if len(r)]
-    rejects_df = (
+    rejects_df = with_kept(
         pd.concat(all_rejects, ignore_index=True)
         if all_rejects
         else pd.DataFrame(columns=["file", "row", "column", "reason"])
@@ -233,14 +238,31 @@ def build_weekly_demand(
     )
 
 
+def _nothing_left(*rejects: pd.DataFrame) -> str:
+    """Why no order line is left: the count of rejected lines and their commonest reason."""
+    found = (
+        pd.concat([r for r in rejects if len(r)], ignore_index=True)
+        if any(len(r) for r in rejects)
+        else pd.DataFrame(columns=["column", "reason"])
+    )
+    if found.empty:
+        return "no order lines; weekly demand needs orders"
+    counts = found.groupby(["column", "reason"], sort=False).size().sort_values(ascending=False)
+    (column, reason), n = next(iter(counts.items()))
+    return (
+        f"no order line left after cleaning: {len(found)} line(s) rejected, most often "
+        f"column {column!r}: {reason} ({n} lines)"
+    )
+
+
 def _dense_weekly(orders_kg: pd.DataFrame, caisse_kg: pd.DataFrame) -> pd.DataFrame:
     """Every (site, product) seen, every week of the history; missing cells are zero."""
-    both = pd.concat(
-        [
-            orders_kg[["week_start", "site_id", "product_id"]],
-            caisse_kg[["week_start", "site_id", "product_id"]],
-        ],
-        ignore_index=True,
+    keys = ["week_start", "site_id", "product_id"]
+    # an empty caisse table would change the concat's dtypes (pandas FutureWarning)
+    both = (
+        pd.concat([orders_kg[keys], caisse_kg[keys]], ignore_index=True)
+        if len(caisse_kg)
+        else orders_kg[keys]
     )
     # the history is the span of the orders: caisse payments past it (a few days of a week
     # whose orders are not in yet) would pass for a whole week of demand
@@ -254,7 +276,6 @@ def _dense_weekly(orders_kg: pd.DataFrame, caisse_kg: pd.DataFrame) -> pd.DataFr
             "week_start": np.tile(weeks.to_numpy(), len(pairs)),
         }
     )
-    keys = ["week_start", "site_id", "product_id"]
     caisse_kg = caisse_kg.loc[caisse_kg["week_start"].between(weeks[0], weeks[-1])]
     grid = grid.merge(orders_kg, on=keys, how="left").merge(
         caisse_kg.astype({"caisse_kg": float}), on=keys, how="left"

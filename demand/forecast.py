@@ -1,7 +1,9 @@
 """Forecast weekly demand per (point of sale, product), and its hub-level aggregate.
 
-The model (``HubSeasonalShare``) is a hierarchical seasonal forecast chosen on the backtest
-(``vivres demand backtest``) against statsforecast's ``SeasonalNaive``:
+:func:`forecast_demand` is the entry point: the method of each product family is chosen by
+backtest on the history among :data:`CANDIDATES`, shop and hub forecasts are reconciled and
+intervals calibrated per level (``demand.select``). This module holds the panel, the interval
+pools and our own candidate, ``HubSeasonalShare``, a hierarchical seasonal forecast:
 
 1. **Hub level, per product**: last year's same weeks, smoothed over ``smooth_weeks`` either
    side (one site's week is noisy; the hub total of a product is not), scaled by the year-on-year
@@ -13,10 +15,11 @@ The model (``HubSeasonalShare``) is a hierarchical seasonal forecast chosen on t
    to what its shares predicted, so a shop's own closures repeat; it is off by default because
    it made the sample's backtest worse (site WAPE 0.403 → 0.436 at 0, 0.410 at 0.5):
    closures move from year to year.
-3. **Intervals**: split conformal. The same forecast is made from ``calib_origins`` earlier
-   origins of the history; the relative errors ``actual / forecast - 1``, pooled by product
-   family and by forecast size (forecast / the series' mean week of the last year: season
-   edges err far more than season middles), give the quantiles of the interval
+3. **Intervals** (for whichever candidate is chosen): split conformal. The chosen forecast
+   is made from ``calib_origins`` earlier origins of the history; the relative errors
+   ``actual / forecast - 1``, pooled by product family and by forecast size (forecast / the
+   series' mean week of the last year: season edges err far more than season middles), give
+   the quantiles of the interval
    (``low = kg * (1 + q_lo)``, ``high = kg * (1 + q_hi)``).
 
 Site series are intermittent (6 % of weeks skipped) and noisy (CV ≈ 0.3): pooling the season
@@ -34,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from demand._statsforecast import METHODS
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +45,16 @@ SEASON = 52
 FORECAST_COLUMNS = ("week_start", "site_id", "product_id", "kg", "low", "high")
 HUB_COLUMNS = ("week_start", "product_id", "storage_class", "kg", "low", "high")
 MODEL_NAME = "HubSeasonalShare"
+#: What the model is chosen among (per family, by backtest on the history: ``demand.select``).
+CANDIDATES = (MODEL_NAME, *METHODS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ForecastParams:
-    """Knobs of the ``HubSeasonalShare`` model (defaults chosen on the sample's backtest)."""
+    """Knobs of the ``HubSeasonalShare`` candidate (defaults chosen on the sample's backtest),
+    of its calibration origins (also those of the model choice) and of the choice itself
+    (``demand.select``): candidates, ensemble of the best three, shop series sampled for the
+    choice, reconciliation (``top_down`` or ``bottom_up``), sampling seed."""
 
     smooth_weeks: int = 1
     level_weeks: int = 13
@@ -53,11 +62,30 @@ class ForecastParams:
     share_weeks: int = 13
     share_year_weight: float = 0.25
     activity_shrink: float = 1.0
-    calib_origins: int = 4
+    calib_origins: int = 26
     calib_horizon: int = 13
     calib_step: int = 4
+    candidates: tuple[str, ...] = CANDIDATES
+    ensemble: bool = True
+    switch_margin: float = 0.1
+    select_series: int = 400
+    reconcile: str = "bottom_up"
+    seed: int = 0
 
     def __post_init__(self) -> None:
+        unknown = set(self.candidates) - set(CANDIDATES)
+        if unknown or not self.candidates:
+            raise InputError(
+                f"candidates must be among {', '.join(CANDIDATES)}; got {self.candidates!r}"
+            )
+        if self.reconcile not in ("top_down", "bottom_up", "choose"):
+            raise InputError(
+                f"reconcile must be bottom_up, top_down or choose; got {self.reconcile!r}"
+            )
+        if not 0 <= self.switch_margin < 1:
+            raise InputError(f"switch_margin must be in [0, 1); got {self.switch_margin!r}")
+        if not self.select_series >= 1:
+            raise InputError(f"select_series must be >= 1; got {self.select_series!r}")
         if not self.smooth_weeks >= 0:
             raise InputError(f"smooth_weeks must be >= 0; got {self.smooth_weeks!r}")
         for name in ("level_weeks", "share_weeks", "calib_origins", "calib_horizon", "calib_step"):
@@ -234,59 +262,6 @@ def _pool_quantiles(
     return out
 
 
-def _calibrate(
-    panel: _Panel, family: np.ndarray, alpha: float, params: ForecastParams
-) -> tuple[dict[tuple[str, int], tuple[float, float]], dict[tuple[str, int], tuple[float, float]]]:
-    """Quantiles of relative errors from forecasts made at earlier origins.
-
-    Returns the pools of the site series and of the hub totals per product (the sum of the
-    site forecasts), keyed ``(family, size bucket)``; keys ``(family, -1)`` and ``("*", -1)``
-    are the fallbacks for pools with fewer than :data:`MIN_POOL` cells.
-    """
-    y = panel.y
-    t_len = y.shape[1]
-    n_prod = len(panel.products)
-    prod_family = np.empty(n_prod, dtype=object)
-    prod_family[panel.prod_idx] = family
-    site: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
-    hub: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
-
-    def collect(
-        into: dict, f: np.ndarray, actual: np.ndarray, fam: np.ndarray, history: np.ndarray
-    ) -> None:
-        ok = f > 0
-        into["err"].append(actual[ok] / f[ok] - 1.0)
-        into["fam"].append(np.broadcast_to(fam[:, None], f.shape)[ok])
-        into["buck"].append(_buckets(f, history)[ok])
-
-    for j in range(params.calib_origins):
-        origin = t_len - params.calib_horizon - j * params.calib_step
-        if origin < SEASON:
-            break
-        f = point_forecast(
-            y[:, :origin], panel.prod_idx, panel.site_idx, params.calib_horizon, params
-        )
-        actual = y[:, origin : origin + params.calib_horizon]
-        collect(site, f, actual, family, y[:, :origin])
-        collect(
-            hub,
-            _group_sum(f, panel.prod_idx, n_prod),
-            _group_sum(actual, panel.prod_idx, n_prod),
-            prod_family,
-            _group_sum(y[:, :origin], panel.prod_idx, n_prod),
-        )
-    if not site["err"]:
-        log.warning("history too short to calibrate intervals: using ±50 %%")
-        return {}, {}
-    pools = []
-    for into in (site, hub):
-        arrays = {k: np.concatenate(v) for k, v in into.items()}
-        pools.append(
-            _pool_quantiles(arrays["err"], arrays["fam"].astype(str), arrays["buck"], alpha)
-        )
-    return pools[0], pools[1]
-
-
 def _interval_quantiles(
     q: dict, family: np.ndarray, buckets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -358,12 +333,15 @@ def forecast_demand(
         start = first
     skip = (start - first).days // 7
     total = skip + horizon_weeks
-    f = point_forecast(panel.y, panel.prod_idx, panel.site_idx, total, params)[:, skip:]
+    from demand.select import CHOSEN_NAME, forecast_panel
 
     fam_map = pd.Series(families) if families is not None else pd.Series(dtype=object)
     family = pd.Series(panel.product_id).map(fam_map).fillna("*").astype(str).to_numpy()
-    q, q_hub = _calibrate(panel, family, 1 - level / 100, params)
-    lo_q, hi_q = _interval_quantiles(q, family, _buckets(f, panel.y))
+    fit = forecast_panel(
+        panel.y, panel.weeks, panel.prod_idx, panel.site_idx, family, total, 1 - level / 100, params
+    )
+    f = fit.shop[:, skip:]
+    lo_q, hi_q = fit.shop_lo[:, skip:], fit.shop_hi[:, skip:]
     low = np.minimum(np.maximum(f * (1 + lo_q), 0.0), f)
     high = np.maximum(f * (1 + hi_q), f)
 
@@ -379,18 +357,17 @@ def forecast_demand(
             "high": high.ravel(),
         }
     )
-    out.attrs["model"] = MODEL_NAME
+    out.attrs["model"] = CHOSEN_NAME
     out.attrs["level"] = level
-    # hub totals have their own calibrated intervals (site errors move together through the
-    # shared hub season, so adding site intervals would understate the hub's); hub_demand
-    # uses them while the frame is this one (attrs do not survive a CSV round trip)
+    out.attrs["choice"] = {
+        "shop": {k: list(v) for k, v in fit.choice_shop.items()},
+        "hub": {k: list(v) for k, v in fit.choice_hub.items()},
+    }
+    # hub totals have their own calibrated intervals (site errors move together, so adding
+    # site intervals would understate the hub's); hub_demand uses them while the frame is this
+    # one (attrs do not survive a CSV round trip)
     n_prod = len(panel.products)
-    hub_f = _group_sum(f, panel.prod_idx, n_prod)
-    prod_family = np.empty(n_prod, dtype=object)
-    prod_family[panel.prod_idx] = family
-    hub_lo, hub_hi = _interval_quantiles(
-        q_hub, prod_family.astype(str), _buckets(hub_f, _group_sum(panel.y, panel.prod_idx, n_prod))
-    )
+    hub_lo, hub_hi = fit.hub_lo[:, skip:], fit.hub_hi[:, skip:]
     # plain lists: parquet writers serialise attrs as JSON
     out.attrs["hub_interval"] = {
         "week_start": [str(d.date()) for d in weeks] * n_prod,

@@ -3,8 +3,8 @@
 Row-level checks (unknown site or product, unknown unit, negative quantity, unparseable date)
 are done by the territory reader (``core.territory.read_activity``); this module adds what needs
 the catalogue or the history: unit conversion through ``products.kg_per_unit``, absurd
-quantities compared with the site's own history, dates outside any plausible range, and exact
-duplicate lines.
+quantities compared with the site's own history (flagged and kept unless asked, never for a line
+sold on promotion), dates outside any plausible range, and exact duplicate lines.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.tables import DATE_MAX, DATE_MIN
 from core.units import order_kg
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 REJECT_COLUMNS = ("file", "row", "column", "reason")
 #: Columns of the parsed orders compared to find exact duplicate lines.
 ORDER_KEY = ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur")
-#: Earliest and latest plausible order dates.
-MIN_DATE = pd.Timestamp("2000-01-01")
-MAX_DATE = pd.Timestamp("2100-01-01")
+#: Earliest and latest plausible order dates: the readers' range, so ``vivres check`` and the
+#: demand stage agree (the check here catches frames passed without the reader).
+MIN_DATE = DATE_MIN
+MAX_DATE = DATE_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,11 +45,20 @@ class OrderCheckParams:
         median is odd but harmless).
     min_history
         Lines of history a site needs for a product before its own median is trusted.
+    promo_price_ratio
+        A line whose price per kilo is below this fraction of the product's usual (median)
+        price is a promotion: never called absurd. An explicit ``promo`` column (true/oui/1)
+        marks promotions too.
+    drop_outliers
+        Drop absurd lines (without a promotion) instead of keeping them; either way they are
+        listed in the rejects (``kept`` says which).
     """
 
     absurd_factor: float = 50.0
     absurd_min_kg: float = 20.0
     min_history: int = 3
+    promo_price_ratio: float = 0.8
+    drop_outliers: bool = False
 
     def __post_init__(self) -> None:
         if not self.absurd_factor > 1:
@@ -56,6 +67,8 @@ class OrderCheckParams:
             raise InputError(f"absurd_min_kg must be >= 0; got {self.absurd_min_kg!r}")
         if not self.min_history >= 1:
             raise InputError(f"min_history must be >= 1; got {self.min_history!r}")
+        if not 0 < self.promo_price_ratio <= 1:
+            raise InputError(f"promo_price_ratio must be in (0, 1]; got {self.promo_price_ratio!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +78,8 @@ class NormalisedOrders:
     Attributes
     ----------
     valid
-        Parsed order columns plus ``kg`` and ``week_start`` (Monday).
+        Parsed order columns plus ``kg``, ``promo`` (sold on promotion) and ``week_start``
+        (Monday).
     rejects
         ``file, row, column, reason`` and the raw fields of each rejected line.
     duplicates
@@ -203,18 +217,28 @@ def normalise_orders(
     df = df.loc[keep].copy()
     df["kg"] = order_kg(df.assign(unit=unit[keep]), catalogue)
 
+    df["promo"] = _promotions(df, history, params)
     absurd, reference = _absurd(df, history, params)
-    if absurd.any():
+    # a promotion explains a huge line (half price, chain-wide): it is demand, not a typo
+    outlier = absurd & ~df["promo"]
+    if outlier.any():
+        action = (
+            "dropped (--drop-outliers)"
+            if params.drop_outliers
+            else "kept (--drop-outliers drops it)"
+        )
         reasons = (
             "absurd quantity: "
             + df["kg"].round(1).astype(str)
             + " kg is more than "
             + f"{params.absurd_factor:g}× the usual "
             + reference.round(2).astype(str)
-            + " kg of this site for this product"
+            + f" kg of this site for this product, at no promotional price; {action}"
         )
-        rejected.append(_reject(df, absurd, file, "quantity", reasons))
-        df = df.loc[~absurd]
+        flagged = _reject(df, outlier, file, "quantity", reasons)
+        rejected.append(flagged.assign(kept=not params.drop_outliers))
+        if params.drop_outliers:
+            df = df.loc[~outlier]
 
     df["week_start"] = week_start(df["date"])
     rejects = (
@@ -223,6 +247,7 @@ def normalise_orders(
         else pd.DataFrame(columns=[*REJECT_COLUMNS, *key])
     )
     rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    rejects = with_kept(rejects)
     if len(rejects) or len(duplicates):
         log.info(
             "%s: %d lines kept, %d rejected, %d duplicates",
@@ -232,6 +257,51 @@ def normalise_orders(
             len(duplicates),
         )
     return NormalisedOrders(valid=df.reset_index(drop=True), rejects=rejects, duplicates=duplicates)
+
+
+def with_kept(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Add (or complete) the ``kept`` column after ``reason``: True for lines only flagged."""
+    kept = (
+        rejects["kept"].eq(True)
+        if "kept" in rejects.columns
+        else pd.Series(False, index=rejects.index, dtype=bool)
+    )
+    out = rejects.drop(columns="kept", errors="ignore")
+    at = list(out.columns).index("reason") + 1 if "reason" in out.columns else len(out.columns)
+    out.insert(at, "kept", kept)
+    return out
+
+
+_TRUE = {"1", "true", "yes", "y", "oui", "o", "vrai", "x", "promo"}
+
+
+def _promotions(
+    df: pd.DataFrame, history: pd.DataFrame | None, params: OrderCheckParams
+) -> pd.Series:
+    """Lines sold on promotion: an explicit ``promo`` column, or a price per kilo well below
+    the product's usual one (its median over the file and the history)."""
+    promo = pd.Series(False, index=df.index)
+    if "promo" in df.columns:
+        promo |= df["promo"].astype(str).str.strip().str.lower().isin(_TRUE)
+    if "unit_price_eur" not in df.columns:
+        return promo
+
+    def per_kg(frame: pd.DataFrame) -> pd.Series:
+        price = pd.to_numeric(frame["unit_price_eur"], errors="coerce")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (price * frame["quantity"] / frame["kg"]).where(frame["kg"] > 0)
+
+    own = per_kg(df)
+    pool = pd.DataFrame({"product_id": df["product_id"], "eur_kg": own})
+    if history is not None and len(history) and "unit_price_eur" in history.columns:
+        pool = pd.concat(
+            [pool, pd.DataFrame({"product_id": history["product_id"], "eur_kg": per_kg(history)})],
+            ignore_index=True,
+        )
+    usual = pool.dropna().groupby("product_id")["eur_kg"].median()
+    reference = df["product_id"].map(usual)
+    cheap = own.notna() & reference.notna() & (own < params.promo_price_ratio * reference)
+    return promo | cheap
 
 
 def _stray_dates(dates: pd.Series) -> pd.Series:

@@ -80,13 +80,29 @@ def _write(
     return paths
 
 
-def _build(territory: Territory, orders: Path | None, transactions: Path | None):
+DropOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-outliers",
+        help="Drop order lines of absurd quantity sold at no promotional price (default: keep "
+        "them and list them in rejects.csv with kept=True).",
+    ),
+]
+
+
+def _build(
+    territory: Territory,
+    orders: Path | None,
+    transactions: Path | None,
+    drop_outliers: bool = False,
+):
     import demand
 
     return demand.build_weekly_demand(
         territory,
         orders=_existing(orders, "--orders"),
         transactions=_existing(transactions, "--transactions"),
+        params=demand.OrderCheckParams(drop_outliers=drop_outliers),
     )
 
 
@@ -96,6 +112,7 @@ def build(
     out: OutOpt = Path("out/demand"),
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
+    drop_outliers: DropOpt = False,
 ) -> None:
     """Build weekly demand per point of sale and product; write rejects, duplicates, flags.
 
@@ -105,7 +122,7 @@ def build(
     console = _console()
     territory = _load(data)
     with console.status("Building weekly demand"):
-        result = _build(territory, orders, transactions)
+        result = _build(territory, orders, transactions, drop_outliers)
     files = _write(result.weekly, out, "weekly")
     # rejects and duplicates keep the input file's own column names
     files += _write(result.rejects, out, "rejects", parquet=False, tidy_names=False)
@@ -126,7 +143,9 @@ def build(
         "of which from caisse-only weeks",
         f"{(w['kg'] - w['orders_kg']).clip(lower=0).sum():,.0f} kg",
     )
-    table.add_row("rejected rows", f"{len(result.rejects):,}")
+    kept = result.rejects["kept"].astype(bool)
+    table.add_row("rejected rows", f"{int((~kept).sum()):,}")
+    table.add_row("absurd lines flagged, kept", f"{int(kept.sum()):,}")
     table.add_row("duplicate lines (dropped)", f"{len(result.duplicates):,}")
     for flag, n in result.flags["flag"].value_counts().items():
         table.add_row(f"caisse payments flagged {flag}", f"{n:,}")
@@ -154,6 +173,7 @@ def forecast(
     ] = 80,
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
+    drop_outliers: DropOpt = False,
 ) -> None:
     """Forecast demand per site and product (kg, low, high) and its hub total per product."""
     import demand
@@ -162,7 +182,7 @@ def forecast(
     territory = _load(data)
     families = territory.products.set_index("product_id")["category"]
     with console.status("Building weekly demand"):
-        built = _build(territory, orders, transactions)
+        built = _build(territory, orders, transactions, drop_outliers)
     with console.status(f"Forecasting {horizon} weeks"):
         fc = demand.forecast_demand(
             built.weekly, horizon_weeks=horizon, level=level, families=families
@@ -187,6 +207,13 @@ def forecast(
     for month, row in by_class.iterrows():
         table.add_row(str(month), *(f"{v:,.0f}" for v in row))
     console.print(table)
+    chosen = fc.attrs.get("choice", {}).get("shop", {})
+    if chosen:
+        console.print(
+            "methods chosen by backtest on the history: "
+            + "; ".join(f"{fam} {' + '.join(m)}" for fam, m in sorted(chosen.items())),
+            soft_wrap=True,
+        )
     console.print(
         f"{fc.groupby(['site_id', 'product_id']).ngroups:,} series × {horizon} weeks; "
         f"{len(files)} files written to [bold]{out}[/]"
@@ -340,14 +367,36 @@ def _backtest_table(result) -> Table:
     for who in ("model", "base"):
         for metric in ("WAPE", "MASE", f"cov{result.level}"):
             table.add_column(f"{who} {metric}", justify="right")
-    rows = [("all", result.model, result.baseline)]
+    rows = [("all shops", result.model, result.baseline)]
+    if result.hub:
+        rows.append(("hub totals", result.hub["model"], result.hub["baseline"]))
     rows += [(f["family"], f["model"], f["baseline"]) for f in result.by_family]
     for name, m, b in rows:
         table.add_row(
             name,
             *(f"{d[k]:.3f}" for d in (m, b) for k in ("wape", "mase", "coverage80")),
-            style="bold" if name == "all" else None,
+            style="bold" if name in ("all shops", "hub totals") else None,
         )
+    return table
+
+
+def _methods_table(result) -> Table:
+    table = Table(
+        title="Each candidate alone, same origins (WAPE; the model chooses among them by "
+        "family, on the history before each origin)",
+        title_justify="left",
+    )
+    for name in ("method", "shops", "hub totals"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    hub = {m["name"]: m for m in result.hub.get("methods", [])}
+    table.add_row(
+        result.model["name"],
+        f"{result.model['wape']:.3f}",
+        f"{result.hub['model']['wape']:.3f}",
+        style="bold",
+    )
+    for m in result.methods:
+        table.add_row(m["name"], f"{m['wape']:.3f}", f"{hub[m['name']]['wape']:.3f}")
     return table
 
 
@@ -358,7 +407,7 @@ def backtest(
         Path | None,
         typer.Option(
             "--json",
-            help="Write {model, baseline, by_family} figures to this file.",
+            help="Write {model, baseline, by_family, hub, methods, choices} figures to this file.",
             dir_okay=False,
         ),
     ] = None,
@@ -369,20 +418,24 @@ def backtest(
         int, typer.Option("--horizon", help="Weeks ahead from each origin.", min=1)
     ] = 13,
     step: Annotated[int, typer.Option("--step", help="Weeks between origins.", min=1)] = 8,
+    drop_outliers: DropOpt = False,
 ) -> None:
-    """Rolling-origin backtest of the forecast against the seasonal-naive baseline."""
+    """Rolling-origin backtest of the model against seasonal naive and every standard method
+    alone, at shop and hub level."""
     import demand
 
     console = _console()
     territory = _load(data)
     families = territory.products.set_index("product_id")["category"]
     with console.status("Building weekly demand"):
-        built = demand.build_weekly_demand(territory)
+        built = _build(territory, None, None, drop_outliers)
     with console.status("Backtesting"):
         result = demand.backtest(
             built.weekly, origins=origins, horizon=horizon, step=step, families=families
         )
     console.print(_backtest_table(result))
+    if result.methods:
+        console.print(_methods_table(result))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result.to_json_dict(), indent=2))
@@ -413,9 +466,19 @@ def bench_demand(
             min=0,
         ),
     ] = 10,
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dataset",
+            help="Another territory folder to backtest (e.g. one converted by "
+            "benchmarks/convert_*.py); repeatable.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Backtest on the sample (model vs baseline) and build+forecast time at scale 10."""
-    figures = _bench_module().run(data=data, scale=scale, console=_console())
+    """Backtest the model against every standard method (shop and hub level) on the sample
+    and any --dataset, and build+forecast time at scale 10."""
+    figures = _bench_module().run(data=data, scale=scale, console=_console(), extra=dataset)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2))

@@ -58,6 +58,10 @@ def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
     assert fc["week"].nunique() == 6
     hub = pd.read_parquet(out / "hub_forecast.parquet")
     assert list(hub.columns) == ["week", "product", "storage_class", "kg", "low", "high"]
+    # two weeks of history: no window to choose on, each family keeps HubSeasonalShare
+    assert "methods chosen by backtest on the history: dairy HubSeasonalShare" in (
+        capsys.readouterr().out
+    )
 
 
 def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
@@ -145,8 +149,9 @@ def test_backtest_json_on_a_long_history(tiny_copy, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     figures = json.loads(path.read_text())
-    assert set(figures) == {"model", "baseline", "by_family"}
-    assert figures["model"]["name"] == "HubSeasonalShare"
+    assert {"model", "baseline", "by_family", "hub"} <= set(figures)
+    assert {"wape", "mase", "coverage80"} <= set(figures["hub"]["model"])
+    assert figures["model"]["name"] == "ChosenByBacktest"
     assert figures["baseline"]["name"] == "SeasonalNaive"
     assert set(figures["baseline"]) == {"name", "wape", "mase", "coverage80"}
     assert {f["family"] for f in figures["by_family"]} == {"vegetable", "dairy"}

@@ -144,7 +144,7 @@ def test_tiny_backtest_runs_and_reports_the_contract():
     weekly = make_weekly(80)
     result = demand.backtest(weekly, origins=2, horizon=4, step=4, families=FAMILIES)
     d = result.to_json_dict()
-    assert set(d) == {"model", "baseline", "by_family"}
+    assert {"model", "baseline", "by_family", "hub", "methods", "choices"} <= set(d)
     for side in ("model", "baseline"):
         assert set(d[side]) == {"name", "wape", "mase", "coverage80"}
         assert 0 <= d[side]["coverage80"] <= 1
