@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from api.commands import bench_module
 from core.errors import InputError
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
@@ -442,16 +442,6 @@ def backtest(
         console.print(f"figures written to [bold]{json_path}[/]")
 
 
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "demand_bench.py"
-    if not path.exists():
-        raise InputError(f"{path} not found: the benchmark runs from a source checkout")
-    spec = importlib.util.spec_from_file_location("demand_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_demand(
     data: DataOpt = SAMPLE_DIR,
     json_path: Annotated[
@@ -478,7 +468,9 @@ def bench_demand(
 ) -> None:
     """Backtest the model against every standard method (shop and hub level) on the sample
     and any --dataset, and build+forecast time at scale 10."""
-    figures = _bench_module().run(data=data, scale=scale, console=_console(), extra=dataset)
+    figures = bench_module("demand_bench").run(
+        data=data, scale=scale, console=_console(), extra=dataset
+    )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(figures, indent=2))
