@@ -259,15 +259,16 @@ def plan(
     import planner
     from api.pipeline import write_plan
 
+    # a bad scenario file fails at once, before the forecast
+    what_if = None if scenario is None else planner.load_scenario(scenario)
     territory = load_territory(data, strict=False)
     params = _params(**options)
     hub = _hub_demand(territory, options["forecast"], params)
-    if scenario is None:
+    if what_if is None:
         stage = _solve(territory, hub, params, label="plan")
         files = write_plan(stage, out)
         _summary(stage.result, stage.problem, out, len(files))
         return
-    what_if = planner.load_scenario(scenario)
     runs = _compare(territory, hub, params, [what_if], out)
     _kpi_table(runs)
 
