@@ -108,6 +108,7 @@ def test_demo_runs_the_weekly_job_on_the_sample(tmp_path):
         timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "<DayStatus" not in done.stdout  # figures as people read them, not Python reprs
 
     sites = json.loads((out / "sites.geojson").read_text())
     assert len(sites["features"]) == 72

@@ -95,10 +95,25 @@ def demo(
     for stage, figures in summary.stages.items():
         table = Table(title=stage, show_header=False, title_justify="left")
         for key, value in figures.items():
-            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-            table.add_row(key, shown)
+            table.add_row(key, _shown(value))
         console.print(table)
     console.print(f"{len(summary.files)} files written to [bold]{summary.out_dir}[/]")
+
+
+def _shown(value: object) -> str:
+    """A figure as people read it: numbers with separators, enums by their value, a mapping
+    as ``key value`` pairs, a list joined (an empty list as —)."""
+    from enum import Enum
+
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value) or "—"
+    return str(value)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
