@@ -80,13 +80,15 @@ def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
                 capture_output=True,
                 text=True,
             )
-            tail = (proc.stdout.strip().splitlines() or [""])[-1]
+            lines = proc.stdout.strip().splitlines()
             rows.append(
                 {
                     "run": i + 1,
                     "exit": proc.returncode,
                     "minutes": round((time.perf_counter() - started) / 60, 1),
-                    "summary": tail,
+                    "summary": (lines or [""])[-1],
+                    # which tests failed, so a flaky one can be found
+                    "failed": [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))][:20],
                 }
             )
     return rows

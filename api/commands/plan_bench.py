@@ -87,6 +87,8 @@ def bench_stability(
                 f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
                 highlight=False,
             )
+            for line in r.get("failed", []):
+                console.print(f"    {line}", highlight=False)
         console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
     else:
         rows = module.plan_runs(runs, hogs=hogs)
