@@ -77,24 +77,15 @@ def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
     assert len(line["geometry"]["coordinates"]) > 6  # follows the streets, not 4 points
 
 
+def _routes(data, out, *options: str) -> int:
+    """``vivres routes`` on season week 48 (a year after the tiny territory's January orders)."""
+    return main(["routes", "--week", "48", "--data", str(data), "--out", str(out), *options])
+
+
 def test_cli_routes_on_the_tiny_territory(tiny_dir, tmp_path):
     out = tmp_path / "routes"
     # season week 48 falls a year after the tiny territory's January orders
-    code = main(
-        [
-            "routes",
-            "--week",
-            "48",
-            "--data",
-            str(tiny_dir),
-            "--out",
-            str(out),
-            "--time-limit",
-            "120",
-            "--solution-limit",
-            "1000",
-        ]
-    )
+    code = _routes(tiny_dir, out, "--time-limit", "120", "--solution-limit", "1000")
     assert code == 0
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["method"] == "haversine_fallback"
@@ -105,19 +96,7 @@ def test_cli_routes_on_the_tiny_territory(tiny_dir, tmp_path):
 
 
 def test_cli_bad_pin_exits_2(tiny_dir, tmp_path, capsys):
-    code = main(
-        [
-            "routes",
-            "--week",
-            "48",
-            "--data",
-            str(tiny_dir),
-            "--out",
-            str(tmp_path),
-            "--pin",
-            "S1=NOPE",
-        ]
-    )
+    code = _routes(tiny_dir, tmp_path, "--pin", "S1=NOPE")
     assert code == 2
     assert "unknown vehicle" in capsys.readouterr().err
 
@@ -126,22 +105,15 @@ def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
     transfers = tmp_path / "transfers.csv"
     transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,S2,fresh,120\n")
     out = tmp_path / "routes"
-    code = main(
-        [
-            "routes",
-            "--week",
-            "48",
-            "--data",
-            str(tiny_dir),
-            "--out",
-            str(out),
-            "--time-limit",
-            "120",
-            "--solution-limit",
-            "1000",
-            "--transfers",
-            str(transfers),
-        ]
+    code = _routes(
+        tiny_dir,
+        out,
+        "--time-limit",
+        "120",
+        "--solution-limit",
+        "1000",
+        "--transfers",
+        str(transfers),
     )
     assert code == 0
     stops = pd.read_csv(out / "stops.csv")
@@ -154,19 +126,7 @@ def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
 def test_cli_bad_transfers_exit_2(tiny_dir, tmp_path, capsys):
     transfers = tmp_path / "transfers.csv"
     transfers.write_text("from_site_id,to_site_id,storage_class,kg\nF1,NOWHERE,fresh,-5\n")
-    code = main(
-        [
-            "routes",
-            "--week",
-            "48",
-            "--data",
-            str(tiny_dir),
-            "--out",
-            str(tmp_path),
-            "--transfers",
-            str(transfers),
-        ]
-    )
+    code = _routes(tiny_dir, tmp_path, "--transfers", str(transfers))
     assert code == 2
     err = capsys.readouterr().err
     assert "transfers" in err and "to_site_id" in err and "kg" in err
@@ -176,49 +136,16 @@ def test_cli_params_file(tiny_dir, tmp_path, capsys):
     params = tmp_path / "routing.toml"
     params.write_text("drop_penalty_eur = 1500\nday_solution_limit = 1000\n")
     out = tmp_path / "routes"
-    assert (
-        main(
-            [
-                "routes",
-                "--week",
-                "48",
-                "--data",
-                str(tiny_dir),
-                "--out",
-                str(out),
-                "--time-limit",
-                "120",
-                "--params",
-                str(params),
-            ]
-        )
-        == 0
-    )
+    assert _routes(tiny_dir, out, "--time-limit", "120", "--params", str(params)) == 0
     params.write_text("no_such_knob = 1\n")
-    assert (
-        main(
-            [
-                "routes",
-                "--week",
-                "48",
-                "--data",
-                str(tiny_dir),
-                "--out",
-                str(out),
-                "--params",
-                str(params),
-            ]
-        )
-        == 2
-    )
+    assert _routes(tiny_dir, out, "--params", str(params)) == 2
     assert "no_such_knob" in capsys.readouterr().err
 
 
 def test_an_extract_that_does_not_cover_the_sites_exits_2_naming_them(osm_dir, tiny_dir, tmp_path):
     # the tiny territory lies around Nantes; Saint-Barthélemy's roads are 6,700 km away
-    argv = ["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(tmp_path / "r")]
-    argv += ["--osm", str(osm_dir / "saint_barthelemy.osm.pbf"), "--solution-limit", "1000"]
-    assert main(argv) == 2
+    osm = str(osm_dir / "saint_barthelemy.osm.pbf")
+    assert _routes(tiny_dir, tmp_path / "r", "--osm", osm, "--solution-limit", "1000") == 2
 
 
 def test_the_coverage_error_names_the_sites_and_the_extent(osm_dir):
@@ -255,8 +182,7 @@ def test_a_new_week_removes_the_sheets_and_maps_an_earlier_run_left(tiny_dir, tm
     for path in stale:
         path.write_text("an earlier week")
     (out / "notes.txt").write_text("mine")
-    argv = ["routes", "--week", "48", "--data", str(tiny_dir), "--out", str(out)]
-    assert main([*argv, "--solution-limit", "1000"]) == 0
+    assert _routes(tiny_dir, out, "--solution-limit", "1000") == 0
     assert not any(p.exists() for p in stale)
     assert (out / "notes.txt").read_text() == "mine"  # files the writer does not make stay
     assert list((out / "sheets").glob("*.html"))  # this week's sheets
