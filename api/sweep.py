@@ -52,6 +52,7 @@ class RunSpec:
 
     run_id: str
     territory: str  # folder
+    content: str  # hash of its files: a worker's cached territory is the one hashed
     scenario: str  # "base", a YAML file, or "grid:<name>=<value>"
     scenario_text: str  # the scenario as YAML ("" for the base)
     seed: int
@@ -145,6 +146,7 @@ def load_sweep(path: Path) -> Sweep:
                     RunSpec(
                         run_id=hashlib.sha256(key.encode()).hexdigest()[:16],
                         territory=str(folder.resolve()),
+                        content=content,
                         scenario=scenario,
                         scenario_text=text,
                         seed=seed,
@@ -156,7 +158,10 @@ def load_sweep(path: Path) -> Sweep:
 
 
 @lru_cache(maxsize=8)
-def _territory(folder: str) -> Any:
+def _territory(folder: str, content: str) -> Any:
+    """The territory of ``folder`` as it was hashed (``content``): a long-lived worker of an
+    existing cluster loads it again when its files changed between sweeps."""
+    del content  # part of the cache key only
     from api.pipeline import load
 
     return load(Path(folder), strict=False)
@@ -179,7 +184,7 @@ def run_one(spec: RunSpec) -> dict:
     }
     started = time.perf_counter()
     try:
-        territory = _territory(spec.territory)
+        territory = _territory(spec.territory, spec.content)
         params = dataclasses.replace(plan_params(**spec.plan, seed=spec.seed), threads=1)
         hub = plan_demand(territory, params, forecast=spec.forecast)
         scenario = _scenario(spec.scenario_text) if spec.scenario_text else None
