@@ -25,6 +25,7 @@ class CaisseStage:
     solidarity: pd.DataFrame
     grid: pd.DataFrame
     runs_out: dict[str, str | None]
+    territory: Territory  # what it was computed from (credits and what-ifs read it again)
 
 
 def run_caisse(territory: Territory) -> CaisseStage:
@@ -65,6 +66,7 @@ def run_caisse(territory: Territory) -> CaisseStage:
         else pd.DataFrame()
     )
     return CaisseStage(
+        territory=territory,
         caisses=caisses,
         balance=pd.concat(books.values(), ignore_index=True),
         contributions=check,

@@ -24,6 +24,13 @@ R = responses(401, 403, 404, 422)
 CaisseTable = Literal["balance", "contributions", "solidarity", "grid"]
 
 
+def vars_of(territory) -> list:
+    """The tables a territory holds."""
+    import dataclasses
+
+    return [getattr(territory, f.name) for f in dataclasses.fields(territory)]
+
+
 def _stage(request: Request, territory_id: str):
     """The territory's caisse stage, computed once per stored version (cached)."""
     from api import pipeline
@@ -36,7 +43,10 @@ def _stage(request: Request, territory_id: str):
     if stage is None:
         with store_t.checked_out(store, territory_id) as (folder, _):
             stage = pipeline.run_caisse(pipeline.load(folder, strict=False))
-        size = sum(f.size for f in (stage.balance, stage.contributions, stage.grid))
+        # the stage keeps its territory too (credits and what-ifs read it): count its tables
+        held = [stage.balance, stage.contributions, stage.grid]
+        held += [f for f in vars_of(stage.territory) if isinstance(f, pd.DataFrame)]
+        size = sum(f.size for f in held)
         cache.put(key, stage, 64 * size + 4096)
     return stage
 
@@ -78,11 +88,7 @@ def caisse_credits(
 
     require(caller, "planner")
     stage = _stage(request, territory_id)
-    store = get_store(request)
-    with store_t.checked_out(store, territory_id) as (folder, _):
-        from api import pipeline
-
-        households = pipeline.load(folder, strict=False).households
+    households = stage.territory.households
     if households is None:
         raise InputError("this territory has no households.csv")
     members = members_of(households, stage.caisses, caisse_id)
@@ -115,11 +121,7 @@ def caisse_approve(
     stage = _stage(request, territory_id)
     if caisse_id not in stage.caisses:
         raise InputError(f"unknown caisse {caisse_id!r}; known: {', '.join(sorted(stage.caisses))}")
-    store = get_store(request)
-    with store_t.checked_out(store, territory_id) as (folder, _):
-        from api import pipeline
-
-        territory = pipeline.load(folder, strict=False)
+    territory = stage.territory
     if territory.caisse_criteria is None or territory.shop_assessments is None:
         raise InputError("this territory has no grid (caisse_criteria.csv, shop_assessments.csv)")
     plan = to_approve(
