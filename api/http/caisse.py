@@ -24,7 +24,7 @@ R = responses(401, 403, 404, 422)
 CaisseTable = Literal["balance", "contributions", "solidarity", "grid"]
 
 
-def vars_of(territory) -> list:
+def _tables_of(territory) -> list:
     """The tables a territory holds."""
     import dataclasses
 
@@ -45,7 +45,7 @@ def _stage(request: Request, territory_id: str):
             stage = pipeline.run_caisse(pipeline.load(folder, strict=False))
         # the stage keeps its territory too (credits and what-ifs read it): count its tables
         held = [stage.balance, stage.contributions, stage.grid]
-        held += [f for f in vars_of(stage.territory) if isinstance(f, pd.DataFrame)]
+        held += [f for f in _tables_of(stage.territory) if isinstance(f, pd.DataFrame)]
         size = sum(f.size for f in held)
         cache.put(key, stage, 64 * size + 4096)
     return stage
