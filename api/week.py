@@ -16,6 +16,11 @@ that week (farms' confirmed kilos, the hub's stock first), else the plan's harve
 (``harvest``), else — a grown product with neither — the orders themselves (``source`` says
 ``orders``: not confirmed, picked up from the farms able to grow it in proportion to their
 land). Products no farm grows come from the hub (``hub``: bought in, not limited).
+
+Signed contracts are commitments: the plan harvest's ``committed_kg`` (kilos of frozen
+plantings) is collected before any unsigned kilo, and at least (1 − the farm's volume
+tolerance) of it is bought even when the shops need less (``to_stock_kg``, to the hub's stock;
+:func:`api.week_supply.farm_pickups`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from api.week_supply import (  # noqa: F401  (the week's supply is part of this stage's API)
+    MIN_STOCK_SHELF_DAYS,
+    available_kg,
+    farm_pickups,
+    kept_shares,
+    week_supply,
+)
 from core.errors import InputError, RowError
 from core.schema import ORDERS, POINT_OF_SALE_KINDS
 from core.tables import read_table
@@ -36,8 +48,6 @@ from core.territory import Territory
 from core.units import KG, order_kg
 
 REASONS = ("short_supply", "storage", "fleet")
-#: the hub's stock of a product keeping fewer days is not counted on (shelf life)
-MIN_STOCK_SHELF_DAYS = 7
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
@@ -144,93 +154,6 @@ def _check_rejects(territory: Territory, start: pd.Timestamp, end: pd.Timestamp,
         )
 
 
-# --------------------------------------------------------------------------- supply
-
-
-def week_supply(
-    territory: Territory,
-    week_start: pd.Timestamp,
-    orders: pd.DataFrame,
-    harvest: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Where each ordered product comes from: ``site_id, product_id, storage_class, kg,
-    source, set_aside_kg`` (availability | plan | orders | hub; ``hub`` rows are not limited,
-    kg NaN; the hub's stock of a product keeping less than a week is set aside)."""
-    products = territory.products.set_index("product_id")
-    hub_id = str(territory.hub["site_id"])
-    grown = set(territory.crops["product_id"])
-    rows: list[pd.DataFrame] = []
-    done: set[str] = set()
-    for source, frame in (
-        ("availability", territory.availability),
-        ("plan", harvest),
-    ):
-        if frame is None or frame.empty:
-            continue
-        part = frame.loc[pd.to_datetime(frame["week_start"]) == week_start]
-        part = part.loc[~part["product_id"].isin(done)]
-        if part.empty:
-            continue
-        part = part.groupby(["site_id", "product_id"], as_index=False)["kg"].sum()
-        rows.append(part.assign(source=source))
-        done |= set(part["product_id"])
-    ordered = orders.groupby("product_id")["ordered_kg"].sum()
-    rest = [p for p in ordered.index if p not in done]
-    from_land = [p for p in rest if p in grown]
-    if from_land:
-        need = orders.loc[orders["product_id"].isin(from_land)].rename(columns={"ordered_kg": "kg"})
-        land = _land_split(territory, need)
-        rows.append(land.assign(source="orders"))
-        rest = [p for p in rest if p not in set(land["product_id"])]
-    if rest:
-        rows.append(
-            pd.DataFrame({"site_id": hub_id, "product_id": rest, "kg": np.nan, "source": "hub"})
-        )
-    supply = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    supply["storage_class"] = supply["product_id"].map(products["storage_class"])
-    # shelf life: the hub's stock of a product that does not keep a week is set aside (its
-    # age is unknown: it may not last until the week's last delivery)
-    perishable = supply["product_id"].map(products["shelf_life_days"]) < MIN_STOCK_SHELF_DAYS
-    aside = (supply["site_id"] == hub_id) & (supply["source"] != "hub") & perishable
-    supply["set_aside_kg"] = supply["kg"].where(aside, 0.0).fillna(0.0)
-    supply.loc[aside, "kg"] = 0.0
-    supply = supply.sort_values(["product_id", "site_id"], kind="mergesort")
-    cols = ["site_id", "product_id", "storage_class", "kg", "source", "set_aside_kg"]
-    return supply[cols].reset_index(drop=True)
-
-
-def _land_split(territory: Territory, need: pd.DataFrame) -> pd.DataFrame:
-    from api.pipeline import _pickups_from_land
-
-    split = _pickups_from_land(territory, need)
-    return split.groupby(["site_id", "product_id"], as_index=False)["kg"].sum()
-
-
-def available_kg(supply: pd.DataFrame) -> dict[str, float]:
-    """Kilos available per limited product (every source but ``hub``)."""
-    limited = supply.loc[supply["source"] != "hub"]
-    return {str(p): float(kg) for p, kg in limited.groupby("product_id")["kg"].sum().items()}
-
-
-def farm_pickups(supply: pd.DataFrame, allocated: pd.Series, hub_id: str) -> pd.DataFrame:
-    """What to collect from each farm: the hub's stock serves first, then each farm gives the
-    same share of what it confirmed. Returns ``site_id, product_id, storage_class, kg,
-    surplus_kg`` (``surplus_kg``: confirmed but not needed, left at the farm)."""
-    out = []
-    for p, rows in supply.loc[supply["source"] != "hub"].groupby("product_id", sort=True):
-        need = float(allocated.get(p, 0.0))
-        stock = rows.loc[rows["site_id"] == hub_id]
-        need -= min(need, float(stock["kg"].sum()))
-        farms = rows.loc[rows["site_id"] != hub_id]
-        total = float(farms["kg"].sum())
-        share = min(1.0, need / total) if total > 0 else 0.0
-        out.append(farms.assign(kg=farms["kg"] * share, surplus_kg=farms["kg"] * (1 - share)))
-    cols = ["site_id", "product_id", "storage_class", "kg", "surplus_kg"]
-    if not out:
-        return pd.DataFrame(columns=cols)
-    return pd.concat(out, ignore_index=True)[cols]
-
-
 # --------------------------------------------------------------------------- the stage
 
 
@@ -299,7 +222,8 @@ def run_week(
     shared = sharing.share(problem, share_params)
     lines = shared.lines.copy()
     hub_id = str(territory.hub["site_id"])
-    pickups = farm_pickups(supply, lines.groupby("product_id")["allocated_kg"].sum(), hub_id)
+    allocated = lines.groupby("product_id")["allocated_kg"].sum()
+    pickups = farm_pickups(supply, allocated, hub_id, kept_shares(territory))
     deliveries = lines.loc[lines["allocated_kg"] > 1e-9].rename(columns={"allocated_kg": "kg"})
     deliveries = deliveries[["site_id", "product_id", "storage_class", "kg"]]
     route_pickups = pickups.loc[
@@ -409,6 +333,8 @@ def _summary(
         "undistributed_kg": round(shared.undistributed_kg, 3),
         "picked_up_kg": round(float(pickups["kg"].sum()), 3),
         "surplus_left_at_farms_kg": round(float(pickups["surplus_kg"].sum()), 3),
+        "committed_kg": round(float(pickups["committed_kg"].sum()), 3),
+        "committed_to_stock_kg": round(float(pickups["to_stock_kg"].sum()), 3),
         "pickups_not_collected_kg": round(float(unserved_pickups), 3),
         "routes": {
             k: result.kpis[k] for k in ("km", "cost_eur", "co2_kg", "unserved", "unserved_kg")

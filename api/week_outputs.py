@@ -227,6 +227,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
                 "Classe": part["storage_class"].map(CLASS_FR).to_numpy(),
                 "À enlever (kg)": part["kg"].to_numpy(),
                 "Confirmé non enlevé (kg)": part["surplus_kg"].to_numpy(),
+                "Dont sous contrat (kg)": part["committed_kg"].to_numpy(),
             }
         )
         v = farm_visits.loc[farm_visits["site_id"] == farm]
@@ -242,7 +243,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
                 f"Bon d'enlèvement — {names.get(farm, farm)}",
                 subtitle,
                 table,
-                ("À enlever (kg)", "Confirmé non enlevé (kg)"),
+                ("À enlever (kg)", "Confirmé non enlevé (kg)", "Dont sous contrat (kg)"),
             )
         )
         rows.append(table.assign(Ferme=farm, Passage=text))

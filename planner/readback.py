@@ -93,15 +93,18 @@ def result_tables(
     # harvest per farm, product and week
     o = inputs.harvest_o
     mask = entry_kg > 1e-9
+    # kilos of frozen (signed) plantings: the week buys them as commitments
+    signed_kg = inputs.harvest_kg_per_bed * np.nan_to_num(inputs.frozen.beds)[o]
     h = pd.DataFrame(
         {
             "f": opts["f"].to_numpy(int)[o[mask]],
             "p": opts["p"].to_numpy(int)[o[mask]],
             "t": inputs.harvest_t[mask],
             "kg": entry_kg[mask],
+            "committed_kg": np.minimum(signed_kg[mask], entry_kg[mask]),
         }
     )
-    h = h.groupby(["t", "f", "p"], as_index=False)["kg"].sum()
+    h = h.groupby(["t", "f", "p"], as_index=False)[["kg", "committed_kg"]].sum()
     harvest = pd.DataFrame(
         {
             "week_start": weeks[h["t"].to_numpy(int)],
@@ -110,6 +113,7 @@ def result_tables(
             "product_id": products["product_id"].to_numpy()[h["p"].to_numpy(int)],
             "storage_class": products["storage_class"].to_numpy()[h["p"].to_numpy(int)],
             "kg": h["kg"].to_numpy(),
+            "committed_kg": h["committed_kg"].to_numpy(),
         }
     )
 

@@ -45,6 +45,13 @@ def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_se
     _, other = solve(_frozen(terr, rows), shocked, work=0.05, seed=7)
     pd.testing.assert_frame_equal(_lines(other.plan, who), _lines(base.plan, who))
     assert any("frozen contracts kept as signed" in line for line in other.explanation)
+    # the harvest says which kilos are signed: the week buys them as commitments
+    assert base.harvest["committed_kg"].sum() == 0
+    signed = other.harvest["producer_id"] == who
+    np.testing.assert_allclose(
+        other.harvest.loc[signed, "committed_kg"], other.harvest.loc[signed, "kg"]
+    )
+    assert other.harvest.loc[~signed, "committed_kg"].sum() == 0
     # the shock did change the rest of the plan (the freeze is not a no-op test)
     rest = other.plan.loc[other.plan["producer_id"] != who, "beds"].sum()
     assert rest != base.plan.loc[base.plan["producer_id"] != who, "beds"].sum()

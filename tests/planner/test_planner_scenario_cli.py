@@ -176,6 +176,7 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
         "product_id",
         "storage_class",
         "kg",
+        "committed_kg",
     ]
     contracts = sorted(p.name for p in (out / "contracts").iterdir())
     assert contracts and all(name.startswith("P") for name in contracts)

@@ -258,3 +258,82 @@ def test_products_the_farms_did_not_confirm_come_from_the_plan_harvest(week_dir,
     assert products.at["lait", "source"] == "hub"  # no farm grows milk: bought in
     pickups = pd.read_csv(out / "pickups.csv")
     assert pickups.loc[pickups["product_id"] == "pomme", "kg"].sum() == pytest.approx(6.0)
+
+
+def _supply(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    """carotte supply rows ``(site, kg, committed_kg)`` as ``week_supply`` returns them."""
+    return pd.DataFrame(
+        {
+            "site_id": [r[0] for r in rows],
+            "product_id": "carotte",
+            "storage_class": "ambient",
+            "kg": [r[1] for r in rows],
+            "source": "plan",
+            "set_aside_kg": 0.0,
+            "committed_kg": [r[2] for r in rows],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("need", "expected_kg", "to_stock"),
+    [
+        (15.0, {"F1": 18.0, "F2": 0.0}, 3.0),  # 90 % of the signed 20 kg bought anyway
+        (25.0, {"F1": 22.5, "F2": 2.5}, 0.0),  # signed kilos first, then 25 % of each unsigned
+        (40.0, {"F1": 30.0, "F2": 10.0}, 0.0),  # then the same share of every unsigned kilo
+    ],
+)
+def test_signed_contract_kilos_are_collected_first_and_bought_within_the_tolerance(
+    need, expected_kg, to_stock
+):
+    from api.week import farm_pickups
+
+    supply = _supply([("F1", 30.0, 20.0), ("F2", 10.0, 0.0), ("HUB", 0.0, 0.0)])
+    pickups = farm_pickups(supply, pd.Series({"carotte": need}), "HUB", {"F1": 0.9})
+    got = pickups.set_index("site_id")
+    for site, kg in expected_kg.items():
+        assert got.at[site, "kg"] == pytest.approx(kg)
+        assert got.at[site, "surplus_kg"] == pytest.approx(
+            supply.set_index("site_id").at[site, "kg"] - kg
+        )
+    assert got["to_stock_kg"].sum() == pytest.approx(to_stock)
+    assert got.at["F1", "committed_kg"] == 20.0
+
+
+def test_without_signed_kilos_every_farm_gives_the_same_share():
+    from api.week import farm_pickups
+
+    supply = _supply([("F1", 30.0, 0.0), ("F2", 10.0, 0.0)])
+    pickups = farm_pickups(supply, pd.Series({"carotte": 20.0}), "HUB", {"F1": 0.9})
+    assert pickups["kg"].tolist() == pytest.approx([15.0, 5.0])
+    assert pickups["to_stock_kg"].sum() == 0.0
+
+
+def test_the_week_buys_the_plans_signed_kilos_as_commitments(week_dir, tmp_path, capsys):
+    """A plan harvest with signed (frozen-contract) kilos: the farm under contract is
+    collected first, beyond the shops' need within its volume tolerance (to the hub's stock)."""
+    text = (week_dir / "availability.csv").read_text()
+    (week_dir / "availability.csv").write_text(
+        "\n".join(line for line in text.splitlines() if "carotte" not in line) + "\n"
+    )
+    (week_dir / "contract_terms.csv").write_text("producer_id,volume_tolerance_pct\n*,10\nP2,50\n")
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "harvest.csv").write_text(
+        "week_start,producer_id,site_id,product_id,storage_class,kg,committed_kg\n"
+        "2025-03-03,P1,F1,carotte,ambient,100,0\n"
+        "2025-03-03,P2,F2,carotte,ambient,100,100\n"
+    )
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out)]
+    code, _, err = run([*argv, "--plan", str(plan), *COUNTS], capsys)
+    assert code == 0, err
+    pickups = pd.read_csv(out / "pickups.csv").query("product_id == 'carotte'")
+    got = pickups.set_index("site_id")
+    # shops ordered 60 kg: the signed farm F2 (tolerance 50 %) gives 60, the free farm F1 none
+    assert got.at["F2", "kg"] == pytest.approx(60.0, abs=1e-3)
+    assert got.at["F1", "kg"] == pytest.approx(0.0, abs=1e-3)
+    assert got.at["F2", "committed_kg"] == pytest.approx(100.0)
+    summary = json.loads((out / "week.json").read_text())
+    assert summary["committed_kg"] == pytest.approx(100.0)
+    assert summary["committed_to_stock_kg"] == pytest.approx(0.0, abs=1e-3)
