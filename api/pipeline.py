@@ -174,10 +174,16 @@ def run_plan(
 
     if isinstance(scenario, str | Path):
         scenario = planner.load_scenario(Path(scenario))
+    spared: set[str] = set()
     if scenario is not None:
+        reach = None if base_plan is None else scenario.affected_farms(base_plan, territory)
+        if reach is not None:  # farms the change cannot reach weigh more in the stability term
+            spared = set(territory.producers["producer_id"]) - reach
         territory, hub_demand = planner.apply_scenario(territory, hub_demand, scenario)
         params = scenario.adjust_params(params)  # yield shocks and budget
-    problem = planner.build_plan_problem(territory, hub_demand, params=params, base_plan=base_plan)
+    problem = planner.build_plan_problem(
+        territory, hub_demand, params=params, base_plan=base_plan, spared_farms=spared
+    )
     result = planner.solve_plan(problem, params, on_progress=on_progress)
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
 

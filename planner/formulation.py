@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +70,7 @@ def build_plan_problem(
     *,
     params: PlanParams | None = None,
     base_plan: pd.DataFrame | None = None,
+    spared_farms: Collection[str] = (),
 ) -> PlanProblem:
     """Build the season plan's MILP for a territory and its hub demand.
 
@@ -85,6 +87,9 @@ def build_plan_problem(
         A what-if's base plan (its ``plan`` table): each of its beds kept earns
         ``Weights.stability_eur_per_bed`` (the stability term). Frozen contracts come from the
         territory's ``contracts`` table and are always kept.
+    spared_farms
+        Farms of a what-if the change cannot reach: their base beds weigh
+        ``Weights.stability_spared_factor`` times more in the stability term.
     """
     params = params or PlanParams()
     started = time.perf_counter()
@@ -96,7 +101,12 @@ def build_plan_problem(
         else base_beds(inputs.options, inputs.week_start, inputs.cyclic, base_plan)
     )
     score_f = inputs.farms["producer_id"].map(scores).fillna(0.0).to_numpy(float)
-    model, major, rotation = _formulate(inputs, params, base, score_f)
+    keep_eur = None
+    if base is not None:
+        spared = inputs.options["producer_id"].isin(set(spared_farms)).to_numpy()
+        w = params.weights
+        keep_eur = w.stability_eur_per_bed * np.where(spared, w.stability_spared_factor, 1.0)
+    model, major, rotation = _formulate(inputs, params, base, score_f, keep_eur)
     build_s = time.perf_counter() - started
     log.info(
         "plan model: %d columns (%d integer), %d rows, %d nonzeros, built in %.2f s",
@@ -182,6 +192,7 @@ def _formulate(
     params: PlanParams,
     base: np.ndarray | None = None,
     score_f: np.ndarray | None = None,
+    keep_eur: np.ndarray | None = None,
 ) -> tuple[ArrayModel, tuple[int, ...], pd.DataFrame]:
     w = params.weights
     opts = inputs.options
@@ -369,9 +380,10 @@ def _formulate(
     # ---- stability (a what-if from a base plan): kept[o] ≤ beds[o], kept[o] ≤ base[o], each
     # kept bed −λ; a constant column adds λ·Σ base, so the objective is the plan's cost plus
     # λ per base bed given up
-    if base is not None and w.stability_eur_per_bed > 0 and base.sum() > 0:
+    # (λ per option: spared farms weigh more, see ``build_plan_problem``)
+    if base is not None and keep_eur is not None and w.stability_eur_per_bed > 0 and base.sum() > 0:
         ob = np.flatnonzero(base > 0)
-        kept = b.add_cols("kept", (len(ob),), upper=base[ob], cost=-w.stability_eur_per_bed)
+        kept = b.add_cols("kept", (len(ob),), upper=base[ob], cost=-keep_eur[ob])
         rows = b.add_rows("keep", (len(ob),), upper=0.0)
         k = np.arange(len(ob))
         b.add_entries(rows.index(k), kept.index(k), 1.0)
@@ -381,7 +393,7 @@ def _formulate(
             (1,),
             lower=1.0,
             upper=1.0,
-            cost=w.stability_eur_per_bed * float(base[ob].sum()),
+            cost=float(keep_eur[ob] @ base[ob]),
         )
 
     # ---- purchase budget

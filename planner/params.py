@@ -48,6 +48,11 @@ class Weights:
         planting week) the what-if gives up. Small against a bed's value (a few hundred
         euros) but above the solver's noise per bed, so a scenario moves beds only where the
         change pays for it; 0 lets the what-if re-plan freely.
+    stability_spared_factor
+        The stability term of a farm the change cannot reach (it grows none of the products
+        the scenario touches: ``Scenario.affected_farms``) is this many times
+        ``stability_eur_per_bed``: such a farm moves only when that pays clearly, not to shave
+        the solver's last euros.
     producer_score_eur_per_kg
         The producer grid as a preference: per kg harvested, a farm's purchase cost is
         lowered by this much times its grid score (0 to 1). Off (0) by default.
@@ -60,6 +65,7 @@ class Weights:
     floor: float = 3.0
     concentration: float = 1.0
     stability_eur_per_bed: float = 50.0
+    stability_spared_factor: float = 4.0
     producer_score_eur_per_kg: float = 0.0
 
     def __post_init__(self) -> None:
@@ -71,6 +77,7 @@ class Weights:
             "floor",
             "concentration",
             "stability_eur_per_bed",
+            "stability_spared_factor",
             "producer_score_eur_per_kg",
         ):
             value = getattr(self, name)

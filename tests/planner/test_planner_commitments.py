@@ -307,3 +307,22 @@ def test_frozen_lines_outside_a_short_plan_are_reported_not_dropped_silently():
     assert any(
         f"{len(rows)} frozen contract lines plant outside" in line for line in result.explanation
     )
+
+
+def test_farms_the_change_cannot_reach_weigh_more_in_the_stability_term():
+    terr, hub = _random_case(3, weeks=16)
+    params = PlanParams(work=0.05, horizon_weeks=16)
+    base = planner.solve_plan(planner.build_plan_problem(terr, hub, params=params), params)
+    spared = _busiest(base.plan)
+    problem = planner.build_plan_problem(
+        terr, hub, params=params, base_plan=base.plan, spared_farms={spared}
+    )
+    m, w = problem.model, params.weights
+    ob = np.flatnonzero(problem.base_beds > 0)
+    owner = problem.inputs.options["producer_id"].to_numpy()[ob]
+    cost = m.cost[m.cols["kept"].slice()]
+    assert (cost[owner == spared] == -w.stability_eur_per_bed * w.stability_spared_factor).all()
+    assert (cost[owner != spared] == -w.stability_eur_per_bed).all()
+    # the constant column keeps the objective = plan cost + λ per base bed given up
+    offset = m.cost[m.cols["kept_offset"].slice()].sum()
+    assert offset == pytest.approx(-float(cost @ problem.base_beds[ob]))
