@@ -93,11 +93,13 @@ def _restricted_task(
     lp_values: np.ndarray | None = None,
     wider: PlanProblem | None = None,
     lp_bound_eur: float | None = None,
+    start: np.ndarray | None = None,
 ) -> PlanFound:
     """Worker: LP, RENS and LNS on the restricted model until the LNS stalls, then LNS on the
     full model from that plan. When the restricted LP is more than ``RESTRICTED_LP_SLACK``
     above the full LP's ``lp_bound_eur`` (the counts do not fit the farms together), the
-    ``wider`` restriction is searched instead."""
+    ``wider`` restriction is searched instead. ``start``: the caller's incumbent (a what-if's
+    base plan completed); the full-model LNS starts from it when it is the better plan."""
     limit = budget.limit_s
     search = Search(cost=problem.model.cost)
     lp_bound(restricted, params, search, budget, seconds=0.3 * limit)
@@ -112,10 +114,12 @@ def _restricted_task(
         restricted = wider
         search = Search(cost=problem.model.cost)
         lp_bound(restricted, params, search, budget, seconds=0.3 * limit)
-    if search.lp_values is None:
+    if search.lp_values is not None:
+        rens(restricted, params, search, budget, seconds=0.15 * limit)
+        lns(restricted, params, search, budget, rounds="restricted_rounds", share=1.0, max_stall=12)
+    search.offer(start)
+    if search.values is None:
         return PlanFound(values=None, capped=budget.capped)
-    rens(restricted, params, search, budget, seconds=0.15 * limit)
-    lns(restricted, params, search, budget, rounds="restricted_rounds", share=1.0, max_stall=12)
     search.lp_values = lp_values if lp_values is not None else search.lp_values
     search.bound = lp_bound_eur  # the restricted LP's bound is not the full model's
     lns(problem, params, search, budget, rounds="full_rounds", share=1.0)
@@ -287,6 +291,7 @@ def lagrangian_search(
         search.lp_values,
         wider,
         lp_bound_eur,
+        search.values,
     )
     # one process under the time rule: the plan search takes all the time, no second pass
     second = more_task.which and (pool is not None or budget.deterministic)

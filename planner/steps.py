@@ -229,8 +229,23 @@ def rens(
         gap=params.gap / 2,
         log_to_console=params.log,
     )
-    search.offer(sub.values)
     log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
+    if sub.values is None and (semi & (x > 1e-6) & (upper < min_beds)).any():
+        # small LP values of "0 or at least min_beds" options were rounded to 0, which a row
+        # (a crop's bed total, a farm's floor) may not allow: let each of them reach min_beds
+        upper = np.where(semi & (x > 1e-6), np.maximum(upper, min_beds), upper)
+        lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
+        sub = solve_step(
+            with_bounds(model, lower, upper),
+            params,
+            budget,
+            seconds=seconds,
+            count="rens_nodes",
+            gap=params.gap / 2,
+            log_to_console=params.log,
+        )
+        log.info("RENS, small semi-integer values free up to their minimum: %s", sub.objective)
+    search.offer(sub.values)
 
 
 def product_cost(problem: PlanProblem, x: np.ndarray) -> np.ndarray:

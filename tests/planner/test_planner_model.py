@@ -324,3 +324,23 @@ def test_warm_start_from_a_base_plan_is_re_solved_not_trusted():
     result = planner.solve_plan(capped, tight, warm_start=base.values)
     assert beds(result) == 2
     assert result.plan["revenue_eur"].sum() <= 80.0 + 1e-6
+
+
+def test_rens_lets_small_values_of_semi_integer_beds_reach_their_minimum():
+    """Two "0 or at least 2 beds" options at 0.5 each in the LP, their total at least 1: the
+    plain rounding sends both to 0 (infeasible); the retry lets one reach 2 beds."""
+    from types import SimpleNamespace
+
+    from planner.arrays import SEMI_INTEGER, Builder
+    from planner.budget import SolveBudget, StopRule
+    from planner.steps import Search, rens
+
+    b = Builder()
+    beds = b.add_cols("beds", (2,), lower=2.0, upper=10.0, cost=[1.0, 1.5], kind=SEMI_INTEGER)
+    total = b.add_rows("total", (), lower=1.0)
+    b.add_entries([total.start, total.start], beds.index([0, 1]), 1.0)
+    problem = SimpleNamespace(model=b.build())
+    search = Search(cost=problem.model.cost, lp_values=np.array([0.5, 0.5]))
+    rens(problem, PlanParams(), search, SolveBudget(rule=StopRule.WORK, limit_s=60), seconds=5)
+    assert search.values is not None
+    np.testing.assert_allclose(search.values, [2.0, 0.0])
