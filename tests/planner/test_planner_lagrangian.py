@@ -158,3 +158,30 @@ def test_products_without_storage_solved_by_weeks_match_their_milp(seed):
     assert np.all(values <= sub.col_upper + 1e-9)
     merged = values[block.num_plain : block.num_plain + len(block.groups)]
     assert np.all(merged == np.round(merged))
+
+
+def test_the_plan_search_goes_on_from_the_callers_plan_when_its_box_has_none():
+    """A box with no plan (its LP infeasible): the worker goes on from the caller's incumbent
+    (a what-if's base plan) instead of returning nothing."""
+    import dataclasses as dc
+
+    from test_planner_model import _random_case
+
+    from planner.budget import SolveBudget, StopRule
+    from planner.lagrangian_search import _restricted_task
+    from planner.solve import _empty_solution
+    from planner.steps import with_bounds
+
+    terr, hub = _random_case(1, weeks=16)
+    params = PlanParams(horizon_weeks=16, work=0.05)
+    problem = planner.build_plan_problem(terr, hub, params=params)
+    m = problem.model
+    beds = m.cols["beds"].slice()
+    no_plan = dc.replace(problem, model=with_bounds(m, m.col_upper[beds] + 1, m.col_upper[beds]))
+    start = _empty_solution(problem)  # nothing planted, everything short: feasible
+    budget = SolveBudget(rule=StopRule.WORK, limit_s=120, work=0.05)
+    found = _restricted_task(problem, no_plan, params, budget, start=start)
+    assert found.values is not None  # the caller's plan, LNS-improved under the time rule
+    assert float(m.cost @ found.values) <= float(m.cost @ start) + 1e-6
+    nothing = _restricted_task(problem, no_plan, params, budget)
+    assert nothing.values is None
