@@ -58,6 +58,7 @@ class RunSpec:
     seed: int
     plan: dict = field(default_factory=dict)
     forecast: bool = False
+    label: str = ""  # the territory's name in the results (default: its folder's)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +78,7 @@ def _folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _grid_scenarios(grid: dict) -> list[tuple[str, str]]:
+def grid_scenarios(grid: dict) -> list[tuple[str, str]]:
     scenarios = []
     for key, values in grid.items():
         if key != "demand_factor":
@@ -95,7 +96,6 @@ def _grid_scenarios(grid: dict) -> list[tuple[str, str]]:
 
 def load_sweep(path: Path) -> Sweep:
     """Read and check a sweep file; every scenario is parsed before any run starts."""
-    import planner
     from planner.scenario import parse_yaml
 
     path = Path(path)
@@ -104,16 +104,23 @@ def load_sweep(path: Path) -> Sweep:
     raw = parse_yaml(path.read_text(encoding="utf-8")[:100_000])
     if not isinstance(raw, dict):
         raise InputError(f"{path.name}: expected a mapping (name, territories, scenarios, seeds)")
+    return sweep_of(raw, path.parent, name=str(raw.get("name") or path.stem), file=path.name)
+
+
+def sweep_of(raw: dict, here: Path, *, name: str, file: str, label: str = "") -> Sweep:
+    """A sweep from its mapping (a sweep file's, or an HTTP sweep job's): paths relative to
+    ``here``; ``file`` names the source in errors; ``label`` names the territory in rows."""
+    import planner
+
     unknown = set(raw) - {"name", "territories", "scenarios", "seeds", "grid", "plan"}
     if unknown:
-        raise InputError(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}")
-    here = path.parent
+        raise InputError(f"{file}: unknown key(s) {', '.join(sorted(unknown))}")
     territories = [here / str(t) for t in raw.get("territories") or []]
     if not territories:
-        raise InputError(f"{path.name}: territories: give at least one territory folder")
+        raise InputError(f"{file}: territories: give at least one territory folder")
     for folder in territories:
         if not folder.is_dir():
-            raise InputError(f"{path.name}: territories: {folder} is not a folder")
+            raise InputError(f"{file}: territories: {folder} is not a folder")
     scenarios: list[tuple[str, str]] = []
     for entry in raw.get("scenarios") or [BASE]:
         if entry == BASE:
@@ -122,17 +129,17 @@ def load_sweep(path: Path) -> Sweep:
         file = here / str(entry)
         planner.load_scenario(file)  # fails fast on a bad scenario, naming its field
         scenarios.append((str(entry), file.read_text(encoding="utf-8")))
-    scenarios += _grid_scenarios(raw.get("grid") or {})
+    scenarios += grid_scenarios(raw.get("grid") or {})
     seeds = raw.get("seeds", [0])
     if not isinstance(seeds, list) or not all(
         isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**31 for s in seeds
     ):
-        raise InputError(f"{path.name}: seeds: expected a list of whole numbers")
+        raise InputError(f"{file}: seeds: expected a list of whole numbers")
     plan = dict(raw.get("plan") or {})
     forecast = bool(plan.pop("forecast", False))
     bad = set(plan) - set(PLAN_OPTIONS)
     if bad:
-        raise InputError(f"{path.name}: plan: unknown option(s) {', '.join(sorted(bad))}")
+        raise InputError(f"{file}: plan: unknown option(s) {', '.join(sorted(bad))}")
     from api.params import plan_params
 
     plan_params(**plan)  # the options are checked here, once
@@ -152,9 +159,10 @@ def load_sweep(path: Path) -> Sweep:
                         seed=seed,
                         plan=plan,
                         forecast=forecast,
+                        label=label,
                     )
                 )
-    return Sweep(name=str(raw.get("name") or path.stem), runs=tuple(runs))
+    return Sweep(name=name, runs=tuple(runs))
 
 
 @lru_cache(maxsize=8)
@@ -177,7 +185,7 @@ def run_one(spec: RunSpec) -> dict:
 
     row: dict[str, Any] = {
         "run_id": spec.run_id,
-        "territory": Path(spec.territory).name,
+        "territory": spec.label or Path(spec.territory).name,
         "scenario": spec.scenario,
         "seed": spec.seed,
         "worker_pid": os.getpid(),
@@ -281,6 +289,22 @@ def run_sweep(
         finally:
             if cluster is not None:
                 cluster.close()
+    return gather(out)
+
+
+def run_here(
+    sweep: Sweep, out: Path, *, on_done: Callable[[dict], None] | None = None
+) -> pd.DataFrame:
+    """Every unfinished run of ``sweep`` in this process, one after the other (no Dask: a
+    one-worker sweep job); rows written as they come, as :func:`run_sweep` does."""
+    done = finished_ids(out)
+    for spec in sweep.runs:
+        if spec.run_id in done:
+            continue
+        row = run_one(spec)
+        _write_row(row, out / "runs")
+        if on_done is not None:
+            on_done(row)
     return gather(out)
 
 

@@ -22,6 +22,7 @@ from api.jobs.queue import artifact
 from api.store.db import Store
 from api.store.models import Job, Scenario
 from core.errors import InputError
+from core.safety import safe_path
 from core.territory import Territory
 
 Step = Callable[[float, str], None]
@@ -155,9 +156,67 @@ def run_week(store: Store, job: Job, territory: Territory, out: Path, step: Step
     return {**stage.summary, "what_if": figures}
 
 
+def run_sweep(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """Every plan of a sweep (the territory × its stored scenarios × seeds, as ``vivres
+    sweep``): on Dask with ``workers`` ≥ 2, else in this worker; the runs' table and its
+    summary."""
+    import shutil
+
+    from api import sweep as sw
+
+    options = job.params
+    here = out.parent / "sweep"
+    here.mkdir(parents=True, exist_ok=True)
+    scenarios = []
+    for scenario_id in options.get("scenarios") or [sw.BASE]:
+        if scenario_id == sw.BASE:
+            scenarios.append(sw.BASE)
+            continue
+        with store.sessions() as session:
+            scenario = session.get(Scenario, scenario_id)
+        if scenario is None or scenario.territory_id != job.territory_id:
+            raise InputError(f"scenario {scenario_id} no longer exists")
+        safe_path(here, str(scenario_id), suffix=".yaml").write_text(scenario.body, "utf-8")
+        scenarios.append(f"{scenario_id}.yaml")
+    raw = {
+        "territories": [str(Path(territory.folder).resolve())],
+        "scenarios": scenarios,
+        "seeds": options.get("seeds") or [0],
+        "grid": options.get("grid") or {},
+        "plan": options.get("plan") or {},
+    }
+    spec = sw.sweep_of(raw, here, name=job.job_id, file="sweep", label=job.territory_id)
+    total, done = len(spec.runs), 0
+
+    def on_done(row: dict) -> None:
+        nonlocal done
+        done += 1
+        step(0.05 + 0.9 * done / total, f"sweep: {done} of {total} runs")
+
+    step(0.05, f"sweep: {total} runs")
+    workers = int(options.get("workers") or 1)
+    if workers >= 2:
+        table = sw.run_sweep(spec, out, workers=workers, on_done=on_done)
+    else:
+        table = sw.run_here(spec, out, on_done=on_done)
+    sw.summarise(table, out)
+    table.to_csv(out / "runs.csv", index=False)  # the table as rows for the API (machine CSV)
+    shutil.rmtree(out / "runs", ignore_errors=True)  # one file per run: gathered above
+    errors = table.loc[table["status"] == "error"]
+    return {
+        "runs": total,
+        "errors": len(errors),
+        "scenarios": sorted(set(table["scenario"])),
+        "seeds": sorted(int(s) for s in set(table["seed"])),
+        "workers": workers,
+        "first_errors": [str(e) for e in errors["error"].head(5)],
+    }
+
+
 RUNNERS: dict[str, Callable[[Store, Job, Territory, Path, Step], dict[str, Any]]] = {
     "demand": run_demand,
     "plan": run_plan,
     "routes": run_routes,
     "week": run_week,
+    "sweep": run_sweep,
 }
