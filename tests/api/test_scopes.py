@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from conftest import tiny_files
@@ -21,43 +23,68 @@ def _run(store, job_id: str) -> None:
     assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
 
 
-@pytest.fixture
-def hubs(client, keys, store):
-    """Two hubs with the same producer ids: ``tiny`` (solved plan, routes, a scenario) and
-    ``own``; keys of every role scoped to ``own`` only."""
-    for territory_id in ("tiny", "own"):
-        r = client.put(
-            f"/v1/territories/{territory_id}", files=tiny_files(), headers=keys["planner"]
+@pytest.fixture(scope="module")
+def hub_template(tmp_path_factory) -> tuple[Path, dict]:
+    """Two hubs with the same producer ids, built once per module in a SQLite file the tests
+    copy: ``tiny`` (solved plan, frozen contract, routes, a scenario) and ``own``."""
+    from conftest import test_client
+
+    from api.http import create_app
+    from api.store.db import Store
+
+    db = tmp_path_factory.mktemp("hubs") / "vivres.db"
+    store = Store.open(f"sqlite:///{db}")
+    token, _ = create_key(store, "planner", all_territories=True)
+    admin = {"Authorization": f"Bearer {token}"}
+    with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as client:
+        for territory_id in ("tiny", "own"):
+            r = client.put(f"/v1/territories/{territory_id}", files=tiny_files(), headers=admin)
+            assert r.status_code == 200, r.text
+        plan = client.post("/v1/territories/tiny/plans", json=PLAN, headers=admin).json()
+        _run(store, plan["job_id"])
+        frozen = client.post(
+            "/v1/territories/tiny/contracts",
+            json={"plan_job_id": plan["job_id"], "producer_id": "P1"},
+            headers=admin,
         )
-        assert r.status_code == 200, r.text
-    admin = keys["planner"]
-    plan = client.post("/v1/territories/tiny/plans", json=PLAN, headers=admin).json()["job_id"]
-    _run(store, plan)
-    frozen = client.post(
-        "/v1/territories/tiny/contracts",
-        json={"plan_job_id": plan, "producer_id": "P1"},
-        headers=admin,
-    )
-    assert frozen.status_code == 200, frozen.text
-    routes = client.post(
-        "/v1/territories/tiny/routes", json={**ROUTES, "plan_job_id": plan}, headers=admin
-    ).json()["job_id"]
-    _run(store, routes)
-    body = "name: drought\nchanges:\n  - demand: {factor: 1.1}\n"
-    scenario = client.post(
-        "/v1/territories/tiny/scenarios", json={"name": "drought", "body": body}, headers=admin
-    )
-    assert scenario.status_code in (200, 201), scenario.text
+        assert frozen.status_code == 200, frozen.text
+        routes = client.post(
+            "/v1/territories/tiny/routes",
+            json={**ROUTES, "plan_job_id": plan["job_id"]},
+            headers=admin,
+        ).json()
+        _run(store, routes["job_id"])
+        body = "name: drought\nchanges:\n  - demand: {factor: 1.1}\n"
+        scenario = client.post(
+            "/v1/territories/tiny/scenarios", json={"name": "drought", "body": body}, headers=admin
+        )
+        assert scenario.status_code in (200, 201), scenario.text
+    store.engine.dispose()
+    ids = {
+        "plan": plan["job_id"],
+        "routes": routes["job_id"],
+        "scenario": scenario.json()["scenario_id"],
+    }
+    return db, ids
+
+
+@pytest.fixture
+def db_url(request, tmp_path, hub_template):
+    """Each test gets its own copy of the two hubs' database."""
+    assert request.param == "sqlite"
+    db = tmp_path / "vivres.db"
+    shutil.copyfile(hub_template[0], db)
+    return f"sqlite:///{db}"
+
+
+@pytest.fixture
+def hubs(store, hub_template):
+    """The two hubs (``hub_template``); keys of every role scoped to ``own`` only."""
     scoped = {}
     for role, producer in (("planner", None), ("logistics", None), ("producer", "P1")):
         token, _ = create_key(store, role, producer_id=producer, territories=["own"])
         scoped[role] = {"Authorization": f"Bearer {token}"}
-    return {
-        "plan": plan,
-        "routes": routes,
-        "scenario": scenario.json()["scenario_id"],
-        "keys": scoped,
-    }
+    return {**hub_template[1], "keys": scoped}
 
 
 def _fill(path: str, hubs: dict) -> str:
