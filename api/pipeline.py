@@ -18,6 +18,7 @@ A stage whose package fails to import fails the run: nothing is skipped silently
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,9 +71,19 @@ def run_demand(territory: Territory, settings: DemandSettings | None = None) -> 
     settings = settings or DemandSettings()
     build = demand.build_weekly_demand(territory)
     families = territory.products.set_index("product_id")["category"]
-    forecast = demand.forecast_demand(
-        build.weekly, horizon_weeks=settings.horizon_weeks, level=settings.level, families=families
-    )
+    key = _forecast_key(build.weekly, families, settings)
+    forecast = _FORECASTS.get(key)
+    if forecast is None:
+        forecast = demand.forecast_demand(
+            build.weekly,
+            horizon_weeks=settings.horizon_weeks,
+            level=settings.level,
+            families=families,
+        )
+        _FORECASTS[key] = forecast
+        while len(_FORECASTS) > _FORECASTS_KEPT:
+            _FORECASTS.pop(next(iter(_FORECASTS)))
+    forecast = forecast.copy()
     hub = demand.hub_demand(forecast, territory.products)
     ledger = None
     if territory.households is not None and territory.caisse_transactions is not None:
@@ -85,6 +96,21 @@ def run_demand(territory: Territory, settings: DemandSettings | None = None) -> 
         build=build,
         ledger=ledger,
     )
+
+
+#: The latest forecasts of this process, by their inputs: a what-if, a second plan or a sweep
+#: run of the same history gets the same forecast without choosing and fitting the models again
+#: (the choice is deterministic: same history, same forecast).
+_FORECASTS: dict[str, pd.DataFrame] = {}
+_FORECASTS_KEPT = 4
+
+
+def _forecast_key(weekly: pd.DataFrame, families: pd.Series, settings: DemandSettings) -> str:
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(weekly, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(families, index=True).to_numpy().tobytes())
+    digest.update(repr((list(weekly.columns), settings)).encode())
+    return digest.hexdigest()
 
 
 def demand_summary(stage: DemandStage) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from api import jobs
@@ -184,3 +185,32 @@ def test_request_defaults_are_the_settings_types_defaults():
         PlanRequest().horizon_weeks,
     ) == (plan.work, plan.seed, plan.gap, plan.stop, plan.horizon_weeks)
     assert DemandRequest().horizon_weeks == DemandSettings().horizon_weeks
+
+
+def test_the_same_history_is_forecast_once_per_process(monkeypatch):
+    """A second demand stage on the same history (a what-if, a second plan) reuses the
+    forecast; another history or horizon forecasts again."""
+    import demand
+    from api import pipeline
+    from api.params import DemandSettings
+
+    calls = []
+    real = demand.forecast_demand
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("horizon_weeks"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(demand, "forecast_demand", counted)
+    monkeypatch.setattr(pipeline, "_FORECASTS", {})
+    territory = pipeline.load(TINY)
+    first = pipeline.run_demand(territory, DemandSettings(horizon_weeks=8))
+    again = pipeline.run_demand(pipeline.load(TINY), DemandSettings(horizon_weeks=8))
+    pd.testing.assert_frame_equal(first.forecast, again.forecast)
+    assert calls == [8]
+    first.forecast.loc[:, "kg"] = -1.0  # a caller changing its copy changes nobody else's
+    assert (
+        pipeline.run_demand(territory, DemandSettings(horizon_weeks=8)).forecast["kg"] >= 0
+    ).all()
+    pipeline.run_demand(territory, DemandSettings(horizon_weeks=9))
+    assert calls == [8, 9]
