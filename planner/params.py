@@ -65,7 +65,7 @@ class Weights:
     floor: float = 3.0
     concentration: float = 1.0
     stability_eur_per_bed: float = 50.0
-    stability_spared_factor: float = 4.0
+    stability_spared_factor: float = 10.0
     producer_score_eur_per_kg: float = 0.0
 
     def __post_init__(self) -> None:
