@@ -10,6 +10,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 FIRST_PASS_LIMIT = 0.05
 #: A restricted LP this much above the full LP means the counts do not fit together.
 RESTRICTED_LP_SLACK = 0.003
+#: seconds before its time limit the solve stops waiting for a late worker (what is left is
+#: for reading the plan back: it returns within its limit, not after)
+READBACK_RESERVE_S = 0.5
 
 
 def _with_group_totals(
@@ -58,12 +62,16 @@ class BlocksTask:
     block_limit_s: float
     nodes: int | None
     starts: dict | None = None
+    #: the caller's clock when it made the task: a worker started late (spawned on a busy
+    #: machine) has that much less time (perf_counter is the system's monotonic clock)
+    made_at: float = dataclasses.field(default_factory=time.perf_counter)
 
     def run(self, dec: Decomposition, reduced: np.ndarray) -> dict[int, BlockResult]:
+        waited = max(0.0, time.perf_counter() - self.made_at)
         return dec.solve_blocks(
             reduced,
             self.which,
-            time_limit_s=self.time_limit_s,
+            time_limit_s=max(self.time_limit_s - waited, 0.1),
             block_limit_s=self.block_limit_s,
             threads=1,
             nodes=self.nodes,
@@ -160,7 +168,7 @@ def _submit(pool: WorkerPool | None, fn: Callable, *args: Any) -> _Done | _Retry
 class _Done:
     value: Any
 
-    def result(self) -> Any:
+    def result(self, budget: SolveBudget | None = None) -> Any:
         return self.value
 
 
@@ -172,9 +180,19 @@ class _Retry:
     fn: Callable
     args: tuple
 
-    def result(self) -> Any:
+    def result(self, budget: SolveBudget | None = None) -> Any:
+        """The task's result; ``None`` when ``budget``'s time limit (less
+        ``READBACK_RESERVE_S``) passes first: the solve returns what it has rather than wait
+        for a late worker."""
+        timeout = None if budget is None else max(budget.left() - READBACK_RESERVE_S, 0.0)
         try:
-            return self.future.result()
+            return self.future.result(timeout=timeout)
+        except FutureTimeout:
+            log.warning("a planner worker is late: the solve goes on without its result")
+            self.future.cancel()
+            if budget is not None:
+                budget.capped = True
+            return None
         except BrokenProcessPool:
             log.warning("a planner worker process died: its task runs again in this one")
             return self.fn(*self.args)
@@ -225,7 +243,7 @@ def lagrangian_search(
         for k in range(workers)
     ]
     for pending in [_submit(pool, _blocks_task, dec, reduced, t) for t in tasks]:
-        _merge(outcome, pending.result())
+        _merge(outcome, pending.result(budget) or {})
     if any(r.capped for r in outcome.values()):
         budget.note("time_limit")
     first = total_bound(outcome.values())
@@ -296,13 +314,14 @@ def lagrangian_search(
     # one process under the time rule: the plan search takes all the time, no second pass
     second = more_task.which and (pool is not None or budget.deterministic)
     more = _submit(pool, _blocks_task, dec, reduced, more_task) if second else None
-    found = plan.result()
-    if found.capped:
-        budget.note("time_limit")
-    search.offer(found.values)
+    found = plan.result(budget)
+    if found is not None:
+        if found.capped:
+            budget.note("time_limit")
+        search.offer(found.values)
     log.info("plan around the Lagrangian's: %s", search.objective)
     if more is not None:
-        _merge(outcome, more.result())
+        _merge(outcome, more.result(budget) or {})
         if any(r.capped for r in outcome.values()):
             budget.note("time_limit")
     total = total_bound(outcome.values())

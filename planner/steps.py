@@ -21,6 +21,9 @@ from planner.budget import SolveBudget, StoppedBy
 from planner.formulation import PlanProblem
 from planner.params import PlanParams
 
+#: a step does not start with less time than this left (its model load alone takes longer)
+STEP_MIN_S = 0.2
+
 log = logging.getLogger(__name__)
 
 
@@ -129,7 +132,21 @@ def solve_step(
     on_progress: Callable[[dict], None] | None = None,
     options: dict | None = None,
 ) -> RawSolution:
-    """One HiGHS step under the budget (count of nodes, or seconds); notes a cap stop."""
+    """One HiGHS step under the budget (count of nodes, or seconds); notes a cap stop. Past
+    the time limit no step starts (loading a model into HiGHS alone takes a few tenths of a
+    second on a busy machine): the solve returns what it has, within its limit."""
+    if budget.left() <= STEP_MIN_S:
+        budget.note("time_limit")
+        return RawSolution(
+            status="time_limit",
+            has_solution=False,
+            values=None,
+            objective=None,
+            best_bound=None,
+            gap=None,
+            runtime_s=0.0,
+            message="not started: the time limit is reached",
+        )
     extra: dict = {}
     if count is None:
         time_limit_s = max(budget.left(), 0.1) if budget.deterministic else max(seconds, 0.1)

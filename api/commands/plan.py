@@ -413,8 +413,9 @@ def compare(
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     """Attach ``vivres plan`` (with ``compare``), ``vivres bench planner`` and
     ``vivres bench stability``."""
-    from api.commands.plan_bench import bench_planner, bench_stability
+    from api.commands.plan_bench import bench_deadlines, bench_planner, bench_stability
 
     app.add_typer(plan_app, name="plan")
     bench_app.command("planner")(bench_planner)
     bench_app.command("stability")(bench_stability)
+    bench_app.command("deadlines")(bench_deadlines)

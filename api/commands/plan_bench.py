@@ -111,3 +111,32 @@ def bench_stability(
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2))
+
+
+def bench_deadlines(
+    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.", min=0)] = 2,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the result here.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Deadlines under load: each solve (plan, routes, sweep task) against its time limit."""
+    module = bench_module("deadline_bench")
+    console = _console()
+    result = module.run(hogs=hogs)
+    for s in result["solves"]:
+        extra = ", ".join(f"{k} {v}" for k, v in s.items() if k not in _DEADLINE_KEYS)
+        console.print(
+            f"{s['what']}: {s['seconds']} s for a limit of {s['limit_s']:g} s · overrun "
+            f"{s['overrun_s']} s · {extra}",
+            highlight=False,
+        )
+    verdict = "every solve within its limit + 1 s" if result["all_within"] else "OVERRUN"
+    console.print(
+        f"[bold]beside {hogs} busy processes: worst overrun {result['worst_overrun_s']} s "
+        f"— {verdict}[/]"
+    )
+    if json_path is not None:
+        module.write(result, json_path)
+
+
+_DEADLINE_KEYS = {"what", "limit_s", "seconds", "overrun_s", "within"}
