@@ -28,6 +28,9 @@ _FIXED = {
     "the week starts on its Monday": "la semaine commence un lundi",
     "the same site, product and week twice": "le même site, produit et semaine deux fois",
     "needs caisses.csv": "demande la table caisses.csv",
+    "the same crop and planting date twice in one contract version": (
+        "la même culture et date de plantation deux fois dans une version de contrat"
+    ),
     "must name the household's caisse: the territory has several": (
         "doit nommer la caisse du foyer : le territoire en a plusieurs"
     ),
@@ -146,6 +149,98 @@ _PATTERNS = (
     (re.compile(r"^no territory '([^']*)'$"), "pas de territoire « {0} »"),
     (re.compile(r"^territory '([^']*)' has no (\w+) table$"), "le territoire n'a pas de table {1}"),
 )
+
+
+def _n(text: str) -> str:
+    """An English figure (``12,345.6``) the French way (``12 345,6``)."""
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def _kilos(text: str) -> str:
+    return re.sub(r"\d[\d,]*(?:\.\d+)? kg", lambda m: _n(m.group(0)), text)
+
+
+_SHORT_BECAUSE = {
+    "storage": "du stockage",
+    "cost": "du coût",
+    "land": "de la terre",
+    "labour": "du travail",
+    "rotation": "des rotations",
+    "budget": "du budget",
+    "no suitable farm": "d'aucune ferme adaptée",
+    "out of season": "de la saison",
+}
+#: the planner's explanation of a plan (``planner.readback._explain``)
+_EXPLANATIONS = (
+    (
+        re.compile(
+            r"^Crop demand ([\d,]+) kg over (\d+) weeks; ([\d.]+) % covered, ([\d,]+) kg short\.$"
+        ),
+        lambda m: (
+            f"Demande en produits cultivés : {_n(m[1])} kg sur {m[2]} semaines ; "
+            f"{_n(m[3])} % couverts, {_n(m[4])} kg manquants."
+        ),
+    ),
+    (
+        re.compile(r"^Short because of ([\w ]+) \(([\d,]+) kg\): (.+?)(?: and (\d+) more)?\.$"),
+        lambda m: (
+            f"Manque à cause {_SHORT_BECAUSE.get(m[1], m[1])} ({_n(m[2])} kg) : "
+            f"{_kilos(m[3])}{f' et {m[4]} autres' if m[4] else ''}."
+        ),
+    ),
+    (
+        re.compile(r"^Farm (\S+) \((.+)\) reaches ([\d,]+) € of its ([\d,]+) € floor — (.+)\.$"),
+        lambda m: (
+            f"La ferme {m[2]} ({m[1]}) atteint {_n(m[3])} € de son plancher de "
+            f"{_n(m[4])} € — {text_fr(m[5])}."
+        ),
+    ),
+    (
+        re.compile(r"^(\d+) beds of frozen contracts kept as signed \((.*)\)\.$"),
+        lambda m: f"{m[1]} planches des contrats figés gardées comme signées ({m[2]}).",
+    ),
+    (
+        re.compile(
+            r"^(\d+) frozen contract lines plant outside this plan's weeks "
+            r"and are not part of it\.$"
+        ),
+        lambda m: (
+            f"{m[1]} lignes de contrats figés plantent hors des semaines de ce plan et "
+            "n'en font pas partie."
+        ),
+    ),
+    (
+        re.compile(
+            r"^(\d+) demanded products are not crops of the partner farms and are not planned "
+            r"\(([\d,]+) kg: (.*)\)\.$"
+        ),
+        lambda m: (
+            f"{m[1]} produits demandés ne sont cultivés par aucune ferme partenaire et ne "
+            f"sont pas planifiés ({_n(m[2])} kg : {m[3]})."
+        ),
+    ),
+    (
+        re.compile(r"^Producer grid: every farm reaches (\d+) %\.$"),
+        lambda m: f"Grille des producteurs : chaque ferme atteint {m[1]} %.",
+    ),
+)
+_FIXED.update(
+    {
+        "Every partner farm reaches its minimum fair revenue.": (
+            "Chaque ferme partenaire atteint son revenu équitable minimum."
+        ),
+        "The solver stopped before finding any plan: nothing is planted. Give it more time "
+        "(--time-limit).": (
+            "Le calcul s'est arrêté avant de trouver un plan : rien n'est planté. Donnez-lui "
+            "plus de temps."
+        ),
+        "Nothing is planted: the solver stopped before it improved on the empty plan. Give it "
+        "more time (--time-limit).": (
+            "Rien n'est planté : le calcul s'est arrêté avant de faire mieux que le plan vide. "
+            "Donnez-lui plus de temps."
+        ),
+    }
+)
 _ERROR_KINDS = {
     "InputError": "Données refusées",
     "SolverError": "Le calcul n'a pas abouti",
@@ -163,6 +258,10 @@ def text_fr(message: str) -> str:
         found = pattern.match(message)
         if found:
             return template.format(*found.groups())
+    for pattern, build in _EXPLANATIONS:
+        found = pattern.match(message)
+        if found:
+            return build(found)
     return message_fr(message)  # the cell checks of core.tables
 
 
