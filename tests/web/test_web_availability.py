@@ -107,6 +107,20 @@ def test_a_confirmation_replaces_only_the_farms_rows_and_the_next_week_uses_it(
     assert set(_stored(web_store)["site_id"]) == {"F2"}
 
 
+def test_the_producer_sees_when_the_truck_comes_in_the_real_week(as_role, web_store, solved):
+    import json
+
+    pickups = json.loads(
+        jobs.artifact(web_store, solved["week"], "routes/pickups_by_producer.json")[0]
+    )
+    assert pickups["P1"], pickups  # the carrots confirmed by F1 are picked up
+    page = as_role("producer").get("/t/tiny/producteurs/P1/engagements")
+    assert "Semaine 2025-W02 (du lun. 6 janv.)" in page.text
+    first = pickups["P1"][0]
+    assert f"camion {first['vehicle_id']}" in page.text
+    assert URL.format("P1") in page.text  # the way to confirm this week's kilos
+
+
 def test_kilos_read_the_french_way_and_the_default_week():
     assert parse_kg("1 234,5") == 1234.5 and parse_kg(" 12 ") == 12.0 and parse_kg("") is None
     for bad in ("abc", "-1", "nan", "inf", "1e9"):
