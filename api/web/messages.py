@@ -58,6 +58,13 @@ _FIXED = {
     "the territory has no caisse (households.csv and caisse_transactions.csv)": (
         "le territoire n'a pas de caisse (households.csv et caisse_transactions.csv)"
     ),
+    # why a stop is left off the routes (routing.model.REASONS)
+    "time window": "horaires d'ouverture",
+    "capacity": "capacité des camions",
+    "compatibility": "pas de camion frigorifique ce jour",
+    "no vehicle that day": "aucun camion ce jour",
+    "closed": "moins de jours d'ouverture que de livraisons demandées",
+    "fleet full": "flotte complète",
     # job progress (api/jobs)
     "queued": "en attente",
     "started": "démarré",

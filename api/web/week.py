@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.store import territories as store_t
 from api.web.base import not_found, queue_job, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
-from api.web.messages import errors_fr
+from api.web.messages import errors_fr, text_fr
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import artifact_frame, artifact_frame_table, artifact_json, latest_jobs
 from core.errors import InputError, VivresError
@@ -216,18 +216,8 @@ def _gap_reasons(line: dict) -> str:
     return " ; ".join(reasons)
 
 
-_FLEET_FR = {
-    "time window": "horaires d'ouverture",
-    "capacity": "capacité des camions",
-    "fleet full": "flotte complète",
-    "compatibility": "pas de camion frigorifique ce jour",
-    "no vehicle that day": "aucun camion ce jour",
-    "closed": "moins de jours d'ouverture que de livraisons demandées",
-}
-
-
 def _fleet_reason_fr(why: str) -> str:
-    return ", ".join(_FLEET_FR.get(w.strip(), w.strip()) for w in why.split(","))
+    return ", ".join(text_fr(w) for w in why.split(","))
 
 
 def _storage_use(

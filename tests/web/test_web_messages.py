@@ -40,6 +40,12 @@ def test_every_reason_the_planner_gives_has_its_french_text():
         assert text_fr(reason) != reason, reason
 
 
+def test_every_reason_a_stop_is_left_off_has_its_french_text():
+    from routing.model import REASONS
+
+    assert all(text_fr(r) != r for r in REASONS)
+
+
 def test_a_jobs_stored_error_reads_in_french_problem_by_problem():
     error = (
         "InputError: availability.csv row 3, column 'site_id': must be a farm (its confirmed "
