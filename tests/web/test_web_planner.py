@@ -32,7 +32,7 @@ def test_plan_page_has_the_calendar_coverage_and_shortfalls(as_role, solved):
     assert page.status_code == 200
     assert page.text.count('class="on"') >= 1 and 'class="harvest"' in page.text
     assert "Couverture de la demande" in page.text and "Qui manque" in page.text
-    assert "out of season" in page.text  # the planner's reason, as it explains it
+    assert "hors saison" in page.text and "out of season" not in page.text  # reason, in French
     assert c.get(f"/t/tiny/plan?job={solved['routes']}").status_code == 404  # not a plan
 
 
