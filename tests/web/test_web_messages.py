@@ -71,11 +71,3 @@ def test_a_jobs_stored_error_reads_in_french_problem_by_problem():
         )
     )
     assert one == "champ « sharing » : doit être « maxmin » ou « proportional » ; reçu « x »"
-
-
-def test_the_plans_explanation_is_french_on_the_plan_page(as_role, solved):
-    page = as_role("planner").get(f"/t/tiny/plan?job={solved['plan']}")
-    assert page.status_code == 200
-    assert "Demande en produits cultivés" in page.text
-    assert "Crop demand" not in page.text and "Short because" not in page.text
-    assert "floor —" not in page.text and "Every partner farm" not in page.text

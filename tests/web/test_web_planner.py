@@ -77,3 +77,11 @@ def test_a_what_if_is_built_run_and_compared_side_by_side(as_role, web_store, so
     assert "Couverture de la demande" in rows and "Fermes qui livrent" in rows
     assert "CO₂ de la collecte estimée" in rows
     assert c.get(f"/t/tiny/scenarios/{solved['plan']}").status_code == 404  # not a scenario
+
+
+def test_the_plans_explanation_is_french_on_the_plan_page(as_role, solved):
+    page = as_role("planner").get(f"/t/tiny/plan?job={solved['plan']}")
+    assert page.status_code == 200
+    assert "Demande en produits cultivés" in page.text
+    assert "Crop demand" not in page.text and "Short because" not in page.text
+    assert "floor —" not in page.text and "Every partner farm" not in page.text
