@@ -55,6 +55,9 @@ _FIXED = {
     "give either product or site, not both": "donnez un produit ou un site, pas les deux",
     "give exactly one of crop or product": "donnez une culture ou un produit, pas les deux",
     "give exactly one of factor or eur_per_kg": "donnez un facteur ou un prix au kg, pas les deux",
+    "no orders: the territory needs orders.csv for this change": (
+        "pas de commandes : ce changement demande la table orders.csv"
+    ),
     "the territory has no caisse (households.csv and caisse_transactions.csv)": (
         "le territoire n'a pas de caisse (households.csv et caisse_transactions.csv)"
     ),
@@ -150,6 +153,10 @@ _PATTERNS = (
     (
         re.compile(r"^territory changed since submission .*$"),
         "le territoire a changé depuis la demande ; calcul sur sa dernière version",
+    ),
+    (
+        re.compile(r"^a per-site demand change needs orders.csv \(site (\S+)\)$"),
+        "un changement de demande par site demande la table orders.csv (site {0})",
     ),
     (re.compile(r"^unknown farm (\S+)$"), "ferme inconnue : {0}"),
     (re.compile(r"^unknown product (\S+)$"), "produit inconnu : {0}"),

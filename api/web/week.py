@@ -52,16 +52,30 @@ def order_weeks(request: Request, territory_id: str) -> list[dict]:
     day = pd.to_datetime(dates, errors="coerce").dropna()
     monday = (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.normalize()
     counts = monday.value_counts().sort_index(ascending=False)
+    confirmed = _confirming_farms(request, territory_id)
     weeks = [
         {
             "monday": m.date(),
             "label": f"{m.isocalendar().year}-W{m.isocalendar().week:02d}",
             "lines": int(n),
+            "farms": confirmed.get(str(m.date()), 0),
         }
         for m, n in counts.items()
     ]
     request.app.state.results.put(key, weeks, 16 * 1024)
     return weeks
+
+
+def _confirming_farms(request: Request, territory_id: str) -> dict[str, int]:
+    """Per week (its Monday), how many farms confirmed their kilos (``availability.csv``)."""
+    try:
+        table = artifact_frame_table(request, territory_id, "availability")
+    except store_t.NotFound:
+        return {}
+    sites = artifact_frame_table(request, territory_id, "sites")
+    farms = set(sites.loc[sites["kind"] == "farm", "site_id"])
+    table = table.loc[table["site_id"].isin(farms)]
+    return {str(k): int(v) for k, v in table.groupby("week_start")["site_id"].nunique().items()}
 
 
 def _form_context(request: Request, territory_id: str) -> dict:
@@ -92,6 +106,7 @@ async def week_run(request: Request, territory_id: str):
 
     from api.http.territories import check_source
     from api.http.week import WeekRequest, check_week
+    from api.week import week_label
 
     user = territory_user(request, territory_id, *STAFF)
     async with request.form(max_files=0, max_fields=10) as form:
@@ -105,6 +120,8 @@ async def week_run(request: Request, territory_id: str):
     try:
         body = WeekRequest.model_validate({k: v for k, v in fields.items() if v})
         params = check_week(request.app.state.store, territory_id, body)
+        # named as the API's callers name it (2025-W02), whichever way it was chosen
+        params["week"] = week_label(pd.Timestamp(params["week_start"]))
     except ValidationError as exc:
         problems = [
             f"champ « {'.'.join(map(str, e['loc']))} » : valeur refusée" for e in exc.errors()

@@ -33,7 +33,10 @@ def test_the_week_form_lists_the_weeks_with_orders_and_its_options(as_role):
     # the tiny orders fall in three weeks, newest first, with their count of lines
     mondays = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', page.text)
     assert mondays == ["2025-02-03", "2025-01-13", "2025-01-06"]
-    assert "du lun. 6 janv. 2025 (2025-W02) — 3 lignes de commande" in page.text
+    assert (
+        "du lun. 6 janv. 2025 (2025-W02) — 3 lignes de commande, 2 fermes confirmées" in page.text
+    )
+    assert "(2025-W03) — 1 ligne de commande, 0 ferme confirmée" in page.text
     assert 'value="proportional"' in page.text and "selon la récolte du plan" in page.text
     assert "Semaine réelle" in page.text  # in the menu
     assert c.get("/t/other/semaine").status_code == 404
@@ -94,6 +97,7 @@ def test_running_the_week_queues_a_week_job_then_shows_its_allocation(as_role, w
     assert r.headers["location"] == f"/t/tiny/travaux/{job_id}"
     job = jobs.get_job(web_store, job_id)
     assert job.kind == "week" and job.params["week_start"] == "2025-01-06"
+    assert job.params["week"] == "2025-W02"  # as the API's callers name it
     assert job.params["sharing"] == "proportional" and job.params["plan_job_id"] == solved["plan"]
     assert job.params["carry_job_id"] == solved["week"]
     progress = c.get(f"/t/tiny/travaux/{job_id}")
