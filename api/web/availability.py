@@ -9,6 +9,7 @@ next week job reads the stored table like any other.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -30,6 +31,7 @@ from core.safety import ID_PATTERN
 router = APIRouter(include_in_schema=False)
 _ID = re.compile(ID_PATTERN)
 MAX_KG = 1e7
+MAX_ATTEMPTS = 5
 COLUMNS = ["week_start", "site_id", "product_id", "kg"]
 #: one writer at a time per process (the table is read, changed and stored whole)
 _WRITING = threading.Lock()
@@ -64,12 +66,14 @@ def _farm_of(request: Request, territory_id: str, producer_id: str) -> dict:
     return row.iloc[0].to_dict()
 
 
-def _stored_rows(request: Request, territory_id: str) -> pd.DataFrame:
+def _stored(request: Request, territory_id: str) -> tuple[pd.DataFrame, str]:
+    """The stored table and the sha256 of its bytes (``""``: no table yet)."""
     try:
         content = store_t.table_content(request.app.state.store, territory_id, "availability")
     except store_t.NotFound:
-        return pd.DataFrame(columns=COLUMNS)
-    return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)[COLUMNS]
+        return pd.DataFrame(columns=COLUMNS), ""
+    table = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)[COLUMNS]
+    return table, hashlib.sha256(content).hexdigest()
 
 
 def _products_of(request: Request, territory_id: str, producer_id: str, kept: set[str]) -> list:
@@ -101,7 +105,7 @@ def _planned(request: Request, territory_id: str, producer_id: str, monday: date
 
 def _context(request: Request, territory_id: str, producer_id: str, monday: date) -> dict:
     farm = _farm_of(request, territory_id, producer_id)
-    stored = _stored_rows(request, territory_id)
+    stored, _ = _stored(request, territory_id)
     this_week = stored["week_start"] == str(monday)
     mine = stored.loc[(stored["site_id"] == farm["site_id"]) & this_week]
     confirmed = dict(zip(mine["product_id"], mine["kg"], strict=True))
@@ -222,19 +226,27 @@ async def availability_save(request: Request, territory_id: str, producer_id: st
 
 
 def _store(request: Request, territory_id: str, farm: dict, monday: date, rows: list) -> None:
-    """Replace the farm's rows of the week in the stored table (the other rows kept)."""
-    with _WRITING:
-        stored = _stored_rows(request, territory_id)
-        others = stored.loc[
-            ~((stored["site_id"] == farm["site_id"]) & (stored["week_start"] == str(monday)))
-        ]
-        mine = pd.DataFrame(rows, columns=COLUMNS).astype({"kg": str})
-        table = pd.concat([others, mine], ignore_index=True).sort_values(
-            ["week_start", "site_id", "product_id"], kind="mergesort"
-        )
-        upload = store_t.Upload(
-            table="availability",
-            content=table.to_csv(index=False).encode("utf-8"),
-            format="csv",
-        )
-        store_t.put_table(request.app.state.store, territory_id, upload)
+    """Replace the farm's rows of the week in the stored table (the other rows kept): read,
+    change, store if nobody stored the table in between (another process, another farm),
+    else again from the new table."""
+    for _attempt in range(MAX_ATTEMPTS):
+        with _WRITING:
+            stored, sha = _stored(request, territory_id)
+            others = stored.loc[
+                ~((stored["site_id"] == farm["site_id"]) & (stored["week_start"] == str(monday)))
+            ]
+            mine = pd.DataFrame(rows, columns=COLUMNS).astype({"kg": str})
+            table = pd.concat([others, mine], ignore_index=True).sort_values(
+                ["week_start", "site_id", "product_id"], kind="mergesort"
+            )
+            upload = store_t.Upload(
+                table="availability",
+                content=table.to_csv(index=False).encode("utf-8"),
+                format="csv",
+            )
+            try:
+                store_t.put_table(request.app.state.store, territory_id, upload, if_sha256=sha)
+                return
+            except store_t.Changed:
+                continue
+    raise PageError(409, "Le tableau des disponibilités change sans cesse : réessayez.")

@@ -248,6 +248,29 @@ def test_a_confirmation_replaces_only_the_farms_rows(as_role, web_store, fresh_a
     assert set(_stored(web_store)["site_id"]) == {"F2"}
 
 
+def test_another_farms_confirmation_stored_meanwhile_is_kept(
+    as_role, web_store, fresh_availability, monkeypatch
+):
+    """Two farms confirming at once (two server processes): the second write sees the table
+    changed since it read it, reads it again and keeps the other farm's new row."""
+    real = store_t.put_table
+    calls = []
+
+    def meanwhile(store, territory_id, upload, **options):
+        if not calls:  # F2 stores its lettuce between our read and our write
+            calls.append("F2")
+            text = AVAILABILITY + "2025-01-06,F2,pomme,40\n"
+            real(store, territory_id, store_t.Upload(table="availability", content=text.encode()))
+        calls.append("F1")
+        return real(store, territory_id, upload, **options)
+
+    monkeypatch.setattr(store_t, "put_table", meanwhile)
+    assert _confirm_carrots(as_role("producer"), "7").status_code == 200
+    assert calls == ["F2", "F1", "F1"]  # refused once, then stored from the new table
+    rows = {(s, p): kg for _, s, p, kg in _stored(web_store).itertuples(index=False)}
+    assert rows == {("F1", "carotte"): 7.0, ("F2", "carotte"): 3.0, ("F2", "pomme"): 40.0}
+
+
 @pytest.mark.slow  # a week job (≈ 2 s on a busy machine)
 def test_the_next_week_job_uses_what_the_producer_confirmed(as_role, web_store, fresh_availability):
     assert _confirm_carrots(as_role("producer"), "8,5").status_code == 200
