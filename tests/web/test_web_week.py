@@ -152,6 +152,26 @@ def test_print_all_of_a_week_has_the_picking_lists_one_sheet_per_shop(as_role, s
     assert "30 litre" in page.text  # units beside the kilos
 
 
+@pytest.mark.slow  # the server's Chromium prints (≈ 2.3 s)
+def test_the_real_weeks_pdf_has_one_page_per_sheet_and_list(as_role, solved, web_store):
+    from api.web.pdf import chromium
+
+    if chromium() is None:
+        pytest.skip("no chromium (apt-get install chromium)")
+    r = as_role("logistics").get(f"/t/tiny/tournees/{solved['week']}/imprimer.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert 'filename="feuilles_semaine_2025-W02.pdf"' in r.headers["content-disposition"]
+
+    def frame(name: str) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(jobs.artifact(web_store, solved["week"], name)[0]))
+
+    kpis = json.loads(jobs.artifact(web_store, solved["week"], "routes/kpis.json")[0])
+    lists = frame("feuilles/preparation.csv")["Point_de_vente"].nunique()
+    lists += frame("feuilles/enlevements.csv")["Ferme"].nunique()
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", r.content))
+    assert pages == kpis["vehicle_days"] + lists
+
+
 def test_a_failed_jobs_error_is_shown_in_french(as_role, web_store):
     # a week without orders queued behind the form's back: the runner refuses it
     job = jobs.submit(web_store, "tiny", "week", {"week": "2025-W20", "week_start": "2025-05-12"})
