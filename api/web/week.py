@@ -79,7 +79,11 @@ def _confirming_farms(request: Request, territory_id: str) -> dict[str, int]:
 
 
 def _form_context(request: Request, territory_id: str) -> dict:
+    sites = artifact_frame_table(request, territory_id, "sites")
+    products = artifact_frame_table(request, territory_id, "products")
     return {
+        "farms": sites.loc[sites["kind"] == "farm", ["site_id", "name"]].to_dict("records"),
+        "products": products[["product_id", "name"]].to_dict("records"),
         "territory_id": territory_id,
         "weeks": order_weeks(request, territory_id),
         "plans": [
@@ -99,6 +103,39 @@ def week_form(request: Request, territory_id: str) -> HTMLResponse:
     return render(request, "week_form.html", user=user, **_form_context(request, territory_id))
 
 
+FIELDS = (
+    "week",
+    "sharing",
+    "plan_job_id",
+    "carry_job_id",
+    "whatif_farm",
+    "whatif_product",
+    "whatif_pct",
+)
+
+
+def _what_if_of(fields: dict[str, str]) -> dict:
+    """The week's what-if (``WeekWhatIf``) from the form: a farm out, a product's supply at a
+    share; empty: none."""
+    what_if: dict = {}
+    if fields["whatif_farm"]:
+        what_if["farms"] = [fields["whatif_farm"]]
+    text = fields["whatif_pct"].replace(",", ".").replace("\u202f", "").replace(" ", "")
+    if text or fields["whatif_product"]:
+        if not fields["whatif_product"]:
+            raise InputError("Et si : choisissez le produit dont l'approvisionnement change")
+        try:
+            share = float(text) / 100
+        except ValueError:
+            raise InputError(
+                f"Et si : « {fields['whatif_pct'][:20]} » n'est pas un pourcentage"
+            ) from None
+        if not 0 <= share <= 10:
+            raise InputError("Et si : un pourcentage entre 0 et 1000")
+        what_if["products"] = {fields["whatif_product"]: share}
+    return what_if
+
+
 @router.post("/t/{territory_id}/semaine")
 async def week_run(request: Request, territory_id: str):
     """Check the week as ``POST /v1/territories/{t}/weeks`` does, queue it, follow it."""
@@ -109,16 +146,17 @@ async def week_run(request: Request, territory_id: str):
     from api.week import week_label
 
     user = territory_user(request, territory_id, *STAFF)
-    async with request.form(max_files=0, max_fields=10) as form:
+    async with request.form(max_files=0, max_fields=12) as form:
         check_csrf(user, form.get(CSRF_FIELD))
-        fields = {
-            name: str(form.get(name, "") or "").strip()[:64]
-            for name in ("week", "sharing", "plan_job_id", "carry_job_id")
-        }
+        fields = {name: str(form.get(name, "") or "").strip()[:64] for name in FIELDS}
     problems: list[str] = []
     params: dict = {}
     try:
-        body = WeekRequest.model_validate({k: v for k, v in fields.items() if v})
+        request_fields: dict = {k: fields[k] for k in FIELDS[:4] if fields[k]}
+        what_if = _what_if_of(fields)
+        if what_if:
+            request_fields["what_if"] = what_if
+        body = WeekRequest.model_validate(request_fields)
         params = check_week(request.app.state.store, territory_id, body)
         # named as the API's callers name it (2025-W02), whichever way it was chosen
         params["week"] = week_label(pd.Timestamp(params["week_start"]))
@@ -209,7 +247,11 @@ def allocation_view(request: Request, territory_id: str, job) -> dict:
         }
         for r in shops.sort_values("site_id").to_dict("records")
     ]
+    what_if, what_if_shops = _what_if_view(request, job, site_name)
     view = {
+        "what_if": what_if,
+        "what_if_shops": what_if_shops,
+        "what_if_label": _what_if_label(job, site_name, product_name),
         "summary": summary,
         "products": product_rows,
         "shops": shop_rows,
@@ -219,6 +261,51 @@ def allocation_view(request: Request, territory_id: str, job) -> dict:
     }
     cache.put(("web-allocation", job.job_id), view, 512 * 1024)
     return view
+
+
+WHAT_IF_FR = (
+    ("delivered_kg", "Livré", "\u00a0kg", 1.0),
+    ("min_fill_rate", "Taux de service le plus bas", "\u00a0%", 100.0),
+    ("short_supply_kg", "Manque d'approvisionnement", "\u00a0kg", 1.0),
+    ("fleet_kg", "Non livré (tournées complètes)", "\u00a0kg", 1.0),
+    ("routes_km", "Distance des tournées", "\u00a0km", 1.0),
+    ("routes_cost_eur", "Coût des tournées", "\u00a0€", 1.0),
+)
+
+
+def _what_if_view(request: Request, job, site_name: dict) -> tuple[list, list]:
+    """The week as it is beside its what-if (``what_if_compare.json`` / ``.csv``), if any."""
+    figures = artifact_json(request, job.job_id, "what_if_compare.json")
+    if not figures:
+        return [], []
+    rows = [
+        (label, unit, figures[key]["base"] * scale, figures[key]["what_if"] * scale)
+        for key, label, unit, scale in WHAT_IF_FR
+        if key in figures
+    ]
+    shops = artifact_frame(request, job.job_id, "what_if_compare.csv")
+    per_shop = []
+    if shops is not None:
+        per_shop = [
+            {
+                "name": site_name.get(r["site_id"], r["site_id"]),
+                "base": r["allocated_kg_base"],
+                "other": r["allocated_kg_what_if"],
+                "change": r["allocated_change_kg"],
+            }
+            for r in shops.sort_values("site_id").to_dict("records")
+        ]
+    return rows, per_shop
+
+
+def _what_if_label(job, site_name: dict, product_name: dict) -> str:
+    what_if = job.params.get("what_if") or {}
+    parts = [f"{site_name.get(f, f)} ne livre pas" for f in what_if.get("farms", [])]
+    parts += [
+        f"{product_name.get(p, p)} à {share * 100:.0f} %".replace(".", ",")
+        for p, share in (what_if.get("products") or {}).items()
+    ]
+    return " ; ".join(parts)
 
 
 def _gap_reasons(line: dict) -> str:

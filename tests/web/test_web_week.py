@@ -65,6 +65,10 @@ def test_a_refused_week_says_why_in_french_and_queues_nothing(as_role, web_store
     assert r.status_code == 422 and "doit être « maxmin » ou « proportional »" in r.text
     r = _submit(c, csrf, week="2025-01-06", plan_job_id="0" * 36)
     assert r.status_code == 422 and "doit désigner un calcul terminé (plan)" in r.text
+    r = _submit(c, csrf, week="2025-01-06", whatif_product="carotte", whatif_pct="beaucoup")
+    assert r.status_code == 422 and "« beaucoup » n&#39;est pas un pourcentage" in r.text
+    r = _submit(c, csrf, week="2025-01-06", whatif_pct="50")
+    assert r.status_code == 422 and "choisissez le produit" in r.text
     r = _submit(c, csrf, week="pasdate")
     assert r.status_code == 422 and "une semaine (2025-W50) ou une date" in r.text
     after = len(
@@ -91,6 +95,7 @@ def test_running_the_week_queues_a_week_job_then_shows_its_allocation(as_role, w
         sharing="proportional",
         plan_job_id=solved["plan"],
         carry_job_id=solved["week"],
+        whatif_farm="F1",
     )
     assert r.status_code == 303
     job_id = r.headers["location"].rsplit("/", 1)[1]
@@ -100,6 +105,7 @@ def test_running_the_week_queues_a_week_job_then_shows_its_allocation(as_role, w
     assert job.params["week"] == "2025-W02"  # as the API's callers name it
     assert job.params["sharing"] == "proportional" and job.params["plan_job_id"] == solved["plan"]
     assert job.params["carry_job_id"] == solved["week"]
+    assert job.params["what_if"] == {"farms": ["F1"], "products": {}}
     progress = c.get(f"/t/tiny/travaux/{job_id}")
     assert "<progress" in progress.text and "progress.js" in progress.text
     run(web_store, job_id)
@@ -109,6 +115,11 @@ def test_running_the_week_queues_a_week_job_then_shows_its_allocation(as_role, w
     assert done.headers["location"] == f"/t/tiny/semaine/{job_id}"
     page = c.get(done.headers["location"])
     assert page.status_code == 200 and "au prorata des commandes" in page.text
+    # the week as it is beside the week without F1's carrots
+    assert 'id="et-si"' in page.text and "Ferme du Pellerin ne livre pas" in page.text
+    assert re.search(
+        r"Taux de service le plus bas</th><td class=\"n\">[\d,]+\u00a0%</td>", page.text
+    )
 
 
 def test_the_allocation_page_shows_fill_rates_per_shop_and_product(as_role, solved):
