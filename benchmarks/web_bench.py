@@ -1,12 +1,14 @@
-"""Web pages benchmark: the map page of the sample week and the plan calendar in Chromium.
+"""Web pages benchmark: the map page of the sample week, the plan calendar and the real
+week's allocation page (shortage week 2025-W50, 40 shops) in Chromium.
 
-Loads the sample territory into a fresh SQLite database, solves its plan (``plan_work``) and
-the routes of ``week`` in-process, starts ``vivres serve`` on a loopback port, then opens each
-page ``loads`` times in a fresh browser context (cold cache) with Debian's Chromium driven by
-Playwright, every request off 127.0.0.1 blocked and counted. Per page: time to first
-contentful paint and to interactive (the latest of the load event, the first contentful paint
-and, for the map, its routes drawn: ``#map[data-ready]``), p50/p95, bytes transferred
-(resource timing ``transferSize``), requests made, JS heap used. Run::
+Loads the sample territory into a fresh SQLite database, solves its plan (``plan_work``), the
+routes of ``week`` and the real week 2025-W50 in-process, starts ``vivres serve`` on a
+loopback port, then opens each page ``loads`` times in a fresh browser context (cold cache)
+with Debian's Chromium driven by Playwright, every request off 127.0.0.1 blocked and
+counted. Per page: time to first contentful paint and to interactive (the latest of the load
+event, the first contentful paint and, for the map, its routes drawn:
+``#map[data-ready]``), p50/p95, bytes transferred (resource timing ``transferSize``),
+requests made, JS heap used. Run::
 
     vivres bench web --json out/bench_web.json
 """
@@ -73,8 +75,10 @@ def _prepare(db_url: str, *, week: int, plan_work: float) -> dict:
     for kind, params in (
         ("plan", {"work": plan_work}),
         ("routes", {"week": week}),
+        # the sample's shortage week, shared fairly: the allocation page's 40 shops
+        ("week", {"week": "2025-W50", "week_start": "2025-12-08"}),
     ):
-        if kind == "routes":
+        if kind in ("routes", "week"):
             params["plan_job_id"] = ids["plan"]
         job = jobs.submit(store, "sample", kind, params)
         jobs.claim_next(store, "bench:0")
@@ -93,7 +97,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run(*, loads: int = 20, week: int = 1, plan_work: float = 0.1, console=None) -> dict:
-    """Measure both pages; return ``{"pages": [...]}`` (and print a table)."""
+    """Measure the pages; return ``{"pages": [...]}`` (and print a table)."""
     from playwright.sync_api import sync_playwright
 
     live = _live()
@@ -108,6 +112,7 @@ def run(*, loads: int = 20, week: int = 1, plan_work: float = 0.1, console=None)
         pages = {
             "map": (f"/t/sample/tournees/{ids['routes']}", "#map"),
             "plan_calendar": (f"/t/sample/plan?job={ids['plan']}", None),
+            "week_allocation": (f"/t/sample/semaine/{ids['week']}", None),
         }
         out = []
         with live.live_server(db_url) as base, sync_playwright() as p:

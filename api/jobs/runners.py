@@ -144,6 +144,10 @@ def run_week(store: Store, job: Job, territory: Territory, out: Path, step: Step
     stage = wk.run_week(territory, week_start, params, **common)
     step(0.9, "week: writing the allocation, routes and sheets")
     write_week(stage, territory, out)
+    if stage.routes is not None:  # the producers' pages show when the truck comes
+        (out / "routes" / "pickups_by_producer.json").write_text(
+            json.dumps(pipeline.producer_pickups(territory, stage.routes), ensure_ascii=False)
+        )
     what_if = options.get("what_if")
     if not what_if:
         return stage.summary

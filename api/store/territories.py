@@ -36,6 +36,10 @@ TERRITORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_REJECTS_SHOWN = 1000
 
 
+class Changed(RuntimeError):
+    """A table changed since the caller read it (``put_table(..., if_sha256=...)``)."""
+
+
 class NotFound(LookupError):
     """The named territory, table, job or result does not exist."""
 
@@ -191,12 +195,19 @@ def _store_tables(
     name: str | None = None,
     replace_all: bool = False,
     append: dict[str, bytes] | None = None,
+    if_sha256: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Write tables in one transaction (creating the territory); return (version, rows)."""
     for attempt in range(3):
         try:
             return _store_tables_once(
-                store, territory_id, tables, name=name, replace_all=replace_all, append=append
+                store,
+                territory_id,
+                tables,
+                name=name,
+                replace_all=replace_all,
+                append=append,
+                if_sha256=if_sha256,
             )
         except IntegrityError:
             # another request created the same territory between our update and insert
@@ -214,6 +225,7 @@ def _store_tables_once(
     name: str | None,
     replace_all: bool,
     append: dict[str, bytes] | None,
+    if_sha256: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, int]]:
     now = utcnow()
     counts: dict[str, int] = {}
@@ -237,6 +249,10 @@ def _store_tables_once(
             session.flush()
         elif name:
             session.get(TerritoryRow, territory_id).name = name
+        for table, expected in (if_sha256 or {}).items():  # under the write lock taken above
+            row = session.get(TerritoryFile, (territory_id, table))
+            if (row.sha256 if row is not None else "") != expected:
+                raise Changed(f"{table} changed since it was read")
         if replace_all:
             for row in session.scalars(
                 select(TerritoryFile).where(TerritoryFile.territory_id == territory_id)
@@ -312,11 +328,15 @@ def put_table(
     *,
     keep_valid: bool = False,
     append: bool = False,
+    if_sha256: str | None = None,
 ) -> UploadReport:
     """Replace (or, for orders and caisse transactions, append to) one table of a territory.
 
     The whole territory is validated with the new table in place, so a product removed while
-    orders still name it is reported on the orders' rows, and nothing changes.
+    orders still name it is reported on the orders' rows, and nothing changes. With
+    ``if_sha256`` (the sha256 of the table the caller read, ``""``: it had none), a table
+    changed since raises ``Changed`` and nothing is stored (read-modify-write across
+    processes).
     """
     if append and upload.table not in ACTIVITY:
         raise InputError(
@@ -343,7 +363,11 @@ def put_table(
         num_rejected = sum(len(v) for k, v in rejects.items() if k == upload.table)
     tables = {upload.table: (content, num_rows)}
     version, counts = _store_tables(
-        store, territory_id, tables, append={upload.table: content} if append else None
+        store,
+        territory_id,
+        tables,
+        append={upload.table: content} if append else None,
+        if_sha256=None if if_sha256 is None else {upload.table: if_sha256},
     )
     return UploadReport(
         territory_id=territory_id,

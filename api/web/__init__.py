@@ -20,12 +20,23 @@ STATIC = HERE / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their static files and their error pages on ``app``."""
-    from api.web import editing, jobs_view, logistics, pages, planner, producer, whatif
+    from api.web import (
+        availability,
+        editing,
+        jobs_view,
+        logistics,
+        pages,
+        planner,
+        producer,
+        week,
+        whatif,
+    )
 
     # scripts and styles compressed (Leaflet: 148 → 43 KB); the API's answers are untouched
     static = GZipMiddleware(StaticFiles(directory=str(STATIC)), minimum_size=1024)
     app.mount("/static", static, name="web-static")
-    for module in (pages, jobs_view, producer, logistics, editing, planner, whatif):
+    modules = (pages, jobs_view, producer, availability, logistics, week, editing, planner, whatif)
+    for module in modules:
         app.include_router(module.router)
 
     @app.exception_handler(SignedOut)
@@ -61,6 +72,7 @@ def _html_errors_on_pages(app: FastAPI) -> None:
     from starlette.exceptions import HTTPException
 
     from api.store.territories import NotFound
+    from api.web.messages import error_fr
     from core.errors import VivresError
 
     for cls in (NotFound, VivresError, HTTPException):
@@ -77,7 +89,7 @@ def _html_errors_on_pages(app: FastAPI) -> None:
             elif isinstance(exc, NotFound):
                 status, message = 404, "Cette page n'existe pas."
             else:
-                status, message = 422, str(exc)
+                status, message = 422, error_fr(exc)
             return render(request, "error.html", status_code=status, message=message)
 
         app.add_exception_handler(cls, handler)

@@ -37,7 +37,10 @@ def menu(user: WebUser, territory_id: str) -> list[tuple[str, str]]:
     base = f"/t/{territory_id}"
     if user.role == "producer":
         own = f"{base}/producteurs/{user.principal.producer_id}"
-        return [("Mes engagements", f"{own}/engagements")]
+        return [
+            ("Mes engagements", f"{own}/engagements"),
+            ("Mes disponibilités", f"{own}/disponibilites"),
+        ]
     items = [("Accueil", f"{base}/")]
     if user.role == "planner":
         items += [
@@ -46,7 +49,11 @@ def menu(user: WebUser, territory_id: str) -> list[tuple[str, str]]:
             ("Caisse", f"{base}/caisse"),
             ("Scénarios", f"{base}/scenarios"),
         ]
-    items += [("Commandes", f"{base}/commandes"), ("Tournées", f"{base}/tournees")]
+    items += [
+        ("Commandes", f"{base}/commandes"),
+        ("Semaine réelle", f"{base}/semaine"),
+        ("Tournées", f"{base}/tournees"),
+    ]
     return items
 
 
@@ -110,6 +117,7 @@ def queue_job(
     from fastapi.responses import RedirectResponse
 
     from api import jobs
+    from api.web.messages import error_fr
     from core.errors import VivresError
 
     try:
@@ -122,6 +130,6 @@ def queue_job(
             user=user,
             territory_id=territory_id,
             status_code=422,
-            message=str(exc),
+            message=error_fr(exc),
         )
     return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)

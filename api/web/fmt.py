@@ -159,3 +159,6 @@ def install(env) -> None:
         date_fr=date_fr, day_fr=day_fr, num=num_fr, eur=eur, pct=pct, action_fr=action_fr
     )
     env.globals.update(status_fr=STATUS_FR, kind_fr=KIND_FR)
+    from api.web.messages import job_error_fr, text_fr
+
+    env.filters.update(fr=text_fr, job_error_fr=job_error_fr)

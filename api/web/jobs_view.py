@@ -10,6 +10,7 @@ from api.store.models import Job
 from api.store.territories import NotFound
 from api.web.base import not_found, render, territory_user
 from api.web.fmt import STATUS_FR
+from api.web.messages import job_error_fr, text_fr
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import ROUTE_KINDS
 
@@ -64,8 +65,8 @@ def job_state(job: Job) -> dict:
         "status": job.status,
         "status_fr": STATUS_FR.get(job.status, job.status),
         "progress": round(float(job.progress or 0.0), 3),
-        "message": job.message or "",
-        "error": job.error,
+        "message": "" if job.status == "failed" else text_fr(job.message or ""),
+        "error": job_error_fr(job.error),
         "done": job.status in ("succeeded", "failed", "cancelled", "interrupted"),
     }
 
@@ -81,6 +82,8 @@ def job_status(request: Request, territory_id: str, job_id: str) -> JSONResponse
 def result_url(territory_id: str, job: Job) -> str:
     """Where a finished job's results are shown."""
     base = f"/t/{territory_id}"
+    if job.kind == "week":
+        return f"{base}/semaine/{job.job_id}"
     if job.kind in ROUTE_KINDS:
         return f"{base}/tournees/{job.job_id}"
     if job.kind == "plan":

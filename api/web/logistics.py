@@ -12,8 +12,8 @@ from api.store import territories as store_t
 from api.store.uploads import format_of
 from api.web import maps
 from api.web.base import PageError, not_found, render, territory_user
-from api.web.fmt import message_fr
 from api.web.jobs_view import recent_jobs, territory_job
+from api.web.messages import error_fr, text_fr
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import (
     ROUTE_KINDS,
@@ -77,7 +77,7 @@ async def orders_upload(request: Request, territory_id: str) -> HTMLResponse:
                 "file": filename or e.file,
                 "row": e.row,
                 "column": e.column,
-                "message": message_fr(e.message),
+                "message": text_fr(e.message),
                 "value": "" if e.value is None else str(e.value)[:80],
             }
             for e in sorted(exc.errors, key=lambda e: (e.row or 0, e.column or ""))[
@@ -93,7 +93,7 @@ async def orders_upload(request: Request, territory_id: str) -> HTMLResponse:
             **context,
         )
     except (VivresError, store_t.NotFound) as exc:
-        return render(request, "orders.html", status_code=422, message=str(exc), **context)
+        return render(request, "orders.html", status_code=422, message=error_fr(exc), **context)
     return render(request, "orders.html", report=report, **context)
 
 
@@ -175,7 +175,7 @@ async def routes_run(request: Request, territory_id: str):
     except ValueError:
         problem = f"La semaine doit être un nombre entre 1 et 53 ; reçu « {week_text[:20]} »."
     except (VivresError, store_t.NotFound) as exc:
-        problem = str(exc)
+        problem = error_fr(exc)
     if problem is not None:
         return render(
             request,
@@ -296,8 +296,38 @@ def _print_page(
         job=job,
         view=view,
         producer_names=names,
+        sheets=week_sheets(request, territory_id, job),
         inline_css=inline_css,
     )
+
+
+def week_sheets(request: Request, territory_id: str, job) -> dict:
+    """A week job's picking list per shop (in truck loading order) and pickup list per farm,
+    as ``api.week_outputs`` wrote them in ``feuilles/``; a routes job has none."""
+    if job.kind != "week":
+        return {"picking": [], "farms": []}
+    sites = artifact_frame_table(request, territory_id, "sites")
+    site_name = dict(zip(sites["site_id"], sites["name"], strict=True))
+
+    def grouped(name: str, key: str, when: str) -> list[dict]:
+        frame = artifact_frame(request, job.job_id, f"feuilles/{name}.csv")
+        if frame is None or frame.empty:
+            return []
+        frame = frame.astype({key: str}).fillna("")
+        return [
+            {
+                "site_id": site,
+                "name": site_name.get(site, site),
+                "when": str(part[when].iloc[0]),
+                "rows": part.to_dict("records"),
+            }
+            for site, part in frame.groupby(key, sort=False)
+        ]
+
+    return {
+        "picking": grouped("preparation", "Point_de_vente", "Livraisons"),
+        "farms": grouped("enlevements", "Ferme", "Passage"),
+    }
 
 
 @router.get("/t/{territory_id}/tournees/{job_id}/imprimer.pdf")

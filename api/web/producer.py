@@ -47,13 +47,15 @@ def contract_of(request: Request, plan: Job, producer_id: str) -> dict | None:
 
 def pickups_of(request: Request, territory_id: str, producer_id: str) -> list[dict]:
     """Per week (the newest routes job of each), when a truck comes to the farm."""
-    seen: dict[int, Job] = {}
+    seen: dict[str, Job] = {}
     for job in latest_jobs(request, territory_id, tuple(ROUTE_KINDS)):
-        week = int(job.params.get("week", 0))
-        seen.setdefault(week, job)
+        # routes jobs name a season week (48), week jobs an ISO week: both have a Monday
+        monday = str((job.summary or {}).get("week_start") or job.params.get("week_start", ""))
+        seen.setdefault(monday or f"#{job.params.get('week')}", job)
     weeks = []
-    for week in sorted(seen)[-MAX_WEEKS:]:
-        job = seen[week]
+    for key in sorted(seen)[-MAX_WEEKS:]:
+        job = seen[key]
+        week = job.params.get("week", "")
         table = artifact_json(request, job.job_id, route_file(job, "pickups_by_producer.json"))
         table = table or {}
         weeks.append(

@@ -17,6 +17,7 @@ from api.web.base import not_found, render, territory_user
 from api.web.charts import Series, bar_chart, line_chart
 from api.web.fmt import date_fr
 from api.web.jobs_view import territory_job
+from api.web.messages import error_fr
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import artifact_frame, artifact_frame_table, latest_jobs
 from core.errors import InputError, VivresError
@@ -164,7 +165,7 @@ async def whatif_run(request: Request, territory_id: str):
             status_code=422,
             user=user,
             territory_id=territory_id,
-            message=str(exc),
+            message=error_fr(exc),
             form=fields,
             **_choices(request, territory_id),
         )

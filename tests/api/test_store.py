@@ -77,3 +77,30 @@ def test_keys_of_revision_0002_keep_working_after_0003(db_url):
     assert revocation_stamp(store) != before
     assert find_key(store, "vvr_x").territories == {"tiny", "own"}
     store.engine.dispose()
+
+
+def test_a_table_changed_since_it_was_read_is_not_overwritten(store):
+    import hashlib
+
+    from api.store import territories as store_t
+
+    put_territory(
+        store, "tiny", [Upload(table=p.stem, content=p.read_bytes()) for p in TINY.glob("*.csv")]
+    )
+    first = b"week_start,site_id,product_id,kg\n2025-01-06,F1,carotte,12\n"
+    second = b"week_start,site_id,product_id,kg\n2025-01-06,F2,carotte,3\n"
+    with pytest.raises(store_t.Changed):  # the caller saw a table; there was none
+        store_t.put_table(store, "tiny", Upload(table="availability", content=first), if_sha256="0")
+    store_t.put_table(store, "tiny", Upload(table="availability", content=first), if_sha256="")
+    read = store_t.table_content(store, "tiny", "availability")
+    version = store_t.territory_row(store, "tiny").version
+    with pytest.raises(store_t.Changed):  # it has none no more
+        store_t.put_table(store, "tiny", Upload(table="availability", content=second), if_sha256="")
+    assert store_t.territory_row(store, "tiny").version == version  # nothing stored
+    store_t.put_table(
+        store,
+        "tiny",
+        Upload(table="availability", content=second),
+        if_sha256=hashlib.sha256(read).hexdigest(),
+    )
+    assert b"F2" in store_t.table_content(store, "tiny", "availability")

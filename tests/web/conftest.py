@@ -4,7 +4,7 @@ a week of routes solved once, keys per role, and a signed-in client per test."""
 from __future__ import annotations
 
 import pytest
-from web_helpers import PLAN, ROUTES, make_client, put_tiny, run, sign_in
+from web_helpers import PLAN, ROUTES, WEEK, make_client, put_availability, put_tiny, run, sign_in
 
 from api import jobs
 from api.store.db import Store
@@ -13,7 +13,8 @@ from api.store.keys import create_key
 
 @pytest.fixture(scope="module")
 def web_store(tmp_path_factory):
-    """The tiny territory (and a copy named ``other``), a plan and week 48's routes."""
+    """The tiny territory (and a copy named ``other``), a plan, week 48's routes and the real
+    week of 6 Jan 2025 (with the farms' confirmed carrots)."""
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'vivres.db'}")
     put_tiny(store)
     put_tiny(store, "other")
@@ -21,7 +22,14 @@ def web_store(tmp_path_factory):
     run(store, plan.job_id)
     routes = jobs.submit(store, "tiny", "routes", ROUTES)
     run(store, routes.job_id)
-    SOLVED[str(store.engine.url)] = {"plan": plan.job_id, "routes": routes.job_id}
+    put_availability(store)
+    week = jobs.submit(store, "tiny", "week", WEEK)
+    run(store, week.job_id)
+    SOLVED[str(store.engine.url)] = {
+        "plan": plan.job_id,
+        "routes": routes.job_id,
+        "week": week.job_id,
+    }
     yield store
     store.engine.dispose()
 

@@ -16,6 +16,7 @@ from web_helpers import BAD_ORDERS
 from web_live import CHROMIUM_ARGS, Guard, chromium_path, guarded_context, live_server, run_axe
 
 from api import jobs
+from api.store import territories as store_t
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if chromium_path() is None:
@@ -93,8 +94,19 @@ PAGES = {
         "/t/tiny/tournees/{routes}/imprimer",
         "/t/tiny/producteurs/P2/engagements",
     ],
-    "logistics": ["/t/tiny/", "/t/tiny/commandes", "/t/tiny/tournees", "/t/tiny/tournees/{routes}"],
-    "producer": ["/t/tiny/producteurs/P1/engagements"],
+    "logistics": [
+        "/t/tiny/",
+        "/t/tiny/commandes",
+        "/t/tiny/semaine",
+        "/t/tiny/semaine/{week}",
+        "/t/tiny/tournees",
+        "/t/tiny/tournees/{routes}",
+        "/t/tiny/tournees/{week}/imprimer",
+    ],
+    "producer": [
+        "/t/tiny/producteurs/P1/engagements",
+        "/t/tiny/producteurs/P1/disponibilites?semaine=2025-01-06",
+    ],
 }
 
 
@@ -114,7 +126,8 @@ def test_each_role_signs_in_and_its_pages_pass_axe_at_360_px(page, server, token
         assert response.status == 200, url
         if "/tournees/" in url and "imprimer" not in url:
             page.wait_for_selector("#map[data-ready='1']")
-        check_page(page, f"{role}{url.format(routes='semaine').replace('/', '_')}")
+        name = url.format(routes="tournees", week="semaine").replace("/", "_").replace("?", "_")
+        check_page(page, f"{role}{name}")
 
 
 def test_a_producer_opening_another_producers_page_gets_404(page, server, tokens):
@@ -188,6 +201,66 @@ def test_print_all_sheets_to_pdf_one_page_per_sheet(
     pickups = json.loads(jobs.artifact(web_store, solved["routes"], "pickups_by_producer.json")[0])
     assert pages == kpis["vehicle_days"] + sum(1 for v in pickups.values() if v)
     context.close()
+
+
+def test_run_the_real_week_watch_progress_then_see_the_allocation(page, server, tokens):
+    sign_in(page, server, tokens["logistics"])
+    page.get_by_role("link", name="Semaine réelle", exact=True).click()
+    page.get_by_label("Semaine (son lundi)").select_option("2025-01-06")
+    page.get_by_label("Quand un produit manque").select_option("maxmin")
+    page.get_by_role("button", name="Lancer la semaine").click()
+    page.wait_for_url(re.compile(r".*/travaux/[0-9a-f-]+$"))
+    assert page.locator("progress#job-progress").count() == 1
+    page.wait_for_url(re.compile(r".*/semaine/[0-9a-f-]+$"), timeout=120_000)
+    products = page.locator("#produits").inner_text()
+    assert "Carotte" in products and "confirmé par les fermes" in products
+    check_page(page, "real_week_allocation")
+
+
+def test_print_the_real_week_to_pdf_one_page_per_sheet_and_list(
+    browser, guard, server, tokens, solved, web_store
+):
+    import io
+
+    import pandas as pd
+
+    context = guarded_context(browser, guard)
+    page = context.new_page()
+    sign_in(page, server, tokens["logistics"])
+    page.goto(f"{server}/t/tiny/tournees/{solved['week']}/imprimer")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", print_background=True)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / "feuilles_semaine_reelle.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+    def frame(name: str) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(jobs.artifact(web_store, solved["week"], name)[0]))
+
+    kpis = json.loads(jobs.artifact(web_store, solved["week"], "routes/kpis.json")[0])
+    shops = frame("feuilles/preparation.csv")["Point_de_vente"].nunique()
+    farms = frame("feuilles/enlevements.csv")["Ferme"].nunique()
+    assert shops == 2 and farms >= 1
+    assert pages == kpis["vehicle_days"] + shops + farms
+    context.close()
+
+
+def test_a_producer_confirms_its_week_on_a_phone(page, server, tokens, web_store):
+    sign_in(page, server, tokens["producer"])
+    page.get_by_role("link", name="Mes disponibilités", exact=True).click()
+    page.goto(f"{server}/t/tiny/producteurs/P1/disponibilites?semaine=2025-01-13")
+    page.get_by_label("Laitue (kg)").fill("beaucoup")
+    page.get_by_role("button", name="Confirmer ces quantités").click()
+    page.wait_for_selector("#erreurs")
+    assert page.get_attribute("#kg_laitue", "aria-invalid") == "true"
+    assert "n'est pas un nombre" in page.inner_text("#err_laitue")
+    check_page(page, "producer_availability_errors")
+    page.get_by_label("Laitue (kg)").fill("24,5")
+    page.get_by_role("button", name="Confirmer ces quantités").click()
+    page.wait_for_selector("#enregistre")
+    check_page(page, "producer_availability_saved")
+    content = store_t.table_content(web_store, "tiny", "availability").decode()
+    assert "2025-01-13,F1,laitue,24.5" in content
 
 
 def test_a_planner_runs_a_what_if_and_sees_the_comparison(page, server, tokens):

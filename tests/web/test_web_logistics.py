@@ -258,7 +258,7 @@ def test_a_week_job_of_the_real_week_is_shown_like_a_routes_job(as_role, web_sto
     printed = c.get(f"/t/tiny/tournees/{week_id}/imprimer").text
     assert printed.count('data-sheet="route"') == source.summary["vehicle_days"]
     assert c.get(f"/t/tiny/tournees/{week_id}/chauffeur/tue/V1").status_code == 200
-    assert f"/t/tiny/tournees/{week_id}" in c.get("/t/tiny/tournees").text
+    assert f"/t/tiny/semaine/{week_id}" in c.get("/t/tiny/tournees").text  # its allocation
     token = csrf_of(page.text)
     r = c.post(
         f"/t/tiny/tournees/{week_id}/verifier",

@@ -32,7 +32,7 @@ def test_plan_page_has_the_calendar_coverage_and_shortfalls(as_role, solved):
     assert page.status_code == 200
     assert page.text.count('class="on"') >= 1 and 'class="harvest"' in page.text
     assert "Couverture de la demande" in page.text and "Qui manque" in page.text
-    assert "out of season" in page.text  # the planner's reason, as it explains it
+    assert "hors saison" in page.text and "out of season" not in page.text  # reason, in French
     assert c.get(f"/t/tiny/plan?job={solved['routes']}").status_code == 404  # not a plan
 
 
@@ -77,3 +77,11 @@ def test_a_what_if_is_built_run_and_compared_side_by_side(as_role, web_store, so
     assert "Couverture de la demande" in rows and "Fermes qui livrent" in rows
     assert "CO₂ de la collecte estimée" in rows
     assert c.get(f"/t/tiny/scenarios/{solved['plan']}").status_code == 404  # not a scenario
+
+
+def test_the_plans_explanation_is_french_on_the_plan_page(as_role, solved):
+    page = as_role("planner").get(f"/t/tiny/plan?job={solved['plan']}")
+    assert page.status_code == 200
+    assert "Demande en produits cultivés" in page.text
+    assert "Crop demand" not in page.text and "Short because" not in page.text
+    assert "floor —" not in page.text and "Every partner farm" not in page.text

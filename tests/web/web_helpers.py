@@ -13,6 +13,16 @@ from api.store.db import Store
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 ROUTES = {"week": 48, "time_limit_s": 5, "seed": 1, "knobs": {"day_solution_limit": 50}}
 PLAN = {"work": 0.05, "horizon_weeks": 52, "seed": 3}
+#: the real week of 6 Jan 2025 (3 order lines of the tiny orders), its farms' confirmations
+WEEK = {
+    "week": "2025-W02",
+    "week_start": "2025-01-06",
+    "seed": 1,
+    "knobs": {"day_solution_limit": 50},
+}
+AVAILABILITY = (
+    "week_start,site_id,product_id,kg\n2025-01-06,F1,carotte,12\n2025-01-06,F2,carotte,3\n"
+)
 BAD_ORDERS = (
     "date,site_id,product_id,quantity,unit,unit_price_eur\n"
     "2025-02-03,S1,carotte,-3,kg,2.5\n"
@@ -32,6 +42,11 @@ def put_tiny(store: Store, territory_id: str = "tiny") -> None:
         for p in sorted(TINY.glob("*.csv"))
     ]
     store_t.put_territory(store, territory_id, uploads)
+
+
+def put_availability(store: Store, text: str = AVAILABILITY, territory_id: str = "tiny") -> None:
+    upload = store_t.Upload(table="availability", content=text.encode(), format="csv")
+    store_t.put_table(store, territory_id, upload)
 
 
 def make_client(app):
