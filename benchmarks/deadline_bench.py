@@ -47,6 +47,7 @@ def run(hogs: int = 2) -> dict:
     """Every solve beside ``hogs`` busy processes: ``{"hogs", "solves": [...], "worst_overrun_s",
     "all_within"}``."""
     import planner
+    import routing
     from api import pipeline, sweep
     from api.params import plan_params, route_params
     from core.territory import SAMPLE_DIR
@@ -68,11 +69,15 @@ def run(hogs: int = 2) -> dict:
         return solve
 
     route_options = route_params(time_limit_s=ROUTES_S, seed=1)
+    deliveries, pickups, monday = pipeline.route_inputs(territory, 1)
+    week = routing.build_week_problem(
+        territory, deliveries, pickups, week_start=monday, params=route_options
+    )
 
     def routes() -> dict:
-        stage = pipeline.run_routes(territory, 1, route_options)
-        status = sorted({str(d) for d in stage.result.day_status.values()})
-        return {"km": round(stage.result.kpis["km"], 1), "stopped_by": ", ".join(status)}
+        result = routing.solve_week(week, route_options)  # the travel matrix is part of it
+        status = sorted({str(d) for d in result.day_status.values()})
+        return {"km": round(result.kpis["km"], 1), "stopped_by": ", ".join(status)}
 
     def sweep_task() -> dict:
         spec = sweep.RunSpec(
