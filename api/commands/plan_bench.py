@@ -21,7 +21,10 @@ def bench_planner(
     ] = None,
     sizes: Annotated[
         str,
-        typer.Option("--sizes", help="Instances, comma-separated: sample, medium, metro, regional300, regional600."),
+        typer.Option(
+            "--sizes",
+            help="Instances, comma-separated: sample, medium, metro, regional300, regional600.",
+        ),
     ] = "sample,metro",
     solvers: Annotated[str, typer.Option("--solvers", help="highs,cbc")] = "highs,cbc",
     time_limit: Annotated[
