@@ -34,7 +34,6 @@ import pandas as pd
 
 from core.errors import InputError
 from core.territory import Territory
-from routing import coalitions as game
 
 #: What a coalition's vehicles do not carry is "outsourced": its reason when it has none.
 NO_VEHICLE = "no vehicle"
@@ -253,7 +252,7 @@ def _km_for(routes: Any, parts: dict, site_owner: dict, players: list[str]) -> d
     farm_kg = {o: parts[o]["pickups"].groupby("site_id")["kg"].sum() for o in players}
     farm_all = sum(farm_kg.values())
     out = dict.fromkeys(players, 0.0)
-    for (day, vehicle), route in stops.groupby(["day", "vehicle_id"], sort=True):
+    for _, route in stops.groupby(["day", "vehicle_id"], sort=True):
         km = float(route["dist_m"].sum()) / 1000
         weight = {}
         for o in players:
@@ -283,6 +282,7 @@ def run_mutual(
     """
     from api.mutual_split import split_table
     from api.week import week_label
+    from routing import coalitions as game
 
     params = params or MutualParams()
     started = time.perf_counter()
@@ -346,6 +346,12 @@ def run_mutual(
         },
         repeatable=bool(per_week["repeatable"].all()),
     )
+    season = season_weeks(territory)
+    summary.update(
+        season_weeks=season,
+        season_pooled_eur=round(summary["pooled_eur"] / len(weeks) * season, 0),
+        season_standalone_eur=round(summary["standalone_eur"] / len(weeks) * season, 0),
+    )
     return MutualStage(
         weeks=labels,
         organisations=orgs,
@@ -355,6 +361,17 @@ def run_mutual(
         summary=summary,
         params=params,
     )
+
+
+def season_weeks(territory: Territory) -> int:
+    """Delivery weeks in the season: weeks with orders in the last 52 weeks of orders (the
+    season's figures are the weeks' mean times this: an estimate, said so in the report)."""
+    orders = territory.orders
+    if orders is None or orders.empty:
+        return 0
+    last = orders["date"].max()
+    recent = orders.loc[orders["date"] > last - pd.Timedelta(weeks=52), "date"]
+    return int(recent.dt.to_period("W-SUN").nunique())
 
 
 def _sum_weeks(per_week: pd.DataFrame) -> pd.DataFrame:

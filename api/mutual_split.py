@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from core.schema import STORAGE_CLASSES
 from routing import coalitions as game
 
 #: Figures compared between the pooled week and the sum of stand-alone weeks.
@@ -75,11 +76,10 @@ def split_table(
             "shops_served": int(stops[o] / max(len(extras), 1)),
             "pooled_km_for_them": round(km_for[o], 1),
         }
-        for e in extras[:1]:
-            for cls, value in sorted(e["storage_kg"][o].items()):
-                row[f"storage_{cls}_kg"] = round(
-                    sum(x["storage_kg"][o].get(cls, 0.0) for x in extras) / len(extras), 1
-                )
+        for cls in STORAGE_CLASSES:  # a week's goods held at once, mean over the weeks
+            row[f"storage_{cls}_kg"] = round(
+                sum(x["storage_kg"][o].get(cls, 0.0) for x in extras) / len(extras), 1
+            )
         rows.append(row)
     split = pd.DataFrame(rows).fillna(0.0)
     by = table.set_index("coalition")
