@@ -141,6 +141,8 @@ def _solve(job: tuple[Any, Any, Any]) -> Any:
 
 
 def _solve_all(jobs: list[tuple[Any, Any, Any]], workers: int) -> list[Any]:
+    if multiprocessing.current_process().daemon:  # a job's child may not have children
+        workers = 1
     if workers == 1 or len(jobs) <= 1:
         return [_solve(job) for job in jobs]
     # spawn: OR-Tools and BLAS threads make fork unsafe; results keep the jobs' order

@@ -4,7 +4,6 @@ cent, the core verdict, repeatability, and bad input (exit 2, nothing written)."
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,46 +11,12 @@ import pytest
 
 from api.cli import main
 
-TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 COUNTS = ["--solution-limit", "200", "--time-limit", "120", "--workers", "1"]
-#: the week of 2025-03-03: S1 (épiceries) has chilled milk, S2 (groupement) and S3 (restaurant)
-WEEK_ORDERS = """date,site_id,product_id,quantity,unit,unit_price_eur
-2025-03-04,S1,carotte,30,kg,2.5
-2025-03-04,S1,lait,20,litre,1.6
-2025-03-05,S2,carotte,10,kg,2.5
-2025-03-05,S2,pomme,15,kg,3.1
-2025-03-06,S3,laitue,50,piece,1.9
-2025-03-06,S3,carotte,20,kg,2.5
-"""
-ORGANISATIONS = """organisation_id,name,kind
-epi,Réseau des épiceries,reseau_epiceries
-gpa,Fédération des groupements,federation_groupements
-chan,Chantier d'insertion,chantier_insertion
-"""
-SITE_OWNER = {"HUB": "epi", "DEP": "gpa", "S1": "epi", "S2": "gpa", "S3": "chan"}
-VEHICLE_OWNER = {"V1": "epi", "V2": "gpa"}  # the chantier has no vehicle
-
-
-def _territory(target: Path, *, organisations: bool = True) -> Path:
-    shutil.copytree(TINY, target)
-    orders = pd.read_csv(target / "orders.csv")
-    extra = pd.read_csv(pd.io.common.StringIO(WEEK_ORDERS))
-    pd.concat([orders, extra]).to_csv(target / "orders.csv", index=False)
-    if organisations:
-        (target / "organisations.csv").write_text(ORGANISATIONS, encoding="utf-8")
-        for name, key, owner in (
-            ("sites", "site_id", SITE_OWNER),
-            ("vehicles", "vehicle_id", VEHICLE_OWNER),
-        ):
-            frame = pd.read_csv(target / f"{name}.csv", dtype=str, keep_default_na=False)
-            frame["organisation_id"] = frame[key].map(owner).fillna("")
-            frame.to_csv(target / f"{name}.csv", index=False)
-    return target
 
 
 @pytest.fixture
-def mutual_dir(tmp_path: Path) -> Path:
-    return _territory(tmp_path / "tiny")
+def mutual_dir(mutual_territory, tmp_path: Path) -> Path:
+    return mutual_territory(tmp_path / "tiny")
 
 
 def run(argv, capsys):
@@ -122,8 +87,10 @@ def test_pooled_week_split_to_the_cent_with_core_verdict(mutual_dir, tmp_path, c
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
 
 
-def test_without_organisations_the_report_says_pooling_cannot_be_assessed(tmp_path, capsys):
-    data = _territory(tmp_path / "plain", organisations=False)
+def test_without_organisations_the_report_says_pooling_cannot_be_assessed(
+    mutual_territory, tmp_path, capsys
+):
+    data = mutual_territory(tmp_path / "plain", organisations=False)
     out = tmp_path / "out"
     code, stdout, err = _mutual(data, out, capsys)
     assert code == 0, err
