@@ -41,7 +41,9 @@ def coalitions(players: Sequence[str]) -> list[Coalition]:
     ]
 
 
-def _check(players: Sequence[str], cost: Mapping[Coalition, float], needed: Iterable[Coalition]):
+def _check(
+    players: Sequence[str], cost: Mapping[Coalition, float], needed: Iterable[Coalition]
+) -> None:
     if len(set(players)) != len(players) or not players:
         raise InputError(f"players must be distinct and non-empty; got {list(players)}")
     missing = [sorted(c) for c in needed if c not in cost]
