@@ -35,6 +35,9 @@ import pandas as pd
 from core.errors import InputError
 from core.territory import Territory
 
+#: Default routing cap per coalition week (s): a safety cap, the days stop at local optima
+#: (the week's own 45 s default can cut a day on a busy machine, and the report must repeat)
+ROUTING_CAP_S = 600.0
 #: What a coalition's vehicles do not carry is "outsourced": its reason when it has none.
 NO_VEHICLE = "no vehicle"
 

@@ -27,6 +27,17 @@ COMPARED = (
 )
 
 
+NOT_REPEATABLE = (
+    "some coalition's routing stopped on the time limit: another run may give other figures "
+    "(raise --time-limit, a safety cap, or set --solution-limit)"
+)
+NOT_REPEATABLE_FR = (
+    "Attention : le calcul des tournées d'au moins une coalition a été arrêté par la limite de "
+    "temps ; un autre calcul peut donner d'autres chiffres (relancer avec une limite plus "
+    "grande)."
+)
+
+
 def fr(value: float, decimals: int = 0) -> str:
     """A number the French way: thin spaces between thousands, decimal comma."""
     text = f"{value:,.{decimals}f}"
@@ -79,6 +90,7 @@ mutualisé.</p>
 <th class="n">{{ pooled }}</th><th class="n">{{ pooled }}</th></tr>
 </table>
 <p class="verdict">{{ verdict }}</p>
+{% if not repeatable %}<p class="verdict">{{ not_repeatable }}</p>{% endif %}
 <p><small>Shapley ({{ shapley_method }}) : chaque organisation paie en moyenne ce que son
 arrivée ajoute au coût, sur tous les ordres d'arrivée possibles. Une part négative signifie
 que les moyens qu'elle apporte (un véhicule) font économiser aux autres plus que ne coûtent
@@ -201,6 +213,8 @@ def render(stage: MutualStage) -> str:
             season_standalone=fr(s["season_standalone_eur"], 0),
             season_pooled=fr(s["season_pooled_eur"], 0),
             verdict=verdict(s),
+            repeatable=s["repeatable"],
+            not_repeatable=NOT_REPEATABLE_FR,
             split=[
                 {
                     "name": r["name"],

@@ -41,7 +41,7 @@ LITERATURE = {
 
 
 def _solve(territory: Any, week: str, workers: int = 2) -> tuple[Any, float]:
-    from api.mutual import MutualParams, run_mutual
+    from api.mutual import ROUTING_CAP_S, MutualParams, run_mutual
     from api.params import route_params
     from api.week import parse_week
 
@@ -49,7 +49,10 @@ def _solve(territory: Any, week: str, workers: int = 2) -> tuple[Any, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FallbackWarning)
         stage = run_mutual(
-            territory, [parse_week(week)], route_params(), MutualParams(workers=workers)
+            territory,
+            [parse_week(week)],
+            route_params(time_limit_s=ROUTING_CAP_S),
+            MutualParams(workers=workers),
         )
     return stage, time.perf_counter() - started
 

@@ -84,7 +84,8 @@ def mutualisation(
         float | None,
         typer.Option(
             "--time-limit",
-            help="Routing: at most this many solver seconds per coalition week (a cap).",
+            help="Routing: at most this many solver seconds per coalition week (a safety "
+            "cap; default 600).",
             min=0.5,
             show_default=False,
         ),
@@ -100,6 +101,7 @@ def mutualisation(
     cost (Shapley, core check, per kg / stop / km, Equal Profit Method)."""
     from api import pipeline
     from api.commands.routes import _read_harvest
+    from api.mutual import ROUTING_CAP_S
     from api.params import mutual_params, route_params
     from api.week import parse_week
 
@@ -115,7 +117,7 @@ def mutualisation(
     territory = load_territory(data, strict=False)
     harvest = _read_harvest(plan)
     rparams = route_params(
-        time_limit_s=time_limit,
+        time_limit_s=time_limit or ROUTING_CAP_S,
         seed=seed,
         cache_dir=out / ".cache",
         day_solution_limit=solution_limit,
@@ -133,7 +135,7 @@ def mutualisation(
 
 def print_summary(stage) -> None:
     """The comparison, the split and the core verdict on the console."""
-    from api.mutual_report import verdict
+    from api.mutual_report import NOT_REPEATABLE, verdict
 
     console = _console()
     if not stage.assessable:
@@ -173,6 +175,8 @@ def print_summary(stage) -> None:
     console.print(split)
     console.print(f"Shapley shares sum to {s['shapley_sum_eur']:,.2f} € (pooled cost)")
     console.print(f"core: {verdict(s)}")
+    if not s["repeatable"]:
+        console.print(f"[yellow]warning:[/] {NOT_REPEATABLE}")
 
 
 def bench_mutualisation(

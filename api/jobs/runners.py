@@ -159,6 +159,7 @@ def run_mutualisation(store: Store, job: Job, territory: Territory, out: Path, s
     """Every coalition's week and the split of the pooled cost (as ``vivres
     mutualisation``)."""
     from api import pipeline
+    from api.mutual import ROUTING_CAP_S
 
     options = job.params
     harvest = None
@@ -172,8 +173,9 @@ def run_mutualisation(store: Store, job: Job, territory: Territory, out: Path, s
     )
     weeks = [pd.Timestamp(w) for w in options["week_starts"]]
     step(0.1, f"mutualisation: every coalition's week ({len(weeks)} week(s))")
+    capped = {**options, "time_limit_s": options.get("time_limit_s") or ROUTING_CAP_S}
     stage = pipeline.run_mutual(
-        territory, weeks, door.route_params_of(options), params, harvest=harvest
+        territory, weeks, door.route_params_of(capped), params, harvest=harvest
     )
     step(0.9, "mutualisation: writing the report")
     pipeline.write_mutual(stage, out)

@@ -142,3 +142,27 @@ def test_bad_week_exits_2(mutual_dir, tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "no order in week" in stdout + err
+
+
+@pytest.mark.slow
+def test_beyond_exact_up_to_the_shapley_value_is_sampled_with_its_interval(mutual_dir):
+    from api.mutual import MutualParams, run_mutual
+    from api.params import route_params
+    from api.week import parse_week
+    from core.territory import load_territory
+
+    territory = load_territory(mutual_dir, strict=False)
+    params = MutualParams(workers=1, exact_up_to=2, num_orders=12, seed=5)
+    routes = route_params(day_solution_limit=200, time_limit_s=120)
+    stage = run_mutual(territory, [parse_week("2025-W10")], routes, params)
+    s = stage.summary
+    assert s["shapley_method"] == "sampled (12 orders, 95 % CI)"
+    assert s["core_checked_on"] == "the sampled coalitions only"
+    assert round(sum(s["shapley"].values()) * 100) == round(s["pooled_eur"] * 100)
+    assert (stage.split["shapley_half_width_eur"] >= 0).all()
+    again = run_mutual(territory, [parse_week("2025-W10")], routes, params)
+    assert again.split.equals(stage.split)  # same seed, same sample, same split
+    # two weeks: the coalition costs add up week by week
+    both = run_mutual(territory, [parse_week("2025-W10"), parse_week("2025-W06")], routes, params)
+    assert both.summary["weeks"] == ["2025-W10", "2025-W06"]
+    assert both.summary["pooled_eur"] >= s["pooled_eur"]

@@ -15,7 +15,7 @@ from core.territory import load_territory
 def test_sample_week_pooled_costs_less_and_the_shares_add_up():
     territory = load_territory(strict=False)
     week = parse_week("2025-W51")
-    params = route_params()
+    params = route_params(time_limit_s=900)  # a safety cap: the days stop at local optima
     stage = run_mutual(territory, [week], params, MutualParams(workers=2))
     s = stage.summary
     assert s["organisations"] == 4 and s["coalitions"] == 15
