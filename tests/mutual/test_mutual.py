@@ -166,3 +166,11 @@ def test_beyond_exact_up_to_the_shapley_value_is_sampled_with_its_interval(mutua
     both = run_mutual(territory, [parse_week("2025-W10"), parse_week("2025-W06")], routes, params)
     assert both.summary["weeks"] == ["2025-W10", "2025-W06"]
     assert both.summary["pooled_eur"] >= s["pooled_eur"]
+
+
+def test_an_owner_without_organisations_csv_is_refused(mutual_dir, tmp_path, capsys):
+    (mutual_dir / "organisations.csv").unlink()
+    code, stdout, err = _mutual(mutual_dir, tmp_path / "out", capsys)
+    assert code == 2
+    text = " ".join((stdout + err).split())
+    assert "organisation_id" in text and "no organisations.csv to name it" in text
