@@ -68,6 +68,7 @@ def _register_optional_commands() -> None:
         "contracts",
         "routes",
         "week",
+        "mutual",
         "serve",
         "keys",
         "robustness",

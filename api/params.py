@@ -184,6 +184,28 @@ def demand_settings_of(options: Mapping[str, Any]) -> DemandSettings:
     return demand_settings(horizon_weeks=options.get("horizon_weeks"), level=options.get("level"))
 
 
+def mutual_params(
+    *,
+    vehicle_day_eur: float | None = None,
+    outsourced_eur_per_kg: float | None = None,
+    workers: int | None = None,
+    num_orders: int | None = None,
+    seed: int | None = None,
+):
+    """``api.mutual.MutualParams`` from a door's options (``None``: the default)."""
+    from api.mutual import MutualParams
+
+    return MutualParams(
+        **_given(
+            vehicle_day_eur=vehicle_day_eur,
+            outsourced_eur_per_kg=outsourced_eur_per_kg,
+            workers=workers,
+            num_orders=num_orders,
+            seed=seed,
+        )
+    )
+
+
 def share_params(*, method: str | None = None):
     """``sharing.ShareParams`` from a door's options (``None``: the default, max-min)."""
     from routing import sharing

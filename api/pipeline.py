@@ -12,7 +12,8 @@ its settings from its options with ``api.params`` (``demand_settings``, ``plan_p
 ``run_routes`` / ``write_routes``. Each stage's outputs are written by its ``write_*`` only.
 The hub's real delivery week (this week's orders, confirmed supply, fair sharing, routes of
 the allocations) is the stage in ``api/week.py`` (``run_week``; ``api/week_outputs.py``
-``write_week``), kept apart for size.
+``write_week``), kept apart for size; mutualisation (every coalition of organisations' week,
+the split of the pooled cost) is ``api/mutual.py`` (``run_mutual``; ``write_mutual``).
 A stage whose package fails to import fails the run: nothing is skipped silently.
 """
 
@@ -28,6 +29,8 @@ from typing import Any
 import pandas as pd
 
 from api.caisse import CaisseStage, run_caisse, write_caisse  # noqa: F401  (the caisse stage)
+from api.mutual import MutualStage, run_mutual  # noqa: F401  (the mutualisation stage)
+from api.mutual_report import write_mutual  # noqa: F401
 from api.params import DemandSettings
 from core.errors import InputError
 from core.safety import write_csv

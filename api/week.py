@@ -171,30 +171,34 @@ class WeekStage:
     summary: dict = field(default_factory=dict)
 
 
-def run_week(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekGoods:
+    """The week's goods before routing: the shared allocation and the farm pickups, and the
+    rows the routing takes (``deliveries`` and ``pickups_to_route``: ``site_id, product_id,
+    storage_class, kg``)."""
+
+    supply: pd.DataFrame
+    sharing: Any  # sharing.ShareResult
+    lines: pd.DataFrame
+    pickups: pd.DataFrame
+    deliveries: pd.DataFrame
+    pickups_to_route: pd.DataFrame
+
+
+def week_goods(
     territory: Territory,
     week_start: pd.Timestamp,
-    route_params: Any,
     *,
     orders_file: Path | None = None,
     harvest: pd.DataFrame | None = None,
     share_params: Any = None,
     past: pd.DataFrame | None = None,
-    network: Any = None,
     supply_change: Any = None,
-) -> WeekStage:
-    """Build the delivery week from its orders, share what is short, route the allocations.
-
-    ``share_params``: a ``sharing.ShareParams``; ``past``: ``site_id, ordered_kg,
-    allocated_kg`` carried from earlier weeks (``fill_history.csv``); ``supply_change``: a
-    callable ``(supply, orders) → supply`` (the what-if hook, ``api.week_whatif``: a farm
-    delivering nothing, a product at 60 %).
-    """
-    import routing
-    from api.pipeline import RouteStage
+) -> WeekGoods:
+    """The week's orders, supply, fair sharing of what is short and farm pickups (the
+    arguments are :func:`run_week`'s)."""
     from routing import sharing
 
-    started = time.perf_counter()
     orders = week_orders(territory, week_start, orders_file)
     supply = week_supply(territory, week_start, orders, harvest)
     if supply_change is not None:
@@ -225,12 +229,58 @@ def run_week(
     allocated = lines.groupby("product_id")["allocated_kg"].sum()
     pickups = farm_pickups(supply, allocated, hub_id, kept_shares(territory))
     deliveries = lines.loc[lines["allocated_kg"] > 1e-9].rename(columns={"allocated_kg": "kg"})
-    deliveries = deliveries[["site_id", "product_id", "storage_class", "kg"]]
     route_pickups = pickups.loc[
         pickups["kg"] > 1e-9, ["site_id", "product_id", "storage_class", "kg"]
     ]
+    return WeekGoods(
+        supply=supply,
+        sharing=shared,
+        lines=lines,
+        pickups=pickups,
+        deliveries=deliveries[["site_id", "product_id", "storage_class", "kg"]],
+        pickups_to_route=route_pickups,
+    )
+
+
+def run_week(
+    territory: Territory,
+    week_start: pd.Timestamp,
+    route_params: Any,
+    *,
+    orders_file: Path | None = None,
+    harvest: pd.DataFrame | None = None,
+    share_params: Any = None,
+    past: pd.DataFrame | None = None,
+    network: Any = None,
+    supply_change: Any = None,
+) -> WeekStage:
+    """Build the delivery week from its orders, share what is short, route the allocations.
+
+    ``share_params``: a ``sharing.ShareParams``; ``past``: ``site_id, ordered_kg,
+    allocated_kg`` carried from earlier weeks (``fill_history.csv``); ``supply_change``: a
+    callable ``(supply, orders) → supply`` (the what-if hook, ``api.week_whatif``: a farm
+    delivering nothing, a product at 60 %).
+    """
+    import routing
+    from api.pipeline import RouteStage
+
+    started = time.perf_counter()
+    goods = week_goods(
+        territory,
+        week_start,
+        orders_file=orders_file,
+        harvest=harvest,
+        share_params=share_params,
+        past=past,
+        supply_change=supply_change,
+    )
+    supply, shared, lines, pickups = goods.supply, goods.sharing, goods.lines, goods.pickups
     problem_r = routing.build_week_problem(
-        territory, deliveries, route_pickups, week_start=week_start, params=route_params
+        territory,
+        goods.deliveries,
+        goods.pickups_to_route,
+        week_start=week_start,
+        params=route_params,
     )
     result = routing.solve_week(problem_r, route_params, network=network)
     stage_r = RouteStage(result=result, problem=problem_r, network=network)

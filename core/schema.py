@@ -75,6 +75,14 @@ SITES = Table(
             doc="weight of the shop when a short product is shared (2: twice the fill rate "
             "of a shop of weight 1 until served in full)",
         ),
+        _c(
+            "organisation_id",
+            "str",
+            required=False,
+            default="",
+            doc="the member organisation owning a point of sale, depot or the hub "
+            "(organisations.csv; empty for farms, which sell to whoever buys)",
+        ),
     ),
 )
 
@@ -195,6 +203,31 @@ VEHICLES = Table(
         _c("break_min", "float", min=0, max=240, required=False, default=30.0),
         _c("co2_kg_per_km", "float", min=0, max=10),
         _c("days", "weekdays", required=False, default="mon,tue,wed,thu,fri"),
+        _c(
+            "organisation_id",
+            "str",
+            required=False,
+            default="",
+            doc="the member organisation owning the vehicle (organisations.csv)",
+        ),
+    ),
+)
+
+ORGANISATIONS = Table(
+    name="organisations",
+    optional=True,
+    doc="The member organisations that own shops, depots and vehicles (mutualisation: what "
+    "each would spend alone, what pooling saves and how the pooled cost is shared).",
+    columns=(
+        _c("organisation_id", "id", unique=True),
+        _c("name", "str"),
+        _c(
+            "kind",
+            "str",
+            required=False,
+            default="",
+            doc="e.g. reseau_epiceries, federation_groupements, chantier_insertion",
+        ),
     ),
 )
 
@@ -376,10 +409,19 @@ CAISSE_TABLES = (CAISSES, HOUSEHOLDS, CAISSE_RULE, FUNDERS, CAISSE_CRITERIA, SHO
 PLAN_TABLES = (CONTRACT_TERMS, CONTRACTS, PRODUCER_CRITERIA, PRODUCER_ASSESSMENTS)
 #: The hub's week: confirmed supply and storage (optional).
 WEEK_TABLES = (AVAILABILITY, STORAGE)
+#: Optional tables read before the master data (their ids are checked there).
+OWNER_TABLES = (ORGANISATIONS,)
 #: Activity tables: grow every week, validated row by row with a rejects report.
 ACTIVITY_TABLES = (ORDERS, CAISSE_TRANSACTIONS)
 
 TABLES = {
     t.name: t
-    for t in (*MASTER_TABLES, *CAISSE_TABLES, *PLAN_TABLES, *WEEK_TABLES, *ACTIVITY_TABLES)
+    for t in (
+        *OWNER_TABLES,
+        *MASTER_TABLES,
+        *CAISSE_TABLES,
+        *PLAN_TABLES,
+        *WEEK_TABLES,
+        *ACTIVITY_TABLES,
+    )
 }

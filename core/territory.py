@@ -17,6 +17,7 @@ from core.schema import (
     ACTIVITY_TABLES,
     CAISSE_TABLES,
     MASTER_TABLES,
+    OWNER_TABLES,
     PLAN_TABLES,
     POINT_OF_SALE_KINDS,
     TABLES,
@@ -57,6 +58,7 @@ class Territory:
     producer_criteria: pd.DataFrame | None = None  # the producer grid
     producer_assessments: pd.DataFrame | None = None
     contracts: pd.DataFrame | None = None  # frozen contract lines (planner.commitments)
+    organisations: pd.DataFrame | None = None  # member organisations owning shops, vehicles
     availability: pd.DataFrame | None = None  # confirmed farm supply and hub stock per week
     storage: pd.DataFrame | None = None  # storage capacity per site and storage class
     orders: pd.DataFrame | None = None
@@ -184,6 +186,7 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
         )
 
     errors.extend(_week_checks(tables, files, kind_of))
+    errors.extend(_owner_checks(tables, files))
     errors.extend(_caisse_checks(tables, files))
 
     pc = tables["producer_crops"]
@@ -202,6 +205,41 @@ def _cross_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> lis
         "crop_id",
         "producer has no land of the type this crop needs",
     )
+    return errors
+
+
+def _owner_checks(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[RowError]:
+    """With ``organisations.csv``, every point of sale and vehicle names a known owner;
+    without it, no owner may be named."""
+    errors: list[RowError] = []
+    orgs = tables.get("organisations")
+    known = set() if orgs is None else set(orgs["organisation_id"].astype(str))
+    where = "not in organisations" if orgs is not None else "no organisations.csv to name it"
+    for name, must in (
+        ("sites", tables["sites"]["kind"].isin(POINT_OF_SALE_KINDS)),
+        ("vehicles", pd.Series(True, index=tables["vehicles"].index)),
+    ):
+        frame = tables[name]
+        if "organisation_id" not in frame.columns:
+            continue
+        owner = frame["organisation_id"].fillna("").astype(str).str.strip()
+        _check(
+            errors,
+            frame,
+            (owner != "") & ~owner.isin(known),
+            files[name],
+            "organisation_id",
+            f"unknown organisation ({where})",
+        )
+        if orgs is not None:
+            _check(
+                errors,
+                frame,
+                must & (owner == ""),
+                files[name],
+                "organisation_id",
+                "needs its owning organisation (organisations.csv is given)",
+            )
     return errors
 
 
@@ -384,6 +422,8 @@ def load_territory(
                 refs[f"{table.name}.{col.name}"] = _ids(result.valid, col.name)
 
     # order matters: referenced tables first
+    for table in OWNER_TABLES:
+        read(table, required=False)
     for table in MASTER_TABLES:
         read(table, required=True)
     for table in (*CAISSE_TABLES, *PLAN_TABLES, *WEEK_TABLES):

@@ -2532,7 +2532,7 @@ VEHICLE_TEMPLATES = (
         "mon,tue,wed,thu,fri",
     ),
     (
-        "Pôle logistique Rezé",
+        "Fédération des groupements d'achat",
         "hub_reze",
         "truck",
         3000,
@@ -2547,7 +2547,7 @@ VEHICLE_TEMPLATES = (
         "mon,tue,wed,thu,fri",
     ),
     (
-        "Chantier d'insertion Terre & Tournées",
+        "Réseau des épiceries solidaires",
         "depot_bouguenais",
         "electric_utility",
         500,
@@ -2562,6 +2562,26 @@ VEHICLE_TEMPLATES = (
         "mon,tue,wed,thu,fri",
     ),
 )
+
+
+#: The member organisations (``organisations.csv``): who owns which shops (by kind), depots
+#: and vehicles (by template, in VEHICLE_TEMPLATES' order). Farms sell to whoever buys.
+ORGANISATIONS = (
+    ("org_pole", "Pôle logistique mutualisé de Rezé", "pole_logistique"),
+    ("org_episol", "Réseau des épiceries solidaires Sud-Loire", "reseau_epiceries"),
+    ("org_gpa", "Fédération des groupements d'achat du pays nantais", "federation_groupements"),
+    ("org_chantier", "Chantier d'insertion Terre & Tournées", "chantier_insertion"),
+)
+OWNER_OF_KIND = {
+    "hub": "org_pole",
+    "market": "org_pole",
+    "caisse_shop": "org_pole",
+    "epicerie_solidaire": "org_episol",
+    "buying_group": "org_gpa",
+    "social_restaurant": "org_chantier",
+    "depot": "org_chantier",
+}
+VEHICLE_OWNERS = ("org_pole", "org_chantier", "org_gpa", "org_episol")
 
 
 def build_vehicles(scale: float) -> pd.DataFrame:
@@ -2586,6 +2606,7 @@ def build_vehicles(scale: float) -> pd.DataFrame:
                 "break_min": 30.0,
                 "co2_kg_per_km": t[11],
                 "days": t[12],
+                "organisation_id": VEHICLE_OWNERS[i % len(VEHICLE_OWNERS)],
             }
         )
     return pd.DataFrame(rows)
@@ -2613,7 +2634,7 @@ def generate_territory(
     communes: Path | str | None = DEFAULT_COMMUNES,
     verbose: bool = False,
 ) -> None:
-    """Write the sample territory (14 CSV files) into ``out_dir``."""
+    """Write the sample territory (15 CSV files) into ``out_dir``."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     if years not in (1, 2):
@@ -2703,6 +2724,9 @@ def generate_territory(
         str(sites.loc[sites["kind"] == "hub", "site_id"].iloc[0]),
     )
     sites = sites.assign(share_weight=1.0)
+    # owners are set by kind (no random draw): the other files stay as they were
+    sites = sites.assign(organisation_id=sites["kind"].map(OWNER_OF_KIND).fillna(""))
+    organisations = pd.DataFrame(ORGANISATIONS, columns=["organisation_id", "name", "kind"])
 
     tables = {
         "sites": sites,
@@ -2719,6 +2743,7 @@ def generate_territory(
         "caisse_transactions": tx,
         "availability": availability,
         "storage": storage,
+        "organisations": organisations,
     }
     for name, df in tables.items():
         _write(df[list(COLUMNS[name])], out / f"{name}.csv")
@@ -2756,6 +2781,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "contact",
         "notes",
         "share_weight",
+        "organisation_id",
     ),
     "opening_hours": ("site_id", "weekday", "open", "close"),
     "products": (
@@ -2811,6 +2837,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "break_min",
         "co2_kg_per_km",
         "days",
+        "organisation_id",
     ),
     "households": (
         "household_id",
@@ -2825,6 +2852,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "caisse_transactions": ("timestamp", "household_id", "site_id", "amount", "currency"),
     "availability": ("week_start", "site_id", "product_id", "kg"),
     "storage": ("site_id", "storage_class", "capacity_kg"),
+    "organisations": ("organisation_id", "name", "kind"),
 }
 
 

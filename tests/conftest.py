@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,3 +33,45 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present beside the checkout")
     return SHARED
+
+
+#: the week of 2025-03-03: S1 (épiceries) has chilled milk, S2 (groupement) and S3 (restaurant)
+WEEK_ORDERS = """date,site_id,product_id,quantity,unit,unit_price_eur
+2025-03-04,S1,carotte,30,kg,2.5
+2025-03-04,S1,lait,20,litre,1.6
+2025-03-05,S2,carotte,10,kg,2.5
+2025-03-05,S2,pomme,15,kg,3.1
+2025-03-06,S3,laitue,50,piece,1.9
+2025-03-06,S3,carotte,20,kg,2.5
+"""
+ORGANISATIONS = """organisation_id,name,kind
+epi,Réseau des épiceries,reseau_epiceries
+gpa,Fédération des groupements,federation_groupements
+chan,Chantier d'insertion,chantier_insertion
+"""
+SITE_OWNER = {"HUB": "epi", "DEP": "gpa", "S1": "epi", "S2": "gpa", "S3": "chan"}
+VEHICLE_OWNER = {"V1": "epi", "V2": "gpa"}  # the chantier has no vehicle
+
+
+def _mutual_territory(target: Path, *, organisations: bool = True) -> Path:
+    shutil.copytree(TINY, target)
+    orders = pd.read_csv(target / "orders.csv")
+    extra = pd.read_csv(pd.io.common.StringIO(WEEK_ORDERS))
+    pd.concat([orders, extra]).to_csv(target / "orders.csv", index=False)
+    if organisations:
+        (target / "organisations.csv").write_text(ORGANISATIONS, encoding="utf-8")
+        for name, key, owner in (
+            ("sites", "site_id", SITE_OWNER),
+            ("vehicles", "vehicle_id", VEHICLE_OWNER),
+        ):
+            frame = pd.read_csv(target / f"{name}.csv", dtype=str, keep_default_na=False)
+            frame["organisation_id"] = frame[key].map(owner).fillna("")
+            frame.to_csv(target / f"{name}.csv", index=False)
+    return target
+
+
+@pytest.fixture
+def mutual_territory():
+    """A builder of the tiny territory with three organisations and a week of orders
+    (2025-W10): ``mutual_territory(folder, organisations=True)``."""
+    return _mutual_territory

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api.http import caisse, results, scenarios, territories
 from api.http import jobs as jobs_routes
+from api.http import mutual as mutual_routes
 from api.http import sweep as sweep_routes
 from api.http import week as week_routes
 from api.http.access import scoped
@@ -227,6 +228,7 @@ def create_app(
     app.include_router(scenarios.router, dependencies=in_scope)
     app.include_router(results.router, dependencies=in_scope)
     app.include_router(week_routes.router, dependencies=in_scope)
+    app.include_router(mutual_routes.router, dependencies=in_scope)
     app.include_router(caisse.router, dependencies=in_scope)
     app.include_router(sweep_routes.router, dependencies=in_scope)
     from api.web import install as install_web

@@ -22,7 +22,7 @@ from api.store.models import Artifact, Job, JobLog, TerritoryRow, utcnow
 from api.store.territories import get_or_not_found
 from core.errors import InputError, VivresError
 
-KINDS = ("demand", "plan", "routes", "week", "sweep")
+KINDS = ("demand", "plan", "routes", "week", "sweep", "mutualisation")
 
 
 class JobStatus(StrEnum):

@@ -217,10 +217,38 @@ def run_sweep(store: Store, job: Job, territory: Territory, out: Path, step: Ste
     }
 
 
+def run_mutualisation(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:
+    """Every coalition's week and the split of the pooled cost (as ``vivres
+    mutualisation``)."""
+    from api import pipeline
+    from api.mutual import ROUTING_CAP_S
+
+    options = job.params
+    harvest = None
+    if options.get("plan_job_id"):
+        harvest = _stored_csv(store, options["plan_job_id"], "harvest.csv")
+    params = door.mutual_params(
+        vehicle_day_eur=options.get("vehicle_day_eur"),
+        outsourced_eur_per_kg=options.get("outsourced_eur_per_kg"),
+        num_orders=options.get("num_orders"),
+        seed=options.get("seed"),
+    )
+    weeks = [pd.Timestamp(w) for w in options["week_starts"]]
+    step(0.1, f"mutualisation: every coalition's week ({len(weeks)} week(s))")
+    capped = {**options, "time_limit_s": options.get("time_limit_s") or ROUTING_CAP_S}
+    stage = pipeline.run_mutual(
+        territory, weeks, door.route_params_of(capped), params, harvest=harvest
+    )
+    step(0.9, "mutualisation: writing the report")
+    pipeline.write_mutual(stage, out)
+    return {"assessable": stage.assessable, "reason": stage.reason, **stage.summary}
+
+
 RUNNERS: dict[str, Callable[[Store, Job, Territory, Path, Step], dict[str, Any]]] = {
     "demand": run_demand,
     "plan": run_plan,
     "routes": run_routes,
     "week": run_week,
     "sweep": run_sweep,
+    "mutualisation": run_mutualisation,
 }

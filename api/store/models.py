@@ -85,7 +85,7 @@ class Job(Base):
     __tablename__ = "jobs"
 
     job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # demand | plan | routes | week | sweep
+    kind: Mapped[str] = mapped_column(String(16))  # demand|plan|routes|week|sweep|mutualisation
     territory_id: Mapped[str] = mapped_column(
         ForeignKey("territories.territory_id", ondelete="CASCADE")
     )

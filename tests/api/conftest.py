@@ -3,19 +3,18 @@ one key per role, and the tiny territory uploaded."""
 
 from __future__ import annotations
 
-import io
 import socket
 import uuid
-import warnings
-import zipfile
-from pathlib import Path
 
 import pytest
+
+# helpers of the API tests live in api_helpers (tests import them from there: ``from conftest
+# import`` picks another folder's conftest when several test folders run together)
+from api_helpers import TINY, test_client, tiny_files, tiny_zip  # noqa: F401
 
 from api.store.db import Store
 from api.store.keys import create_key
 
-TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 PG_BASE = "postgresql+psycopg://{user}@127.0.0.1:5432/test"
 
 
@@ -94,17 +93,6 @@ def sqlite_store(tmp_path):
     store.engine.dispose()
 
 
-def test_client(app):
-    """A TestClient (starlette warns that it prefers httpx2, which is not packaged here)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    return TestClient(app)
-
-
-test_client.__test__ = False
-
-
 @pytest.fixture
 def keys(store) -> dict[str, dict[str, str]]:
     """Authorization headers per role; producers prod_a and prod_b of the tiny territory."""
@@ -130,19 +118,6 @@ def client(store):
     # no request rate limit here: tests send bursts; test_ratelimit.py turns it on
     with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as c:
         yield c
-
-
-def tiny_files() -> dict[str, tuple[str, bytes, str]]:
-    """The tiny territory as multipart fields."""
-    return {p.stem: (p.name, p.read_bytes(), "text/csv") for p in sorted(TINY.glob("*.csv"))}
-
-
-def tiny_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(TINY.glob("*.csv")):
-            archive.write(path, f"tiny/{path.name}")
-    return buffer.getvalue()
 
 
 @pytest.fixture

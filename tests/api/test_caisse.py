@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import tiny_files
+from api_helpers import tiny_files
 
 CAISSES = (
     "caisse_id,name,area,currency,start,first_person_eur,additional_person_eur,"

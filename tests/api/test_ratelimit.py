@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import test_client
+from api_helpers import test_client
 
 from api.cli import main
 from api.http import create_app

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import tiny_files
+from api_helpers import tiny_files
 
 from api import jobs
 from api.store.keys import create_key
@@ -27,7 +27,7 @@ def _run(store, job_id: str) -> None:
 def hub_template(tmp_path_factory) -> tuple[Path, dict]:
     """Two hubs with the same producer ids, built once per module in a SQLite file the tests
     copy: ``tiny`` (solved plan, frozen contract, routes, a scenario) and ``own``."""
-    from conftest import test_client
+    from api_helpers import test_client
 
     from api.http import create_app
     from api.store.db import Store

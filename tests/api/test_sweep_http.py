@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 import pytest
-from conftest import TINY, tiny_files
+from api_helpers import TINY, tiny_files
 
 from api import jobs
 from api.cli import main
