@@ -21,7 +21,7 @@ import pandas as pd
 
 from api.interop.mapping import Mapping
 from core.errors import InputError
-from core.safety import write_csv
+from core.safety import neutralise_cell
 from core.schema import TABLES
 from core.tables import find_table_file, read_raw
 from core.territory import load_territory
@@ -70,9 +70,10 @@ def apply(
             ledger = _replace_orders(work, extract.source, extract.orders)
             written["orders"] = len(extract.orders)
         load_territory(work, strict=True)  # the same checks as `vivres check`
-        mapping.write(work)
+        if mapping.entries():
+            mapping.write(work)
         if ledger is not None:
-            write_csv(ledger, _ledger_path(work, extract.source), index=False)
+            write_table(ledger, _ledger_path(work, extract.source))
         changed = _changed(folder, work)
         if not dry_run:
             for rel in changed:
@@ -152,8 +153,24 @@ def _upsert(folder: Path, table: str, rows: pd.DataFrame) -> int:
             updated.loc[new_index[hit], name] = new.loc[hit, name].to_numpy()
         merged = pd.concat([updated.reset_index(), new.loc[~hit]], ignore_index=True)
         merged = merged[list(current.columns)]
-    write_csv(merged, path, index=False)
+    write_table(merged, path)
     return len(rows)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a territory table of text cells: text that a spreadsheet would run as a formula is
+    neutralised (as :func:`core.safety.write_csv` does), numbers such as ``-1.58`` are kept."""
+    safe = frame.map(lambda v: v if _is_number(v) else neutralise_cell(v))
+    safe.columns = [str(neutralise_cell(str(c))) for c in frame.columns]
+    safe.to_csv(path, index=False)
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _ledger_path(folder: Path, source: str) -> Path:
@@ -182,7 +199,7 @@ def _replace_orders(folder: Path, source: str, orders: pd.DataFrame) -> pd.DataF
                 current[name] = ""
     lines = new.drop(columns="order_key").reindex(columns=columns, fill_value="")
     merged = pd.concat([current, lines], ignore_index=True) if not current.empty else lines
-    write_csv(merged[columns], path, index=False)
+    write_table(merged[columns], path)
     return pd.concat([ledger, new], ignore_index=True) if not ledger.empty else new
 
 

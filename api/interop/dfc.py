@@ -29,6 +29,8 @@ import pandas as pd
 from api.interop.apply import ORDER_COLUMNS, Extract
 from api.interop.graph import DFC_B, Graph, literal, local_name, ref, refs, values
 from api.interop.mapping import Entry, Mapping, slug
+from core.errors import InputError, RowError
+from core.safety import short_repr
 from core.territory import Territory
 
 KNOWN_TYPES = (
@@ -83,6 +85,19 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
     def miss(node_id: str, kind: str, why: str) -> None:
         unmapped.append({"@id": node_id, "type": kind, "why": why})
 
+    errors: list[RowError] = []
+
+    def bad(node_id: str, prop: str, message: str, value: object) -> None:
+        errors.append(
+            RowError(
+                file=graph.name,
+                row=None,
+                column=f"dfc-b:{prop}",
+                message=f"node {short_repr(node_id)}: {message}",
+                value=short_repr(value),
+            )
+        )
+
     unknown: Counter[str] = Counter()
     for node in graph.nodes.values():
         for typ in node.get("@type", ()):
@@ -121,6 +136,22 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
         our = entry.our_id if entry is not None and entry.our_id else slug(org["@id"], name)
         address = graph.node(ref(org, "hasAddress"))
         lat, lon = _number(literal(address, "latitude")), _number(literal(address, "longitude"))
+        if lat is not None and not -90 <= lat <= 90:
+            bad(
+                str(address.get("@id") if address else org["@id"]),
+                "latitude",
+                "must be within -90..90",
+                lat,
+            )
+            continue
+        if lon is not None and not -180 <= lon <= 180:
+            bad(
+                str(address.get("@id") if address else org["@id"]),
+                "longitude",
+                "must be within -180..180",
+                lon,
+            )
+            continue
         if lat is None or lon is None:
             mapping.put(Entry(kind="producer", source_id=org["@id"], name=name))
             miss(
@@ -221,7 +252,9 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
         notes.add("storage_class and shelf_life_days of new products are defaults by category")
 
     availability = _availability(graph, supplier_of, producer_site, product_of, kg_of, miss)
-    orders = _orders(graph, mapping, territory, product_of, kg_of, miss)
+    orders = _orders(graph, mapping, territory, product_of, kg_of, miss, bad)
+    if errors:
+        raise InputError(errors)
     rows = {
         "sites": pd.DataFrame(sites),
         "producers": pd.DataFrame(producers),
@@ -251,8 +284,8 @@ def _availability(graph, supplier_of, producer_site, product_of, kg_of, miss) ->
             offer = graph.node(offer_id)
             limit = _number(literal(offer, "stockLimitation"))
             item = ref(offer, "offeredItem")
-            if offer is None or limit is None or item is None:
-                continue
+            if offer is None or limit is None or limit < 0 or item is None:
+                continue  # no limit (DFC writes -1 for "unlimited"): not a volume
             site = producer_site.get(supplier_of.get(item, ""))
             why = (
                 "sale session without a beginDate"
@@ -279,7 +312,7 @@ def _availability(graph, supplier_of, producer_site, product_of, kg_of, miss) ->
     return rows
 
 
-def _orders(graph, mapping, territory, product_of, kg_of, miss) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _orders(graph, mapping, territory, product_of, kg_of, miss, bad) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     sites = set(territory.sites["site_id"])
     rows = []
     for order in graph.of_type("Order"):
@@ -302,6 +335,9 @@ def _orders(graph, mapping, territory, product_of, kg_of, miss) -> pd.DataFrame:
         for line_id in refs(order, "hasPart"):
             line = graph.node(line_id)
             count = _quantity(graph, line)
+            if count is not None and count < 0:
+                bad(line_id, "quantity", "must be >= 0", count)
+                continue
             offer = graph.node(ref(line, "concerns"))
             item = ref(offer, "offeredItem") or ref(line, "concerns")
             if count is None or item is None or item not in product_of or not kg_of.get(item):

@@ -75,6 +75,7 @@ class Graph:
     """The flattened nodes of a JSON-LD document, by ``@id``."""
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: str = "DFC document"  # the file name shown in errors
 
     def of_type(self, local_name: str) -> list[dict[str, Any]]:
         """Nodes typed ``dfc-b:<local_name>``, in ``@id`` order."""
@@ -112,7 +113,7 @@ def read_graph(data: bytes, *, name: str) -> Graph:
     except RecursionError:
         raise InputTooLarge([_error(name, f"nested deeper than {MAX_DEPTH} levels")]) from None
     nodes = {n["@id"]: n for n in flat if isinstance(n, dict) and "@id" in n}
-    return Graph(nodes=nodes)
+    return Graph(nodes=nodes, name=name)
 
 
 def _refused_url(exc: BaseException) -> str | None:
