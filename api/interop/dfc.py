@@ -219,12 +219,12 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
         our = entry.our_id if entry is not None and entry.our_id else slug(pid, name)
         price = _euro_price([graph.node(ref(o, "hasPrice")) for o in offers_of.get(pid, [])])
         why = None
-        if kg_each is None or kg_each <= 0:
+        if kg_each is None:
             why = (
-                f"quantity in {unit!r} without a weight"
-                if unit
-                else "no hasQuantity (kilos unknown)"
+                f"quantity in {unit!r} has no weight" if unit else "no hasQuantity (kilos unknown)"
             )
+        elif kg_each <= 0:
+            why = f"hasQuantity is {amount:g} {unit}"
         elif price is None:
             why = "no price in euros"
         if why is not None:
