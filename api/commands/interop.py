@@ -90,10 +90,13 @@ def _report(report: dict[str, Any], json_out: Path | None) -> None:
 
 @import_app.command("dfc")
 def import_dfc_command(
-    file: Annotated[
-        Path, typer.Argument(help="DFC JSON-LD file (a catalogue, orders…).", dir_okay=False)
+    source: Annotated[
+        str, typer.Argument(metavar="FILE_OR_URL", help="DFC JSON-LD file or https:// address.")
     ],
     data: DataOpt = SAMPLE_DIR,
+    token_env: Annotated[
+        str, typer.Option("--token-env", help="Environment variable holding a bearer token (URL).")
+    ] = "DFC_TOKEN",
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = None,
     suggest: SuggestOpt = False,
@@ -101,12 +104,16 @@ def import_dfc_command(
     """Import DFC JSON-LD: organisations → producers and farm sites, supplied products →
     products, offers in a sale session → availability, orders → orders.csv."""
     from api.interop import import_dfc, suggest_mapping
+    from api.interop.dfc import fetch
 
-    payload = _read(file)
-    if suggest:
-        report = suggest_mapping(payload, data, source="dfc", name=file.name)
+    if source.startswith(("https://", "http://")):
+        payload, name = fetch(source, os.environ.get(token_env) or None), "DFC document"
     else:
-        report = import_dfc(payload, data, name=file.name, dry_run=dry_run)
+        payload, name = _read(Path(source)), Path(source).name
+    if suggest:
+        report = suggest_mapping(payload, data, source="dfc", name=name)
+    else:
+        report = import_dfc(payload, data, name=name, dry_run=dry_run)
     _report(report, json_out)
 
 

@@ -399,3 +399,34 @@ def _date(value: object) -> pd.Timestamp | None:
     if pd.isna(stamp):
         return None
     return pd.Timestamp(stamp.date())
+
+
+def fetch(url: str, token: str | None = None, *, client: Any = None) -> bytes:
+    """GET a DFC document (``Accept: application/ld+json``, a bearer token when given), read
+    within :data:`api.interop.graph.MAX_BYTES`."""
+    import httpx
+
+    from api.interop.graph import MAX_BYTES
+
+    if not url.startswith(("https://", "http://")):
+        raise InputError.of_file("URL", f"expected an http(s) address; got {short_repr(url)}")
+    headers = {"Accept": "application/ld+json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    own = client is None
+    http = client or httpx.Client(timeout=30.0, follow_redirects=False)
+    try:
+        with http.stream("GET", url, headers=headers) as answer:
+            answer.raise_for_status()
+            chunks, size = [], 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise InputError.of_file("URL", f"answer over {MAX_BYTES:,} bytes")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise InputError.of_file("URL", f"request failed: {short_repr(str(exc), 200)}") from None
+    finally:
+        if own:
+            http.close()
+    return b"".join(chunks)

@@ -324,3 +324,42 @@ def test_slug_is_deterministic_and_distinct():
     assert a == slug("https://a.example/enterprises/1", "Ferme")
     assert a != slug("https://b.example/enterprises/1", "Ferme")
     assert is_id(slug("x" * 5000)) and is_id(slug("///", ""))
+
+
+@pytest.mark.slow
+def test_round_trip_of_a_solved_plan(territory, tmp_path):
+    """The bar on a real plan of the tiny territory: exported, imported back, same volumes."""
+    plan = tmp_path / "plan"
+    assert main(["plan", "--data", str(territory), "--out", str(plan), "--work", "0.05"]) == 0
+    out = tmp_path / "offers.jsonld"
+    argv = ["export", "dfc", "--data", str(territory), "--plan", str(plan), "--out", str(out)]
+    assert main(argv) == 0
+    assert main(["import", "dfc", str(out), "--data", str(territory)]) == 0
+    harvest = pd.read_csv(plan / "harvest.csv")
+    harvest = harvest.loc[harvest["kg"] > 0]
+    want = harvest.groupby(["week_start", "site_id", "product_id"])["kg"].sum().to_dict()
+    back = load_territory(territory).availability
+    got = {(str(r.week_start.date()), r.site_id, r.product_id): r.kg for r in back.itertuples()}
+    assert len(want) > 5 and got == pytest.approx(want, abs=1e-3)
+
+
+def test_fetch_a_document_with_its_token_within_the_cap(monkeypatch):
+    import httpx
+
+    from api.interop.dfc import fetch
+
+    body = (DFC / "litefarm_v2.json").read_bytes()
+    seen = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.update(request.headers)
+        return httpx.Response(200, content=body)
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    assert fetch("https://api.example/dfc/enterprises", "tok", client=client) == body
+    assert seen["authorization"] == "Bearer tok" and "ld+json" in seen["accept"]
+    monkeypatch.setattr(graph_module, "MAX_BYTES", 1000)
+    with pytest.raises(graph_module.InputError, match="over 1,000 bytes"):
+        fetch("https://api.example/dfc/enterprises", client=client)
+    with pytest.raises(graph_module.InputError, match="http"):
+        fetch("file:///etc/passwd")
