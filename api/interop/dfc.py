@@ -259,7 +259,7 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
         "sites": pd.DataFrame(sites),
         "producers": pd.DataFrame(producers),
         "products": pd.DataFrame(products),
-        "availability": pd.DataFrame(availability),
+        "availability": _summed(pd.DataFrame(availability)),
     }
     return Extract(
         source="dfc",
@@ -357,6 +357,14 @@ def _orders(graph, mapping, territory, product_of, kg_of, miss, bad) -> pd.DataF
                 }
             )
     return pd.DataFrame(rows, columns=["order_key", *ORDER_COLUMNS])
+
+
+def _summed(availability: pd.DataFrame) -> pd.DataFrame:
+    """One row per week × farm × product (two sessions of one week add up)."""
+    if availability.empty:
+        return availability
+    keys = ["week_start", "site_id", "product_id"]
+    return availability.groupby(keys, as_index=False, sort=True)["kg"].sum()
 
 
 def _quantity(graph: Graph, line: dict[str, Any] | None) -> float | None:
