@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -75,6 +76,8 @@ CATEGORY_OF = {
 STORAGE_OF = {"dairy": "chilled", "meat": "chilled", "vegetable": "fresh", "fruit": "fresh"}
 SHELF_LIFE_DAYS = {"vegetable": 7, "fruit": 10, "dairy": 10, "meat": 5, "egg": 28, "bakery": 3}
 EURO = "Euro"
+Miss = Callable[[str, str, str], None]  # (@id, kind, why): a node listed as not mapped
+Bad = Callable[[str, str, str, object], None]  # (@id, property, rule, value): a fatal error
 
 
 def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
@@ -276,7 +279,14 @@ def extract(graph: Graph, mapping: Mapping, territory: Territory) -> Extract:
     )
 
 
-def _availability(graph, supplier_of, producer_site, product_of, kg_of, miss) -> list[dict]:  # type: ignore[no-untyped-def]
+def _availability(
+    graph: Graph,
+    supplier_of: dict[str, str],
+    producer_site: dict[str, str],
+    product_of: dict[str, str],
+    kg_of: dict[str, float | None],
+    miss: Miss,
+) -> list[dict[str, Any]]:
     rows = []
     for session in graph.of_type("SaleSession"):
         start = _date(literal(session, "beginDate"))
@@ -287,11 +297,12 @@ def _availability(graph, supplier_of, producer_site, product_of, kg_of, miss) ->
             if offer is None or limit is None or limit < 0 or item is None:
                 continue  # no limit (DFC writes -1 for "unlimited"): not a volume
             site = producer_site.get(supplier_of.get(item, ""))
+            unit_kg = kg_of.get(item) or 0.0
             why = (
                 "sale session without a beginDate"
                 if start is None
                 else "offered product not mapped"
-                if item not in product_of or not kg_of.get(item)
+                if item not in product_of or unit_kg <= 0
                 else "no supplier placed on our map"
                 if site is None
                 else None
@@ -306,13 +317,21 @@ def _availability(graph, supplier_of, producer_site, product_of, kg_of, miss) ->
                     "week_start": monday,
                     "site_id": site,
                     "product_id": product_of[item],
-                    "kg": round(limit * kg_of[item], 3),
+                    "kg": round(limit * unit_kg, 3),
                 }
             )
     return rows
 
 
-def _orders(graph, mapping, territory, product_of, kg_of, miss, bad) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _orders(
+    graph: Graph,
+    mapping: Mapping,
+    territory: Territory,
+    product_of: dict[str, str],
+    kg_of: dict[str, float | None],
+    miss: Miss,
+    bad: Bad,
+) -> pd.DataFrame:
     sites = set(territory.sites["site_id"])
     rows = []
     for order in graph.of_type("Order"):
@@ -340,10 +359,11 @@ def _orders(graph, mapping, territory, product_of, kg_of, miss, bad) -> pd.DataF
                 continue
             offer = graph.node(ref(line, "concerns"))
             item = ref(offer, "offeredItem") or ref(line, "concerns")
-            if count is None or item is None or item not in product_of or not kg_of.get(item):
+            unit_kg = kg_of.get(item or "") or 0.0
+            if count is None or item is None or item not in product_of or unit_kg <= 0:
                 miss(line_id, "order line", "no quantity, or its product is not mapped with kilos")
                 continue
-            kg = count * kg_of[item]
+            kg = count * unit_kg
             price = _euro_price([graph.node(ref(offer, "hasPrice"))])
             rows.append(
                 {
@@ -353,7 +373,7 @@ def _orders(graph, mapping, territory, product_of, kg_of, miss, bad) -> pd.DataF
                     "product_id": product_of[item],
                     "quantity": round(kg, 6),
                     "unit": "kg",
-                    "unit_price_eur": round(price / kg_of[item], 4) if price is not None else None,
+                    "unit_price_eur": round(price / unit_kg, 4) if price is not None else None,
                 }
             )
     return pd.DataFrame(rows, columns=["order_key", *ORDER_COLUMNS])

@@ -196,7 +196,7 @@ def test_round_trip_plan_volumes(territory, tmp_path):
             "site_id": ["F1", "F2", "F1", "F1"],
             "product_id": ["laitue", "pomme", "laitue", "carotte"],
             "storage_class": ["fresh", "ambient", "fresh", "fresh"],
-            "kg": [420.0, 88.5, 120.25, 61.0],
+            "kg": [420.0, 12345.678, 120.25, 0.005],
             "committed_kg": 0.0,
         }
     )
