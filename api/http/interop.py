@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -24,8 +24,9 @@ from api.http.deps import Caller, get_store, require
 from api.http.problems import responses
 from api.http.territories import TerritoryId
 from api.interop.graph import MAX_BYTES
+from api.interop.mapping import Mapping
 from api.store import territories as store_t
-from core.errors import InputTooLarge, RowError
+from core.errors import InputError, InputTooLarge, RowError
 
 router = APIRouter(prefix="/v1/territories", tags=["territories"])
 
@@ -103,3 +104,68 @@ async def import_source(
     out = await run_in_threadpool(_run, get_store(request), territory_id, source, payload, dry_run)
     json.dumps(out.report, default=str)  # the report is plain JSON (no frames, no numpy)
     return out
+
+
+Source = Literal["dfc", "ofn"]
+MAX_MAPPING_BYTES = 2 * 1024 * 1024
+
+
+@router.get(
+    "/{territory_id}/imports/{source}/mapping",
+    response_class=Response,
+    responses={
+        **responses(401, 403, 404, 422),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+    },
+)
+def get_mapping(
+    request: Request, caller: Caller, territory_id: TerritoryId, source: Source
+) -> Response:
+    """The source's mapping (CSV: kind, source_id, our_id, name, managed) as the last import
+    left it — rows with an empty ``our_id`` are still to map (planner)."""
+    require(caller, "planner")
+    content = store_t.table_content(get_store(request), territory_id, f"interop_{source}_mapping")
+    return Response(content, media_type="text/csv")
+
+
+@router.put(
+    "/{territory_id}/imports/{source}/mapping",
+    response_model=ImportOut,
+    responses=responses(401, 403, 404, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def put_mapping(
+    request: Request, caller: Caller, territory_id: TerritoryId, source: Source
+) -> ImportOut:
+    """Replace the source's mapping with the one the user edited (planner); checked as the
+    command line reads it (kinds, ids) before it is stored."""
+    require(caller, "planner")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "text/csv":
+        raise unsupported(media, ("text/csv",))
+    content = await request.body()
+    if len(content) > MAX_MAPPING_BYTES:
+        raise InputTooLarge(
+            [RowError(file="mapping", row=None, column=None, message="body too large")]
+        )
+    return await run_in_threadpool(_put_mapping, get_store(request), territory_id, source, content)
+
+
+def _put_mapping(store, territory_id: str, source: str, content: bytes) -> ImportOut:
+    with store_t.checked_out(store, territory_id) as (folder, _version):
+        (folder / "interop").mkdir()
+        path = folder / "interop" / f"{source}_mapping.csv"
+        path.write_bytes(content)
+        mapping = Mapping.read(folder, source)
+        if not mapping.entries():
+            raise InputError.of_file(f"interop/{path.name}", "no mapping rows")
+        mapping.write(folder)
+        stored = path.read_bytes()
+    rows = len(mapping.entries())
+    version, _ = store_t._store_tables(
+        store, territory_id, {f"interop_{source}_mapping": (stored, rows)}
+    )
+    report = {"source": source, "mapping_rows": rows}
+    return ImportOut(territory_id=territory_id, version=version, report=report)

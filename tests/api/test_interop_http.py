@@ -69,3 +69,28 @@ def test_import_is_limited_to_the_key_territories(client, store, keys, tiny):
     token, _ = create_key(store, "planner", territories=["elsewhere"])
     r = client.post(URL, content=b"{}", headers={"Authorization": f"Bearer {token}", **LD})
     assert r.status_code == 404
+
+
+def test_the_mapping_is_read_edited_and_used_over_http(client, keys, tiny):
+    """Unmapped customer → the user maps it over HTTP → the next import writes the order."""
+    order = (DATA / "dfc" / "fdc-update-backorder.json").read_bytes()
+    first = client.post(URL, content=order, headers={**keys["planner"], **LD})
+    assert first.json()["report"]["rows"] == {}
+    mapping = client.get(f"{URL}/mapping", headers=keys["planner"])
+    assert mapping.status_code == 200 and "enterprises/11000" in mapping.text
+    edited = (
+        "kind,source_id,our_id,name,managed\n"
+        "site,http://test.host/api/dfc/enterprises/11000,S1,,false\n"
+        "product,http://test.host/api/dfc/enterprises/10000/supplied_products/10001,pomme,,false\n"
+    )
+    csv = {**keys["planner"], "Content-Type": "text/csv"}
+    r = client.put(f"{URL}/mapping", content=edited, headers=csv)
+    assert r.status_code == 200, r.text
+    second = client.post(URL, content=order, headers={**keys["planner"], **LD})
+    assert second.json()["report"]["rows"] == {"orders": 1}
+    bad = client.put(f"{URL}/mapping", content="kind,source_id,our_id\nfarm,x,../y\n", headers=csv)
+    assert bad.status_code == 422 and "kind" in bad.text
+    assert (
+        client.get("/v1/territories/tiny/imports/ofn/mapping", headers=keys["planner"]).status_code
+        == 404
+    )
