@@ -9,7 +9,6 @@ with ``scoped``).
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -102,7 +101,6 @@ async def import_source(
             [RowError(file=f"{source} upload", row=None, column=None, message="body too large")]
         )
     out = await run_in_threadpool(_run, get_store(request), territory_id, source, payload, dry_run)
-    json.dumps(out.report, default=str)  # the report is plain JSON (no frames, no numpy)
     return out
 
 
