@@ -100,8 +100,7 @@ async def import_source(
         raise InputTooLarge(
             [RowError(file=f"{source} upload", row=None, column=None, message="body too large")]
         )
-    out = await run_in_threadpool(_run, get_store(request), territory_id, source, payload, dry_run)
-    return out
+    return await run_in_threadpool(_run, get_store(request), territory_id, source, payload, dry_run)
 
 
 Source = Literal["dfc", "ofn"]
