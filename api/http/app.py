@@ -7,6 +7,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api.http import caisse, results, scenarios, territories
+from api.http import interop as interop_routes
 from api.http import jobs as jobs_routes
 from api.http import mutual as mutual_routes
 from api.http import sweep as sweep_routes
@@ -231,6 +232,7 @@ def create_app(
     app.include_router(mutual_routes.router, dependencies=in_scope)
     app.include_router(caisse.router, dependencies=in_scope)
     app.include_router(sweep_routes.router, dependencies=in_scope)
+    app.include_router(interop_routes.router, dependencies=in_scope)
     from api.web import install as install_web
 
     install_web(app)  # the French web pages at / (cookie sessions; api/web)

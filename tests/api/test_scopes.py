@@ -99,6 +99,7 @@ def _fill(path: str, hubs: dict) -> str:
         "vehicle_id": "V1",
         "name": "report.json",
         "contract_id": "P1",
+        "source": "dfc",
     }
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
