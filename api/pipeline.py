@@ -28,8 +28,8 @@ import pandas as pd
 
 from api.caisse import CaisseStage, run_caisse, write_caisse  # noqa: F401  (the caisse stage)
 from api.params import DemandSettings
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from core.units import order_kg
 
@@ -97,7 +97,7 @@ def demand_summary(stage: DemandStage) -> dict[str, Any]:
     }
 
 
-def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
+def write_demand(stage: DemandStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write weekly.csv, forecast.csv, hub_forecast.csv, rejects.csv (and caisse_ledger.csv)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,9 +111,7 @@ def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
         tables["caisse_ledger"] = stage.ledger
     files = []
     for name, frame in tables.items():
-        path = out_dir / f"{name}.csv"
-        write_csv(frame, path, index=False)
-        files.append(path)
+        files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
     return files
 
 
@@ -188,11 +186,11 @@ def run_plan(
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
 
 
-def write_plan(stage: PlanStage, out_dir: Path) -> list[Path]:
+def write_plan(stage: PlanStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write the plan, harvest, coverage, report and producer contracts."""
     import planner
 
-    return planner.write_plan_outputs(stage.result, stage.problem, Path(out_dir))
+    return planner.write_plan_outputs(stage.result, stage.problem, Path(out_dir), lang=lang)
 
 
 # --------------------------------------------------------------------------- routing
@@ -331,12 +329,12 @@ def run_routes(
     return RouteStage(result=result, problem=problem, network=network)
 
 
-def write_routes(stage: RouteStage, out_dir: Path) -> list[Path]:
+def write_routes(stage: RouteStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write route sheets, GeoJSON, the day maps, KPIs and the unserved stops."""
     import routing
 
     return routing.write_route_outputs(
-        stage.result, stage.problem, Path(out_dir), network=stage.network
+        stage.result, stage.problem, Path(out_dir), network=stage.network, lang=lang
     )
 
 
@@ -398,6 +396,7 @@ def run_demo(
     route_params: Any = None,
     osm: Path | None = None,
     progress: Progress = _noop,
+    lang: Lang = DEFAULT_LANG,
 ) -> DemoSummary:
     """Run the whole weekly job on a territory: demand → plan → routes, writing every output.
 
@@ -427,12 +426,12 @@ def run_demo(
 
     progress("Demand: weekly history and season forecast")
     demand = run_demand(territory, DemandSettings(horizon_weeks=plan_params.horizon_weeks))
-    summary.files.extend(write_demand(demand, out_dir / "demand"))
+    summary.files.extend(write_demand(demand, out_dir / "demand", lang=lang))
     summary.stages["demand"] = demand_summary(demand)
 
     progress("Planner: season crop and supply plan (MILP)")
     plan = run_plan(territory, demand.hub, plan_params)
-    summary.files.extend(write_plan(plan, out_dir / "plan"))
+    summary.files.extend(write_plan(plan, out_dir / "plan", lang=lang))
     summary.stages["plan"] = {
         "status": str(getattr(plan.result.status, "value", plan.result.status)),
         "objective": plan.result.objective,
@@ -450,6 +449,6 @@ def run_demo(
         harvest=plan.result.harvest,
         network=network,
     )
-    summary.files.extend(write_routes(routes, out_dir / "routes"))
+    summary.files.extend(write_routes(routes, out_dir / "routes", lang=lang))
     summary.stages["routes"] = dict(routes.result.kpis)
     return summary

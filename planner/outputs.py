@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.safety import write_csv
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
 from planner.result import PlanResult
@@ -213,7 +213,9 @@ def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
     return "\n".join(lines)
 
 
-def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) -> list[Path]:
+def write_plan_outputs(
+    result: PlanResult, problem: PlanProblem, out_dir: Path, *, lang: Lang = DEFAULT_LANG
+) -> list[Path]:
     """Write every plan output to ``out_dir`` and return the paths.
 
     ``plan.csv`` (farm × crop × planting week → beds), ``harvest.csv`` (kg per farm, product
@@ -237,9 +239,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     if problem.inputs.storage_kg:  # the stock per class and week against the capacity
         tables["storage"] = stock_by_class(result, problem)
     for name, frame in tables.items():
-        path = out_dir / f"{name}.csv"
-        write_csv(frame, path, index=False, float_format="%.3f")
-        files.append(path)
+        files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
     figures = kpis(result, problem)
     report = {
         "status": result.status.value,
@@ -273,6 +273,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
         season=f"{weeks[0].date()} – {weeks[-1].date()}",
         hub_name=str(problem.stats.get("hub_name", "le pôle logistique")),
         terms=problem.inputs.farms.set_index("producer_id"),
+        lang=lang,
     )
     return files
 

@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.commands import LangOpt
 from core.territory import SAMPLE_DIR
 
 
@@ -64,6 +65,7 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Run demand → plan → routes on a territory and write every output to OUT."""
     from api.cli import console
@@ -88,7 +90,14 @@ def demo(
             console.log(message)
 
         summary = run_demo(
-            data, out, week=week, plan_params=plan, route_params=routes, osm=osm, progress=step
+            data,
+            out,
+            week=week,
+            plan_params=plan,
+            route_params=routes,
+            osm=osm,
+            progress=step,
+            lang=lang,
         )
         bar.update(task, description="Done")
 

@@ -12,8 +12,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.commands import LangOpt
+from core.csvio import Lang, check_lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from planner.params import PlanParams
 
@@ -251,6 +252,7 @@ def plan(
             dir_okay=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
     **options,
 ) -> None:
     """Plan the season: beds per farm, crop and planting week; harvest; contracts; report."""
@@ -266,14 +268,16 @@ def plan(
     hub = _hub_demand(territory, options["forecast"], params)
     if what_if is None:
         stage = _solve(territory, hub, params, label="plan")
-        files = write_plan(stage, out)
+        files = write_plan(stage, out, lang=lang)
         _summary(stage.result, stage.problem, out, len(files))
         return
-    runs = _compare(territory, hub, params, [what_if], out)
+    runs = _compare(territory, hub, params, [what_if], out, lang=check_lang(lang))
     _kpi_table(runs)
 
 
-def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[str, dict]:
+def _compare(
+    territory: Territory, hub, params, scenarios, out: Path, *, lang: Lang
+) -> dict[str, dict]:
     """Solve the base plan and each scenario; write each under ``out``; return their KPIs."""
     import planner
     from api.pipeline import write_plan
@@ -281,7 +285,7 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
     console = _console()
     base_stage = _solve(territory, hub, params, label="base")
     base = base_stage.result
-    files = write_plan(base_stage, out / "base")
+    files = write_plan(base_stage, out / "base", lang=lang)
     console.print(f"[bold]base[/]: {len(files)} files in {out / 'base'}")
     _summary(base, base_stage.problem, None)
     runs = {"base": base_stage.kpis}
@@ -292,13 +296,13 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         )  # run_plan applies the scenario to the params
         result = stage.result
         folder = out / _slug(what_if.name)
-        files = write_plan(stage, folder)
+        files = write_plan(stage, folder, lang=lang)
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
         _summary(result, stage.problem, None)
         runs[what_if.name] = stage.kpis
         reach = what_if.affected_farms(base.plan, territory)
         kept = planner.beds_kept(base.plan, result.plan, reach)
-        write_csv(kept, folder / "beds_kept.csv")
+        write_user_csv(kept, folder / "beds_kept.csv", lang=lang)
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
             calm = kept[kept["takes_over"] == ""]
@@ -313,7 +317,7 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
                 f"{int((calm['kept_pct'] >= 95).sum())}"
             )
     table = planner.kpi_table(runs)
-    write_csv(table, out / "kpi_comparison.csv")
+    write_user_csv(table.rename_axis("kpi").reset_index(), out / "kpi_comparison.csv", lang=lang)
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
     return runs
 
@@ -392,6 +396,7 @@ def compare(
             "re-plans freely.",
         ),
     ] = _DEFAULTS.weights.stability_eur_per_bed,
+    lang: LangOpt = "fr",
     **options,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
@@ -406,7 +411,7 @@ def compare(
     territory = load_territory(data, strict=False)
     params = _params(**options, stability=stability)
     hub = _hub_demand(territory, options["forecast"], params)
-    runs = _compare(territory, hub, params, loaded, out)
+    runs = _compare(territory, hub, params, loaded, out, lang=check_lang(lang))
     _kpi_table(runs)
 
 

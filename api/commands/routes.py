@@ -13,7 +13,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from api.commands import bench_module
+from api.commands import LangOpt, bench_module
+from core.csvio import check_lang, read_csv_any
 from core.errors import FallbackWarning, InputError
 from core.territory import SAMPLE_DIR, load_territory
 
@@ -31,7 +32,7 @@ def _read_harvest(plan_dir: Path | None) -> pd.DataFrame | None:
     path = plan_dir / "harvest.csv"
     if not path.exists():
         raise InputError(f"--plan {plan_dir}: no harvest.csv in this folder (run `vivres plan`)")
-    harvest = pd.read_csv(path)
+    harvest = read_csv_any(path)
     missing = {"week_start", "site_id", "product_id", "storage_class", "kg"} - set(harvest)
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
@@ -45,7 +46,7 @@ def _read_transfers(path: Path | None) -> pd.DataFrame | None:
     if not path.is_file():
         raise InputError(f"--transfers {path}: file not found")
     try:
-        return pd.read_csv(path, dtype={"from_site_id": str, "to_site_id": str})
+        return read_csv_any(path, dtype={"from_site_id": str, "to_site_id": str})
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"--transfers {path}: not a readable CSV ({exc})") from exc
 
@@ -191,6 +192,7 @@ def routes(
             dir_okay=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
     from api import pipeline
@@ -217,7 +219,7 @@ def routes(
             territory, week, params, harvest=harvest, network=network, transfers=transfer_rows
         )
     result = stage.result
-    files = pipeline.write_routes(stage, out)
+    files = pipeline.write_routes(stage, out, lang=check_lang(lang))
 
     table = Table(
         title=f"Week {week} from {week_start.date()} — method {result.method}, "

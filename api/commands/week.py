@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.commands import bench_module
+from api.commands import LangOpt, bench_module
 from api.commands.routes import (
     AllowFallbackOpt,
     DataOpt,
@@ -19,6 +19,7 @@ from api.commands.routes import (
     load_osm,
     routing_warnings,
 )
+from core.csvio import check_lang
 from core.territory import SAMPLE_DIR, load_territory
 
 
@@ -103,6 +104,7 @@ def week(
             "(carotte=0.6 or carotte=60%; repeatable).",
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Route this week's orders: share what is short, deliver the allocations, print sheets."""
     from api import week as wk
@@ -139,10 +141,10 @@ def week(
         other = None
         if what_if_farm or what_if_product:
             other = wk.run_week(territory, week_start, params, **same, supply_change=change)
-    files = write_week(stage, territory, out)
+    files = write_week(stage, territory, out, lang=check_lang(lang))
     _print_summary(stage.summary)
     if other is not None:
-        more, figures = write_what_if(stage, other, territory, out)
+        more, figures = write_what_if(stage, other, territory, out, lang=check_lang(lang))
         files += more
         console.print("[bold]what-if[/] against the week as it is:")
         for key, pair in figures.items():
