@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from api.caisse import CaisseStage, run_caisse, write_caisse  # noqa: F401  (the caisse stage)
+from api.messages import say
 from api.params import DemandSettings
 from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.errors import InputError
@@ -412,7 +413,7 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(out_dir=out_dir)
 
-    progress("Loading the territory")
+    progress(say("loading", lang))
     territory = load(data_dir)
     summary.stages["territory"] = {
         "points_of_sale": len(territory.points_of_sale),
@@ -424,12 +425,12 @@ def run_demo(
     }
     summary.files.append(write_sites_geojson(territory, out_dir / "sites.geojson"))
 
-    progress("Demand: weekly history and season forecast")
+    progress(say("demand", lang))
     demand = run_demand(territory, DemandSettings(horizon_weeks=plan_params.horizon_weeks))
     summary.files.extend(write_demand(demand, out_dir / "demand", lang=lang))
     summary.stages["demand"] = demand_summary(demand)
 
-    progress("Planner: season crop and supply plan (MILP)")
+    progress(say("planner", lang))
     plan = run_plan(territory, demand.hub, plan_params)
     summary.files.extend(write_plan(plan, out_dir / "plan", lang=lang))
     summary.stages["plan"] = {
@@ -439,7 +440,7 @@ def run_demo(
         **{k: v for k, v in plan.kpis.items() if isinstance(v, int | float | str)},
     }
 
-    progress(f"Routing: shared-truck routes of week {week}")
+    progress(say("routing", lang, week=week))
     network = load_network(osm, cache_dir=route_params.cache_dir) if osm is not None else None
     routes = run_routes(
         territory,

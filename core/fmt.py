@@ -153,3 +153,19 @@ def action_words(action: str, lang: str = "fr") -> str:
     """A stop's action (``pickup+deliver``) in words."""
     names = ACTIONS_FR if lang == "fr" else ACTIONS_EN
     return " + ".join(names.get(a, a) for a in str(action).split("+"))
+
+
+#: Why a stop is left unserved (``routing.model.REASONS``), in French.
+REASONS_FR = {
+    "time window": "créneau impossible (aucun véhicule n'arrive pendant l'ouverture)",
+    "capacity": "capacité (trop lourd pour tout véhicule compatible)",
+    "compatibility": "froid (aucun véhicule réfrigéré ce jour-là)",
+    "no vehicle that day": "aucun véhicule ce jour-là",
+    "closed": "fermé (moins de jours d'ouverture que de livraisons)",
+    "fleet full": "flotte pleine (plus de place ni de temps ce jour-là)",
+}
+
+
+def reason_words(reason: str, lang: str = "fr") -> str:
+    """An unserved stop's reason in words."""
+    return REASONS_FR.get(str(reason), str(reason)) if lang == "fr" else str(reason)

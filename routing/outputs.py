@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.csvio import DEFAULT_LANG, Lang, write_machine_csv, write_user_csv
-from core.fmt import date_words, num
+from core.fmt import date_words, num, reason_words
 from core.safety import safe_path
 from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
@@ -35,10 +35,23 @@ COLOURS = (
     "#b2182b",
     "#4d4d4d",
 )
-FALLBACK_NOTE = (
-    "Distances and times are ESTIMATES (great-circle × circuity, no road network: "
-    "method haversine_fallback). Pass --osm FILE for road distances."
-)
+_MAP = {
+    "fr": {
+        "routes": "Tournées du",
+        "unserved": "non desservi",
+        "unserved_hint": "non desservi (survolez pour la raison)",
+        "legend": "Traits pointillés : segments droits (sans tracé routier). Données : sites du "
+        "territoire ; tracés routiers © les contributeurs d'OpenStreetMap (ODbL) quand un "
+        "réseau est utilisé.",
+    },
+    "en": {
+        "routes": "Routes of",
+        "unserved": "not served",
+        "unserved_hint": "not served (hover for the reason)",
+        "legend": "Dashed lines: straight segments (no road geometry). Map data: sites of the "
+        "territory; road geometry © OpenStreetMap contributors (ODbL) when a network is used.",
+    },
+}
 
 
 def _leg_coords(
@@ -183,11 +196,16 @@ def write_route_outputs(
     for day in stops["day"].unique():
         day_features = [f for f in features if f["properties"]["day"] == day]
         svg_path = safe_path(out, "map", str(day), suffix=".html")
-        svg_path.write_text(_svg_map(day, day_features, problem, result, method), encoding="utf-8")
+        svg_path.write_text(
+            _svg_map(day, day_features, problem, result, method, lang), encoding="utf-8"
+        )
         written.append(svg_path)
         written.append(
             _folium_map(
-                safe_path(out, "map", str(day), "tiles", suffix=".html"), day_features, method
+                safe_path(out, "map", str(day), "tiles", suffix=".html"),
+                day_features,
+                method,
+                lang,
             )
         )
 
@@ -252,7 +270,12 @@ def _plain(value: object) -> object:
 
 
 def _svg_map(
-    day: str, features: list[dict], problem: WeekProblem, result: WeekRoutes, method: str
+    day: str,
+    features: list[dict],
+    problem: WeekProblem,
+    result: WeekRoutes,
+    method: str,
+    lang: Lang,
 ) -> str:
     """A self-contained SVG map of the day's routes: renders with no network at all."""
     lines = [f for f in features if f["geometry"]["type"] == "LineString"]
@@ -300,24 +323,29 @@ def _svg_map(
         )
     for row in unserved.itertuples():
         x, y = proj(sites.at[row.site_id, "lon"], sites.at[row.site_id, "lat"])
-        tip = html.escape(f"NOT SERVED {row.site_id} {row.name}: {row.reason}")
+        tip = html.escape(
+            f"{_MAP[lang]['unserved'].upper()} {row.site_id} {row.name}: "
+            f"{reason_words(row.reason, lang)}"
+        )
         parts.append(
             f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
             f'fill="#d00"><title>{tip}</title></rect>'
         )
     warn = (
-        f'<p style="color:#a00"><b>{html.escape(FALLBACK_NOTE)}</b></p>'
+        f'<p style="color:#a00"><b>{html.escape(words(lang)["estimate"])}</b></p>'
         if method == HAVERSINE
         else ""
     )
-    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Tournées {day}</title></head><body style="font-family:sans-serif">
-<h1>Tournées du {day} ({problem.date_of(day).date()})</h1>{warn}
-<p>{" · ".join(legend)} · <span style="color:#d00">■</span> non desservi (survolez)</p>
+    m = _MAP[lang]
+    when = f"{date_words(problem.date_of(day), lang)} {problem.date_of(day).year}"
+    title = html.escape(f"{m['routes']} {when}")
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{title}</title></head><body style="font-family:sans-serif">
+<h1>{title}</h1>{warn}
+<p>{" · ".join(legend)} · <span style="color:#d00">■</span> {html.escape(m["unserved_hint"])}</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
  style="border:1px solid #ccc;background:#f8f8f4">{"".join(parts)}</svg>
-<p>Dashed lines: straight segments (no road geometry). Map data: sites of the territory;
-road geometry © OpenStreetMap contributors (ODbL) when a network is used.</p></body></html>"""
+<p>{html.escape(m["legend"])}</p></body></html>"""
 
 
 def _js_text(text: str) -> str:
@@ -334,7 +362,7 @@ def _js_text(text: str) -> str:
     )
 
 
-def _folium_map(path: Path, features: list[dict], method: str) -> Path:
+def _folium_map(path: Path, features: list[dict], method: str, lang: Lang) -> Path:
     """A Leaflet map with OpenStreetMap tiles (needs a network connection to display)."""
     import folium
 
@@ -363,7 +391,7 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
     if method == HAVERSINE:
         cast(folium.Figure, fmap.get_root()).html.add_child(
             folium.Element(
-                f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'
+                f'<p style="color:#a00;font-weight:bold">{html.escape(words(lang)["estimate"])}</p>'
             )
         )
     fmap.save(str(path))

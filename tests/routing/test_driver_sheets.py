@@ -55,7 +55,8 @@ def test_sample_week_sheets_print_on_one_a4_page_per_vehicle_day(tmp_path):
             )
             route = stops.loc[(stops["day"] == day) & (stops["vehicle_id"] == vehicle)]
             assert len(rows) == (route["action"] != "break").sum()
-            for cells, site in zip(rows, route.loc[route["action"] != "break", "site_id"]):
+            ids = route.loc[route["action"] != "break", "site_id"]
+            for cells, site in zip(rows, ids, strict=True):
                 assert cells[4].strip(), f"{sheet.name}: no address for {site}"
                 assert cells[5].strip() == (phone[site] or "non renseigné"), sheet.name
             text = page.inner_text("body")

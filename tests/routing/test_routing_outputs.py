@@ -50,7 +50,7 @@ def test_outputs_flag_the_fallback(line_sites, tmp_path):
     assert list(unserved["reason"]) == ["time window"]
     for name in ("unserved.csv", "schedule.csv", "stops.csv", "kpis_vehicles.csv"):
         assert set(read_csv_any(tmp_path / name)["method"]) == {"haversine_fallback"}, name
-    assert "ESTIMATES" in (tmp_path / "map_mon_tiles.html").read_text()
+    assert "ESTIMÉES" in (tmp_path / "map_mon_tiles.html").read_text()
     page = (tmp_path / "map_mon.html").read_text()
     # renders offline: inline SVG, no script or tile fetched from the network
     assert "<svg" in page and "polyline" in page

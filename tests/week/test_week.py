@@ -85,7 +85,7 @@ def test_every_ordered_kilo_is_delivered_or_reported(week_dir, tmp_path, capsys)
     assert summary["min_fill_rate"] == pytest.approx(
         maxmin_fill_rate(week_orders, supply), abs=0.01
     )
-    assert "short supply" in stdout
+    assert "approvisionnement insuffisant" in stdout
     # sheets: one page per shop / farm, French labels, every shop has a delivery note
     sheets = out / "feuilles"
     notes = (sheets / "livraison.html").read_text()
@@ -200,7 +200,7 @@ def test_a_what_if_shows_the_new_allocation_and_routes_against_the_base(week_dir
     assert (table["allocated_change_kg"] <= 1e-6).all()
     figures = json.loads((out / "what_if_compare.json").read_text())
     assert figures["short_supply_kg"]["what_if"] > figures["short_supply_kg"]["base"]
-    assert "what-if" in stdout
+    assert "simulation" in stdout
 
 
 @pytest.mark.parametrize(
