@@ -88,6 +88,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "[bold]simulation[/] par rapport à la semaine telle quelle :",
         "en": "[bold]what-if[/] against the week as it is:",
     },
+    "plan_status": {
+        "fr": "[bold]{status}[/] ({solver} : {message}) · objectif {objective} € · meilleure "
+        "borne {bound} € · écart {gap} · {seconds} s (modèle construit en {build} s)",
+        "en": "[bold]{status}[/] ({solver}: {message}) · objective {objective} € · best bound "
+        "{bound} € · gap {gap} · {seconds} s (model built in {build} s)",
+    },
+    "plan_figures": {
+        "fr": "couverture {coverage} % · manque {short} kg · pertes {waste} kg · achats "
+        "{purchases} € · revenu des fermes min. {revenue_min} € / médian {revenue_median} € · "
+        "{local} % à moins de 50 km",
+        "en": "coverage {coverage} % · short {short} kg · waste {waste} kg · purchases "
+        "{purchases} € · farm revenue min {revenue_min} € / median {revenue_median} € · "
+        "{local} % within 50 km",
+    },
+    "plan_files": {
+        "fr": "{count} fichiers écrits dans [bold]{out}[/] (report.md, plan.csv, harvest.csv, "
+        "coverage.csv, farms.csv, contracts/ ; chaque CSV avec son .xlsx)",
+        "en": "{count} files written to [bold]{out}[/] (report.md, plan.csv, harvest.csv, "
+        "coverage.csv, farms.csv, contracts/; each CSV with its .xlsx)",
+    },
     "warning": {"fr": "[yellow]attention :[/] {text}", "en": "[yellow]warning:[/] {text}"},
 }
 

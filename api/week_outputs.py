@@ -27,20 +27,12 @@ import pandas as pd
 
 from api.week import WeekStage, week_label
 from core.csvio import DEFAULT_LANG, Lang, write_machine_csv, write_user_csv
+from core.fmt import CLASS_FR, DAY_CODES, day_fr, num_fr
 from core.safety import safe_path
 from core.schema import POINT_OF_SALE_KINDS, STORAGE_CLASSES
 from core.territory import Territory
 
-CLASS_FR = {"ambient": "sec", "fresh": "frais", "chilled": "réfrigéré", "frozen": "surgelé"}
-DAY_FR = {
-    "mon": "lundi",
-    "tue": "mardi",
-    "wed": "mercredi",
-    "thu": "jeudi",
-    "fri": "vendredi",
-    "sat": "samedi",
-    "sun": "dimanche",
-}
+DAY_FR = {code: day_fr(code) for code in DAY_CODES}
 REASON_FR = {
     "short_supply_kg": "approvisionnement insuffisant (partage équitable)",
     "storage_kg": "capacité de stockage du pôle",
@@ -60,10 +52,10 @@ td.n { text-align: right; }
 
 
 def _fr(value: float, digits: int = 1) -> str:
-    """A number the French way: decimal comma, thin space for thousands."""
+    """A number the French way (``1 234,5``); empty when missing."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return num_fr(value, digits)
 
 
 def _page(title: str, subtitle: str, frame: pd.DataFrame, numeric: tuple[str, ...]) -> str:

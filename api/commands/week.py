@@ -166,7 +166,7 @@ def _print_summary(s: dict, lang: str = "fr") -> None:
     table.add_row(label("ordered", lang), num(s["ordered_kg"], 1, lang))
     table.add_row(label("delivered", lang), num(s["delivered_kg"], 1, lang))
     for reason, kg in s["reported_kg"].items():
-        why = REASON_FR.get(reason, reason) if lang == "fr" else reason.replace("_", " ")
+        why = REASON_FR.get(f"{reason}_kg", reason) if lang == "fr" else reason.replace("_", " ")
         table.add_row(f"{label('not delivered', lang)} : {why}", num(kg, 1, lang))
     table.add_row(label("unaccounted", lang), num(s["unaccounted_kg"], 1, lang))
     console.print(table)

@@ -183,7 +183,7 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
     assert contracts and all(name.startswith("P") for name in contracts)
     page = next((out / "contracts").glob("*.html")).read_text()
     assert "Contrat de culture" in page and "@media print" in page
-    assert "optimal" in stdout and "coverage" in stdout
+    assert "optimal" in stdout and "couverture" in stdout
     # each contract's CSV has a spreadsheet twin holding the same values
     first = next((out / "contracts").glob("*.csv"))
     book = pd.read_excel(first.with_suffix(".xlsx"))

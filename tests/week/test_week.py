@@ -85,7 +85,7 @@ def test_every_ordered_kilo_is_delivered_or_reported(week_dir, tmp_path, capsys)
     assert summary["min_fill_rate"] == pytest.approx(
         maxmin_fill_rate(week_orders, supply), abs=0.01
     )
-    assert "approvisionnement insuffisant" in stdout
+    assert "approvisionnement insuffisant" in " ".join(stdout.split())
     # sheets: one page per shop / farm, French labels, every shop has a delivery note
     sheets = out / "feuilles"
     notes = (sheets / "livraison.html").read_text()
