@@ -107,3 +107,17 @@ def test_cli_lang_option_chooses_the_dialect_and_refuses_another(tiny_dir, tmp_p
     assert main(["caisse", "report", "--data", str(tiny_dir), "--lang", "de"]) == 2
     err = capsys.readouterr().err
     assert "--lang" in err and "Traceback" not in err
+
+
+def test_missing_dates_and_integers_are_empty_cells_in_the_twin(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "week_start": pd.to_datetime(["2026-01-05", None]),
+            "beds": pd.array([2, None], dtype="Int64"),
+        }
+    )
+    path, twin = write_user_csv(frame, tmp_path / "contract.csv")
+    sheet = load_workbook(twin).active
+    assert sheet.cell(2, 2).value == 2
+    assert (sheet.cell(3, 1).value, sheet.cell(3, 2).value) == (None, None)  # never "NaT", "<NA>"
+    assert path.read_bytes().decode("utf-8-sig").splitlines()[2] == ";"
