@@ -69,6 +69,7 @@ def demo(
 ) -> None:
     """Run demand → plan → routes on a territory and write every output to OUT."""
     from api.cli import console
+    from api.commands.routes import routing_warnings
     from api.messages import label, say
     from api.params import plan_params, route_params
     from api.pipeline import run_demo
@@ -90,16 +91,17 @@ def demo(
             bar.update(task, description=message)
             console.log(message)
 
-        summary = run_demo(
-            data,
-            out,
-            week=week,
-            plan_params=plan,
-            route_params=routes,
-            osm=osm,
-            progress=step,
-            lang=lang,
-        )
+        with routing_warnings(console, None, lang):
+            summary = run_demo(
+                data,
+                out,
+                week=week,
+                plan_params=plan,
+                route_params=routes,
+                osm=osm,
+                progress=step,
+                lang=lang,
+            )
         bar.update(task, description=say("done", lang))
 
     for stage, figures in summary.stages.items():

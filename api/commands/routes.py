@@ -64,16 +64,20 @@ def load_osm(osm: str | None, params, console):
 
 
 @contextmanager
-def routing_warnings(console, status: str, lang: str = "fr") -> Iterator[None]:
-    """Run a routing stage under a spinner; print its warnings (fallback distances, sites far
-    from roads, pins honoured in part) once it is done."""
+def routing_warnings(console, status: str | None, lang: str = "fr") -> Iterator[None]:
+    """Run a routing stage (under a spinner saying ``status``, unless None); print its
+    warnings (fallback distances, sites far from roads, pins honoured in part) once it is done,
+    one line each in the user's language: never Python's warning with a file and line."""
     import routing
 
     with warnings.catch_warnings(record=True) as caught:
         for kind in (FallbackWarning, routing.SnapWarning, routing.PinWarning):
             warnings.simplefilter("always", kind)
-        with console.status(status):
+        if status is None:
             yield
+        else:
+            with console.status(status):
+                yield
     for w in caught:
         console.print(say("warning", lang, text=warning_text(str(w.message), lang)))
 
