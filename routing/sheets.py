@@ -215,7 +215,12 @@ def sheet_frame(
     return pd.DataFrame(table)
 
 
-def _row_html(row: pd.Series, problem: WeekProblem, day: str, hub_id: str, lang: Lang) -> str:
+def _row_html(
+    row: pd.Series, problem: WeekProblem, day: str, lang: Lang, *, repeat: bool = False
+) -> str:
+    """One stop's row; ``repeat``: the site was met earlier on the sheet (its instructions are
+    not printed twice)."""
+    hub_id = problem.hub_id
     w = words(lang)
     e = html.escape
     site = str(row["site_id"])
@@ -240,7 +245,7 @@ def _row_html(row: pd.Series, problem: WeekProblem, day: str, hub_id: str, lang:
     when = hhmm(row["arrival_min"])
     if action == "start":
         when = f"{w['departure']} {hhmm(row['departure_min'])}"
-    notes = _text(row["notes"])
+    notes = "" if repeat else _text(row["notes"])
     place = f"<b>{e(str(row['name']))}</b>" + (
         f'<div class="note">{e(notes)}</div>' if notes else ""
     )
@@ -254,7 +259,7 @@ def _row_html(row: pd.Series, problem: WeekProblem, day: str, hub_id: str, lang:
 
 _CSS = """
 @page { size: A4 landscape; margin: 8mm; }
-body { font-family: sans-serif; font-size: 8pt; margin: 0; }
+body { font-family: sans-serif; font-size: 7.5pt; margin: 0; }
 .page { break-after: page; page-break-after: always; }
 .page:last-child { break-after: auto; page-break-after: auto; }
 h1 { font-size: 13pt; margin: 0 0 2pt; } h2 { font-size: 11pt; margin: 6pt 0 2pt; }
@@ -265,7 +270,7 @@ th { background: #eee; text-align: left; }
 td.box { font-size: 12pt; text-align: center; line-height: 1; } td.nw { white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; height: 7mm; }
 tr.brk { height: auto; color: #555; }
-.note { font-size: 7pt; color: #444; }
+.note { font-size: 6.5pt; color: #444; }
 .warn { color: #a00; font-weight: bold; }
 .foot { margin-top: 5pt; display: flex; gap: 40mm; }
 td.n { text-align: right; }
@@ -297,12 +302,16 @@ def sheet_html(
     heads = ("order", "window", "arrival", "place", "address", "phone", "drop", "pick", "done")
     cols = "".join(f'<col style="width:{p}%">' for p in _WIDTHS)
     head = "".join(f"<th>{e(w[k])}</th>" for k in heads) + f"<th>{e(w['sign'])}</th>"
-    body = "".join(_row_html(r, problem, day, problem.hub_id, lang) for _, r in rows.iterrows())
+    seen: set[str] = set()
+    body = []
+    for _, r in rows.iterrows():
+        body.append(_row_html(r, problem, day, lang, repeat=r["site_id"] in seen))
+        seen.add(r["site_id"])
     warn = f'<p class="warn">{e(w["estimate"])}</p>' if estimated else ""
     page = (
         f'<section class="page"><h1>{e(title)}</h1><p>{e(header)}</p>{warn}'
         f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>"
         f'<div class="foot"><span>{e(w["driver"])} : ______________</span>'
         f"<span>{e(w['back_at'])} : ________</span></div></section>"
     )

@@ -66,3 +66,55 @@ def test_sample_week_sheets_print_on_one_a4_page_per_vehicle_day(tmp_path):
             text = page.inner_text("body")
             assert "À charger au pôle" in text and not ZERO_KG.search(text), sheet.name
         browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed")
+@pytest.mark.filterwarnings("ignore::core.errors.FallbackWarning")
+def test_fifteen_sample_stops_with_a_reload_and_a_break_fit_one_page():
+    """The bar's limit: 15 stops of the sample (long names, addresses, notes, four storage
+    classes), the start, two hub loads, a break and the end on one landscape A4 page."""
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    from api import pipeline
+    from api.params import route_params
+    from core.territory import load_territory
+    from routing.sheets import sheet_html
+
+    stage = pipeline.run_routes(load_territory(SAMPLE_DIR, strict=False), 1, route_params())
+    stops = stage.result.stops
+    monday = stops.loc[stops["day"] == "mon"]
+    first = monday.loc[monday["vehicle_id"] == monday["vehicle_id"].iloc[0]]
+    hub_load = first.loc[first["action"].str.contains("load")].iloc[[0]]
+    served = monday.loc[monday["action"].str.contains("deliver|pickup")]
+    served = served.sort_values("detail", key=lambda s: -s.str.len()).head(15)
+    pause = stops.loc[stops["action"] == "break"].head(1)
+    rows = pd.concat(
+        [
+            first.iloc[[0]],
+            hub_load,
+            served.iloc[:8],
+            pause,
+            hub_load,
+            served.iloc[8:],
+            first.iloc[[-1]],
+        ]
+    )
+    assert served["site_id"].nunique() == 15 and len(pause) == 1
+    rows = rows.assign(seq=range(len(rows)))
+    page_html = sheet_html(
+        rows,
+        stage.problem,
+        title="Tournée test",
+        header="15 arrêts",
+        day="mon",
+        estimated=True,
+        lang="fr",
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(page_html)
+        assert pdf_pages(page.pdf(prefer_css_page_size=True)) == 1
+        browser.close()
