@@ -26,6 +26,7 @@ MIN_SHOWN_KG = 0.05
 
 _WORDS = {
     "fr": {
+        "colon": " :",
         "order": "N°",
         "window": "Créneau",
         "arrival": "Arrivée",
@@ -72,6 +73,7 @@ _WORDS = {
         "routier) : passez --osm FICHIER pour les distances par la route.",
     },
     "en": {
+        "colon": ":",
         "order": "No.",
         "window": "Time window",
         "arrival": "Arrival",
@@ -312,8 +314,8 @@ def sheet_html(
         f'<section class="page"><h1>{e(title)}</h1><p>{e(header)}</p>{warn}'
         f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
-        f'<div class="foot"><span>{e(w["driver"])} : ______________</span>'
-        f"<span>{e(w['back_at'])} : ________</span></div></section>"
+        f'<div class="foot"><span>{e(w["driver"])}{w["colon"]} ______________</span>'
+        f"<span>{e(w['back_at'])}{w['colon']} ________</span></div></section>"
     )
     return _document(title, [page], lang)
 
@@ -380,7 +382,8 @@ def loading_page(rows: pd.DataFrame, problem: WeekProblem, *, title: str, lang: 
             '<col style="width:18%"><col style="width:12%"></colgroup>'
             f"<thead><tr><th>{e(w[who])}</th><th>{e(w['class'])}</th>"
             f"<th>{e(w['kg'])}</th><th>{e(w['checked'])}</th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table><p><b>{e(w['total'])}</b> : {e(total)}</p>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+            f"<p><b>{e(w['total'])}</b>{w['colon']} {e(total)}</p>"
         )
     parts.append("</section>")
     return "".join(parts)

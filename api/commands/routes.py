@@ -292,7 +292,8 @@ def _print_routes(console, result, params, week: int, week_start, lang: Lang) ->
             say("unserved", lang, count=len(result.unserved), kg=num(k["unserved_kg"], 0, lang))
         )
         for reason, n in result.unserved["reason"].value_counts().items():
-            console.print(f"  {reason_words(str(reason), lang)}: {n}")
+            colon = " :" if lang == "fr" else ":"
+            console.print(f"  {reason_words(str(reason), lang)}{colon} {n}")
 
 
 def bench_routing(
