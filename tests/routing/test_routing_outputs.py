@@ -186,3 +186,15 @@ def test_a_new_week_removes_the_sheets_and_maps_an_earlier_run_left(tiny_dir, tm
     assert not any(p.exists() for p in stale)
     assert (out / "notes.txt").read_text() == "mine"  # files the writer does not make stay
     assert list((out / "sheets").glob("*.html"))  # this week's sheets
+
+
+def test_lang_en_writes_english_sheets_with_comma_csvs(line_sites, tmp_path):
+    problem = make_problem(line_sites, [vehicle("V1")], [job("S1", 100), job("S2", 50)], {})
+    result = solve_week(problem, COUNTED)
+    write_route_outputs(result, problem, tmp_path, lang="en")
+    text = (tmp_path / "sheets" / "mon_V1.csv").read_bytes().decode("utf-8-sig")
+    assert text.startswith("No.,Time window,Arrival,Departure,Code,Place,Action,Address,Phone")
+    assert "<h1>Route V1 — Mon " in (tmp_path / "sheets" / "mon_V1.html").read_text()
+    loading = (tmp_path / "sheets" / "loading_mon.html").read_text()
+    assert "To load at the hub" in loading and "0.0 kg" not in loading
+    assert (tmp_path / "unserved.csv").read_bytes().decode("utf-8-sig").startswith("day,")
