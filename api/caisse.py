@@ -9,9 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.errors import InputError
-from core.excel import xlsx_twin
-from core.safety import write_csv
 from core.territory import Territory
 
 
@@ -76,8 +75,8 @@ def run_caisse(territory: Territory) -> CaisseStage:
     )
 
 
-def write_caisse(stage: CaisseStage, out_dir: Path) -> list[Path]:
-    """The caisse stage's tables as CSV (French Excel opens them)."""
+def write_caisse(stage: CaisseStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
+    """The caisse stage's tables as user CSVs with their ``.xlsx`` twins."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in (
@@ -86,7 +85,5 @@ def write_caisse(stage: CaisseStage, out_dir: Path) -> list[Path]:
         ("caisse_solidarity", stage.solidarity),
         ("caisse_grid", stage.grid),
     ):
-        path = out_dir / f"{name}.csv"
-        write_csv(frame, path, index=False)
-        files += [path, xlsx_twin(frame, path)]
+        files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
     return files

@@ -10,8 +10,7 @@ import jinja2
 import pandas as pd
 
 from api.mutual import MutualStage
-from core.excel import xlsx_twin
-from core.safety import write_csv
+from core.csvio import write_user_csv
 
 #: Rows of the pooled vs stand-alone table: (summary key, French label, decimals).
 COMPARED = (
@@ -126,9 +125,7 @@ def write_mutual(stage: MutualStage, out_dir: Path) -> list[Path]:
     files: list[Path] = []
     if stage.assessable:
         for name, frame in (("coalitions", stage.coalitions), ("split", _named(stage))):
-            path = out / f"{name}.csv"
-            write_csv(frame, path, index=False)
-            files += [path, xlsx_twin(frame, path)]
+            files += write_user_csv(frame, out / f"{name}.csv", digits=2)  # read by funders
     summary = {
         "assessable": stage.assessable,
         "reason": stage.reason,

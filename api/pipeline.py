@@ -29,11 +29,12 @@ from typing import Any
 import pandas as pd
 
 from api.caisse import CaisseStage, run_caisse, write_caisse  # noqa: F401  (the caisse stage)
+from api.messages import say
 from api.mutual import MutualStage, run_mutual  # noqa: F401  (the mutualisation stage)
 from api.mutual_report import write_mutual  # noqa: F401
 from api.params import DemandSettings
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from core.units import order_kg
 
@@ -126,7 +127,7 @@ def demand_summary(stage: DemandStage) -> dict[str, Any]:
     }
 
 
-def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
+def write_demand(stage: DemandStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write weekly.csv, forecast.csv, hub_forecast.csv, rejects.csv (and caisse_ledger.csv)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -140,9 +141,7 @@ def write_demand(stage: DemandStage, out_dir: Path) -> list[Path]:
         tables["caisse_ledger"] = stage.ledger
     files = []
     for name, frame in tables.items():
-        path = out_dir / f"{name}.csv"
-        write_csv(frame, path, index=False)
-        files.append(path)
+        files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
     return files
 
 
@@ -217,11 +216,11 @@ def run_plan(
     return PlanStage(result=result, problem=problem, kpis=planner.kpis(result, problem))
 
 
-def write_plan(stage: PlanStage, out_dir: Path) -> list[Path]:
+def write_plan(stage: PlanStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write the plan, harvest, coverage, report and producer contracts."""
     import planner
 
-    return planner.write_plan_outputs(stage.result, stage.problem, Path(out_dir))
+    return planner.write_plan_outputs(stage.result, stage.problem, Path(out_dir), lang=lang)
 
 
 # --------------------------------------------------------------------------- routing
@@ -360,12 +359,12 @@ def run_routes(
     return RouteStage(result=result, problem=problem, network=network)
 
 
-def write_routes(stage: RouteStage, out_dir: Path) -> list[Path]:
+def write_routes(stage: RouteStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
     """Write route sheets, GeoJSON, the day maps, KPIs and the unserved stops."""
     import routing
 
     return routing.write_route_outputs(
-        stage.result, stage.problem, Path(out_dir), network=stage.network
+        stage.result, stage.problem, Path(out_dir), network=stage.network, lang=lang
     )
 
 
@@ -427,6 +426,7 @@ def run_demo(
     route_params: Any = None,
     osm: Path | None = None,
     progress: Progress = _noop,
+    lang: Lang = DEFAULT_LANG,
 ) -> DemoSummary:
     """Run the whole weekly job on a territory: demand → plan → routes, writing every output.
 
@@ -442,7 +442,7 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(out_dir=out_dir)
 
-    progress("Loading the territory")
+    progress(say("loading", lang))
     territory = load(data_dir)
     summary.stages["territory"] = {
         "points_of_sale": len(territory.points_of_sale),
@@ -454,14 +454,14 @@ def run_demo(
     }
     summary.files.append(write_sites_geojson(territory, out_dir / "sites.geojson"))
 
-    progress("Demand: weekly history and season forecast")
+    progress(say("demand", lang))
     demand = run_demand(territory, DemandSettings(horizon_weeks=plan_params.horizon_weeks))
-    summary.files.extend(write_demand(demand, out_dir / "demand"))
+    summary.files.extend(write_demand(demand, out_dir / "demand", lang=lang))
     summary.stages["demand"] = demand_summary(demand)
 
-    progress("Planner: season crop and supply plan (MILP)")
+    progress(say("planner", lang))
     plan = run_plan(territory, demand.hub, plan_params)
-    summary.files.extend(write_plan(plan, out_dir / "plan"))
+    summary.files.extend(write_plan(plan, out_dir / "plan", lang=lang))
     summary.stages["plan"] = {
         "status": str(getattr(plan.result.status, "value", plan.result.status)),
         "objective": plan.result.objective,
@@ -469,7 +469,7 @@ def run_demo(
         **{k: v for k, v in plan.kpis.items() if isinstance(v, int | float | str)},
     }
 
-    progress(f"Routing: shared-truck routes of week {week}")
+    progress(say("routing", lang, week=week))
     network = load_network(osm, cache_dir=route_params.cache_dir) if osm is not None else None
     routes = run_routes(
         territory,
@@ -479,6 +479,6 @@ def run_demo(
         harvest=plan.result.harvest,
         network=network,
     )
-    summary.files.extend(write_routes(routes, out_dir / "routes"))
+    summary.files.extend(write_routes(routes, out_dir / "routes", lang=lang))
     summary.stages["routes"] = dict(routes.result.kpis)
     return summary

@@ -31,8 +31,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.csvio import write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 
 BASE = "base"
 KPI_COLUMNS = (
@@ -356,10 +356,10 @@ def summarise(table: pd.DataFrame, out: Path) -> list[Path]:
         rows.append(row)
     summary = pd.DataFrame(rows)
     csv_path = out / "summary.csv"
-    write_csv(summary.round(3), csv_path, index=False)
+    files = write_user_csv(summary, csv_path)
     html_path = out / "summary.html"
     html_path.write_text(_summary_html(summary, table), encoding="utf-8")
-    return [csv_path, html_path]
+    return [*files, html_path]
 
 
 def _summary_html(summary: pd.DataFrame, table: pd.DataFrame) -> str:

@@ -41,6 +41,7 @@ from api.week_supply import (  # noqa: F401  (the week's supply is part of this 
     kept_shares,
     week_supply,
 )
+from core.csvio import read_csv_any
 from core.errors import InputError, RowError
 from core.schema import ORDERS, POINT_OF_SALE_KINDS
 from core.tables import read_table
@@ -411,7 +412,7 @@ def read_history(path: Path | None) -> pd.DataFrame | None:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"--carry {path}: file not found")
-    frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+    frame = read_csv_any(path)
     missing = {"site_id", "ordered_kg", "allocated_kg"} - set(frame.columns)
     if missing:
         raise InputError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")

@@ -26,21 +26,13 @@ import numpy as np
 import pandas as pd
 
 from api.week import WeekStage, week_label
-from core.excel import xlsx_twin
-from core.safety import safe_path, write_csv
+from core.csvio import DEFAULT_LANG, Lang, write_machine_csv, write_user_csv
+from core.fmt import CLASS_FR, DAY_CODES, day_fr, num_fr
+from core.safety import safe_path
 from core.schema import POINT_OF_SALE_KINDS, STORAGE_CLASSES
 from core.territory import Territory
 
-CLASS_FR = {"ambient": "sec", "fresh": "frais", "chilled": "réfrigéré", "frozen": "surgelé"}
-DAY_FR = {
-    "mon": "lundi",
-    "tue": "mardi",
-    "wed": "mercredi",
-    "thu": "jeudi",
-    "fri": "vendredi",
-    "sat": "samedi",
-    "sun": "dimanche",
-}
+DAY_FR = {code: day_fr(code) for code in DAY_CODES}
 REASON_FR = {
     "short_supply_kg": "approvisionnement insuffisant (partage équitable)",
     "storage_kg": "capacité de stockage du pôle",
@@ -60,10 +52,10 @@ td.n { text-align: right; }
 
 
 def _fr(value: float, digits: int = 1) -> str:
-    """A number the French way: decimal comma, thin space for thousands."""
+    """A number the French way (``1 234,5``); empty when missing."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return num_fr(value, digits)
 
 
 def _page(title: str, subtitle: str, frame: pd.DataFrame, numeric: tuple[str, ...]) -> str:
@@ -91,7 +83,9 @@ def _document(title: str, pages: list[str]) -> str:
     )
 
 
-def write_week(stage: WeekStage, territory: Territory, out_dir: Path) -> list[Path]:
+def write_week(
+    stage: WeekStage, territory: Territory, out_dir: Path, *, lang: Lang = DEFAULT_LANG
+) -> list[Path]:
     """Write the week's data files, routes and sheets; return the paths."""
     from api.pipeline import write_routes
 
@@ -99,8 +93,8 @@ def write_week(stage: WeekStage, territory: Territory, out_dir: Path) -> list[Pa
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
 
-    def csv(frame: pd.DataFrame, path: Path) -> None:
-        write_csv(frame.round(3), path, index=False)
+    def csv(frame: pd.DataFrame, path: Path) -> None:  # the week's data: machine CSVs
+        write_machine_csv(frame.round(3), path, index=False)
         files.append(path)
 
     csv(stage.lines, out / "allocation.csv")
@@ -124,8 +118,8 @@ def write_week(stage: WeekStage, territory: Territory, out_dir: Path) -> list[Pa
     (out / "week.json").write_text(json.dumps(stage.summary, indent=2, ensure_ascii=False))
     files.append(out / "week.json")
     if stage.routes is not None:
-        files.extend(write_routes(stage.routes, out / "routes"))
-    files.extend(write_sheets(stage, territory, out / "feuilles"))
+        files.extend(write_routes(stage.routes, out / "routes", lang=lang))
+    files.extend(write_sheets(stage, territory, out / "feuilles", lang=lang))
     return files
 
 
@@ -145,7 +139,9 @@ def _visits(stage: WeekStage) -> pd.DataFrame:
     return stops[["site_id", "day", "date", "vehicle_id", "arrival", "load"]]
 
 
-def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path]:
+def write_sheets(
+    stage: WeekStage, territory: Territory, out: Path, *, lang: Lang = DEFAULT_LANG
+) -> list[Path]:
     """Picking lists, farm pickup lists, delivery notes and totals (CSV + A4 HTML)."""
     out.mkdir(parents=True, exist_ok=True)
     label = week_label(stage.week_start)
@@ -212,7 +208,9 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
             _page(f"Préparation — {names.get(s, s)}", subtitle, part, ("À préparer (kg)",))
         )
         rows.append(part.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
-    files += _write_pair(out, "preparation", f"Listes de préparation {label}", pages, rows)
+    files += _write_pair(
+        out, "preparation", f"Listes de préparation {label}", pages, rows, lang=lang
+    )
 
     # farm pickup lists
     pk = stage.pickups.loc[stage.pickups["kg"] > 1e-9].copy()
@@ -247,7 +245,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
             )
         )
         rows.append(table.assign(Ferme=farm, Passage=text))
-    files += _write_pair(out, "enlevements", f"Enlèvements fermes {label}", pages, rows)
+    files += _write_pair(out, "enlevements", f"Enlèvements fermes {label}", pages, rows, lang=lang)
 
     # delivery notes per shop
     notes_dir = out / "livraison"
@@ -289,7 +287,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
         path.write_text(_document(f"Bon de livraison {s} {label}", [page]), encoding="utf-8")
         files.append(path)
         rows.append(table.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
-    files += _write_pair(out, "livraison", f"Bons de livraison {label}", pages, rows)
+    files += _write_pair(out, "livraison", f"Bons de livraison {label}", pages, rows, lang=lang)
 
     # the week's totals per organisation (each point of sale; each fleet organisation)
     totals = (
@@ -313,8 +311,7 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
             ["km", "cost_eur", "kg_moved"]
         ].sum()
     for frame, name in ((totals, "totaux_points_de_vente"), (fleet, "totaux_flotte")):
-        write_csv(frame.round(3), out / f"{name}.csv", index=False)
-        files += [out / f"{name}.csv", xlsx_twin(frame.round(3), out / f"{name}.csv")]
+        files += write_user_csv(frame, out / f"{name}.csv", lang=lang)
     fr_totals = totals.rename(
         columns={
             "site_id": "Code",
@@ -354,10 +351,15 @@ def write_sheets(stage: WeekStage, territory: Territory, out: Path) -> list[Path
 
 
 def _write_pair(
-    out: Path, stem: str, title: str, pages: list[str], rows: list[pd.DataFrame]
+    out: Path,
+    stem: str,
+    title: str,
+    pages: list[str],
+    rows: list[pd.DataFrame],
+    *,
+    lang: Lang = DEFAULT_LANG,
 ) -> list[Path]:
     html_path, csv_path = out / f"{stem}.html", out / f"{stem}.csv"
     html_path.write_text(_document(title, pages), encoding="utf-8")
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    write_csv(frame.round(3), csv_path, index=False)
-    return [html_path, csv_path, xlsx_twin(frame.round(3), csv_path)]
+    return [html_path, *write_user_csv(frame, csv_path, lang=lang)]

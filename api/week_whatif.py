@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import Territory
 
 
@@ -104,13 +104,15 @@ def compare_summary(base, other) -> dict:
     return out
 
 
-def write_what_if(base, other, territory: Territory, out: Path) -> tuple[list[Path], dict]:
+def write_what_if(
+    base, other, territory: Territory, out: Path, *, lang: Lang = DEFAULT_LANG
+) -> tuple[list[Path], dict]:
     """Write the what-if week in ``out/what_if/`` and ``what_if_compare.csv`` / ``.json``."""
     from api.week_outputs import write_week
 
     out = Path(out)
-    files = write_week(other, territory, out / "what_if")
-    write_csv(compare(base, other).round(3), out / "what_if_compare.csv", index=False)
+    files = write_week(other, territory, out / "what_if", lang=lang)
+    files += write_user_csv(compare(base, other), out / "what_if_compare.csv", lang=lang)
     figures = compare_summary(base, other)
     (out / "what_if_compare.json").write_text(json.dumps(figures, indent=2))
-    return [*files, out / "what_if_compare.csv", out / "what_if_compare.json"], figures
+    return [*files, out / "what_if_compare.json"], figures

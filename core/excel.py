@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import re
 import zipfile
 from pathlib import Path
@@ -20,8 +19,8 @@ MAX_WIDTH = 60
 
 
 def _cell(value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None  # an empty cell, as in the CSV (never the text "NaT" or "<NA>")
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, pd.Timestamp):

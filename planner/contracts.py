@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.excel import xlsx_twin
-from core.safety import safe_path, write_csv
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
+from core.safety import safe_path
 from core.schema import CONTRACT_TERMS
 
 #: The terms of every contract, with the schema's defaults (``core.schema.CONTRACT_TERMS``).
@@ -278,6 +278,7 @@ def write_contracts(
     season: str,
     hub_name: str,
     terms: pd.DataFrame | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> list[Path]:
     """Write ``<producer_id>.csv`` and ``<producer_id>.html`` for every farm with a planting.
 
@@ -301,8 +302,8 @@ def write_contracts(
         csv_path = safe_path(out_dir, stem, suffix=".csv")
         html_path = safe_path(out_dir, stem, suffix=".html")
         table = contract_csv(plantings, weekly, float(mine["vat_rate_pct"]))
-        write_csv(table, csv_path, index=False)
-        files.append(xlsx_twin(table, csv_path))
+        twins = write_user_csv(table, csv_path, lang=lang)
+        files.append(twins[1])
         html_path.write_text(
             contract_html(farm, plantings, weekly, season=season, hub_name=hub_name, terms=mine),
             encoding="utf-8",

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.safety import write_csv
+from core.csvio import DEFAULT_LANG, Lang, write_user_csv
+from core.fmt import num
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
 from planner.result import PlanResult
@@ -156,56 +157,97 @@ def within_noise(base: dict, other: dict) -> dict[str, bool | None]:
     return out
 
 
-def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
+_REPORT = {
+    "fr": {
+        "title": "# Plan de saison — {name}",
+        "season": "Saison du {start} au {end} ({weeks} semaines{wrap}) ; demande tirée de : "
+        "{source}.",
+        "wrap": ", en boucle",
+        "solver": "| solveur | statut | objectif (€) | meilleure borne (€) | écart | temps |",
+        "model": "Modèle : {options} options de plantation, {cols} colonnes ({ints} entières), "
+        "{rows} lignes, construit en {build} s.",
+        "figures": "## Chiffres clés",
+        "figure": "| chiffre | valeur |",
+        "terms": "## Termes de l'objectif (€)",
+        "term": "| terme | valeur |",
+        "short": "## Ce qui manque, et pourquoi",
+        "short_table": "| produit | semaines | du | au | kg manquants | kg demandés | raison |",
+        "weights": "## Poids",
+    },
+    "en": {
+        "title": "# Season plan — {name}",
+        "season": "Season {start} → {end} ({weeks} weeks{wrap}); demand from the {source}.",
+        "wrap": ", wrapping around",
+        "solver": "| solver | status | objective (€) | best bound (€) | gap | time |",
+        "model": "Model: {options} planting options, {cols} columns ({ints} integer), {rows} "
+        "rows, built in {build} s.",
+        "figures": "## Key figures",
+        "figure": "| figure | value |",
+        "terms": "## Objective terms (€)",
+        "term": "| term | value |",
+        "short": "## What is short or unmet, and why",
+        "short_table": "| product | weeks | from | to | short kg | demand kg | reason |",
+        "weights": "## Weights",
+    },
+}
+
+
+def _report_md(result: PlanResult, problem: PlanProblem, figures: dict, lang: Lang) -> str:
     inputs = problem.inputs
-    fmt = lambda v: "—" if v is None else f"{v:,.2f}"  # noqa: E731
+    w = _REPORT[lang]
+
+    def n(value: float | None, digits: int = 2) -> str:
+        return "—" if value is None else num(value, digits, lang)
+
+    gap = "—" if result.gap is None else f"{n(100 * result.gap, 3)} %"
     lines = [
-        f"# Season plan — {problem.territory_name}",
+        w["title"].format(name=problem.territory_name),
         "",
-        f"Season {inputs.week_start[0].date()} → {inputs.week_start[-1].date()} "
-        f"({inputs.num_weeks} weeks{', wrapping around' if inputs.cyclic else ''}); demand from "
-        f"the {inputs.source}.",
+        w["season"].format(
+            start=inputs.week_start[0].date(),
+            end=inputs.week_start[-1].date(),
+            weeks=inputs.num_weeks,
+            wrap=w["wrap"] if inputs.cyclic else "",
+            source=inputs.source,
+        ),
         "",
-        "| solver | status | objective (€) | best bound (€) | gap | time |",
+        w["solver"],
         "|---|---|---:|---:|---:|---:|",
         f"| {result.solver} | {result.status.value} ({result.message}) | "
-        f"{fmt(result.objective)} | {fmt(result.best_bound)} | "
-        f"{'—' if result.gap is None else f'{100 * result.gap:.3f} %'} | "
-        f"{result.runtime_s:.1f} s |",
+        f"{n(result.objective)} | {n(result.best_bound)} | {gap} | {n(result.runtime_s, 1)} s |",
         "",
-        f"Model: {problem.stats['options']} planting options, {problem.stats['cols']} columns "
-        f"({problem.stats['int_vars']} integer), {problem.stats['rows']} rows, built in "
-        f"{problem.build_s:.2f} s.",
+        w["model"].format(
+            options=problem.stats["options"],
+            cols=problem.stats["cols"],
+            ints=problem.stats["int_vars"],
+            rows=problem.stats["rows"],
+            build=n(problem.build_s, 2),
+        ),
         "",
-        "## Key figures",
+        w["figures"],
         "",
-        "| figure | value |",
+        w["figure"],
         "|---|---:|",
     ]
     for key, value in figures.items():
-        if isinstance(value, float):
-            value = f"{value:,.2f}"
-        lines.append(f"| {key} | {value} |")
-    lines += ["", "## Objective terms (€)", "", "| term | value |", "|---|---:|"]
+        shown = n(value) if isinstance(value, float) else value
+        lines.append(f"| {key} | {shown} |")
+    lines += ["", w["terms"], "", w["term"], "|---|---:|"]
     for key, value in result.objective_terms.items():
-        lines.append(f"| {key} | {value:,.2f} |")
-    lines += ["", "## What is short or unmet, and why", ""]
+        lines.append(f"| {key} | {n(value)} |")
+    lines += ["", w["short"], ""]
     lines += [f"- {line}" for line in result.explanation]
     if len(result.shortfalls):
-        lines += [
-            "",
-            "| product | weeks | from | to | short kg | demand kg | reason |",
-            "|---|---|---|---|---:|---:|---|",
-        ]
+        lines += ["", w["short_table"], "|---|---|---|---|---:|---:|---|"]
         for r in result.shortfalls.itertuples():
             lines.append(
                 f"| {r.product_id} | {r.first_week}–{r.last_week} | {r.from_date} | "
-                f"{r.to_date} | {r.short_kg:,.0f} | {r.demand_kg:,.0f} | {r.reason} |"
+                f"{r.to_date} | {n(r.short_kg, 0)} | {n(r.demand_kg, 0)} | {r.reason} |"
             )
     weights = problem.params.weights
     lines += [
         "",
-        "## Weights",
+        w["weights"],
         "",
         ", ".join(f"{k} = {getattr(weights, k)}" for k in weights.__dataclass_fields__),
         "",
@@ -213,7 +255,9 @@ def _report_md(result: PlanResult, problem: PlanProblem, figures: dict) -> str:
     return "\n".join(lines)
 
 
-def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) -> list[Path]:
+def write_plan_outputs(
+    result: PlanResult, problem: PlanProblem, out_dir: Path, *, lang: Lang = DEFAULT_LANG
+) -> list[Path]:
     """Write every plan output to ``out_dir`` and return the paths.
 
     ``plan.csv`` (farm × crop × planting week → beds), ``harvest.csv`` (kg per farm, product
@@ -237,9 +281,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     if problem.inputs.storage_kg:  # the stock per class and week against the capacity
         tables["storage"] = stock_by_class(result, problem)
     for name, frame in tables.items():
-        path = out_dir / f"{name}.csv"
-        write_csv(frame, path, index=False, float_format="%.3f")
-        files.append(path)
+        files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
     figures = kpis(result, problem)
     report = {
         "status": result.status.value,
@@ -262,7 +304,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
     path.write_text(json.dumps(report, indent=2, default=str))
     files.append(path)
     path = out_dir / "report.md"
-    path.write_text(_report_md(result, problem, figures), encoding="utf-8")
+    path.write_text(_report_md(result, problem, figures, lang), encoding="utf-8")
     files.append(path)
     weeks = problem.inputs.week_start
     files += write_contracts(
@@ -273,6 +315,7 @@ def write_plan_outputs(result: PlanResult, problem: PlanProblem, out_dir: Path) 
         season=f"{weeks[0].date()} – {weeks[-1].date()}",
         hub_name=str(problem.stats.get("hub_name", "le pôle logistique")),
         terms=problem.inputs.farms.set_index("producer_id"),
+        lang=lang,
     )
     return files
 

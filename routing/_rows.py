@@ -33,6 +33,7 @@ STOP_COLUMNS = [
     "load_kg",
     "load_pallets",
     "detail",
+    "goods",
     "contact",
     "notes",
     "lat",
@@ -75,8 +76,9 @@ def day_rows(
     """Stop rows (``STOP_COLUMNS``) and KPI rows (``KPI_COLUMNS``) of the day's used vehicles."""
     date = ctx.problem.date_of(day).date().isoformat()
     stops, kpis = [], []
+    shares = _class_shares(ctx.problem.jobs)
     for v, veh in working.iterrows():
-        rows = _route_rows(ctx, nodes, raw, v)
+        rows = _route_rows(ctx, nodes, raw, v, shares)
         served = [r for r in rows if r["action"] not in ("start", "end", "break")]
         if not served:
             continue
@@ -106,8 +108,42 @@ def day_rows(
     return stops, kpis
 
 
-def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) -> list[dict]:
-    """Merge consecutive nodes at one place (the hub's copies) into one stop row each."""
+def _class_shares(jobs: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per job id, the share of its kilos in each storage class (a problem built without
+    ``kg_by_class`` says only ``cold`` or ``dry``)."""
+    shares = {}
+    if "kg_by_class" in jobs.columns:
+        classes = jobs["kg_by_class"]
+    else:
+        classes = pd.Series([{"cold" if c else "dry": 1.0} for c in jobs["cold"]], dtype=object)
+    for job_id, by_class in zip(jobs["job_id"], classes, strict=True):
+        total = sum(by_class.values())
+        shares[str(job_id)] = {c: kg / total for c, kg in by_class.items()} if total else {}
+    return shares
+
+
+def _goods(
+    visit: Visit, action: str, other: str, shares: Mapping[str, Mapping[str, float]]
+) -> list[dict]:
+    """The visit's goods per storage class (``goods`` column: what each stop moves, where)."""
+    share = shares.get(visit.job_id.split("#")[0], {})
+    return [
+        {"action": action, "other": other, "storage_class": c, "kg": round(visit.kg * f, 3)}
+        for c, f in share.items()
+    ]
+
+
+def _route_rows(
+    ctx: WeekContext,
+    nodes: DayNodes,
+    raw: DayRoutesRaw,
+    v: int,
+    shares: Mapping[str, Mapping[str, float]],
+) -> list[dict]:
+    """Merge consecutive nodes at one place (the hub's copies) into one stop row each.
+
+    ``goods`` lists, per stop, what each visit there moves: ``action`` (load, unload, pickup,
+    deliver), ``other`` (the site at the other end), ``storage_class``, ``kg``."""
     sites, matrix, loc = ctx.sites, ctx.matrix, ctx.loc
     route, start_s = raw.routes[v], raw.start_s[v]
     load_kg, load_pal, brk = raw.load_kg[v], raw.load_pallets_dec[v], raw.breaks[v]
@@ -117,6 +153,7 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
     for k, node in enumerate(route):
         site = nodes.node_site[node]
         is_depot = node < num_depots
+        goods: list[dict] = []
         if is_depot:
             action, what, drop_kg, pick_kg = ("start" if k == 0 else "end"), "", 0.0, 0.0
         else:
@@ -130,6 +167,12 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
                 action = "pickup" if is_pick else "deliver"
                 what = visit.detail
             drop_kg, pick_kg = (0.0, visit.kg) if is_pick else (visit.kg, 0.0)
+            goods = _goods(
+                visit,
+                action,
+                other if site == ctx.problem.hub_id else (visit.dst if is_pick else visit.src),
+                shares,
+            )
         arrival = start_s[k] / 60
         departure = (start_s[k] + nodes.service_s[node]) / 60
         if (
@@ -142,6 +185,7 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
             if action not in row["action"].split("+"):
                 row["action"] += f"+{action}"
             row["detail"] += f"; {what}"
+            row["goods"] += goods
             row["drop_kg"] += drop_kg
             row["pick_kg"] += pick_kg
             row["departure_min"] = departure
@@ -161,6 +205,7 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
                     "drop_kg": drop_kg,
                     "pick_kg": pick_kg,
                     "detail": what,
+                    "goods": goods,
                     "contact": sites.at[site, "contact"],
                     "notes": sites.at[site, "notes"],
                     "lat": float(sites.at[site, "lat"]),
@@ -196,6 +241,7 @@ def _route_rows(ctx: WeekContext, nodes: DayNodes, raw: DayRoutesRaw, v: int) ->
                 "load_kg": before["load_kg"],
                 "load_pallets": before["load_pallets"],
                 "detail": f"{dur_min:.0f} min break",
+                "goods": [],
                 "contact": "",
                 "notes": "",
                 "lat": before["lat"],

@@ -204,7 +204,8 @@ class WeekProblem:
     transfer), ``site_id`` (the stop: shop for deliveries and transfers, farm for pickups),
     ``from_site_id, to_site_id, cold`` (needs a refrigerated vehicle), ``kg, pallets,
     visits`` (how many days it is split over), ``fixed_days`` (tuple of weekdays, may be empty),
-    ``detail`` (what to drop/pick up, per product).
+    ``detail`` (what to drop/pick up, per product), ``kg_by_class`` (its kilos per storage
+    class, a dict).
     ``hours`` maps (site_id, weekday) to opening windows in minutes after midnight; a site
     without any row is open all day.
     """

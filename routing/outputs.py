@@ -15,11 +15,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from core.excel import xlsx_twin
-from core.safety import safe_path, write_csv
+from core.csvio import DEFAULT_LANG, Lang, write_machine_csv, write_user_csv
+from core.fmt import date_words, num, reason_words
+from core.safety import safe_path
 from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
 from routing.network import HAVERSINE, RoadNetwork
+from routing.sheets import hhmm, loading_document, loading_page, sheet_frame, sheet_html, words
 
 COLOURS = (
     "#1b9e77",
@@ -33,52 +35,23 @@ COLOURS = (
     "#b2182b",
     "#4d4d4d",
 )
-FALLBACK_NOTE = (
-    "Distances and times are ESTIMATES (great-circle × circuity, no road network: "
-    "method haversine_fallback). Pass --osm FILE for road distances."
-)
-
-
-def hhmm(minutes: float) -> str:
-    """Format minutes after midnight as HH:MM."""
-    if minutes is None or not np.isfinite(minutes):
-        return ""
-    m = round(float(minutes))
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "stop": rows["seq"],
-            "arrival": rows["arrival_min"].map(hhmm),
-            "departure": rows["departure_min"].map(hhmm),
-            "site_id": rows["site_id"],
-            "name": rows["name"],
-            "action": rows["action"],
-            "drop_kg": rows["drop_kg"].round(1),
-            "pick_kg": rows["pick_kg"].round(1),
-            "load_on_board_kg": rows["load_kg"].round(0),
-            "load_on_board_pallets": rows["load_pallets"].round(1),
-            "what": rows["detail"],
-            "contact": rows["contact"],
-            "notes": rows["notes"],
-            "km_from_previous": (rows["dist_m"] / 1000).round(2),
-        }
-    )
-
-
-def _sheet_html(title: str, header: str, sheet: pd.DataFrame, method: str) -> str:
-    warn = f'<p class="warn">{html.escape(FALLBACK_NOTE)}</p>' if method == HAVERSINE else ""
-    table = sheet.to_html(index=False, escape=True, na_rep="", border=0)
-    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>{html.escape(title)}</title><style>
-body{{font-family:sans-serif;font-size:11pt;margin:1.5em}} h1{{font-size:15pt}}
-table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #999;padding:3px 5px;
-vertical-align:top}} th{{background:#eee}} .warn{{color:#a00;font-weight:bold}}
-@media print{{body{{margin:0}} tr{{page-break-inside:avoid}}}}
-</style></head><body><h1>{html.escape(title)}</h1><p>{html.escape(header)}</p>{warn}
-{table}<p>Signature chauffeur : ____________________</p></body></html>"""
+_MAP = {
+    "fr": {
+        "routes": "Tournées du",
+        "unserved": "non desservi",
+        "unserved_hint": "non desservi (survolez pour la raison)",
+        "legend": "Traits pointillés : segments droits (sans tracé routier). Données : sites du "
+        "territoire ; tracés routiers © les contributeurs d'OpenStreetMap (ODbL) quand un "
+        "réseau est utilisé.",
+    },
+    "en": {
+        "routes": "Routes of",
+        "unserved": "not served",
+        "unserved_hint": "not served (hover for the reason)",
+        "legend": "Dashed lines: straight segments (no road geometry). Map data: sites of the "
+        "territory; road geometry © OpenStreetMap contributors (ODbL) when a network is used.",
+    },
+}
 
 
 def _leg_coords(
@@ -93,8 +66,10 @@ def _leg_coords(
 _OUTPUT_FILES = (
     "routes.geojson",
     "kpis_vehicles.csv",
+    "kpis_vehicles.xlsx",
     "kpis.json",
     "unserved.csv",
+    "unserved.xlsx",
     "schedule.csv",
     "stops.csv",
 )
@@ -107,7 +82,7 @@ def _clear_previous(out: Path) -> None:
     stale += list(out.glob("map_*.html"))
     sheets = out / "sheets"
     if sheets.is_dir():
-        stale += [p for p in sheets.iterdir() if p.suffix in (".csv", ".html")]
+        stale += [p for p in sheets.iterdir() if p.suffix in (".csv", ".xlsx", ".html")]
     for path in stale:
         if path.is_file():
             path.unlink()
@@ -119,6 +94,7 @@ def write_route_outputs(
     out_dir: Path | str,
     *,
     network: RoadNetwork | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> list[Path]:
     """Write route sheets (CSV + printable HTML), GeoJSON, day maps, KPIs, unserved stops.
 
@@ -130,42 +106,41 @@ def write_route_outputs(
     _clear_previous(out)  # a sheet of an earlier week must never pass for this week's
     sheets_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    w = words(lang)
     method = result.method
     stops = result.stops
     vehicles = problem.vehicles.set_index("vehicle_id")
     features: list[dict[str, Any]] = []
+    loading: dict[str, list[str]] = {}
     for (day, vehicle_id), rows in stops.groupby(["day", "vehicle_id"], sort=False):
         rows = rows.sort_values("seq")
         date = rows["date"].iloc[0]
         veh = vehicles.loc[vehicle_id]
-        sheet = _sheet_frame(rows)
         csv_path = safe_path(sheets_dir, str(day), str(vehicle_id), suffix=".csv")
         html_path = safe_path(sheets_dir, str(day), str(vehicle_id), suffix=".html")
-        with open(csv_path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(f"# route sheet {vehicle_id} {day} {date}; method={method}\n")
-            write_csv(sheet, fh, index=False)
-        written.append(xlsx_twin(sheet, csv_path))  # the sheet for a spreadsheet
+        written += write_user_csv(
+            sheet_frame(rows, problem, str(day), method, lang), csv_path, lang=lang, digits=1
+        )
         kpi = result.vehicle_kpis.loc[
             (result.vehicle_kpis["day"] == day) & (result.vehicle_kpis["vehicle_id"] == vehicle_id)
         ]
-        summary = ""
-        if len(kpi):
-            k = kpi.iloc[0]
-            summary = (
-                f"{k['km']:.1f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
-                f"{k['co2_kg']:.1f} kg CO2, max load {k['max_load_pct']:.0f} %"
-            )
-        header = (
-            f"{veh['organisation']} · {veh['kind']} · {veh['capacity_kg']:.0f} kg / "
-            f"{veh['capacity_pallets']} pallets · "
-            f"{'réfrigéré' if veh['refrigerated'] else 'non réfrigéré'} · {summary} · "
-            f"method={method}"
-        )
+        title = f"{w['route']} {vehicle_id} — {date_words(date, lang)} {str(date)[:4]}"
         html_path.write_text(
-            _sheet_html(f"Tournée {vehicle_id} — {day} {date}", header, sheet, method),
+            sheet_html(
+                rows,
+                problem,
+                title=title,
+                header=_vehicle_header(veh, kpi, rows, lang),
+                day=str(day),
+                estimated=method == HAVERSINE,
+                lang=lang,
+            ),
             encoding="utf-8",
         )
-        written += [csv_path, html_path]
+        written.append(html_path)
+        loading.setdefault(str(day), []).append(
+            loading_page(rows, problem, title=f"{w['loading']} — {title}", lang=lang)
+        )
         points = rows.loc[rows["action"] != "break"]
         coords: list[tuple[float, float]] = []
         geometry_kind = "straight_line"
@@ -203,6 +178,12 @@ def write_route_outputs(
                     },
                 }
             )
+    for day, pages in loading.items():
+        path = safe_path(
+            sheets_dir, "chargement" if lang == "fr" else "loading", day, suffix=".html"
+        )
+        path.write_text(loading_document(f"{w['loading']} {day}", pages, lang), encoding="utf-8")
+        written.append(path)
     geo_path = out / "routes.geojson"
     geo_path.write_text(
         json.dumps(
@@ -215,16 +196,21 @@ def write_route_outputs(
     for day in stops["day"].unique():
         day_features = [f for f in features if f["properties"]["day"] == day]
         svg_path = safe_path(out, "map", str(day), suffix=".html")
-        svg_path.write_text(_svg_map(day, day_features, problem, result, method), encoding="utf-8")
+        svg_path.write_text(
+            _svg_map(day, day_features, problem, result, method, lang), encoding="utf-8"
+        )
         written.append(svg_path)
         written.append(
             _folium_map(
-                safe_path(out, "map", str(day), "tiles", suffix=".html"), day_features, method
+                safe_path(out, "map", str(day), "tiles", suffix=".html"),
+                day_features,
+                method,
+                lang,
             )
         )
 
     kpi_path = out / "kpis_vehicles.csv"
-    write_csv(result.vehicle_kpis.assign(method=method), kpi_path, index=False)
+    written += write_user_csv(result.vehicle_kpis.assign(method=method), kpi_path, lang=lang)
     json_path = out / "kpis.json"
     json_path.write_text(
         json.dumps(
@@ -236,12 +222,13 @@ def write_route_outputs(
         encoding="utf-8",
     )
     unserved_path = out / "unserved.csv"
-    write_csv(result.unserved.assign(method=method), unserved_path, index=False)
-    schedule_path = out / "schedule.csv"
-    write_csv(result.schedule.assign(method=method), schedule_path, index=False)
+    written += write_user_csv(result.unserved.assign(method=method), unserved_path, lang=lang)
+    schedule_path = out / "schedule.csv"  # machine CSVs: the full data for programs
+    write_machine_csv(result.schedule.assign(method=method), schedule_path, index=False)
     stops_path = out / "stops.csv"
-    write_csv(
+    write_machine_csv(
         stops.assign(
+            goods=stops["goods"].map(lambda g: json.dumps(g, ensure_ascii=False)),
             arrival=stops["arrival_min"].map(hhmm),
             departure=stops["departure_min"].map(hhmm),
             method=method,
@@ -249,8 +236,29 @@ def write_route_outputs(
         stops_path,
         index=False,
     )
-    written += [kpi_path, json_path, unserved_path, schedule_path, stops_path]
+    written += [json_path, schedule_path, stops_path]
     return written
+
+
+def _vehicle_header(veh: pd.Series, kpi: pd.DataFrame, rows: pd.DataFrame, lang: Lang) -> str:
+    """The sheet's second line: the vehicle, its cold, the route's figures."""
+    w = words(lang)
+    cold = w["refrigerated"] if veh["refrigerated"] else w["not_refrigerated"]
+    parts = [
+        str(veh["organisation"]),
+        str(veh["kind"]),
+        f"{num(veh['capacity_kg'], 0, lang)} kg / {veh['capacity_pallets']} {w['pallets']}",
+        cold,
+        f"{int(rows['action'].isin(['deliver', 'pickup']).sum())} {w['stops']}",
+    ]
+    if len(kpi):
+        k = kpi.iloc[0]
+        parts += [
+            f"{num(k['km'], 1, lang)} km",
+            f"{num(k['hours'], 1, lang)} h",
+            f"{w['max_load']} {num(k['max_load_pct'], 0, lang)} %",
+        ]
+    return " · ".join(parts)
 
 
 def _plain(value: object) -> object:
@@ -262,7 +270,12 @@ def _plain(value: object) -> object:
 
 
 def _svg_map(
-    day: str, features: list[dict], problem: WeekProblem, result: WeekRoutes, method: str
+    day: str,
+    features: list[dict],
+    problem: WeekProblem,
+    result: WeekRoutes,
+    method: str,
+    lang: Lang,
 ) -> str:
     """A self-contained SVG map of the day's routes: renders with no network at all."""
     lines = [f for f in features if f["geometry"]["type"] == "LineString"]
@@ -310,24 +323,29 @@ def _svg_map(
         )
     for row in unserved.itertuples():
         x, y = proj(sites.at[row.site_id, "lon"], sites.at[row.site_id, "lat"])
-        tip = html.escape(f"NOT SERVED {row.site_id} {row.name}: {row.reason}")
+        tip = html.escape(
+            f"{_MAP[lang]['unserved'].upper()} {row.site_id} {row.name}: "
+            f"{reason_words(row.reason, lang)}"
+        )
         parts.append(
             f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
             f'fill="#d00"><title>{tip}</title></rect>'
         )
     warn = (
-        f'<p style="color:#a00"><b>{html.escape(FALLBACK_NOTE)}</b></p>'
+        f'<p style="color:#a00"><b>{html.escape(words(lang)["estimate"])}</b></p>'
         if method == HAVERSINE
         else ""
     )
-    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Tournées {day}</title></head><body style="font-family:sans-serif">
-<h1>Tournées du {day} ({problem.date_of(day).date()})</h1>{warn}
-<p>{" · ".join(legend)} · <span style="color:#d00">■</span> non desservi (survolez)</p>
+    m = _MAP[lang]
+    when = f"{date_words(problem.date_of(day), lang)} {problem.date_of(day).year}"
+    title = html.escape(f"{m['routes']} {when}")
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{title}</title></head><body style="font-family:sans-serif">
+<h1>{title}</h1>{warn}
+<p>{" · ".join(legend)} · <span style="color:#d00">■</span> {html.escape(m["unserved_hint"])}</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
  style="border:1px solid #ccc;background:#f8f8f4">{"".join(parts)}</svg>
-<p>Dashed lines: straight segments (no road geometry). Map data: sites of the territory;
-road geometry © OpenStreetMap contributors (ODbL) when a network is used.</p></body></html>"""
+<p>{html.escape(m["legend"])}</p></body></html>"""
 
 
 def _js_text(text: str) -> str:
@@ -344,7 +362,7 @@ def _js_text(text: str) -> str:
     )
 
 
-def _folium_map(path: Path, features: list[dict], method: str) -> Path:
+def _folium_map(path: Path, features: list[dict], method: str, lang: Lang) -> Path:
     """A Leaflet map with OpenStreetMap tiles (needs a network connection to display)."""
     import folium
 
@@ -373,7 +391,7 @@ def _folium_map(path: Path, features: list[dict], method: str) -> Path:
     if method == HAVERSINE:
         cast(folium.Figure, fmap.get_root()).html.add_child(
             folium.Element(
-                f'<p style="color:#a00;font-weight:bold">{html.escape(FALLBACK_NOTE)}</p>'
+                f'<p style="color:#a00;font-weight:bold">{html.escape(words(lang)["estimate"])}</p>'
             )
         )
     fmap.save(str(path))

@@ -147,6 +147,11 @@ def build_week_problem(
                     "visits": visits,
                     "fixed_days": fixed,
                     "detail": _detail(part),
+                    "kg_by_class": {
+                        str(c): float(k)
+                        for c, k in part.groupby("storage_class")["kg"].sum().items()
+                        if k > 0
+                    },
                 }
             )
 
@@ -171,6 +176,7 @@ def build_week_problem(
             "visits",
             "fixed_days",
             "detail",
+            "kg_by_class",
         ],
     )
     hours: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -185,6 +191,7 @@ def build_week_problem(
         "name",
         "kind",
         "address",
+        "commune",
         "lat",
         "lon",
         "service_min",

@@ -6,9 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from test_cli import run
+
+from core.csvio import read_csv_any
 
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
 
@@ -25,7 +26,7 @@ def two_caisses(tmp_path) -> Path:
         "retz,CCA Pays de Retz,Pays de Retz,EUR,2025-02-01,80,40,2,expire,50\n",
         encoding="utf-8",
     )
-    households = pd.read_csv(folder / "households.csv")
+    households = read_csv_any(folder / "households.csv")
     households["caisse_id"] = ["nantes", "nantes", "retz"][: len(households)]
     households.to_csv(folder / "households.csv", index=False)
     (folder / "funders.csv").write_text(
@@ -89,15 +90,15 @@ def test_report_balances_each_caisse_and_says_which_shops_the_grid_approves(
         ["caisse", "report", "--data", str(two_caisses), "--out", str(out)], capsys
     )
     assert code == 0, stdout
-    book = pd.read_csv(out / "caisse_balance.csv")
+    book = read_csv_any(out / "caisse_balance.csv")
     assert set(book["caisse_id"]) == {"nantes", "retz"}
     nantes = book.loc[book["caisse_id"] == "nantes"].iloc[0]
     # January: 36,500 co-funding + 80 contributions − (100 + 200) credited
     assert nantes["closing_cash_eur"] == pytest.approx(36_500 + 80 - 300)
-    grid = pd.read_csv(out / "caisse_grid.csv").set_index("site_id")
+    grid = read_csv_any(out / "caisse_grid.csv").set_index("site_id")
     assert grid.loc["S1", "approved"] and not grid.loc["S3", "approved"]
     assert "Prix justes aux producteurs: 1/4 points, 2 needed" in grid.loc["S3", "why"]
-    contributions = pd.read_csv(out / "caisse_contributions.csv").set_index("household_id")
+    contributions = read_csv_any(out / "caisse_contributions.csv").set_index("household_id")
     assert contributions["under_minimum"].sum() == 0
 
 
@@ -119,7 +120,7 @@ def test_credits_file_for_the_payment_operator(two_caisses, tmp_path, capsys):
         capsys,
     )
     assert code == 0, stdout
-    credits = pd.read_csv(out)
+    credits = read_csv_any(out)
     assert list(credits.columns) == ["household_id", "amount", "month", "currency"]
     assert credits["currency"].unique().tolist() == ["SONANTES"]
     code, _, err = run(
@@ -150,7 +151,7 @@ def test_approve_lists_the_points_a_shop_needs(two_caisses, capsys):
 
 
 def test_a_household_without_its_caisse_is_refused_when_there_are_several(two_caisses, capsys):
-    households = pd.read_csv(two_caisses / "households.csv")
+    households = read_csv_any(two_caisses / "households.csv")
     households.loc[0, "caisse_id"] = None
     households.to_csv(two_caisses / "households.csv", index=False)
     code, _, err = run(["check", "--data", str(two_caisses)], capsys)
@@ -168,7 +169,7 @@ def test_an_assessment_of_an_unknown_criterion_names_its_row(two_caisses, capsys
 
 
 def test_check_names_households_under_their_caisse_minimum(two_caisses, capsys):
-    households = pd.read_csv(two_caisses / "households.csv")
+    households = read_csv_any(two_caisses / "households.csv")
     households.loc[1, "monthly_contribution_eur"] = 10  # 3 people × 5 € minimum = 15 €
     households.to_csv(two_caisses / "households.csv", index=False)
     code, stdout, _ = run(["check", "--data", str(two_caisses)], capsys)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from core.csvio import read_csv_any
 from core.territory import SAMPLE_DIR, load_territory
 
 
@@ -64,7 +65,7 @@ def test_freeze_twice_then_list_and_diff(territory_dir, tmp_path, capsys):
         == 0
     )
     assert "1 of 2 lines change" in capsys.readouterr().out
-    diff = pd.read_csv(out_csv)
+    diff = read_csv_any(out_csv)
     assert diff.loc[diff["crop_id"] == "echalote", "change"].item() == 2
 
 

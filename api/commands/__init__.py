@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Annotated
 
+import typer
+
+from core.csvio import check_lang
 from core.errors import InputError
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -23,3 +27,22 @@ def bench_module(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _lang(value: str) -> str:
+    try:
+        return check_lang(value)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+#: ``--lang fr|en`` of every command that writes files people open.
+LangOpt = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="Language of the files and sheets people read: fr (default; CSVs with ';' and "
+        "decimal comma) or en (CSVs with ',' and '.'). JSON and machine CSVs keep English keys.",
+        callback=_lang,
+    ),
+]

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.commands import LangOpt
+from core.csvio import check_lang, write_machine_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import SAMPLE_DIR, load_territory
 
 caisse_app = typer.Typer(
@@ -40,6 +41,7 @@ def report(
     out: Annotated[
         Path, typer.Option("--out", help="Folder the tables are written to.", file_okay=False)
     ] = Path("out/caisse"),
+    lang: LangOpt = "fr",
 ) -> None:
     """Each caisse's cash month by month (and when it runs out), contributions against the
     minimum, the solidarity transfer by band of means, the grid's verdicts."""
@@ -47,7 +49,7 @@ def report(
 
     console = _console()
     stage = run_caisse(load_territory(data, strict=False))
-    files = write_caisse(stage, out)
+    files = write_caisse(stage, out, lang=check_lang(lang))
     for cid, caisse in stage.caisses.items():
         book = stage.balance.loc[stage.balance["caisse_id"] == cid]
         table = Table(
@@ -153,7 +155,7 @@ def credits(
     members = members_of(territory.households, found, caisse)
     table = credit_file(found[caisse], members, when)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out, index=False)
+    write_machine_csv(table, out)  # the payment operator's system imports it
     _console().print(
         f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out}"
     )

@@ -14,8 +14,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from api.commands import LangOpt
+from core.csvio import check_lang, read_csv_any, write_machine_csv, write_user_csv
 from core.errors import InputError
-from core.safety import is_id, short_repr, write_csv
+from core.safety import is_id, short_repr
 from core.schema import CONTRACTS
 from core.tables import find_table_file
 from core.territory import SAMPLE_DIR, load_territory
@@ -36,7 +38,7 @@ def read_plan_table(path: Path) -> pd.DataFrame:
     path = path / "plan.csv" if path.is_dir() else path
     if not path.exists():
         raise InputError(f"{path}: no plan table (run `vivres plan --out FOLDER` first)")
-    plan = pd.read_csv(path, dtype={"producer_id": str, "crop_id": str})
+    plan = read_csv_any(path, dtype={"producer_id": str, "crop_id": str})
     missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
     if missing:
         raise InputError(f"{path}: not a plan table (missing column(s) {', '.join(missing)})")
@@ -119,7 +121,7 @@ def freeze(
         until=until_date,
     )
     path = _contracts_file(Path(data))
-    write_csv(planner.commitments.with_version(territory.contracts, rows), path)
+    write_machine_csv(planner.commitments.with_version(territory.contracts, rows), path)
     load_territory(data, activity=False)  # what was written must load
     first = rows.iloc[0]
     console.print(
@@ -177,8 +179,10 @@ def diff(
         int | None, typer.Option("--to", help="Newer version (default: the latest).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the diff as CSV.", dir_okay=False)
+        Path | None,
+        typer.Option("--out", help="Also write the diff as CSV (+ .xlsx).", dir_okay=False),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Lines of two versions of a contract side by side, with the change in beds."""
     import planner
@@ -197,7 +201,7 @@ def diff(
     console.print(shown)
     console.print(f"{int((table['change'] != 0).sum())} of {len(table)} lines change")
     if out is not None:
-        write_csv(table, out)
+        write_user_csv(table, out, lang=check_lang(lang))
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:

@@ -10,9 +10,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from api.commands import bench_module
+from api.commands import LangOpt, bench_module
+from core.csvio import check_lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
 from core.territory import SAMPLE_DIR, Territory, load_territory
 
 demand_app = typer.Typer(
@@ -64,19 +64,25 @@ def _existing(path: Path | None, option: str) -> Path | None:
 
 
 def _write(
-    frame: pd.DataFrame, out: Path, name: str, *, parquet: bool = True, tidy_names: bool = True
+    frame: pd.DataFrame,
+    out: Path,
+    name: str,
+    *,
+    lang: str,
+    parquet: bool = True,
+    tidy_names: bool = True,
 ) -> list[Path]:
-    """Write a table as CSV (and Parquet); tidy tables get short names: week, site, product."""
+    """Write a table as a user CSV + .xlsx (and Parquet for programs); tidy tables get short
+    names: week, site, product."""
     out.mkdir(parents=True, exist_ok=True)
     tidy = frame.rename(columns=TIDY) if tidy_names else frame.copy()
     tidy.attrs = {}
     if "week" in tidy.columns:
         tidy = tidy.assign(week=pd.to_datetime(tidy["week"]).dt.date)
-    paths = [out / f"{name}.csv"]
-    write_csv(tidy, paths[0], index=False)
+    paths = write_user_csv(tidy, out / f"{name}.csv", lang=check_lang(lang))
     if parquet:
         paths.append(out / f"{name}.parquet")
-        tidy.to_parquet(paths[1], index=False)
+        tidy.to_parquet(paths[-1], index=False)
     return paths
 
 
@@ -113,6 +119,7 @@ def build(
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
     drop_outliers: DropOpt = False,
+    lang: LangOpt = "fr",
 ) -> None:
     """Build weekly demand per point of sale and product; write rejects, duplicates, flags.
 
@@ -123,12 +130,14 @@ def build(
     territory = _load(data)
     with console.status("Building weekly demand"):
         result = _build(territory, orders, transactions, drop_outliers)
-    files = _write(result.weekly, out, "weekly")
+    files = _write(result.weekly, out, "weekly", lang=lang)
     # rejects and duplicates keep the input file's own column names
-    files += _write(result.rejects, out, "rejects", parquet=False, tidy_names=False)
-    files += _write(result.duplicates, out, "duplicates", parquet=False, tidy_names=False)
-    files += _write(result.flags, out, "caisse_flags", parquet=False, tidy_names=False)
-    files += _write(result.caisse_share, out, "caisse_share", parquet=False)
+    files += _write(result.rejects, out, "rejects", parquet=False, tidy_names=False, lang=lang)
+    files += _write(
+        result.duplicates, out, "duplicates", parquet=False, tidy_names=False, lang=lang
+    )
+    files += _write(result.flags, out, "caisse_flags", parquet=False, tidy_names=False, lang=lang)
+    files += _write(result.caisse_share, out, "caisse_share", parquet=False, lang=lang)
 
     w = result.weekly
     table = Table(title="Weekly demand", show_header=False, title_justify="left")
@@ -174,6 +183,7 @@ def forecast(
     orders: OrdersOpt = None,
     transactions: TxOpt = None,
     drop_outliers: DropOpt = False,
+    lang: LangOpt = "fr",
 ) -> None:
     """Forecast demand per site and product (kg, low, high) and its hub total per product."""
     import demand
@@ -188,8 +198,8 @@ def forecast(
             built.weekly, horizon_weeks=horizon, level=level, families=families
         )
         hub = demand.hub_demand(fc, territory.products)
-    files = _write(fc, out, "forecast") + _write(hub, out, "hub_forecast")
-    files += _write(built.rejects, out, "rejects", parquet=False, tidy_names=False)
+    files = _write(fc, out, "forecast", lang=lang) + _write(hub, out, "hub_forecast", lang=lang)
+    files += _write(built.rejects, out, "rejects", parquet=False, tidy_names=False, lang=lang)
 
     by_class = (
         hub.assign(month=pd.to_datetime(hub["week_start"]).dt.to_period("M"))
@@ -256,6 +266,7 @@ def ledger(
         ),
     ] = None,
     transactions: TxOpt = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Monthly caisse ledger: contributions, allocations, spending, unspent, co-financing.
 
@@ -297,7 +308,7 @@ def ledger(
         reasons = refused.groupby("reason").size()
         for reason, count in reasons.items():
             console.print(f"[yellow]{count} payment(s) left out[/]: {reason}", highlight=False)
-        files_refused = _write(refused, out, "caisse_rejects")
+        files_refused = _write(refused, out, "caisse_rejects", lang=lang)
         console.print(f"rejected payments listed in {files_refused[0]}")
     scenario = None
     asked = (extra_households, whatif_rule, contribution_factor != 1.0, contribution_eur)
@@ -311,7 +322,7 @@ def ledger(
     book = demand.caisse_ledger(
         territory.households, tx, chosen, what_if=scenario, sites=territory.sites
     )
-    files = _write(book, out, "caisse_ledger")
+    files = _write(book, out, "caisse_ledger", lang=lang)
 
     cols = {
         "households": "hh",

@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.commands import LangOpt
 from core.territory import SAMPLE_DIR
 
 
@@ -64,9 +65,12 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Run demand → plan → routes on a territory and write every output to OUT."""
     from api.cli import console
+    from api.commands.routes import routing_warnings
+    from api.messages import label, say
     from api.params import plan_params, route_params
     from api.pipeline import run_demo
 
@@ -81,38 +85,50 @@ def demo(
         console=console,
         transient=False,
     ) as bar:
-        task = bar.add_task("Starting", total=None)
+        task = bar.add_task(say("starting", lang), total=None)
 
         def step(message: str) -> None:
             bar.update(task, description=message)
             console.log(message)
 
-        summary = run_demo(
-            data, out, week=week, plan_params=plan, route_params=routes, osm=osm, progress=step
-        )
-        bar.update(task, description="Done")
+        with routing_warnings(console, None, lang):
+            summary = run_demo(
+                data,
+                out,
+                week=week,
+                plan_params=plan,
+                route_params=routes,
+                osm=osm,
+                progress=step,
+                lang=lang,
+            )
+        bar.update(task, description=say("done", lang))
 
     for stage, figures in summary.stages.items():
-        table = Table(title=stage, show_header=False, title_justify="left")
+        table = Table(title=label(stage, lang), show_header=False, title_justify="left")
         for key, value in figures.items():
-            table.add_row(key, _shown(value))
+            table.add_row(label(key, lang), _shown(value, lang))
         console.print(table)
-    console.print(f"{len(summary.files)} files written to [bold]{summary.out_dir}[/]")
+    console.print(say("files_written", lang, count=len(summary.files), out=summary.out_dir))
 
 
-def _shown(value: object) -> str:
-    """A figure as people read it: numbers with separators, enums by their value, a mapping
-    as ``key value`` pairs, a list joined (an empty list as —)."""
+def _shown(value: object, lang: str = "fr") -> str:
+    """A figure as people read it: numbers with separators (``1 234,5`` in French), enums by
+    their value, a mapping as ``key value`` pairs, a list joined (an empty list as —)."""
     from enum import Enum
 
+    from core.fmt import num
+
     if isinstance(value, float):
-        return f"{value:,.3f}"
+        return num(value, 3, lang)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return num(value, 0, lang)
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items()) or "—"
+        return ", ".join(f"{k} {_shown(v, lang)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
-        return ", ".join(_shown(v) for v in value) or "—"
+        return ", ".join(_shown(v, lang) for v in value) or "—"
     return str(value)
 
 

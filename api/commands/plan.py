@@ -12,8 +12,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.commands import LangOpt
+from api.messages import say
+from core.csvio import Lang, check_lang, write_user_csv
 from core.errors import InputError
-from core.safety import write_csv
+from core.fmt import num
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from planner.params import PlanParams
 
@@ -167,34 +170,47 @@ def _solve(territory: Territory, hub, params, *, label: str, **pipeline_options)
         return run_plan(territory, hub, params, on_progress=update, **pipeline_options)
 
 
-def _summary(result, problem, out: Path | None, files: int = 0) -> None:
+def _summary(result, problem, out: Path | None, files: int = 0, lang: str = "fr") -> None:
     import planner
 
     console = _console()
     figures = planner.kpis(result, problem)
-    gap = "—" if result.gap is None else f"{100 * result.gap:.3f} %"
-    objective = "—" if result.objective is None else f"{result.objective:,.0f} €"
-    bound = "—" if result.best_bound is None else f"{result.best_bound:,.0f} €"
+
+    def n(value, digits: int = 0) -> str:
+        return "—" if value is None else num(value, digits, lang)
+
+    gap = "—" if result.gap is None else f"{n(100 * result.gap, 3)} %"
     console.print(
-        f"[bold]{result.status.value}[/] ({result.solver}: {result.message}) · "
-        f"objective {objective} · best bound {bound} · gap {gap} · "
-        f"{result.runtime_s:.1f} s (model built in {problem.build_s:.2f} s)"
+        say(
+            "plan_status",
+            lang,
+            status=result.status.value,
+            solver=result.solver,
+            message=result.message,
+            objective=n(result.objective),
+            bound=n(result.best_bound),
+            gap=gap,
+            seconds=n(result.runtime_s, 1),
+            build=n(problem.build_s, 2),
+        )
     )
     console.print(
-        f"coverage {figures['coverage_pct']:.1f} % · short "
-        f"{figures['shortfall_kg']:,.0f} kg · waste {figures['waste_kg']:,.0f} kg · "
-        f"purchases {figures['purchase_cost_eur']:,.0f} € · farm revenue min "
-        f"{figures['revenue_farm_min_eur']:,.0f} € / median "
-        f"{figures['revenue_farm_median_eur']:,.0f} € · "
-        f"{figures['local_share_pct']:.0f} % within 50 km"
+        say(
+            "plan_figures",
+            lang,
+            coverage=n(figures["coverage_pct"], 1),
+            short=n(figures["shortfall_kg"]),
+            waste=n(figures["waste_kg"]),
+            purchases=n(figures["purchase_cost_eur"]),
+            revenue_min=n(figures["revenue_farm_min_eur"]),
+            revenue_median=n(figures["revenue_farm_median_eur"]),
+            local=n(figures["local_share_pct"]),
+        )
     )
     for line in result.explanation:
         console.print(f"  • {line}", highlight=False)
     if out is not None:
-        console.print(
-            f"{files} files written to [bold]{out}[/] (report.md, plan.csv, "
-            "harvest.csv, coverage.csv, farms.csv, contracts/)"
-        )
+        console.print(say("plan_files", lang, count=files, out=out))
 
 
 def _params(
@@ -251,6 +267,7 @@ def plan(
             dir_okay=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
     **options,
 ) -> None:
     """Plan the season: beds per farm, crop and planting week; harvest; contracts; report."""
@@ -266,14 +283,16 @@ def plan(
     hub = _hub_demand(territory, options["forecast"], params)
     if what_if is None:
         stage = _solve(territory, hub, params, label="plan")
-        files = write_plan(stage, out)
-        _summary(stage.result, stage.problem, out, len(files))
+        files = write_plan(stage, out, lang=lang)
+        _summary(stage.result, stage.problem, out, len(files), lang)
         return
-    runs = _compare(territory, hub, params, [what_if], out)
+    runs = _compare(territory, hub, params, [what_if], out, lang=check_lang(lang))
     _kpi_table(runs)
 
 
-def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[str, dict]:
+def _compare(
+    territory: Territory, hub, params, scenarios, out: Path, *, lang: Lang
+) -> dict[str, dict]:
     """Solve the base plan and each scenario; write each under ``out``; return their KPIs."""
     import planner
     from api.pipeline import write_plan
@@ -281,9 +300,9 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
     console = _console()
     base_stage = _solve(territory, hub, params, label="base")
     base = base_stage.result
-    files = write_plan(base_stage, out / "base")
+    files = write_plan(base_stage, out / "base", lang=lang)
     console.print(f"[bold]base[/]: {len(files)} files in {out / 'base'}")
-    _summary(base, base_stage.problem, None)
+    _summary(base, base_stage.problem, None, lang=lang)
     runs = {"base": base_stage.kpis}
     for what_if in scenarios:
         # from the base plan: its beds as the start, each one kept earns the stability term
@@ -292,13 +311,13 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
         )  # run_plan applies the scenario to the params
         result = stage.result
         folder = out / _slug(what_if.name)
-        files = write_plan(stage, folder)
+        files = write_plan(stage, folder, lang=lang)
         console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
-        _summary(result, stage.problem, None)
+        _summary(result, stage.problem, None, lang=lang)
         runs[what_if.name] = stage.kpis
         reach = what_if.affected_farms(base.plan, territory)
         kept = planner.beds_kept(base.plan, result.plan, reach)
-        write_csv(kept, folder / "beds_kept.csv")
+        write_user_csv(kept, folder / "beds_kept.csv", lang=lang)
         kept = kept[kept["beds"] > 0]  # farms still in the plan
         if len(kept):
             calm = kept[kept["takes_over"] == ""]
@@ -313,7 +332,7 @@ def _compare(territory: Territory, hub, params, scenarios, out: Path) -> dict[st
                 f"{int((calm['kept_pct'] >= 95).sum())}"
             )
     table = planner.kpi_table(runs)
-    write_csv(table, out / "kpi_comparison.csv")
+    write_user_csv(table.rename_axis("kpi").reset_index(), out / "kpi_comparison.csv", lang=lang)
     console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
     return runs
 
@@ -392,6 +411,7 @@ def compare(
             "re-plans freely.",
         ),
     ] = _DEFAULTS.weights.stability_eur_per_bed,
+    lang: LangOpt = "fr",
     **options,
 ) -> None:
     """Solve the base plan and each scenario (from the base plan), and print their KPIs side
@@ -406,7 +426,7 @@ def compare(
     territory = load_territory(data, strict=False)
     params = _params(**options, stability=stability)
     hub = _hub_demand(territory, options["forecast"], params)
-    runs = _compare(territory, hub, params, loaded, out)
+    runs = _compare(territory, hub, params, loaded, out, lang=check_lang(lang))
     _kpi_table(runs)
 
 

@@ -13,8 +13,11 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from api.commands import bench_module
+from api.commands import LangOpt, bench_module
+from api.messages import label, say, warning_text
+from core.csvio import Lang, check_lang, read_csv_any
 from core.errors import FallbackWarning, InputError
+from core.fmt import date_words, day_fr, num, reason_words
 from core.territory import SAMPLE_DIR, load_territory
 
 
@@ -31,7 +34,7 @@ def _read_harvest(plan_dir: Path | None) -> pd.DataFrame | None:
     path = plan_dir / "harvest.csv"
     if not path.exists():
         raise InputError(f"--plan {plan_dir}: no harvest.csv in this folder (run `vivres plan`)")
-    harvest = pd.read_csv(path)
+    harvest = read_csv_any(path)
     missing = {"week_start", "site_id", "product_id", "storage_class", "kg"} - set(harvest)
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
@@ -45,7 +48,7 @@ def _read_transfers(path: Path | None) -> pd.DataFrame | None:
     if not path.is_file():
         raise InputError(f"--transfers {path}: file not found")
     try:
-        return pd.read_csv(path, dtype={"from_site_id": str, "to_site_id": str})
+        return read_csv_any(path, dtype={"from_site_id": str, "to_site_id": str})
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"--transfers {path}: not a readable CSV ({exc})") from exc
 
@@ -61,18 +64,22 @@ def load_osm(osm: str | None, params, console):
 
 
 @contextmanager
-def routing_warnings(console, status: str) -> Iterator[None]:
-    """Run a routing stage under a spinner; print its warnings (fallback distances, sites far
-    from roads, pins honoured in part) once it is done."""
+def routing_warnings(console, status: str | None, lang: str = "fr") -> Iterator[None]:
+    """Run a routing stage (under a spinner saying ``status``, unless None); print its
+    warnings (fallback distances, sites far from roads, pins honoured in part) once it is done,
+    one line each in the user's language: never Python's warning with a file and line."""
     import routing
 
     with warnings.catch_warnings(record=True) as caught:
         for kind in (FallbackWarning, routing.SnapWarning, routing.PinWarning):
             warnings.simplefilter("always", kind)
-        with console.status(status):
+        if status is None:
             yield
+        else:
+            with console.status(status):
+                yield
     for w in caught:
-        console.print(f"[yellow]warning:[/] {w.message}")
+        console.print(say("warning", lang, text=warning_text(str(w.message), lang)))
 
 
 DataOpt = Annotated[
@@ -191,6 +198,7 @@ def routes(
             dir_okay=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Plan the week's routes: sheets per vehicle and day, GeoJSON, maps, KPIs, unserved."""
     from api import pipeline
@@ -212,16 +220,29 @@ def routes(
     )
     network = load_osm(osm, params, console)
     week_start = pipeline.week_start_of(territory, week)
-    with routing_warnings(console, f"Solving week {week} ({week_start.date()})"):
+    status = say("solving_week", lang, week=week, start=date_words(week_start, lang))
+    with routing_warnings(console, status, lang):
         stage = pipeline.run_routes(
             territory, week, params, harvest=harvest, network=network, transfers=transfer_rows
         )
     result = stage.result
-    files = pipeline.write_routes(stage, out)
+    files = pipeline.write_routes(stage, out, lang=check_lang(lang))
 
+    _print_routes(console, result, params, week, week_start, check_lang(lang))
+    console.print(say("files_written", lang, count=len(files), out=out))
+
+
+def _print_routes(console, result, params, week: int, week_start, lang: Lang) -> None:
+    """The week's routes per vehicle-day, the totals, and what is not served and why."""
     table = Table(
-        title=f"Week {week} from {week_start.date()} — method {result.method}, "
-        f"engine {result.engine}"
+        title=say(
+            "routes_title",
+            lang,
+            week=week,
+            start=date_words(week_start, lang),
+            method=result.method,
+            engine=result.engine,
+        )
     )
     for col in (
         "day",
@@ -234,44 +255,45 @@ def routes(
         "kg moved",
         "max load %",
     ):
-        table.add_column(col, justify="right" if col not in ("day", "vehicle") else "left")
+        justify = "right" if col not in ("day", "vehicle") else "left"
+        table.add_column(label(col, lang), justify=justify)
     for r in result.vehicle_kpis.itertuples():
         table.add_row(
-            r.day,
+            day_fr(r.day) if lang == "fr" else r.day,
             r.vehicle_id,
-            f"{r.km:.1f}",
-            f"{r.hours:.1f}",
-            f"{r.cost_eur:.0f}",
-            f"{r.co2_kg:.1f}",
+            num(r.km, 1, lang),
+            num(r.hours, 1, lang),
+            num(r.cost_eur, 0, lang),
+            num(r.co2_kg, 1, lang),
             str(r.stops),
-            f"{r.kg_moved:.0f}",
-            f"{r.max_load_pct:.0f}",
+            num(r.kg_moved, 0, lang),
+            num(r.max_load_pct, 0, lang),
         )
     console.print(table)
     k = result.kpis
     console.print(
-        f"total {k['km']:.0f} km, {k['hours']:.1f} h, {k['cost_eur']:.0f} €, "
-        f"{k['co2_kg']:.0f} kg CO2; solved in {k['runtime_s']:.1f} s"
+        say(
+            "routes_total",
+            lang,
+            km=num(k["km"], 0, lang),
+            hours=num(k["hours"], 1, lang),
+            cost=num(k["cost_eur"], 0, lang),
+            co2=num(k["co2_kg"], 0, lang),
+            seconds=num(k["runtime_s"], 1, lang),
+        )
     )
     cut = [day for day, status in result.day_status.items() if status == "limit_reached"]
     if params.guided:
-        console.print(
-            "[yellow]note:[/] guided search runs until the time limit: the routes "
-            "depend on the machine's speed"
-        )
+        console.print(say("guided_note", lang))
     elif cut:
-        console.print(
-            f"[yellow]note:[/] the search of {', '.join(cut)} was cut by the time "
-            "limit: another run may give other routes (raise --time-limit)"
-        )
+        console.print(say("cut_note", lang, days=", ".join(cut)))
     if len(result.unserved):
         console.print(
-            f"[bold red]{len(result.unserved)} stop(s) not served[/] "
-            f"({k['unserved_kg']:.0f} kg), see unserved.csv:"
+            say("unserved", lang, count=len(result.unserved), kg=num(k["unserved_kg"], 0, lang))
         )
         for reason, n in result.unserved["reason"].value_counts().items():
-            console.print(f"  {reason}: {n}")
-    console.print(f"{len(files)} files written to [bold]{out}[/]")
+            colon = " :" if lang == "fr" else ":"
+            console.print(f"  {reason_words(str(reason), lang)}{colon} {n}")
 
 
 def bench_routing(

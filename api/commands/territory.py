@@ -9,8 +9,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from api.commands import LangOpt
+from core.csvio import check_lang, write_user_csv
 from core.errors import InputError, InputTooLarge, RowError
-from core.safety import short_repr, write_csv
+from core.safety import short_repr
 from core.schema import TABLES
 from core.tables import find_table_file
 from core.territory import SAMPLE_DIR, load_territory
@@ -35,6 +37,7 @@ def check(
             dir_okay=False,
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Validate every file of a territory in one pass; exit 2 listing every bad cell."""
     from api.cli import console, err_console
@@ -44,7 +47,7 @@ def check(
     except InputTooLarge:
         raise
     except InputError as exc:
-        _list_errors(exc.errors, errors_file, err_console)
+        _list_errors(exc.errors, errors_file, err_console, lang=lang)
         raise typer.Exit(code=2) from None
     table = Table(title=f"Territory {data}", title_justify="left")
     table.add_column("table")
@@ -71,7 +74,7 @@ def check(
 MAX_SHOWN = 50
 
 
-def _list_errors(errors: list[RowError], path: Path | None, out) -> None:
+def _list_errors(errors: list[RowError], path: Path | None, out, *, lang: str = "fr") -> None:
     """Every problem on its own line, sorted by file and row, and a count."""
     ordered = sorted(errors, key=lambda e: (e.file, e.row if e.row is not None else 0))
     for error in ordered[:MAX_SHOWN]:
@@ -92,7 +95,7 @@ def _list_errors(errors: list[RowError], path: Path | None, out) -> None:
             ]
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(frame, path, index=False)
+        write_user_csv(frame, path, lang=check_lang(lang))
     tail = f"; {more} more not shown" if more > 0 else ""
     where = f", all of them in {path}" if path is not None else ""
     if more > 0 and path is None:

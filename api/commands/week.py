@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.commands import bench_module
+from api.commands import LangOpt, bench_module
 from api.commands.routes import (
     AllowFallbackOpt,
     DataOpt,
@@ -19,6 +19,10 @@ from api.commands.routes import (
     load_osm,
     routing_warnings,
 )
+from api.messages import label, say
+from api.week_outputs import REASON_FR
+from core.csvio import check_lang
+from core.fmt import num
 from core.territory import SAMPLE_DIR, load_territory
 
 
@@ -103,6 +107,7 @@ def week(
             "(carotte=0.6 or carotte=60%; repeatable).",
         ),
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """Route this week's orders: share what is short, deliver the allocations, print sheets."""
     from api import week as wk
@@ -127,7 +132,8 @@ def week(
         allow_fallback=allow_fallback or None,
     )
     network = load_osm(osm, params, console)
-    with routing_warnings(console, f"Week {wk.week_label(week_start)}: sharing and routes"):
+    status = say("sharing_week", lang, week=wk.week_label(week_start))
+    with routing_warnings(console, status, lang):
         same = {
             "orders_file": orders,
             "harvest": harvest,
@@ -139,46 +145,59 @@ def week(
         other = None
         if what_if_farm or what_if_product:
             other = wk.run_week(territory, week_start, params, **same, supply_change=change)
-    files = write_week(stage, territory, out)
-    _print_summary(stage.summary)
+    files = write_week(stage, territory, out, lang=check_lang(lang))
+    _print_summary(stage.summary, lang)
     if other is not None:
-        more, figures = write_what_if(stage, other, territory, out)
+        more, figures = write_what_if(stage, other, territory, out, lang=check_lang(lang))
         files += more
-        console.print("[bold]what-if[/] against the week as it is:")
+        console.print(say("what_if", lang))
         for key, pair in figures.items():
             console.print(f"  {key}: {pair['base']} → {pair['what_if']}")
-    console.print(f"{len(files)} files written to [bold]{out}[/]")
+    console.print(say("files_written", lang, count=len(files), out=out))
 
 
-def _print_summary(s: dict) -> None:
+def _print_summary(s: dict, lang: str = "fr") -> None:
     console = _console()
-    table = Table(title=f"Week {s['week']} from {s['week_start']} — {s['shops']} shops")
-    table.add_column("kilos")
+    table = Table(
+        title=say("week_title", lang, week=s["week"], start=s["week_start"], shops=s["shops"])
+    )
+    table.add_column(label("kilos", lang))
     table.add_column("kg", justify="right")
-    table.add_row("ordered", f"{s['ordered_kg']:,.1f}")
-    table.add_row("delivered", f"{s['delivered_kg']:,.1f}")
+    table.add_row(label("ordered", lang), num(s["ordered_kg"], 1, lang))
+    table.add_row(label("delivered", lang), num(s["delivered_kg"], 1, lang))
     for reason, kg in s["reported_kg"].items():
-        table.add_row(f"not delivered: {reason.replace('_', ' ')}", f"{kg:,.1f}")
-    table.add_row("unaccounted", f"{s['unaccounted_kg']:,.1f}")
+        why = REASON_FR.get(f"{reason}_kg", reason) if lang == "fr" else reason.replace("_", " ")
+        table.add_row(f"{label('not delivered', lang)} : {why}", num(kg, 1, lang))
+    table.add_row(label("unaccounted", lang), num(s["unaccounted_kg"], 1, lang))
     console.print(table)
     if s["shared_products"]:
         console.print(
-            f"shared ({s['sharing']}): {', '.join(s['shared_products'])}; min fill rate "
-            f"{100 * s['min_fill_rate']:.1f} %, Gini {s['gini']:.3f}, "
-            f"undistributed {s['undistributed_kg']:.1f} kg"
+            say(
+                "shared",
+                lang,
+                method=s["sharing"],
+                products=", ".join(s["shared_products"]),
+                min_fill=num(100 * s["min_fill_rate"], 1, lang),
+                gini=num(s["gini"], 3, lang),
+                undistributed=num(s["undistributed_kg"], 1, lang),
+            )
         )
     else:
-        console.print("nothing short this week: every order is allocated in full")
+        console.print(say("nothing_short", lang))
     sources = s.get("supply_sources", {})
     if sources.get("orders"):
-        console.print(
-            f"[yellow]note:[/] {sources['orders']} grown product(s) have no confirmed supply "
-            "this week (availability.csv) nor a plan (--plan): routed as ordered"
-        )
+        console.print(say("no_supply_note", lang, count=sources["orders"]))
     r = s["routes"]
     console.print(
-        f"routes {r['km']:.0f} km, {r['cost_eur']:.0f} €; {r['unserved']} stop(s) unserved "
-        f"({r['unserved_kg']:.0f} kg); {s['seconds']:.1f} s"
+        say(
+            "week_routes",
+            lang,
+            km=num(r["km"], 0, lang),
+            cost=num(r["cost_eur"], 0, lang),
+            unserved=r["unserved"],
+            kg=num(r["unserved_kg"], 0, lang),
+            seconds=num(s["seconds"], 1, lang),
+        )
     )
 
 

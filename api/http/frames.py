@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 
 import pandas as pd
 
 from api.http.deps import Paging, ResultCache
+from core.csvio import read_csv_any
 
 
 def frame_of(cache: ResultCache, key: tuple, content: bytes) -> pd.DataFrame:
     """Parse stored CSV bytes once; later calls get the cached frame."""
     frame = cache.get(("frame", *key))
     if frame is None:
-        text = content.decode("utf-8")
-        lines = text.splitlines(keepends=True)
-        while lines and lines[0].startswith("#"):  # route sheets start with a comment line
-            lines.pop(0)
-        frame = (
-            pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False)
-            if lines
-            else pd.DataFrame()
-        )
+        # French (;, decimal comma, BOM) or English user CSVs, and machine CSVs alike
+        frame = read_csv_any(content, dtype=str, keep_default_na=False)
         cache.put(("frame", *key), frame, len(content) * 3)
     return frame
 

@@ -30,6 +30,7 @@ from api.http.schemas import (
     UploadOut,
 )
 from api.store import territories as store_t
+from core.csvio import read_csv_any
 
 router = APIRouter(prefix="/v1/territories", tags=["territories"])
 
@@ -442,9 +443,6 @@ def freeze_contract(
     """Freeze a producer's lines of a plan job as a new version of its contract (planner): the
     territory's ``contracts`` table gets the rows (a new territory version); every later plan
     and what-if keeps them bed for bed."""
-    import io
-
-    import pandas as pd
 
     import planner
 
@@ -452,7 +450,7 @@ def freeze_contract(
     check_source(request, territory_id, body.plan_job_id, "plan")
     store = get_store(request)
     content, _ = jobs.artifact(store, body.plan_job_id, "plan.csv")
-    plan = pd.read_csv(io.BytesIO(content), dtype={"producer_id": str, "crop_id": str})
+    plan = read_csv_any(content, dtype={"producer_id": str, "crop_id": str})
     contracts = _stored_contracts(store, territory_id)
     rows = planner.freeze(
         plan,

@@ -8,7 +8,6 @@ calls the same pipeline functions, and returns the job's summary. The worker
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from api import pipeline
 from api.jobs.queue import artifact
 from api.store.db import Store
 from api.store.models import Job, Scenario
+from core.csvio import read_csv_any
 from core.errors import InputError
 from core.safety import safe_path
 from core.territory import Territory
@@ -30,7 +30,7 @@ Step = Callable[[float, str], None]
 
 def _stored_csv(store: Store, job_id: str, name: str, **read) -> pd.DataFrame:
     content, _ = artifact(store, job_id, name)
-    return pd.read_csv(io.BytesIO(content), **read)
+    return read_csv_any(content, **read)  # user CSVs of a job: French or English dialect
 
 
 def run_demand(store: Store, job: Job, territory: Territory, out: Path, step: Step) -> dict:

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 
-DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janv.",
-    "févr.",
-    "mars",
-    "avr.",
-    "mai",
-    "juin",
-    "juil.",
-    "août",
-    "sept.",
-    "oct.",
-    "nov.",
-    "déc.",
+from core.fmt import (  # noqa: F401  (moved to core; re-exported for the pages)
+    ACTIONS_FR,
+    CLASS_FR,
+    DAY_CODES,
+    DAY_NAMES,
+    DAYS,
+    MONTHS,
+    NBSP,
+    _as_date,
+    action_fr,
+    date_fr,
+    day_fr,
+    eur,
+    num_fr,
+    pct,
 )
-#: the routing's day codes (``mon`` …) in French
-DAY_CODES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
 STATUS_FR = {
     "queued": "en attente",
     "running": "en cours",
@@ -38,78 +35,6 @@ KIND_FR = {
     "routes": "tournées",
     "week": "semaine réelle",
 }
-ACTIONS_FR = {
-    "start": "départ",
-    "end": "retour",
-    "pickup": "enlèvement",
-    "deliver": "livraison",
-    "unload": "déchargement",
-    "load": "chargement",
-    "break": "pause",
-}
-NBSP = "\u202f"  # narrow no-break space: the French thousands separator
-
-
-def _as_date(value) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "date") and callable(value.date):  # pandas Timestamp
-        return value.date()
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def date_fr(value, *, year: bool = False) -> str:
-    """``lun. 3 mars`` (``lun. 3 mars 2026`` with ``year``); the input as text when it is not
-    a date."""
-    day = _as_date(value)
-    if day is None:
-        return "" if value is None else str(value)
-    text = f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
-
-
-def day_fr(code: str) -> str:
-    """``mon`` → ``lundi``."""
-    index = DAY_CODES.get(str(code).lower())
-    return DAY_NAMES[index] if index is not None else str(code)
-
-
-def num_fr(value, digits: int = 0) -> str:
-    """A number with a decimal comma and narrow-space thousands: ``1 234,5``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
-    if math.isnan(number):
-        return "–"
-    text = f"{number:,.{digits}f}"
-    return text.replace(",", NBSP).replace(".", ",")
-
-
-def eur(value, digits: int = 2) -> str:
-    """``1 234,50 €``."""
-    text = num_fr(value, digits)
-    return f"{text}\u00a0€" if text not in ("", "–") else text
-
-
-def pct(value, digits: int = 1) -> str:
-    """Percentage points shown as ``95,3 %``."""
-    text = num_fr(value, digits)
-    return f"{text}\u00a0%" if text not in ("", "–") else text
-
-
-def action_fr(action: str) -> str:
-    """A stop's action (``pickup+delivery``) in French."""
-    return " + ".join(ACTIONS_FR.get(a, a) for a in str(action).split("+"))
-
-
 _EXPECTED = (
     ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),
     ("a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM", "une date et heure JJ/MM/AAAA HH:MM"),

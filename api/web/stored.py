@@ -13,6 +13,7 @@ from api import jobs
 from api.store import territories as store_t
 from api.store.models import Job
 from api.store.territories import NotFound
+from core.csvio import read_csv_any
 
 #: job kinds whose results hold a week's routes, and the folder they are stored under (the
 #: real week's job of issue 13 writes ``api.pipeline.write_routes`` into ``routes/``)
@@ -45,9 +46,7 @@ def artifact_frame(request: Request, job_id: str, name: str) -> pd.DataFrame | N
         content, _ = jobs.artifact(request.app.state.store, job_id, name)
     except NotFound:
         return None
-    lines = content.decode("utf-8-sig").splitlines()
-    body = "\n".join(line for line in lines if not line.startswith("#"))
-    return pd.read_csv(io.StringIO(body), dtype={"producer_id": str, "site_id": str})
+    return read_csv_any(content, dtype={"producer_id": str, "site_id": str})
 
 
 def artifact_json(request: Request, job_id: str, name: str):

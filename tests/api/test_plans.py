@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api import jobs
+from core.csvio import read_csv_any
 
 PLAN = {"time_limit_s": 5, "horizon_weeks": 52}
 DROP_P2 = "name: without-p2\nchanges:\n  - drop_farm: P2\n"
@@ -127,7 +128,7 @@ def test_a_frozen_contract_is_kept_by_the_next_plan_job(client, keys, plan_job, 
 
     def lines(job_id: str) -> pd.DataFrame:
         csv = client.get(f"/v1/plans/{job_id}/files/plan.csv", headers=keys["planner"]).content
-        plan = pd.read_csv(io.BytesIO(csv))
+        plan = read_csv_any(io.BytesIO(csv))
         mine = plan.loc[plan["producer_id"] == "P1", ["crop_id", "plant_date", "beds"]]
         return mine.sort_values(["crop_id", "plant_date"]).reset_index(drop=True)
 
@@ -193,7 +194,7 @@ def test_a_what_if_from_a_base_plan_job_keeps_its_beds(client, keys, plan_job, s
 
     def plan(job_id: str) -> pd.DataFrame:
         csv = client.get(f"/v1/plans/{job_id}/files/plan.csv", headers=h).content
-        return pd.read_csv(io.BytesIO(csv), dtype={"producer_id": str})
+        return read_csv_any(io.BytesIO(csv), dtype={"producer_id": str})
 
     held = planner.beds_kept(plan(plan_job), plan(runs[1e4]))
     assert (held["kept_pct"] >= 95).all()

@@ -10,6 +10,7 @@ import pytest
 
 from api import jobs
 from api.cli import main
+from core.csvio import read_csv_any
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 AVAILABILITY = (
@@ -93,7 +94,7 @@ def test_cli_and_http_week_give_the_same_allocation_and_sheets(
         got = client.get(f"/v1/weeks/{job_id}/files/{name}", headers=keys["planner"])
         assert got.status_code == 200, name
         assert got.content == (out / name).read_bytes(), name
-    alloc = pd.read_csv(io.BytesIO(jobs.artifact(store, job_id, "allocation.csv")[0]))
+    alloc = read_csv_any(io.BytesIO(jobs.artifact(store, job_id, "allocation.csv")[0]))
     assert alloc.groupby("product_id")["allocated_kg"].sum()["carotte"] == pytest.approx(30.0)
     # a producer key does not read the week
     assert client.get(f"/v1/weeks/{job_id}", headers=keys["producer"]).status_code == 403
@@ -173,8 +174,8 @@ def test_a_week_job_carries_the_fill_rates_of_an_earlier_week_job(client, keys, 
     assert r.status_code == 202, r.text
     second = r.json()["job_id"]
     _run(store, second)
-    history = pd.read_csv(io.BytesIO(jobs.artifact(store, second, "fill_history.csv")[0]))
-    once = pd.read_csv(io.BytesIO(jobs.artifact(store, first, "fill_history.csv")[0]))
+    history = read_csv_any(io.BytesIO(jobs.artifact(store, second, "fill_history.csv")[0]))
+    once = read_csv_any(io.BytesIO(jobs.artifact(store, first, "fill_history.csv")[0]))
     assert history["ordered_kg"].sum() == pytest.approx(2 * once["ordered_kg"].sum())
     # a job of another kind is not a week to carry
     bad = client.post(

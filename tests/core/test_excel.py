@@ -9,6 +9,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from api.cli import main
+from core.csvio import read_csv_any
 from core.excel import write_xlsx, xlsx_twin
 
 
@@ -46,7 +47,7 @@ def test_route_sheets_have_twins_with_the_csv_values(tiny_dir, tmp_path):
     sheets = sorted((out / "sheets").glob("*.csv"))
     assert sheets
     for csv_path in sheets:
-        table = pd.read_csv(csv_path, comment="#")
+        table = read_csv_any(csv_path, comment="#")
         book = pd.read_excel(csv_path.with_suffix(".xlsx"))
         assert list(book.columns) == list(table.columns)
         pd.testing.assert_frame_equal(book, table, check_dtype=False)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from core.csvio import read_csv_any
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,12 +35,12 @@ def test_build_writes_tidy_tables_and_rejects(tiny_dir, tmp_path, capsys):
     assert code == 0, printed
     weekly = pd.read_parquet(out / "weekly.parquet")
     assert list(weekly.columns) == ["week", "site", "product", "kg", "orders_kg", "caisse_kg"]
-    rejects = pd.read_csv(out / "rejects.csv")
+    rejects = read_csv_any(out / "rejects.csv")
     assert list(rejects.columns[:4]) == ["file", "row", "column", "reason"]
     assert {"site_id", "product_id", "quantity", "unit"} <= set(rejects.columns)
     assert len(rejects) == 9 + 2  # order lines + payments
-    assert len(pd.read_csv(out / "duplicates.csv")) == 2
-    assert set(pd.read_csv(out / "caisse_flags.csv")["flag"]) == {
+    assert len(read_csv_any(out / "duplicates.csv")) == 2
+    assert set(read_csv_any(out / "caisse_flags.csv")["flag"]) == {
         "not_approved",
         "over_allocation",
         "not_enrolled",
@@ -53,7 +54,7 @@ def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
         ["demand", "forecast", "--data", str(tiny_dir), "--out", str(out), "--horizon", "6"]
     )
     assert code == 0, capsys.readouterr()
-    fc = pd.read_csv(out / "forecast.csv")
+    fc = read_csv_any(out / "forecast.csv")
     assert list(fc.columns) == ["week", "site", "product", "kg", "low", "high"]
     assert fc["week"].nunique() == 6
     hub = pd.read_parquet(out / "hub_forecast.parquet")
@@ -81,7 +82,7 @@ def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
         ]
     )
     assert code == 0, capsys.readouterr()
-    ledger = pd.read_csv(out / "caisse_ledger.csv").set_index("month")
+    ledger = read_csv_any(out / "caisse_ledger.csv").set_index("month")
     # tiny: H1 (1 person) and H2 (3) from January, H3 (2) from February; 150 € a person
     assert ledger.loc["2025-01", "allocations_eur"] == 600
     assert ledger.loc["2025-02", "allocations_eur"] == 900
@@ -165,7 +166,7 @@ def test_ledger_with_another_rule_keeps_the_local_currency(tmp_path, capsys):
         ["demand", "ledger", "--data", str(tiny), "--rule", "150/person", "--out", str(out)]
     )
     assert code == 0, capsys.readouterr()
-    book = pd.read_csv(out / "caisse_ledger.csv").set_index("month")
+    book = read_csv_any(out / "caisse_ledger.csv").set_index("month")
     # January: 35.50 € and 80 SONANTES (1:1): the local-currency payment is not dropped
     assert book.loc["2025-01", "spent_eur"] == 115.5
     assert "left out" not in capsys.readouterr().out

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from core.csvio import read_csv_any
 
 COUNTS = ["--solution-limit", "200", "--time-limit", "120", "--workers", "1"]
 
@@ -39,8 +40,8 @@ def test_pooled_week_split_to_the_cent_with_core_verdict(mutual_dir, tmp_path, c
     code, stdout, err = _mutual(mutual_dir, out, capsys)
     assert code == 0, err
     summary = json.loads((out / "mutualisation.json").read_text())
-    coalitions = pd.read_csv(out / "coalitions.csv")
-    split = pd.read_csv(out / "split.csv")
+    coalitions = read_csv_any(out / "coalitions.csv")
+    split = read_csv_any(out / "split.csv")
     assert summary["assessable"] and summary["coalitions"] == 7 == len(coalitions)
     cost = dict(zip(coalitions["coalition"], coalitions["cost_eur"], strict=True))
     alone = cost["epi"] + cost["gpa"] + cost["chan"]

@@ -14,6 +14,7 @@ from planner_helpers import SEASON_START, demand, salad
 from test_planner_model import _random_case, solve
 
 import planner
+from core.csvio import read_csv_any
 from core.errors import InputError
 from core.territory import SAMPLE_DIR, load_territory
 from planner import PlanParams
@@ -276,7 +277,7 @@ def test_contract_terms_set_the_smallest_line_and_print_on_the_contract(tmp_path
     revenue = result.plan["revenue_eur"].sum()
     assert f"{revenue * 1.2:,.0f} € TTC".replace(",", "\u202f") in page
     assert "à 45 jours" in page and "70 % de la valeur prévue" in page
-    sheet = pd.read_csv(next(f for f in files if f.suffix == ".csv"))
+    sheet = read_csv_any(next(f for f in files if f.suffix == ".csv"))
     planting = sheet.loc[sheet["section"] == "planting"].iloc[0]
     assert planting["price_eur_per_kg_ttc"] == pytest.approx(2.0 * 1.2)
 

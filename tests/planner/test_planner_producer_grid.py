@@ -9,6 +9,7 @@ import pytest
 from planner_helpers import crop, demand, farm, product, territory
 from test_planner_model import solve
 
+from core.csvio import read_csv_any
 from planner import Weights
 from planner.eligibility import producer_scores
 
@@ -104,7 +105,7 @@ def test_vivres_plan_reads_the_territory_grid(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Producer grid: 1 farm(s) below 50 %" in " ".join(out.split())
-    plan = pd.read_csv(tmp_path / "p" / "plan.csv")
+    plan = read_csv_any(tmp_path / "p" / "plan.csv")
     assert "P1" not in set(plan["producer_id"])
     path = folder / "producer_assessments.csv"
     path.write_text(path.read_text() + "P9,local,1,GAB,2025-01-10\n", encoding="utf-8")

@@ -11,6 +11,7 @@ from planner_helpers import demand, salad
 
 import planner
 from api.cli import main
+from core.csvio import read_csv_any
 from core.errors import InputError
 from core.territory import load_territory
 
@@ -168,7 +169,7 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "optimal"
     assert report["best_bound"] is not None
-    harvest = pd.read_csv(out / "harvest.csv")
+    harvest = read_csv_any(out / "harvest.csv")
     assert list(harvest.columns) == [
         "week_start",
         "producer_id",
@@ -182,13 +183,13 @@ def test_vivres_plan_writes_every_output(summer_dir, tmp_path, capsys):
     assert contracts and all(name.startswith("P") for name in contracts)
     page = next((out / "contracts").glob("*.html")).read_text()
     assert "Contrat de culture" in page and "@media print" in page
-    assert "optimal" in stdout and "coverage" in stdout
+    assert "optimal" in stdout and "couverture" in stdout
     # each contract's CSV has a spreadsheet twin holding the same values
     first = next((out / "contracts").glob("*.csv"))
     book = pd.read_excel(first.with_suffix(".xlsx"))
     for column in book.select_dtypes("datetime"):  # typed dates in the workbook
         book[column] = book[column].dt.strftime("%Y-%m-%d")
-    pd.testing.assert_frame_equal(book, pd.read_csv(first), check_dtype=False)
+    pd.testing.assert_frame_equal(book, read_csv_any(first), check_dtype=False)
 
 
 def test_vivres_plan_bad_scenario_exits_2(tiny_dir, tmp_path, capsys):
@@ -237,7 +238,7 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     )
     assert code == 0, stdout
     assert "sans-P1" in stdout and "secheresse" in stdout and "shortfall kg" in stdout
-    table = pd.read_csv(out / "kpi_comparison.csv", index_col=0)
+    table = read_csv_any(out / "kpi_comparison.csv", index_col=0)
     assert {"base", "sans-P1", "secheresse"} <= set(table.columns)
     assert (out / "sans-P1" / "report.md").exists()
     # each difference is weighed against both plans' optimality uncertainty
@@ -246,5 +247,5 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     base = planner.read_kpis(out / "base")
     assert base["uncertainty_eur"] == pytest.approx(base["objective"] - base["best_bound"])
     assert base["short_eur_per_kg"] > 0
-    kept = pd.read_csv(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
+    kept = read_csv_any(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
     assert kept.loc["P1", "beds"] == 0 and "farms still planting keep" in stdout

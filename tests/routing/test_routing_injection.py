@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 from routing_helpers import COUNTED, job, make_problem, site, vehicle
 
+from core.csvio import read_csv_any
 from core.errors import InputError
 from routing import solve_week
 from routing.outputs import write_route_outputs
@@ -47,11 +47,11 @@ def test_xss_payload_in_a_site_name_is_inert_in_every_html_file(tmp_path):
 def test_formula_in_a_site_name_is_neutralised_in_the_csv_sheets(tmp_path):
     result, problem = _solved(FORMULA, notes="+33 2 40 00 00 00")
     write_route_outputs(result, problem, tmp_path)
-    sheet = pd.read_csv(tmp_path / "sheets" / "mon_V1.csv", comment="#", dtype=str)
-    names = set(sheet["name"])
+    sheet = read_csv_any(tmp_path / "sheets" / "mon_V1.csv", comment="#", dtype=str)
+    names = set(sheet["Lieu"])
     assert "'" + FORMULA in names and FORMULA not in names
-    assert "'+33 2 40 00 00 00" in set(sheet["notes"])
-    stops = pd.read_csv(tmp_path / "stops.csv", dtype=str)
+    assert "'+33 2 40 00 00 00" in set(sheet["Consignes du lieu"])
+    stops = read_csv_any(tmp_path / "stops.csv", dtype=str)
     assert not stops["name"].str.startswith(("=", "+", "-", "@")).any()
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 from routing_helpers import COUNTED, job, make_problem, vehicle
 
 from api.cli import main
+from core.csvio import read_csv_any
 from core.geo import haversine_m
 from routing import solve_week
 from routing.outputs import write_route_outputs
@@ -36,21 +36,21 @@ def test_outputs_flag_the_fallback(line_sites, tmp_path):
         "kpis_vehicles.csv",
         "unserved.csv",
     } <= names
-    sheet = pd.read_csv(tmp_path / "sheets" / "mon_V1.csv", comment="#")
-    assert {"arrival", "departure", "load_on_board_kg", "what", "contact"} <= set(sheet.columns)
-    assert "haversine_fallback" in (tmp_path / "sheets" / "mon_V1.csv").read_text().splitlines()[0]
-    assert "ESTIMATES" in (tmp_path / "sheets" / "mon_V1.html").read_text()
+    sheet = read_csv_any(tmp_path / "sheets" / "mon_V1.csv")
+    assert {"Arrivée", "Départ", "Charge à bord (kg)", "Adresse", "Téléphone"} <= set(sheet.columns)
+    assert set(sheet["Méthode"]) == {"haversine_fallback"}
+    assert "ESTIMÉES" in (tmp_path / "sheets" / "mon_V1.html").read_text()
     geo = json.loads((tmp_path / "routes.geojson").read_text())
     assert geo["method"] == "haversine_fallback"
     assert all(f["properties"]["method"] == "haversine_fallback" for f in geo["features"])
     line = next(f for f in geo["features"] if f["geometry"]["type"] == "LineString")
     assert line["properties"]["geometry"] == "straight_line"
     assert json.loads((tmp_path / "kpis.json").read_text())["method"] == "haversine_fallback"
-    unserved = pd.read_csv(tmp_path / "unserved.csv")
+    unserved = read_csv_any(tmp_path / "unserved.csv")
     assert list(unserved["reason"]) == ["time window"]
     for name in ("unserved.csv", "schedule.csv", "stops.csv", "kpis_vehicles.csv"):
-        assert set(pd.read_csv(tmp_path / name)["method"]) == {"haversine_fallback"}, name
-    assert "ESTIMATES" in (tmp_path / "map_mon_tiles.html").read_text()
+        assert set(read_csv_any(tmp_path / name)["method"]) == {"haversine_fallback"}, name
+    assert "ESTIMÉES" in (tmp_path / "map_mon_tiles.html").read_text()
     page = (tmp_path / "map_mon.html").read_text()
     # renders offline: inline SVG, no script or tile fetched from the network
     assert "<svg" in page and "polyline" in page
@@ -116,8 +116,8 @@ def test_cli_routes_with_direct_transfers(tiny_dir, tmp_path):
         str(transfers),
     )
     assert code == 0
-    stops = pd.read_csv(out / "stops.csv")
-    unserved = pd.read_csv(out / "unserved.csv")
+    stops = read_csv_any(out / "stops.csv")
+    unserved = read_csv_any(out / "unserved.csv")
     moved = stops.loc[stops["detail"].fillna("").str.contains("fresh 120 kg"), "action"]
     reported = unserved.loc[unserved["job_id"].str.startswith("tra_S2")]
     assert set(moved) == {"pickup", "deliver"} or len(reported)
@@ -186,3 +186,15 @@ def test_a_new_week_removes_the_sheets_and_maps_an_earlier_run_left(tiny_dir, tm
     assert not any(p.exists() for p in stale)
     assert (out / "notes.txt").read_text() == "mine"  # files the writer does not make stay
     assert list((out / "sheets").glob("*.html"))  # this week's sheets
+
+
+def test_lang_en_writes_english_sheets_with_comma_csvs(line_sites, tmp_path):
+    problem = make_problem(line_sites, [vehicle("V1")], [job("S1", 100), job("S2", 50)], {})
+    result = solve_week(problem, COUNTED)
+    write_route_outputs(result, problem, tmp_path, lang="en")
+    text = (tmp_path / "sheets" / "mon_V1.csv").read_bytes().decode("utf-8-sig")
+    assert text.startswith("No.,Time window,Arrival,Departure,Code,Place,Action,Address,Phone")
+    assert "<h1>Route V1 — Mon " in (tmp_path / "sheets" / "mon_V1.html").read_text()
+    loading = (tmp_path / "sheets" / "loading_mon.html").read_text()
+    assert "To load at the hub" in loading and "0.0 kg" not in loading
+    assert (tmp_path / "unserved.csv").read_bytes().decode("utf-8-sig").startswith("day,")

@@ -17,6 +17,7 @@ from web_live import CHROMIUM_ARGS, Guard, chromium_path, guarded_context, live_
 
 from api import jobs
 from api.store import territories as store_t
+from core.csvio import read_csv_any
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if chromium_path() is None:
@@ -220,7 +221,6 @@ def test_run_the_real_week_watch_progress_then_see_the_allocation(page, server, 
 def test_print_the_real_week_to_pdf_one_page_per_sheet_and_list(
     browser, guard, server, tokens, solved, web_store
 ):
-    import io
 
     import pandas as pd
 
@@ -235,7 +235,7 @@ def test_print_the_real_week_to_pdf_one_page_per_sheet_and_list(
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
     def frame(name: str) -> pd.DataFrame:
-        return pd.read_csv(io.BytesIO(jobs.artifact(web_store, solved["week"], name)[0]))
+        return read_csv_any(jobs.artifact(web_store, solved["week"], name)[0])
 
     kpis = json.loads(jobs.artifact(web_store, solved["week"], "routes/kpis.json")[0])
     shops = frame("feuilles/preparation.csv")["Point_de_vente"].nunique()

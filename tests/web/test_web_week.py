@@ -18,6 +18,7 @@ from web_helpers import AVAILABILITY, WEEK, csrf_of, put_availability, run
 from api import jobs
 from api.store import territories as store_t
 from api.web.availability import default_monday, parse_kg
+from core.csvio import read_csv_any
 
 URL = "/t/tiny/producteurs/{}/disponibilites"
 
@@ -149,12 +150,8 @@ def test_print_all_of_a_week_has_the_picking_lists_one_sheet_per_shop(as_role, s
     c = as_role("logistics")
     page = c.get(f"/t/tiny/tournees/{solved['week']}/imprimer")
     assert page.status_code == 200
-    picking = pd.read_csv(
-        io.BytesIO(jobs.artifact(web_store, solved["week"], "feuilles/preparation.csv")[0])
-    )
-    farms = pd.read_csv(
-        io.BytesIO(jobs.artifact(web_store, solved["week"], "feuilles/enlevements.csv")[0])
-    )
+    picking = read_csv_any(jobs.artifact(web_store, solved["week"], "feuilles/preparation.csv")[0])
+    farms = read_csv_any(jobs.artifact(web_store, solved["week"], "feuilles/enlevements.csv")[0])
     kpis = jobs.artifact(web_store, solved["week"], "routes/kpis.json")[0]
     assert page.text.count('data-sheet="picking"') == picking["Point_de_vente"].nunique() == 2
     assert page.text.count('data-sheet="farm"') == farms["Ferme"].nunique()
@@ -174,7 +171,7 @@ def test_the_real_weeks_pdf_has_one_page_per_sheet_and_list(as_role, solved, web
     assert 'filename="feuilles_semaine_2025-W02.pdf"' in r.headers["content-disposition"]
 
     def frame(name: str) -> pd.DataFrame:
-        return pd.read_csv(io.BytesIO(jobs.artifact(web_store, solved["week"], name)[0]))
+        return read_csv_any(jobs.artifact(web_store, solved["week"], name)[0])
 
     kpis = json.loads(jobs.artifact(web_store, solved["week"], "routes/kpis.json")[0])
     lists = frame("feuilles/preparation.csv")["Point_de_vente"].nunique()

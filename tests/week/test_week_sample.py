@@ -7,10 +7,10 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from api.cli import main
+from core.csvio import read_csv_any
 from core.territory import SAMPLE_DIR, load_territory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +40,8 @@ def test_the_sample_shortage_week_meets_the_bars(tmp_path):
     assert abs(row["unaccounted_kg"]) < 0.5  # to the kilo
     total = row["delivered_kg"] + sum(row["reported_kg"].values())
     assert total == pytest.approx(row["ordered_kg"], abs=0.5)
-    alloc = pd.read_csv(tmp_path / "shortage" / "allocation.csv")
-    supply = pd.read_csv(tmp_path / "shortage" / "supply.csv")
+    alloc = read_csv_any(tmp_path / "shortage" / "allocation.csv")
+    supply = read_csv_any(tmp_path / "shortage" / "supply.csv")
     assert list(alloc.columns) == ["site_id", "product_id", "ordered_kg", "allocated_kg"]
     assert list(supply.columns) == ["product_id", "available_kg"]
 

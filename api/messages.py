@@ -1,0 +1,230 @@
+"""What the CLI says to people, in French (the default) or English (``--lang en``).
+
+``say(key, lang, **values)`` formats one message; ``label(key, lang)`` names a figure of a
+summary (the JSON keys stay English: they are for programs)."""
+
+from __future__ import annotations
+
+import re
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "loading": {"fr": "Chargement du territoire", "en": "Loading the territory"},
+    "demand": {
+        "fr": "Demande : historique hebdomadaire et prévision de la saison",
+        "en": "Demand: weekly history and season forecast",
+    },
+    "planner": {
+        "fr": "Planification : plan de cultures et d'approvisionnement de la saison (MILP)",
+        "en": "Planner: season crop and supply plan (MILP)",
+    },
+    "routing": {
+        "fr": "Tournées : camions partagés de la semaine {week}",
+        "en": "Routing: shared-truck routes of week {week}",
+    },
+    "starting": {"fr": "Démarrage", "en": "Starting"},
+    "solving_week": {
+        "fr": "Calcul des tournées de la semaine {week} ({start})",
+        "en": "Solving week {week} ({start})",
+    },
+    "sharing_week": {
+        "fr": "Semaine {week} : partage et tournées",
+        "en": "Week {week}: sharing and routes",
+    },
+    "done": {"fr": "Terminé", "en": "Done"},
+    "files_written": {
+        "fr": "{count} fichiers écrits dans [bold]{out}[/]",
+        "en": "{count} files written to [bold]{out}[/]",
+    },
+    "routes_title": {
+        "fr": "Semaine {week} à partir du {start} — méthode {method}, moteur {engine}",
+        "en": "Week {week} from {start} — method {method}, engine {engine}",
+    },
+    "routes_total": {
+        "fr": "total {km} km, {hours} h, {cost} €, {co2} kg de CO2 ; calculé en {seconds} s",
+        "en": "total {km} km, {hours} h, {cost} €, {co2} kg CO2; solved in {seconds} s",
+    },
+    "guided_note": {
+        "fr": "[yellow]note :[/] la recherche guidée tourne jusqu'à la limite de temps : les "
+        "tournées dépendent de la vitesse de la machine",
+        "en": "[yellow]note:[/] guided search runs until the time limit: the routes depend on "
+        "the machine's speed",
+    },
+    "cut_note": {
+        "fr": "[yellow]note :[/] la recherche de {days} a été coupée par la limite de temps : "
+        "un autre calcul peut donner d'autres tournées (augmentez --time-limit)",
+        "en": "[yellow]note:[/] the search of {days} was cut by the time limit: another run "
+        "may give other routes (raise --time-limit)",
+    },
+    "unserved": {
+        "fr": "[bold red]{count} arrêt(s) non desservi(s)[/] ({kg} kg), voir unserved.csv :",
+        "en": "[bold red]{count} stop(s) not served[/] ({kg} kg), see unserved.csv:",
+    },
+    "week_title": {
+        "fr": "Semaine {week} à partir du {start} — {shops} points de vente",
+        "en": "Week {week} from {start} — {shops} shops",
+    },
+    "shared": {
+        "fr": "partagés ({method}) : {products} ; taux de service minimal {min_fill} %, "
+        "Gini {gini}, non distribué {undistributed} kg",
+        "en": "shared ({method}): {products}; min fill rate {min_fill} %, Gini {gini}, "
+        "undistributed {undistributed} kg",
+    },
+    "nothing_short": {
+        "fr": "rien ne manque cette semaine : chaque commande est allouée en entier",
+        "en": "nothing short this week: every order is allocated in full",
+    },
+    "no_supply_note": {
+        "fr": "[yellow]note :[/] {count} produit(s) cultivé(s) sans offre confirmée cette "
+        "semaine (availability.csv) ni plan (--plan) : tournées faites sur les commandes",
+        "en": "[yellow]note:[/] {count} grown product(s) have no confirmed supply this week "
+        "(availability.csv) nor a plan (--plan): routed as ordered",
+    },
+    "week_routes": {
+        "fr": "tournées {km} km, {cost} € ; {unserved} arrêt(s) non desservi(s) ({kg} kg) ; "
+        "{seconds} s",
+        "en": "routes {km} km, {cost} €; {unserved} stop(s) unserved ({kg} kg); {seconds} s",
+    },
+    "what_if": {
+        "fr": "[bold]simulation[/] par rapport à la semaine telle quelle :",
+        "en": "[bold]what-if[/] against the week as it is:",
+    },
+    "plan_status": {
+        "fr": "[bold]{status}[/] ({solver} : {message}) · objectif {objective} € · meilleure "
+        "borne {bound} € · écart {gap} · {seconds} s (modèle construit en {build} s)",
+        "en": "[bold]{status}[/] ({solver}: {message}) · objective {objective} € · best bound "
+        "{bound} € · gap {gap} · {seconds} s (model built in {build} s)",
+    },
+    "plan_figures": {
+        "fr": "couverture {coverage} % · manque {short} kg · pertes {waste} kg · achats "
+        "{purchases} € · revenu des fermes min. {revenue_min} € / médian {revenue_median} € · "
+        "{local} % à moins de 50 km",
+        "en": "coverage {coverage} % · short {short} kg · waste {waste} kg · purchases "
+        "{purchases} € · farm revenue min {revenue_min} € / median {revenue_median} € · "
+        "{local} % within 50 km",
+    },
+    "plan_files": {
+        "fr": "{count} fichiers écrits dans [bold]{out}[/] (report.md, plan.csv, harvest.csv, "
+        "coverage.csv, farms.csv, contracts/ ; chaque CSV avec son .xlsx)",
+        "en": "{count} files written to [bold]{out}[/] (report.md, plan.csv, harvest.csv, "
+        "coverage.csv, farms.csv, contracts/; each CSV with its .xlsx)",
+    },
+    "warning": {"fr": "[yellow]attention :[/] {text}", "en": "[yellow]warning:[/] {text}"},
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    # summary stages
+    "territory": {"fr": "territoire"},
+    "demand": {"fr": "demande"},
+    "plan": {"fr": "plan de saison"},
+    "routes": {"fr": "tournées"},
+    # figures
+    "coverage_pct": {"fr": "couverture de la demande (%)"},
+    "demand_kg": {"fr": "demande en cultures (kg)"},
+    "shortfall_kg": {"fr": "manque (kg)"},
+    "waste_kg": {"fr": "pertes (kg)"},
+    "harvest_kg": {"fr": "récolte (kg)"},
+    "purchase_cost_eur": {"fr": "achats aux fermes (€)"},
+    "revenue_farm_min_eur": {"fr": "revenu minimal d'une ferme (€)"},
+    "revenue_farm_median_eur": {"fr": "revenu médian des fermes (€)"},
+    "farms_below_floor": {"fr": "fermes sous leur revenu plancher"},
+    "floor_gap_eur": {"fr": "écart aux revenus planchers (€)"},
+    "local_share_pct": {"fr": "part à moins de 50 km (%)"},
+    "farms_supplying": {"fr": "fermes qui livrent"},
+    "beds": {"fr": "planches"},
+    "fair_price_gap_eur": {"fr": "écart au prix juste (€)"},
+    "uncertainty_eur": {"fr": "incertitude d'optimalité (€)"},
+    "short_eur_per_kg": {"fr": "coût d'un kilo manquant (€/kg)"},
+    "waste_eur_per_kg": {"fr": "coût d'un kilo perdu (€/kg)"},
+    "points_of_sale": {"fr": "points de vente"},
+    "farms": {"fr": "fermes"},
+    "products": {"fr": "produits"},
+    "vehicles": {"fr": "véhicules"},
+    "households": {"fr": "ménages"},
+    "order_rows": {"fr": "lignes de commande"},
+    "history_weeks": {"fr": "semaines d'historique"},
+    "forecast_weeks": {"fr": "semaines prévues"},
+    "season_kg": {"fr": "kilos de la saison"},
+    "rejected_rows": {"fr": "lignes rejetées"},
+    "status": {"fr": "statut"},
+    "objective": {"fr": "objectif (€)"},
+    "gap_pct": {"fr": "écart à l'optimum (%)"},
+    "week_start": {"fr": "début de semaine"},
+    "method": {"fr": "méthode"},
+    "engine": {"fr": "moteur"},
+    "km": {"fr": "km"},
+    "hours": {"fr": "heures"},
+    "cost_eur": {"fr": "coût (€)"},
+    "co2_kg": {"fr": "CO2 (kg)"},
+    "vehicle_days": {"fr": "véhicules-jours"},
+    "stops": {"fr": "arrêts"},
+    "kg_moved": {"fr": "kilos transportés"},
+    "mean_max_load_pct": {"fr": "charge max. moyenne (%)"},
+    "unserved": {"fr": "arrêts non desservis"},
+    "unserved_kg": {"fr": "kilos non desservis"},
+    "runtime_s": {"fr": "temps de calcul (s)"},
+    "day_status": {"fr": "fin de recherche par jour"},
+    "estimated_sites": {"fr": "sites estimés à vol d'oiseau"},
+    "day": {"fr": "jour"},
+    "vehicle": {"fr": "véhicule"},
+    "cost €": {"fr": "coût €"},
+    "CO2 kg": {"fr": "CO2 kg"},
+    "kg moved": {"fr": "kilos"},
+    "max load %": {"fr": "charge max. %"},
+    "kilos": {"fr": "kilos"},
+    "ordered": {"fr": "commandé"},
+    "delivered": {"fr": "livré"},
+    "not delivered": {"fr": "non livré"},
+    "unaccounted": {"fr": "non expliqué"},
+}
+
+
+def say(key: str, lang: str = "fr", **values: object) -> str:
+    """The message ``key`` in ``lang``, with ``values`` filled in."""
+    texts = MESSAGES[key]
+    return texts.get(lang, texts["en"]).format(**values)
+
+
+def label(key: str, lang: str = "fr") -> str:
+    """A summary figure's name for people (the key itself in English or when unknown)."""
+    return LABELS.get(key, {}).get(lang, key) if lang != "en" else key
+
+
+_WARNINGS_FR = (
+    (
+        re.compile(r"^no road network: distances are great-circle × (\S+) \((\w+)\); pass an OSM"),
+        "pas de réseau routier : distances à vol d'oiseau × {0} ({1}) ; passez --osm FICHIER "
+        "pour les distances par la route",
+    ),
+    (
+        re.compile(
+            r"^pin of (\S+): vehicle (\S+) has no cold room; the stop's chilled or frozen goods"
+        ),
+        "épinglage de {0} : le véhicule {1} n'est pas réfrigéré ; les produits frais ou "
+        "surgelés de l'arrêt ne peuvent pas y monter et seront signalés non desservis",
+    ),
+    (
+        re.compile(
+            r"^pin of (\S+): ([\d,]+) kg for one visit, more than vehicle (\S+) carries "
+            r"\(([\d,]+) kg\)"
+        ),
+        "épinglage de {0} : {1} kg en un passage, plus que ce que porte le véhicule {2} ({3} kg)",
+    ),
+    (
+        re.compile(
+            r"^(\d+) point\(s\) lie more than (\d+) m from a road \(points (.*), up to "
+            r"(\d+) m\)"
+        ),
+        "{0} point(s) à plus de {1} m d'une route (points {2}, jusqu'à {3} m) : vérifiez leurs "
+        "coordonnées ou prenez un extrait plus grand",
+    ),
+)
+
+
+def warning_text(message: str, lang: str = "fr") -> str:
+    """A routing warning for people: the known ones in French, others as they are."""
+    if lang == "fr":
+        for pattern, template in _WARNINGS_FR:
+            found = pattern.match(message)
+            if found:
+                return template.format(*found.groups())
+    return message
