@@ -2524,7 +2524,7 @@ def build_households(rng: np.random.Generator, n: int, caisse_ids: list[str]) ->
             day = first + 10 + int(rng.integers(0, date(2025, 12, 10).toordinal() - first - 10))
         joined.append(date.fromordinal(day))
     units = consumption_units(sizes)
-    per_unit = np.clip(rng.lognormal(math.log(480), 0.55, size=n), 60, 2500)
+    per_unit = np.clip(rng.lognormal(math.log(480), 0.55, size=n), 60, 1500)
     rav = np.round(per_unit * units, -1)
     given = rng.random(n) < 0.85
     uppers = np.array([u for u, _ in INDICATIVE_BANDS])
