@@ -77,7 +77,8 @@ def run_caisse(territory: Territory) -> CaisseStage:
 
 
 def write_caisse(stage: CaisseStage, out_dir: Path) -> list[Path]:
-    """The caisse stage's tables as CSV (French Excel opens them)."""
+    """The caisse stage's tables as CSV with .xlsx twins, and the printable French report
+    ``caisse_report.html`` (A4)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in (
@@ -89,4 +90,8 @@ def write_caisse(stage: CaisseStage, out_dir: Path) -> list[Path]:
         path = out_dir / f"{name}.csv"
         write_csv(frame, path, index=False)
         files += [path, xlsx_twin(frame, path)]
-    return files
+    from api.caisse_print import caisse_html
+
+    report = out_dir / "caisse_report.html"
+    report.write_text(caisse_html(stage), encoding="utf-8")
+    return [*files, report]
