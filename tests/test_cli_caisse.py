@@ -121,6 +121,9 @@ def test_credits_file_for_the_payment_operator(two_caisses, tmp_path, capsys):
     assert code == 0, stdout
     credits = pd.read_csv(out)
     assert list(credits.columns) == ["household_id", "amount", "month", "currency"]
+    twin = pd.read_excel(out.with_suffix(".xlsx"))
+    assert twin["amount"].tolist() == credits["amount"].tolist()
+    assert twin["household_id"].tolist() == credits["household_id"].tolist()
     assert credits["currency"].unique().tolist() == ["SONANTES"]
     code, _, err = run(
         [

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from core.errors import InputError
+from core.excel import xlsx_twin
 from core.safety import write_csv
 from core.territory import SAMPLE_DIR, load_territory
 
@@ -154,8 +155,10 @@ def credits(
     table = credit_file(found[caisse], members, when)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(table, out, index=False)
+    twin = xlsx_twin(table, out)
     _console().print(
-        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out}"
+        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out} "
+        f"(et {twin.name})"
     )
 
 
