@@ -6,6 +6,7 @@ sizing of the co-funding received."""
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -29,6 +30,13 @@ BALANCE_FR = {
     "closing_cash_eur": "trésorerie de clôture €",
     "outstanding_credit_eur": "crédit restant aux ménages €",
 }
+#: The grid's reasons (demand.grid.verdicts), in French for the printed page.
+WHY_FR = (
+    (re.compile(r"(\d+) needed \(eliminatory\)"), r"\1 requis (éliminatoire)"),
+    (re.compile(r"score ([\d.]+) % below ([\d.]+) %"), r"score \1 % sous le seuil de \2 %"),
+    (re.compile("furthest from full marks"), "les plus loin du maximum"),
+    (re.compile(r"(\d+)\.(\d) %"), r"\1,\2 %"),
+)
 UNSPENT_FR = {"carry": "gardé par le ménage", "expire": "rendu à la caisse en fin de mois"}
 
 
@@ -106,6 +114,12 @@ def _contributions_page(stage: CaisseStage) -> str:
     return _page("Cotisations et transfert solidaire", subtitle, solidarity, numeric)
 
 
+def _why_fr(why: str) -> str:
+    for pattern, french in WHY_FR:
+        why = pattern.sub(french, why)
+    return why
+
+
 def _grid_page(stage: CaisseStage) -> str:
     from demand.grid import to_approve
 
@@ -135,7 +149,7 @@ def _grid_page(stage: CaisseStage) -> str:
                 "score %": verdict.score_pct,
                 "seuil %": verdict.threshold_pct,
                 "conventionné": "oui" if verdict.approved else "non",
-                "pourquoi": verdict.why,
+                "pourquoi": _why_fr(verdict.why),
                 "ce qui le rendrait conventionnable (points → points nécessaires)": change,
                 "évalué le": verdict.assessed_on,
             }

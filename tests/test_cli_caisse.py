@@ -198,6 +198,7 @@ def test_report_writes_a_printable_french_page_per_table(two_caisses, tmp_path, 
     # the refused shop and what would make it approvable: prix 1 → 2 (eliminatory), then
     # points where they weigh most until 60 %
     assert "Prix justes aux producteurs: 1 → 2" in page
+    assert "Prix justes aux producteurs: 1/4 points, 2 requis (éliminatoire)" in page
     assert "36\u202f500,00" in page  # the CCAS's co-funding, to the cent, French style
     assert (out / "caisse_grid.xlsx").exists()
 
