@@ -76,7 +76,8 @@ def run_caisse(territory: Territory) -> CaisseStage:
 
 
 def write_caisse(stage: CaisseStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
-    """The caisse stage's tables as user CSVs with their ``.xlsx`` twins."""
+    """The caisse stage's tables as user CSVs with their ``.xlsx`` twins, and the printable
+    French report ``caisse_report.html`` (A4)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in (
@@ -86,4 +87,8 @@ def write_caisse(stage: CaisseStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG
         ("caisse_grid", stage.grid),
     ):
         files += write_user_csv(frame, out_dir / f"{name}.csv", lang=lang)
-    return files
+    from api.caisse_print import caisse_html
+
+    report = out_dir / "caisse_report.html"
+    report.write_text(caisse_html(stage), encoding="utf-8")
+    return [*files, report]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.geo import haversine_m
+from demand.caisses import INDICATIVE_BANDS, consumption_units
 
 DEFAULT_COMMUNES = (
     Path(__file__).resolve().parents[2] / "shared/osm/communes/communes-44-loire-atlantique.geojson"
@@ -2349,23 +2350,201 @@ def build_week_supply(
 # Caisse commune
 # --------------------------------------------------------------------------------------------
 
+#: Communes of the rural caisse (Pays de Retz); every other point of sale is the urban caisse's.
+RETZ_COMMUNES = frozenset(
+    {
+        "Le Pellerin",
+        "Vue",
+        "Cheix-en-Retz",
+        "Rouans",
+        "Brains",
+        "Port-Saint-Père",
+        "Sainte-Pazanne",
+        "Chaumes-en-Retz",
+    }
+)
+URBAN, RETZ = "cca_nantes", "cca_retz"
+#: The two caisses. From the territory's documents: the allocation (100 € + 50 € per further
+#: person), the minimum contribution (5 € per person), the Moneko and the urban caisse's
+#: start in September 2025. Invented: the Pays de Retz caisse's start, its unspent-credit rule
+#: and the approval thresholds.
+CAISSES = (
+    {
+        "caisse_id": URBAN,
+        "name": "Caisse commune urbaine (Nantes ouest et Sud-Loire)",
+        "area": "Nantes, Saint-Herblain, Rezé, Bouguenais, Couëron, Indre, La Montagne, "
+        "Saint-Jean-de-Boiseau, Bouaye",
+        "currency": "Moneko",
+        "start": "2025-09-01",
+        "first_person_eur": 100.0,
+        "additional_person_eur": 50.0,
+        "min_contribution_per_person_eur": 5.0,
+        "unspent": "carry",
+        "approval_threshold_pct": 60.0,
+    },
+    {
+        "caisse_id": RETZ,
+        "name": "Caisse commune du Pays de Retz",
+        "area": ", ".join(sorted(RETZ_COMMUNES)),
+        "currency": "Moneko",
+        "start": "2025-11-01",
+        "first_person_eur": 100.0,
+        "additional_person_eur": 50.0,
+        "min_contribution_per_person_eur": 5.0,
+        "unspent": "expire",
+        "approval_threshold_pct": 45.0,
+    },
+)
+#: The conventionnement grid: 15 criteria, ILLUSTRATIVE (the territory's committee chose a grid
+#: of 15 criteria with points and weights; these labels and weights are invented).
+#: criterion_id, label, weight (urban), weight (Pays de Retz), eliminatory minimum (0: none)
+CRITERIA = (
+    ("local_supply", "Approvisionnement local (moins de 100 km) [illustratif]", 3, 4, 0),
+    ("seasonal", "Produits de saison [illustratif]", 2, 2, 0),
+    ("organic", "Bio ou en conversion [illustratif]", 2, 2, 0),
+    ("fair_prices", "Prix justes aux producteurs [illustratif]", 3, 3, 2),
+    ("accessible_prices", "Prix accessibles [illustratif]", 3, 3, 2),
+    ("opening_hours", "Horaires d'ouverture (soir, samedi) [illustratif]", 2, 1, 0),
+    ("priority_districts", "Proximité des quartiers prioritaires [illustratif]", 2, 1, 0),
+    ("welcome", "Accueil sans stigmatisation [illustratif]", 2, 2, 2),
+    ("local_currency", "Accepte la Moneko [illustratif]", 1, 1, 0),
+    ("range", "Diversité de l'offre (frais, sec, hygiène) [illustratif]", 2, 2, 0),
+    ("physical_access", "Accessibilité (PMR, transports) [illustratif]", 1, 2, 0),
+    ("governance", "Gouvernance (association, coopérative, ESS) [illustratif]", 1, 1, 0),
+    ("work", "Emplois et conditions de travail [illustratif]", 1, 1, 0),
+    ("waste", "Lutte contre le gaspillage, vrac [illustratif]", 1, 1, 0),
+    ("participation", "Participation à la vie de la caisse [illustratif]", 1, 1, 0),
+)
+MAX_POINTS = 5
+#: Co-funders: the CCAS de Nantes's 36,500 € is the territory's figure; the others are invented.
+FUNDERS = (
+    ("CCAS de Nantes", URBAN, "2025-09-01", 36500.0),
+    ("Nantes Métropole (montant inventé)", URBAN, "2025-09-01", 60000.0),
+    ("Nantes Métropole (montant inventé)", URBAN, "2025-11-01", 60000.0),
+    ("Fondation (montant inventé)", URBAN, "2025-10-01", 25000.0),
+    ("Département de Loire-Atlantique (montant inventé)", RETZ, "2025-11-01", 18000.0),
+    ("Communes du Pays de Retz (montant inventé)", RETZ, "2025-12-01", 6000.0),
+)
+#: Share of households under the minimum contribution: anomalies `vivres check` must name.
+UNDER_MINIMUM_SHARE = 0.01
 
-def build_households(rng: np.random.Generator, n: int) -> pd.DataFrame:
+
+def caisse_of_site(commune: str) -> str:
+    return RETZ if commune in RETZ_COMMUNES else URBAN
+
+
+def build_caisses() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The caisses, the allocation rule they share (for the one-rule ledger) and co-funders."""
+    caisses = pd.DataFrame(CAISSES)
+    rule = pd.DataFrame(
+        [
+            {
+                "name": "cca_100_50",
+                "first_person_eur": 100.0,
+                "additional_person_eur": 50.0,
+                "local_currency": "Moneko",
+            }
+        ]
+    )
+    funders = pd.DataFrame(FUNDERS, columns=["funder", "caisse_id", "month", "amount_eur"])
+    return caisses, rule, funders
+
+
+def build_approvals(
+    rng: np.random.Generator, sites: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The 15-criteria grid, each caisse's assessment of the points of sale of its area, and
+    ``sites`` with ``conventionne`` set by the grid (few shops pass at the start) and no
+    "conventionnée" in the name of a shop that is not."""
+    criteria = pd.DataFrame(
+        [
+            {
+                "caisse_id": c["caisse_id"],
+                "criterion_id": cid,
+                "label": label,
+                "weight": float(w_urban if c["caisse_id"] == URBAN else w_retz),
+                "max_points": MAX_POINTS,
+                "eliminatory": minimum > 0,
+                "min_points": minimum,
+            }
+            for c in CAISSES
+            for cid, label, w_urban, w_retz, minimum in CRITERIA
+        ]
+    )
+    quality = {SHOP: (7.0, 3.0), EPI: (4.0, 5.0), MKT: (4.0, 5.0), BG: (3.0, 6.0)}
+    assessed_on = {URBAN: "2025-07-{:02d}", RETZ: "2025-10-{:02d}"}
+    rows, approved = [], {}
+    shops = sites.loc[sites["kind"].isin(list(quality))]
+    for site in shops.itertuples(index=False):
+        caisse = caisse_of_site(site.commune)
+        c = next(x for x in CAISSES if x["caisse_id"] == caisse)
+        q = rng.beta(*quality[site.kind])
+        points = np.clip(np.round(MAX_POINTS * (q + rng.normal(0, 0.2, len(CRITERIA)))), 0, 5)
+        day = int(rng.integers(1, 29))
+        total, worth, eliminated = 0.0, 0.0, False
+        for (cid, _, w_urban, w_retz, minimum), p in zip(CRITERIA, points, strict=True):
+            w = w_urban if caisse == URBAN else w_retz
+            total += w
+            worth += w * p / MAX_POINTS
+            eliminated |= p < minimum
+            rows.append(
+                {
+                    "caisse_id": caisse,
+                    "site_id": site.site_id,
+                    "criterion_id": cid,
+                    "points": int(p),
+                    "assessor": "comité citoyen (illustratif)",
+                    "assessed_on": assessed_on[caisse].format(day),
+                }
+            )
+        approved[site.site_id] = not eliminated and 100 * worth / total >= float(
+            c["approval_threshold_pct"]
+        )
+    conv = sites["site_id"].map(lambda site_id: approved.get(site_id, False)).astype(bool)
+    names = sites["name"].where(
+        conv | ~sites["name"].str.contains("conventionnée"),
+        sites["name"].str.replace("conventionnée", "de quartier", regex=False),
+    )
+    return criteria, pd.DataFrame(rows), sites.assign(conventionne=conv, name=names)
+
+
+def build_households(rng: np.random.Generator, n: int, caisse_ids: list[str]) -> pd.DataFrame:
+    """Households of the caisses (about one in five in the Pays de Retz when it has points of
+    sale), enrolled from their caisse's start; contributions chosen by each household around
+    the indicative scale of its means and size, at least 5 € per person but for a few."""
     sizes = rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.36, 0.24, 0.17, 0.12, 0.07, 0.04])
-    contrib = np.clip(np.round(rng.lognormal(math.log(40), 0.6, size=n)), 10, 150)
-    start = date(2024, 1, 8).toordinal()
-    span = date(2025, 11, 15).toordinal() - start
-    joined = [date.fromordinal(start + int(x)) for x in np.sort(rng.beta(1.1, 1.4, size=n) * span)]
-    order = rng.permutation(n)
+    caisse = np.where((rng.random(n) < 0.18) & (RETZ in caisse_ids), RETZ, URBAN)
+    starts = {c["caisse_id"]: date.fromisoformat(c["start"]) for c in CAISSES}
+    joined = []
+    for c in caisse:
+        first = starts[c].toordinal()
+        if rng.random() < 0.6:  # the launch cohort, enrolled by the 10th of the first month
+            day = first - 20 + int(rng.integers(0, 30))
+        else:  # then newcomers until December
+            day = first + 10 + int(rng.integers(0, date(2025, 12, 10).toordinal() - first - 10))
+        joined.append(date.fromordinal(day))
+    units = consumption_units(sizes)
+    per_unit = np.clip(rng.lognormal(math.log(480), 0.55, size=n), 60, 1500)
+    rav = np.round(per_unit * units, -1)
+    given = rng.random(n) < 0.85
+    uppers = np.array([u for u, _ in INDICATIVE_BANDS])
+    shares = np.array([s for _, s in INDICATIVE_BANDS])
+    band = np.searchsorted(uppers, per_unit, side="right").clip(0, len(uppers) - 1)
+    minimum = 5.0 * sizes
+    indicative = np.where(given, np.maximum(shares[band] * rav, minimum), minimum)
+    choice = np.where(given, rng.uniform(0.7, 1.3, n), rng.choice([1.0, 1.0, 1.5, 2.0, 3.0], n))
+    contrib = np.maximum(np.round(indicative * choice), minimum)
+    under = np.zeros(n, dtype=bool)
+    under[rng.choice(n, size=max(1, round(UNDER_MINIMUM_SHARE * n)), replace=False)] = True
+    contrib = np.where(under, np.maximum(np.floor(minimum * 0.6), 1.0), contrib)
     return pd.DataFrame(
         {
             "household_id": [f"hh_{i + 1:05d}" for i in range(n)],
-            "size": sizes[order].astype(int),
+            "size": sizes.astype(int),
             "monthly_contribution_eur": contrib.astype(float),
-            "joined": [joined[i].isoformat() for i in order],
-            # one caisse (caisse_rule.csv): no caisse_id; reste à vivre not collected
-            "caisse_id": "",
-            "reste_a_vivre_eur": "",
+            "joined": [d.isoformat() for d in joined],
+            "caisse_id": caisse,
+            "reste_a_vivre_eur": [f"{v:.0f}" if g else "" for v, g in zip(rav, given, strict=True)],
         }
     )
 
@@ -2378,14 +2557,15 @@ def build_transactions(
     first_eur: float,
     extra_eur: float,
 ) -> pd.DataFrame:
-    pos = sites.loc[sites["kind"].isin(list(SIZE))]
-    conv = pos.loc[pos["conventionne"], ["site_id", "kind"]].reset_index(drop=True)
-    nonconv = pos.loc[~pos["conventionne"], "site_id"].tolist()
+    """Payments from each caisse's start, at the shops its grid approved (≈ 0.5 % elsewhere)."""
+    pos = sites.loc[sites["kind"].isin(list(SIZE))].reset_index(drop=True)
+    pos_caisse = pos["commune"].map(caisse_of_site).to_numpy()
+    approved = pos["conventionne"].to_numpy(bool)
     kind_w = {SHOP: 3.0, EPI: 2.0, MKT: 2.0, BG: 1.0, REST: 0.5}
-    w_conv = conv["kind"].map(kind_w).to_numpy()
-    w_conv = w_conv / w_conv.sum()
-    all_sites = conv["site_id"].tolist() + nonconv
-    site_pos = {s: i for i, s in enumerate(all_sites)}
+    all_sites = pos["site_id"].tolist()
+    weights = pos["kind"].map(kind_w).to_numpy()
+    currencies = {c["caisse_id"]: c["currency"] for c in CAISSES}
+    starts = {c["caisse_id"]: date.fromisoformat(c["start"]).month for c in CAISSES}
     # open dates in the transaction year, per site (flattened with offsets per site and month)
     y0 = date(TX_YEAR, 1, 1)
     n_days = (date(TX_YEAR + 1, 1, 1) - y0).days
@@ -2412,24 +2592,27 @@ def build_transactions(
                 n_slots[i, wd] += 1
     flat = np.array(flat, dtype=np.int64)
 
-    hh_rows, amounts, months, sites_idx = [], [], [], []
-    sonantes_p = np.where(
+    hh_rows, amounts, months, sites_idx, currency = [], [], [], [], []
+    local_p = np.where(
         rng.random(len(households)) < 0.2,
         rng.uniform(0.3, 0.7, len(households)),
         rng.uniform(0.0, 0.05, len(households)),
     )
     over = rng.random(len(households)) < 0.015
-    cur_p = []
-    for h, (size, joined) in enumerate(zip(households["size"], households["joined"], strict=True)):
+    columns = zip(households["size"], households["joined"], households["caisse_id"], strict=True)
+    for h, (size, joined, caisse) in enumerate(columns):
+        mine = np.flatnonzero(approved & (pos_caisse == caisse))
+        if not len(mine):
+            continue
+        w_conv = weights[mine] / weights[mine].sum()
         alloc = first_eur + extra_eur * (size - 1)
         jd = date.fromisoformat(joined)
-        first_month = 1
-        if jd.year == TX_YEAR:
-            first_month = jd.month if jd.day <= 10 else jd.month + 1
+        first_month = jd.month if jd.day <= 10 else jd.month + 1
+        first_month = max(first_month if jd.year == TX_YEAR else 1, starts[caisse])
         if first_month > 12:
             continue
         n_pref = int(rng.integers(1, 4))
-        prefs = rng.choice(len(conv), size=min(n_pref, len(conv)), replace=False, p=w_conv)
+        prefs = mine[rng.choice(len(mine), size=min(n_pref, len(mine)), replace=False, p=w_conv)]
         pref_w = np.array([0.6, 0.3, 0.1][: len(prefs)])
         pref_w /= pref_w.sum()
         mean_frac = rng.beta(14, 1.8)
@@ -2442,6 +2625,7 @@ def build_transactions(
             if over[h]
             else set()
         )
+        others = np.flatnonzero(~(approved & (pos_caisse == caisse)))
         for mth in range(first_month, 13):
             if mth in over_months:
                 frac = rng.uniform(1.12, 1.4)
@@ -2454,20 +2638,23 @@ def build_transactions(
             if mth not in over_months and amt.sum() > 0.985 * alloc:
                 amt = np.maximum(amt * 0.985 * alloc / amt.sum(), 3.0)
             amt = np.floor(amt * 100) / 100
+            where = prefs[rng.choice(len(prefs), size=n, p=pref_w)]
+            # anomalies: ~0.5 % paid at a shop the household's caisse has not approved
+            bad = rng.random(n) < 0.005
+            if len(others) and bad.any():
+                where[bad] = others[rng.integers(0, len(others), size=int(bad.sum()))]
             hh_rows.append(np.full(n, h))
             amounts.append(amt)
             months.append(np.full(n, mth - 1))
-            sites_idx.append(prefs[rng.choice(len(prefs), size=n, p=pref_w)])
-            cur_p.append(np.full(n, sonantes_p[h]))
+            sites_idx.append(where)
+            currency.append(
+                np.where(rng.random(n) < local_p[h], currencies[caisse], "EUR").astype(object)
+            )
     hh = np.concatenate(hh_rows)
     amt = np.concatenate(amounts)
     mth = np.concatenate(months)
     sidx = np.concatenate(sites_idx)
-    cur = np.where(rng.random(len(hh)) < np.concatenate(cur_p), "SONANTES", "EUR")
-    # anomalies: ~0.5 % paid at a shop that is not conventionné
-    if nonconv:
-        bad = rng.random(len(hh)) < 0.005
-        sidx[bad] = len(conv) + rng.integers(0, len(nonconv), size=int(bad.sum()))
+    cur = np.concatenate(currency)
     lo, hi = offs[sidx, mth], offs[sidx, mth + 1]
     has = hi > lo
     hh, amt, mth, sidx, cur, lo, hi = (a[has] for a in (hh, amt, mth, sidx, cur, lo, hi))
@@ -2492,7 +2679,6 @@ def build_transactions(
     )
     out = out.sort_values(["timestamp", "household_id", "site_id"], kind="mergesort")
     out = out.drop_duplicates(["timestamp", "household_id", "site_id"])
-    assert all(s in site_pos for s in out["site_id"])
     return out.reset_index(drop=True)
 
 
@@ -2634,7 +2820,7 @@ def generate_territory(
     communes: Path | str | None = DEFAULT_COMMUNES,
     verbose: bool = False,
 ) -> None:
-    """Write the sample territory (15 CSV files) into ``out_dir``."""
+    """Write the sample territory (19 CSV files) into ``out_dir``."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     if years not in (1, 2):
@@ -2662,9 +2848,10 @@ def generate_territory(
             "base_kg_week",
         ],
     )
-    markup = r.uniform(1.30, 1.50, size=len(products))
+    # accessible shelf prices below the fair producer price: the caisse finances the gap
+    accessible = r.uniform(0.70, 0.90, size=len(products))
     products["retail_price_eur_per_unit"] = np.round(
-        products["fair_price_eur_per_kg"] * products["kg_per_unit"] * markup, 2
+        products["fair_price_eur_per_kg"] * products["kg_per_unit"] * accessible, 2
     )
     crops = pd.DataFrame(
         [
@@ -2700,17 +2887,11 @@ def generate_territory(
     producers = finish_producers(streams[4], producers, cal)
     orders = build_orders(streams[5], means, pos_ids, meta, products, n_weeks, start)
 
-    households = build_households(streams[6], max(10, round(400 * scale)))
-    rule = pd.DataFrame(
-        [
-            {
-                "name": "nantes_2024",
-                "first_person_eur": 100.0,
-                "additional_person_eur": 50.0,
-                "local_currency": "SONANTES",
-            }
-        ]
-    )
+    # the caisses: the grid approves a few shops (its own stream, after the orders' draws)
+    caisses, rule, funders = build_caisses()
+    criteria, assessments, sites = build_approvals(np.random.default_rng([seed, 9]), sites)
+    pos_caisses = sorted(set(sites.loc[sites["conventionne"], "commune"].map(caisse_of_site)))
+    households = build_households(streams[6], max(10, round(400 * scale)), pos_caisses)
     tx = build_transactions(streams[7], households, sites, meta, 100.0, 50.0)
     vehicles = build_vehicles(scale)
     # its own stream (seed, 8): the twelve files above stay as they were before it existed
@@ -2739,6 +2920,10 @@ def generate_territory(
         "vehicles": vehicles,
         "households": households,
         "caisse_rule": rule,
+        "caisses": caisses,
+        "funders": funders,
+        "caisse_criteria": criteria,
+        "shop_assessments": assessments,
         "orders": orders,
         "caisse_transactions": tx,
         "availability": availability,
@@ -2848,6 +3033,36 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reste_a_vivre_eur",
     ),
     "caisse_rule": ("name", "first_person_eur", "additional_person_eur", "local_currency"),
+    "caisses": (
+        "caisse_id",
+        "name",
+        "area",
+        "currency",
+        "start",
+        "first_person_eur",
+        "additional_person_eur",
+        "min_contribution_per_person_eur",
+        "unspent",
+        "approval_threshold_pct",
+    ),
+    "funders": ("funder", "caisse_id", "month", "amount_eur"),
+    "caisse_criteria": (
+        "caisse_id",
+        "criterion_id",
+        "label",
+        "weight",
+        "max_points",
+        "eliminatory",
+        "min_points",
+    ),
+    "shop_assessments": (
+        "caisse_id",
+        "site_id",
+        "criterion_id",
+        "points",
+        "assessor",
+        "assessed_on",
+    ),
     "orders": ("date", "site_id", "product_id", "quantity", "unit", "unit_price_eur"),
     "caisse_transactions": ("timestamp", "household_id", "site_id", "amount", "currency"),
     "availability": ("week_start", "site_id", "product_id", "kg"),

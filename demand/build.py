@@ -38,8 +38,8 @@ from demand.caisse import (
     shop_baskets,
     spending_to_kg,
 )
-from demand.caisses import caisses_of, household_allocations
-from demand.grid import approved_sites
+from demand.caisses import caisse_of_households, caisses_of, household_allocations
+from demand.grid import approved_for_households
 from demand.orders import (
     OrderCheckParams,
     normalise_orders,
@@ -163,29 +163,42 @@ def build_weekly_demand(
     flags = pd.DataFrame(columns=list(FLAG_COLUMNS))
     caisse_kg = pd.DataFrame(columns=["week_start", "site_id", "product_id", "caisse_kg"])
     raw_tx, tx_rejects, tx_file = _activity(transactions, "caisse_transactions", territory)
-    has_caisse = raw_tx is not None and not raw_tx.empty and territory.households is not None
-    if has_caisse:
+    households = territory.households
+    has_caisse = raw_tx is not None and not raw_tx.empty and households is not None
+    if has_caisse and households is not None:
         # without a rule file, payments still become demand; only the allocation check is lost
         caisses = caisses_of(territory.caisses, territory.caisse_rule)
         rule = next(iter(caisses.values())).rule if len(caisses) == 1 else None
-        allocations = (
-            household_allocations(territory.households, caisses) if len(caisses) > 1 else None
-        )
+        allocations = household_allocations(households, caisses) if len(caisses) > 1 else None
         raw_tx, tx_dups = _duplicates(raw_tx, TX_KEY, tx_file)
         duplicates.append(tx_dups)
         tx, currency_rejects = normalise_transactions(
             raw_tx, rule=rule, file=tx_file, currencies=tuple(c.currency for c in caisses.values())
         )
         rejects += [tx_rejects, currency_rejects]
-        # the conventionnement grid, where shops were assessed, says which payments count
-        sites = approved_sites(
+        # the conventionnement grid of the household's own caisse says which payments count
+        thresholds = {c.caisse_id: c.approval_threshold_pct for c in caisses.values()}
+        own_caisse = pd.Series(
+            caisse_of_households(households, caisses).to_numpy() if caisses else None,
+            index=households["household_id"].to_numpy(),
+            dtype=object,
+        )
+        approved = approved_for_households(
+            tx,
+            own_caisse,
             territory.sites,
             territory.caisse_criteria,
             territory.shop_assessments,
-            {c.caisse_id: c.approval_threshold_pct for c in caisses.values()},
+            thresholds,
         )
         flags = flag_transactions(
-            tx, territory.households, sites, rule, file=tx_file, allocations=allocations
+            tx,
+            households,
+            territory.sites,
+            rule,
+            file=tx_file,
+            allocations=allocations,
+            approved=approved,
         )
         off = flags.loc[flags["flag"] == FLAG_NOT_APPROVED, "row"]
         spend = tx.loc[~tx["row"].isin(off)].assign(week_start=lambda d: week_start(d["timestamp"]))

@@ -170,6 +170,7 @@ def flag_transactions(
     file: str = "caisse_transactions.csv",
     cutoff_day: int = 10,
     allocations: pd.Series | None = None,
+    approved: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Flag payments at non-approved shops, beyond the allocation, or before enrolment.
 
@@ -188,6 +189,9 @@ def flag_transactions(
     allocations
         Monthly allocation per household id, instead of one rule (households of several
         caisses).
+    approved
+        Per payment (index of ``transactions``): is the shop approved by the household's own
+        caisse (:func:`demand.grid.approved_for_households`); default: ``sites.conventionne``.
 
     Returns
     -------
@@ -199,16 +203,18 @@ def flag_transactions(
     if transactions.empty:
         return pd.DataFrame(columns=columns)
     tx = transactions.sort_values(["timestamp", "row"], kind="stable")
-    approved = sites.set_index("site_id")["conventionne"].astype(bool)
+    if approved is None:
+        conventionne = sites.set_index("site_id")["conventionne"].astype(bool)
+        approved = tx["site_id"].map(conventionne).fillna(False).astype(bool)
     out: list[pd.DataFrame] = []
 
-    not_approved = ~tx["site_id"].map(approved).fillna(False).astype(bool)
+    not_approved = ~approved.reindex(tx.index).fillna(False).astype(bool)
     if not_approved.any():
         out.append(
             tx.loc[not_approved].assign(
                 flag=FLAG_NOT_APPROVED,
                 detail=tx.loc[not_approved, "site_id"] + " is not approved (conventionné) by the "
-                "caisse",
+                "household's caisse",
             )
         )
 

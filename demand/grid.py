@@ -134,18 +134,31 @@ def to_approve(
     )
 
 
-def approved_sites(
+def approved_for_households(
+    payments: pd.DataFrame,
+    household_caisse: pd.Series,
     sites: pd.DataFrame,
     criteria: pd.DataFrame | None,
     assessments: pd.DataFrame | None,
     thresholds: dict[str, float],
-) -> pd.DataFrame:
-    """``sites`` with ``conventionne`` from the grid where a shop was assessed (approved by at
-    least one caisse), as given elsewhere; the grid is what decides which payments count."""
+) -> pd.Series:
+    """Per payment (``household_id``, ``site_id``): is the shop approved by the household's own
+    caisse? Where that caisse assessed shops on its grid, only its verdicts count (a shop
+    another caisse approved does not); otherwise ``sites.conventionne`` as given.
+
+    ``household_caisse``: caisse id by household id.
+    """
+    given = sites.set_index("site_id")["conventionne"].astype(bool)
+    fallback = payments["site_id"].map(given).fillna(False).astype(bool)
     if criteria is None or assessments is None or assessments.empty:
-        return sites
+        return fallback
     found = verdicts(criteria, assessments, thresholds)
-    by_site = found.groupby("site_id")["approved"].any()
-    assessed = sites["site_id"].isin(by_site.index)
-    approved = sites["site_id"].map(by_site).fillna(False).astype(bool)
-    return sites.assign(conventionne=sites["conventionne"].where(~assessed, approved))
+    graded = set(found["caisse_id"])
+    passed = found.loc[found["approved"]]
+    approved = set(zip(passed["caisse_id"], passed["site_id"], strict=True))
+    caisse = payments["household_id"].map(household_caisse)
+    by_grid = pd.Series(
+        [(c, s) in approved for c, s in zip(caisse, payments["site_id"], strict=True)],
+        index=payments.index,
+    )
+    return by_grid.where(caisse.isin(graded), fallback)

@@ -435,6 +435,18 @@ def _demand_factor(territory: Territory, hub: pd.DataFrame, c: Change) -> pd.Ser
     return 1.0 + (c.factor - 1.0) * share
 
 
+def spending_per_household_week(transactions: pd.DataFrame) -> float:
+    """What an enrolled household spends a week: the payments over the weeks each household
+    was spending, from the month of its first payment to the end of the last month paid
+    (households that joined mid-way do not dilute it)."""
+    times = pd.to_datetime(transactions["timestamp"])
+    months = times.dt.to_period("M")
+    end = (months.max() + 1).to_timestamp()
+    first = months.groupby(transactions["household_id"]).min().dt.to_timestamp()
+    weeks = float(((end - first).dt.days / 7.0).clip(lower=1.0).sum())
+    return float(transactions["amount"].sum()) / max(weeks, 1.0)
+
+
 def _caisse_factor(
     territory: Territory,
     hub: pd.DataFrame,
@@ -463,10 +475,7 @@ def _caisse_factor(
             )
         )
         return 1.0
-    times = pd.to_datetime(tx["timestamp"])
-    weeks = max((times.max() - times.min()).days / 7.0, 1.0)
-    spenders = tx["household_id"].nunique()
-    eur_per_household_week = float(tx["amount"].sum()) / weeks / max(spenders, 1)
+    eur_per_household_week = spending_per_household_week(tx)
     approved = set(territory.sites.loc[territory.sites["conventionne"], "site_id"])
     orders = _kg_orders(territory)
     orders = orders.loc[orders["site_id"].isin(approved)]

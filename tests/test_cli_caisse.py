@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_cli import run
 
@@ -122,6 +123,9 @@ def test_credits_file_for_the_payment_operator(two_caisses, tmp_path, capsys):
     assert code == 0, stdout
     credits = read_csv_any(out)
     assert list(credits.columns) == ["household_id", "amount", "month", "currency"]
+    twin = pd.read_excel(out.with_suffix(".xlsx"))
+    assert twin["amount"].tolist() == credits["amount"].tolist()
+    assert twin["household_id"].tolist() == credits["household_id"].tolist()
     assert credits["currency"].unique().tolist() == ["SONANTES"]
     code, _, err = run(
         [
@@ -176,3 +180,34 @@ def test_check_names_households_under_their_caisse_minimum(two_caisses, capsys):
     assert code == 0
     assert "1 household(s) contribute under their caisse's minimum" in stdout
     assert "H2 (households.csv row 3: 10 € < 15 €)" in stdout
+
+
+def test_report_writes_a_printable_french_page_per_table(two_caisses, tmp_path, capsys):
+    households = pd.read_csv(two_caisses / "households.csv")
+    households.loc[1, "monthly_contribution_eur"] = 10  # 3 people × 5 € minimum = 15 €
+    households.to_csv(two_caisses / "households.csv", index=False)
+    out = tmp_path / "out"
+    code, stdout, _ = run(
+        ["caisse", "report", "--data", str(two_caisses), "--out", str(out)], capsys
+    )
+    assert code == 0, stdout
+    page = (out / "caisse_report.html").read_text(encoding="utf-8")
+    assert "size: A4" in page and "@media print" in page and 'lang="fr"' in page
+    assert page.count('<section class="page">') == 5  # 2 balances, contributions, grid, sizing
+    assert "CCA urbaine — trésorerie mois par mois" in page
+    assert "CCA Pays de Retz — trésorerie mois par mois" in page
+    assert "H2 (10 € &lt; 15 €)" in page  # the household under its minimum, by name
+    # the refused shop and what would make it approvable: prix 1 → 2 (eliminatory), then
+    # points where they weigh most until 60 %
+    assert "Prix justes aux producteurs: 1 → 2" in page
+    assert "Prix justes aux producteurs: 1/4 points, 2 requis (éliminatoire)" in page
+    assert "36\u202f500,00" in page  # the CCAS's co-funding, to the cent, French style
+    assert (out / "caisse_grid.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_check_names_the_sample_households_under_the_minimum(capsys):
+    code, stdout, _ = run(["check"], capsys)
+    assert code == 0
+    assert "4 household(s) contribute under their caisse's minimum" in stdout
+    assert "hh_00091 (households.csv row 92: 3 € < 5 €)" in stdout

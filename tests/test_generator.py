@@ -26,6 +26,10 @@ FILES = (
     "vehicles",
     "households",
     "caisse_rule",
+    "caisses",
+    "funders",
+    "caisse_criteria",
+    "shop_assessments",
     "orders",
     "caisse_transactions",
     "availability",
@@ -137,16 +141,19 @@ def test_sample_shape():
     assert 25 <= kinds["farm"] <= 35
     pos = sites.loc[sites["kind"].isin(schema.POINT_OF_SALE_KINDS)]
     assert 35 <= len(pos) <= 45
-    assert 15 <= pos["conventionne"].sum() <= 25
+    assert 8 <= pos["conventionne"].sum() <= 14  # few shops pass the grid at the start
     assert (SAMPLE / "orders.csv").stat().st_size < 10_000_000
 
 
 def test_sample_caisse_is_mostly_at_approved_shops():
     sites = pd.read_csv(SAMPLE / "sites.csv").set_index("site_id")
     tx = pd.read_csv(SAMPLE / "caisse_transactions.csv")
-    approved = tx["site_id"].map(sites["conventionne"])
-    assert 0.001 < (~approved).mean() < 0.02  # a few injected anomalies, no more
     households = pd.read_csv(SAMPLE / "households.csv").set_index("household_id")
+    # approved by the household's own caisse (its area's shops)
+    own = tx["household_id"].map(households["caisse_id"])
+    area = sites["commune"].map(_load_generator().caisse_of_site)
+    approved = tx["site_id"].map(sites["conventionne"]) & (tx["site_id"].map(area) == own)
+    assert 0.001 < (~approved).mean() < 0.02  # a few injected anomalies, no more
     tx["month"] = tx["timestamp"].str[:7]
     spend = tx.groupby(["household_id", "month"])["amount"].sum().reset_index()
     size = spend["household_id"].map(households["size"])
@@ -162,3 +169,46 @@ def test_sample_loads_as_a_territory():
     t = territory.load_territory(SAMPLE)
     assert len(t.orders) > 100_000
     assert not t.rejects
+
+
+def test_sample_is_faithful_to_the_territory():
+    """Issue 15 item 7: the sample agrees with the territory's own documents."""
+    from demand.caisses import caisses_of, contribution_check
+
+    caisses = pd.read_csv(SAMPLE / "caisses.csv").set_index("caisse_id")
+    assert set(caisses["currency"]) == {"Moneko"}
+    assert caisses.loc["cca_nantes", "start"] == "2025-09-01"
+    assert caisses.loc["cca_retz", "start"] > "2025-09-01"
+    assert (caisses["first_person_eur"] == 100).all() and (
+        caisses["additional_person_eur"] == 50
+    ).all()
+    assert (caisses["min_contribution_per_person_eur"] == 5).all()
+    # payments only from each caisse's start, in euros or Moneko
+    tx = pd.read_csv(SAMPLE / "caisse_transactions.csv")
+    households = pd.read_csv(SAMPLE / "households.csv", keep_default_na=False)
+    own = tx["household_id"].map(households.set_index("household_id")["caisse_id"])
+    assert (tx["timestamp"].str[:10] >= own.map(caisses["start"])).all()
+    assert set(tx["currency"]) == {"EUR", "Moneko"}
+    # contributions: the few under 5 €/person are flagged (vivres check names them)
+    households["reste_a_vivre_eur"] = pd.to_numeric(households["reste_a_vivre_eur"])
+    check = contribution_check(households, caisses_of(caisses.reset_index(), None))
+    assert 1 <= check["under_minimum"].sum() <= 6
+    # contributions follow household size and means
+    median = households.groupby("size")["monthly_contribution_eur"].median()
+    assert median.is_monotonic_increasing and median.iloc[-1] > 2 * median.iloc[0]
+    given = households.dropna(subset=["reste_a_vivre_eur"])
+    assert given["monthly_contribution_eur"].corr(given["reste_a_vivre_eur"]) > 0.5
+    # no shop is named conventionnée without being approved
+    sites = pd.read_csv(SAMPLE / "sites.csv")
+    assert not (sites["name"].str.contains("conventionnée") & ~sites["conventionne"]).any()
+    # accessible shelf prices below the fair producer price
+    products = pd.read_csv(SAMPLE / "products.csv")
+    fair = products["fair_price_eur_per_kg"] * products["kg_per_unit"]
+    assert (products["retail_price_eur_per_unit"] < fair).all()
+    # 15 criteria per caisse, marked illustrative; the CCAS de Nantes funds 36,500 €
+    criteria = pd.read_csv(SAMPLE / "caisse_criteria.csv")
+    assert (criteria.groupby("caisse_id").size() == 15).all()
+    assert criteria["label"].str.contains("illustratif").all()
+    funders = pd.read_csv(SAMPLE / "funders.csv")
+    ccas = funders.loc[funders["funder"] == "CCAS de Nantes", "amount_eur"]
+    assert ccas.sum() == 36_500

@@ -12,6 +12,7 @@ from rich.table import Table
 from api.commands import LangOpt
 from core.csvio import check_lang, write_machine_csv
 from core.errors import InputError
+from core.excel import xlsx_twin
 from core.territory import SAMPLE_DIR, load_territory
 
 caisse_app = typer.Typer(
@@ -156,8 +157,10 @@ def credits(
     table = credit_file(found[caisse], members, when)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_machine_csv(table, out)  # the payment operator's system imports it
+    twin = xlsx_twin(table, out)
     _console().print(
-        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out}"
+        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out} "
+        f"(et {twin.name})"
     )
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from demand.caisse import CaisseRule, parse_rule
+from demand.caisse import CaisseRule, flag_transactions, parse_rule
 from demand.caisses import (
     Caisse,
     balance,
@@ -23,7 +23,7 @@ from demand.caisses import (
     runs_out,
     size_for_budget,
 )
-from demand.grid import approved_sites, to_approve, verdicts
+from demand.grid import approved_for_households, to_approve, verdicts
 
 NANTES = CaisseRule(name="nantes", first_person_eur=100, additional_person_eur=50)
 
@@ -314,10 +314,31 @@ def test_what_would_make_a_shop_approvable_and_the_latest_assessment_holds():
     assert full["needed_points"].to_dict() == {"bio": 4, "prix": 4, "accueil": 2}
 
 
-def test_payments_at_shops_the_grid_refuses_never_count_as_caisse_demand():
-    criteria, marks = _grid()
+def test_payments_count_only_at_shops_the_households_own_caisse_approved():
+    criteria, marks = _grid()  # pos_1 scores 60 % on cca's grid: approved at 60 %
+    criteria = pd.concat([criteria, criteria.assign(caisse_id="retz")], ignore_index=True)
+    refused_by_retz = marks.assign(caisse_id="retz", points=0)
+    assessments = pd.concat([marks, refused_by_retz], ignore_index=True)
     sites = pd.DataFrame({"site_id": ["pos_1", "pos_2"], "conventionne": [True, True]})
-    refused = marks.assign(points=0)
-    after = approved_sites(sites, criteria, refused, {"cca": 60.0}).set_index("site_id")
-    assert not after.loc["pos_1", "conventionne"]  # assessed and refused
-    assert after.loc["pos_2", "conventionne"]  # not assessed: as given
+    own = pd.Series({"h_cca": "cca", "h_retz": "retz", "h_none": "nogrid"})
+    payments = pd.DataFrame(
+        {
+            "household_id": ["h_cca", "h_retz", "h_retz", "h_none", "h_cca"],
+            "site_id": ["pos_1", "pos_1", "pos_2", "pos_2", "pos_2"],
+        }
+    )
+    thresholds = {"cca": 60.0, "retz": 60.0, "nogrid": 60.0}
+    ok = approved_for_households(payments, own, sites, criteria, assessments, thresholds)
+    # pos_1: approved by cca, refused by retz → counts for cca's household only; pos_2 was
+    # assessed by no caisse: not approved where a caisse has a grid; as given otherwise
+    assert ok.tolist() == [True, False, False, True, False]
+    tx = payments.assign(
+        row=range(2, 7),
+        timestamp=pd.Timestamp("2025-09-15"),
+        month=pd.Timestamp("2025-09-01"),
+        amount_eur=10.0,
+        file="caisse_transactions.csv",
+    )
+    households = pd.DataFrame({"household_id": list(own.index), "size": 1})
+    flags = flag_transactions(tx, households, sites, None, approved=ok)
+    assert sorted(flags.loc[flags["flag"] == "not_approved", "row"]) == [3, 4, 6]

@@ -249,3 +249,20 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
     assert base["short_eur_per_kg"] > 0
     kept = read_csv_any(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
     assert kept.loc["P1", "beds"] == 0 and "farms still planting keep" in stdout
+
+
+def test_caisse_households_base_is_not_diluted_by_households_that_joined_late():
+    # A pays 100 € a month all year; B joins in July and pays 100 € a month too: an enrolled
+    # household spends 100 € a month, whatever the month it joined
+    months = [f"2025-{m:02d}-15T10:00:00" for m in range(1, 13)]
+    tx = pd.DataFrame(
+        {
+            "timestamp": months + months[6:],
+            "household_id": ["A"] * 12 + ["B"] * 6,
+            "amount": 100.0,
+        }
+    )
+    per_week = planner.scenario.spending_per_household_week(tx)
+    assert per_week == pytest.approx(1800 / ((365 + 184) / 7))
+    alone = planner.scenario.spending_per_household_week(tx.loc[tx["household_id"] == "A"])
+    assert per_week == pytest.approx(alone, rel=0.01)
