@@ -81,7 +81,9 @@ def caisse_credits(
     caller: Caller,
     territory_id: TerritoryId,
     caisse_id: Annotated[str, Query(min_length=1, max_length=64)],
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[
+        str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 1900-2099")
+    ],
 ) -> Response:
     """The payment operator's credit file for one caisse and month, as CSV (planner)."""
     from demand.caisses import credit_file, members_of
