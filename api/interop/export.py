@@ -22,8 +22,8 @@ import pandas as pd
 
 from api.interop.dfc import CATEGORY_OF
 from api.interop.mapping import Entry, Mapping
+from core.csvio import read_csv_any
 from core.errors import InputError
-from core.tables import read_raw
 from core.territory import Territory
 
 CONTEXT = "https://www.datafoodconsortium.org"
@@ -33,7 +33,7 @@ _PT_OF = {ours: theirs for theirs, ours in CATEGORY_OF.items() if ours != "groce
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise InputError.of_file(path.name, "file not found")
-    frame = read_raw(path).drop(columns="row")
+    frame = read_csv_any(path, dtype=str, keep_default_na=False)  # French or not
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError.of_file(path.name, "missing columns: " + ", ".join(missing))

@@ -15,6 +15,7 @@ from api.cli import main
 from api.interop import graph as graph_module
 from api.interop import import_dfc
 from api.interop.mapping import slug
+from core.csvio import read_csv_any
 from core.safety import is_id
 from core.territory import load_territory
 
@@ -335,7 +336,7 @@ def test_round_trip_of_a_solved_plan(territory, tmp_path):
     argv = ["export", "dfc", "--data", str(territory), "--plan", str(plan), "--out", str(out)]
     assert main(argv) == 0
     assert main(["import", "dfc", str(out), "--data", str(territory)]) == 0
-    harvest = pd.read_csv(plan / "harvest.csv")
+    harvest = read_csv_any(plan / "harvest.csv")
     harvest = harvest.loc[harvest["kg"] > 0]
     want = harvest.groupby(["week_start", "site_id", "product_id"])["kg"].sum().to_dict()
     back = load_territory(territory).availability
