@@ -239,23 +239,10 @@ def rens(
     semi = model.col_kind[beds] == SEMI_INTEGER
     min_beds = model.col_lower[beds]
     upper = np.where(semi & (hi < min_beds), np.where(x < 0.5 * min_beds, 0.0, min_beds), hi)
-    lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
-    sub = solve_step(
-        with_bounds(model, lower, upper),
-        params,
-        budget,
-        seconds=seconds,
-        count="rens_nodes",
-        gap=params.gap / 2,
-        log_to_console=params.log,
-    )
-    log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
-    if sub.values is None and (semi & (x > 1e-6) & (upper < min_beds)).any():
-        # small LP values of "0 or at least min_beds" options were rounded to 0, which a row
-        # (a crop's bed total, a farm's floor) may not allow: let each of them reach min_beds
-        upper = np.where(semi & (x > 1e-6), np.maximum(upper, min_beds), upper)
+
+    def solve_box(upper: np.ndarray) -> RawSolution:
         lower = np.minimum(np.where(semi, min_beds, lo), np.maximum(upper, 0.0))
-        sub = solve_step(
+        return solve_step(
             with_bounds(model, lower, upper),
             params,
             budget,
@@ -264,6 +251,13 @@ def rens(
             gap=params.gap / 2,
             log_to_console=params.log,
         )
+
+    sub = solve_box(upper)
+    log.info("RENS: %s in %.1f s", sub.objective, sub.runtime_s)
+    if sub.values is None and (semi & (x > 1e-6) & (upper < min_beds)).any():
+        # small LP values of "0 or at least min_beds" options were rounded to 0, which a row
+        # (a crop's bed total, a farm's floor) may not allow: let each of them reach min_beds
+        sub = solve_box(np.where(semi & (x > 1e-6), np.maximum(upper, min_beds), upper))
         log.info("RENS, small semi-integer values free up to their minimum: %s", sub.objective)
     search.offer(sub.values)
 
