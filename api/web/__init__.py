@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         editing,
         jobs_view,
         logistics,
+        mutual,
         pages,
         planner,
         producer,
@@ -35,7 +36,18 @@ def install(app: FastAPI) -> None:
     # scripts and styles compressed (Leaflet: 148 → 43 KB); the API's answers are untouched
     static = GZipMiddleware(StaticFiles(directory=str(STATIC)), minimum_size=1024)
     app.mount("/static", static, name="web-static")
-    modules = (pages, jobs_view, producer, availability, logistics, week, editing, planner, whatif)
+    modules = (
+        pages,
+        jobs_view,
+        producer,
+        availability,
+        logistics,
+        week,
+        editing,
+        planner,
+        whatif,
+        mutual,
+    )
     for module in modules:
         app.include_router(module.router)
 

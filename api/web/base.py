@@ -48,6 +48,7 @@ def menu(user: WebUser, territory_id: str) -> list[tuple[str, str]]:
             ("Plan de saison", f"{base}/plan"),
             ("Caisse", f"{base}/caisse"),
             ("Scénarios", f"{base}/scenarios"),
+            ("Mutualisation", f"{base}/mutualisation"),
         ]
     items += [
         ("Commandes", f"{base}/commandes"),

@@ -34,6 +34,7 @@ KIND_FR = {
     "plan": "plan de saison",
     "routes": "tournées",
     "week": "semaine réelle",
+    "mutualisation": "économies de la mutualisation",
 }
 _EXPECTED = (
     ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),

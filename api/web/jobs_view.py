@@ -86,6 +86,8 @@ def result_url(territory_id: str, job: Job) -> str:
         return f"{base}/semaine/{job.job_id}"
     if job.kind in ROUTE_KINDS:
         return f"{base}/tournees/{job.job_id}"
+    if job.kind == "mutualisation":
+        return f"{base}/mutualisation/{job.job_id}"
     if job.kind == "plan":
         return (
             f"{base}/scenarios/{job.job_id}" if job.scenario_id else f"{base}/plan?job={job.job_id}"

@@ -58,6 +58,10 @@ _FIXED = {
     "no orders: the territory needs orders.csv for this change": (
         "pas de commandes : ce changement demande la table orders.csv"
     ),
+    "this territory has no caisse (caisses.csv or caisse_rule.csv, and households.csv)": (
+        "ce territoire n'a pas de caisse commune (caisses.csv ou caisse_rule.csv, et "
+        "households.csv)"
+    ),
     "the territory has no caisse (households.csv and caisse_transactions.csv)": (
         "le territoire n'a pas de caisse (households.csv et caisse_transactions.csv)"
     ),
@@ -88,6 +92,7 @@ _FIXED = {
         "semaine : écriture des allocations, des tournées et des feuilles"
     ),
     "week: the what-if": "semaine : le scénario",
+    "mutualisation: writing the report": "mutualisation : écriture du rapport",
     # the planner's explanation of shortfalls and of farms under their floor (readback.py)
     "no suitable farm: no partner farm grows this product (producer_crops)": (
         "aucune ferme : aucune ferme partenaire ne cultive ce produit (producer_crops)"
@@ -135,6 +140,10 @@ _FIXED = {
 }
 #: messages with figures or names in them
 _PATTERNS = (
+    (
+        re.compile(r"^mutualisation: every coalition's week \((\d+) week\(s\)\)$"),
+        "mutualisation : la semaine de chaque coalition ({0} semaine(s))",
+    ),
     (re.compile(r"^no order in week (\S+)$"), "aucune commande dans la semaine {0}"),
     (
         re.compile(r"^exactly one site must be of kind 'hub'; found (\d+)$"),
