@@ -42,6 +42,20 @@ class RawSolution:
     message: str = ""
     row_duals: np.ndarray | None = None  # LPs only (no integer columns)
 
+    @classmethod
+    def nothing(cls, status: str, message: str) -> RawSolution:
+        """A step that ended (or never started) without a solution or a bound."""
+        return cls(
+            status=status,
+            has_solution=False,
+            values=None,
+            objective=None,
+            best_bound=None,
+            gap=None,
+            runtime_s=0.0,
+            message=message,
+        )
+
 
 _scheduler_threads: int | None = None
 

@@ -140,16 +140,7 @@ def solve_step(
     second on a busy machine): the solve returns what it has, within its limit."""
     if budget.left() <= STEP_MIN_S + STEP_S_PER_NONZERO * model.matrix.nnz:
         budget.note("time_limit")
-        return RawSolution(
-            status="time_limit",
-            has_solution=False,
-            values=None,
-            objective=None,
-            best_bound=None,
-            gap=None,
-            runtime_s=0.0,
-            message="not started: the time limit is reached",
-        )
+        return RawSolution.nothing("time_limit", "not started: the time limit is reached")
     extra: dict = {}
     if count is None:
         time_limit_s = max(budget.left(), 0.1) if budget.deterministic else max(seconds, 0.1)

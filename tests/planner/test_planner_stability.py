@@ -65,16 +65,7 @@ class _StopsEarly:
     def __call__(self, model, **kw):
         self.calls += 1
         if self.calls in self.failing:
-            return RawSolution(
-                status="time_limit",
-                has_solution=False,
-                values=None,
-                objective=None,
-                best_bound=None,
-                gap=None,
-                runtime_s=0.0,
-                message="forced stop",
-            )
+            return RawSolution.nothing("time_limit", "forced stop")
         return solve_highs(model, **kw)
 
 
