@@ -89,6 +89,7 @@ PAGES = {
         "/t/tiny/plan",
         "/t/tiny/caisse",
         "/t/tiny/scenarios",
+        "/t/tiny/mutualisation",
         "/t/tiny/commandes",
         "/t/tiny/tournees",
         "/t/tiny/tournees/{routes}",
