@@ -23,6 +23,7 @@ def install(app: FastAPI) -> None:
     from api.web import (
         availability,
         editing,
+        imports,
         jobs_view,
         logistics,
         mutual,
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
         planner,
         whatif,
         mutual,
+        imports,
     )
     for module in modules:
         app.include_router(module.router)

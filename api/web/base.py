@@ -49,6 +49,7 @@ def menu(user: WebUser, territory_id: str) -> list[tuple[str, str]]:
             ("Caisse", f"{base}/caisse"),
             ("Scénarios", f"{base}/scenarios"),
             ("Mutualisation", f"{base}/mutualisation"),
+            ("Importer", f"{base}/import"),
         ]
     items += [
         ("Commandes", f"{base}/commandes"),

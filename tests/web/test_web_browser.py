@@ -90,6 +90,7 @@ PAGES = {
         "/t/tiny/caisse",
         "/t/tiny/scenarios",
         "/t/tiny/mutualisation",
+        "/t/tiny/import",
         "/t/tiny/commandes",
         "/t/tiny/tournees",
         "/t/tiny/tournees/{routes}",

@@ -49,6 +49,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+START_CAP_S = 180.0
+
+
 @contextmanager
 def live_server(db_url: str, *, env: dict | None = None) -> Iterator[str]:
     """``vivres serve`` (HTTP + supervised job worker) on a free port; yields its base URL."""
@@ -64,7 +67,10 @@ def live_server(db_url: str, *, env: dict | None = None) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        # a safety cap, not a speed check: on a busy 2-core machine (a test run beside other
+        # work) starting the server and its job worker took more than 30 s
+        deadline = time.monotonic() + START_CAP_S
+        while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"vivres serve exited: {process.stderr.read()[-2000:]}")
             try:
@@ -74,7 +80,7 @@ def live_server(db_url: str, *, env: dict | None = None) -> Iterator[str]:
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("vivres serve did not answer within 30 s")
+            raise RuntimeError(f"vivres serve did not answer within {START_CAP_S:g} s")
         yield base
     finally:
         process.terminate()
