@@ -67,9 +67,10 @@ def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> l
     return rows
 
 
-def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
+def test_runs(runs: int = 5, hogs: int = 1, on_row=None) -> list[dict]:
     """Run the README's test command (``pytest -q -n 2`` in this checkout's environment)
-    ``runs`` times beside ``hogs`` busy processes; one row per run."""
+    ``runs`` times beside ``hogs`` busy processes; one row per run, each also given to
+    ``on_row`` as it ends (a run takes 10–20 minutes: a stopped bench keeps what it ran)."""
     rows = []
     with CpuHogs(hogs):
         for i in range(runs):
@@ -91,4 +92,6 @@ def test_runs(runs: int = 5, hogs: int = 1) -> list[dict]:
                     "failed": [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))][:20],
                 }
             )
+            if on_row is not None:
+                on_row(rows[-1], rows)
     return rows

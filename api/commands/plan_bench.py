@@ -83,15 +83,20 @@ def bench_stability(
     module = bench_module("stability_bench")
     console = _console()
     if tests:
-        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0)
-        passed = sum(r["exit"] == 0 for r in rows)
-        for r in rows:
+
+        def said(r: dict, so_far: list[dict]) -> None:
             console.print(
                 f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
                 highlight=False,
             )
             for line in r.get("failed", []):
                 console.print(f"    {line}", highlight=False)
+            if json_path is not None:  # written after every run: a stopped bench keeps them
+                json_path.parent.mkdir(parents=True, exist_ok=True)
+                json_path.write_text(json.dumps(so_far, indent=2))
+
+        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0, on_row=said)
+        passed = sum(r["exit"] == 0 for r in rows)
         console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
     else:
         rows = module.plan_runs(runs, hogs=hogs)
