@@ -145,6 +145,7 @@ LABELS: dict[str, dict[str, str]] = {
     "forecast_weeks": {"fr": "semaines prévues"},
     "season_kg": {"fr": "kilos de la saison"},
     "rejected_rows": {"fr": "lignes rejetées"},
+    "flagged_rows": {"fr": "lignes signalées mais gardées"},
     "status": {"fr": "statut"},
     "objective": {"fr": "objectif (€)"},
     "gap_pct": {"fr": "écart à l'optimum (%)"},

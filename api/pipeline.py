@@ -123,8 +123,14 @@ def demand_summary(stage: DemandStage) -> dict[str, Any]:
         "history_weeks": int(stage.weekly["week_start"].nunique()),
         "forecast_weeks": int(stage.forecast["week_start"].nunique()),
         "season_kg": float(stage.hub["kg"].sum()),
-        "rejected_rows": len(stage.rejects),
+        **_reject_counts(stage.rejects),
     }
+
+
+def _reject_counts(rejects: pd.DataFrame) -> dict[str, int]:
+    """Lines left out of the demand, and lines only flagged (an extreme quantity kept)."""
+    kept = rejects["kept"].eq(True) if "kept" in rejects.columns else pd.Series(False)
+    return {"rejected_rows": int(len(rejects) - kept.sum()), "flagged_rows": int(kept.sum())}
 
 
 def write_demand(stage: DemandStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG) -> list[Path]:
