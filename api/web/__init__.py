@@ -30,6 +30,7 @@ def install(app: FastAPI) -> None:
         pages,
         planner,
         producer,
+        sweep,
         week,
         whatif,
     )
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
         whatif,
         mutual,
         imports,
+        sweep,
     )
     for module in modules:
         app.include_router(module.router)

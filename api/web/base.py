@@ -48,6 +48,7 @@ def menu(user: WebUser, territory_id: str) -> list[tuple[str, str]]:
             ("Plan de saison", f"{base}/plan"),
             ("Caisse", f"{base}/caisse"),
             ("Scénarios", f"{base}/scenarios"),
+            ("Sensibilité", f"{base}/sensibilite"),
             ("Mutualisation", f"{base}/mutualisation"),
             ("Importer", f"{base}/import"),
         ]

@@ -35,6 +35,7 @@ KIND_FR = {
     "routes": "tournées",
     "week": "semaine réelle",
     "mutualisation": "économies de la mutualisation",
+    "sweep": "sensibilité (plusieurs plans)",
 }
 _EXPECTED = (
     ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),

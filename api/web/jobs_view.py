@@ -86,6 +86,8 @@ def result_url(territory_id: str, job: Job) -> str:
         return f"{base}/semaine/{job.job_id}"
     if job.kind in ROUTE_KINDS:
         return f"{base}/tournees/{job.job_id}"
+    if job.kind == "sweep":
+        return f"{base}/sensibilite/{job.job_id}"
     if job.kind == "mutualisation":
         return f"{base}/mutualisation/{job.job_id}"
     if job.kind == "plan":

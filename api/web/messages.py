@@ -93,6 +93,7 @@ _FIXED = {
     ),
     "week: the what-if": "semaine : le scénario",
     "mutualisation: writing the report": "mutualisation : écriture du rapport",
+    "no such scenario in this territory": "ce scénario n'existe pas dans ce territoire",
     # imports from Open Food Network and DFC (api/interop): why an element was not taken
     "number missing or not plain": "numéro de commande absent ou invalide",
     "no completed_at date": "pas de date de validation (completed_at)",
@@ -173,6 +174,8 @@ _FIXED = {
 }
 #: messages with figures or names in them
 _PATTERNS = (
+    (re.compile(r"^sweep: (\d+) runs$"), "sensibilité : {0} plans"),
+    (re.compile(r"^sweep: (\d+) of (\d+) runs$"), "sensibilité : {0} plans sur {1}"),
     (
         re.compile(r"^distributor (.+) is not mapped to one of our sites$"),
         "le distributeur {0} ne correspond à aucun de nos sites",

@@ -89,6 +89,7 @@ PAGES = {
         "/t/tiny/plan",
         "/t/tiny/caisse",
         "/t/tiny/scenarios",
+        "/t/tiny/sensibilite",
         "/t/tiny/mutualisation",
         "/t/tiny/import",
         "/t/tiny/commandes",
