@@ -136,3 +136,25 @@ def queue_job(
             message=error_fr(exc),
         )
     return RedirectResponse(f"/t/{territory_id}/travaux/{job.job_id}", status_code=303)
+
+
+def field_refused(error: dict) -> str:
+    """A request field the API's model refused, in French."""
+    return f"champ « {'.'.join(map(str, error['loc']))} » : valeur refusée"
+
+
+def checked(check: Callable[[], dict], field_fr: Callable[[dict], str] | None = None):
+    """Run a door's checks of a form (``check`` builds its request and checks it as the API
+    does): ``(params, [])``, or ``({}, problems in French)`` for the form page."""
+    from pydantic import ValidationError
+
+    from api.store.territories import NotFound
+    from api.web.messages import errors_fr
+    from core.errors import VivresError
+
+    try:
+        return check(), []
+    except ValidationError as exc:
+        return {}, [(field_fr or field_refused)(dict(e)) for e in exc.errors()]
+    except (VivresError, NotFound) as exc:
+        return {}, errors_fr(exc)

@@ -9,13 +9,18 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api import jobs
 from api.store import territories as store_t
-from api.web.base import not_found, queue_job, render, territory_user
+from api.web.base import checked, not_found, queue_job, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
 from api.web.messages import errors_fr
 from api.web.session import CSRF_FIELD, check_csrf
-from api.web.stored import artifact_frame, artifact_frame_table, artifact_json, latest_jobs
+from api.web.stored import (
+    artifact_frame,
+    artifact_frame_table,
+    artifact_json,
+    job_file,
+    latest_jobs,
+)
 from api.web.week import order_weeks
 from core.errors import VivresError
 
@@ -77,8 +82,6 @@ def _rate(text: str) -> float | str | None:
 @router.post("/t/{territory_id}/mutualisation")
 async def mutual_run(request: Request, territory_id: str):
     """Check the request as ``POST /v1/territories/{t}/mutualisations`` does, queue it."""
-    from pydantic import ValidationError
-
     from api.http.mutual import MutualRequest, check_mutual
     from api.http.territories import check_source
 
@@ -86,9 +89,8 @@ async def mutual_run(request: Request, territory_id: str):
     async with request.form(max_files=0, max_fields=10) as form:
         check_csrf(user, form.get(CSRF_FIELD))
         fields = {name: str(form.get(name, "") or "").strip()[:64] for name in FIELDS}
-    problems: list[str] = []
-    params: dict = {}
-    try:
+
+    def check() -> dict:
         body: dict = {"weeks": [w for w in (fields["week"], fields["week2"]) if w]}
         for name in ("vehicle_day_eur", "outsourced_eur_per_kg"):
             value = _rate(fields[name])
@@ -96,13 +98,11 @@ async def mutual_run(request: Request, territory_id: str):
                 body[name] = value
         if fields["plan_job_id"]:
             body["plan_job_id"] = fields["plan_job_id"]
-        params = check_mutual(
+        return check_mutual(
             request.app.state.store, territory_id, MutualRequest.model_validate(body)
         )
-    except ValidationError as exc:
-        problems = [_field_fr(e) for e in exc.errors()]
-    except (VivresError, store_t.NotFound) as exc:
-        problems = errors_fr(exc)
+
+    params, problems = checked(check, _field_fr)
     if problems:
         return render(
             request,
@@ -177,17 +177,8 @@ def mutual_file(request: Request, territory_id: str, job_id: str, name: str) -> 
     """One of the report's files: the printable page, or a table as CSV or Excel."""
     territory_user(request, territory_id, "planner")
     job = territory_job(request, territory_id, job_id, "mutualisation")
-    if name not in FILES or job.status != "succeeded":
-        raise not_found()
-    try:
-        content, _ = jobs.artifact(request.app.state.store, job_id, name)
-    except store_t.NotFound:
-        raise not_found() from None
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    if not name.endswith(".html"):
-        week = "_".join(job.params.get("week_starts", []))
-        headers["Content-Disposition"] = f'attachment; filename="mutualisation_{week}_{name}"'
-    return Response(content, media_type=FILES[name], headers=headers)
+    week = "_".join(job.params.get("week_starts", []))
+    return job_file(request, job, name, FILES, f"mutualisation_{week}")
 
 
 @router.get("/t/{territory_id}/caisse/rapport", response_class=HTMLResponse)

@@ -61,3 +61,22 @@ def artifact_frame_table(request: Request, territory_id: str, table: str):
     """A stored table of the territory as a frame."""
     content = store_t.table_content(request.app.state.store, territory_id, table)
     return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+
+
+def job_file(request: Request, job: Job, name: str, files: dict[str, str], prefix: str):
+    """One of a finished job's files listed in ``files`` (name → media type): an HTML page
+    shown as it is, a table downloaded as ``{prefix}_{name}``; 404 for any other name."""
+    from fastapi.responses import Response
+
+    from api.web.base import not_found
+
+    if name not in files or job.status != "succeeded":
+        raise not_found()
+    try:
+        content, _ = jobs.artifact(request.app.state.store, job.job_id, name)
+    except NotFound:
+        raise not_found() from None
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if not name.endswith(".html"):
+        headers["Content-Disposition"] = f'attachment; filename="{prefix}_{name}"'
+    return Response(content, media_type=files[name], headers=headers)

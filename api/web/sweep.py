@@ -10,15 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from api import jobs
-from api.store import territories as store_t
 from api.store.models import Scenario
-from api.web.base import not_found, queue_job, render, territory_user
+from api.web.base import checked, not_found, queue_job, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
-from api.web.messages import errors_fr
 from api.web.session import CSRF_FIELD, check_csrf
-from api.web.stored import artifact_frame
-from core.errors import InputError, VivresError
+from api.web.stored import artifact_frame, job_file
+from core.errors import InputError
 
 router = APIRouter(include_in_schema=False)
 #: the search effort offered (the plan's work scale): a sweep is many plans
@@ -117,8 +114,6 @@ def body_of(form: dict[str, str], chosen: list[str]) -> dict:
 @router.post("/t/{territory_id}/sensibilite")
 async def sweep_run(request: Request, territory_id: str):
     """Check the sweep as ``POST /v1/territories/{t}/sweeps`` does, queue it, follow it."""
-    from pydantic import ValidationError
-
     from api.http.sweep import SweepRequest, check_sweep
 
     user = territory_user(request, territory_id, "planner")
@@ -128,17 +123,13 @@ async def sweep_run(request: Request, territory_id: str):
             k: str(form.get(k, "") or "").strip()[:200] for k in ("factors", "seeds", "effort")
         }
         chosen = [str(v)[:36] for v in form.getlist("scenario")][:51]
-    problems: list[str] = []
-    params: dict = {}
-    try:
-        body = SweepRequest.model_validate(body_of(fields, chosen))
-        params = check_sweep(request.app.state.store, territory_id, body)
-    except ValidationError as exc:
-        problems = [
-            f"champ « {'.'.join(map(str, e['loc']))} » : valeur refusée" for e in exc.errors()
-        ]
-    except (VivresError, store_t.NotFound) as exc:
-        problems = errors_fr(exc)
+    params, problems = checked(
+        lambda: check_sweep(
+            request.app.state.store,
+            territory_id,
+            SweepRequest.model_validate(body_of(fields, chosen)),
+        )
+    )
     if problems:
         return render(
             request,
@@ -191,13 +182,4 @@ def sweep_file(request: Request, territory_id: str, job_id: str, name: str) -> R
     """The printable summary, or a table as CSV or Excel."""
     territory_user(request, territory_id, "planner")
     job = territory_job(request, territory_id, job_id, "sweep")
-    if name not in FILES or job.status != "succeeded":
-        raise not_found()
-    try:
-        content, _ = jobs.artifact(request.app.state.store, job_id, name)
-    except store_t.NotFound:
-        raise not_found() from None
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    if not name.endswith(".html"):
-        headers["Content-Disposition"] = f'attachment; filename="sensibilite_{name}"'
-    return Response(content, media_type=FILES[name], headers=headers)
+    return job_file(request, job, name, FILES, "sensibilite")

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.store import territories as store_t
-from api.web.base import not_found, queue_job, render, territory_user
+from api.web.base import checked, not_found, queue_job, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
-from api.web.messages import errors_fr, text_fr
+from api.web.messages import text_fr
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import artifact_frame, artifact_frame_table, artifact_json, latest_jobs
-from core.errors import InputError, VivresError
+from core.errors import InputError
 
 router = APIRouter(include_in_schema=False)
 STAFF = ("planner", "logistics")
@@ -139,8 +139,6 @@ def _what_if_of(fields: dict[str, str]) -> dict:
 @router.post("/t/{territory_id}/semaine")
 async def week_run(request: Request, territory_id: str):
     """Check the week as ``POST /v1/territories/{t}/weeks`` does, queue it, follow it."""
-    from pydantic import ValidationError
-
     from api.http.territories import check_source
     from api.http.week import WeekRequest, check_week
     from api.week import week_label
@@ -149,9 +147,8 @@ async def week_run(request: Request, territory_id: str):
     async with request.form(max_files=0, max_fields=12) as form:
         check_csrf(user, form.get(CSRF_FIELD))
         fields = {name: str(form.get(name, "") or "").strip()[:64] for name in FIELDS}
-    problems: list[str] = []
-    params: dict = {}
-    try:
+
+    def check() -> dict:
         request_fields: dict = {k: fields[k] for k in FIELDS[:4] if fields[k]}
         what_if = _what_if_of(fields)
         if what_if:
@@ -160,12 +157,9 @@ async def week_run(request: Request, territory_id: str):
         params = check_week(request.app.state.store, territory_id, body)
         # named as the API's callers name it (2025-W02), whichever way it was chosen
         params["week"] = week_label(pd.Timestamp(params["week_start"]))
-    except ValidationError as exc:
-        problems = [
-            f"champ « {'.'.join(map(str, e['loc']))} » : valeur refusée" for e in exc.errors()
-        ]
-    except (VivresError, store_t.NotFound) as exc:
-        problems = errors_fr(exc)
+        return params
+
+    params, problems = checked(check)
     if problems:
         return render(
             request,

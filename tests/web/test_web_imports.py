@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from web_helpers import csrf_of, make_client, put_tiny, sign_in
+from web_helpers import csrf_of
+from web_sites import open_site
 
 from api.store import territories as store_t
-from api.store.db import Store
-from api.store.keys import create_key
 from tests.interop.test_dfc import _farm
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -28,23 +27,7 @@ MAPPED = (
 def site(tmp_path_factory):
     """A store (tiny and ``other``), the app, and a signed-in client per key; the tests
     compare versions before and after, so they hold whichever test ran before."""
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('imports') / 'vivres.db'}")
-    put_tiny(store)
-    put_tiny(store, "other")
-    from api.http import create_app
-
-    app = create_app(store, max_body_mb=2, rate_limit=(0, 0))
-    clients = {}
-    for label, role, territory in (
-        ("planner", "planner", "tiny"),
-        ("logistics", "logistics", "tiny"),
-        ("other", "planner", "other"),
-    ):
-        token, _ = create_key(store, role, territories=[territory])
-        client = make_client(app)
-        client.__enter__()
-        sign_in(client, token)
-        clients[label] = client
+    store, clients = open_site(tmp_path_factory.mktemp("imports"))
     yield store, clients
     store.engine.dispose()
 

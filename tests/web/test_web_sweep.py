@@ -7,11 +7,10 @@ import io
 
 import openpyxl
 import pytest
-from web_helpers import csrf_of, make_client, put_tiny, run, sign_in
+from web_helpers import csrf_of, run
+from web_sites import open_site
 
 from api import jobs
-from api.store.db import Store
-from api.store.keys import create_key
 from api.store.models import Scenario, utcnow
 from api.web.sweep import factors_of
 from core.errors import InputError
@@ -25,33 +24,20 @@ DROUGHT = (
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """tiny (with one stored scenario) and ``other``; a signed-in client per key."""
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('sweep-web') / 'vivres.db'}")
-    put_tiny(store)
-    put_tiny(store, "other")
-    with store.session() as session:
-        session.add(
-            Scenario(
-                scenario_id="sc-drought",
-                territory_id="tiny",
-                name="sécheresse",
-                body=DROUGHT,
-                created_at=utcnow(),
-            )
-        )
-    from api.http import create_app
 
-    app = create_app(store, max_body_mb=2, rate_limit=(0, 0))
-    clients = {}
-    for label, role, territory in (
-        ("planner", "planner", "tiny"),
-        ("logistics", "logistics", "tiny"),
-        ("other", "planner", "other"),
-    ):
-        token, _ = create_key(store, role, territories=[territory])
-        client = make_client(app)
-        client.__enter__()
-        sign_in(client, token)
-        clients[label] = client
+    def add_scenario(store) -> None:
+        with store.session() as session:
+            session.add(
+                Scenario(
+                    scenario_id="sc-drought",
+                    territory_id="tiny",
+                    name="sécheresse",
+                    body=DROUGHT,
+                    created_at=utcnow(),
+                )
+            )
+
+    store, clients = open_site(tmp_path_factory.mktemp("sweep-web"), prepare=add_scenario)
     yield store, clients
     store.engine.dispose()
 
