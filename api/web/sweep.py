@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from api.store.models import Scenario
+from api.sweep import KPI_COLUMNS
 from api.web.base import checked, not_found, queue_job, render, territory_user
 from api.web.jobs_view import recent_jobs, territory_job
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.stored import artifact_frame, job_file
+from api.web.whatif import KPI_FR
 from core.errors import InputError
 
 router = APIRouter(include_in_schema=False)
@@ -30,14 +32,8 @@ FILES = {
     "summary.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "runs.csv": "text/csv; charset=utf-8",
 }
-KPIS_FR = {
-    "coverage_pct": ("Couverture de la demande", "%"),
-    "shortfall_kg": ("Manque", "kg"),
-    "waste_kg": ("Pertes", "kg"),
-    "purchase_cost_eur": ("Achats aux fermes", "€"),
-    "revenue_farm_min_eur": ("Plus petit chiffre d'affaires de ferme", "€"),
-    "farms_below_floor": ("Fermes sous le plancher", ""),
-}
+#: the KPIs a sweep keeps (``api.sweep.KPI_COLUMNS``), named as on the what-if page
+KPIS_FR = {key: KPI_FR[key] for key in KPI_COLUMNS}
 MAX_FACTORS = 8
 MAX_SEEDS = 5
 
