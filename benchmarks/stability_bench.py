@@ -3,13 +3,15 @@
 ``vivres bench stability`` runs ``vivres plan`` on the sample N times (default 3) with K busy
 processes beside it (default 2, each spinning a core), under the default work rule, and prints
 each run's exit code, seconds, gap, what stopped it and the plan's sha256; the bar is N
-identical hashes and no crash. ``--tests N`` instead runs the README's test command N times
-beside one hog and prints the tally (minutes per run: for a CI-like check, not every commit).
+identical hashes and no crash. ``--tests N`` instead runs the README's test command N times in
+a row on a clean clone (``.ci/run``, as CI does) beside one hog and prints the tally (minutes
+per run: for a CI-like check, not every commit); ``--here`` runs pytest in this checkout.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -67,19 +69,31 @@ def plan_runs(runs: int = 3, hogs: int = 2, extra: list[str] | None = None) -> l
     return rows
 
 
-def test_runs(runs: int = 5, hogs: int = 1, on_row=None) -> list[dict]:
-    """Run the README's test command (``pytest -q -n 2`` in this checkout's environment)
-    ``runs`` times beside ``hogs`` busy processes; one row per run, each also given to
-    ``on_row`` as it ends (a run takes 10–20 minutes: a stopped bench keeps what it ran)."""
+def test_runs(runs: int = 5, hogs: int = 1, on_row=None, *, clone: bool = True) -> list[dict]:
+    """Run the README's test command ``runs`` times in a row beside ``hogs`` busy processes;
+    one row per run, each also given to ``on_row`` as it ends (a run takes 10–20 minutes: a
+    stopped bench keeps what it ran).
+
+    With ``clone`` (the default) the command is ``CI=true bash .ci/run`` — venv, install,
+    ruff, mypy and the whole suite, exactly as CI runs it — in a clean clone of this
+    checkout's HEAD made once in a temporary folder; without it, ``pytest -q -n 2`` in this
+    checkout's environment."""
     rows = []
-    with CpuHogs(hogs):
+    with tempfile.TemporaryDirectory(prefix="vivres-stability-") as tmp, CpuHogs(hogs):
+        where = ROOT
+        command = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+        if clone:
+            where = Path(tmp) / "clone"
+            subprocess.run(["git", "clone", "-q", str(ROOT), str(where)], check=True)
+            command = ["bash", ".ci/run"]
         for i in range(runs):
             started = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"],
-                cwd=ROOT,
+                command,
+                cwd=where,
                 capture_output=True,
                 text=True,
+                env={**os.environ, "CI": "true"},
             )
             lines = proc.stdout.strip().splitlines()
             rows.append(
@@ -90,6 +104,7 @@ def test_runs(runs: int = 5, hogs: int = 1, on_row=None) -> list[dict]:
                     "summary": (lines or [""])[-1],
                     # which tests failed, so a flaky one can be found
                     "failed": [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))][:20],
+                    "stderr_tail": proc.stderr.strip().splitlines()[-3:] if proc.returncode else [],
                 }
             )
             if on_row is not None:

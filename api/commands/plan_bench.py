@@ -78,6 +78,13 @@ def bench_stability(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the rows here.", dir_okay=False)
     ] = None,
+    here: Annotated[
+        bool,
+        typer.Option(
+            "--here",
+            help="With --tests: pytest in this checkout instead of .ci/run on a clean clone.",
+        ),
+    ] = False,
 ) -> None:
     """Same plan on a busy machine: `vivres plan` N times beside CPU hogs, plan hashes."""
     module = bench_module("stability_bench")
@@ -89,13 +96,15 @@ def bench_stability(
                 f"run {r['run']}: exit {r['exit']} in {r['minutes']} min · {r['summary']}",
                 highlight=False,
             )
-            for line in r.get("failed", []):
+            for line in [*r.get("failed", []), *r.get("stderr_tail", [])]:
                 console.print(f"    {line}", highlight=False)
             if json_path is not None:  # written after every run: a stopped bench keeps them
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(so_far, indent=2))
 
-        rows = module.test_runs(tests, hogs=max(hogs, 1) if hogs else 0, on_row=said)
+        rows = module.test_runs(
+            tests, hogs=max(hogs, 1) if hogs else 0, on_row=said, clone=not here
+        )
         passed = sum(r["exit"] == 0 for r in rows)
         console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
     else:
