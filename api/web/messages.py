@@ -175,6 +175,10 @@ _FIXED = {
 #: messages with figures or names in them
 _PATTERNS = (
     (re.compile(r"^sweep: (\d+) runs$"), "sensibilité : {0} plans"),
+    (
+        re.compile(r"^(\d+) runs: at most (\d+) in one job \(vivres sweep for more\)$"),
+        "{0} plans : au plus {1} par calcul (au-delà, la commande vivres sweep)",
+    ),
     (re.compile(r"^sweep: (\d+) of (\d+) runs$"), "sensibilité : {0} plans sur {1}"),
     (
         re.compile(r"^distributor (.+) is not mapped to one of our sites$"),
