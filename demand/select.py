@@ -38,6 +38,7 @@ from demand.forecast import (
     _pool_quantiles,
     point_forecast,
 )
+from demand.spikes import cap_spikes
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ def candidates(
         f = point_forecast(level.y, level.prod_idx, level.site_idx, horizon, params)
         out[MODEL_NAME] = f[rows]
     methods = [m for m in names if m != MODEL_NAME]
-    out |= forecast_methods(level.y[rows], weeks, horizon, methods)
+    if methods:
+        history = cap_spikes(level.y[rows], params.spike_factor, params.spike_weeks)
+        out |= forecast_methods(history, weeks, horizon, methods)
     return out
 
 
