@@ -127,7 +127,9 @@ def inner_backtest(
     return Inner(rows=rows, origins=origins, forecasts=forecasts, actuals=actuals)
 
 
-def _error(inner: Inner, mask: np.ndarray, methods: tuple[str, ...], groups) -> np.ndarray:
+def _error(
+    inner: Inner, mask: np.ndarray, methods: tuple[str, ...], groups: np.ndarray | None
+) -> np.ndarray:
     """Absolute error of the mean of ``methods`` in each inner window, over the series in
     ``mask``, plus (``groups``: product of each inner series) that of its sums per product
     and week: a method is then judged on the shops' weeks and on the hub totals."""
@@ -142,7 +144,9 @@ def _error(inner: Inner, mask: np.ndarray, methods: tuple[str, ...], groups) -> 
     return np.array(out)
 
 
-def _scores(inner: Inner, mask: np.ndarray, names: list[str], groups=None) -> dict:
+def _scores(
+    inner: Inner, mask: np.ndarray, names: list[str], groups: np.ndarray | None = None
+) -> dict:
     """Errors per inner window (``_error``) of each candidate, and of the mean of the best
     three (``ENSEMBLE``), over the series in ``mask``."""
     err = {m: _error(inner, mask, (m,), groups) for m in names}
