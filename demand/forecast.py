@@ -53,8 +53,13 @@ CANDIDATES = (MODEL_NAME, *METHODS)
 class ForecastParams:
     """Knobs of the ``HubSeasonalShare`` candidate (defaults chosen on the sample's backtest),
     of its calibration origins (also those of the model choice) and of the choice itself
-    (``demand.select``): candidates, ensemble of the best three, shop series sampled for the
-    choice, reconciliation (``top_down`` or ``bottom_up``), sampling seed."""
+    (``demand.select``): candidates, ensemble of the best three, when a family may depart from
+    the overall choice (``switch_margin``, ``switch_share``), whether shop methods are also
+    judged on their hub totals (``choose_on_hub``), shop series sampled for the choice,
+    reconciliation (``top_down`` or ``bottom_up``), sampling seed, and the promotion
+    spikes capped in the history the statsforecast candidates learn from (each week at
+    ``spike_factor`` × the median of the ``spike_weeks`` weeks before it; 0 keeps the raw
+    history: ``demand.spikes``)."""
 
     smooth_weeks: int = 1
     level_weeks: int = 13
@@ -68,9 +73,13 @@ class ForecastParams:
     candidates: tuple[str, ...] = CANDIDATES
     ensemble: bool = True
     switch_margin: float = 0.1
+    switch_share: float = 0.75
+    choose_on_hub: bool = False
     select_series: int = 400
     reconcile: str = "bottom_up"
     seed: int = 0
+    spike_factor: float = 2.0
+    spike_weeks: int = 13
 
     def __post_init__(self) -> None:
         unknown = set(self.candidates) - set(CANDIDATES)
@@ -84,11 +93,22 @@ class ForecastParams:
             )
         if not 0 <= self.switch_margin < 1:
             raise InputError(f"switch_margin must be in [0, 1); got {self.switch_margin!r}")
+        if not 0 <= self.switch_share <= 1:
+            raise InputError(f"switch_share must be in [0, 1]; got {self.switch_share!r}")
+        if not self.spike_factor >= 0:
+            raise InputError(f"spike_factor must be >= 0 (0: off); got {self.spike_factor!r}")
         if not self.select_series >= 1:
             raise InputError(f"select_series must be >= 1; got {self.select_series!r}")
         if not self.smooth_weeks >= 0:
             raise InputError(f"smooth_weeks must be >= 0; got {self.smooth_weeks!r}")
-        for name in ("level_weeks", "share_weeks", "calib_origins", "calib_horizon", "calib_step"):
+        for name in (
+            "level_weeks",
+            "share_weeks",
+            "calib_origins",
+            "calib_horizon",
+            "calib_step",
+            "spike_weeks",
+        ):
             value = getattr(self, name)
             if not value >= 1:
                 raise InputError(f"{name} must be >= 1; got {value!r}")

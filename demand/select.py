@@ -38,6 +38,7 @@ from demand.forecast import (
     _pool_quantiles,
     point_forecast,
 )
+from demand.spikes import cap_spikes
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ ENSEMBLE = "Ensemble"
 CHOSEN_NAME = "ChosenByBacktest"
 BOTTOM_UP = "BottomUp"
 MIN_ORIGIN = 26
+#: Fewest weeks the inner windows must span for a family to depart from the overall choice
+#: (three 13-week quarters: windows 4 weeks apart overlap by 9 weeks, so 5 of them, 29 weeks,
+#: are little more than two independent ones).
+MIN_SWITCH_WEEKS = 39
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,9 @@ def candidates(
         f = point_forecast(level.y, level.prod_idx, level.site_idx, horizon, params)
         out[MODEL_NAME] = f[rows]
     methods = [m for m in names if m != MODEL_NAME]
-    out |= forecast_methods(level.y[rows], weeks, horizon, methods)
+    if methods:
+        history = cap_spikes(level.y[rows], params.spike_factor, params.spike_weeks)
+        out |= forecast_methods(history, weeks, horizon, methods)
     return out
 
 
@@ -120,39 +127,61 @@ def inner_backtest(
     return Inner(rows=rows, origins=origins, forecasts=forecasts, actuals=actuals)
 
 
-def _scores(inner: Inner, mask: np.ndarray, names: list[str]) -> dict[str, float]:
-    """Absolute error of each candidate, and of the mean of the best three (``ENSEMBLE``),
-    over the inner windows of the series in ``mask``."""
-    actual = np.concatenate([a[mask] for a in inner.actuals])
-    err = {
-        m: float(np.abs(actual - np.concatenate([f[m][mask] for f in inner.forecasts])).sum())
-        for m in names
-    }
-    ranked = sorted(names, key=lambda m: (err[m], names.index(m)))
+def _error(
+    inner: Inner, mask: np.ndarray, methods: tuple[str, ...], groups: np.ndarray | None
+) -> np.ndarray:
+    """Absolute error of the mean of ``methods`` in each inner window, over the series in
+    ``mask``, plus (``groups``: product of each inner series) that of its sums per product
+    and week: a method is then judged on the shops' weeks and on the hub totals."""
+    out = []
+    for f, a in zip(inner.forecasts, inner.actuals, strict=True):
+        diff = a[mask] - np.mean([f[m][mask] for m in methods], axis=0)
+        err = float(np.abs(diff).sum())
+        if groups is not None:
+            g = groups[mask]
+            err += float(np.abs(_group_sum(diff, g, int(g.max()) + 1)).sum())
+        out.append(err)
+    return np.array(out)
+
+
+def _scores(
+    inner: Inner, mask: np.ndarray, names: list[str], groups: np.ndarray | None = None
+) -> dict:
+    """Errors per inner window (``_error``) of each candidate, and of the mean of the best
+    three (``ENSEMBLE``), over the series in ``mask``."""
+    err = {m: _error(inner, mask, (m,), groups) for m in names}
+    ranked = sorted(names, key=lambda m: (err[m].sum(), names.index(m)))
     if len(ranked) >= 3:
-        mean = np.concatenate(
-            [np.mean([f[m][mask] for m in ranked[:3]], axis=0) for f in inner.forecasts]
-        )
-        err[ENSEMBLE + ":" + ",".join(ranked[:3])] = float(np.abs(actual - mean).sum())
+        err[ENSEMBLE + ":" + ",".join(ranked[:3])] = _error(inner, mask, tuple(ranked[:3]), groups)
     return err
 
 
-def _best(err: dict[str, float], ensemble: bool) -> str:
+def _best(err: dict, ensemble: bool) -> str:
     keys = [k for k in err if ensemble or not k.startswith(ENSEMBLE)]
-    return min(keys, key=lambda k: (err[k], keys.index(k)))
+    return min(keys, key=lambda k: (err[k].sum(), keys.index(k)))
 
 
 def _methods(key: str) -> tuple[str, ...]:
     return tuple(key.split(":", 1)[1].split(",")) if key.startswith(ENSEMBLE) else (key,)
 
 
-def choose(inner: Inner, family: np.ndarray, params: ForecastParams) -> dict[str, tuple[str, ...]]:
-    """Each family's method (or the best three, averaged) by WAPE over the inner windows.
+def choose(
+    inner: Inner,
+    family: np.ndarray,
+    params: ForecastParams,
+    products: np.ndarray | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Each family's method (or the best three, averaged) by WAPE over the inner windows;
+    with ``products`` (product index of every series), by the error of the shops' weeks plus
+    that of their sums per product (the hub totals).
 
     One choice is made over all the series first; a family departs from it only when its own
-    best scores at least ``switch_margin`` lower on its own series (a few windows of one family
-    are a noisy guide). A family too young for any inner origin gets ``HubSeasonalShare`` when
-    it is a candidate.
+    best scores at least ``switch_margin`` lower on its own series over all the windows *and*
+    lower in at least ``switch_share`` of them, the windows spanning at least
+    :data:`MIN_SWITCH_WEEKS` weeks (a few windows of one family are a noisy guide: on the
+    sample, one to five windows made `meat` or `dairy` leave ``HubSeasonalShare`` for a method
+    that then did worse). A family too young for any inner origin gets ``HubSeasonalShare``
+    when it is a candidate.
     """
     fam = family[inner.rows]
     names_ok = params.candidates
@@ -161,19 +190,23 @@ def choose(inner: Inner, family: np.ndarray, params: ForecastParams) -> dict[str
     if not inner.origins:
         return choice
     names = list(inner.forecasts[0])
-    overall = _best(_scores(inner, np.ones(len(fam), dtype=bool), names), params.ensemble)
+    groups = None
+    if products is not None:
+        groups = np.unique(products[inner.rows], return_inverse=True)[1]
+    everything = np.ones(len(fam), dtype=bool)
+    overall = _best(_scores(inner, everything, names, groups), params.ensemble)
     for name in np.unique(fam):
-        err = _scores(inner, fam == name, names)
+        mask = fam == name
+        err = _scores(inner, mask, names, groups)
         if overall not in err:  # the overall ensemble's three are not this family's best three
-            methods = _methods(overall)
-            mask = fam == name
-            actual = np.concatenate([a[mask] for a in inner.actuals])
-            mean = np.concatenate(
-                [np.mean([f[m][mask] for m in methods], axis=0) for f in inner.forecasts]
-            )
-            err[overall] = float(np.abs(actual - mean).sum())
+            err[overall] = _error(inner, mask, _methods(overall), groups)
         own = _best(err, params.ensemble)
-        keep = err[own] >= (1 - params.switch_margin) * err[overall]
+        wins = err[own] < err[overall]
+        keep = (
+            err[own].sum() >= (1 - params.switch_margin) * err[overall].sum()
+            or (len(wins) - 1) * params.calib_step + params.calib_horizon < MIN_SWITCH_WEEKS
+            or wins.mean() < params.switch_share
+        )
         choice[str(name)] = _methods(overall if keep else own)
     return choice
 
@@ -311,7 +344,7 @@ def forecast_panel(
     # bottom_up: the hub is the sum of the shops, no hub method to choose; top_down: the hub
     # chooses among its own candidates; choose: among those and the sum of the shops
     top_down = params.reconcile != "bottom_up"
-    c_shop = choose(inner_shop, family, params)
+    c_shop = choose(inner_shop, family, params, prod_idx if params.choose_on_hub else None)
     c_hub: dict[str, tuple[str, ...]] = {"*": (BOTTOM_UP,)}
     scales = []
     for origin in inner_shop.origins:

@@ -33,10 +33,45 @@ def test_choice_is_the_lowest_wape_of_each_family():
         "CrostonSBA": np.array([[2.0] * 3, [2.0] * 3, [1.0] * 3, [1.0] * 3]),
         "ADIDA": np.full((4, 3), 5.0),
     }
-    inner = Inner(rows=np.arange(4), origins=[10], forecasts=[forecasts], actuals=[actual])
+    windows = 8  # 7 x 4 + 13 = 41 weeks >= MIN_SWITCH_WEEKS; with 1, family a keeps the overall
+    inner = Inner(
+        rows=np.arange(4),
+        origins=list(range(10, 10 + windows)),
+        forecasts=[forecasts] * windows,
+        actuals=[actual] * windows,
+    )
     family = np.array(["a", "a", "b", "b"])
     params = ForecastParams(candidates=("Naive", "CrostonSBA", "ADIDA"), ensemble=False)
     assert choose(inner, family, params) == {"a": ("Naive",), "b": ("CrostonSBA",)}
+    few = Inner(rows=inner.rows, origins=[10], forecasts=[forecasts], actuals=[actual])
+    # the overall best (CrostonSBA: 6 off in all against Naive's 12) for both
+    assert choose(few, family, params) == {"a": ("CrostonSBA",), "b": ("CrostonSBA",)}
+
+
+def test_a_family_departs_only_when_it_wins_on_most_windows():
+    # family a: Naive exact, CrostonSBA 1 off everywhere (the overall choice is Naive);
+    # family b: CrostonSBA far better on 2 windows of 8 (lower in sum), a little worse on 6
+    actual = np.ones((4, 3))
+
+    def window(b_naive: float, b_croston: float) -> dict[str, np.ndarray]:
+        return {
+            "Naive": np.array([[1.0] * 3, [1.0] * 3, [1 + b_naive] * 3, [1 + b_naive] * 3]),
+            "CrostonSBA": np.array(
+                [[2.0] * 3, [2.0] * 3, [1 + b_croston] * 3, [1 + b_croston] * 3]
+            ),
+        }
+
+    inner = Inner(
+        rows=np.arange(4),
+        origins=list(range(10, 18)),
+        forecasts=[window(3.0, 0.0)] * 2 + [window(0.2, 0.3)] * 6,
+        actuals=[actual] * 8,
+    )
+    family = np.array(["a", "a", "b", "b"])
+    params = ForecastParams(candidates=("Naive", "CrostonSBA"), ensemble=False)
+    assert choose(inner, family, params) == {"a": ("Naive",), "b": ("Naive",)}
+    anyhow = ForecastParams(candidates=("Naive", "CrostonSBA"), ensemble=False, switch_share=0)
+    assert choose(inner, family, anyhow) == {"a": ("Naive",), "b": ("CrostonSBA",)}
 
 
 def test_ensemble_only_when_it_scores_lower():
