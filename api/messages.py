@@ -228,3 +228,78 @@ def warning_text(message: str, lang: str = "fr") -> str:
             if found:
                 return template.format(*found.groups())
     return message
+
+
+#: click's usage errors (its English, whatever copy of click raised them) → French
+_USAGE_FR = (
+    (re.compile(r"^No such command '(.+?)'\.?$"), "commande inconnue « {0} »"),
+    (re.compile(r"^No such option: (\S+?)\.?$"), "option inconnue : {0}"),
+    (re.compile(r"^Option '(.+?)' requires an argument\.?$"), "l'option « {0} » attend une valeur"),
+    (
+        re.compile(r"^Option '(.+?)' does not take a value\.?$"),
+        "l'option « {0} » ne prend pas de valeur",
+    ),
+    (re.compile(r"^Missing option '(.+?)'\.?$"), "option obligatoire absente : « {0} »"),
+    (re.compile(r"^Missing argument '(.+?)'\.?$"), "argument obligatoire absent : « {0} »"),
+    (re.compile(r"^Missing parameter: (.+?)\.?$"), "paramètre obligatoire absent : {0}"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)\.?$"), "argument(s) en trop : {0}"),
+    (re.compile(r"^Invalid value for '(.+?)': (.+)$"), "valeur invalide pour « {0} » : {1}"),
+    (re.compile(r"^Invalid value: (.+)$"), "valeur invalide : {0}"),
+)
+_VALUE_FR = (
+    (re.compile(r"^'(.*)' is not a valid float\.?$"), "« {0} » n'est pas un nombre"),
+    (re.compile(r"^Input should be a valid number\b.*$"), "un nombre est attendu"),
+    (re.compile(r"^Input should be a valid integer\b.*$"), "un nombre entier est attendu"),
+    (re.compile(r"^'(.*)' is not a valid integer\.?$"), "« {0} » n'est pas un nombre entier"),
+    (
+        re.compile(r"^'(.*)' is not a valid boolean\.?$"),
+        "« {0} » n'est ni vrai ni faux (true/false)",
+    ),
+    (re.compile(r"^'(.*)' is not one of (.+?)\.?$"), "« {0} » n'est pas l'une des valeurs {1}"),
+    (
+        re.compile(r"^'(.*)' does not match the formats? (.+?)\.?$"),
+        "« {0} » ne suit pas le format {1}",
+    ),
+    (re.compile(r"^(\S+) is not in the range (.+?)\.?$"), "{0} n'est pas dans l'intervalle {1}"),
+    (
+        re.compile(r"^Directory '(.*)' does not exist\.?$"),
+        "le dossier « {0} » n'existe pas",
+    ),
+    (re.compile(r"^File '(.*)' does not exist\.?$"), "le fichier « {0} » n'existe pas"),
+    (re.compile(r"^Path '(.*)' does not exist\.?$"), "le chemin « {0} » n'existe pas"),
+    (
+        re.compile(r"^lang must be one of (.+); got (.+)$"),
+        "la langue doit être l'une des valeurs {0} ; reçu {1}",
+    ),
+)
+_DID_YOU_MEAN = re.compile(r"\s*(?:Did you mean|Possible options:|\(Possible options:)\s*(.*)$")
+
+
+def usage_text(message: str, where: str, lang: str = "fr") -> str:
+    """A usage error in one line: the message (French by default) and where the help is."""
+    message = " ".join(str(message).split())
+    if lang != "fr":
+        return f"{message} (see {where} --help)"
+    hint = ""
+    found_hint = _DID_YOU_MEAN.search(message)
+    if found_hint:
+        message = message[: found_hint.start()].rstrip()
+        hint = f" ; vouliez-vous dire {found_hint.group(1).rstrip('?.) ')} ?"
+    text = message
+    for pattern, template in _USAGE_FR:
+        found = pattern.match(message)
+        if found:
+            parts = list(found.groups())
+            if template.startswith("valeur invalide"):  # the value's own complaint too
+                parts[-1] = _value_fr(parts[-1])
+            text = template.format(*parts)
+            break
+    return f"{text}{hint} (voir {where} --help)"
+
+
+def _value_fr(detail: str) -> str:
+    for pattern, template in _VALUE_FR:
+        found = pattern.match(detail.strip())
+        if found:
+            return template.format(*found.groups())
+    return detail

@@ -58,22 +58,46 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
 
 
 @pytest.mark.parametrize(
-    ("table", "line", "column", "value", "expected"),
+    ("table", "line", "column", "value", "lang", "expected"),
     [
-        ("orders", 1, "quantity", None, "orders.csv row 1, column 'quantity'"),
-        ("orders", 57, "quantity", "twelve", "orders.csv row 57, column 'quantity'"),
-        ("orders", 9, "site_id", "NOWHERE", "orders.csv row 9, column 'site_id'"),
-        ("vehicles", 2, "capacity_kg", "heavy", "vehicles.csv row 2, column 'capacity_kg'"),
+        (
+            "orders",
+            1,
+            "quantity",
+            None,
+            "fr",
+            "orders.csv, ligne 1, champ « quantity » : colonne obligatoire absente",
+        ),
+        (
+            "orders",
+            57,
+            "quantity",
+            "twelve",
+            "fr",
+            "orders.csv, ligne 57, champ « quantity » : attendu : un nombre ; reçu « twelve »",
+        ),
+        (
+            "orders",
+            9,
+            "site_id",
+            "NOWHERE",
+            "fr",
+            "orders.csv, ligne 9, champ « site_id » : site_id inconnu (absent de la table sites)",
+        ),
+        ("orders", 57, "quantity", "twelve", "en", "orders.csv row 57, column 'quantity'"),
+        ("vehicles", 2, "capacity_kg", "heavy", "en", "vehicles.csv row 2, column 'capacity_kg'"),
     ],
 )
 def test_corrupted_sample_exits_2_with_one_line(
-    sample_copy, tmp_path, capsys, table, line, column, value, expected
+    sample_copy, tmp_path, capsys, table, line, column, value, lang, expected
 ):
     corrupt(sample_copy, table, line, column, value)
-    code, _, err = run(["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o")], capsys)
+    argv = ["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o"), "--lang", lang]
+    code, _, err = run(argv, capsys)
     assert code == 2
     lines = [x for x in err.strip().splitlines() if x.strip()]
     assert len(lines) == 1, err
+    assert lines[0].startswith("erreur : " if lang == "fr" else "error: ")
     assert expected in lines[0]
     assert "Traceback" not in err
 
@@ -147,11 +171,19 @@ def test_bench_robustness_is_a_command():
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["nosuch"], "No such command 'nosuch'"),
-        (["plan", "--time-limit", "abc"], "Invalid value for '--time-limit'"),
-        (["routes", "--week"], "requires an argument"),
-        (["caisse", "size", "--budget", "1"], "Missing option '--rule'"),
-        (["plan", "--no-such-option"], "No such option: --no-such-option"),
+        (["nosuch"], "erreur : commande inconnue « nosuch » (voir vivres --help)"),
+        (
+            ["plan", "--time-limit", "abc"],
+            "valeur invalide pour « --time-limit » : un nombre est attendu",
+        ),
+        (["routes", "--week"], "l'option « --week » attend une valeur"),
+        (["caisse", "size", "--budget", "1"], "option obligatoire absente : « --rule »"),
+        (["plan", "--no-such-option"], "option inconnue : --no-such-option"),
+        (["plan", "--lang", "de"], "la langue doit être l'une des valeurs fr, en"),
+        (["nosuch", "--lang", "en"], "error: No such command 'nosuch'"),
+        (["plan", "--time-limit", "abc", "--lang=en"], "Invalid value for '--time-limit'"),
+        (["routes", "--lang", "en", "--week"], "requires an argument"),
+        (["plan", "--no-such-option", "--lang", "en"], "No such option: --no-such-option"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, says, capsys):
