@@ -109,6 +109,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coverage.csv, farms.csv, contracts/; each CSV with its .xlsx)",
     },
     "warning": {"fr": "[yellow]attention :[/] {text}", "en": "[yellow]warning:[/] {text}"},
+    # vivres check
+    "check_title": {"fr": "Territoire {data}", "en": "Territory {data}"},
+    "check_columns": {"fr": "table|fichier|lignes|rejetées", "en": "table|file|rows|rejected"},
+    "absent": {"fr": "(absent)", "en": "(absent)"},
+    "check_sites": {"fr": "sites : {kinds}", "en": "sites: {kinds}"},
+    "check_valid": {
+        "fr": "[green]le territoire est valide[/]",
+        "en": "[green]territory is valid[/]",
+    },
+    "check_error": {"fr": "[bold red]erreur :[/] {text}", "en": "[bold red]error:[/] {text}"},
+    "check_count": {
+        "fr": "{count} problème(s) dans {files} fichier(s)",
+        "en": "{count} problem(s) in {files} file(s)",
+    },
+    "check_more": {"fr": " ; {more} autres non affichés", "en": "; {more} more not shown"},
+    "check_all_in": {"fr": ", tous dans {path}", "en": ", all of them in {path}"},
+    "check_list_all": {
+        "fr": " (--errors FICHIER les liste tous)",
+        "en": " (--errors FILE lists them all)",
+    },
+    "check_rejected": {
+        "fr": "[yellow]rejetée :[/] {file}.csv, ligne {row}, champ « {column} » : {reason}",
+        "en": "[yellow]rejected:[/] {file}.csv row {row}, column '{column}': {reason}",
+    },
+    "check_under": {
+        "fr": "[yellow]{count} foyer(s) cotisent sous le minimum par personne de leur "
+        "caisse[/] : {shown}{more}",
+        "en": "[yellow]{count} household(s) contribute under their caisse's minimum per "
+        "person[/]: {shown}{more}",
+    },
+    "check_under_one": {
+        "fr": "{household} (households.csv, ligne {row} : {paid} € < {minimum} €)",
+        "en": "{household} (households.csv row {row}: {paid} € < {minimum} €)",
+    },
+    "and_more": {"fr": " et {count} autres", "en": " and {count} more"},
 }
 
 LABELS: dict[str, dict[str, str]] = {

@@ -10,7 +10,6 @@ the message unchanged: the engines write English, the API's JSON keeps it).
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from core.errors import InputError, RowError, VivresError
 
@@ -308,8 +307,34 @@ _EXPLANATIONS = (
         ),
     ),
     (
+        re.compile(r"^(?:(--[\w-]+): )?unknown caisse '([^']*)'; known: (.*)$"),
+        lambda m: (
+            f"{m[1] + ' : ' if m[1] else ''}caisse inconnue « {m[2]} » ; caisses connues : {m[3]}"
+        ),
+    ),
+    (
         re.compile(r"^Producer grid: every farm reaches (\d+) %\.$"),
         lambda m: f"Grille des producteurs : chaque ferme atteint {m[1]} %.",
+    ),
+    (
+        re.compile(
+            r"^Producer grid: (\d+) farm\(s\) below (\d+) % or short of an eliminatory "
+            r"criterion get no contract: (.+?)(?: and (\d+) more)?\.$"
+        ),
+        lambda m: (
+            f"Grille des producteurs : {m[1]} ferme(s) sous {m[2]} % ou en deçà d'un critère "
+            f"éliminatoire n'ont pas de contrat : {m[3]}{f' et {m[4]} autres' if m[4] else ''}."
+        ),
+    ),
+    (
+        re.compile(
+            r"^Producer grid as a preference: (\S+) € per kg × the farm's score \(mean "
+            r"(\d+) %\) taken off its purchase cost in the plan's choice\.$"
+        ),
+        lambda m: (
+            f"Grille des producteurs en préférence : {_n(m[1])} € par kg × le score de la "
+            f"ferme (moyenne {m[2]} %) retirés de son coût d'achat dans le choix du plan."
+        ),
     ),
 )
 _FIXED.update(
@@ -372,12 +397,12 @@ def error_fr(exc: Exception) -> str:
     return " ; ".join(errors_fr(exc)) if isinstance(exc, VivresError) else text_fr(str(exc))
 
 
-def text(message: str, lang: Literal["fr", "en"] = "fr") -> str:
+def text(message: str, lang: str = "fr") -> str:
     """One message in ``lang`` (English: as the engine wrote it)."""
     return text_fr(message) if lang == "fr" else str(message)
 
 
-def error_lines(exc: Exception, lang: Literal["fr", "en"] = "fr") -> list[str]:
+def error_lines(exc: Exception, lang: str = "fr") -> list[str]:
     """Every problem of an error in ``lang``: one line per problem of an input error (10 at
     most, then a count of the others)."""
     if lang != "fr":

@@ -229,10 +229,15 @@ def test_check_names_every_bad_cell_of_every_file_in_one_pass(tmp_path, capsys):
     code, _, err = run(["check", "--data", str(folder), "--errors", str(errors)], capsys)
     assert code == 2 and "Traceback" not in err
     for file, row, column, _ in bad:
-        assert f"{file} row {row}, column '{column}'" in err, (file, row, column)
-    assert "10 problem(s) in 5 file(s)" in err
+        assert f"erreur : {file}, ligne {row}, champ « {column} »" in err, (file, row, column)
+    assert f"10 problème(s) dans 5 fichier(s), tous dans {errors}" in " ".join(err.split())
     listed = read_csv_any(errors)
     assert len(listed) == 10 and listed["file"].is_monotonic_increasing
+    code, _, err = run(["check", "--data", str(folder), "--lang", "en"], capsys)
+    assert code == 2
+    for file, row, column, _ in bad:
+        assert f"error: {file} row {row}, column '{column}'" in err, (file, row, column)
+    assert "10 problem(s) in 5 file(s)" in err
 
 
 def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
@@ -241,4 +246,8 @@ def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
     _break(folder / "orders.csv", 3, "quantity", "-5")
     code, out, _ = run(["check", "--data", str(folder), "--keep-valid"], capsys)
     assert code == 0
+    assert "rejetée : orders.csv, ligne 3, champ « quantity »" in out
+    assert "le territoire est valide" in out
+    code, out, _ = run(["check", "--data", str(folder), "--keep-valid", "--lang", "en"], capsys)
     assert "rejected: orders.csv row 3, column 'quantity'" in out
+    assert "territory is valid" in out

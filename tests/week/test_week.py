@@ -149,6 +149,7 @@ def _write_orders(path: Path, rows: str) -> Path:
 def test_bad_input_exits_2_naming_file_row_and_column(week_dir, tmp_path, capsys, case, expected):
     out = tmp_path / "out"
     argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS]
+    argv += ["--lang", "en"]  # the English wording (the French one: tests/test_cli.py)
     orders = tmp_path / "week_orders.csv"
     if case == "unknown_shop":
         _write_orders(orders, "2025-03-04,S1,carotte,3,kg,\n2025-03-04,S9,carotte,3,kg,\n")
