@@ -144,6 +144,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{household} (households.csv row {row}: {paid} € < {minimum} €)",
     },
     "and_more": {"fr": " et {count} autres", "en": " and {count} more"},
+    # vivres demand
+    "forecasting": {"fr": "Prévision sur {horizon} semaines", "en": "Forecasting {horizon} weeks"},
+    "hub_forecast_title": {
+        "fr": "Prévision de la demande du pôle (kg par mois, intervalles à {level} % dans les "
+        "fichiers)",
+        "en": "Hub demand forecast (kg per month, {level}% intervals in the files)",
+    },
+    "methods_chosen": {
+        "fr": "méthodes choisies par rétro-test sur l'historique : {methods}",
+        "en": "methods chosen by backtest on the history: {methods}",
+    },
+    "forecast_done": {
+        "fr": "{series} séries × {horizon} semaines ; {count} fichiers écrits dans [bold]{out}[/]",
+        "en": "{series} series × {horizon} weeks; {count} files written to [bold]{out}[/]",
+    },
+    "payments_left_out": {
+        "fr": "[yellow]{count} paiement(s) écarté(s)[/] : {reason}",
+        "en": "[yellow]{count} payment(s) left out[/]: {reason}",
+    },
+    "payments_listed": {
+        "fr": "paiements écartés listés dans {path}",
+        "en": "rejected payments listed in {path}",
+    },
+    "ledger_title": {
+        "fr": "Comptes de la caisse (règle {rule} : {first} € + {further} € par personne en plus)",
+        "en": "Caisse ledger (rule {rule}: {first} € + {further} € per further person)",
+    },
+    "ledger_note": {
+        "fr": "cofin = allocations − cotisations : ce que les cofinanceurs apportent chaque mois",
+        "en": "cofin = allocations − contributions: what co-funders must bring each month",
+    },
+    "ledger_whatif_note": {
+        "fr": " ; en plus = ce que la simulation y ajoute",
+        "en": "; extra = what the what-if adds to it",
+    },
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -210,6 +245,32 @@ LABELS: dict[str, dict[str, str]] = {
     "delivered": {"fr": "livré"},
     "not delivered": {"fr": "non livré"},
     "unaccounted": {"fr": "non expliqué"},
+    # vivres demand
+    "Building weekly demand": {"fr": "Construction de la demande hebdomadaire"},
+    "Weekly demand": {"fr": "Demande hebdomadaire"},
+    "series (site × product)": {"fr": "séries (site × produit)"},
+    "weeks": {"fr": "semaines"},
+    "demand kg / week (mean)": {"fr": "demande kg / semaine (moyenne)"},
+    "of which from caisse-only weeks": {"fr": "dont semaines de caisse seule (sans commande)"},
+    "rejected rows": {"fr": "lignes rejetées"},
+    "absurd lines flagged, kept": {"fr": "lignes aberrantes signalées, gardées"},
+    "duplicate lines (dropped)": {"fr": "lignes en double (retirées)"},
+    "caisse payments flagged": {"fr": "paiements de caisse signalés"},
+    "Rejected rows by reason (first 10)": {"fr": "Lignes rejetées par raison (10 premières)"},
+    "file": {"fr": "fichier"},
+    "column": {"fr": "colonne"},
+    "reason": {"fr": "raison"},
+    "rows": {"fr": "lignes"},
+    "month": {"fr": "mois"},
+    "total": {"fr": "total"},
+    "hh": {"fr": "foyers"},
+    "contrib €": {"fr": "cotis. €"},
+    "alloc €": {"fr": "alloc. €"},
+    "spent €": {"fr": "dépensé €"},
+    "unspent €": {"fr": "non dépensé €"},
+    "cofin €": {"fr": "cofin. €"},
+    "what-if cofin €": {"fr": "cofin. simulé €"},
+    "extra €": {"fr": "en plus €"},
 }
 
 

@@ -230,7 +230,7 @@ def test_check_names_every_bad_cell_of_every_file_in_one_pass(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err
     for file, row, column, _ in bad:
         assert f"erreur : {file}, ligne {row}, champ « {column} »" in err, (file, row, column)
-    assert f"10 problème(s) dans 5 fichier(s), tous dans {errors}" in " ".join(err.split())
+    assert "10 problème(s) dans 5 fichier(s), tous dans" in " ".join(err.split())
     listed = read_csv_any(errors)
     assert len(listed) == 10 and listed["file"].is_monotonic_increasing
     code, _, err = run(["check", "--data", str(folder), "--lang", "en"], capsys)

@@ -109,7 +109,7 @@ def _list_errors(errors: list[RowError], path: Path | None, out, *, lang: str = 
     if more > 0 and path is None:
         where = say("check_list_all", lang)
     count = say("check_count", lang, count=len(ordered), files=files)
-    out.print(f"{count}{tail}{where}", highlight=False)
+    out.print(f"{count}{tail}{where}", highlight=False, soft_wrap=True)
 
 
 def _list_rejects(territory, out, lang: str = "fr") -> None:

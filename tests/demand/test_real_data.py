@@ -162,7 +162,7 @@ def test_cli_build_drop_outliers(no_caisse, tmp_path, capsys):
         assert code == 0, capsys.readouterr().err
         rejects = pd.read_csv(out / "rejects.csv", sep=None, engine="python", dtype=str)
         assert rejects["kept"].tolist() == [kept]
-    assert "absurd lines flagged, kept" in capsys.readouterr().out
+    assert "lignes aberrantes signalées, gardées" in capsys.readouterr().out
 
 
 # real-world oddities: each loads (``demand build`` exit 0, ``vivres check --keep-valid`` too)
