@@ -175,6 +175,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "cofin = allocations − cotisations : ce que les cofinanceurs apportent chaque mois",
         "en": "cofin = allocations − contributions: what co-funders must bring each month",
     },
+    "caisse_title": {
+        "fr": "{name} ({cid}, {currency}, crédit non dépensé : {unspent})",
+        "en": "{name} ({cid}, {currency}, unspent credit: {unspent})",
+    },
+    "caisse_columns": {
+        "fr": "mois|ménages|cotisations €|cofinancement €|crédité €|dépensé €|trésorerie €",
+        "en": "month|households|contributions €|co-funding €|credited €|spent €|cash €",
+    },
+    "caisse_runs_out": {
+        "fr": "{cid} : trésorerie négative à partir de {month}",
+        "en": "{cid}: cash negative from {month}",
+    },
+    "caisse_stays": {
+        "fr": "{cid} : la trésorerie reste positive sur la période",
+        "en": "{cid}: cash stays positive over the period",
+    },
+    "caisse_under": {
+        "fr": "{count} ménage(s) cotisent sous le minimum de leur caisse (signalés, jamais "
+        "modifiés) : caisse_contributions.csv",
+        "en": "{count} household(s) contribute under their caisse's minimum (flagged, never "
+        "changed): caisse_contributions.csv",
+    },
+    "caisse_grid": {
+        "fr": "grille : {approved} commerce(s) conventionné(s) sur {count}",
+        "en": "grid: {approved} shop(s) approved of {count}",
+    },
     "ledger_whatif_note": {
         "fr": " ; en plus = ce que la simulation y ajoute",
         "en": "; extra = what the what-if adds to it",

@@ -91,6 +91,16 @@ def test_report_balances_each_caisse_and_says_which_shops_the_grid_approves(
         ["caisse", "report", "--data", str(two_caisses), "--out", str(out)], capsys
     )
     assert code == 0, stdout
+    said = " ".join(stdout.split())
+    assert "crédit non dépensé : gardé par le ménage" in said
+    assert "grille : 1 commerce(s) conventionné(s) sur 2" in said
+    code, stdout, _ = run(
+        ["caisse", "report", "--data", str(two_caisses), "--out", str(out), "--lang", "en"],
+        capsys,
+    )
+    said = " ".join(stdout.split())
+    assert "unspent credit: carry" in said
+    assert "grid: 1 shop(s) approved of 2" in said and "ménage" not in said
     book = read_csv_any(out / "caisse_balance.csv")
     assert set(book["caisse_id"]) == {"nantes", "retz"}
     nantes = book.loc[book["caisse_id"] == "nantes"].iloc[0]
