@@ -27,6 +27,8 @@ _EXPECTED = (
     (" and ", " et "),
 )
 _MESSAGES = (
+    # a setting's bounds (``horizon_weeks must be 1 to 260; got 0``)
+    (re.compile(r"^([\w.\[\]-]+) must be (.+?); got (.+)$"), "{0} doit être {1} ; reçu {2}"),
     (re.compile(r"^is empty; expected (.+)$"), "case vide ; attendu : {0}"),
     (re.compile(r"^expected (.+)$"), "attendu : {0}"),
     (re.compile(r"^unknown (\w+) \(not in (\w+)\)$"), "{0} inconnu (absent de la table {1})"),
@@ -382,7 +384,11 @@ def row_error_fr(error: RowError) -> str:
     text = text_fr(error.message)
     if error.value is not None and error.value != "":
         text += f" ; reçu « {str(error.value)[:80]} »"
-    return f"{where} : {text}" if where else text[:1].upper() + text[1:]
+    if where:
+        return f"{where} : {text}"
+    first = text.split(" ", 1)[0]
+    # a sentence starts with a capital; a field or option name (vehicle_day_eur, --rule) not
+    return text if "_" in first or first.startswith("-") else text[:1].upper() + text[1:]
 
 
 def errors_fr(exc: Exception) -> list[str]:

@@ -34,7 +34,7 @@ def _lang(value: str) -> str:
     try:
         return output_lang(value)
     except InputError as err:
-        raise typer.BadParameter(str(err)) from None
+        raise typer.BadParameter("; ".join(e.message for e in err.errors)) from None
 
 
 #: ``--lang fr|en`` of every command that writes files people open.
