@@ -141,6 +141,40 @@ _FIXED = {
     ),
     "week: the what-if": "semaine : le scénario",
     "mutualisation: writing the report": "mutualisation : écriture du rapport",
+    "no such scenario in this territory": "ce scénario n'existe pas dans ce territoire",
+    # imports from Open Food Network and DFC (api/interop): why an element was not taken
+    "number missing or not plain": "numéro de commande absent ou invalide",
+    "no completed_at date": "pas de date de validation (completed_at)",
+    "no line_items (save the detailed order: GET /api/v0/orders/{number})": (
+        "pas de lignes de commande (enregistrez la commande détaillée : "
+        "GET /api/v0/orders/{number})"
+    ),
+    "quantity or unit_value unusable": "quantité ou unit_value inutilisable",
+    "OFN prices are read as euros (the instance's currency)": (
+        "les prix d'Open Food Network sont lus en euros (la monnaie de l'instance)"
+    ),
+    "ordered by our hub (a farm pickup), not a shop order": (
+        "commandé par notre pôle (un enlèvement à la ferme), pas par un point de vente"
+    ),
+    "no date: neither a sale session endDate nor dfc-b:date": (
+        "pas de date : ni fin de session de vente (endDate) ni dfc-b:date"
+    ),
+    "no quantity, or its product is not mapped with kilos": (
+        "pas de quantité, ou son produit ne correspond à aucun des nôtres avec des kilos"
+    ),
+    "sale session without a beginDate": "session de vente sans date de début (beginDate)",
+    "offered product not mapped": "produit offert sans correspondance chez nous",
+    "no supplier placed on our map": "fournisseur absent de notre carte",
+    "new producers are written with labour_h_per_week 0 and min_revenue_eur 0: "
+    "fill them in producers.csv before planning with them": (
+        "les nouvelles fermes sont écrites avec 0 heure de travail par semaine et 0 € de "
+        "revenu minimum : complétez producers.csv avant de planifier avec elles"
+    ),
+    "volumes are read as kilos (1 litre = 1 kg)": "les volumes sont lus en kilos (1 litre = 1 kg)",
+    "storage_class and shelf_life_days of new products are defaults by category": (
+        "la classe de stockage et la durée de conservation des nouveaux produits sont celles "
+        "de leur catégorie par défaut"
+    ),
     # the planner's explanation of shortfalls and of farms under their floor (readback.py)
     "no suitable farm: no partner farm grows this product (producer_crops)": (
         "aucune ferme : aucune ferme partenaire ne cultive ce produit (producer_crops)"
@@ -205,6 +239,28 @@ _PATTERNS = (
     (
         re.compile(r"^has (\d+) columns; at most (\d+) are accepted$"),
         "a {0} colonnes ; {1} au plus sont acceptées",
+    ),
+    (re.compile(r"^sweep: (\d+) runs$"), "sensibilité : {0} plans"),
+    (
+        re.compile(r"^(\d+) runs: at most (\d+) in one job \(vivres sweep for more\)$"),
+        "{0} plans : au plus {1} par calcul (au-delà, la commande vivres sweep)",
+    ),
+    (re.compile(r"^sweep: (\d+) of (\d+) runs$"), "sensibilité : {0} plans sur {1}"),
+    (
+        re.compile(r"^distributor (.+) is not mapped to one of our sites$"),
+        "le distributeur {0} ne correspond à aucun de nos sites",
+    ),
+    (
+        re.compile(r"^orderedBy (.+) is not mapped to one of our sites$"),
+        "le client {0} ne correspond à aucun de nos sites",
+    ),
+    (
+        re.compile(r"^variant (.+) not mapped$"),
+        "la variante {0} ne correspond à aucun de nos produits",
+    ),
+    (
+        re.compile(r"^(\d+) orders not read: not complete, another distributor or too old$"),
+        "{0} commandes non lues : non validées, d'un autre distributeur ou trop anciennes",
     ),
     (
         re.compile(r"^mutualisation: every coalition's week \((\d+) week\(s\)\)$"),
