@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from api.week_outputs import _document, _fr
+from api.week_outputs import _document, _num
 from core.errors import InputError
+
+
+def _fr(value: float, digits: int = 1) -> str:
+    """A number the French way (``1 234,5``); empty when missing (the report is French)."""
+    return _num(value, "fr", digits)
+
 
 if TYPE_CHECKING:
     from api.caisse import CaisseStage
@@ -210,4 +216,4 @@ def caisse_html(stage: CaisseStage) -> str:
     if len(stage.grid):
         pages.append(_grid_page(stage))
     pages.append(_sizing_page(stage))
-    return _document("Caisses communes — rapport", pages)
+    return _document("Caisses communes — rapport", pages, "fr")

@@ -14,7 +14,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from api.messages import usage_text
 from core.errors import InputError, SolverError, VivresError
+from core.i18n import error_lines
 from core.territory import SAMPLE_DIR
 
 console = Console()
@@ -109,17 +111,36 @@ CLICK_ABORT = _click_classes("Abort")
 CLICK_ERROR = _click_classes("ClickException")
 
 
-def _usage_line(exc: BaseException) -> str:
+def _usage_line(exc: BaseException, lang: str) -> str:
     """One line for a usage error: the message and where to read the help."""
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "vivres"
-    return f"{' '.join(message.split())} (see {where} --help)"
+    return usage_text(message, where, lang)
+
+
+def _argv_lang(argv: list[str]) -> str:
+    """The language asked on the command line (``--lang en`` / ``--lang=en`` anywhere in
+    it), French otherwise: errors are said before (or without) the command parsing it."""
+    for i, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value in ("fr", "en"):
+            return value
+    return "fr"
+
+
+def _error_line(exc: VivresError, lang: str) -> str:
+    """An error's problems on one line, in ``lang`` (the translation the web uses)."""
+    return " ; ".join(error_lines(exc, lang)) if lang == "fr" else str(exc)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; return the exit code."""
     command = typer.main.get_command(app)
+    lang = _argv_lang(sys.argv[1:] if argv is None else list(argv))
+    error = "erreur " if lang == "fr" else "error"  # French puts a space before the colon
     try:
         # outside standalone mode click returns an Exit's code (typer.Exit(code=2)) as the
         # command's value
@@ -129,21 +150,28 @@ def main(argv: list[str] | None = None) -> int:
     except CLICK_EXIT as exc:
         return int(getattr(exc, "exit_code", 0))
     except CLICK_ABORT:
-        err_console.print("aborted")
+        err_console.print("interrompu" if lang == "fr" else "aborted")
         return 130
     except CLICK_ERROR as exc:
         err_console.print(
-            f"[bold red]error:[/] {_usage_line(exc)}", highlight=False, soft_wrap=True
+            f"[bold red]{error}:[/] {_usage_line(exc, lang)}", highlight=False, soft_wrap=True
         )
         return EXIT_INPUT
     except InputError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]{error}:[/] {_error_line(exc, lang)}", highlight=False, soft_wrap=True
+        )
         return EXIT_INPUT
     except SolverError as exc:
-        err_console.print(f"[bold red]solver error:[/] {exc}", highlight=False, soft_wrap=True)
+        kind = "échec du calcul " if lang == "fr" else "solver error"
+        err_console.print(
+            f"[bold red]{kind}:[/] {_error_line(exc, lang)}", highlight=False, soft_wrap=True
+        )
         return EXIT_SOLVER
     except VivresError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]{error}:[/] {_error_line(exc, lang)}", highlight=False, soft_wrap=True
+        )
         return EXIT_INTERNAL
     return 0
 

@@ -109,6 +109,102 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coverage.csv, farms.csv, contracts/; each CSV with its .xlsx)",
     },
     "warning": {"fr": "[yellow]attention :[/] {text}", "en": "[yellow]warning:[/] {text}"},
+    # vivres check
+    "check_title": {"fr": "Territoire {data}", "en": "Territory {data}"},
+    "check_columns": {"fr": "table|fichier|lignes|rejetées", "en": "table|file|rows|rejected"},
+    "absent": {"fr": "(absent)", "en": "(absent)"},
+    "check_sites": {"fr": "sites : {kinds}", "en": "sites: {kinds}"},
+    "check_valid": {
+        "fr": "[green]le territoire est valide[/]",
+        "en": "[green]territory is valid[/]",
+    },
+    "check_error": {"fr": "[bold red]erreur :[/] {text}", "en": "[bold red]error:[/] {text}"},
+    "check_count": {
+        "fr": "{count} problème(s) dans {files} fichier(s)",
+        "en": "{count} problem(s) in {files} file(s)",
+    },
+    "check_more": {"fr": " ; {more} autres non affichés", "en": "; {more} more not shown"},
+    "check_all_in": {"fr": ", tous dans {path}", "en": ", all of them in {path}"},
+    "check_list_all": {
+        "fr": " (--errors FICHIER les liste tous)",
+        "en": " (--errors FILE lists them all)",
+    },
+    "check_rejected": {
+        "fr": "[yellow]rejetée :[/] {file}.csv, ligne {row}, champ « {column} » : {reason}",
+        "en": "[yellow]rejected:[/] {file}.csv row {row}, column '{column}': {reason}",
+    },
+    "check_under": {
+        "fr": "[yellow]{count} foyer(s) cotisent sous le minimum par personne de leur "
+        "caisse[/] : {shown}{more}",
+        "en": "[yellow]{count} household(s) contribute under their caisse's minimum per "
+        "person[/]: {shown}{more}",
+    },
+    "check_under_one": {
+        "fr": "{household} (households.csv, ligne {row} : {paid} € < {minimum} €)",
+        "en": "{household} (households.csv row {row}: {paid} € < {minimum} €)",
+    },
+    "and_more": {"fr": " et {count} autres", "en": " and {count} more"},
+    # vivres demand
+    "forecasting": {"fr": "Prévision sur {horizon} semaines", "en": "Forecasting {horizon} weeks"},
+    "hub_forecast_title": {
+        "fr": "Prévision de la demande du pôle (kg par mois, intervalles à {level} % dans les "
+        "fichiers)",
+        "en": "Hub demand forecast (kg per month, {level}% intervals in the files)",
+    },
+    "methods_chosen": {
+        "fr": "méthodes choisies par rétro-test sur l'historique : {methods}",
+        "en": "methods chosen by backtest on the history: {methods}",
+    },
+    "forecast_done": {
+        "fr": "{series} séries × {horizon} semaines ; {count} fichiers écrits dans [bold]{out}[/]",
+        "en": "{series} series × {horizon} weeks; {count} files written to [bold]{out}[/]",
+    },
+    "payments_left_out": {
+        "fr": "[yellow]{count} paiement(s) écarté(s)[/] : {reason}",
+        "en": "[yellow]{count} payment(s) left out[/]: {reason}",
+    },
+    "payments_listed": {
+        "fr": "paiements écartés listés dans {path}",
+        "en": "rejected payments listed in {path}",
+    },
+    "ledger_title": {
+        "fr": "Comptes de la caisse (règle {rule} : {first} € + {further} € par personne en plus)",
+        "en": "Caisse ledger (rule {rule}: {first} € + {further} € per further person)",
+    },
+    "ledger_note": {
+        "fr": "cofin = allocations − cotisations : ce que les cofinanceurs apportent chaque mois",
+        "en": "cofin = allocations − contributions: what co-funders must bring each month",
+    },
+    "caisse_title": {
+        "fr": "{name} ({cid}, {currency}, crédit non dépensé : {unspent})",
+        "en": "{name} ({cid}, {currency}, unspent credit: {unspent})",
+    },
+    "caisse_columns": {
+        "fr": "mois|ménages|cotisations €|cofinancement €|crédité €|dépensé €|trésorerie €",
+        "en": "month|households|contributions €|co-funding €|credited €|spent €|cash €",
+    },
+    "caisse_runs_out": {
+        "fr": "{cid} : trésorerie négative à partir de {month}",
+        "en": "{cid}: cash negative from {month}",
+    },
+    "caisse_stays": {
+        "fr": "{cid} : la trésorerie reste positive sur la période",
+        "en": "{cid}: cash stays positive over the period",
+    },
+    "caisse_under": {
+        "fr": "{count} ménage(s) cotisent sous le minimum de leur caisse (signalés, jamais "
+        "modifiés) : caisse_contributions.csv",
+        "en": "{count} household(s) contribute under their caisse's minimum (flagged, never "
+        "changed): caisse_contributions.csv",
+    },
+    "caisse_grid": {
+        "fr": "grille : {approved} commerce(s) conventionné(s) sur {count}",
+        "en": "grid: {approved} shop(s) approved of {count}",
+    },
+    "ledger_whatif_note": {
+        "fr": " ; en plus = ce que la simulation y ajoute",
+        "en": "; extra = what the what-if adds to it",
+    },
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -176,6 +272,32 @@ LABELS: dict[str, dict[str, str]] = {
     "delivered": {"fr": "livré"},
     "not delivered": {"fr": "non livré"},
     "unaccounted": {"fr": "non expliqué"},
+    # vivres demand
+    "Building weekly demand": {"fr": "Construction de la demande hebdomadaire"},
+    "Weekly demand": {"fr": "Demande hebdomadaire"},
+    "series (site × product)": {"fr": "séries (site × produit)"},
+    "weeks": {"fr": "semaines"},
+    "demand kg / week (mean)": {"fr": "demande kg / semaine (moyenne)"},
+    "of which from caisse-only weeks": {"fr": "dont semaines de caisse seule (sans commande)"},
+    "rejected rows": {"fr": "lignes rejetées"},
+    "absurd lines flagged, kept": {"fr": "lignes aberrantes signalées, gardées"},
+    "duplicate lines (dropped)": {"fr": "lignes en double (retirées)"},
+    "caisse payments flagged": {"fr": "paiements de caisse signalés"},
+    "Rejected rows by reason (first 10)": {"fr": "Lignes rejetées par raison (10 premières)"},
+    "file": {"fr": "fichier"},
+    "column": {"fr": "colonne"},
+    "reason": {"fr": "raison"},
+    "rows": {"fr": "lignes"},
+    "month": {"fr": "mois"},
+    "total": {"fr": "total"},
+    "hh": {"fr": "foyers"},
+    "contrib €": {"fr": "cotis. €"},
+    "alloc €": {"fr": "alloc. €"},
+    "spent €": {"fr": "dépensé €"},
+    "unspent €": {"fr": "non dépensé €"},
+    "cofin €": {"fr": "cofin. €"},
+    "what-if cofin €": {"fr": "cofin. simulé €"},
+    "extra €": {"fr": "en plus €"},
 }
 
 
@@ -229,3 +351,78 @@ def warning_text(message: str, lang: str = "fr") -> str:
             if found:
                 return template.format(*found.groups())
     return message
+
+
+#: click's usage errors (its English, whatever copy of click raised them) → French
+_USAGE_FR = (
+    (re.compile(r"^No such command '(.+?)'\.?$"), "commande inconnue « {0} »"),
+    (re.compile(r"^No such option: (\S+?)\.?$"), "option inconnue : {0}"),
+    (re.compile(r"^Option '(.+?)' requires an argument\.?$"), "l'option « {0} » attend une valeur"),
+    (
+        re.compile(r"^Option '(.+?)' does not take a value\.?$"),
+        "l'option « {0} » ne prend pas de valeur",
+    ),
+    (re.compile(r"^Missing option '(.+?)'\.?$"), "option obligatoire absente : « {0} »"),
+    (re.compile(r"^Missing argument '(.+?)'\.?$"), "argument obligatoire absent : « {0} »"),
+    (re.compile(r"^Missing parameter: (.+?)\.?$"), "paramètre obligatoire absent : {0}"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)\.?$"), "argument(s) en trop : {0}"),
+    (re.compile(r"^Invalid value for '(.+?)': (.+)$"), "valeur invalide pour « {0} » : {1}"),
+    (re.compile(r"^Invalid value: (.+)$"), "valeur invalide : {0}"),
+)
+_VALUE_FR = (
+    (re.compile(r"^'(.*)' is not a valid float\.?$"), "« {0} » n'est pas un nombre"),
+    (re.compile(r"^Input should be a valid number\b.*$"), "un nombre est attendu"),
+    (re.compile(r"^Input should be a valid integer\b.*$"), "un nombre entier est attendu"),
+    (re.compile(r"^'(.*)' is not a valid integer\.?$"), "« {0} » n'est pas un nombre entier"),
+    (
+        re.compile(r"^'(.*)' is not a valid boolean\.?$"),
+        "« {0} » n'est ni vrai ni faux (true/false)",
+    ),
+    (re.compile(r"^'(.*)' is not one of (.+?)\.?$"), "« {0} » n'est pas l'une des valeurs {1}"),
+    (
+        re.compile(r"^'(.*)' does not match the formats? (.+?)\.?$"),
+        "« {0} » ne suit pas le format {1}",
+    ),
+    (re.compile(r"^(\S+) is not in the range (.+?)\.?$"), "{0} n'est pas dans l'intervalle {1}"),
+    (
+        re.compile(r"^Directory '(.*)' does not exist\.?$"),
+        "le dossier « {0} » n'existe pas",
+    ),
+    (re.compile(r"^File '(.*)' does not exist\.?$"), "le fichier « {0} » n'existe pas"),
+    (re.compile(r"^Path '(.*)' does not exist\.?$"), "le chemin « {0} » n'existe pas"),
+    (
+        re.compile(r"^lang must be one of (.+); got (.+)$"),
+        "la langue doit être l'une des valeurs {0} ; reçu {1}",
+    ),
+)
+_DID_YOU_MEAN = re.compile(r"\s*(?:Did you mean|Possible options:|\(Possible options:)\s*(.*)$")
+
+
+def usage_text(message: str, where: str, lang: str = "fr") -> str:
+    """A usage error in one line: the message (French by default) and where the help is."""
+    message = " ".join(str(message).split())
+    if lang != "fr":
+        return f"{message} (see {where} --help)"
+    hint = ""
+    found_hint = _DID_YOU_MEAN.search(message)
+    if found_hint:
+        message = message[: found_hint.start()].rstrip()
+        hint = f" ; vouliez-vous dire {found_hint.group(1).rstrip('?.) ')} ?"
+    text = message
+    for pattern, template in _USAGE_FR:
+        found = pattern.match(message)
+        if found:
+            parts = list(found.groups())
+            if template.startswith("valeur invalide"):  # the value's own complaint too
+                parts[-1] = _value_fr(parts[-1])
+            text = template.format(*parts)
+            break
+    return f"{text}{hint} (voir {where} --help)"
+
+
+def _value_fr(detail: str) -> str:
+    for pattern, template in _VALUE_FR:
+        found = pattern.match(detail.strip())
+        if found:
+            return template.format(*found.groups())
+    return detail

@@ -47,6 +47,22 @@ class DemandSettings:
             raise InputError(f"level must be 1 to 99 (percent); got {self.level!r}")
 
 
+def output_lang(value: str | None = None):
+    """The language of the files people read (``core.csvio.Lang``), from a door's option:
+    the CLI's ``--lang`` and an HTTP job's ``lang`` (``None``: French, the default)."""
+    from core.csvio import DEFAULT_LANG, check_lang
+
+    try:
+        return check_lang(DEFAULT_LANG if value is None else value)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+def lang_of(options: Mapping[str, Any]):
+    """The output language of a job's options (a job stored before ``lang`` existed: French)."""
+    return output_lang(options.get("lang"))
+
+
 def _given(**options: Any) -> dict[str, Any]:
     return {name: value for name, value in options.items() if value is not None}
 

@@ -1,5 +1,5 @@
 """Files of a delivery week: the allocation and its accounting, and the sheets for the hub,
-the farms and the shops (CSV + printable A4 HTML, one page per shop or farm, French labels).
+the farms and the shops (CSV + printable A4 HTML, one page per shop or farm).
 
 ``write_week(stage, territory, out_dir)`` writes::
 
@@ -13,7 +13,8 @@ the farms and the shops (CSV + printable A4 HTML, one page per shop or farm, Fre
     routes/            the route outputs (``api.pipeline.write_routes``)
     feuilles/          preparation (picking per shop, in truck loading order), enlevements
                        (pickups per farm), livraison (delivery notes per shop, one HTML per
-                       shop too), totaux (per organisation): CSV + HTML
+                       shop too), totaux (per organisation): CSV + HTML; French by default,
+                       English with ``lang="en"`` (``api.sheet_words``; file names stay)
 """
 
 from __future__ import annotations
@@ -25,19 +26,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from api.sheet_words import day_word, sheet_words
 from api.week import WeekStage, week_label
 from core.csvio import DEFAULT_LANG, Lang, write_machine_csv, write_user_csv
-from core.fmt import CLASS_FR, DAY_CODES, day_fr, num_fr
+from core.fmt import DAY_CODES, num, storage_class
 from core.safety import safe_path
 from core.schema import POINT_OF_SALE_KINDS, STORAGE_CLASSES
 from core.territory import Territory
 
-DAY_FR = {code: day_fr(code) for code in DAY_CODES}
-REASON_FR = {
-    "short_supply_kg": "approvisionnement insuffisant (partage équitable)",
-    "storage_kg": "capacité de stockage du pôle",
-    "fleet_kg": "tournée complète",
-}
+#: Why a shop got less than it ordered: the columns of the allocation, in order.
+REASONS = ("short_supply_kg", "storage_kg", "fleet_kg")
 _CSS = """
 @page { size: A4; margin: 12mm; }
 body { font-family: sans-serif; font-size: 10.5pt; }
@@ -51,21 +49,23 @@ td.n { text-align: right; }
 """
 
 
-def _fr(value: float, digits: int = 1) -> str:
-    """A number the French way (``1 234,5``); empty when missing."""
+def _num(value: float, lang: Lang, digits: int = 1) -> str:
+    """A number for a sheet (``1 234,5`` / ``1,234.5``); empty when missing."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    return num_fr(value, digits)
+    return num(value, digits, lang)
 
 
-def _page(title: str, subtitle: str, frame: pd.DataFrame, numeric: tuple[str, ...]) -> str:
+def _page(
+    title: str, subtitle: str, frame: pd.DataFrame, numeric: tuple[str, ...], lang: Lang
+) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
             if col in numeric:
-                cells.append(f'<td class="n">{_fr(float(value))}</td>')
+                cells.append(f'<td class="n">{_num(float(value), lang)}</td>')
             else:
                 cells.append(f"<td>{html.escape(str(value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -75,9 +75,9 @@ def _page(title: str, subtitle: str, frame: pd.DataFrame, numeric: tuple[str, ..
     )
 
 
-def _document(title: str, pages: list[str]) -> str:
+def _document(title: str, pages: list[str], lang: Lang) -> str:
     return (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
         f"<body>{''.join(pages)}</body></html>"
     )
@@ -133,7 +133,7 @@ def _visits(stage: WeekStage) -> pd.DataFrame:
         return pd.DataFrame(columns=["site_id", "day", "date", "vehicle_id", "arrival", "load"])
     stops = stage.routes.result.stops.reset_index(drop=True)
     stops = stops.loc[stops["kind"].isin([*POINT_OF_SALE_KINDS, "farm"])].copy()
-    day_rank = stops["day"].map({d: i for i, d in enumerate(DAY_FR)})
+    day_rank = stops["day"].map(DAY_CODES)
     stops["load"] = list(zip(day_rank, stops["vehicle_id"], -stops["seq"], strict=True))
     stops["arrival"] = stops["arrival_min"].map(lambda m: f"{int(m // 60):02d}:{int(m % 60):02d}")
     return stops[["site_id", "day", "date", "vehicle_id", "arrival", "load"]]
@@ -143,6 +143,7 @@ def write_sheets(
     stage: WeekStage, territory: Territory, out: Path, *, lang: Lang = DEFAULT_LANG
 ) -> list[Path]:
     """Picking lists, farm pickup lists, delivery notes and totals (CSV + A4 HTML)."""
+    w = sheet_words(lang)
     out.mkdir(parents=True, exist_ok=True)
     label = week_label(stage.week_start)
     names = territory.sites.set_index("site_id")["name"]
@@ -156,7 +157,7 @@ def write_sheets(
             text=(
                 "day",
                 lambda d: ", ".join(
-                    f"{DAY_FR[x]} ({v}, {a})"
+                    f"{day_word(x, lang)} ({v}, {a})"
                     for x, v, a in zip(
                         d,
                         visits.loc[d.index, "vehicle_id"],
@@ -169,7 +170,7 @@ def write_sheets(
     )
     lines = stage.lines.copy()
     lines["produit"] = lines["product_id"].map(products["name"])
-    lines["classe"] = lines["storage_class"].map(CLASS_FR)
+    lines["classe"] = lines["storage_class"].map(lambda c: storage_class(c, lang))
     class_rank = lines["storage_class"].map({c: i for i, c in enumerate(STORAGE_CLASSES)})
     unit = lines["product_id"].map(products["unit"])
     per_unit = lines["product_id"].map(products["kg_per_unit"])
@@ -190,27 +191,28 @@ def write_sheets(
         ["site_id", "_class", "product_id"], kind="mergesort"
     )
     pick_cols = {
-        "classe": "Classe",
-        "produit": "Produit",
-        "product_id": "Code",
-        "allocated_kg": "À préparer (kg)",
-        "unités": "Unités",
-        "unité": "Unité",
+        "classe": w["class"],
+        "produit": w["product"],
+        "product_id": w["code"],
+        "allocated_kg": w["to_prepare"],
+        "unités": w["units"],
+        "unité": w["unit"],
     }
+    colon = " :" if lang == "fr" else ":"
     pages, rows = [], []
     for s in shop_order:
         part = pick.loc[pick["site_id"] == s, list(pick_cols)].rename(columns=pick_cols)
         if part.empty:
             continue
-        part["Unités"] = part["Unités"].map(lambda u: "" if pd.isna(u) else f"{int(u)}")
-        subtitle = f"Semaine {label} — livraisons : {when['text'].get(s, 'non planifiée')}"
-        pages.append(
-            _page(f"Préparation — {names.get(s, s)}", subtitle, part, ("À préparer (kg)",))
-        )
-        rows.append(part.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
-    files += _write_pair(
-        out, "preparation", f"Listes de préparation {label}", pages, rows, lang=lang
-    )
+        part[w["units"]] = part[w["units"]].map(lambda u: "" if pd.isna(u) else f"{int(u)}")
+        planned = when["text"].get(s, w["not_planned"])
+        subtitle = f"{w['week']} {label} — {w['deliveries']}{colon} {planned}"
+        title = f"{w['preparation']} — {names.get(s, s)}"
+        pages.append(_page(title, subtitle, part, (w["to_prepare"],), lang))
+        more = {w["shop_col"]: s, w["deliveries_col"]: when["text"].get(s, "")}
+        rows.append(part.assign(**more))
+    title = f"{w['preparation_title']} {label}"
+    files += _write_pair(out, "preparation", title, pages, rows, lang=lang)
 
     # farm pickup lists
     pk = stage.pickups.loc[stage.pickups["kg"] > 1e-9].copy()
@@ -220,38 +222,34 @@ def write_sheets(
         part = pk.loc[pk["site_id"] == farm].sort_values("product_id", kind="mergesort")
         table = pd.DataFrame(
             {
-                "Produit": part["product_id"].map(products["name"]).to_numpy(),
-                "Code": part["product_id"].to_numpy(),
-                "Classe": part["storage_class"].map(CLASS_FR).to_numpy(),
-                "À enlever (kg)": part["kg"].to_numpy(),
-                "Confirmé non enlevé (kg)": part["surplus_kg"].to_numpy(),
-                "Dont sous contrat (kg)": part["committed_kg"].to_numpy(),
+                w["product"]: part["product_id"].map(products["name"]).to_numpy(),
+                w["code"]: part["product_id"].to_numpy(),
+                w["class"]: part["storage_class"].map(lambda c: storage_class(c, lang)).to_numpy(),
+                w["to_pick"]: part["kg"].to_numpy(),
+                w["surplus"]: part["surplus_kg"].to_numpy(),
+                w["committed"]: part["committed_kg"].to_numpy(),
             }
         )
         v = farm_visits.loc[farm_visits["site_id"] == farm]
         text = ", ".join(
-            f"{DAY_FR[d]} {str(dt)[:10]} vers {a}, camion {veh}"
+            w["visit_text"].format(day=day_word(d, lang), date=str(dt)[:10], time=a, vehicle=veh)
             for d, dt, a, veh in zip(
                 v["day"], v["date"], v["arrival"], v["vehicle_id"], strict=True
             )
         )
-        subtitle = f"Semaine {label} — passage : {text or 'non planifié (tournées complètes)'}"
-        pages.append(
-            _page(
-                f"Bon d'enlèvement — {names.get(farm, farm)}",
-                subtitle,
-                table,
-                ("À enlever (kg)", "Confirmé non enlevé (kg)", "Dont sous contrat (kg)"),
-            )
-        )
-        rows.append(table.assign(Ferme=farm, Passage=text))
-    files += _write_pair(out, "enlevements", f"Enlèvements fermes {label}", pages, rows, lang=lang)
+        subtitle = f"{w['week']} {label} — {w['visit']}{colon} {text or w['not_visited']}"
+        title = f"{w['pickup_note']} — {names.get(farm, farm)}"
+        numeric = (w["to_pick"], w["surplus"], w["committed"])
+        pages.append(_page(title, subtitle, table, numeric, lang))
+        rows.append(table.assign(**{w["farm_col"]: farm, w["visit_col"]: text}))
+    title = f"{w['pickups_title']} {label}"
+    files += _write_pair(out, "enlevements", title, pages, rows, lang=lang)
 
     # delivery notes per shop
     notes_dir = out / "livraison"
     notes_dir.mkdir(exist_ok=True)
     pages, rows = [], []
-    num = ("Commandé (kg)", "Alloué (kg)", "Livré (kg)", "Écart (kg)")
+    numeric = (w["ordered"], w["allocated"], w["delivered"], w["gap"])
     for s in sorted(lines["site_id"].unique()):
         part = lines.loc[lines["site_id"] == s].sort_values(
             ["_class", "product_id"], kind="mergesort"
@@ -259,35 +257,39 @@ def write_sheets(
         gap = part["ordered_kg"] - part["delivered_kg"]
         reasons = [
             "; ".join(
-                REASON_FR[c] + (f" ({r[c + '_why']})" if c == "fleet_kg" and r[c + "_why"] else "")
-                for c in REASON_FR
+                w[c] + (f" ({r[c + '_why']})" if c == "fleet_kg" and r[c + "_why"] else "")
+                for c in REASONS
                 if r[c] > 0.05
             )
             for r in part.assign(fleet_kg_why=part["fleet_reason"]).to_dict("records")
         ]
         table = pd.DataFrame(
             {
-                "Produit": part["produit"].to_numpy(),
-                "Classe": part["classe"].to_numpy(),
-                "Commandé (kg)": part["ordered_kg"].to_numpy(),
-                "Alloué (kg)": part["allocated_kg"].to_numpy(),
-                "Livré (kg)": part["delivered_kg"].to_numpy(),
-                "Écart (kg)": gap.to_numpy(),
-                "Motif de l'écart": reasons,
+                w["product"]: part["produit"].to_numpy(),
+                w["class"]: part["classe"].to_numpy(),
+                w["ordered"]: part["ordered_kg"].to_numpy(),
+                w["allocated"]: part["allocated_kg"].to_numpy(),
+                w["delivered"]: part["delivered_kg"].to_numpy(),
+                w["gap"]: gap.to_numpy(),
+                w["gap_reason"]: reasons,
             }
         )
-        ordered, delivered = _fr(part["ordered_kg"].sum()), _fr(part["delivered_kg"].sum())
-        subtitle = (
-            f"Semaine {label} — livraisons : {when['text'].get(s, 'non planifiée')} — "
-            f"commandé {ordered} kg, livré {delivered} kg"
+        amounts = w["ordered_delivered"].format(
+            ordered=_num(part["ordered_kg"].sum(), lang),
+            delivered=_num(part["delivered_kg"].sum(), lang),
         )
-        page = _page(f"Bon de livraison — {names.get(s, s)}", subtitle, table, num)
+        planned = when["text"].get(s, w["not_planned"])
+        subtitle = f"{w['week']} {label} — {w['deliveries']}{colon} {planned} — {amounts}"
+        page = _page(f"{w['delivery_note']} — {names.get(s, s)}", subtitle, table, numeric, lang)
         pages.append(page)
         path = safe_path(notes_dir, str(s), suffix=".html")
-        path.write_text(_document(f"Bon de livraison {s} {label}", [page]), encoding="utf-8")
+        doc = _document(f"{w['delivery_note']} {s} {label}", [page], lang)
+        path.write_text(doc, encoding="utf-8")
         files.append(path)
-        rows.append(table.assign(Point_de_vente=s, Livraisons=when["text"].get(s, "")))
-    files += _write_pair(out, "livraison", f"Bons de livraison {label}", pages, rows, lang=lang)
+        more = {w["shop_col"]: s, w["deliveries_col"]: when["text"].get(s, "")}
+        rows.append(table.assign(**more))
+    title = f"{w['delivery_notes']} {label}"
+    files += _write_pair(out, "livraison", title, pages, rows, lang=lang)
 
     # the week's totals per organisation (each point of sale; each fleet organisation)
     totals = (
@@ -312,40 +314,43 @@ def write_sheets(
         ].sum()
     for frame, name in ((totals, "totaux_points_de_vente"), (fleet, "totaux_flotte")):
         files += write_user_csv(frame, out / f"{name}.csv", lang=lang)
-    fr_totals = totals.rename(
+    shown_totals = totals.rename(
         columns={
-            "site_id": "Code",
-            "organisation": "Organisation",
-            "ordered_kg": "Commandé (kg)",
-            "allocated_kg": "Alloué (kg)",
-            "delivered_kg": "Livré (kg)",
-            "short_supply_kg": "Manque appro. (kg)",
-            "storage_kg": "Stockage (kg)",
-            "fleet_kg": "Tournées (kg)",
+            "site_id": w["code"],
+            "organisation": w["organisation"],
+            "ordered_kg": w["ordered"],
+            "allocated_kg": w["allocated"],
+            "delivered_kg": w["delivered"],
+            "short_supply_kg": w["short"],
+            "storage_kg": w["storage"],
+            "fleet_kg": w["fleet"],
         }
     )
+    of_week = w["totals_of_week"].format(label=label)
     pages = [
         _page(
-            f"Totaux de la semaine {label} — points de vente",
-            f"{len(totals)} points de vente",
-            fr_totals,
-            tuple(c for c in fr_totals.columns if c.endswith("(kg)")),
+            f"{of_week} — {w['shops']}",
+            f"{len(totals)} {w['shops']}",
+            shown_totals,
+            tuple(c for c in shown_totals.columns if c.endswith("(kg)")),
+            lang,
         )
     ]
     if len(fleet):
-        fr_fleet = fleet.rename(
-            columns={"km": "km", "cost_eur": "Coût (€)", "kg_moved": "Kilos livrés"}
+        shown_fleet = fleet.rename(
+            columns={"km": "km", "cost_eur": w["cost"], "kg_moved": w["kg_delivered"]}
         )
         pages.append(
             _page(
-                f"Totaux de la semaine {label} — flotte",
-                "par organisation",
-                fr_fleet,
-                ("km", "Coût (€)", "Kilos livrés"),
+                f"{of_week} — {w['fleet_word']}",
+                w["per_organisation"],
+                shown_fleet,
+                ("km", w["cost"], w["kg_delivered"]),
+                lang,
             )
         )
     path = out / "totaux.html"
-    path.write_text(_document(f"Totaux {label}", pages), encoding="utf-8")
+    path.write_text(_document(f"{w['totals']} {label}", pages, lang), encoding="utf-8")
     files.append(path)
     return files
 
@@ -360,6 +365,6 @@ def _write_pair(
     lang: Lang = DEFAULT_LANG,
 ) -> list[Path]:
     html_path, csv_path = out / f"{stem}.html", out / f"{stem}.csv"
-    html_path.write_text(_document(title, pages), encoding="utf-8")
+    html_path.write_text(_document(title, pages, lang), encoding="utf-8")
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return [html_path, *write_user_csv(frame, csv_path, lang=lang)]

@@ -169,3 +169,14 @@ REASONS_FR = {
 def reason_words(reason: str, lang: str = "fr") -> str:
     """An unserved stop's reason in words."""
     return REASONS_FR.get(str(reason), str(reason)) if lang == "fr" else str(reason)
+
+
+def short_amount(value: float, lang: str = "fr") -> str:
+    """An amount for narrow terminals: ``950``, ``46.0k``, ``1.23M`` in English, ``46,0 k``,
+    ``1,23 M`` in French (the files hold the exact figures)."""
+    space = " " if lang == "fr" else ""
+    if abs(value) >= 1e6:
+        return f"{num(value / 1e6, 2, lang)}{space}M"
+    if abs(value) >= 1e4:
+        return f"{num(value / 1e3, 1, lang)}{space}k"
+    return num(value, 0, lang)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from core.csvio import DEFAULT_LANG, Lang, write_user_csv
+from core.fmt import num
+from core.i18n import text
 from core.safety import safe_path
 from core.schema import CONTRACT_TERMS
 
@@ -53,12 +56,6 @@ ul.terms li { margin: 0.3em 0; }
   .noprint { display: none; }
 }
 """
-
-
-def _fr(value: float, decimals: int = 0) -> str:
-    """A number the French way: 12 345,6 (narrow no-break space for thousands)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 _DAYS_FR = {
@@ -179,6 +176,89 @@ def contract_csv(
     return table
 
 
+#: The contract page's words; ``{…}`` are filled in by :func:`contract_html`.
+_WORDS = {
+    "fr": {
+        "title": "Contrat de culture",
+        "intro": "Saison {season} · Partenariat avec {hub} · producteur {producer} (site {site}, "
+        "{km} km du pôle)",
+        "amount": "Montant prévu au prix rémunérateur",
+        "ht": "HT",
+        "vat": "TVA",
+        "ttc": "TTC",
+        "volume": "Volume prévu",
+        "floor": "Revenu minimum du partenariat",
+        "floor_met": "atteint ({revenue} € ≥ {floor} €)",
+        "floor_missed": "<b>non atteint</b> : {revenue} € sur {floor} € ({reason})",
+        "plantings": "Cultures et plantations",
+        "heads": "Culture|Produit|Semaine|Date|Planches|m²|Récolte|kg prévus|€/kg HT|€/kg TTC|€ HT",
+        "deliveries": "Livraisons prévues (kg par semaine)",
+        "week_of": "Semaine du",
+        "total": "Total",
+        "terms": "Conditions",
+        "price": "<b>Prix</b> : prix rémunérateurs indiqués, hors taxes ; TVA au taux de {vat} %.",
+        "payment": "<b>Paiement</b> : à {days} jours après chaque livraison, sur facture.",
+        "volumes": "<b>Volumes</b> : le pôle achète les volumes prévus à ± {tolerance} % par "
+        "produit sur la saison ; au-delà, les volumes se négocient de gré à gré.",
+        "failure": "<b>Aléa de récolte</b> (climat, maladie, ravageurs) : le risque est partagé "
+        "— le pôle verse {share} % de la valeur prévue des volumes perdus, sur constat.",
+        "pickups": "<b>Enlèvements</b> : {line}.",
+        "pickups_at": "à la ferme, aux créneaux d'enlèvement de la tournée : {hours}",
+        "pickups_none": "à convenir avec la logistique du pôle (aucun créneau d'enlèvement "
+        "n'est enregistré pour ce site)",
+        "lots": "<b>Lots</b> : pas de livraison de moins de {kg} kg d'un produit ; les petites "
+        "quantités sont regroupées avec la livraison suivante (déjà fait dans le tableau "
+        "ci-dessus).",
+        "producer": "Le producteur",
+        "hub": "Le pôle logistique",
+    },
+    "en": {
+        "title": "Growing contract",
+        "intro": "Season {season} · Partnership with {hub} · producer {producer} (site {site}, "
+        "{km} km from the hub)",
+        "amount": "Expected amount at the fair price",
+        "ht": "excl. VAT",
+        "vat": "VAT",
+        "ttc": "incl. VAT",
+        "volume": "Expected volume",
+        "floor": "Minimum revenue of the partnership",
+        "floor_met": "reached ({revenue} € ≥ {floor} €)",
+        "floor_missed": "<b>not reached</b>: {revenue} € of {floor} € ({reason})",
+        "plantings": "Crops and plantings",
+        "heads": "Crop|Product|Week|Date|Beds|m²|Harvest|kg expected|€/kg excl. VAT|"
+        "€/kg incl. VAT|€ excl. VAT",
+        "deliveries": "Expected deliveries (kg per week)",
+        "week_of": "Week of",
+        "total": "Total",
+        "terms": "Terms",
+        "price": "<b>Price</b>: the fair prices shown, excluding VAT; VAT at {vat} %.",
+        "payment": "<b>Payment</b>: {days} days after each delivery, on invoice.",
+        "volumes": "<b>Volumes</b>: the hub buys the expected volumes within ± {tolerance} % "
+        "per product over the season; beyond that, volumes are negotiated case by case.",
+        "failure": "<b>Crop failure</b> (weather, disease, pests): the risk is shared — the hub "
+        "pays {share} % of the expected value of the lost volumes, on evidence.",
+        "pickups": "<b>Pickups</b>: {line}.",
+        "pickups_at": "at the farm, in the route's pickup windows: {hours}",
+        "pickups_none": "to be agreed with the hub's logistics (no pickup window is recorded "
+        "for this site)",
+        "lots": "<b>Lots</b>: no delivery under {kg} kg of a product; small quantities are "
+        "grouped with the next delivery (already done in the table above).",
+        "producer": "The producer",
+        "hub": "The logistics hub",
+    },
+}
+_DAYS_EN = dict(
+    zip(_DAYS_FR.values(), ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
+)
+
+
+def _hours_en(text: str) -> str:
+    """``mar. 8h00–12h00`` (as ``pickup_hours`` writes it) → ``Tue 8:00–12:00``."""
+    for fr, en in _DAYS_EN.items():
+        text = text.replace(fr, en)
+    return re.sub(r"(\d+)h(\d\d)", r"\1:\2", text)
+
+
 def contract_html(
     farm: pd.Series,
     plantings: pd.DataFrame,
@@ -187,10 +267,17 @@ def contract_html(
     season: str,
     hub_name: str,
     terms: pd.Series | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> str:
-    """A printable contract page (plain HTML and print CSS, French labels) with the farm's
-    terms: prices HT and TTC, payment, volume tolerance, shared crop-failure risk, pickups."""
+    """A printable contract page (plain HTML and print CSS; French, or English with
+    ``lang="en"``) with the farm's terms: prices HT and TTC, payment, volume tolerance, shared
+    crop-failure risk, pickups."""
     e = html.escape
+    w = _WORDS[lang]
+
+    def n(value: float, decimals: int = 0) -> str:
+        return num(value, decimals, lang)
+
     terms = (
         terms
         if terms is not None
@@ -204,67 +291,80 @@ def contract_html(
         f"<tr{' class=frozen' if getattr(r, 'contract_id', '') else ''}>"
         f"<td>{e(str(r.crop))}</td><td>{e(str(r.product_id))}</td>"
         f"<td class=n>{r.plant_week}</td><td>{r.plant_date}</td><td class=n>{r.beds}</td>"
-        f"<td class=n>{_fr(r.area_m2)}</td><td>{r.first_harvest} → {r.last_harvest}</td>"
-        f"<td class=n>{_fr(r.harvest_kg)}</td><td class=n>{_fr(r.price_eur_per_kg, 2)}</td>"
-        f"<td class=n>{_fr(r.price_eur_per_kg * vat, 2)}</td>"
-        f"<td class=n>{_fr(r.revenue_eur)}</td></tr>"
+        f"<td class=n>{n(r.area_m2)}</td><td>{r.first_harvest} → {r.last_harvest}</td>"
+        f"<td class=n>{n(r.harvest_kg)}</td><td class=n>{n(r.price_eur_per_kg, 2)}</td>"
+        f"<td class=n>{n(r.price_eur_per_kg * vat, 2)}</td>"
+        f"<td class=n>{n(r.revenue_eur)}</td></tr>"
         for r in plantings.itertuples()
+    )
+    heads = w["heads"].split("|")
+    numeric = {2, 4, 5, 7, 8, 9, 10}
+    plant_head = "".join(
+        f"<th{' class=n' if i in numeric else ''}>{e(h)}</th>" for i, h in enumerate(heads)
     )
     head = "".join(f"<th class=n>{e(str(c))}</th>" for c in weekly.columns)
     body = "".join(
-        f"<tr><td>{pd.Timestamp(w).date()}</td>"
-        + "".join(f"<td class=n>{_fr(v)}</td>" if v > 0.5 else "<td></td>" for v in row)
-        + f"<td class=n><b>{_fr(row.sum())}</b></td></tr>"
-        for w, row in weekly.iterrows()
+        f"<tr><td>{pd.Timestamp(wk).date()}</td>"
+        + "".join(f"<td class=n>{n(v)}</td>" if v > 0.5 else "<td></td>" for v in row)
+        + f"<td class=n><b>{n(row.sum())}</b></td></tr>"
+        for wk, row in weekly.iterrows()
     )
     floor = farm["min_revenue_eur"]
     floor_line = (
-        f"atteint ({_fr(revenue)} € ≥ {_fr(floor)} €)"
+        w["floor_met"].format(revenue=n(revenue), floor=n(floor))
         if revenue >= floor - 1
-        else f"<b>non atteint</b>: {_fr(revenue)} € sur {_fr(floor)} € "
-        f"({e(str(farm.get('floor_reason', '')))})"
+        else w["floor_missed"].format(
+            revenue=n(revenue),
+            floor=n(floor),
+            reason=e(text(str(farm.get("floor_reason", "")), lang)),
+        )
     )
     pickups = str(terms.get("pickup_hours", "") or "")
     pickup_line = (
-        f"à la ferme, aux créneaux d'enlèvement de la tournée : {e(pickups)}"
+        w["pickups_at"].format(hours=e(pickups if lang == "fr" else _hours_en(pickups)))
         if pickups
-        else "à convenir avec la logistique du pôle (aucun créneau "
-        "d'enlèvement n'est enregistré pour ce site)"
+        else w["pickups_none"]
     )
     min_kg = float(terms["min_weekly_kg"])
+    name = e(str(farm["name"]))
+    intro = w["intro"].format(
+        season=e(season),
+        hub=e(hub_name),
+        producer=e(str(farm["producer_id"])),
+        site=e(str(farm["site_id"])),
+        km=n(farm["km_to_hub"]),
+    )
+    terms_list = "".join(
+        f"<li>{line}</li>"
+        for line in (
+            w["price"].format(vat=n(vat_pct, 1)),
+            w["payment"].format(days=int(terms["payment_days"])),
+            w["volumes"].format(tolerance=n(terms["volume_tolerance_pct"])),
+            w["failure"].format(share=n(terms["failure_share_pct"])),
+            w["pickups"].format(line=pickup_line),
+            w["lots"].format(kg=n(min_kg)),
+        )
+    )
     return f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8">
-<title>Contrat de culture — {e(str(farm["name"]))}</title><style>{_CSS}</style></head>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>{w["title"]} — {name}</title><style>{_CSS}</style></head>
 <body>
-<h1>Contrat de culture — {e(str(farm["name"]))}</h1>
-<p>Saison {e(season)} · Partenariat avec {e(hub_name)} · producteur {e(str(farm["producer_id"]))}
-(site {e(str(farm["site_id"]))}, {_fr(farm["km_to_hub"])} km du pôle)</p>
+<h1>{w["title"]} — {name}</h1>
+<p>{intro}</p>
 <table class="summary">
-<tr><td>Montant prévu au prix rémunérateur</td><td><b>{_fr(revenue)} € HT</b> ·
-TVA {_fr(vat_pct, 1)} % {_fr(revenue * (vat - 1))} € · <b>{_fr(revenue * vat)} € TTC</b></td></tr>
-<tr><td>Volume prévu</td><td>{_fr(kg)} kg</td></tr>
-<tr><td>Revenu minimum du partenariat</td><td>{floor_line}</td></tr>
+<tr><td>{w["amount"]}</td><td><b>{n(revenue)} € {w["ht"]}</b> ·
+{w["vat"]} {n(vat_pct, 1)} % {n(revenue * (vat - 1))} € ·
+<b>{n(revenue * vat)} € {w["ttc"]}</b></td></tr>
+<tr><td>{w["volume"]}</td><td>{n(kg)} kg</td></tr>
+<tr><td>{w["floor"]}</td><td>{floor_line}</td></tr>
 </table>
-<h2>Cultures et plantations</h2>
-<table><tr><th>Culture</th><th>Produit</th><th class=n>Semaine</th><th>Date</th>
-<th class=n>Planches</th><th class=n>m²</th><th>Récolte</th><th class=n>kg prévus</th>
-<th class=n>€/kg HT</th><th class=n>€/kg TTC</th><th class=n>€ HT</th></tr>{rows}</table>
-<h2>Livraisons prévues (kg par semaine)</h2>
-<table><tr><th>Semaine du</th>{head}<th class=n>Total</th></tr>{body}</table>
-<h2>Conditions</h2>
-<ul class="terms">
-<li><b>Prix</b> : prix rémunérateurs indiqués, hors taxes ; TVA au taux de {_fr(vat_pct, 1)} %.</li>
-<li><b>Paiement</b> : à {int(terms["payment_days"])} jours après chaque livraison, sur facture.</li>
-<li><b>Volumes</b> : le pôle achète les volumes prévus à
-± {_fr(terms["volume_tolerance_pct"])} % par produit sur la saison ;
-au-delà, les volumes se négocient de gré à gré.</li>
-<li><b>Aléa de récolte</b> (climat, maladie, ravageurs) : le risque est partagé — le pôle verse
-{_fr(terms["failure_share_pct"])} % de la valeur prévue des volumes perdus, sur constat.</li>
-<li><b>Enlèvements</b> : {pickup_line}.</li>
-<li><b>Lots</b> : pas de livraison de moins de {_fr(min_kg)} kg d'un produit ; les petites
-quantités sont regroupées avec la livraison suivante (déjà fait dans le tableau ci-dessus).</li>
-</ul>
-<div class="sign"><div>Le producteur</div><div>Le pôle logistique</div></div>
+<h2>{w["plantings"]}</h2>
+<table><tr>{plant_head}</tr>{rows}</table>
+<h2>{w["deliveries"]}</h2>
+<table><tr><th>{w["week_of"]}</th>{head}<th class=n>{w["total"]}</th></tr>{body}</table>
+<h2>{w["terms"]}</h2>
+<ul class="terms">{terms_list}</ul>
+<div class="sign"><div>{w["producer"]}</div><div>{w["hub"]}</div></div>
 </body></html>
 """
 
@@ -305,7 +405,9 @@ def write_contracts(
         twins = write_user_csv(table, csv_path, lang=lang)
         files.append(twins[1])
         html_path.write_text(
-            contract_html(farm, plantings, weekly, season=season, hub_name=hub_name, terms=mine),
+            contract_html(
+                farm, plantings, weekly, season=season, hub_name=hub_name, terms=mine, lang=lang
+            ),
             encoding="utf-8",
         )
         files.extend([csv_path, html_path])

@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.csvio import DEFAULT_LANG, Lang, write_user_csv
 from core.fmt import num
+from core.i18n import text
 from planner.contracts import write_contracts
 from planner.formulation import PlanProblem
 from planner.result import PlanResult
@@ -236,13 +237,13 @@ def _report_md(result: PlanResult, problem: PlanProblem, figures: dict, lang: La
     for key, value in result.objective_terms.items():
         lines.append(f"| {key} | {n(value)} |")
     lines += ["", w["short"], ""]
-    lines += [f"- {line}" for line in result.explanation]
+    lines += [f"- {text(line, lang)}" for line in result.explanation]
     if len(result.shortfalls):
         lines += ["", w["short_table"], "|---|---|---|---|---:|---:|---|"]
         for r in result.shortfalls.itertuples():
             lines.append(
                 f"| {r.product_id} | {r.first_week}–{r.last_week} | {r.from_date} | "
-                f"{r.to_date} | {n(r.short_kg, 0)} | {n(r.demand_kg, 0)} | {r.reason} |"
+                f"{r.to_date} | {n(r.short_kg, 0)} | {n(r.demand_kg, 0)} | {text(r.reason, lang)} |"
             )
     weights = problem.params.weights
     lines += [

@@ -36,6 +36,7 @@ STOP_COLUMNS = [
     "goods",
     "contact",
     "notes",
+    "pinned",
     "lat",
     "lon",
     "dist_m",
@@ -83,7 +84,13 @@ def day_rows(
         if not served:
             continue
         for seq, row in enumerate(rows):
-            row.update(day=day, date=date, vehicle_id=veh["vehicle_id"], seq=seq)
+            row.update(
+                day=day,
+                date=date,
+                vehicle_id=veh["vehicle_id"],
+                seq=seq,
+                pinned=_pinned(ctx, row, day, str(veh["vehicle_id"])),
+            )
         stops += rows
         km = sum(r["dist_m"] for r in rows) / 1000
         hours = (rows[-1]["arrival_min"] - rows[0]["departure_min"]) / 60
@@ -106,6 +113,15 @@ def day_rows(
             }
         )
     return stops, kpis
+
+
+def _pinned(ctx: WeekContext, row: Mapping, day: str, vehicle_id: str) -> bool:
+    """True for a stop at a site the staff pinned, served as the pin says (its vehicle and
+    day, when the pin names them); the hub and the depots are never pinned."""
+    pin = ctx.pins.get(str(row["site_id"]))
+    if pin is None or row["action"] in ("start", "end", "break"):
+        return False
+    return (pin.vehicle_id in (None, vehicle_id)) and (pin.day in (None, day))
 
 
 def _class_shares(jobs: pd.DataFrame) -> dict[str, dict[str, float]]:

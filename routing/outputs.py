@@ -21,7 +21,15 @@ from core.safety import safe_path
 from routing.matrix import path_coords
 from routing.model import WeekProblem, WeekRoutes
 from routing.network import HAVERSINE, RoadNetwork
-from routing.sheets import hhmm, loading_document, loading_page, sheet_frame, sheet_html, words
+from routing.sheets import (
+    hhmm,
+    is_pinned,
+    loading_document,
+    loading_page,
+    sheet_frame,
+    sheet_html,
+    words,
+)
 
 COLOURS = (
     "#1b9e77",
@@ -40,6 +48,7 @@ _MAP = {
         "routes": "Tournées du",
         "unserved": "non desservi",
         "unserved_hint": "non desservi (survolez pour la raison)",
+        "pinned": "épinglé (--pin)",
         "legend": "Traits pointillés : segments droits (sans tracé routier). Données : sites du "
         "territoire ; tracés routiers © les contributeurs d'OpenStreetMap (ODbL) quand un "
         "réseau est utilisé.",
@@ -48,6 +57,7 @@ _MAP = {
         "routes": "Routes of",
         "unserved": "not served",
         "unserved_hint": "not served (hover for the reason)",
+        "pinned": "pinned (--pin)",
         "legend": "Dashed lines: straight segments (no road geometry). Map data: sites of the "
         "territory; road geometry © OpenStreetMap contributors (ODbL) when a network is used.",
     },
@@ -161,20 +171,21 @@ def write_route_outputs(
                 },
             }
         )
-        for stop in points.itertuples():
+        for _, stop in points.iterrows():
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [stop.lon, stop.lat]},
+                    "geometry": {"type": "Point", "coordinates": [stop["lon"], stop["lat"]]},
                     "properties": {
                         "day": day,
                         "vehicle_id": vehicle_id,
-                        "seq": int(stop.seq),
-                        "site_id": stop.site_id,
-                        "name": stop.name,
-                        "action": stop.action,
-                        "arrival": hhmm(stop.arrival_min),
+                        "seq": int(stop["seq"]),
+                        "site_id": stop["site_id"],
+                        "name": stop["name"],
+                        "action": stop["action"],
+                        "arrival": hhmm(stop["arrival_min"]),
                         "method": method,
+                        "pinned": is_pinned(stop),
                     },
                 }
             )
@@ -316,7 +327,11 @@ def _svg_map(
         fill = "#000" if p["site_id"] == problem.hub_id else "#fff"
         tip = html.escape(
             f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
+            + (f" — {_MAP[lang]['pinned']}" if p.get("pinned") else "")
         )
+        if p.get("pinned"):
+            parts.append(_pin_mark(x, y, tip))
+            continue
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="#333">'
             f"<title>{tip}</title></circle>"
@@ -337,6 +352,11 @@ def _svg_map(
         else ""
     )
     m = _MAP[lang]
+    if any(f["properties"].get("pinned") for f in points):
+        legend.append(
+            '<svg width="14" height="16" style="vertical-align:middle">'
+            f"{_pin_mark(7, 13, '')}</svg> {html.escape(m['pinned'])}"
+        )
     when = f"{date_words(problem.date_of(day), lang)} {problem.date_of(day).year}"
     title = html.escape(f"{m['routes']} {when}")
     return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
@@ -346,6 +366,16 @@ def _svg_map(
 <svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
  style="border:1px solid #ccc;background:#f8f8f4">{"".join(parts)}</svg>
 <p>{html.escape(m["legend"])}</p></body></html>"""
+
+
+def _pin_mark(x: float, y: float, tip: str) -> str:
+    """A pinned stop's marker: a pin (a red head on a stem) whose point is the site."""
+    title = f"<title>{tip}</title>" if tip else ""
+    return (
+        f'<g class="pinned"><line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y - 9:.1f}" '
+        f'stroke="#000" stroke-width="2"/><circle cx="{x:.1f}" cy="{y - 9:.1f}" r="4.5" '
+        f'fill="#c00" stroke="#000"/>{title}</g>'
+    )
 
 
 def _js_text(text: str) -> str:
@@ -381,13 +411,15 @@ def _folium_map(path: Path, features: list[dict], method: str, lang: Lang) -> Pa
         if f["geometry"]["type"] == "Point":
             p = f["properties"]
             lon, lat = f["geometry"]["coordinates"]
-            folium.CircleMarker(
-                [lat, lon],
-                radius=5,
-                tooltip=_js_text(
-                    f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
-                ),
-            ).add_to(fmap)
+            tip = f"{p['vehicle_id']} #{p['seq']} {p['name']} ({p['action']}) {p['arrival']}"
+            if p.get("pinned"):
+                folium.Marker(
+                    [lat, lon],
+                    tooltip=_js_text(f"{tip} — {_MAP[lang]['pinned']}"),
+                    icon=folium.Icon(color="red", icon="thumb-tack", prefix="fa"),
+                ).add_to(fmap)
+                continue
+            folium.CircleMarker([lat, lon], radius=5, tooltip=_js_text(tip)).add_to(fmap)
     if method == HAVERSINE:
         cast(folium.Figure, fmap.get_root()).html.add_child(
             folium.Element(

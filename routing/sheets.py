@@ -46,6 +46,9 @@ _WORDS = {
         "notes": "Consignes du lieu",
         "method": "Méthode",
         "closed": "fermé",
+        "pinned": "épinglé",
+        "pinned_hint": "l'équipe a fixé cet arrêt (--pin) : ne pas le déplacer",
+        "yes": "oui",
         "all_day": "toute la journée",
         "hub_load": "voir la liste de chargement",
         "hub_unload": "déchargement au pôle",
@@ -93,6 +96,9 @@ _WORDS = {
         "notes": "Site instructions",
         "method": "Method",
         "closed": "closed",
+        "pinned": "pinned",
+        "pinned_hint": "the staff fixed this stop (--pin): do not move it",
+        "yes": "yes",
         "all_day": "all day",
         "hub_load": "see the loading list",
         "hub_unload": "unload at the hub",
@@ -174,6 +180,12 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def is_pinned(row: Mapping | pd.Series) -> bool:
+    """True for a stop the staff pinned (``pinned`` column; rows written before it: no)."""
+    value = row.get("pinned", False)
+    return bool(value) and not (isinstance(value, float) and not np.isfinite(value))
+
+
 def _address(site: pd.Series | None) -> str:
     if site is None:
         return ""
@@ -213,6 +225,7 @@ def sheet_frame(
     table[w["on_board"]] = list(rows["load_kg"].round(1))
     table[w["km"]] = list((rows["dist_m"] / 1000).round(1))
     table[w["notes"]] = [_text(n) for n in rows["notes"]]
+    table[w["pinned"]] = [w["yes"] if is_pinned(r) else "" for _, r in rows.iterrows()]
     table[w["method"]] = [method] * len(rows)
     return pd.DataFrame(table)
 
@@ -248,7 +261,8 @@ def _row_html(
     if action == "start":
         when = f"{w['departure']} {hhmm(row['departure_min'])}"
     notes = "" if repeat else _text(row["notes"])
-    place = f"<b>{e(str(row['name']))}</b>" + (
+    pin = f' <span class="pin">{e(w["pinned"])}</span>' if is_pinned(row) else ""
+    place = f"<b>{e(str(row['name']))}</b>{pin}" + (
         f'<div class="note">{e(notes)}</div>' if notes else ""
     )
     return (
@@ -274,6 +288,8 @@ tr { break-inside: avoid; page-break-inside: avoid; height: 7mm; }
 tr.brk { height: auto; color: #555; }
 .note { font-size: 6.5pt; color: #444; }
 .warn { color: #a00; font-weight: bold; }
+.pin { border: 1px solid #000; border-radius: 2pt; padding: 0 2pt; font-weight: bold;
+ white-space: nowrap; }
 .foot { margin-top: 5pt; display: flex; gap: 40mm; }
 td.n { text-align: right; }
 """
@@ -310,6 +326,10 @@ def sheet_html(
         body.append(_row_html(r, problem, day, lang, repeat=r["site_id"] in seen))
         seen.add(r["site_id"])
     warn = f'<p class="warn">{e(w["estimate"])}</p>' if estimated else ""
+    if any(is_pinned(r) for _, r in rows.iterrows()):
+        warn += (
+            f'<p><span class="pin">{e(w["pinned"])}</span>{w["colon"]} {e(w["pinned_hint"])}</p>'
+        )
     page = (
         f'<section class="page"><h1>{e(title)}</h1><p>{e(header)}</p>{warn}'
         f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"

@@ -58,22 +58,46 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
 
 
 @pytest.mark.parametrize(
-    ("table", "line", "column", "value", "expected"),
+    ("table", "line", "column", "value", "lang", "expected"),
     [
-        ("orders", 1, "quantity", None, "orders.csv row 1, column 'quantity'"),
-        ("orders", 57, "quantity", "twelve", "orders.csv row 57, column 'quantity'"),
-        ("orders", 9, "site_id", "NOWHERE", "orders.csv row 9, column 'site_id'"),
-        ("vehicles", 2, "capacity_kg", "heavy", "vehicles.csv row 2, column 'capacity_kg'"),
+        (
+            "orders",
+            1,
+            "quantity",
+            None,
+            "fr",
+            "orders.csv, ligne 1, champ « quantity » : colonne obligatoire absente",
+        ),
+        (
+            "orders",
+            57,
+            "quantity",
+            "twelve",
+            "fr",
+            "orders.csv, ligne 57, champ « quantity » : attendu : un nombre ; reçu « twelve »",
+        ),
+        (
+            "orders",
+            9,
+            "site_id",
+            "NOWHERE",
+            "fr",
+            "orders.csv, ligne 9, champ « site_id » : site_id inconnu (absent de la table sites)",
+        ),
+        ("orders", 57, "quantity", "twelve", "en", "orders.csv row 57, column 'quantity'"),
+        ("vehicles", 2, "capacity_kg", "heavy", "en", "vehicles.csv row 2, column 'capacity_kg'"),
     ],
 )
 def test_corrupted_sample_exits_2_with_one_line(
-    sample_copy, tmp_path, capsys, table, line, column, value, expected
+    sample_copy, tmp_path, capsys, table, line, column, value, lang, expected
 ):
     corrupt(sample_copy, table, line, column, value)
-    code, _, err = run(["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o")], capsys)
+    argv = ["demo", "--data", str(sample_copy), "--out", str(tmp_path / "o"), "--lang", lang]
+    code, _, err = run(argv, capsys)
     assert code == 2
     lines = [x for x in err.strip().splitlines() if x.strip()]
     assert len(lines) == 1, err
+    assert lines[0].startswith("erreur : " if lang == "fr" else "error: ")
     assert expected in lines[0]
     assert "Traceback" not in err
 
@@ -147,11 +171,19 @@ def test_bench_robustness_is_a_command():
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["nosuch"], "No such command 'nosuch'"),
-        (["plan", "--time-limit", "abc"], "Invalid value for '--time-limit'"),
-        (["routes", "--week"], "requires an argument"),
-        (["caisse", "size", "--budget", "1"], "Missing option '--rule'"),
-        (["plan", "--no-such-option"], "No such option: --no-such-option"),
+        (["nosuch"], "erreur : commande inconnue « nosuch » (voir vivres --help)"),
+        (
+            ["plan", "--time-limit", "abc"],
+            "valeur invalide pour « --time-limit » : un nombre est attendu",
+        ),
+        (["routes", "--week"], "l'option « --week » attend une valeur"),
+        (["caisse", "size", "--budget", "1"], "option obligatoire absente : « --rule »"),
+        (["plan", "--no-such-option"], "option inconnue : --no-such-option"),
+        (["plan", "--lang", "de"], "la langue doit être l'une des valeurs fr, en"),
+        (["nosuch", "--lang", "en"], "error: No such command 'nosuch'"),
+        (["plan", "--time-limit", "abc", "--lang=en"], "Invalid value for '--time-limit'"),
+        (["routes", "--lang", "en", "--week"], "requires an argument"),
+        (["plan", "--no-such-option", "--lang", "en"], "No such option: --no-such-option"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, says, capsys):
@@ -197,10 +229,15 @@ def test_check_names_every_bad_cell_of_every_file_in_one_pass(tmp_path, capsys):
     code, _, err = run(["check", "--data", str(folder), "--errors", str(errors)], capsys)
     assert code == 2 and "Traceback" not in err
     for file, row, column, _ in bad:
-        assert f"{file} row {row}, column '{column}'" in err, (file, row, column)
-    assert "10 problem(s) in 5 file(s)" in err
+        assert f"erreur : {file}, ligne {row}, champ « {column} »" in err, (file, row, column)
+    assert "10 problème(s) dans 5 fichier(s), tous dans" in " ".join(err.split())
     listed = read_csv_any(errors)
     assert len(listed) == 10 and listed["file"].is_monotonic_increasing
+    code, _, err = run(["check", "--data", str(folder), "--lang", "en"], capsys)
+    assert code == 2
+    for file, row, column, _ in bad:
+        assert f"error: {file} row {row}, column '{column}'" in err, (file, row, column)
+    assert "10 problem(s) in 5 file(s)" in err
 
 
 def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
@@ -209,4 +246,8 @@ def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
     _break(folder / "orders.csv", 3, "quantity", "-5")
     code, out, _ = run(["check", "--data", str(folder), "--keep-valid"], capsys)
     assert code == 0
+    assert "rejetée : orders.csv, ligne 3, champ « quantity »" in out
+    assert "le territoire est valide" in out
+    code, out, _ = run(["check", "--data", str(folder), "--keep-valid", "--lang", "en"], capsys)
     assert "rejected: orders.csv row 3, column 'quantity'" in out
+    assert "territory is valid" in out

@@ -91,6 +91,16 @@ def test_report_balances_each_caisse_and_says_which_shops_the_grid_approves(
         ["caisse", "report", "--data", str(two_caisses), "--out", str(out)], capsys
     )
     assert code == 0, stdout
+    said = " ".join(stdout.split())
+    assert "crédit non dépensé : gardé par le ménage" in said
+    assert "grille : 1 commerce(s) conventionné(s) sur 2" in said
+    code, stdout, _ = run(
+        ["caisse", "report", "--data", str(two_caisses), "--out", str(out), "--lang", "en"],
+        capsys,
+    )
+    said = " ".join(stdout.split())
+    assert "unspent credit: carry" in said
+    assert "grid: 1 shop(s) approved of 2" in said and "ménage" not in said
     book = read_csv_any(out / "caisse_balance.csv")
     assert set(book["caisse_id"]) == {"nantes", "retz"}
     nantes = book.loc[book["caisse_id"] == "nantes"].iloc[0]
@@ -142,7 +152,7 @@ def test_credits_file_for_the_payment_operator(two_caisses, tmp_path, capsys):
         ],
         capsys,
     )
-    assert code == 2 and "unknown caisse 'lyon'" in err
+    assert code == 2 and "erreur : Caisse inconnue « lyon » ; caisses connues : nantes, retz" in err
 
 
 def test_approve_lists_the_points_a_shop_needs(two_caisses, capsys):
@@ -160,8 +170,8 @@ def test_a_household_without_its_caisse_is_refused_when_there_are_several(two_ca
     households.to_csv(two_caisses / "households.csv", index=False)
     code, _, err = run(["check", "--data", str(two_caisses)], capsys)
     assert code == 2
-    assert "households.csv row 2, column 'caisse_id'" in err
-    assert "the territory has several" in err
+    assert "households.csv, ligne 2, champ « caisse_id »" in err
+    assert "le territoire en a plusieurs" in err
 
 
 def test_an_assessment_of_an_unknown_criterion_names_its_row(two_caisses, capsys):
@@ -169,7 +179,7 @@ def test_an_assessment_of_an_unknown_criterion_names_its_row(two_caisses, capsys
     path.write_text(path.read_text() + "nantes,S1,bio,3,comité,2025-01-05\n", encoding="utf-8")
     code, _, err = run(["check", "--data", str(two_caisses)], capsys)
     assert code == 2
-    assert "shop_assessments.csv row 8, column 'criterion_id'" in err
+    assert "shop_assessments.csv, ligne 8, champ « criterion_id »" in err
 
 
 def test_check_names_households_under_their_caisse_minimum(two_caisses, capsys):
@@ -178,8 +188,12 @@ def test_check_names_households_under_their_caisse_minimum(two_caisses, capsys):
     households.to_csv(two_caisses / "households.csv", index=False)
     code, stdout, _ = run(["check", "--data", str(two_caisses)], capsys)
     assert code == 0
+    assert "1 foyer(s) cotisent sous le minimum par personne de leur caisse" in stdout
+    assert "H2 (households.csv, ligne 3 : 10,00 € < 15,00 €)" in stdout
+    code, stdout, _ = run(["check", "--data", str(two_caisses), "--lang", "en"], capsys)
+    assert code == 0
     assert "1 household(s) contribute under their caisse's minimum" in stdout
-    assert "H2 (households.csv row 3: 10 € < 15 €)" in stdout
+    assert "H2 (households.csv row 3: 10.00 € < 15.00 €)" in stdout
 
 
 def test_report_writes_a_printable_french_page_per_table(two_caisses, tmp_path, capsys):
@@ -209,5 +223,5 @@ def test_report_writes_a_printable_french_page_per_table(two_caisses, tmp_path, 
 def test_check_names_the_sample_households_under_the_minimum(capsys):
     code, stdout, _ = run(["check"], capsys)
     assert code == 0
-    assert "4 household(s) contribute under their caisse's minimum" in stdout
-    assert "hh_00091 (households.csv row 92: 3 € < 5 €)" in stdout
+    assert "4 foyer(s) cotisent sous le minimum par personne de leur caisse" in stdout
+    assert "hh_00091 (households.csv, ligne 92 : 3,00 € < 5,00 €)" in stdout

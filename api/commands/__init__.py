@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from core.csvio import check_lang
 from core.errors import InputError
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -30,10 +29,12 @@ def bench_module(name: str) -> ModuleType:
 
 
 def _lang(value: str) -> str:
+    from api.params import output_lang  # the HTTP jobs' ``lang`` goes through it too
+
     try:
-        return check_lang(value)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+        return output_lang(value)
+    except InputError as err:
+        raise typer.BadParameter("; ".join(e.message for e in err.errors)) from None
 
 
 #: ``--lang fr|en`` of every command that writes files people open.

@@ -10,9 +10,11 @@ import typer
 from rich.table import Table
 
 from api.commands import LangOpt
+from api.messages import say
 from core.csvio import check_lang, write_machine_csv
 from core.errors import InputError
 from core.excel import xlsx_twin
+from core.fmt import num
 from core.territory import SAMPLE_DIR, load_territory
 
 caisse_app = typer.Typer(
@@ -32,8 +34,8 @@ def _console():
     return console
 
 
-def _eur(value: float) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+def _eur(value: float, lang: str = "fr") -> str:
+    return num(value, 2, lang)
 
 
 @caisse_app.command("report")
@@ -46,6 +48,7 @@ def report(
 ) -> None:
     """Each caisse's cash month by month (and when it runs out), contributions against the
     minimum, the solidarity transfer by band of means, the grid's verdicts."""
+    from api.caisse_print import UNSPENT_FR
     from api.pipeline import run_caisse, write_caisse
 
     console = _console()
@@ -53,42 +56,46 @@ def report(
     files = write_caisse(stage, out, lang=check_lang(lang))
     for cid, caisse in stage.caisses.items():
         book = stage.balance.loc[stage.balance["caisse_id"] == cid]
-        table = Table(
-            title=f"{caisse.name} ({cid}, {caisse.currency}, unspent credit: {caisse.unspent})",
-            title_justify="left",
+        unspent = caisse.unspent if lang == "en" else UNSPENT_FR.get(caisse.unspent, caisse.unspent)
+        title = say(
+            "caisse_title",
+            lang,
+            name=caisse.name,
+            cid=cid,
+            currency=caisse.currency,
+            unspent=unspent,
         )
-        columns = {
-            "households": "ménages",
-            "contributions_eur": "cotisations €",
-            "cofunding_eur": "cofinancement €",
-            "credited_eur": "crédité €",
-            "spent_eur": "dépensé €",
-            "closing_cash_eur": "trésorerie €",
-        }
-        table.add_column("mois", no_wrap=True)
-        for label in columns.values():
-            table.add_column(label, justify="right")
+        table = Table(title=title, title_justify="left")
+        names = say("caisse_columns", lang).split("|")
+        columns = (
+            "households",
+            "contributions_eur",
+            "cofunding_eur",
+            "credited_eur",
+            "spent_eur",
+            "closing_cash_eur",
+        )
+        table.add_column(names[0], no_wrap=True)
+        for name in names[1:]:
+            table.add_column(name, justify="right")
         for _, row in book.iterrows():
             table.add_row(
                 row["month"],
-                *(str(row[c]) if c == "households" else _eur(row[c]) for c in columns),
+                *(str(row[c]) if c == "households" else _eur(row[c], lang) for c in columns),
             )
         console.print(table)
         out_month = stage.runs_out[cid]
         console.print(
-            f"{cid}: trésorerie négative à partir de {out_month}"
+            say("caisse_runs_out", lang, cid=cid, month=out_month)
             if out_month
-            else f"{cid}: la trésorerie reste positive sur la période"
+            else say("caisse_stays", lang, cid=cid)
         )
     under = stage.contributions.loc[stage.contributions["under_minimum"]]
-    console.print(
-        f"{len(under)} ménage(s) cotisent sous le minimum de leur caisse (signalés, jamais "
-        "modifiés): caisse_contributions.csv"
-    )
+    console.print(say("caisse_under", lang, count=len(under)))
     if len(stage.grid):
         approved = int(stage.grid["approved"].sum())
-        console.print(f"grille: {approved} commerce(s) conventionné(s) sur {len(stage.grid)}")
-    console.print(f"{len(files)} fichiers dans [bold]{out}[/]")
+        console.print(say("caisse_grid", lang, approved=approved, count=len(stage.grid)))
+    console.print(say("files_written", lang, count=len(files), out=out))
 
 
 @caisse_app.command("size")

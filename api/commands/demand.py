@@ -11,8 +11,11 @@ import typer
 from rich.table import Table
 
 from api.commands import LangOpt, bench_module
+from api.messages import label, say
 from core.csvio import check_lang, write_user_csv
 from core.errors import InputError
+from core.fmt import num, short_amount, storage_class
+from core.i18n import text
 from core.territory import SAMPLE_DIR, Territory, load_territory
 
 demand_app = typer.Typer(
@@ -128,7 +131,7 @@ def build(
     """
     console = _console()
     territory = _load(data)
-    with console.status("Building weekly demand"):
+    with console.status(label("Building weekly demand", lang)):
         result = _build(territory, orders, transactions, drop_outliers)
     files = _write(result.weekly, out, "weekly", lang=lang)
     # rejects and duplicates keep the input file's own column names
@@ -140,34 +143,39 @@ def build(
     files += _write(result.caisse_share, out, "caisse_share", parquet=False, lang=lang)
 
     w = result.weekly
-    table = Table(title="Weekly demand", show_header=False, title_justify="left")
-    table.add_row("series (site × product)", f"{w.groupby(['site_id', 'product_id']).ngroups:,}")
+    table = Table(title=label("Weekly demand", lang), show_header=False, title_justify="left")
+    n = lambda value: num(value, 0, lang)  # noqa: E731
     table.add_row(
-        "weeks",
+        label("series (site × product)", lang), n(w.groupby(["site_id", "product_id"]).ngroups)
+    )
+    table.add_row(
+        label("weeks", lang),
         f"{w['week_start'].nunique()} ({w['week_start'].min().date()} … "
         f"{w['week_start'].max().date()})",
     )
-    table.add_row("demand kg / week (mean)", f"{w.groupby('week_start')['kg'].sum().mean():,.0f}")
     table.add_row(
-        "of which from caisse-only weeks",
-        f"{(w['kg'] - w['orders_kg']).clip(lower=0).sum():,.0f} kg",
+        label("demand kg / week (mean)", lang), n(w.groupby("week_start")["kg"].sum().mean())
+    )
+    table.add_row(
+        label("of which from caisse-only weeks", lang),
+        f"{n((w['kg'] - w['orders_kg']).clip(lower=0).sum())} kg",
     )
     kept = result.rejects["kept"].astype(bool)
-    table.add_row("rejected rows", f"{int((~kept).sum()):,}")
-    table.add_row("absurd lines flagged, kept", f"{int(kept.sum()):,}")
-    table.add_row("duplicate lines (dropped)", f"{len(result.duplicates):,}")
-    for flag, n in result.flags["flag"].value_counts().items():
-        table.add_row(f"caisse payments flagged {flag}", f"{n:,}")
+    table.add_row(label("rejected rows", lang), n(int((~kept).sum())))
+    table.add_row(label("absurd lines flagged, kept", lang), n(int(kept.sum())))
+    table.add_row(label("duplicate lines (dropped)", lang), n(len(result.duplicates)))
+    for flag, count in result.flags["flag"].value_counts().items():
+        table.add_row(f"{label('caisse payments flagged', lang)} {flag}", n(count))
     console.print(table)
     if len(result.rejects):
         reasons = result.rejects.groupby(["file", "column", "reason"]).size().rename("rows")
-        shown = Table(title="Rejected rows by reason (first 10)", title_justify="left")
+        shown = Table(title=label("Rejected rows by reason (first 10)", lang), title_justify="left")
         for name in ("file", "column", "reason", "rows"):
-            shown.add_column(name)
-        for (file, column, reason), n in reasons.sort_values(ascending=False).head(10).items():
-            shown.add_row(str(file), str(column), str(reason), str(n))
+            shown.add_column(label(name, lang))
+        for (file, column, reason), count in reasons.sort_values(ascending=False).head(10).items():
+            shown.add_row(str(file), str(column), text(str(reason), lang), str(count))
         console.print(shown)
-    console.print(f"{len(files)} files written to [bold]{out}[/]")
+    console.print(say("files_written", lang, count=len(files), out=out))
 
 
 @demand_app.command("forecast")
@@ -191,9 +199,9 @@ def forecast(
     console = _console()
     territory = _load(data)
     families = territory.products.set_index("product_id")["category"]
-    with console.status("Building weekly demand"):
+    with console.status(label("Building weekly demand", lang)):
         built = _build(territory, orders, transactions, drop_outliers)
-    with console.status(f"Forecasting {horizon} weeks"):
+    with console.status(say("forecasting", lang, horizon=horizon)):
         fc = demand.forecast_demand(
             built.weekly, horizon_weeks=horizon, level=level, families=families
         )
@@ -207,26 +215,21 @@ def forecast(
         .sum()
         .unstack(fill_value=0.0)
     )
-    table = Table(
-        title=f"Hub demand forecast (kg per month, {level}% intervals in the files)",
-        title_justify="left",
-    )
-    table.add_column("month")
+    table = Table(title=say("hub_forecast_title", lang, level=level), title_justify="left")
+    table.add_column(label("month", lang))
     for name in by_class.columns:
-        table.add_column(str(name), justify="right")
+        table.add_column(storage_class(str(name), lang), justify="right")
+    n = lambda value: num(value, 0, lang)  # noqa: E731
     for month, row in by_class.iterrows():
-        table.add_row(str(month), *(f"{v:,.0f}" for v in row))
+        table.add_row(str(month), *(n(v) for v in row))
     console.print(table)
     chosen = fc.attrs.get("choice", {}).get("shop", {})
     if chosen:
-        console.print(
-            "methods chosen by backtest on the history: "
-            + "; ".join(f"{fam} {' + '.join(m)}" for fam, m in sorted(chosen.items())),
-            soft_wrap=True,
-        )
+        methods = "; ".join(f"{fam} {' + '.join(m)}" for fam, m in sorted(chosen.items()))
+        console.print(say("methods_chosen", lang, methods=methods), soft_wrap=True)
+    series = n(fc.groupby(["site_id", "product_id"]).ngroups)
     console.print(
-        f"{fc.groupby(['site_id', 'product_id']).ngroups:,} series × {horizon} weeks; "
-        f"{len(files)} files written to [bold]{out}[/]"
+        say("forecast_done", lang, series=series, horizon=horizon, count=len(files), out=out)
     )
 
 
@@ -307,9 +310,10 @@ def ledger(
     if len(refused):
         reasons = refused.groupby("reason").size()
         for reason, count in reasons.items():
-            console.print(f"[yellow]{count} payment(s) left out[/]: {reason}", highlight=False)
+            why = text(str(reason), lang)
+            console.print(say("payments_left_out", lang, count=count, reason=why), highlight=False)
         files_refused = _write(refused, out, "caisse_rejects", lang=lang)
-        console.print(f"rejected payments listed in {files_refused[0]}")
+        console.print(say("payments_listed", lang, path=files_refused[0]))
     scenario = None
     asked = (extra_households, whatif_rule, contribution_factor != 1.0, contribution_eur)
     if any(a is not None and a is not False and a != 0 for a in asked):
@@ -337,34 +341,23 @@ def ledger(
             "whatif_cofinancing_eur": "what-if cofin €",
             "whatif_extra_cofinancing_eur": "extra €",
         }
-    table = Table(
-        title=f"Caisse ledger (rule {chosen.name}: {chosen.first_person_eur:g} € + "
-        f"{chosen.additional_person_eur:g} € per further person)",
-        title_justify="left",
+    first, further = (
+        num(v, 0 if float(v).is_integer() else 2, lang)
+        for v in (chosen.first_person_eur, chosen.additional_person_eur)
     )
-    table.add_column("month", min_width=7, no_wrap=True)
-    for label in cols.values():
-        table.add_column(label, justify="right")
+    title = say("ledger_title", lang, rule=chosen.name, first=first, further=further)
+    table = Table(title=title, title_justify="left")
+    table.add_column(label("month", lang), min_width=7, no_wrap=True)
+    for name in cols.values():
+        table.add_column(label(name, lang), justify="right")
     for _, row in book.iterrows():
-        table.add_row(row["month"], *(_eur(row[c]) for c in cols))
-    table.add_row(
-        "total", *(_eur(book[c].sum()) if c != "households" else "" for c in cols), style="bold"
-    )
+        table.add_row(row["month"], *(short_amount(row[c], lang) for c in cols))
+    totals = (short_amount(book[c].sum(), lang) if c != "households" else "" for c in cols)
+    table.add_row(label("total", lang), *totals, style="bold")
     console.print(table)
-    console.print(
-        "cofin = allocations − contributions: what co-funders must bring each month"
-        + ("; extra = what the what-if adds to it" if scenario is not None else "")
-    )
-    console.print(f"{len(files)} files written to [bold]{out}[/]")
-
-
-def _eur(value: float) -> str:
-    """Short amount for narrow terminals: 950, 46.0k, 1.23M (the CSV has the exact figures)."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if abs(value) >= 1e4:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:,.0f}"
+    note = say("ledger_whatif_note", lang) if scenario is not None else ""
+    console.print(say("ledger_note", lang) + note)
+    console.print(say("files_written", lang, count=len(files), out=out))
 
 
 def _backtest_table(result) -> Table:

@@ -17,6 +17,7 @@ from api.messages import say
 from core.csvio import Lang, check_lang, write_user_csv
 from core.errors import InputError
 from core.fmt import num
+from core.i18n import text
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from planner.params import PlanParams
 
@@ -208,7 +209,7 @@ def _summary(result, problem, out: Path | None, files: int = 0, lang: str = "fr"
         )
     )
     for line in result.explanation:
-        console.print(f"  • {line}", highlight=False)
+        console.print(f"  • {text(line, lang)}", highlight=False)
     if out is not None:
         console.print(say("plan_files", lang, count=files, out=out))
 

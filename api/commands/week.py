@@ -20,7 +20,7 @@ from api.commands.routes import (
     routing_warnings,
 )
 from api.messages import label, say
-from api.week_outputs import REASON_FR
+from api.sheet_words import sheet_words
 from core.csvio import check_lang
 from core.fmt import num
 from core.territory import SAMPLE_DIR, load_territory
@@ -166,7 +166,7 @@ def _print_summary(s: dict, lang: str = "fr") -> None:
     table.add_row(label("ordered", lang), num(s["ordered_kg"], 1, lang))
     table.add_row(label("delivered", lang), num(s["delivered_kg"], 1, lang))
     for reason, kg in s["reported_kg"].items():
-        why = REASON_FR.get(f"{reason}_kg", reason) if lang == "fr" else reason.replace("_", " ")
+        why = sheet_words(lang).get(f"{reason}_kg", reason.replace("_", " "))
         table.add_row(f"{label('not delivered', lang)} : {why}", num(kg, 1, lang))
     table.add_row(label("unaccounted", lang), num(s["unaccounted_kg"], 1, lang))
     console.print(table)

@@ -33,6 +33,17 @@ Timestamp = Annotated[datetime, AfterValidator(_utc)]
 Scrubbed = Annotated[str, AfterValidator(scrub_paths)]
 
 
+#: ``lang`` of a job writing files people read: the CLI's ``--lang`` (``api.params.output_lang``).
+OutputLang = Annotated[
+    Literal["fr", "en"],
+    Field(
+        description="language of the sheets, reports and user CSVs the job writes: fr "
+        "(default; CSVs with ';' and decimal comma) or en (',' and '.'); JSON keys and "
+        "machine CSVs stay English"
+    ),
+]
+
+
 class Strict(BaseModel):
     """Bodies reject unknown fields (a typo is an error, not a silently ignored option) and
     non-finite numbers (NaN, Infinity, 1e309)."""
@@ -53,6 +64,7 @@ class DemandRequest(Strict):
     level: int = Field(
         _DEMAND.level, ge=1, le=99, strict=True, description="prediction interval level (%)"
     )
+    lang: OutputLang = "fr"
 
 
 class PlanRequest(Strict):
@@ -126,6 +138,7 @@ class PlanRequest(Strict):
         le=100,
         description="the producer grid as a preference: € per kg × the farm's score off its cost",
     )
+    lang: OutputLang = "fr"
 
 
 class Transfer(Strict):
@@ -187,6 +200,7 @@ class RouteRequest(Strict):
         "finished plan's harvest (default: from the land able to "
         "grow the week's demand)",
     )
+    lang: OutputLang = "fr"
 
 
 class ScenarioRequest(Strict):

@@ -19,7 +19,7 @@ from api import params as door
 from api.http.deps import READ_RESULTS, Caller, get_store, require
 from api.http.problems import responses
 from api.http.results import file_routes
-from api.http.schemas import JobOut, Strict
+from api.http.schemas import JobOut, OutputLang, Strict
 from api.store import territories as store_t
 from core.errors import InputError, RowError
 from core.schema import POINT_OF_SALE_KINDS, UNITS
@@ -80,6 +80,7 @@ class WeekRequest(Strict):
     what_if: WeekWhatIf | None = Field(
         None, description="also solve the week with this change (what_if/ + what_if_compare)"
     )
+    lang: OutputLang = "fr"
 
 
 def _body_error(column: str, message: str, value: object = None) -> InputError:

@@ -38,7 +38,7 @@ def run_demand(store: Store, job: Job, territory: Territory, out: Path, step: St
     settings = door.demand_settings_of(job.params)
     step(0.2, "demand: weekly history, season forecast and caisse ledger")
     stage = pipeline.run_demand(territory, settings)
-    pipeline.write_demand(stage, out)
+    pipeline.write_demand(stage, out, lang=door.lang_of(job.params))
     return pipeline.demand_summary(stage)
 
 
@@ -74,7 +74,7 @@ def run_plan(store: Store, job: Job, territory: Territory, out: Path, step: Step
         )
     stage = pipeline.run_plan(territory, hub, params, scenario=scenario, base_plan=base)
     step(0.9, "planner: writing the plan and the producer contracts")
-    pipeline.write_plan(stage, out)
+    pipeline.write_plan(stage, out, lang=door.lang_of(options))
     result = stage.result
     return {
         "status": result.status,
@@ -107,7 +107,7 @@ def run_routes(store: Store, job: Job, territory: Territory, out: Path, step: St
         territory, week, params, harvest=harvest, transfers=_transfers(options.get("transfers"))
     )
     step(0.9, "routing: writing sheets, GeoJSON and maps")
-    pipeline.write_routes(stage, out)
+    pipeline.write_routes(stage, out, lang=door.lang_of(options))
     (out / "pickups_by_producer.json").write_text(
         json.dumps(pipeline.producer_pickups(territory, stage), ensure_ascii=False)
     )
@@ -143,7 +143,7 @@ def run_week(store: Store, job: Job, territory: Territory, out: Path, step: Step
     params = door.route_params_of(options)
     stage = wk.run_week(territory, week_start, params, **common)
     step(0.9, "week: writing the allocation, routes and sheets")
-    write_week(stage, territory, out)
+    write_week(stage, territory, out, lang=door.lang_of(options))
     if stage.routes is not None:  # the producers' pages show when the truck comes
         (out / "routes" / "pickups_by_producer.json").write_text(
             json.dumps(pipeline.producer_pickups(territory, stage.routes), ensure_ascii=False)
@@ -156,7 +156,7 @@ def run_week(store: Store, job: Job, territory: Territory, out: Path, step: Step
         territory, farms=what_if.get("farms", ()), products=what_if.get("products", {}).items()
     )
     other = wk.run_week(territory, week_start, params, supply_change=change, **common)
-    _, figures = write_what_if(stage, other, territory, out)
+    _, figures = write_what_if(stage, other, territory, out, lang=door.lang_of(options))
     return {**stage.summary, "what_if": figures}
 
 

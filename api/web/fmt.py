@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from core.fmt import (  # noqa: F401  (moved to core; re-exported for the pages)
     ACTIONS_FR,
     CLASS_FR,
@@ -20,6 +18,7 @@ from core.fmt import (  # noqa: F401  (moved to core; re-exported for the pages)
     num_fr,
     pct,
 )
+from core.i18n import message_fr  # noqa: F401  (re-exported for the pages)
 
 STATUS_FR = {
     "queued": "en attente",
@@ -37,47 +36,6 @@ KIND_FR = {
     "mutualisation": "économies de la mutualisation",
     "sweep": "sensibilité (plusieurs plans)",
 }
-_EXPECTED = (
-    ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),
-    ("a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM", "une date et heure JJ/MM/AAAA HH:MM"),
-    ("a time HH:MM", "une heure HH:MM"),
-    ("an integer", "un nombre entier"),
-    ("a number", "un nombre"),
-    ("true or false", "vrai ou faux (true, false)"),
-    ("weekdays like", "des jours comme"),
-    ("one of", "l'une des valeurs"),
-    (">=", "≥"),
-    ("<=", "≤"),
-    (" and ", " et "),
-)
-_MESSAGES = (
-    (re.compile(r"^is empty; expected (.+)$"), "case vide ; attendu : {0}"),
-    (re.compile(r"^expected (.+)$"), "attendu : {0}"),
-    (re.compile(r"^unknown (\w+) \(not in (\w+)\)$"), "{0} inconnu (absent de la table {1})"),
-    (
-        re.compile(r"^duplicate id \(must be unique\)$"),
-        "identifiant en double (il doit être unique)",
-    ),
-    (
-        re.compile(r"^required column is missing \(header is line 1; columns found: (.*)\)$"),
-        "colonne obligatoire absente (l'en-tête est la ligne 1 ; colonnes trouvées : {0})",
-    ),
-)
-
-
-def message_fr(message: str) -> str:
-    """The French text of a cell check's message from ``core.tables`` (unknown messages are
-    returned as they are)."""
-    for pattern, template in _MESSAGES:
-        found = pattern.match(message)
-        if found:
-            parts = []
-            for part in found.groups():
-                for english, french in _EXPECTED:
-                    part = part.replace(english, french)
-                parts.append(part)
-            return template.format(*parts)
-    return message
 
 
 def install(env) -> None:

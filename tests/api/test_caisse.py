@@ -61,11 +61,13 @@ def test_balance_grid_contributions_and_credits(client, keys):
     ]
     bad = client.get("/v1/territories/deux/caisse-credits?caisse_id=lyon&month=2025-03", headers=h)
     assert bad.status_code == 422 and "unknown caisse" in bad.json()["detail"]
-    for month in ("0000-01", "9999-12"):  # beyond pandas' dates: a 422, never a 500
+    for month in ("0000-01", "9999-12", "2025-13"):  # beyond pandas' dates: a 422, never a 500
         r = client.get(
             f"/v1/territories/deux/caisse-credits?caisse_id=retz&month={month}", headers=h
         )
         assert r.status_code == 422, (month, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "month" in {e["field"].split(".")[-1] for e in r.json()["errors"]}, r.text
     assert (
         client.get("/v1/territories/deux/caisse/grid", headers=keys["logistics"]).status_code == 403
     )

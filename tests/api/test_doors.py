@@ -43,9 +43,12 @@ def _route_files(folder: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.parametrize("lang", [None, "en"])  # None: neither door says (French)
 def test_cli_and_http_jobs_give_the_same_plan_and_routes(
-    client, keys, tiny, store, tmp_path, capsys
+    client, keys, tiny, store, tmp_path, capsys, lang
 ):
+    cli_lang = ["--lang", lang] if lang else []
+    http_lang = {"lang": lang} if lang else {}
     plan_dir, routes_dir = tmp_path / "plan", tmp_path / "routes"
     (tmp_path / "knobs.toml").write_text("\n".join(f"{k} = {v}" for k, v in KNOBS.items()))
     assert (
@@ -66,6 +69,7 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
                 "1000000",
                 "--solver",
                 "highs",
+                *cli_lang,
             ]
         )
         == 0
@@ -88,6 +92,7 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
                 str(tmp_path / "knobs.toml"),
                 "--out",
                 str(routes_dir),
+                *cli_lang,
             ]
         )
         == 0
@@ -104,6 +109,7 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
             "horizon_weeks": HORIZON,
             "budget_eur": 1000000,
             "solver": "highs",
+            **http_lang,
         },
     ).json()
     _run(store, plan["job_id"])
@@ -116,6 +122,7 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
             "plan_job_id": plan["job_id"],
             "pins": [PIN],
             "knobs": KNOBS,
+            **http_lang,
         },
     ).json()
     _run(store, routes["job_id"])
@@ -126,6 +133,9 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
     assert (plan_dir / "harvest.csv").read_bytes() == jobs.artifact(
         store, plan["job_id"], "harvest.csv"
     )[0]
+    said = "Crop demand" if lang == "en" else "Demande en produits cultivés"
+    assert said in jobs.artifact(store, plan["job_id"], "report.md")[0].decode()
+    assert said in (plan_dir / "report.md").read_text(encoding="utf-8")
 
     cli_kpis = json.loads((routes_dir / "kpis.json").read_text())
     assert set(cli_kpis["day_status"].values()) == {"local_optimum"}  # repeatable routes
@@ -138,6 +148,9 @@ def test_cli_and_http_jobs_give_the_same_plan_and_routes(
     assert cli_files.keys() == http_files.keys()
     assert "routes.geojson" in cli_files and any(n.startswith("sheets/") for n in cli_files)
     assert cli_files == http_files
+    sheet = next(n for n in cli_files if n.startswith("sheets/") and n.endswith(".csv"))
+    head = cli_files[sheet].decode("utf-8-sig").splitlines()[0]
+    assert head.startswith("No.,Time window,Arrival" if lang == "en" else "N°;Créneau;Arrivée")
 
 
 @pytest.mark.parametrize(
@@ -153,6 +166,36 @@ def test_bad_route_options_are_refused_at_submission(client, keys, tiny, body, c
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["file"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("demand", {}),
+        ("plans", {}),
+        ("routes", {"week": 48}),
+        ("weeks", {"week": "2025-W03"}),
+    ],
+)
+@pytest.mark.parametrize("lang", ["de", "FR", "", 1, None])
+def test_another_lang_is_a_422_naming_the_field(client, keys, tiny, path, body, lang):
+    r = client.post(
+        f"/v1/territories/tiny/{path}", json={**body, "lang": lang}, headers=keys["planner"]
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"].split(".")[-1] for e in r.json()["errors"]] == ["lang"], r.text
+
+
+def test_the_lang_option_is_one_for_both_doors():
+    from api.commands import _lang
+    from api.params import lang_of, output_lang
+    from core.errors import InputError
+
+    assert output_lang(None) == "fr" and lang_of({}) == "fr"  # a job stored before lang
+    assert lang_of({"lang": "en"}) == "en" == _lang("en")
+    with pytest.raises(InputError, match="lang must be one of fr, en; got 'de'"):
+        output_lang("de")
 
 
 def test_plan_request_bounds_are_the_plan_params_bounds(client, keys, tiny):

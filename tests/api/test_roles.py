@@ -167,7 +167,7 @@ def test_keys_cli_prints_the_token_once_and_rejects_bad_roles(tmp_path, capsys):
     principal = find_key(Store.open(url), token)
     assert (principal.role, principal.producer_id) == ("producer", "P1")
     assert main(["keys", "create", "--role", "boss", "--db", url]) == 2
-    assert "--role must be one of" in capsys.readouterr().err
+    assert "--role doit être l'une des valeurs planner" in capsys.readouterr().err  # French
     assert main(["keys", "revoke", "1", "--db", url]) == 0
     assert find_key(Store.open(url), token) is None
 

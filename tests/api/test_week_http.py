@@ -60,17 +60,19 @@ def _run(store, job_id: str) -> None:
     assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
 
 
+@pytest.mark.parametrize("lang", [None, "en"])  # None: neither door says (French)
 def test_cli_and_http_week_give_the_same_allocation_and_sheets(
-    client, keys, store, tiny_week, tmp_path, capsys
+    client, keys, store, tiny_week, tmp_path, capsys, lang
 ):
     orders_file = tmp_path / "orders_w10.csv"
     pd.DataFrame(ORDERS).to_csv(orders_file, index=False)
     out = tmp_path / "cli"
     argv = ["week", "--week", "2025-W10", "--data", str(tiny_week), "--out", str(out)]
     argv += ["--orders", str(orders_file), "--solution-limit", "200", "--time-limit", "120"]
-    assert main(argv) == 0
+    assert main(argv + (["--lang", lang] if lang else [])) == 0
     capsys.readouterr()
     body = {"week": "2025-W10", "orders": ORDERS, "knobs": KNOBS, "time_limit_s": 120}
+    body |= {"lang": lang} if lang else {}
     r = client.post("/v1/territories/tiny/weeks", json=body, headers=keys["logistics"])
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
@@ -94,6 +96,8 @@ def test_cli_and_http_week_give_the_same_allocation_and_sheets(
         got = client.get(f"/v1/weeks/{job_id}/files/{name}", headers=keys["planner"])
         assert got.status_code == 200, name
         assert got.content == (out / name).read_bytes(), name
+    notes = client.get(f"/v1/weeks/{job_id}/files/feuilles/livraison.html", headers=keys["planner"])
+    assert ("Delivery note" if lang == "en" else "Bon de livraison") in notes.text
     alloc = read_csv_any(io.BytesIO(jobs.artifact(store, job_id, "allocation.csv")[0]))
     assert alloc.groupby("product_id")["allocated_kg"].sum()["carotte"] == pytest.approx(30.0)
     # a producer key does not read the week

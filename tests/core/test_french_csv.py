@@ -165,4 +165,4 @@ def test_check_command_reads_the_french_export_and_exits_2_on_a_us_date(tmp_path
     orders.write_bytes(("\n".join(text) + "\n").encode("cp1252"))
     assert main(["check", "--data", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert "orders.csv row 2" in err and "'date'" in err and "12/31/2025" in err
+    assert "orders.csv, ligne 2, champ « date »" in err and "reçu « 12/31/2025 »" in err

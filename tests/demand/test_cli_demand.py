@@ -45,14 +45,13 @@ def test_build_writes_tidy_tables_and_rejects(tiny_dir, tmp_path, capsys):
         "over_allocation",
         "not_enrolled",
     }
-    assert "rejected rows" in printed
+    assert "lignes rejetées" in printed and "Lignes rejetées par raison" in printed  # French
 
 
 def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(
-        ["demand", "forecast", "--data", str(tiny_dir), "--out", str(out), "--horizon", "6"]
-    )
+    argv = ["demand", "forecast", "--data", str(tiny_dir), "--out", str(out), "--horizon", "6"]
+    code = main([*argv, "--lang", "en"])
     assert code == 0, capsys.readouterr()
     fc = read_csv_any(out / "forecast.csv")
     assert list(fc.columns) == ["week", "site", "product", "kg", "low", "high"]
@@ -65,7 +64,14 @@ def test_forecast_writes_site_and_hub_tables(tiny_dir, tmp_path, capsys):
     )
 
 
-def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("fr", ["Comptes de la caisse (règle", "cofin = allocations − cotisations", "en plus ="]),
+        ("en", ["Caisse ledger (rule", "cofin = allocations − contributions", "extra ="]),
+    ],
+)
+def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys, lang, says):
     out = tmp_path / "out"
     code = main(
         [
@@ -79,9 +85,13 @@ def test_ledger_with_a_rule_and_a_what_if(tiny_dir, tmp_path, capsys):
             "150/person",
             "--extra-households",
             "2",
+            "--lang",
+            lang,
         ]
     )
-    assert code == 0, capsys.readouterr()
+    printed = " ".join(capsys.readouterr().out.split())
+    assert code == 0, printed
+    assert all(s in printed for s in says), printed
     ledger = read_csv_any(out / "caisse_ledger.csv").set_index("month")
     # tiny: H1 (1 person) and H2 (3) from January, H3 (2) from February; 150 € a person
     assert ledger.loc["2025-01", "allocations_eur"] == 600

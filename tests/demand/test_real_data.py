@@ -48,7 +48,7 @@ def test_orders_before_2000_are_valid_for_check_and_build(no_caisse, tmp_path, c
 
 def test_a_date_before_1900_is_refused_alike_by_check_and_build(no_caisse, tmp_path, capsys):
     _orders(no_caisse, ["1899-12-31,S1,carotte,20,kg,2.5", "2025-01-07,S1,lait,30,litre,1.6"])
-    assert main(["check", "--data", str(no_caisse)]) == 2
+    assert main(["check", "--data", str(no_caisse), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "orders.csv row 2, column 'date'" in err
     assert "from 1900 to 2099" in err
@@ -162,7 +162,7 @@ def test_cli_build_drop_outliers(no_caisse, tmp_path, capsys):
         assert code == 0, capsys.readouterr().err
         rejects = pd.read_csv(out / "rejects.csv", sep=None, engine="python", dtype=str)
         assert rejects["kept"].tolist() == [kept]
-    assert "absurd lines flagged, kept" in capsys.readouterr().out
+    assert "lignes aberrantes signalées, gardées" in capsys.readouterr().out
 
 
 # real-world oddities: each loads (``demand build`` exit 0, ``vivres check --keep-valid`` too)
@@ -272,7 +272,8 @@ ODDITIES = {
 def test_real_world_oddity_loads_or_fails_in_one_line(name, no_caisse, tmp_path, capsys):
     make, expected = ODDITIES[name]
     make(no_caisse)
-    code = main(["demand", "build", "--data", str(no_caisse), "--out", str(tmp_path / "out")])
+    argv = ["demand", "build", "--data", str(no_caisse), "--out", str(tmp_path / "out")]
+    code = main([*argv, "--lang", "en"])  # the English wording (French: tests/test_cli.py)
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     if not isinstance(expected, str):

@@ -112,11 +112,11 @@ def _edit(data: Path, name: str, row: int, column: str, value: str) -> None:
 @pytest.mark.parametrize(
     ("change", "extra", "expected"),
     [
-        (("sites", 4, "organisation_id", "nobody"), (), "sites.csv row 6"),
-        (("sites", 4, "organisation_id", "nobody"), (), "unknown organisation"),
+        (("sites", 4, "organisation_id", "nobody"), (), "sites.csv, ligne 6"),
+        (("sites", 4, "organisation_id", "nobody"), (), "organisation inconnu"),
         (("sites", 5, "organisation_id", ""), (), "needs its owning organisation"),
-        (("vehicles", 1, "organisation_id", "ghost"), (), "vehicles.csv row 3"),
-        (None, ("--vehicle-day-eur", "-5"), "vehicle_day_eur must be a number >= 0"),
+        (("vehicles", 1, "organisation_id", "ghost"), (), "vehicles.csv, ligne 3"),
+        (None, ("--vehicle-day-eur", "-5"), "vehicle_day_eur doit être un nombre ≥ 0"),
         (None, ("--outsourced-eur-per-kg", "nan"), "outsourced_eur_per_kg"),
     ],
 )

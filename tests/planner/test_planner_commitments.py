@@ -277,9 +277,27 @@ def test_contract_terms_set_the_smallest_line_and_print_on_the_contract(tmp_path
     revenue = result.plan["revenue_eur"].sum()
     assert f"{revenue * 1.2:,.0f} € TTC".replace(",", "\u202f") in page
     assert "à 45 jours" in page and "70 % de la valeur prévue" in page
+    assert 'lang="fr"' in page and "Contrat de culture — " in page
     sheet = read_csv_any(next(f for f in files if f.suffix == ".csv"))
     planting = sheet.loc[sheet["section"] == "planting"].iloc[0]
     assert planting["price_eur_per_kg_ttc"] == pytest.approx(2.0 * 1.2)
+    english = write_contracts(
+        result.plan,
+        result.harvest,
+        result.farms,
+        tmp_path / "en",
+        season="2026",
+        hub_name="Hub",
+        terms=problem.inputs.farms.set_index("producer_id"),
+        lang="en",
+    )
+    page = next(f for f in english if f.suffix == ".html").read_text(encoding="utf-8")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert f"{revenue * 1.2:,.0f} € incl. VAT" in page
+    assert "Growing contract — " in page and "45 days after each delivery" in page
+    assert "70 % of the expected value" in page and "The producer" in page
+    for french in ("Contrat", "jours", "Livraisons", "Semaine", "producteur", "TTC"):
+        assert french not in page, french
 
 
 def test_small_weekly_deliveries_are_grouped_with_the_next_one():

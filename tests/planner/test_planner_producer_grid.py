@@ -104,13 +104,13 @@ def test_vivres_plan_reads_the_territory_grid(tmp_path, capsys):
     code = main([*argv, "--out", str(tmp_path / "p"), "--min-producer-score", "50"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Producer grid: 1 farm(s) below 50 %" in " ".join(out.split())
+    assert "Grille des producteurs : 1 ferme(s) sous 50 %" in " ".join(out.split())  # French
     plan = read_csv_any(tmp_path / "p" / "plan.csv")
     assert "P1" not in set(plan["producer_id"])
     path = folder / "producer_assessments.csv"
     path.write_text(path.read_text() + "P9,local,1,GAB,2025-01-10\n", encoding="utf-8")
     assert main(["check", "--data", str(folder)]) == 2
-    assert "producer_assessments.csv row 7, column 'producer_id'" in capsys.readouterr().err
+    assert "producer_assessments.csv, ligne 7, champ « producer_id »" in capsys.readouterr().err
 
 
 def test_the_fair_price_gap_is_what_accessible_shelf_prices_leave_to_finance():

@@ -102,7 +102,8 @@ def test_fifteen_sample_stops_with_a_reload_and_a_break_fit_one_page():
         ]
     )
     assert served["site_id"].nunique() == 15 and len(pause) == 1
-    rows = rows.assign(seq=range(len(rows)))
+    # every stop pinned: the row badges and the line explaining them still fit
+    rows = rows.assign(seq=range(len(rows)), pinned=rows["action"].str.contains("deliver|pickup"))
     page_html = sheet_html(
         rows,
         stage.problem,
@@ -116,5 +117,6 @@ def test_fifteen_sample_stops_with_a_reload_and_a_break_fit_one_page():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
         page.set_content(page_html)
+        assert page_html.count('<span class="pin">épinglé</span>') == 15 + 1
         assert pdf_pages(page.pdf(prefer_css_page_size=True)) == 1
         browser.close()

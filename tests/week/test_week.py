@@ -98,6 +98,32 @@ def test_every_ordered_kilo_is_delivered_or_reported(week_dir, tmp_path, capsys)
     assert set(history["site_id"]) == {"S1", "S2", "S3"}
 
 
+def test_the_week_sheets_come_out_in_english_with_lang_en(week_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS]
+    code, stdout, err = run([*argv, "--lang", "en"], capsys)
+    assert code == 0, err
+    sheets = out / "feuilles"
+    notes = (sheets / "livraison.html").read_text(encoding="utf-8")
+    assert notes.startswith('<!doctype html><html lang="en">')
+    assert "Delivery note — " in notes and "short supply (fair sharing)" in notes
+    assert "Bon de livraison" not in notes and "approvisionnement" not in notes
+    one = (sheets / "livraison" / "S1.html").read_text(encoding="utf-8")
+    assert "Week 2025-W10 — deliveries:" in one and "Ordered (kg)" in one
+    for name, words in (
+        ("preparation.html", ("Picking — ", "To prepare (kg)")),
+        ("enlevements.html", ("Pickup note — ", "To pick up (kg)")),
+        ("totaux.html", ("Totals of week 2025-W10 — shops", "Short supply (kg)")),
+    ):
+        page = (sheets / name).read_text(encoding="utf-8")
+        assert all(w in page for w in words), name
+        assert 'lang="en"' in page and "Semaine" not in page, name
+    pickups = read_csv_any(sheets / "enlevements.csv")
+    assert {"Farm", "Visit", "Product", "To pick up (kg)"} <= set(pickups.columns)
+    assert set(pickups["Farm"]) == {"F1", "F2"}
+    assert "short supply" in " ".join(stdout.split())  # the console's table too
+
+
 def test_the_carried_history_lifts_last_weeks_worst_served_shop(week_dir, tmp_path, capsys):
     out = tmp_path / "out"
     base = ["week", "--week", "2025-W10", "--data", str(week_dir), *COUNTS]
@@ -149,6 +175,7 @@ def _write_orders(path: Path, rows: str) -> Path:
 def test_bad_input_exits_2_naming_file_row_and_column(week_dir, tmp_path, capsys, case, expected):
     out = tmp_path / "out"
     argv = ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS]
+    argv += ["--lang", "en"]  # the English wording (the French one: tests/test_cli.py)
     orders = tmp_path / "week_orders.csv"
     if case == "unknown_shop":
         _write_orders(orders, "2025-03-04,S1,carotte,3,kg,\n2025-03-04,S9,carotte,3,kg,\n")
