@@ -3,7 +3,8 @@
 A sweep file (YAML) names the runs::
 
     name: robustesse
-    territories: [../sample]            # folders, relative to the sweep file
+    territories: [../sample]            # folders, relative to the sweep file; a federation
+                                        # folder (federation.csv) stands for its territories
     scenarios: [base, ../scenarios/drought.yaml]
     seeds: [0, 1]
     grid: {demand_factor: [0.9, 1.1]}   # optional: one generated scenario per value
@@ -43,6 +44,8 @@ KPI_COLUMNS = (
     "revenue_farm_min_eur",
     "farms_below_floor",
 )
+#: A federation folder's list of territories (``vivres federation generate``)
+FEDERATION_MANIFEST = "federation.csv"
 PLAN_OPTIONS = ("work", "time_limit_s", "stop", "gap", "horizon_weeks", "budget_eur")
 
 
@@ -115,12 +118,14 @@ def sweep_of(raw: dict, here: Path, *, name: str, file: str, label: str = "") ->
     unknown = set(raw) - {"name", "territories", "scenarios", "seeds", "grid", "plan"}
     if unknown:
         raise InputError(f"{file}: unknown key(s) {', '.join(sorted(unknown))}")
-    territories = [here / str(t) for t in raw.get("territories") or []]
-    if not territories:
-        raise InputError(f"{file}: territories: give at least one territory folder")
-    for folder in territories:
+    territories = []
+    for entry in raw.get("territories") or []:
+        folder = here / str(entry)
         if not folder.is_dir():
             raise InputError(f"{file}: territories: {folder} is not a folder")
+        territories += federation_members(folder, file) or [folder]
+    if not territories:
+        raise InputError(f"{file}: territories: give at least one territory folder")
     scenarios: list[tuple[str, str]] = []
     for entry in raw.get("scenarios") or [BASE]:
         if entry == BASE:
@@ -163,6 +168,27 @@ def sweep_of(raw: dict, here: Path, *, name: str, file: str, label: str = "") ->
                     )
                 )
     return Sweep(name=name, runs=tuple(runs))
+
+
+def federation_members(folder: Path, file: str) -> list[Path] | None:
+    """The territory folders of a federation (a folder with ``federation.csv``, written by
+    ``vivres federation generate``), in its order; None when ``folder`` is not one."""
+    manifest = folder / FEDERATION_MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        names = pd.read_csv(manifest, dtype=str, usecols=["territory"])["territory"]
+    except ValueError as exc:  # no such column, or not a CSV
+        raise InputError(f"{file}: {manifest}: expected a column 'territory' ({exc})") from None
+    members = []
+    for row, name in enumerate(names, start=2):
+        member = folder / str(name)
+        if "/" in str(name) or "\\" in str(name) or not member.is_dir():
+            raise InputError(
+                f"{file}: {manifest.name} row {row}: territory {name!r} is not a folder of {folder}"
+            )
+        members.append(member)
+    return members
 
 
 @lru_cache(maxsize=8)
