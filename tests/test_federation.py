@@ -86,11 +86,11 @@ def test_each_territory_sits_in_its_departement_around_its_city(federation):
 
 
 @needs_communes
-def test_every_site_is_inside_its_commune_polygon(federation, fed):
+def test_every_site_is_inside_its_commune_polygon(federation):
     import geopandas as gpd
     import shapely
 
-    out, manifest = federation
+    out, _ = federation
     polygons = gpd.read_file(COMMUNES / "communes-34-herault.geojson")
     by_name = dict(zip(polygons["nom"], polygons.geometry, strict=True))
     sites = pd.read_csv(out / "t01-34-montpellier" / "sites.csv")
@@ -239,7 +239,7 @@ def test_a_federation_row_that_is_not_a_folder_is_named(tmp_path):
     (fed_dir / "federation.csv").write_text("territory\nt01-a\n../elsewhere\n")
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("territories: [fed]\n")
-    with pytest.raises(InputError, match="federation.csv row 3: territory '../elsewhere'"):
+    with pytest.raises(InputError, match=_escape("federation.csv row 3: territory '../elsewhere'")):
         load_sweep(sweep)
 
 
