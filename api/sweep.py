@@ -24,7 +24,7 @@ import html
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +46,22 @@ KPI_COLUMNS = (
 )
 #: A federation folder's list of territories (``vivres federation generate``)
 FEDERATION_MANIFEST = "federation.csv"
+#: Dask settings of the sweep's own LocalCluster, whose workers run one plan at a time and
+#: nothing else (an existing cluster's workers keep their own settings). Measured on 24 bench runs
+#: (session 9, machine at load 12–15; CPU seconds per run: 1.21 in one process, 1.48 in a
+#: default worker, 1.35 without the profiler, 1.32 without the trim threshold either):
+LOCAL_CLUSTER_CONFIG = {
+    # the statistical profiler samples the running task's stack every 10 ms, holding the GIL
+    "distributed.worker.profile.enabled": False,
+    # the nanny's MALLOC_TRIM_THRESHOLD_=65536 hands freed memory back to the system at once:
+    # the plans' many short-lived arrays then cost 10× the system time (0.05 s per run, 0.004 s
+    # in one process); the thread caps stay (one thread per worker)
+    "distributed.nanny.pre-spawn-environ": {
+        "OMP_NUM_THREADS": 1,
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
+}
 PLAN_OPTIONS = ("work", "time_limit_s", "stop", "gap", "horizon_weeks", "budget_eur")
 
 
@@ -216,7 +232,7 @@ def run_one(spec: RunSpec) -> dict:
         "seed": spec.seed,
         "worker_pid": os.getpid(),
     }
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         territory = _territory(spec.territory, spec.content)
         params = dataclasses.replace(plan_params(**spec.plan, seed=spec.seed), threads=1)
@@ -236,6 +252,8 @@ def run_one(spec: RunSpec) -> dict:
     except Exception as exc:  # a failing run is a row with its error: the sweep goes on
         row |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:500]}
     row["seconds"] = round(time.perf_counter() - started, 3)
+    # the process's CPU time (all its threads: a Dask worker's own work counts too)
+    row["cpu_seconds"] = round(time.process_time() - cpu_started, 3)
     return row
 
 
@@ -279,6 +297,7 @@ def run_sweep(
     the whole table (earlier runs included). ``on_client`` is called with the Dask client once
     the runs are submitted (the benchmark kills a worker from there)."""
     try:
+        import dask
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - the [sweep] extra is missing
         raise InputError("vivres sweep needs Dask: pip install 'vivres[sweep]'") from None
@@ -288,17 +307,16 @@ def run_sweep(
     done = finished_ids(out)
     todo = [r for r in sweep.runs if r.run_id not in done]
     if todo:
-        cluster = (
-            None
-            if scheduler
-            else LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=40,
-            )
-        )
+        cluster = None
+        if not scheduler:
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
         try:
             with Client(scheduler or cluster) as client:
                 futures = [
@@ -422,8 +440,3 @@ def _summary_html(summary: pd.DataFrame, table: pd.DataFrame) -> str:
             )
         parts.append("</table>")
     return "\n".join(parts) + "</html>\n"
-
-
-def sequential(runs: Iterable[RunSpec]) -> list[dict]:
-    """The same runs in this process, one after the other (the benchmark's reference)."""
-    return [run_one(spec) for spec in runs]
