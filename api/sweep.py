@@ -314,7 +314,9 @@ def run_sweep(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # None still serves the scheduler's HTTP routes on 8787 and warns when a
+                    # second sweep on the machine holds it; ":0" takes any free port
+                    dashboard_address=":0",
                     silence_logs=40,
                 )
         try:
