@@ -329,6 +329,8 @@ def generate_federation(
     """Write every territory, ``federation.csv`` and ``sweep.yaml`` into ``out``; return the
     manifest. Every input is checked (and every commune file read) before anything is written."""
     gen = load_generator()
+    if years not in (1, 2):
+        raise InputError(f"--years: expected 1 or 2; got {years}")
     plan = members(departements, territories, scale=scale, seed=seed, spread=spread)
     files = {dep: commune_file(Path(communes), dep) for dep in dict.fromkeys(departements)}
     places = {

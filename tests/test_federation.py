@@ -181,6 +181,7 @@ def test_weighted_cycle_deals_in_proportion(fed):
         ({"departements": ["1x"]}, "is not a département number"),
         ({"territories": 0}, "--territories: expected at least 1"),
         ({"scale": 0.0}, "--scale: expected a number > 0"),
+        ({"years": 3}, "--years: expected 1 or 2"),
     ],
 )
 def test_bad_options_raise_an_input_error_before_writing(fed, tmp_path, kwargs, message):

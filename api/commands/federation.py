@@ -63,8 +63,6 @@ def generate(
     """Generate N territories around the cities of real départements, and a sweep file."""
     from api.cli import console
 
-    if years not in (1, 2):
-        raise InputError(f"--years: expected 1 or 2; got {years}")
     module = data_module("federation")
     manifest = module.generate_federation(
         out,
