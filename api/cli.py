@@ -75,6 +75,7 @@ def _register_optional_commands() -> None:
         "keys",
         "robustness",
         "sweep",
+        "federation",
         "interop",
     )
     for module_name in (f"api.commands.{name}" for name in commands):

@@ -3,7 +3,8 @@
 A sweep file (YAML) names the runs::
 
     name: robustesse
-    territories: [../sample]            # folders, relative to the sweep file
+    territories: [../sample]            # folders, relative to the sweep file; a federation
+                                        # folder (federation.csv) stands for its territories
     scenarios: [base, ../scenarios/drought.yaml]
     seeds: [0, 1]
     grid: {demand_factor: [0.9, 1.1]}   # optional: one generated scenario per value
@@ -23,7 +24,7 @@ import html
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,24 @@ KPI_COLUMNS = (
     "revenue_farm_min_eur",
     "farms_below_floor",
 )
+#: A federation folder's list of territories (``vivres federation generate``)
+FEDERATION_MANIFEST = "federation.csv"
+#: Dask settings of the sweep's own LocalCluster, whose workers run one plan at a time and
+#: nothing else (an existing cluster's workers keep their own settings). Measured on 24 bench runs
+#: (session 9, machine at load 12–15; CPU seconds per run: 1.21 in one process, 1.48 in a
+#: default worker, 1.35 without the profiler, 1.32 without the trim threshold either):
+LOCAL_CLUSTER_CONFIG = {
+    # the statistical profiler samples the running task's stack every 10 ms, holding the GIL
+    "distributed.worker.profile.enabled": False,
+    # the nanny's MALLOC_TRIM_THRESHOLD_=65536 hands freed memory back to the system at once:
+    # the plans' many short-lived arrays then cost 10× the system time (0.05 s per run, 0.004 s
+    # in one process); the thread caps stay (one thread per worker)
+    "distributed.nanny.pre-spawn-environ": {
+        "OMP_NUM_THREADS": 1,
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
+}
 PLAN_OPTIONS = ("work", "time_limit_s", "stop", "gap", "horizon_weeks", "budget_eur")
 
 
@@ -115,12 +134,14 @@ def sweep_of(raw: dict, here: Path, *, name: str, file: str, label: str = "") ->
     unknown = set(raw) - {"name", "territories", "scenarios", "seeds", "grid", "plan"}
     if unknown:
         raise InputError(f"{file}: unknown key(s) {', '.join(sorted(unknown))}")
-    territories = [here / str(t) for t in raw.get("territories") or []]
-    if not territories:
-        raise InputError(f"{file}: territories: give at least one territory folder")
-    for folder in territories:
+    territories = []
+    for entry in raw.get("territories") or []:
+        folder = here / str(entry)
         if not folder.is_dir():
             raise InputError(f"{file}: territories: {folder} is not a folder")
+        territories += federation_members(folder, file) or [folder]
+    if not territories:
+        raise InputError(f"{file}: territories: give at least one territory folder")
     scenarios: list[tuple[str, str]] = []
     for entry in raw.get("scenarios") or [BASE]:
         if entry == BASE:
@@ -165,6 +186,27 @@ def sweep_of(raw: dict, here: Path, *, name: str, file: str, label: str = "") ->
     return Sweep(name=name, runs=tuple(runs))
 
 
+def federation_members(folder: Path, file: str) -> list[Path] | None:
+    """The territory folders of a federation (a folder with ``federation.csv``, written by
+    ``vivres federation generate``), in its order; None when ``folder`` is not one."""
+    manifest = folder / FEDERATION_MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        names = pd.read_csv(manifest, dtype=str, usecols=["territory"])["territory"]
+    except ValueError as exc:  # no such column, or not a CSV
+        raise InputError(f"{file}: {manifest}: expected a column 'territory' ({exc})") from None
+    members = []
+    for row, name in enumerate(names, start=2):
+        member = folder / str(name)
+        if "/" in str(name) or "\\" in str(name) or not member.is_dir():
+            raise InputError(
+                f"{file}: {manifest.name} row {row}: territory {name!r} is not a folder of {folder}"
+            )
+        members.append(member)
+    return members
+
+
 @lru_cache(maxsize=8)
 def _territory(folder: str, content: str) -> Any:
     """The territory of ``folder`` as it was hashed (``content``): a long-lived worker of an
@@ -190,7 +232,7 @@ def run_one(spec: RunSpec) -> dict:
         "seed": spec.seed,
         "worker_pid": os.getpid(),
     }
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         territory = _territory(spec.territory, spec.content)
         params = dataclasses.replace(plan_params(**spec.plan, seed=spec.seed), threads=1)
@@ -210,6 +252,8 @@ def run_one(spec: RunSpec) -> dict:
     except Exception as exc:  # a failing run is a row with its error: the sweep goes on
         row |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:500]}
     row["seconds"] = round(time.perf_counter() - started, 3)
+    # the process's CPU time (all its threads: a Dask worker's own work counts too)
+    row["cpu_seconds"] = round(time.process_time() - cpu_started, 3)
     return row
 
 
@@ -253,6 +297,7 @@ def run_sweep(
     the whole table (earlier runs included). ``on_client`` is called with the Dask client once
     the runs are submitted (the benchmark kills a worker from there)."""
     try:
+        import dask
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - the [sweep] extra is missing
         raise InputError("vivres sweep needs Dask: pip install 'vivres[sweep]'") from None
@@ -262,17 +307,18 @@ def run_sweep(
     done = finished_ids(out)
     todo = [r for r in sweep.runs if r.run_id not in done]
     if todo:
-        cluster = (
-            None
-            if scheduler
-            else LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=40,
-            )
-        )
+        cluster = None
+        if not scheduler:
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    # None still serves the scheduler's HTTP routes on 8787 and warns when a
+                    # second sweep on the machine holds it; ":0" takes any free port
+                    dashboard_address=":0",
+                    silence_logs=40,
+                )
         try:
             with Client(scheduler or cluster) as client:
                 futures = [
@@ -396,8 +442,3 @@ def _summary_html(summary: pd.DataFrame, table: pd.DataFrame) -> str:
             )
         parts.append("</table>")
     return "\n".join(parts) + "</html>\n"
-
-
-def sequential(runs: Iterable[RunSpec]) -> list[dict]:
-    """The same runs in this process, one after the other (the benchmark's reference)."""
-    return [run_one(spec) for spec in runs]

@@ -16,6 +16,7 @@ farms and people are invented.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import math
 import time
@@ -256,13 +257,12 @@ def dist_m(lat1, lon1, lat2, lon2):
     return haversine_m(lat1, lon1, lat2, lon2, radius_m=6_371_000.0)
 
 
-_LOIRE = np.array(LOIRE)
-
-
 class Geo:
-    """Commune polygons (when the file is there) and point placement inside them."""
+    """Commune polygons (when the file is there) and point placement inside them, around the
+    hub of ``where`` (the sample's Nantes place by default)."""
 
-    def __init__(self, communes_path: Path | None):
+    def __init__(self, communes_path: Path | None, where: Place | None = None):
+        self.where = NANTES if where is None else where
         self.polys: dict[str, object] = {}
         if communes_path is not None and Path(communes_path).exists():
             import geopandas as gpd
@@ -270,7 +270,7 @@ class Geo:
 
             gdf = gpd.read_file(communes_path)
             for code, geom in zip(gdf["code"].astype(str), gdf.geometry, strict=True):
-                if code in COMMUNES:
+                if code in self.where.communes:
                     shapely.prepare(geom)
                     self.polys[code] = geom
 
@@ -286,13 +286,16 @@ class Geo:
 
         return bool(shapely.contains_xy(geom, lon, lat))
 
-    @staticmethod
-    def near_water(lat: float, lon: float, margin_m: float) -> bool:
+    def near_water(self, lat: float, lon: float, margin_m: float) -> bool:
         if margin_m <= 0:
             return False
-        if dist_m(lat, lon, GRAND_LIEU[0], GRAND_LIEU[1]) < GRAND_LIEU[2]:
-            return True
-        return bool(dist_m(lat, lon, _LOIRE[:, 0], _LOIRE[:, 1]).min() < margin_m)
+        for lake_lat, lake_lon, radius_m in self.where.lakes:
+            if dist_m(lat, lon, lake_lat, lake_lon) < radius_m:
+                return True
+        river = self.where.river_array
+        if not len(river):
+            return False
+        return bool(dist_m(lat, lon, river[:, 0], river[:, 1]).min() < margin_m)
 
     def place(
         self,
@@ -312,7 +315,8 @@ class Geo:
             lo = lon + r * math.sin(theta) / (111_200.0 * math.cos(math.radians(lat)))
             if not self.inside(code, la, lo) or self.near_water(la, lo, water_m):
                 continue
-            if dist_m(la, lo, HUB[0], HUB[1]) > MAX_KM_FROM_HUB * 1000:
+            hub = self.where.hub
+            if dist_m(la, lo, hub[0], hub[1]) > self.where.max_km * 1000:
                 continue
             return round(la, 5), round(lo, 5)
         return round(lat, 5), round(lon, 5)
@@ -1623,32 +1627,34 @@ def build_sites(
             **m,
         }
 
+    where = geo.where
+    hub, depot = where.hub_site, where.depot_site
     add(
         {
-            "site_id": "hub_reze",
-            "name": "Pôle logistique mutualisé de Rezé",
+            "site_id": hub["site_id"],
+            "name": hub["name"],
             "kind": "hub",
-            "commune": "Rezé",
-            "address": "bd Alfred Nobel, zone des Trois-Moulins (à côté du MIN)",
-            "lat": HUB[0],
-            "lon": HUB[1],
+            "commune": hub["commune"],
+            "address": hub["address"],
+            "lat": where.hub[0],
+            "lon": where.hub[1],
             "service_min": 30.0,
             "conventionne": False,
             "deliveries_per_week": 0,
             "delivery_days": "",
             "contact": _phone(rng),
-            "notes": "quai 4, côté halle des producteurs ; badge à l'accueil",
+            "notes": hub["notes"],
         },
         [(d, "05:00", "20:00") for d in range(5)] + [(5, "05:00", "12:00")],
     )
-    lat, lon = geo.place(rng, "44020", 47.1845, -1.6060, 150)
+    lat, lon = geo.place(rng, depot["code"], *where.depot_point, 150)
     add(
         {
-            "site_id": "depot_bouguenais",
-            "name": "Chantier d'insertion Terre & Tournées",
+            "site_id": depot["site_id"],
+            "name": depot["name"],
             "kind": "depot",
-            "commune": "Bouguenais",
-            "address": "zone artisanale des Couëts",
+            "commune": where.communes[depot["code"]][0],
+            "address": depot["address"],
             "lat": lat,
             "lon": lon,
             "service_min": 15.0,
@@ -1656,21 +1662,21 @@ def build_sites(
             "deliveries_per_week": 0,
             "delivery_days": "",
             "contact": _phone(rng),
-            "notes": "chantier d'insertion maraîchage et livraison ; garage des véhicules",
+            "notes": depot["notes"],
         },
         [(d, "06:30", "17:30") for d in range(5)],
     )
 
     # points of sale: the hand-picked list (a kind-balanced subset when scale < 1), then extras
     n_pos = max(5, round(40 * scale))
-    order = rng.permutation(len(POINTS_OF_SALE))
-    chosen = sorted(order[: min(n_pos, len(POINTS_OF_SALE))].tolist())
-    specs = [POINTS_OF_SALE[i] for i in chosen]
+    order = rng.permutation(len(where.points_of_sale))
+    chosen = sorted(order[: min(n_pos, len(where.points_of_sale))].tolist())
+    specs = [where.points_of_sale[i] for i in chosen]
     extra_rng_kinds = (EPI, EPI, EPI, BG, BG, BG, MKT, REST, SHOP, SHOP)
     used_names = {s[0] for s in specs}
     i = 0
     while len(specs) < n_pos:
-        label, code, alat, alon, radius = EXTRA_POS_ANCHORS[i % len(EXTRA_POS_ANCHORS)]
+        label, code, alat, alon, radius = where.pos_anchors[i % len(where.pos_anchors)]
         kind = extra_rng_kinds[rng.integers(len(extra_rng_kinds))]
         base = f"{KIND_LABEL[kind]} {_de(label)}"
         name, k = base, 2
@@ -1679,7 +1685,7 @@ def build_sites(
         used_names.add(name)
         la, lo = geo.place(rng, code, alat, alon, radius, water_m=300)
         conv = kind == SHOP or rng.random() < 0.45
-        address = f"quartier {label}" if code == "44109" else "centre"
+        address = f"quartier {label}" if code == where.district_code else "centre"
         specs.append((name, kind, code, la, lo, address, conv, "anchor"))
         i += 1
     for j, spec in enumerate(specs, start=1):
@@ -1717,7 +1723,7 @@ def build_sites(
                 "site_id": sid,
                 "name": name,
                 "kind": kind,
-                "commune": COMMUNES[code][0],
+                "commune": where.communes[code][0],
                 "address": address,
                 "lat": la,
                 "lon": lo,
@@ -1735,23 +1741,23 @@ def build_sites(
     # farms: the 30 hand-placed ones (profile-balanced subset when scale < 1), then extras
     n_farms = max(len(set(FARM_PROFILES)), round(30 * scale))
     by_profile: dict[str, list[int]] = {}
-    for idx in rng.permutation(len(FARMS)).tolist():
-        by_profile.setdefault(FARMS[idx][1], []).append(idx)
+    for idx in rng.permutation(len(where.farms)).tolist():
+        by_profile.setdefault(where.farms[idx][1], []).append(idx)
     round_robin: list[int] = []
     while any(by_profile.values()):
         for prof in ("maraicher", "nantais", "field", "arbo", "mixte"):
             if by_profile.get(prof):
                 round_robin.append(by_profile[prof].pop(0))
-    farm_specs = [FARMS[i] for i in sorted(round_robin[: min(n_farms, len(FARMS))])]
+    farm_specs = [where.farms[i] for i in sorted(round_robin[: min(n_farms, len(where.farms))])]
     k = 0
     while len(farm_specs) < n_farms:
-        code = EXTRA_FARM_COMMUNES[k % len(EXTRA_FARM_COMMUNES)]
+        code = where.farm_communes[k % len(where.farm_communes)]
         farm_specs.append((code, FARM_PROFILES[rng.integers(len(FARM_PROFILES))], None))
         k += 1
     lieux = [LIEUX[i] for i in rng.permutation(len(LIEUX))]
     names: set[str] = set()
     for j, (code, profile, anchor) in enumerate(farm_specs, start=1):
-        cname, clat, clon, area = COMMUNES[code]
+        cname, clat, clon, area = where.communes[code]
         alat, alon = anchor or (clat, clon)
         radius = min(2500.0, 400 * math.sqrt(area))
         la, lo = geo.place(rng, code, alat, alon, radius, water_m=1500)
@@ -2429,61 +2435,65 @@ FUNDERS = (
 UNDER_MINIMUM_SHARE = 0.01
 
 
-def caisse_of_site(commune: str) -> str:
-    return RETZ if commune in RETZ_COMMUNES else URBAN
+def caisse_of_site(commune: str, where: Place | None = None) -> str:
+    where = NANTES if where is None else where
+    return where.rural_caisse if commune in where.rural_communes else where.urban_caisse
 
 
-def build_caisses() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def build_caisses(where: Place) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The caisses, the allocation rule they share (for the one-rule ledger) and co-funders."""
-    caisses = pd.DataFrame(CAISSES)
+    caisses = pd.DataFrame(list(where.caisses))
     rule = pd.DataFrame(
         [
             {
                 "name": "cca_100_50",
                 "first_person_eur": 100.0,
                 "additional_person_eur": 50.0,
-                "local_currency": "Moneko",
+                "local_currency": where.local_currency,
             }
         ]
     )
-    funders = pd.DataFrame(FUNDERS, columns=["funder", "caisse_id", "month", "amount_eur"])
+    funders = pd.DataFrame(
+        list(where.funders), columns=["funder", "caisse_id", "month", "amount_eur"]
+    )
     return caisses, rule, funders
 
 
 def build_approvals(
-    rng: np.random.Generator, sites: pd.DataFrame
+    rng: np.random.Generator, sites: pd.DataFrame, where: Place
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The 15-criteria grid, each caisse's assessment of the points of sale of its area, and
     ``sites`` with ``conventionne`` set by the grid (few shops pass at the start) and no
     "conventionnée" in the name of a shop that is not."""
+    urban = where.urban_caisse
     criteria = pd.DataFrame(
         [
             {
                 "caisse_id": c["caisse_id"],
                 "criterion_id": cid,
                 "label": label,
-                "weight": float(w_urban if c["caisse_id"] == URBAN else w_retz),
+                "weight": float(w_urban if c["caisse_id"] == urban else w_retz),
                 "max_points": MAX_POINTS,
                 "eliminatory": minimum > 0,
                 "min_points": minimum,
             }
-            for c in CAISSES
+            for c in where.caisses
             for cid, label, w_urban, w_retz, minimum in CRITERIA
         ]
     )
     quality = {SHOP: (7.0, 3.0), EPI: (4.0, 5.0), MKT: (4.0, 5.0), BG: (3.0, 6.0)}
-    assessed_on = {URBAN: "2025-07-{:02d}", RETZ: "2025-10-{:02d}"}
+    assessed_on = {urban: "2025-07-{:02d}", where.rural_caisse: "2025-10-{:02d}"}
     rows, approved = [], {}
     shops = sites.loc[sites["kind"].isin(list(quality))]
     for site in shops.itertuples(index=False):
-        caisse = caisse_of_site(site.commune)
-        c = next(x for x in CAISSES if x["caisse_id"] == caisse)
+        caisse = caisse_of_site(site.commune, where)
+        c = next(x for x in where.caisses if x["caisse_id"] == caisse)
         q = rng.beta(*quality[site.kind])
         points = np.clip(np.round(MAX_POINTS * (q + rng.normal(0, 0.2, len(CRITERIA)))), 0, 5)
         day = int(rng.integers(1, 29))
         total, worth, eliminated = 0.0, 0.0, False
         for (cid, _, w_urban, w_retz, minimum), p in zip(CRITERIA, points, strict=True):
-            w = w_urban if caisse == URBAN else w_retz
+            w = w_urban if caisse == urban else w_retz
             total += w
             worth += w * p / MAX_POINTS
             eliminated |= p < minimum
@@ -2508,13 +2518,16 @@ def build_approvals(
     return criteria, pd.DataFrame(rows), sites.assign(conventionne=conv, name=names)
 
 
-def build_households(rng: np.random.Generator, n: int, caisse_ids: list[str]) -> pd.DataFrame:
+def build_households(
+    rng: np.random.Generator, n: int, caisse_ids: list[str], where: Place
+) -> pd.DataFrame:
     """Households of the caisses (about one in five in the Pays de Retz when it has points of
     sale), enrolled from their caisse's start; contributions chosen by each household around
     the indicative scale of its means and size, at least 5 € per person but for a few."""
     sizes = rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.36, 0.24, 0.17, 0.12, 0.07, 0.04])
-    caisse = np.where((rng.random(n) < 0.18) & (RETZ in caisse_ids), RETZ, URBAN)
-    starts = {c["caisse_id"]: date.fromisoformat(c["start"]) for c in CAISSES}
+    rural, urban = where.rural_caisse, where.urban_caisse
+    caisse = np.where((rng.random(n) < 0.18) & (rural in caisse_ids), rural, urban)
+    starts = {c["caisse_id"]: date.fromisoformat(c["start"]) for c in where.caisses}
     joined = []
     for c in caisse:
         first = starts[c].toordinal()
@@ -2556,16 +2569,17 @@ def build_transactions(
     meta: dict,
     first_eur: float,
     extra_eur: float,
+    where: Place,
 ) -> pd.DataFrame:
     """Payments from each caisse's start, at the shops its grid approved (≈ 0.5 % elsewhere)."""
     pos = sites.loc[sites["kind"].isin(list(SIZE))].reset_index(drop=True)
-    pos_caisse = pos["commune"].map(caisse_of_site).to_numpy()
+    pos_caisse = pos["commune"].map(lambda commune: caisse_of_site(commune, where)).to_numpy()
     approved = pos["conventionne"].to_numpy(bool)
     kind_w = {SHOP: 3.0, EPI: 2.0, MKT: 2.0, BG: 1.0, REST: 0.5}
     all_sites = pos["site_id"].tolist()
     weights = pos["kind"].map(kind_w).to_numpy()
-    currencies = {c["caisse_id"]: c["currency"] for c in CAISSES}
-    starts = {c["caisse_id"]: date.fromisoformat(c["start"]).month for c in CAISSES}
+    currencies = {c["caisse_id"]: c["currency"] for c in where.caisses}
+    starts = {c["caisse_id"]: date.fromisoformat(c["start"]).month for c in where.caisses}
     # open dates in the transaction year, per site (flattened with offsets per site and month)
     y0 = date(TX_YEAR, 1, 1)
     n_days = (date(TX_YEAR + 1, 1, 1) - y0).days
@@ -2770,16 +2784,115 @@ OWNER_OF_KIND = {
 VEHICLE_OWNERS = ("org_pole", "org_chantier", "org_gpa", "org_episol")
 
 
-def build_vehicles(scale: float) -> pd.DataFrame:
+# --------------------------------------------------------------------------------------------
+# Place: the geography of a territory
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Place:
+    """Where a generated territory lies and what its local bodies are called.
+
+    Everything the generator draws (catalogue, hours, land, demand, households, payments) is the
+    same for every place; a place decides the hub and depot, the communes points of sale and farms
+    are put in (hand-placed lists, then ``pos_anchors`` / ``farm_communes`` cycled in order), the
+    water farms keep away from, the second caisse's communes and the names of the hub, the
+    organisations, caisses and funders. ``NANTES`` is the sample's; ``data/federation.py`` builds
+    one per département from commune polygons.
+    """
+
+    key: str
+    #: INSEE code -> (name, lat, lon, area km²) of every commune a site may be put in
+    communes: dict[str, tuple[str, float, float, float]]
+    hub: tuple[float, float]
+    max_km: float = MAX_KM_FROM_HUB
+    hub_site: dict[str, str]  # site_id, name, commune, address, notes
+    depot_site: dict[str, str]  # site_id, name, code (INSEE), address, notes
+    depot_point: tuple[float, float]
+    #: hand-placed points of sale and farms (POINTS_OF_SALE, FARMS shapes); may be empty
+    points_of_sale: tuple = ()
+    farms: tuple = ()
+    #: (label, INSEE code, lat, lon, radius m): extra points of sale, cycled in order
+    pos_anchors: tuple[tuple[str, str, float, float, float], ...]
+    #: the commune whose anchors are districts ("quartier <label>"); others get "centre"
+    district_code: str = ""
+    #: INSEE codes of the extra farms, cycled in order
+    farm_communes: tuple[str, ...]
+    river: tuple[tuple[float, float], ...] = ()
+    lakes: tuple[tuple[float, float, float], ...] = ()  # centre and keep-out radius (m)
+    #: the two caisses (the urban one first); the second is the caisse of ``rural_communes``
+    caisses: tuple[dict, dict]
+    rural_communes: frozenset[str]
+    funders: tuple[tuple[str, str, str, float], ...]
+    local_currency: str
+    organisations: tuple[tuple[str, str, str], ...]
+    #: the vehicles' organisation label, by template (VEHICLE_TEMPLATES' order)
+    vehicle_organisations: tuple[str, ...]
+
+    @property
+    def urban_caisse(self) -> str:
+        return str(self.caisses[0]["caisse_id"])
+
+    @property
+    def rural_caisse(self) -> str:
+        return str(self.caisses[1]["caisse_id"])
+
+    @functools.cached_property
+    def river_array(self) -> np.ndarray:
+        return np.array(self.river, dtype=float).reshape(-1, 2)
+
+
+#: The sample: west of Nantes and the Pays de Retz, the hub next to the MIN in Rezé.
+NANTES = Place(
+    key="nantes",
+    communes=COMMUNES,
+    hub=HUB,
+    hub_site={
+        "site_id": "hub_reze",
+        "name": "Pôle logistique mutualisé de Rezé",
+        "commune": "Rezé",
+        "address": "bd Alfred Nobel, zone des Trois-Moulins (à côté du MIN)",
+        "notes": "quai 4, côté halle des producteurs ; badge à l'accueil",
+    },
+    depot_site={
+        "site_id": "depot_bouguenais",
+        "name": "Chantier d'insertion Terre & Tournées",
+        "code": "44020",
+        "address": "zone artisanale des Couëts",
+        "notes": "chantier d'insertion maraîchage et livraison ; garage des véhicules",
+    },
+    depot_point=(47.1845, -1.6060),
+    points_of_sale=POINTS_OF_SALE,
+    farms=FARMS,
+    pos_anchors=EXTRA_POS_ANCHORS,
+    district_code="44109",
+    farm_communes=EXTRA_FARM_COMMUNES,
+    river=LOIRE,
+    lakes=(GRAND_LIEU,),
+    caisses=CAISSES,
+    rural_communes=RETZ_COMMUNES,
+    funders=FUNDERS,
+    local_currency="Moneko",
+    organisations=ORGANISATIONS,
+    vehicle_organisations=tuple(t[0] for t in VEHICLE_TEMPLATES),
+)
+
+
+def build_vehicles(scale: float, where: Place) -> pd.DataFrame:
     n = max(2, math.ceil(4 * scale))
+    site_of = {
+        "hub_reze": where.hub_site["site_id"],
+        "depot_bouguenais": where.depot_site["site_id"],
+    }
     rows = []
     for i in range(n):
-        t = VEHICLE_TEMPLATES[i % len(VEHICLE_TEMPLATES)]
+        k = i % len(VEHICLE_TEMPLATES)
+        t = VEHICLE_TEMPLATES[k]
         rows.append(
             {
                 "vehicle_id": f"veh_{i + 1:02d}",
-                "organisation": t[0],
-                "depot_site_id": t[1],
+                "organisation": where.vehicle_organisations[k],
+                "depot_site_id": site_of[t[1]],
                 "kind": t[2],
                 "capacity_kg": float(t[3]),
                 "capacity_pallets": t[4],
@@ -2818,9 +2931,12 @@ def generate_territory(
     scale: float = 1.0,
     years: int = HISTORY_YEARS,
     communes: Path | str | None = DEFAULT_COMMUNES,
+    where: Place | None = None,
     verbose: bool = False,
 ) -> None:
-    """Write the sample territory (19 CSV files) into ``out_dir``."""
+    """Write a territory (19 CSV files) into ``out_dir``: the sample's geography (``NANTES``)
+    unless ``where`` is given (``communes`` is then the file ``where`` was built from)."""
+    where = NANTES if where is None else where
     if scale <= 0:
         raise ValueError("scale must be positive")
     if years not in (1, 2):
@@ -2828,7 +2944,7 @@ def generate_territory(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     streams = np.random.default_rng(seed).spawn(8)
-    geo = Geo(Path(communes) if communes else None)
+    geo = Geo(Path(communes) if communes else None, where)
     n_weeks = 52 * years
     start = HISTORY_START if years == 2 else date(2025, 1, 1) - timedelta(days=2)
 
@@ -2888,12 +3004,14 @@ def generate_territory(
     orders = build_orders(streams[5], means, pos_ids, meta, products, n_weeks, start)
 
     # the caisses: the grid approves a few shops (its own stream, after the orders' draws)
-    caisses, rule, funders = build_caisses()
-    criteria, assessments, sites = build_approvals(np.random.default_rng([seed, 9]), sites)
-    pos_caisses = sorted(set(sites.loc[sites["conventionne"], "commune"].map(caisse_of_site)))
-    households = build_households(streams[6], max(10, round(400 * scale)), pos_caisses)
-    tx = build_transactions(streams[7], households, sites, meta, 100.0, 50.0)
-    vehicles = build_vehicles(scale)
+    caisses, rule, funders = build_caisses(where)
+    criteria, assessments, sites = build_approvals(np.random.default_rng([seed, 9]), sites, where)
+    pos_caisses = sorted(
+        set(sites.loc[sites["conventionne"], "commune"].map(lambda c: caisse_of_site(c, where)))
+    )
+    households = build_households(streams[6], max(10, round(400 * scale)), pos_caisses, where)
+    tx = build_transactions(streams[7], households, sites, meta, 100.0, 50.0, where)
+    vehicles = build_vehicles(scale, where)
     # its own stream (seed, 8): the twelve files above stay as they were before it existed
     availability, storage = build_week_supply(
         np.random.default_rng([seed, 8]),
@@ -2907,7 +3025,9 @@ def generate_territory(
     sites = sites.assign(share_weight=1.0)
     # owners are set by kind (no random draw): the other files stay as they were
     sites = sites.assign(organisation_id=sites["kind"].map(OWNER_OF_KIND).fillna(""))
-    organisations = pd.DataFrame(ORGANISATIONS, columns=["organisation_id", "name", "kind"])
+    organisations = pd.DataFrame(
+        list(where.organisations), columns=["organisation_id", "name", "kind"]
+    )
 
     tables = {
         "sites": sites,

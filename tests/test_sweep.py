@@ -81,3 +81,43 @@ def test_a_sweep_on_two_workers_writes_every_row_once_and_a_rerun_skips_them(tmp
     code, stdout, _ = run(["sweep", str(path), "--out", str(out)], capsys)
     assert code == 0 and "(6 already done)" in stdout
     assert len(pd.read_parquet(out / "runs.parquet")) == 6
+
+
+@pytest.mark.slow
+def test_the_local_cluster_workers_run_without_profiler_or_trim_threshold(tmp_path):
+    """Also with port 8787 taken (another sweep on the machine): no warning, no failure."""
+    import socket
+    from contextlib import suppress
+
+    from api.sweep import run_sweep
+
+    holder = socket.socket()
+    with suppress(OSError):  # already held by someone else: the case tested all the same
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+
+    path = _sweep_file(tmp_path, "territories: [{tiny}]\nplan: {{work: 0.05}}\n")
+    seen: dict = {}
+
+    def settings() -> tuple:
+        import os
+
+        import dask
+
+        return (
+            dask.config.get("distributed.worker.profile.enabled"),
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            os.environ.get("OMP_NUM_THREADS"),
+        )
+
+    try:
+        table = run_sweep(
+            load_sweep(path),
+            tmp_path / "out",
+            workers=1,
+            on_client=lambda client: seen.update(client.run(settings)),
+        )
+    finally:
+        holder.close()
+    assert list(seen.values()) == [(False, None, "1")]
+    assert table["status"].tolist() == ["optimal"] and table["cpu_seconds"].item() > 0
