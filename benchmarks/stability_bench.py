@@ -76,37 +76,53 @@ def test_runs(runs: int = 5, hogs: int = 1, on_row=None, *, clone: bool = True) 
 
     With ``clone`` (the default) the command is ``CI=true bash .ci/run`` — venv, install,
     ruff, mypy and the whole suite, exactly as CI runs it — in a clean clone of this
-    checkout's HEAD made once in a temporary folder; without it, ``pytest -q -n 2`` in this
-    checkout's environment."""
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="vivres-stability-") as tmp, CpuHogs(hogs):
-        where = ROOT
-        command = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
-        if clone:
-            where = Path(tmp) / "clone"
-            subprocess.run(["git", "clone", "-q", str(ROOT), str(where)], check=True)
-            command = ["bash", ".ci/run"]
-        for i in range(runs):
-            started = time.perf_counter()
-            proc = subprocess.run(
-                command,
-                cwd=where,
-                capture_output=True,
-                text=True,
-                env={**os.environ, "CI": "true"},
-            )
-            lines = proc.stdout.strip().splitlines()
-            rows.append(
-                {
-                    "run": i + 1,
-                    "exit": proc.returncode,
-                    "minutes": round((time.perf_counter() - started) / 60, 1),
-                    "summary": (lines or [""])[-1],
-                    # which tests failed, so a flaky one can be found
-                    "failed": [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))][:20],
-                    "stderr_tail": proc.stderr.strip().splitlines()[-3:] if proc.returncode else [],
-                }
-            )
-            if on_row is not None:
-                on_row(rows[-1], rows)
+    checkout's HEAD made once in a temporary folder beside it; without it, ``pytest -q -n 2``
+    in this checkout's environment."""
+    # the clone sits beside this checkout, so that ``../shared`` is found as in CI (a clone in
+    # /tmp skipped the 20 tests that read ../shared)
+    with (
+        tempfile.TemporaryDirectory(dir=ROOT.parent, prefix=".vivres-stability-") as tmp,
+        CpuHogs(hogs),
+    ):
+        return _test_runs(runs, Path(tmp) if clone else None, on_row)
+
+
+def _test_runs(runs: int, clone_dir: Path | None, on_row) -> list[dict]:
+    """The runs of :func:`test_runs`, in ``clone_dir`` (a clone of HEAD) or in this checkout."""
+    rows: list[dict] = []
+    where = ROOT
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+    if clone_dir is not None:
+        where = clone_dir
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(where)], check=True)
+        command = ["bash", ".ci/run"]
+    for i in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.run(
+            command,
+            cwd=where,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CI": "true"},
+        )
+        lines = proc.stdout.strip().splitlines()
+        rows.append(
+            {
+                "run": i + 1,
+                "exit": proc.returncode,
+                "minutes": round((time.perf_counter() - started) / 60, 1),
+                "summary": (lines or [""])[-1],
+                # which tests failed, so a flaky one can be found
+                "failed": [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))][:20],
+                "stderr_tail": [
+                    line
+                    for line in proc.stderr.strip().splitlines()
+                    if not line.startswith("WARNING: Location")  # pip's, harmless
+                ][-3:]
+                if proc.returncode
+                else [],
+            }
+        )
+        if on_row is not None:
+            on_row(rows[-1], rows)
     return rows
