@@ -17,7 +17,7 @@ from api.messages import say
 from core.csvio import Lang, check_lang, write_user_csv
 from core.errors import InputError
 from core.fmt import num
-from core.i18n import text
+from core.i18n import PLAN_STATUS_FR, text
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from planner.params import PlanParams
 
@@ -171,6 +171,11 @@ def _solve(territory: Territory, hub, params, *, label: str, **pipeline_options)
         return run_plan(territory, hub, params, on_progress=update, **pipeline_options)
 
 
+def text_of_status(status: str, lang: str) -> str:
+    """A plan's status word in ``lang``."""
+    return PLAN_STATUS_FR.get(status, status) if lang == "fr" else status
+
+
 def _summary(result, problem, out: Path | None, files: int = 0, lang: str = "fr") -> None:
     import planner
 
@@ -185,9 +190,9 @@ def _summary(result, problem, out: Path | None, files: int = 0, lang: str = "fr"
         say(
             "plan_status",
             lang,
-            status=result.status.value,
+            status=text_of_status(result.status.value, lang),
             solver=result.solver,
-            message=result.message,
+            message=text(result.message, lang),
             objective=n(result.objective),
             bound=n(result.best_bound),
             gap=gap,
