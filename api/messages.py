@@ -102,6 +102,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{purchases} € · farm revenue min {revenue_min} € / median {revenue_median} € · "
         "{local} % within 50 km",
     },
+    "beds_kept": {
+        "fr": "{name} : {kept} des {farms} fermes qui plantent encore gardent ≥ 95 % de leurs "
+        "planches du plan de base (médiane {median} %) ; des {spared} qui ne cultivent aucun "
+        "produit touché, {spared_kept} ; des {calm} qui ne reprennent aucune culture, "
+        "{calm_kept}",
+        "en": "{name}: {kept} of {farms} farms still planting keep ≥ 95 % of their base beds "
+        "(median {median} %); of the {spared} unable to grow any product the change touches, "
+        "{spared_kept}; of the {calm} taking over no crop, {calm_kept}",
+    },
+    "kpi_comparison": {
+        "fr": "comparaison des indicateurs écrite dans [bold]{path}[/]",
+        "en": "KPI comparison written to [bold]{path}[/]",
+    },
     "plan_files": {
         "fr": "{count} fichiers écrits dans [bold]{out}[/] (report.md, plan.csv, harvest.csv, "
         "coverage.csv, farms.csv, contracts/ ; chaque CSV avec son .xlsx)",

@@ -137,17 +137,24 @@ def _console():
     return console
 
 
-def _hub_demand(territory: Territory, forecast: bool, params) -> pd.DataFrame | None:
+def _hub_demand(
+    territory: Territory, forecast: bool, params, lang: str = "fr"
+) -> pd.DataFrame | None:
     """The forecast over the plan's weeks (``pipeline.plan_demand``), with a spinner."""
     from api.pipeline import plan_demand
 
     if not forecast:
         return None
-    with _console().status("Forecasting the season's demand"):
+    words = (
+        "Prévision de la demande de la saison"
+        if lang == "fr"
+        else ("Forecasting the season's demand")
+    )
+    with _console().status(words):
         return plan_demand(territory, params, forecast=True)
 
 
-def _solve(territory: Territory, hub, params, *, label: str, **pipeline_options):
+def _solve(territory: Territory, hub, params, *, label: str, lang: str = "fr", **pipeline_options):
     """``pipeline.run_plan`` with a progress line (elapsed time, incumbent, bound, gap) unless
     the solver's log shows; returns the PlanStage."""
     from api.pipeline import run_plan
@@ -156,16 +163,23 @@ def _solve(territory: Territory, hub, params, *, label: str, **pipeline_options)
         return run_plan(territory, hub, params, **pipeline_options)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=_console(), transient=True) as progress:
-        task = progress.add_task(f"{label}: solving with {params.solver}", total=None)
+        fr = lang == "fr"
+        head = (
+            f"{label} : calcul avec {params.solver}"
+            if fr
+            else (f"{label}: solving with {params.solver}")
+        )
+        task = progress.add_task(head, total=None)
 
         def update(info: dict) -> None:
-            parts = [f"{label}: solving with {params.solver}"]
+            parts = [head]
             if info.get("objective") is not None:
-                parts.append(f"plan {info['objective']:,.0f}")
+                parts.append(f"plan {num(info['objective'], 0, lang)}")
             if info.get("best_bound") is not None:
-                parts.append(f"bound {info['best_bound']:,.0f}")
+                parts.append(f"{'borne' if fr else 'bound'} {num(info['best_bound'], 0, lang)}")
             if info.get("gap") is not None and info.get("objective") is not None:
-                parts.append(f"gap {100 * info['gap']:.2f} %")
+                gap = num(100 * info["gap"], 2, lang)
+                parts.append(f"{'écart' if fr else 'gap'} {gap} %")
             progress.update(task, description=" · ".join(parts))
 
         return run_plan(territory, hub, params, on_progress=update, **pipeline_options)
@@ -286,14 +300,14 @@ def plan(
     what_if = None if scenario is None else planner.load_scenario(scenario)
     territory = load_territory(data, strict=False)
     params = _params(**options)
-    hub = _hub_demand(territory, options["forecast"], params)
+    hub = _hub_demand(territory, options["forecast"], params, lang)
     if what_if is None:
-        stage = _solve(territory, hub, params, label="plan")
+        stage = _solve(territory, hub, params, label="plan", lang=lang)
         files = write_plan(stage, out, lang=lang)
         _summary(stage.result, stage.problem, out, len(files), lang)
         return
     runs = _compare(territory, hub, params, [what_if], out, lang=check_lang(lang))
-    _kpi_table(runs)
+    _kpi_table(runs, lang)
 
 
 def _compare(
@@ -304,21 +318,29 @@ def _compare(
     from api.pipeline import write_plan
 
     console = _console()
-    base_stage = _solve(territory, hub, params, label="base")
+    base_stage = _solve(territory, hub, params, label="base", lang=lang)
     base = base_stage.result
     files = write_plan(base_stage, out / "base", lang=lang)
-    console.print(f"[bold]base[/]: {len(files)} files in {out / 'base'}")
+    console.print(say("plan_files", lang, count=len(files), out=out / "base"))
     _summary(base, base_stage.problem, None, lang=lang)
     runs = {"base": base_stage.kpis}
     for what_if in scenarios:
         # from the base plan: its beds as the start, each one kept earns the stability term
         stage = _solve(
-            territory, hub, params, label=what_if.name, scenario=what_if, base_plan=base.plan
+            territory,
+            hub,
+            params,
+            label=what_if.name,
+            lang=lang,
+            scenario=what_if,
+            base_plan=base.plan,
         )  # run_plan applies the scenario to the params
         result = stage.result
         folder = out / _slug(what_if.name)
         files = write_plan(stage, folder, lang=lang)
-        console.print(f"[bold]{what_if.name}[/]: {len(files)} files in {folder}")
+        console.print(
+            f"[bold]{what_if.name}[/] · " + say("plan_files", lang, count=len(files), out=folder)
+        )
         _summary(result, stage.problem, None, lang=lang)
         runs[what_if.name] = stage.kpis
         reach = what_if.affected_farms(base.plan, territory)
@@ -329,17 +351,22 @@ def _compare(
             calm = kept[kept["takes_over"] == ""]
             spared = kept[~kept["affected"]]
             console.print(
-                f"{what_if.name}: {int((kept['kept_pct'] >= 95).sum())} of "
-                f"{len(kept)} farms still planting keep ≥ 95 % of their base beds "
-                f"(median {kept['kept_pct'].median():.1f} %); of the "
-                f"{len(spared)} unable to grow any product the change touches, "
-                f"{int((spared['kept_pct'] >= 95).sum())}; of the "
-                f"{len(calm)} taking over no crop, "
-                f"{int((calm['kept_pct'] >= 95).sum())}"
+                say(
+                    "beds_kept",
+                    lang,
+                    name=what_if.name,
+                    kept=int((kept["kept_pct"] >= 95).sum()),
+                    farms=len(kept),
+                    median=num(kept["kept_pct"].median(), 1, lang),
+                    spared=len(spared),
+                    spared_kept=int((spared["kept_pct"] >= 95).sum()),
+                    calm=len(calm),
+                    calm_kept=int((calm["kept_pct"] >= 95).sum()),
+                )
             )
     table = planner.kpi_table(runs)
     write_user_csv(table.rename_axis("kpi").reset_index(), out / "kpi_comparison.csv", lang=lang)
-    console.print(f"KPI comparison written to [bold]{out / 'kpi_comparison.csv'}[/]")
+    console.print(say("kpi_comparison", lang, path=out / "kpi_comparison.csv"))
     return runs
 
 
@@ -347,55 +374,73 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "scenario"
 
 
-_KPI_ROWS = (
-    ("coverage_pct", "demand coverage %", "{:.2f}"),
-    ("shortfall_kg", "shortfall kg", "{:,.0f}"),
-    ("waste_kg", "waste kg", "{:,.0f}"),
-    ("purchase_cost_eur", "purchase cost €", "{:,.0f}"),
-    ("revenue_farm_min_eur", "revenue per farm, min €", "{:,.0f}"),
-    ("revenue_farm_median_eur", "revenue per farm, median €", "{:,.0f}"),
-    ("farms_below_floor", "farms below their floor", "{:,.0f}"),
-    ("local_share_pct", "supply within 50 km %", "{:.1f}"),
-    ("farms_supplying", "farms supplying", "{:,.0f}"),
-    ("fair_price_gap_eur", "fair-price gap to finance €", "{:,.0f}"),
-    ("gap_pct", "solver gap %", "{:.3f}"),
+_KPI_ROWS = (  # key, French and English labels, decimals
+    ("coverage_pct", "couverture de la demande %", "demand coverage %", 2),
+    ("shortfall_kg", "manque kg", "shortfall kg", 0),
+    ("waste_kg", "pertes kg", "waste kg", 0),
+    ("purchase_cost_eur", "achats aux fermes €", "purchase cost €", 0),
+    ("revenue_farm_min_eur", "chiffre d'affaires par ferme, min €", "revenue per farm, min €", 0),
+    ("revenue_farm_median_eur", "chiffre d'affaires médian €", "revenue per farm, median €", 0),
+    ("farms_below_floor", "fermes sous leur plancher", "farms below their floor", 0),
+    ("local_share_pct", "achats à moins de 50 km %", "supply within 50 km %", 1),
+    ("farms_supplying", "fermes qui livrent", "farms supplying", 0),
+    (
+        "fair_price_gap_eur",
+        "écart au prix équitable à financer €",
+        "fair-price gap to finance €",
+        0,
+    ),
+    ("gap_pct", "écart à l'optimum %", "solver gap %", 3),
 )
 
 
-def _kpi_table(runs: dict[str, dict]) -> None:
+def _kpi_table(runs: dict[str, dict], lang: str = "fr") -> None:
     import planner
 
+    fr = lang == "fr"
     names = list(runs)
     noise = {name: planner.within_noise(runs[names[0]], runs[name]) for name in names[1:]}
-    table = Table(title="What-if KPIs (Δ against base; ~ = within solver noise)")
-    table.add_column("KPI")
+    title = (
+        "Indicateurs des scénarios (Δ par rapport au plan de base ; ~ = dans le bruit du calcul)"
+        if fr
+        else "What-if KPIs (Δ against base; ~ = within solver noise)"
+    )
+    table = Table(title=title)
+    table.add_column("indicateur" if fr else "KPI")
     for name in names:
         table.add_column(name, justify="right")
-    for key, label, fmt in _KPI_ROWS:
+    for key, label_fr, label_en, digits in _KPI_ROWS:
         cells = []
         base = runs[names[0]].get(key)
         for name in names:
             value = runs[name].get(key)
-            text = "—" if value is None else fmt.format(value)
+            text = "—" if value is None else num(value, digits, lang)
             if name != names[0] and value is not None and base is not None:
                 delta = value - base
                 flag = noise[name].get(key)
                 mark = " ~" if flag else " ?" if flag is None and key in noise[name] else ""
-                text += f" ({'+' if delta >= 0 else '−'}{fmt.format(abs(delta))}{mark})"
+                sign = "+" if delta >= 0 else "−"
+                text += f" ({sign}{num(abs(delta), digits, lang)}{mark})"
             cells.append(text)
-        table.add_row(label, *cells)
+        table.add_row(label_fr if fr else label_en, *cells)
     console = _console()
     console.print(table)
     for name in names[1:]:
         flagged = [k for k, v in noise[name].items() if v]
         gaps = ", ".join(
-            "—" if runs[n].get("gap_pct") is None else f"{runs[n]['gap_pct']:.3f} %"
+            "—" if runs[n].get("gap_pct") is None else f"{num(runs[n]['gap_pct'], 3, lang)} %"
             for n in (names[0], name)
         )
-        console.print(
-            f"{name}: {len(flagged)} of {len(noise[name])} KPI differences within "
-            f"solver noise (gaps {gaps}): {', '.join(flagged) or 'none'}"
-        )
+        if fr:
+            console.print(
+                f"{name} : {len(flagged)} écarts d'indicateurs sur {len(noise[name])} dans le "
+                f"bruit du calcul (écarts à l'optimum {gaps}) : {', '.join(flagged) or 'aucun'}"
+            )
+        else:
+            console.print(
+                f"{name}: {len(flagged)} of {len(noise[name])} KPI differences within "
+                f"solver noise (gaps {gaps}): {', '.join(flagged) or 'none'}"
+            )
 
 
 @plan_app.command("compare")
@@ -431,9 +476,9 @@ def compare(
         raise InputError("scenario names must differ: " + ", ".join(names))
     territory = load_territory(data, strict=False)
     params = _params(**options, stability=stability)
-    hub = _hub_demand(territory, options["forecast"], params)
+    hub = _hub_demand(territory, options["forecast"], params, lang)
     runs = _compare(territory, hub, params, loaded, out, lang=check_lang(lang))
-    _kpi_table(runs)
+    _kpi_table(runs, lang)
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:

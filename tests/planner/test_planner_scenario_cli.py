@@ -237,18 +237,18 @@ def test_vivres_plan_compare_prints_the_kpi_diff(summer_dir, tmp_path, capsys):
         capsys,
     )
     assert code == 0, stdout
-    assert "sans-P1" in stdout and "secheresse" in stdout and "shortfall kg" in stdout
+    assert "sans-P1" in stdout and "secheresse" in stdout and "manque kg" in stdout
     table = read_csv_any(out / "kpi_comparison.csv", index_col=0)
     assert {"base", "sans-P1", "secheresse"} <= set(table.columns)
     assert (out / "sans-P1" / "report.md").exists()
     # each difference is weighed against both plans' optimality uncertainty
     assert "sans-P1 within solver noise" in table.columns
-    assert "KPI differences within solver noise" in stdout
+    assert "dans le bruit du calcul" in stdout
     base = planner.read_kpis(out / "base")
     assert base["uncertainty_eur"] == pytest.approx(base["objective"] - base["best_bound"])
     assert base["short_eur_per_kg"] > 0
     kept = read_csv_any(out / "sans-P1" / "beds_kept.csv").set_index("producer_id")
-    assert kept.loc["P1", "beds"] == 0 and "farms still planting keep" in stdout
+    assert kept.loc["P1", "beds"] == 0 and "fermes qui plantent encore gardent" in stdout
 
 
 def test_caisse_households_base_is_not_diluted_by_households_that_joined_late():
