@@ -102,6 +102,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{purchases} € · farm revenue min {revenue_min} € / median {revenue_median} € · "
         "{local} % within 50 km",
     },
+    "caisse_size": {
+        "fr": "{budget} € sur {months} mois avec la règle {rule} : {people} personnes"
+        "{households} ({monthly} € par mois)",
+        "en": "{budget} € over {months} months with the rule {rule}: {people} people"
+        "{households} ({monthly} € a month)",
+    },
+    "caisse_size_households": {"fr": ", {households} ménages", "en": ", {households} households"},
+    "caisse_credits": {
+        "fr": "{count} crédits, {amount} {currency} → {out} (et {twin})",
+        "en": "{count} credits, {amount} {currency} → {out} (and {twin})",
+    },
+    "caisse_approvable": {
+        "fr": "{site} est déjà conventionnable par {caisse}",
+        "en": "{site} can already be approved by {caisse}",
+    },
     "beds_kept": {
         "fr": "{name} : {kept} des {farms} fermes qui plantent encore gardent ≥ 95 % de leurs "
         "planches du plan de base (médiane {median} %) ; des {spared} qui ne cultivent aucun "

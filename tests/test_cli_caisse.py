@@ -225,3 +225,15 @@ def test_check_names_the_sample_households_under_the_minimum(capsys):
     assert code == 0
     assert "4 foyer(s) cotisent sous le minimum par personne de leur caisse" in stdout
     assert "hh_00091 (households.csv, ligne 92 : 3,00 € < 5,00 €)" in stdout
+
+
+def test_size_credits_and_approve_speak_english_when_asked(tmp_path, capsys):
+    argv = ["caisse", "size", "--budget", "36500", "--rule", "100/person", "--months", "12"]
+    code, stdout, _ = run([*argv, "--lang", "en"], capsys)
+    assert code == 0 and "30 people" in stdout and "a month" in " ".join(stdout.split())
+    out = tmp_path / "credits.csv"
+    argv = ["caisse", "credits", "--caisse", "cca_nantes", "--month", "2025-10", "--out", str(out)]
+    code, stdout, _ = run([*argv, "--lang", "en"], capsys)
+    assert code == 0 and "(and credits.xlsx)" in " ".join(stdout.split())
+    code, stdout, _ = run(argv, capsys)
+    assert code == 0 and "(et credits.xlsx)" in " ".join(stdout.split())

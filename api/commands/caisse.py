@@ -118,6 +118,7 @@ def size(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the answer here.", dir_okay=False)
     ] = None,
+    lang: LangOpt = "fr",
 ) -> None:
     """How many people (and households of the territory's mix) a budget carries."""
     from demand.caisse import parse_rule
@@ -130,10 +131,22 @@ def size(
             raise InputError(f"{data}: no households.csv to take the mix of sizes from")
         sizes = territory.households["size"]
     sized = size_for_budget(budget, parse_rule(rule), months, sizes).as_dict()
-    households = "" if sized["households"] is None else f", {sized['households']} ménages"
+    households = (
+        ""
+        if sized["households"] is None
+        else say("caisse_size_households", lang, households=sized["households"])
+    )
     _console().print(
-        f"{_eur(budget)} € sur {months} mois avec la règle {rule}: {sized['people']} "
-        f"personnes{households} ({_eur(sized['allocation_eur_per_month'])} € par mois)"
+        say(
+            "caisse_size",
+            lang,
+            budget=_eur(budget, lang),
+            months=months,
+            rule=rule,
+            people=sized["people"],
+            households=households,
+            monthly=_eur(sized["allocation_eur_per_month"], lang),
+        )
     )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,6 +159,7 @@ def credits(
     month: Annotated[str, typer.Option("--month", help="Month to credit, YYYY-MM.")],
     out: Annotated[Path, typer.Option("--out", help="CSV file written.", dir_okay=False)],
     data: DataOpt = SAMPLE_DIR,
+    lang: LangOpt = "fr",
 ) -> None:
     """The payment operator's credit file for one month: household, amount, month, currency."""
     import pandas as pd
@@ -166,8 +180,15 @@ def credits(
     write_machine_csv(table, out)  # the payment operator's system imports it
     twin = xlsx_twin(table, out)
     _console().print(
-        f"{len(table)} crédits, {_eur(table['amount'].sum())} {found[caisse].currency} → {out} "
-        f"(et {twin.name})"
+        say(
+            "caisse_credits",
+            lang,
+            count=len(table),
+            amount=_eur(table["amount"].sum(), lang),
+            currency=found[caisse].currency,
+            out=out,
+            twin=twin.name,
+        )
     )
 
 
@@ -176,6 +197,7 @@ def approve(
     caisse: Annotated[str, typer.Option("--caisse", help="Caisse id.")],
     site: Annotated[str, typer.Option("--site", help="Shop (site id) assessed on the grid.")],
     data: DataOpt = SAMPLE_DIR,
+    lang: LangOpt = "fr",
 ) -> None:
     """What would make a shop approvable: the fewest added points, criterion by criterion."""
     from demand.caisses import caisses_of
@@ -196,7 +218,7 @@ def approve(
     )
     console = _console()
     if plan.empty:
-        console.print(f"{site} est déjà conventionnable par {caisse}")
+        console.print(say("caisse_approvable", lang, site=site, caisse=caisse))
         return
     for row in plan.itertuples():
         console.print(f"  • {row.label}: {row.points} → {row.needed_points} points")
