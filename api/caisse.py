@@ -90,5 +90,5 @@ def write_caisse(stage: CaisseStage, out_dir: Path, *, lang: Lang = DEFAULT_LANG
     from api.caisse_print import caisse_html
 
     report = out_dir / "caisse_report.html"
-    report.write_text(caisse_html(stage), encoding="utf-8")
+    report.write_text(caisse_html(stage, lang), encoding="utf-8")
     return [*files, report]

@@ -237,3 +237,14 @@ def test_size_credits_and_approve_speak_english_when_asked(tmp_path, capsys):
     assert code == 0 and "(and credits.xlsx)" in " ".join(stdout.split())
     code, stdout, _ = run(argv, capsys)
     assert code == 0 and "(et credits.xlsx)" in " ".join(stdout.split())
+
+
+def test_the_printed_report_is_english_when_asked(two_caisses, tmp_path, capsys):
+    out = tmp_path / "en"
+    argv = ["caisse", "report", "--data", str(two_caisses), "--out", str(out), "--lang", "en"]
+    code, stdout, _ = run(argv, capsys)
+    assert code == 0, stdout
+    page = (out / "caisse_report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "cash month by month" in page
+    assert "Contributions and solidarity transfer" in page and "Sizing" in page
+    assert "trésorerie" not in page and "cotisations" not in page
