@@ -6,6 +6,7 @@ and column; a solver failure exits 3; anything else exits 1 (a bug: please repor
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -117,9 +118,16 @@ def _usage_line(exc: BaseException) -> str:
     return f"{' '.join(message.split())} (see {where} --help)"
 
 
+@functools.cache
+def _command():
+    """The click command of ``app``, built once per process (tests call ``main`` hundreds of
+    times; building it takes ~40 ms)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; return the exit code."""
-    command = typer.main.get_command(app)
+    command = _command()
     try:
         # outside standalone mode click returns an Exit's code (typer.Exit(code=2)) as the
         # command's value
