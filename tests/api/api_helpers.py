@@ -7,7 +7,8 @@ import io
 import shutil
 import warnings
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -60,10 +61,12 @@ def make_keys(store) -> dict[str, dict[str, str]]:
 
 @dataclass(frozen=True)
 class Template:
-    """A SQLite database (closed, checkpointed) and the keys made in it."""
+    """A SQLite database (closed, checkpointed), the keys made in it and the ids of what was
+    prepared in it (jobs run, say)."""
 
     path: Path
     keys: dict[str, dict[str, str]]
+    ids: dict[str, str] = field(default_factory=dict)
 
     def copy_to(self, target: Path) -> None:
         shutil.copyfile(self.path, target)
@@ -78,10 +81,15 @@ def from_template(request) -> Template | None:
     return request.node.stash.get(TEMPLATE, None)
 
 
-def build_template(path: Path, files: dict[str, tuple[str, bytes, str]]) -> Template:
+def build_template(
+    path: Path,
+    files: dict[str, tuple[str, bytes, str]],
+    prepare: Callable[..., dict[str, str]] | None = None,
+) -> Template:
     """Make the role keys and ``PUT /v1/territories/tiny`` with ``files`` in a new SQLite
-    database at ``path`` — what the ``keys`` and ``tiny`` fixtures do — once, for tests to
-    start from a copy (a test writes only into its copy)."""
+    database at ``path`` — what the ``keys`` and ``tiny`` fixtures do — then
+    ``prepare(client, store, keys)`` (ids by name), once, for tests to start from a copy (a
+    test writes only into its copy)."""
     from api.http import create_app
     from api.store.db import Store
 
@@ -90,5 +98,6 @@ def build_template(path: Path, files: dict[str, tuple[str, bytes, str]]) -> Temp
     with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as client:
         response = client.put("/v1/territories/tiny", files=files, headers=made["planner"])
         assert response.status_code == 200, response.text
+        ids = prepare(client, store, made) if prepare is not None else {}
     store.engine.dispose()  # the last connection closed checkpoints the WAL into the file
-    return Template(path=path, keys=made)
+    return Template(path=path, keys=made, ids=ids)
