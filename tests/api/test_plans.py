@@ -8,6 +8,9 @@ from api_helpers import Template, build_template, from_template, tiny_files
 from api import jobs
 from core.csvio import read_csv_any
 
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_plans")
+
 PLAN = {"time_limit_s": 5, "horizon_weeks": 52}
 DROP_P2 = "name: without-p2\nchanges:\n  - drop_farm: P2\n"
 

@@ -9,6 +9,9 @@ from api import jobs
 from api.store.keys import create_key, hash_token, list_keys, revoke_key
 from core.errors import InputError
 
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_roles")
+
 ROUTES = {"week": 48, "time_limit_s": 1, "seed": 1}
 
 

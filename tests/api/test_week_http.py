@@ -13,6 +13,9 @@ from api import jobs
 from api.cli import main
 from core.csvio import read_csv_any
 
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_week_http")
+
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 AVAILABILITY = (
     "week_start,site_id,product_id,kg\n"

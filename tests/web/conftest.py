@@ -14,6 +14,16 @@ from api import jobs
 from api.store.db import Store
 from api.store.keys import create_key
 
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The web modules run on one worker under ``-n``: they share ``web_template``."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("web"))
+
 
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory) -> tuple[Path, dict[str, str]]:
