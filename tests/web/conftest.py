@@ -19,10 +19,12 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The web modules run on one worker under ``-n``: they share ``web_template``."""
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("web"))
+    """The web modules run on one worker under ``-n``: they share ``web_template``. They run
+    first, so that this big group does not end the run on one worker while the other idles."""
+    web = [item for item in items if HERE in item.path.parents]
+    for item in web:
+        item.add_marker(pytest.mark.xdist_group("web"))
+    items[:] = web + [item for item in items if HERE not in item.path.parents]
 
 
 @pytest.fixture(scope="session")
