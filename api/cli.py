@@ -6,6 +6,7 @@ and column; a solver failure exits 3; anything else exits 1 (a bug: please repor
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -137,9 +138,16 @@ def _error_line(exc: VivresError, lang: str) -> str:
     return " ; ".join(error_lines(exc, lang)) if lang == "fr" else str(exc)
 
 
+@functools.cache
+def _command():
+    """The click command of ``app``, built once per process (tests call ``main`` hundreds of
+    times; building it takes ~40 ms)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; return the exit code."""
-    command = typer.main.get_command(app)
+    command = _command()
     lang = _argv_lang(sys.argv[1:] if argv is None else list(argv))
     error = "erreur " if lang == "fr" else "error"  # French puts a space before the colon
     try:

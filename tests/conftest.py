@@ -13,6 +13,25 @@ TINY = REPO / "tests" / "data" / "tiny"
 SHARED = REPO.parent / "shared"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``-n`` (xdist), distribute as ``--dist load`` does but keep each ``xdist_group``
+    on one worker (``--dist loadgroup``): the web pages' modules share one solved store per
+    process, and a module with a module-scoped template would otherwise build it twice."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # a worker names its tests by group as the controller asked
+        if workerinput.get("vivres_loadgroup"):
+            config.option.loadgroup = True
+    elif getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Tell each xdist worker that the controller schedules by group (see pytest_configure)."""
+    node.workerinput["vivres_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
+
+
 @pytest.fixture
 def tiny_dir() -> Path:
     """The tiny territory (3 shops, 2 farms, 2 vehicles): small enough to check by hand."""

@@ -1,11 +1,17 @@
-"""Helpers of the API tests: the tiny territory as uploads, and a test client."""
+"""Helpers of the API tests: the tiny territory as uploads, a test client, the keys of every
+role, and SQLite databases built once per test process that tests start from a copy of."""
 
 from __future__ import annotations
 
 import io
+import shutil
 import warnings
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 
@@ -32,3 +38,66 @@ def tiny_zip() -> bytes:
         for path in sorted(TINY.glob("*.csv")):
             archive.write(path, f"tiny/{path.name}")
     return buffer.getvalue()
+
+
+def make_keys(store) -> dict[str, dict[str, str]]:
+    """Authorization headers per role; producers P1 and P2 of the tiny territory."""
+    from api.store.keys import create_key
+
+    made = {}
+    for label, role, producer in (
+        ("planner", "planner", None),
+        ("logistics", "logistics", None),
+        ("producer", "producer", "P1"),
+        ("other_producer", "producer", "P2"),
+    ):
+        # planner and logistics keys reach every territory (tests upload several); producer
+        # keys belong to the tiny territory; the scope tests make narrower keys
+        scope = {"territories": ["tiny"]} if producer else {"all_territories": True}
+        token, _ = create_key(store, role, producer_id=producer, **scope)
+        made[label] = {"Authorization": f"Bearer {token}"}
+    return made
+
+
+@dataclass(frozen=True)
+class Template:
+    """A SQLite database (closed, checkpointed), the keys made in it and the ids of what was
+    prepared in it (jobs run, say)."""
+
+    path: Path
+    keys: dict[str, dict[str, str]]
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def copy_to(self, target: Path) -> None:
+        shutil.copyfile(self.path, target)
+
+
+#: where ``db_url`` notes the template a test's SQLite database was copied from
+TEMPLATE = pytest.StashKey[Template]()
+
+
+def from_template(request) -> Template | None:
+    """The template the test's database was copied from, or None for a new database."""
+    return request.node.stash.get(TEMPLATE, None)
+
+
+def build_template(
+    path: Path,
+    files: dict[str, tuple[str, bytes, str]],
+    prepare: Callable[..., dict[str, str]] | None = None,
+) -> Template:
+    """Make the role keys and ``PUT /v1/territories/tiny`` with ``files`` in a new SQLite
+    database at ``path`` — what the ``keys`` and ``tiny`` fixtures do — then
+    ``prepare(client, store, keys)`` (ids by name), once, for tests to start from a copy (a
+    test writes only into its copy)."""
+    from api.http import create_app
+    from api.store.db import Store
+
+    store = Store.open(f"sqlite:///{path}")
+    made = make_keys(store)
+    with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as client:
+        response = client.put("/v1/territories/tiny", files=files, headers=made["planner"])
+        assert response.status_code == 200, response.text
+        ids = prepare(client, store, made) if prepare is not None else {}
+    store.engine.dispose()  # the last connection closed checkpoints the WAL into the file
+    return Template(path=path, keys=made, ids=ids)

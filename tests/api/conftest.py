@@ -1,8 +1,13 @@
 """Fixtures of the API tests: a store on SQLite (and on PostgreSQL when one answers), a client,
-one key per role, and the tiny territory uploaded."""
+one key per role, and the tiny territory uploaded.
+
+On SQLite, a test that takes ``tiny`` starts from a copy of a database where the keys were
+made and the tiny territory uploaded (over HTTP) once per test process (``tiny_template``);
+a module overrides ``sqlite_template`` to start its tests from another one."""
 
 from __future__ import annotations
 
+import copy
 import socket
 import uuid
 
@@ -10,10 +15,19 @@ import pytest
 
 # helpers of the API tests live in api_helpers (tests import them from there: ``from conftest
 # import`` picks another folder's conftest when several test folders run together)
-from api_helpers import TINY, test_client, tiny_files, tiny_zip  # noqa: F401
+from api_helpers import (  # noqa: F401
+    TEMPLATE,
+    TINY,
+    Template,
+    build_template,
+    from_template,
+    make_keys,
+    test_client,
+    tiny_files,
+    tiny_zip,
+)
 
 from api.store.db import Store
-from api.store.keys import create_key
 
 PG_BASE = "postgresql+psycopg://{user}@127.0.0.1:5432/test"
 
@@ -59,11 +73,31 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("db_url", params, indirect=True)
 
 
+@pytest.fixture(scope="session")
+def tiny_template(tmp_path_factory) -> Template:
+    """The keys of every role and the tiny territory, uploaded once per test process."""
+    return build_template(tmp_path_factory.mktemp("tiny_template") / "vivres.db", tiny_files())
+
+
+@pytest.fixture
+def sqlite_template(request) -> Template | None:
+    """The database a SQLite test starts from a copy of, or None for a new one."""
+    if "tiny" in request.fixturenames:
+        return request.getfixturevalue("tiny_template")
+    return None
+
+
 @pytest.fixture
 def db_url(request, tmp_path):
-    """A fresh database: a SQLite file, or a private schema of the local PostgreSQL."""
+    """A database: a SQLite file (new, or a copy of ``sqlite_template``), or a new private
+    schema of the local PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'vivres.db'}"
+        db = tmp_path / "vivres.db"
+        template = request.getfixturevalue("sqlite_template")
+        if template is not None:
+            template.copy_to(db)
+            request.node.stash[TEMPLATE] = template
+        yield f"sqlite:///{db}"
         return
     if PG_USER is None:
         pytest.skip("no PostgreSQL server answers on 127.0.0.1:5432")
@@ -94,21 +128,12 @@ def sqlite_store(tmp_path):
 
 
 @pytest.fixture
-def keys(store) -> dict[str, dict[str, str]]:
-    """Authorization headers per role; producers prod_a and prod_b of the tiny territory."""
-    made = {}
-    for label, role, producer in (
-        ("planner", "planner", None),
-        ("logistics", "logistics", None),
-        ("producer", "producer", "P1"),
-        ("other_producer", "producer", "P2"),
-    ):
-        # planner and logistics keys reach every territory (tests upload several); producer
-        # keys belong to the tiny territory; the scope tests make narrower keys
-        scope = {"territories": ["tiny"]} if producer else {"all_territories": True}
-        token, _ = create_key(store, role, producer_id=producer, **scope)
-        made[label] = {"Authorization": f"Bearer {token}"}
-    return made
+def keys(request, store) -> dict[str, dict[str, str]]:
+    """Authorization headers per role; producers P1 and P2 of the tiny territory."""
+    template = from_template(request)
+    if template is not None:  # made in the template (tests may add headers to their copy)
+        return copy.deepcopy(template.keys)
+    return make_keys(store)
 
 
 @pytest.fixture
@@ -121,8 +146,10 @@ def client(store):
 
 
 @pytest.fixture
-def tiny(client, keys) -> str:
+def tiny(request, client, keys) -> str:
     """The tiny territory uploaded as ``tiny``; returns its id."""
+    if from_template(request) is not None:  # uploaded in the template the database copies
+        return "tiny"
     response = client.put("/v1/territories/tiny", files=tiny_files(), headers=keys["planner"])
     assert response.status_code == 200, response.text
     return "tiny"

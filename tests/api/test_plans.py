@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from api_helpers import Template, build_template, from_template, tiny_files
 
 from api import jobs
 from core.csvio import read_csv_any
+
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_plans")
 
 PLAN = {"time_limit_s": 5, "horizon_weeks": 52}
 DROP_P2 = "name: without-p2\nchanges:\n  - drop_farm: P2\n"
@@ -16,12 +20,37 @@ def _run(store, job_id: str) -> None:
     assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
 
 
-@pytest.fixture
-def plan_job(client, keys, tiny, store) -> str:
+def _solve_plan(client, store, keys) -> dict[str, str]:
     r = client.post("/v1/territories/tiny/plans", json=PLAN, headers=keys["planner"])
     assert r.status_code == 202, r.text
     _run(store, r.json()["job_id"])
-    return r.json()["job_id"]
+    return {"plan": r.json()["job_id"]}
+
+
+@pytest.fixture(scope="module")
+def plan_template(tmp_path_factory) -> Template:
+    """The keys, the tiny territory and a plan job solved, once per module."""
+    db = tmp_path_factory.mktemp("plan_template") / "vivres.db"
+    return build_template(db, tiny_files(), prepare=_solve_plan)
+
+
+@pytest.fixture
+def sqlite_template(request) -> Template | None:
+    """Tests that take ``plan_job`` start from a copy of ``plan_template`` on SQLite."""
+    if "plan_job" in request.fixturenames:
+        return request.getfixturevalue("plan_template")
+    if "tiny" in request.fixturenames:
+        return request.getfixturevalue("tiny_template")
+    return None
+
+
+@pytest.fixture
+def plan_job(request, client, keys, tiny, store) -> str:
+    """A solved plan job of the tiny territory (solved in the template on SQLite)."""
+    template = from_template(request)
+    if template is not None:
+        return template.ids["plan"]
+    return _solve_plan(client, store, keys)["plan"]
 
 
 def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store):

@@ -14,6 +14,9 @@ from api import jobs
 from api.store.keys import create_key
 from api.store.models import ApiKey
 
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_scopes")
+
 PLAN = {"horizon_weeks": 52, "work": 0.2}
 ROUTES = {"week": 48, "time_limit_s": 1, "seed": 1}
 

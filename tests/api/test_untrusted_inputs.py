@@ -41,13 +41,14 @@ def test_producer_id_that_is_a_path_is_refused_on_upload(client, keys):
 def test_column_bomb_is_refused_fast(client, keys, tiny):
     wide = b",".join(b"c%d" % i for i in range(20_000))
     content = HEADER.rstrip(b"\n") + b"," + wide + b"\n" + ORDER_LINE
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (the app runs in a thread of it): other
+    # processes on a busy machine do not count
     r = client.post(
         "/v1/territories/tiny/orders",
         content=content,
         headers={**keys["planner"], "Content-Type": "text/csv"},
     )
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     body = _problem(r, 422)
     assert "20006 columns" in body["detail"] and body["errors"][0]["file"] == "orders.csv"
 
@@ -56,13 +57,14 @@ def test_gzip_bomb_is_refused_after_the_cap(client, keys, tiny, monkeypatch):
     monkeypatch.setenv("VIVRES_MAX_UNCOMPRESSED_MB", "8")
     bomb = gzip.compress(b"0" * (256 << 20), compresslevel=9)  # 256 MiB from ~250 KB
     assert len(bomb) < (2 << 20)  # under the test client's 2 MiB body limit
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (the app runs in a thread of it): other
+    # processes on a busy machine do not count
     r = client.post(
         "/v1/territories/tiny/orders",
         content=bomb,
         headers={**keys["planner"], "Content-Type": "application/gzip"},
     )
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     body = _problem(r, 413)
     assert "unpacks to more than 8 MiB" in body["detail"]
 
@@ -169,13 +171,14 @@ changes: [*g]
 
 
 def test_yaml_alias_bomb_is_refused_fast_and_small(client, keys, tiny):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (the app runs in a thread of it): other
+    # processes on a busy machine do not count
     r = client.post(
         "/v1/territories/tiny/scenarios",
         json={"name": "lol", "body": ALIAS_BOMB},
         headers=keys["planner"],
     )
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     body = _problem(r, 422)
     assert "anchors and aliases" in body["detail"]
     assert len(r.content) < 2000
@@ -332,9 +335,10 @@ def test_json_rows_with_20000_keys_are_refused(client, keys, tiny):
         "unit": "kg",
         **{f"x{i}": "" for i in range(20_000)},
     }
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (the app runs in a thread of it): other
+    # processes on a busy machine do not count
     r = client.post("/v1/territories/tiny/orders", json=[row, row], headers=keys["planner"])
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     body = _problem(r, 422)
     assert "20005 distinct keys" in body["detail"]
 
@@ -372,7 +376,8 @@ def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(client, keys, tiny)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"<" * (70 << 20))
     assert len(buffer.getvalue()) < (1 << 20)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (the app runs in a thread of it): other
+    # processes on a busy machine do not count
     r = client.put(
         "/v1/territories/tiny/tables/products",
         content=buffer.getvalue(),
@@ -381,7 +386,7 @@ def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(client, keys, tiny)
             "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         },
     )
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     body = _problem(r, 413)
     assert "unpacks to 70 MiB" in body["detail"]
 

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from api_helpers import Template, build_template, from_template
 
 from api import jobs
 from api.cli import main
 from core.csvio import read_csv_any
+
+#: under -n, on one worker: the module-scoped template is built once
+pytestmark = pytest.mark.xdist_group("test_week_http")
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 AVAILABILITY = (
@@ -39,19 +43,37 @@ ORDERS = [
 KNOBS = {"day_solution_limit": 200}  # routing stopped by a count
 
 
+def _week_files() -> dict[str, tuple[str, bytes, str]]:
+    files = {p.stem: (p.name, p.read_bytes(), "text/csv") for p in sorted(TINY.glob("*.csv"))}
+    files["availability"] = ("availability.csv", AVAILABILITY.encode(), "text/csv")
+    return files
+
+
+@pytest.fixture(scope="module")
+def week_template(tmp_path_factory) -> Template:
+    """The keys and the tiny territory with availability.csv, uploaded once per module."""
+    return build_template(tmp_path_factory.mktemp("week_template") / "vivres.db", _week_files())
+
+
 @pytest.fixture
-def tiny_week(client, keys, tmp_path) -> Path:
+def sqlite_template(request) -> Template | None:
+    """Tests that take ``tiny_week`` start from a copy of ``week_template`` on SQLite."""
+    if "tiny_week" in request.fixturenames:
+        return request.getfixturevalue("week_template")
+    return None
+
+
+@pytest.fixture
+def tiny_week(request, client, keys, tmp_path) -> Path:
     """The tiny territory with availability.csv, uploaded as ``tiny`` and copied on disk."""
     folder = tmp_path / "tiny"
     folder.mkdir()
-    files = {}
-    for path in sorted(TINY.glob("*.csv")):
-        (folder / path.name).write_bytes(path.read_bytes())
-        files[path.stem] = (path.name, path.read_bytes(), "text/csv")
-    (folder / "availability.csv").write_text(AVAILABILITY)
-    files["availability"] = ("availability.csv", AVAILABILITY.encode(), "text/csv")
-    r = client.put("/v1/territories/tiny", files=files, headers=keys["planner"])
-    assert r.status_code == 200, r.text
+    files = _week_files()
+    for name, content, _ in files.values():
+        (folder / name).write_bytes(content)
+    if from_template(request) is None:  # else uploaded in the template
+        r = client.put("/v1/territories/tiny", files=files, headers=keys["planner"])
+        assert r.status_code == 200, r.text
     return folder
 
 

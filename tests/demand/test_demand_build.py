@@ -7,6 +7,7 @@ and two hand-written activity files in ``tests/demand/data``.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pandas as pd
@@ -17,25 +18,38 @@ from core.territory import load_territory
 from demand.caisse import flag_transactions, normalise_transactions, parse_rule
 
 DATA = Path(__file__).parent / "data"
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 ORDERS = DATA / "orders_mixed.csv"
 TRANSACTIONS = DATA / "transactions_mixed.csv"
 
 
-@pytest.fixture
-def tiny(tiny_dir):
-    return load_territory(tiny_dir)
+@pytest.fixture(scope="module")
+def tiny_loaded():
+    """The tiny territory, loaded once per module (each test takes a deep copy: ``tiny``)."""
+    return load_territory(TINY)
 
 
 @pytest.fixture
-def built(tiny):
+def tiny(tiny_loaded):
+    return copy.deepcopy(tiny_loaded)
+
+
+@pytest.fixture(scope="module")
+def built_once(tiny_loaded):
     # absurd lines dropped, as before promotions were told apart (the default keeps them:
     # tests/demand/test_real_data.py)
     return demand.build_weekly_demand(
-        tiny,
+        copy.deepcopy(tiny_loaded),
         orders=ORDERS,
         transactions=TRANSACTIONS,
         params=demand.OrderCheckParams(drop_outliers=True),
     )
+
+
+@pytest.fixture
+def built(built_once):
+    """``built_once``, deep-copied for each test (a test may change what it reads)."""
+    return copy.deepcopy(built_once)
 
 
 def _cell(weekly: pd.DataFrame, week: str, site: str, product: str) -> pd.Series:

@@ -3,6 +3,7 @@ pandas warning without caisse payments, and a table of real-world oddities."""
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -97,9 +98,15 @@ def test_no_caisse_payments_no_pandas_warning(no_caisse):
     assert built.weekly["caisse_kg"].eq(0).all()
 
 
+@pytest.fixture(scope="module")
+def tiny_loaded():
+    """The tiny territory, loaded once per module (each test takes a deep copy: ``tiny``)."""
+    return load_territory(Path(__file__).resolve().parents[1] / "data" / "tiny")
+
+
 @pytest.fixture
-def tiny(tiny_dir):
-    return load_territory(tiny_dir)
+def tiny(tiny_loaded):
+    return copy.deepcopy(tiny_loaded)
 
 
 # promotions: S1 takes ~20 kg of carrots at 2.5 €/kg a week
