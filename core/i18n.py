@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from core.errors import InputError, RowError, VivresError
+from core.i18n_plan import PLAN_MESSAGE, plan_message_fr
 
 _EXPECTED = (
     ("a date YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),
@@ -414,33 +415,6 @@ _FIXED.update(
 )
 
 
-#: how a plan's search ended (``planner.budget.StoppedBy``) and its status words
-_STOPPED_BY_FR = {
-    "gap": "l'écart demandé est atteint",
-    "work_budget": "le travail prévu est fait",
-    "time_limit": "le temps demandé est écoulé",
-    "time_cap": "le plafond de temps de sécurité (résultat non reproductible)",
-}
-_STEPS_FR = {
-    "LP bound": "borne de la relaxation",
-    "RENS": "arrondi guidé (RENS)",
-    "branch and cut": "séparation et évaluation",
-    "LNS": "recherche à grand voisinage (LNS)",
-}
-PLAN_STATUS_FR = {"optimal": "optimal", "feasible": "réalisable", "no_plan": "aucun plan"}
-
-
-def _plan_message(found: re.Match) -> str:
-    said = found["steps"]
-    for english, french in _STEPS_FR.items():  # "branch and cut" before the " and " below
-        said = said.replace(english, french)
-    said = said.replace(" and ", " et ")
-    return f"{said} ; arrêt : {_STOPPED_BY_FR.get(found['by'], found['by'])}"
-
-
-_PLAN_MESSAGE = re.compile(r"^(?P<steps>[^;]+); stopped by (?P<by>\w+)$")
-
-
 def text_fr(message: str) -> str:
     """The French text of one message (as it is when it is not known)."""
     message = str(message).strip()
@@ -454,9 +428,9 @@ def text_fr(message: str) -> str:
         found = pattern.match(message)
         if found:
             return build(found)
-    found = _PLAN_MESSAGE.match(message)
+    found = PLAN_MESSAGE.match(message)
     if found:
-        return _plan_message(found)
+        return plan_message_fr(found)
     return message_fr(message)  # the cell checks of core.tables
 
 

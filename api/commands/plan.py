@@ -17,7 +17,8 @@ from api.messages import say
 from core.csvio import Lang, check_lang, write_user_csv
 from core.errors import InputError
 from core.fmt import num
-from core.i18n import PLAN_STATUS_FR, text
+from core.i18n import text
+from core.i18n_plan import PLAN_STATUS_FR
 from core.territory import SAMPLE_DIR, Territory, load_territory
 from planner.params import PlanParams
 
