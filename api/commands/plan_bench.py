@@ -66,12 +66,19 @@ def bench_planner(
 
 def bench_stability(
     runs: Annotated[int, typer.Option("--runs", help="Plans solved.", min=1)] = 3,
-    hogs: Annotated[int, typer.Option("--hogs", help="Busy processes beside them.", min=0)] = 2,
+    hogs: Annotated[
+        int | None,
+        typer.Option(
+            "--hogs",
+            help="Busy processes beside them (default: 2 for plans, 1 for --tests).",
+            min=0,
+        ),
+    ] = None,
     tests: Annotated[
         int,
         typer.Option(
             "--tests",
-            help="Instead: run the README's test command this many times beside one busy process.",
+            help="Instead: run the README's test command this many times beside busy processes.",
             min=0,
         ),
     ] = 0,
@@ -102,12 +109,12 @@ def bench_stability(
                 json_path.parent.mkdir(parents=True, exist_ok=True)
                 json_path.write_text(json.dumps(so_far, indent=2))
 
-        rows = module.test_runs(
-            tests, hogs=max(hogs, 1) if hogs else 0, on_row=said, clone=not here
-        )
+        hogs = 1 if hogs is None else hogs
+        rows = module.test_runs(tests, hogs=hogs, on_row=said, clone=not here)
         passed = sum(r["exit"] == 0 for r in rows)
         console.print(f"[bold]{passed}/{len(rows)} passed[/] beside {hogs} busy processes")
     else:
+        hogs = 2 if hogs is None else hogs
         rows = module.plan_runs(runs, hogs=hogs)
         for r in rows:
             gap = "—" if r.get("gap_pct") is None else f"{r['gap_pct']:.3f} %"
