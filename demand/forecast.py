@@ -84,9 +84,10 @@ class ForecastParams:
     spike_factor: float = 2.0
     spike_weeks: int = 13
     interval: str = "adaptive"
-    #: adaptive step per inner window. Measured on the three benchmark datasets' outer
-    #: windows (benchmarks/README.md): 0.6-1.0 keep every coverage80 in [0.75, 0.85]; 0.5
-    #: leaves the orange juice hub at 0.743, 1.2 takes the sample hub to 0.854.
+    #: adaptive step per inner window, chosen on the benchmark's outer windows
+    #: (benchmarks/README.md "demand"): at 0.8 every coverage80 is in [0.75, 0.85], thinly
+    #: (tuna 0.750, sample hub 0.849); under 0.4 the orange juice hub stays under 0.75,
+    #: 0.4-0.7 and 1.0 take the sample hub over 0.85 (0.851-0.859).
     interval_gamma: float = 0.8
 
     def __post_init__(self) -> None:
