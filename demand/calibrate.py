@@ -5,18 +5,20 @@ its cells, with each cell's family and forecast-size bucket (``demand.forecast._
 
 - ``"split"``: split conformal — every window's errors pooled, each (family, bucket) pool's
   ``alpha / 2`` and ``1 - alpha / 2`` quantiles.
-- ``"adaptive"``: adaptive conformal inference (Gibbs & Candès 2021, "Adaptive conformal
-  inference under distribution shift"), one tail at a time. The windows are replayed in time
-  order; window ``j`` is covered by the pooled quantiles of the windows before it at the tail
-  levels ``a_lo``, ``a_hi`` (both ``alpha / 2`` at first), and each level moves by
-  ``gamma × (alpha / 2 - share of window j's cells past that bound)``. A tail missed more
-  often than it should be is pushed further out, one missed less often is pulled in. The
-  final interval is the quantiles of every window's errors at the last levels. Sales that
-  drift (a chain's orange juice fell while deals went on) leave the latest windows under the
-  pooled low bound; the split interval, calibrated mostly on the earlier windows, then sits
-  too high, the adaptive one follows the drift. The step is per window, and the windows
-  are few (5 to 26) and each a batch of hundreds of cells, so it is far larger than the
-  paper's 0.005 per single point: 0.8 by default (see ``ForecastParams``).
+- ``"adaptive"``: the level update of adaptive conformal inference (Gibbs & Candès 2021,
+  "Adaptive conformal inference under distribution shift"), one tail at a time. The windows
+  are replayed in time order against the pooled quantiles of every window taken at the tail
+  levels ``a_lo``, ``a_hi`` (both ``alpha / 2`` at first); after window ``j`` each level
+  moves by ``gamma × (alpha / 2 - share of window j's cells past that bound)``. A tail
+  missed more often than it should be is pushed further out, one missed less often is
+  pulled in, the latest windows last. The interval is those pooled quantiles at the final
+  levels. Sales that drift (a chain's orange juice fell while deals went on) leave the
+  latest windows under the pooled low bound; the split interval then sits too high, the
+  adaptive one follows the drift. Unlike the paper's online form, each window is judged
+  against the quantiles of all the windows, those the final interval is taken from (the
+  windows all lie before the forecast origin). The step is per window, and the windows are
+  few (5 to 26) and each a batch of hundreds of cells, so it is far larger than the paper's
+  0.005 per single point (``ForecastParams.interval_gamma``).
 
 Both use only the windows inside the history before the forecast origin.
 """
@@ -116,15 +118,13 @@ def calibrate(windows: list[Window], alpha: float, *, method: str, gamma: float)
     windows = [w for w in windows if len(w.err)]
     if not windows:
         return Calibration(quantiles={}, level_lo=level_lo, level_hi=level_hi)
+    every = _pooled(windows)
     if method == "adaptive":
-        for j in range(1, len(windows)):
-            past = _pooled(windows[:j])
-            q = pool_quantiles(past.err, past.fam, past.buck, level_lo, level_hi)
-            w = windows[j]
-            lo, hi = interval_quantiles(q, w.fam.astype(str), w.buck)
+        for w in windows:
+            q = pool_quantiles(every.err, every.fam, every.buck, level_lo, level_hi)
+            lo, hi = interval_quantiles(q, w.fam, w.buck)
             level_lo += gamma * (alpha / 2 - float(np.mean(w.err < lo)))
             level_hi += gamma * (alpha / 2 - float(np.mean(w.err > hi)))
             level_lo, level_hi = (float(np.clip(v, *LEVEL_BOUNDS)) for v in (level_lo, level_hi))
-    every = _pooled(windows)
     quantiles = pool_quantiles(every.err, every.fam, every.buck, level_lo, level_hi)
     return Calibration(quantiles=quantiles, level_lo=level_lo, level_hi=level_hi)
