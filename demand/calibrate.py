@@ -35,6 +35,9 @@ from demand.forecast import BUCKET_EDGES, MIN_POOL
 INTERVALS = ("split", "adaptive")
 #: Bounds of the adaptive tail levels: never an empty tail, never past the median.
 LEVEL_BOUNDS = (0.0, 0.5)
+#: Cells a window needs for a full step: the share of a 10 % tail over fewer cells is mostly
+#: noise (± 0.05 over 35 cells), and a level moved by noise walks to its bound.
+FULL_STEP_CELLS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +126,9 @@ def calibrate(windows: list[Window], alpha: float, *, method: str, gamma: float)
         for w in windows:
             q = pool_quantiles(every.err, every.fam, every.buck, level_lo, level_hi)
             lo, hi = interval_quantiles(q, w.fam, w.buck)
-            level_lo += gamma * (alpha / 2 - float(np.mean(w.err < lo)))
-            level_hi += gamma * (alpha / 2 - float(np.mean(w.err > hi)))
+            step = gamma * min(1.0, len(w.err) / FULL_STEP_CELLS)
+            level_lo += step * (alpha / 2 - float(np.mean(w.err < lo)))
+            level_hi += step * (alpha / 2 - float(np.mean(w.err > hi)))
             level_lo, level_hi = (float(np.clip(v, *LEVEL_BOUNDS)) for v in (level_lo, level_hi))
     quantiles = pool_quantiles(every.err, every.fam, every.buck, level_lo, level_hi)
     return Calibration(quantiles=quantiles, level_lo=level_lo, level_hi=level_hi)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from demand.calibrate import Window, calibrate, interval_quantiles
+from demand.calibrate import FULL_STEP_CELLS, Window, calibrate, interval_quantiles
 from demand.forecast import ForecastParams
 
 ALPHA = 0.2
@@ -102,3 +102,25 @@ def test_no_windows_give_the_default_half_width():
 def test_bad_interval_settings_are_input_errors(kwargs, field):
     with pytest.raises(InputError, match=field):
         ForecastParams(**kwargs)
+
+
+def test_a_window_of_few_cells_moves_the_levels_less():
+    # the same errors ten times over: same shares past each bound, ten times the cells
+    rng = np.random.default_rng(6)
+    base = [np.concatenate([rng.normal(0.0, 0.2, 25), rng.normal(-0.4, 0.2, 5)]) for _ in range(4)]
+
+    def levels(copies: int) -> tuple[float, float]:
+        windows = [
+            Window(
+                err=np.tile(err, copies),
+                fam=np.full(len(err) * copies, "fruit"),
+                buck=np.ones(len(err) * copies, dtype=int),
+            )
+            for err in base
+        ]
+        c = calibrate(windows, ALPHA, method="adaptive", gamma=GAMMA)
+        return c.level_lo - ALPHA / 2, c.level_hi - ALPHA / 2
+
+    few, many = levels(1), levels(10)
+    assert FULL_STEP_CELLS > 30
+    assert 0 < abs(few[0]) < abs(many[0]) and 0 < abs(few[1]) < abs(many[1])
