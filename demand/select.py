@@ -14,9 +14,11 @@ sum of the shops; ``"top_down"`` scales each product's shop forecasts to a hub f
 on the hub totals (forecast proportions; shares of the last year where every shop forecast is
 zero); ``"choose"`` lets the hub choose between the two as one more candidate (``BottomUp``).
 
-Intervals are split conformal, per level: the relative errors ``actual / forecast - 1`` of the
-chosen (and reconciled) forecasts at the same inner origins, pooled by family and forecast size,
-give each cell's quantiles (see ``demand.forecast``).
+Intervals are conformal, per level (shop and hub): the relative errors ``actual / forecast - 1``
+of the chosen (and reconciled) forecasts at the same inner origins, pooled by family and
+forecast size, give each cell's quantiles; ``ForecastParams.interval="adaptive"`` (default)
+replays the windows in time order and moves each tail's level after each one, so intervals
+follow errors that drift (``demand.calibrate``).
 """
 
 from __future__ import annotations
@@ -28,14 +30,13 @@ import numpy as np
 import pandas as pd
 
 from demand._statsforecast import forecast_methods
+from demand.calibrate import Window, calibrate, interval_quantiles
 from demand.forecast import (
     MODEL_NAME,
     SEASON,
     ForecastParams,
     _buckets,
     _group_sum,
-    _interval_quantiles,
-    _pool_quantiles,
     point_forecast,
 )
 from demand.spikes import cap_spikes
@@ -301,18 +302,14 @@ class PanelForecast:
     choice_hub: dict[str, tuple[str, ...]]
 
 
-def _collect(into: dict, f: np.ndarray, actual: np.ndarray, fam: np.ndarray, y: np.ndarray) -> None:
+def _window(f: np.ndarray, actual: np.ndarray, fam: np.ndarray, y: np.ndarray) -> Window:
+    """One inner window's relative errors (cells forecast > 0) and their pools."""
     ok = f > 0
-    into["err"].append(actual[ok] / f[ok] - 1.0)
-    into["fam"].append(np.broadcast_to(fam[:, None], f.shape)[ok])
-    into["buck"].append(_buckets(f, y)[ok])
-
-
-def _pools(into: dict, alpha: float) -> dict:
-    if not into["err"]:
-        return {}
-    arrays = {k: np.concatenate(v) for k, v in into.items()}
-    return _pool_quantiles(arrays["err"], arrays["fam"].astype(str), arrays["buck"], alpha)
+    return Window(
+        err=actual[ok] / f[ok] - 1.0,
+        fam=np.broadcast_to(fam[:, None], f.shape)[ok].astype(str),
+        buck=_buckets(f, y)[ok],
+    )
 
 
 def forecast_panel(
@@ -364,8 +361,8 @@ def forecast_panel(
         c_hub = choose(inner_hub, prod_family, params)
     log.info("methods chosen: shops %s; hub %s", c_shop, c_hub)
 
-    pool_shop: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
-    pool_hub: dict[str, list[np.ndarray]] = {"err": [], "fam": [], "buck": []}
+    windows_shop: list[Window] = []
+    windows_hub: list[Window] = []
     h = params.calib_horizon
     for j, origin in enumerate(inner_shop.origins):
         fs = combine(inner_shop.forecasts[j], family[rows], c_shop)
@@ -376,11 +373,16 @@ def forecast_panel(
         rs, rh = reconcile(
             fs, fh, prod_idx[rows], share, n_prod=n_prod, mode=params.reconcile, scale=scale
         )
-        _collect(pool_shop, rs, inner_shop.actuals[j], family[rows], past[rows])
-        _collect(pool_hub, rh, hub_y[:, origin : origin + h], prod_family, hub_y[:, :origin])
+        windows_shop.append(_window(rs, inner_shop.actuals[j], family[rows], past[rows]))
+        hub_actual = hub_y[:, origin : origin + h]
+        windows_hub.append(_window(rh, hub_actual, prod_family, hub_y[:, :origin]))
     if not inner_shop.origins:
         log.warning("history too short to choose a method or calibrate intervals: using ±50 %%")
-    q_shop, q_hub = _pools(pool_shop, alpha), _pools(pool_hub, alpha)
+    # calibrated per level, the windows oldest first (inner origins are listed latest first)
+    q_shop, q_hub = (
+        calibrate(w[::-1], alpha, method=params.interval, gamma=params.interval_gamma).quantiles
+        for w in (windows_shop, windows_hub)
+    )
 
     fs = forecast_chosen(shop, weeks, horizon, c_shop, params)
     given = {BOTTOM_UP: _group_sum(fs, prod_idx, n_prod)}
@@ -388,8 +390,8 @@ def forecast_panel(
     rs, rh = reconcile(
         fs, fh, prod_idx, shares(y, prod_idx, n_prod), n_prod=n_prod, mode=params.reconcile
     )
-    lo, hi = _interval_quantiles(q_shop, family, _buckets(rs, y))
-    hub_lo, hub_hi = _interval_quantiles(q_hub, prod_family, _buckets(rh, hub_y))
+    lo, hi = interval_quantiles(q_shop, family, _buckets(rs, y))
+    hub_lo, hub_hi = interval_quantiles(q_hub, prod_family, _buckets(rh, hub_y))
     return PanelForecast(
         shop=rs,
         shop_lo=lo,
