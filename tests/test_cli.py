@@ -58,8 +58,9 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
     frame.to_csv(path, index=False)
 
 
-# each case loads the whole sample (127,000 order lines): one stays in the fast lane, the
-# other messages are checked on the tiny territory there (tests/core/test_territory.py)
+# each case loads the whole sample (127,000 order lines): one stays in the fast lane; the
+# other messages are checked on the tiny territory there (tests/core/test_territory.py) and
+# their French in tests/web/test_web_fmt.py
 _SLOW = pytest.mark.slow
 
 
