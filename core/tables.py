@@ -10,31 +10,31 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-import re
 import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 import numpy as np
 import pandas as pd
 
+from core.cells import (  # noqa: F401  (DATE_MIN, DATE_MAX: the dates' range, re-exported)
+    DATE_MAX,
+    DATE_MIN,
+    FR_DATE,
+    mask,
+    parse_column,
+    parse_dates,
+    strings,
+)
 from core.errors import InputError, InputTooLarge, RowError
-from core.safety import ID_PATTERN, ID_RULE, short_repr
-from core.schema import WEEKDAYS, Column, Table
+from core.safety import short_repr
+from core.schema import Column, Table
 
 EXTENSIONS = (".csv", ".csv.gz", ".xlsx")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
-_TRUE = {"true", "1", "yes", "y", "oui", "vrai", "x"}
-_FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MAX_ERRORS_PER_COLUMN = 1000
-_ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
-)
-#: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (Excel's two-digit
-#: year window: 00-29 = 20yy, 30-99 = 19yy)
-_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
 try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same cell text
     import python_calamine
 
@@ -42,10 +42,6 @@ try:  # calamine (Rust) reads sheets ~10× faster than openpyxl, with the same c
     _EXCEL_ERRORS: tuple[type[Exception], ...] = (python_calamine.CalamineError,)
 except ImportError:  # pragma: no cover - optional speed-up
     _EXCEL_ENGINE, _EXCEL_ERRORS = "openpyxl", ()
-#: Dates any real business could have: from 1900 to 2099 (``vivres check`` and the demand
-#: stage use the same range; pandas itself stops at 1677 and 2262).
-DATE_MIN = pd.Timestamp("1900-01-01")
-DATE_MAX = pd.Timestamp("2100-01-01")
 #: No table has more than 15 columns; wider files are refused before parsing (column bombs).
 MAX_COLUMNS = 64
 #: What an .xlsx may unpack to (≈ 250,000 order rows): parsing sheet XML is slow, so bigger
@@ -127,10 +123,20 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
                 )
             ]
         ) from None
-    raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    raw = raw.apply(lambda s: s.str.strip())
-    raw.insert(0, "row", np.arange(2, len(raw) + 2))
-    return raw
+    names = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
+    columns = [np.arange(2, len(raw) + 2), *(_stripped(raw.iloc[:, i]) for i in range(len(names)))]
+    out = pd.DataFrame(dict(enumerate(columns)), index=raw.index)
+    out.columns = pd.Index(["row", *names])
+    return out
+
+
+def _stripped(column: pd.Series) -> Any:
+    """The cells without surrounding blanks (a plain loop when all are text: pandas'
+    ``str.strip`` loops in Python as well, with more overhead per call)."""
+    cells = column.to_numpy(dtype=object)
+    if all(type(cell) is str for cell in cells):
+        return strings(cell.strip() for cell in cells)
+    return column.str.strip()
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -231,95 +237,6 @@ def _read_excel(path: Path, name: str) -> pd.DataFrame:
     return raw
 
 
-def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, str]:
-    """Parse one column; return (values, bad mask, what was expected)."""
-    empty = raw == ""
-    if col.kind == "str":
-        return raw, pd.Series(False, index=raw.index), "text"
-    if col.kind == "id":
-        ok = raw.str.fullmatch(ID_PATTERN.strip("^$")) & ~raw.str.contains("..", regex=False)
-        return raw, ~ok.fillna(False).astype(bool) & ~empty, ID_RULE
-    if col.kind in ("float", "int"):
-        # French spreadsheets: 1 234,5 (spaces, no-break spaces as thousands, decimal comma)
-        text = raw.str.replace(r"[ \u00a0\u202f]", "", regex=True)
-        values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-        values = values.where(np.isfinite(values.astype(float)))  # nan, inf, 1e309
-        bad = values.isna() & ~empty
-        expected = "an integer" if col.kind == "int" else "a number"
-        if col.kind == "int":
-            bad |= values.notna() & (values != np.round(values))
-        lo = -np.inf if col.min is None else col.min
-        hi = np.inf if col.max is None else col.max
-        out_of_range = values.notna() & ((values < lo) | (values > hi))
-        if out_of_range.any():
-            bad |= out_of_range
-            bounds = []
-            if col.min is not None:
-                bounds.append(f">= {col.min:g}")
-            if col.max is not None:
-                bounds.append(f"<= {col.max:g}")
-            expected += " " + " and ".join(bounds)
-        return (values if col.kind == "int" else values.astype(float)), bad, expected
-    if col.kind == "bool":
-        low = raw.str.lower()
-        bad = ~low.isin(_TRUE | _FALSE)
-        return low.isin(_TRUE), bad, "true or false"
-    if col.kind == "enum":
-        low = raw.str.lower()
-        bad = ~low.isin(col.choices) & ~empty
-        return low, bad, "one of " + ", ".join(col.choices)
-    if col.kind == "time":
-        ok = raw.str.match(_TIME)
-        bad = ~ok & ~empty
-        parts = raw.where(ok, "0:0").str.split(":", expand=True)
-        minutes = parts[0].astype(int) * 60 + parts[1].astype(int)
-        return minutes.where(ok), bad, "a time HH:MM"
-    if col.kind in ("date", "datetime"):
-        return _parse_dates(raw, empty, col)
-    if col.kind == "weekdays":
-        low = raw.str.lower().str.replace(" ", "", regex=False)
-        bad = ~low.str.fullmatch(rf"(({'|'.join(WEEKDAYS)})(,|$))*") & ~empty
-        return low, bad, "weekdays like 'tue,fri'"
-    raise ValueError(f"unknown column kind {col.kind!r}")
-
-
-def _parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, str]:
-    """ISO ``2025-12-31`` or French ``31/12/2025``: never the US order, never a guess.
-
-    ``2025-13-01`` and ``12/31/2025`` are errors, not re-read as another date.
-    """
-    iso = raw.str.match(_ISO_DATE)
-    french = raw.str.match(_FR_DATE)
-    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    if iso.any():
-        parsed = pd.to_datetime(raw[iso], errors="coerce", format="ISO8601", utc=False)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert(None)
-        values[iso] = parsed
-    if french.any():
-        parts = raw[french].str.extract(_FR_DATE)
-        two = parts[2].str.len() == 2
-        year = parts[2].mask(two & (parts[2] < "30"), "20" + parts[2])
-        year = year.mask(two & (parts[2] >= "30"), "19" + parts[2])
-        day_first = (
-            year
-            + "-"
-            + parts[1].str.zfill(2)
-            + "-"
-            + parts[0].str.zfill(2)
-            + parts[3].fillna("").str.replace(" ", "T")
-        )
-        values[french] = pd.to_datetime(day_first, errors="coerce", format="ISO8601")
-    bad = values.isna() & ~empty
-    out_of_range = (values < DATE_MIN) | (values >= DATE_MAX)
-    values = values.where(~out_of_range)
-    bad |= out_of_range
-    span = f" from {DATE_MIN.year} to {DATE_MAX.year - 1}"
-    if col.kind == "date":
-        return values.dt.normalize(), bad, "a date YYYY-MM-DD or DD/MM/YYYY" + span
-    return values, bad, "a timestamp YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM" + span
-
-
 def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:
     """A copy of raw cells with French forms rewritten the canonical way where they parse:
     ``31/12/2025`` → ``2025-12-31``, ``1 234,5`` → ``1234.5`` (what the API stores)."""
@@ -335,9 +252,9 @@ def canonical(raw: pd.DataFrame, table: Table) -> pd.DataFrame:
             french = (text != cells) & pd.to_numeric(text, errors="coerce").notna()
             out.loc[french, col.name] = text[french]
         elif col.kind in ("date", "datetime"):
-            french = cells.str.match(_FR_DATE)
+            french = cells.str.match(FR_DATE)
             if french.any():
-                values, bad, _ = _parse_dates(cells, cells == "", col)
+                values, bad, _ = parse_dates(cells, cells == "", col)
                 ok = french & ~bad
                 fmt = "%Y-%m-%d" if col.kind == "date" else "%Y-%m-%dT%H:%M:%S"
                 out.loc[ok, col.name] = values[ok].dt.strftime(fmt)
@@ -368,56 +285,66 @@ def validate(
                 for name in missing
             ]
         )
-    parsed = pd.DataFrame({"row": raw["row"].to_numpy()}, index=raw.index)
-    reasons = pd.Series("", index=raw.index, dtype=object)
-    bad_column = pd.Series("", index=raw.index, dtype=object)
+    rows = raw["row"].to_numpy()
+    parsed: dict[str, Any] = {"row": rows}
+    rejected = np.zeros(len(raw), dtype=bool)
+    reasons = np.full(len(raw), "", dtype=object)
+    bad_column = np.full(len(raw), "", dtype=object)
 
-    def flag(mask: pd.Series, col: Column, message: str) -> None:
-        mask = mask & (reasons == "")
+    def flag(mask: np.ndarray, col: Column, message: str, cells: np.ndarray) -> None:
+        mask = mask & ~rejected
         if not mask.any():
             return
+        rejected[mask] = True
         reasons[mask] = message
         bad_column[mask] = col.name
-        for idx in mask[mask].index[:_MAX_ERRORS_PER_COLUMN]:
+        for idx in np.flatnonzero(mask)[:_MAX_ERRORS_PER_COLUMN]:
             errors.append(
                 RowError(
                     file=file,
-                    row=int(raw.at[idx, "row"]),
+                    row=int(rows[idx]),
                     column=col.name,
                     message=message,
-                    value=raw.at[idx, col.name],
+                    value=cells[idx],
                 )
             )
 
     for col in table.columns:
         if col.name not in raw.columns:
-            parsed[col.name] = col.default
+            parsed[col.name] = col.default  # broadcast by the frame, as a column assignment
             continue
-        cells = raw[col.name].fillna("")
+        given = raw[col.name].to_numpy(dtype=object)
+        missing = pd.isna(given)
+        cells = given
+        if missing.any():
+            cells = given.copy()
+            cells[missing] = ""
         empty = cells == ""
-        values, bad, expected = _parse_column(cells, col)
+        values, bad, expected = parse_column(cells, empty, col)
         if col.required:
-            flag(empty, col, "is empty; expected " + expected)
-        flag(bad, col, "expected " + expected)
+            flag(empty, col, "is empty; expected " + expected, given)
+        flag(bad, col, "expected " + expected, given)
         if not col.required and col.default is not None and empty.any():
-            values = values.astype(object).where(~empty, col.default)
-            values = values.infer_objects()
+            with_default = pd.Series(values).astype(object).where(~empty, col.default)
+            values = with_default.infer_objects().to_numpy()
         if col.ref and refs is not None and col.ref in refs:
-            unknown = ~cells.isin(refs[col.ref]) & ~empty
+            known = refs[col.ref]
+            unknown = mask(s not in known for s in cells) & ~empty
             table_name, ref_col = col.ref.split(".")
-            flag(unknown, col, f"unknown {ref_col} (not in {table_name})")
+            flag(unknown, col, f"unknown {ref_col} (not in {table_name})", given)
         if col.unique:
-            dup = cells.duplicated(keep="first") & ~empty
-            flag(dup, col, "duplicate id (must be unique)")
+            dup = pd.Series(cells).duplicated(keep="first").to_numpy() & ~empty
+            flag(dup, col, "duplicate id (must be unique)", given)
         parsed[col.name] = values
-    keep = reasons == ""
-    rejects = raw.loc[~keep].copy()
-    rejects["column"] = bad_column[~keep]
-    rejects["reason"] = reasons[~keep]
-    extra = [c for c in raw.columns if c not in parsed.columns]
-    valid = parsed.loc[keep].reset_index(drop=True)
+    frame = pd.DataFrame(parsed, index=raw.index)
+    keep = ~rejected
+    rejects = raw.loc[rejected].copy()
+    rejects["column"] = bad_column[rejected]
+    rejects["reason"] = reasons[rejected]
+    extra = [c for c in raw.columns if c not in frame.columns]
+    valid = (frame if keep.all() else frame.loc[keep]).reset_index(drop=True)
     for name in extra:  # keep the user's extra columns untouched
-        valid[name] = raw.loc[keep, name].to_numpy()
+        valid[name] = raw[name].to_numpy()[keep]
     return ReadResult(valid=valid, rejects=rejects.reset_index(drop=True), errors=tuple(errors))
 
 

@@ -29,6 +29,7 @@ def test_help_lists_the_commands(capsys):
         assert command in out
 
 
+@pytest.mark.slow  # a new interpreter; the usage-error test below runs the installed command too
 def test_console_script_is_installed():
     exe = shutil.which("vivres")
     if exe is None:
@@ -57,16 +58,23 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
     frame.to_csv(path, index=False)
 
 
+# each case loads the whole sample (127,000 order lines): one stays in the fast lane; the
+# other messages are checked on the tiny territory there (tests/core/test_territory.py) and
+# their French in tests/web/test_web_fmt.py
+_SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
     ("table", "line", "column", "value", "lang", "expected"),
     [
-        (
+        pytest.param(
             "orders",
             1,
             "quantity",
             None,
             "fr",
             "orders.csv, ligne 1, champ « quantity » : colonne obligatoire absente",
+            marks=_SLOW,
         ),
         (
             "orders",
@@ -76,16 +84,33 @@ def corrupt(folder: Path, table: str, line: int, column: str, value: str | None)
             "fr",
             "orders.csv, ligne 57, champ « quantity » : attendu : un nombre ; reçu « twelve »",
         ),
-        (
+        pytest.param(
             "orders",
             9,
             "site_id",
             "NOWHERE",
             "fr",
             "orders.csv, ligne 9, champ « site_id » : site_id inconnu (absent de la table sites)",
+            marks=_SLOW,
         ),
-        ("orders", 57, "quantity", "twelve", "en", "orders.csv row 57, column 'quantity'"),
-        ("vehicles", 2, "capacity_kg", "heavy", "en", "vehicles.csv row 2, column 'capacity_kg'"),
+        pytest.param(
+            "orders",
+            57,
+            "quantity",
+            "twelve",
+            "en",
+            "orders.csv row 57, column 'quantity'",
+            marks=_SLOW,
+        ),
+        pytest.param(
+            "vehicles",
+            2,
+            "capacity_kg",
+            "heavy",
+            "en",
+            "vehicles.csv row 2, column 'capacity_kg'",
+            marks=_SLOW,
+        ),
     ],
 )
 def test_corrupted_sample_exits_2_with_one_line(

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,38 @@ def build_template(
         ids = prepare(client, store, made) if prepare is not None else {}
     store.engine.dispose()  # the last connection closed checkpoints the WAL into the file
     return Template(path=path, keys=made, ids=ids)
+
+
+def solved_job_fixtures(kind: str, solve: Callable[..., dict[str, str]]) -> tuple[Any, Any, Any]:
+    """Fixtures of a module whose tests share one solved ``kind`` job of the tiny territory.
+
+    ``solve(client, store, keys)`` posts and runs the job and returns ``{kind: job_id}``. The
+    module binds the three fixtures returned: ``{kind}_template`` (module scope: the keys,
+    tiny and the job solved once), ``sqlite_template`` (a SQLite test taking ``{kind}_job``
+    starts from a copy of it, one taking ``tiny`` from ``tiny_template``) and ``{kind}_job``
+    (the job's id; solved in the test's own database on PostgreSQL)::
+
+        plan_template, sqlite_template, plan_job = solved_job_fixtures("plan", _solve_plan)
+    """
+
+    @pytest.fixture(scope="module", name=f"{kind}_template")
+    def template(tmp_path_factory) -> Template:
+        db = tmp_path_factory.mktemp(f"{kind}_template") / "vivres.db"
+        return build_template(db, tiny_files(), prepare=solve)
+
+    @pytest.fixture(name="sqlite_template")
+    def chooser(request) -> Template | None:
+        if f"{kind}_job" in request.fixturenames:
+            return request.getfixturevalue(f"{kind}_template")
+        if "tiny" in request.fixturenames:
+            return request.getfixturevalue("tiny_template")
+        return None
+
+    @pytest.fixture(name=f"{kind}_job")
+    def job(request, client, keys, tiny, store) -> str:
+        template = from_template(request)
+        if template is not None:
+            return template.ids[kind]
+        return solve(client, store, keys)[kind]
+
+    return template, chooser, job

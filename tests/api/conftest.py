@@ -58,16 +58,24 @@ PG_USER = _pg_user()
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "both_databases: run on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)",
+        "both_databases(postgres_in_fast_lane=False): run on SQLite and on PostgreSQL (when a "
+        "server answers on 127.0.0.1:5432); the PostgreSQL run is slow unless told",
     )
 
 
 def pytest_generate_tests(metafunc):
-    """Persistence and job tests (marked both_databases) run on both; the rest on SQLite."""
+    """Persistence and job tests (marked both_databases) run on both; the rest on SQLite.
+
+    The PostgreSQL twin of a test is in the slow lane (CI's full run has both), except for
+    tests marked ``both_databases(postgres_in_fast_lane=True)``: the store's own checks."""
     if "db_url" not in metafunc.fixturenames:
         return
-    if metafunc.definition.get_closest_marker("both_databases"):
-        params = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    both = metafunc.definition.get_closest_marker("both_databases")
+    if both:
+        marks = [pytest.mark.postgres]
+        if not both.kwargs.get("postgres_in_fast_lane"):
+            marks.append(pytest.mark.slow)
+        params = ["sqlite", pytest.param("postgres", marks=marks)]
     else:
         params = ["sqlite"]
     metafunc.parametrize("db_url", params, indirect=True)

@@ -43,7 +43,8 @@ def _route_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("lang", [None, "en"])  # None: neither door says (French)
+# None: neither door says (French); English, the same comparison again: the slow lane
+@pytest.mark.parametrize("lang", [None, pytest.param("en", marks=pytest.mark.slow)])
 def test_cli_and_http_jobs_give_the_same_plan_and_routes(
     client, keys, tiny, store, tmp_path, capsys, lang
 ):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Template, build_template, from_template, tiny_files
+from api_helpers import solved_job_fixtures
 
 from api import jobs
 from core.csvio import read_csv_any
@@ -27,30 +27,7 @@ def _solve_plan(client, store, keys) -> dict[str, str]:
     return {"plan": r.json()["job_id"]}
 
 
-@pytest.fixture(scope="module")
-def plan_template(tmp_path_factory) -> Template:
-    """The keys, the tiny territory and a plan job solved, once per module."""
-    db = tmp_path_factory.mktemp("plan_template") / "vivres.db"
-    return build_template(db, tiny_files(), prepare=_solve_plan)
-
-
-@pytest.fixture
-def sqlite_template(request) -> Template | None:
-    """Tests that take ``plan_job`` start from a copy of ``plan_template`` on SQLite."""
-    if "plan_job" in request.fixturenames:
-        return request.getfixturevalue("plan_template")
-    if "tiny" in request.fixturenames:
-        return request.getfixturevalue("tiny_template")
-    return None
-
-
-@pytest.fixture
-def plan_job(request, client, keys, tiny, store) -> str:
-    """A solved plan job of the tiny territory (solved in the template on SQLite)."""
-    template = from_template(request)
-    if template is not None:
-        return template.ids["plan"]
-    return _solve_plan(client, store, keys)["plan"]
+plan_template, sqlite_template, plan_job = solved_job_fixtures("plan", _solve_plan)
 
 
 def test_plan_results_contracts_and_routes_from_it(client, keys, plan_job, store):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Template, build_template, from_template, tiny_files
+from api_helpers import solved_job_fixtures
 
 from api import jobs
 from api.store.keys import create_key, hash_token, list_keys, revoke_key
@@ -22,30 +22,7 @@ def _solve_routes(client, store, keys) -> dict[str, str]:
     return {"routes": job["job_id"]}
 
 
-@pytest.fixture(scope="module")
-def routes_template(tmp_path_factory) -> Template:
-    """The keys, the tiny territory and a routes job solved, once per module."""
-    db = tmp_path_factory.mktemp("routes_template") / "vivres.db"
-    return build_template(db, tiny_files(), prepare=_solve_routes)
-
-
-@pytest.fixture
-def sqlite_template(request) -> Template | None:
-    """Tests that take ``routes_job`` start from a copy of ``routes_template`` on SQLite."""
-    if "routes_job" in request.fixturenames:
-        return request.getfixturevalue("routes_template")
-    if "tiny" in request.fixturenames:
-        return request.getfixturevalue("tiny_template")
-    return None
-
-
-@pytest.fixture
-def routes_job(request, client, keys, tiny, store) -> str:
-    """A solved routes job of the tiny territory (solved in the template on SQLite)."""
-    template = from_template(request)
-    if template is not None:
-        return template.ids["routes"]
-    return _solve_routes(client, store, keys)["routes"]
+routes_template, sqlite_template, routes_job = solved_job_fixtures("routes", _solve_routes)
 
 
 def test_no_key_or_unknown_key_is_401_problem(client):

@@ -13,7 +13,7 @@ from api.store.territories import Upload, put_territory
 from tests.api.conftest import TINY
 
 
-@pytest.mark.both_databases
+@pytest.mark.both_databases(postgres_in_fast_lane=True)
 def test_migrations_create_every_table_and_are_idempotent(store):
     migrate(store.engine)  # a second run changes nothing
     tables = set(inspect(store.engine).get_table_names())
@@ -29,7 +29,7 @@ def test_migrations_create_every_table_and_are_idempotent(store):
     } <= tables
 
 
-@pytest.mark.both_databases
+@pytest.mark.both_databases(postgres_in_fast_lane=True)
 def test_each_queued_job_is_claimed_once(store, db_url):
     put_territory(
         store, "tiny", [Upload(table=p.stem, content=p.read_bytes()) for p in TINY.glob("*.csv")]
@@ -51,7 +51,7 @@ def test_each_queued_job_is_claimed_once(store, db_url):
     assert {jobs.get_job(store, j).status for j in queued} == {"running"}
 
 
-@pytest.mark.both_databases
+@pytest.mark.both_databases(postgres_in_fast_lane=True)
 def test_keys_of_revision_0002_keep_working_after_0003(db_url):
     """0003_key_changes adds the change counter; keys made before keep their scope."""
     from sqlalchemy import text

@@ -82,7 +82,8 @@ def _run(store, job_id: str) -> None:
     assert jobs.execute(store, job_id) == "succeeded", jobs.get_job(store, job_id).error
 
 
-@pytest.mark.parametrize("lang", [None, "en"])  # None: neither door says (French)
+# None: neither door says (French); English, the same comparison again: the slow lane
+@pytest.mark.parametrize("lang", [None, pytest.param("en", marks=pytest.mark.slow)])
 def test_cli_and_http_week_give_the_same_allocation_and_sheets(
     client, keys, store, tiny_week, tmp_path, capsys, lang
 ):
@@ -126,6 +127,7 @@ def test_cli_and_http_week_give_the_same_allocation_and_sheets(
     assert client.get(f"/v1/weeks/{job_id}", headers=keys["producer"]).status_code == 403
 
 
+@pytest.mark.slow  # a door comparison (two week solves, twice): the one above stays fast
 def test_a_week_what_if_over_http_matches_the_command_line(
     client, keys, store, tiny_week, tmp_path, capsys
 ):

@@ -75,7 +75,10 @@ def test_unreadable_instance(tmp_path):
         read_instance(tmp_path / "x.csv")
 
 
-@pytest.mark.parametrize("engine", ["portfolio", "ortools", "pyvrp"])
+# the portfolio runs the two others: the slow lane
+@pytest.mark.parametrize(
+    "engine", [pytest.param("portfolio", marks=pytest.mark.slow), "ortools", "pyvrp"]
+)
 def test_small_instance_solved_feasibly(engine, vrp_dir):
     instance = read_instance(vrp_dir / "cvrp" / "A-n32-k5.vrp")
     result = solve_vrp(

@@ -141,3 +141,13 @@ def test_read_table_strict_raises_with_line_numbers(tiny_copy):
     edit_cell(tiny_copy, "households", 3, "size", "0")
     with pytest.raises(InputError, match=r"households.csv row 3, column 'size'"):
         read_table(tiny_copy / "households.csv", TABLES["households"])
+
+
+def test_a_header_only_table_reads_as_no_rows_with_parsed_types(tmp_path):
+    # a time column of no cells once raised KeyError (pandas' split of an empty column)
+    path = tmp_path / "opening_hours.csv"
+    path.write_text("site_id,weekday,open,close\n", encoding="utf-8")
+    result = read_table(path, TABLES["opening_hours"])
+    assert list(result.valid.columns) == ["row", "site_id", "weekday", "open", "close"]
+    assert len(result.valid) == 0
+    assert result.errors == ()

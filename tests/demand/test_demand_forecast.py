@@ -45,9 +45,22 @@ def make_weekly(n_weeks: int = 100, *, seed: int = 0, noise: float = 0.3) -> pd.
     return pd.concat(rows, ignore_index=True)
 
 
-def test_forecast_has_the_contract_columns_and_ordered_bounds():
+# forecasts are the slow part: the tests that read the same one share it (each takes a copy)
+@pytest.fixture(scope="module")
+def site_forecast() -> pd.DataFrame:
+    """``make_weekly()``'s forecast 6 weeks ahead, without families."""
+    return demand.forecast_demand(make_weekly(), horizon_weeks=6)
+
+
+@pytest.fixture(scope="module")
+def family_forecast() -> pd.DataFrame:
+    """``make_weekly()``'s forecast 10 weeks ahead, per family."""
+    return demand.forecast_demand(make_weekly(), horizon_weeks=10, families=FAMILIES)
+
+
+def test_forecast_has_the_contract_columns_and_ordered_bounds(family_forecast):
     weekly = make_weekly()
-    fc = demand.forecast_demand(weekly, horizon_weeks=10, families=FAMILIES)
+    fc = family_forecast.copy()
     assert list(fc.columns) == ["week_start", "site_id", "product_id", "kg", "low", "high"]
     assert len(fc) == 9 * 10
     # starts the Monday after the last history week
@@ -86,10 +99,10 @@ def test_start_in_the_past_ignores_later_history():
     assert fc["kg"].to_numpy() == pytest.approx(again["kg"].to_numpy())
 
 
-def test_same_input_same_forecast():
+def test_same_input_same_forecast(site_forecast):
     weekly = make_weekly()
-    a = demand.forecast_demand(weekly, horizon_weeks=8)
-    b = demand.forecast_demand(weekly.sample(frac=1.0, random_state=1), horizon_weeks=8)
+    a = site_forecast.copy()
+    b = demand.forecast_demand(weekly.sample(frac=1.0, random_state=1), horizon_weeks=6)
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -121,8 +134,8 @@ def test_bad_settings_are_input_errors_naming_the_field(make, field):
         make()
 
 
-def test_hub_demand_sums_sites_and_adds_storage_class():
-    fc = demand.forecast_demand(make_weekly(), horizon_weeks=6)
+def test_hub_demand_sums_sites_and_adds_storage_class(site_forecast):
+    fc = site_forecast.copy()
     hub = demand.hub_demand(fc, PRODUCTS)
     assert list(hub.columns) == ["week_start", "product_id", "storage_class", "kg", "low", "high"]
     assert len(hub) == 3 * 6
@@ -134,8 +147,8 @@ def test_hub_demand_sums_sites_and_adds_storage_class():
     assert hub["high"].sum() < fc["high"].sum()
 
 
-def test_hub_demand_rejects_unknown_products():
-    fc = demand.forecast_demand(make_weekly(), horizon_weeks=2)
+def test_hub_demand_rejects_unknown_products(site_forecast):
+    fc = site_forecast.copy()
     with pytest.raises(InputError, match="not in the catalogue"):
         demand.hub_demand(fc, PRODUCTS.iloc[:2])
 
@@ -161,8 +174,8 @@ def test_backtest_needs_a_season_of_history():
         demand.backtest(make_weekly(60), origins=2, horizon=8)
 
 
-def test_hub_interval_is_calibrated_and_falls_back_to_quadrature():
-    fc = demand.forecast_demand(make_weekly(100), horizon_weeks=6, families=FAMILIES)
+def test_hub_interval_is_calibrated_and_falls_back_to_quadrature(family_forecast):
+    fc = family_forecast.copy()
     calibrated = demand.hub_demand(fc, PRODUCTS)
     # a frame without the calibration (e.g. read back from CSV) adds site errors in quadrature
     plain = fc.copy()

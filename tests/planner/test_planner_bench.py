@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import planner
 from core.territory import SAMPLE_DIR, load_territory
@@ -20,6 +21,7 @@ def bench_module():
     return module
 
 
+@pytest.mark.slow  # a real-size model (the sample's 150 farms, 52 weeks)
 def test_metro_instance_has_150_farms_60_crops_and_builds():
     bench = bench_module()
     terr = load_territory(SAMPLE_DIR, activity=False)

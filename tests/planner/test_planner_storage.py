@@ -29,7 +29,7 @@ def _with_storage(terr, capacity: dict[str, float]):
     return dataclasses.replace(terr, storage=rows)
 
 
-@pytest.mark.parametrize("seed", [4, 11])
+@pytest.mark.parametrize("seed", [4, pytest.param(11, marks=pytest.mark.slow)])  # a 2nd case
 def test_half_the_peak_stock_stays_feasible_and_never_overflows(seed):
     terr, hub = _random_case(seed, weeks=16)
     params = PlanParams(work=0.05, horizon_weeks=16)

@@ -51,6 +51,11 @@ def test_days_and_actions_in_french():
         ("unknown site_id (not in sites)", "site_id inconnu (absent de la table sites)"),
         ("expected a date YYYY-MM-DD or DD/MM/YYYY", "attendu : une date AAAA-MM-JJ ou JJ/MM/AAAA"),
         ("duplicate id (must be unique)", "identifiant en double (il doit être unique)"),
+        (
+            "required column is missing (header is line 1; columns found: date, site_id)",
+            "colonne obligatoire absente (l'en-tête est la ligne 1 ; colonnes trouvées : date, "
+            "site_id)",
+        ),
         ("something new", "something new"),
     ],
 )
