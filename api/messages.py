@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from core.i18n import first_translation
+
 MESSAGES: dict[str, dict[str, str]] = {
     "loading": {"fr": "Chargement du territoire", "en": "Loading the territory"},
     "demand": {
@@ -374,10 +376,7 @@ _WARNINGS_FR = (
 def warning_text(message: str, lang: str = "fr") -> str:
     """A routing warning for people: the known ones in French, others as they are."""
     if lang == "fr":
-        for pattern, template in _WARNINGS_FR:
-            found = pattern.match(message)
-            if found:
-                return template.format(*found.groups())
+        return first_translation(_WARNINGS_FR, message) or message
     return message
 
 
@@ -449,8 +448,4 @@ def usage_text(message: str, where: str, lang: str = "fr") -> str:
 
 
 def _value_fr(detail: str) -> str:
-    for pattern, template in _VALUE_FR:
-        found = pattern.match(detail.strip())
-        if found:
-            return template.format(*found.groups())
-    return detail
+    return first_translation(_VALUE_FR, detail.strip()) or detail

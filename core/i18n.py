@@ -10,6 +10,7 @@ the message unchanged: the engines write English, the API's JSON keeps it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from core.errors import InputError, RowError, VivresError
 from core.i18n_plan import PLAN_MESSAGE, plan_message_fr
@@ -42,6 +43,15 @@ _MESSAGES = (
         "colonne obligatoire absente (l'en-tête est la ligne 1 ; colonnes trouvées : {0})",
     ),
 )
+
+
+def first_translation(patterns: Iterable[tuple[re.Pattern[str], str]], message: str) -> str | None:
+    """The template of the first pattern ``message`` matches, filled with its groups."""
+    for pattern, template in patterns:
+        found = pattern.match(message)
+        if found:
+            return template.format(*found.groups())
+    return None
 
 
 def message_fr(message: str) -> str:
@@ -420,10 +430,9 @@ def text_fr(message: str) -> str:
     message = str(message).strip()
     if message in _FIXED:
         return _FIXED[message]
-    for pattern, template in _PATTERNS:
-        found = pattern.match(message)
-        if found:
-            return template.format(*found.groups())
+    translated = first_translation(_PATTERNS, message)
+    if translated is not None:
+        return translated
     for pattern, build in _EXPLANATIONS:
         found = pattern.match(message)
         if found:
