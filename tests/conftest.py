@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +34,29 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_configure_node(node) -> None:
     """Tell each xdist worker that the controller schedules by group (see pytest_configure)."""
     node.workerinput["vivres_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Collect the run's garbage once, then freeze what is left: pytest's own cleanup collects
+    five times more (unraisable exceptions are still caught by the first), and each pass over a
+    worker's whole heap took ≈ 0.5 s."""
+    gc.collect()
+    gc.freeze()
+
+
+def _exit_worker_now() -> None:
+    """End an xdist worker without tearing its interpreter down (≈ 3 s of freeing objects one by
+    one, which the controller waits for). Registered when this conftest is imported, so it runs
+    after every exit handler registered later; the worker has already sent its results and its
+    exit status is not read."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    atexit.register(_exit_worker_now)
 
 
 @pytest.fixture

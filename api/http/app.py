@@ -190,13 +190,13 @@ def create_app(
         tags=["service"],
         responses={503: {"description": "The supervised job worker is not running"}},
     )
-    def health() -> JSONResponse:
+    def health(request: Request) -> JSONResponse:
         """Liveness without a key: the job worker (when ``vivres serve`` supervises one), the
         queue length and the age of its oldest job; 503 when the worker is down."""
         from api.jobs import queue_stats
         from api.supervisor import worker_pid
 
-        num_queued, oldest_s = queue_stats(store)
+        num_queued, oldest_s = queue_stats(request.app.state.store)
         supervised = settings().worker_pidfile is not None
         pid = worker_pid() if supervised else None
         worker = "not supervised here" if not supervised else "alive" if pid is not None else "dead"

@@ -9,7 +9,7 @@ run. The web pages (``api/web``, outside ``/v1``) run only this server's scripts
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -87,10 +87,13 @@ def install_docs(app: FastAPI) -> None:
     )
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
+    async def docs(request: Request) -> HTMLResponse:
+        # request.app, not a closure over app: FastAPI caches endpoints by identity, and a
+        # closure would keep every app ever built alive (tests build hundreds)
+        served = request.app
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} — API",
+            openapi_url=served.openapi_url or "/openapi.json",
+            title=f"{served.title} — API",
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
