@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.datastructures import State
 
 from api.http import caisse, results, scenarios, territories
 from api.http import interop as interop_routes
@@ -134,6 +135,16 @@ def _openapi(app: FastAPI) -> dict:
     return schema
 
 
+def bind_state(app: FastAPI, store: Store, *, rate_limit: tuple[int, int] | None = None) -> None:
+    """Give ``app`` a new state over ``store``: the store, its key cache, an empty result cache
+    and a rate limiter; whatever the app kept before (a session secret…) is dropped."""
+    app.state = State()
+    app.state.store = store
+    app.state.keys = KeyCache(store)
+    app.state.results = ResultCache()
+    app.state.rate_limiter = RateLimiter(*(rate_limit or limits_from_env()))
+
+
 def create_app(
     store: Store | None = None,
     *,
@@ -160,10 +171,7 @@ def create_app(
         redoc_url=None,  # /docs from local assets: install_docs
         dependencies=[Depends(reject_unknown_query)],
     )
-    app.state.store = store
-    app.state.keys = KeyCache(store)
-    app.state.results = ResultCache()
-    app.state.rate_limiter = RateLimiter(*(rate_limit or limits_from_env()))
+    bind_state(app, store, rate_limit=rate_limit)
     install(app)
     install_docs(app)
 
@@ -237,8 +245,8 @@ def create_app(
 
     install_web(app)  # the French web pages at / (cookie sessions; api/web)
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1024 * 1024))
-    app.add_middleware(CachedReads, keys=app.state.keys, results=app.state.results)
-    app.add_middleware(RateLimit, limiter=app.state.rate_limiter)  # warm reads count too
+    app.add_middleware(CachedReads)
+    app.add_middleware(RateLimit)  # warm reads count too
     app.add_middleware(SecurityHeaders)  # covers the fast path's answers too
     app.add_middleware(HeadAsGet)  # outermost: HEAD sees exactly what GET would
     app.openapi = lambda: _openapi(app)

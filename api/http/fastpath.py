@@ -34,14 +34,16 @@ def _route(path: str) -> tuple[re.Match, str] | None:
 
 
 class CachedReads:
-    """ASGI middleware answering warm read requests straight from the result cache."""
+    """ASGI middleware answering warm read requests straight from the result cache (the app's
+    ``state.keys`` and ``state.results``, read at each request)."""
 
-    def __init__(self, app, *, keys: KeyCache, results: ResultCache):
-        self.app, self.keys, self.results = app, keys, results
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "GET":
-            hit = self._lookup(scope)
+            state = scope["app"].state
+            hit = self._lookup(scope, state.keys, state.results)
             if hit is not None:
                 body, media_type = hit
                 await send(
@@ -58,7 +60,7 @@ class CachedReads:
                 return
         await self.app(scope, receive, send)
 
-    def _lookup(self, scope) -> tuple[bytes, str] | None:
+    def _lookup(self, scope, keys: KeyCache, results: ResultCache) -> tuple[bytes, str] | None:
         found = _route(scope["path"])
         if found is None:
             return None
@@ -70,11 +72,11 @@ class CachedReads:
             or (scope.get("query_string") and kind not in ("contract", "sheet"))
         ):
             return None
-        caller = self._caller(scope)
+        caller = _caller(scope, keys)
         if caller is None:
             return None
         job_id = match.group(1)
-        job = self.results.get(("job", job_id))
+        job = results.get(("job", job_id))
         wanted = "plan" if kind in ("plan", "contract") else "routes"
         if job is None or job.kind != wanted:
             return None
@@ -84,26 +86,27 @@ class CachedReads:
             producer_id = match.group(2)
             if not producer_visible(caller, producer_id):
                 return None  # FastAPI answers the 404
-            files = (self.results.get(("contracts", job_id)) or {}).get(producer_id)
+            files = (results.get(("contracts", job_id)) or {}).get(producer_id)
             if not files or fmt not in files:
                 return None
-            return self.results.get(("art", job_id, files[fmt]))
+            return results.get(("art", job_id, files[fmt]))
         if caller.role not in READ_RESULTS:
             return None
         if kind in ("plan", "routes"):
-            body = self.results.get(("summary", job_id))
+            body = results.get(("summary", job_id))
             return None if body is None else (body, "application/json")
         if kind == "geojson":
-            return self.results.get(("art", job_id, "routes.geojson"))
+            return results.get(("art", job_id, "routes.geojson"))
         day, vehicle = match.group(2), match.group(3)
-        return self.results.get(("art", job_id, f"sheets/{day}_{vehicle}.{fmt}"))
+        return results.get(("art", job_id, f"sheets/{day}_{vehicle}.{fmt}"))
 
-    def _caller(self, scope):
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    return None
-                caller = self.keys.peek(token.strip())
-                return caller if caller is not None and caller.scoped else None
-        return None
+
+def _caller(scope, keys: KeyCache):
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            caller = keys.peek(token.strip())
+            return caller if caller is not None and caller.scoped else None
+    return None

@@ -91,24 +91,22 @@ def _caller(scope) -> str:
 
 
 class RateLimit:
-    """ASGI middleware: 429 problem+json with ``Retry-After`` once a key's bucket is empty."""
+    """ASGI middleware: 429 problem+json with ``Retry-After`` once a key's bucket is empty (the
+    app's ``state.rate_limiter``, read at each request)."""
 
-    def __init__(self, app, *, limiter: RateLimiter):
-        self.app, self.limiter = app, limiter
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or not self.limiter.enabled
-            or path in EXEMPT
-            or path.startswith(EXEMPT_PREFIXES)
-        ):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        wait_s = self.limiter.take(_caller(scope))
+        limiter: RateLimiter = scope["app"].state.rate_limiter
+        if not limiter.enabled or path in EXEMPT or path.startswith(EXEMPT_PREFIXES):
+            return await self.app(scope, receive, send)
+        wait_s = limiter.take(_caller(scope))
         if wait_s <= 0:
             return await self.app(scope, receive, send)
-        limiter = self.limiter
         response = problem_response(
             429,
             "Too Many Requests",

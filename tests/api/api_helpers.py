@@ -27,6 +27,25 @@ def test_client(app):
 
 test_client.__test__ = False
 
+_SHARED_APPS: dict[float, Any] = {}
+
+
+def shared_app(store, *, max_body_mb: float = 2):
+    """This test process's app with a ``max_body_mb`` body limit and no rate limit, given a new
+    state over ``store`` (``api.http.app.bind_state``): as a new app would be, but FastAPI
+    builds an app's routes on its first requests (≈ 20 ms a router), so once per process here
+    instead of once per test."""
+    from api.http.app import bind_state, create_app
+
+    app = _SHARED_APPS.get(max_body_mb)
+    if app is None:
+        app = _SHARED_APPS[max_body_mb] = create_app(
+            store, max_body_mb=max_body_mb, rate_limit=(0, 0)
+        )
+    else:
+        bind_state(app, store, rate_limit=(0, 0))
+    return app
+
 
 def tiny_files() -> dict[str, tuple[str, bytes, str]]:
     """The tiny territory as multipart fields."""
@@ -91,12 +110,11 @@ def build_template(
     database at ``path`` — what the ``keys`` and ``tiny`` fixtures do — then
     ``prepare(client, store, keys)`` (ids by name), once, for tests to start from a copy (a
     test writes only into its copy)."""
-    from api.http import create_app
     from api.store.db import Store
 
     store = Store.open(f"sqlite:///{path}")
     made = make_keys(store)
-    with test_client(create_app(store, max_body_mb=2, rate_limit=(0, 0))) as client:
+    with test_client(shared_app(store)) as client:
         response = client.put("/v1/territories/tiny", files=files, headers=made["planner"])
         assert response.status_code == 200, response.text
         ids = prepare(client, store, made) if prepare is not None else {}

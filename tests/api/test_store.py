@@ -13,6 +13,11 @@ from api.store.territories import Upload, put_territory
 from tests.api.conftest import TINY
 
 
+@pytest.fixture
+def empty_template() -> None:
+    """None: these tests migrate a new database (tests/api/conftest.py copies a migrated one)."""
+
+
 @pytest.mark.both_databases(postgres_in_fast_lane=True)
 def test_migrations_create_every_table_and_are_idempotent(store):
     migrate(store.engine)  # a second run changes nothing
