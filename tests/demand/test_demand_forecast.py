@@ -26,7 +26,7 @@ FAMILIES = PRODUCTS.set_index("product_id")["category"]
 #: inputs the defaults choose HubSeasonalShare as well and give the same frame (compared on
 #: every input when CHEAP was introduced; test_the_cheap_candidates_give_the_default_forecast
 #: keeps comparing on two). The choice, the intervals and determinism are tested on the
-#: defaults (``site_forecast``, ``family_forecast``, test_demand_select.py).
+#: defaults (``family_forecast``, test_demand_select.py).
 CHEAP = ForecastParams(candidates=tuple(c for c in CANDIDATES if c not in SLOW_METHODS))
 
 
@@ -57,13 +57,13 @@ def make_weekly(n_weeks: int = 100, *, seed: int = 0, noise: float = 0.3) -> pd.
 # forecasts are the slow part: the tests that read the same one share it (each takes a copy)
 @pytest.fixture(scope="module")
 def site_forecast() -> pd.DataFrame:
-    """``make_weekly()``'s forecast 6 weeks ahead, without families."""
-    return demand.forecast_demand(make_weekly(), horizon_weeks=6)
+    """``make_weekly()``'s forecast 6 weeks ahead, without families (CHEAP: the same frame)."""
+    return demand.forecast_demand(make_weekly(), horizon_weeks=6, params=CHEAP)
 
 
 @pytest.fixture(scope="module")
 def family_forecast() -> pd.DataFrame:
-    """``make_weekly()``'s forecast 10 weeks ahead, per family."""
+    """``make_weekly()``'s forecast 10 weeks ahead, per family, on the default candidates."""
     return demand.forecast_demand(make_weekly(), horizon_weeks=10, families=FAMILIES)
 
 
@@ -108,10 +108,13 @@ def test_start_in_the_past_ignores_later_history():
     assert fc["kg"].to_numpy() == pytest.approx(again["kg"].to_numpy())
 
 
-def test_same_input_same_forecast(site_forecast):
+def test_same_input_same_forecast(family_forecast):
+    # on the default candidates, with the per-family choice
     weekly = make_weekly()
-    a = site_forecast.copy()
-    b = demand.forecast_demand(weekly.sample(frac=1.0, random_state=1), horizon_weeks=6)
+    a = family_forecast.copy()
+    b = demand.forecast_demand(
+        weekly.sample(frac=1.0, random_state=1), horizon_weeks=10, families=FAMILIES
+    )
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -143,15 +146,12 @@ def test_bad_settings_are_input_errors_naming_the_field(make, field):
         make()
 
 
-def test_the_cheap_candidates_give_the_default_forecast(site_forecast, family_forecast):
+def test_the_cheap_candidates_give_the_default_forecast(family_forecast):
     # what CHEAP stands on: where the defaults choose HubSeasonalShare, leaving AutoETS and
     # AutoTheta out changes nothing (if a default changes that, the tests using CHEAP need a look)
-    for default, families, horizon in ((site_forecast, None, 6), (family_forecast, FAMILIES, 10)):
-        cheap = demand.forecast_demand(
-            make_weekly(), horizon_weeks=horizon, families=families, params=CHEAP
-        )
-        pd.testing.assert_frame_equal(cheap, default)
-        assert cheap.attrs == default.attrs
+    cheap = demand.forecast_demand(make_weekly(), horizon_weeks=10, families=FAMILIES, params=CHEAP)
+    pd.testing.assert_frame_equal(cheap, family_forecast)
+    assert cheap.attrs == family_forecast.attrs
 
 
 def test_hub_demand_sums_sites_and_adds_storage_class(site_forecast):
