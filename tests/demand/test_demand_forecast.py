@@ -21,6 +21,9 @@ PRODUCTS = pd.DataFrame(
 )
 FAMILIES = PRODUCTS.set_index("product_id")["category"]
 
+# under -n, one worker: the module's forecasts (module fixtures) are made once
+pytestmark = pytest.mark.xdist_group("test_demand_forecast")
+
 #: Every candidate but AutoETS and AutoTheta (≈ 90 % of a default forecast's time here), for
 #: the tests that check what the forecast does, not which model it picks. On each of their
 #: inputs the defaults choose HubSeasonalShare as well and give the same frame (compared on

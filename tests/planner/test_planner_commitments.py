@@ -38,7 +38,8 @@ def _busiest(plan: pd.DataFrame) -> str:
 @pytest.fixture(scope="module")
 def random_base():
     """``_random_case(2, weeks=16)`` and its plan (work 0.05), solved once for the tests that
-    freeze lines of it (≈ 1 s a solve); they read the plan and never change it."""
+    freeze lines of it (≈ 1 s a solve; the fast ones are in one ``xdist_group``, not the slow
+    ones, which may then run side by side); they read the plan and never change it."""
     terr, hub = _random_case(2, weeks=16)
     _, base = solve(terr, hub, work=0.05)
     return terr, hub, base
@@ -68,6 +69,7 @@ def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_se
     assert not _lines(free.plan, who).equals(_lines(base.plan, who))
 
 
+@pytest.mark.xdist_group("random_base")  # one solve of it under -n
 def test_a_frozen_crop_until_a_date_fixes_only_those_plantings(random_base):
     terr, hub, base = random_base
     who = _busiest(base.plan)
@@ -139,6 +141,7 @@ def test_frozen_plantings_over_the_land_are_explained_not_just_infeasible():
     assert "80 m² of open_field" in str(caught.value) and "50 m²" in str(caught.value)
 
 
+@pytest.mark.xdist_group("random_base")  # one solve of it under -n
 def test_versions_and_their_diff(random_base):
     *_, base = random_base
     who = _busiest(base.plan)

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from routing.network import RoadNetwork
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``-n``, the tests reading ``stbarth`` run on one worker: one parse in the run."""
+    for item in items:
+        if "stbarth" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("stbarth"))
+
+
 @pytest.fixture
 def osm_dir() -> Path:
     """The shared OSM extracts (tests skip cleanly when absent)."""

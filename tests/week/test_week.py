@@ -84,6 +84,7 @@ def base_week(tmp_path_factory: pytest.TempPathFactory) -> WeekRun:
     return WeekRun(code, stdout.getvalue(), stderr.getvalue(), out)
 
 
+@pytest.mark.xdist_group("base_week")  # one run of it under -n
 def test_every_ordered_kilo_is_delivered_or_reported(base_week):
     code, stdout, err, out = base_week.code, base_week.stdout, base_week.stderr, base_week.out
     assert code == 0, err
@@ -148,6 +149,7 @@ def test_the_week_sheets_come_out_in_english_with_lang_en(week_dir, tmp_path, ca
     assert "short supply" in " ".join(stdout.split())  # the console's table too
 
 
+@pytest.mark.xdist_group("base_week")  # one run of it under -n
 def test_the_carried_history_lifts_last_weeks_worst_served_shop(
     base_week, week_dir, tmp_path, capsys
 ):
