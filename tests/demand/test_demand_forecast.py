@@ -28,8 +28,9 @@ pytestmark = pytest.mark.xdist_group("test_demand_forecast")
 #: the tests that check what the forecast does, not which model it picks. On each of their
 #: inputs the defaults choose HubSeasonalShare as well and give the same frame (compared on
 #: every input when CHEAP was introduced; test_the_cheap_candidates_give_the_default_forecast
-#: keeps comparing on two). The choice, the intervals and determinism are tested on the
-#: defaults (``family_forecast``, test_demand_select.py).
+#: keeps comparing on one). The intervals and determinism stay on the defaults
+#: (``family_forecast``, whose choice runs AutoETS and AutoTheta too); the choice itself is
+#: tested in test_demand_select.py.
 CHEAP = ForecastParams(candidates=tuple(c for c in CANDIDATES if c not in SLOW_METHODS))
 
 
