@@ -8,7 +8,8 @@ import pytest
 
 import demand
 from core.errors import InputError
-from demand.forecast import ForecastParams
+from demand._statsforecast import SLOW_METHODS
+from demand.forecast import CANDIDATES, ForecastParams
 from demand.orders import OrderCheckParams
 
 PRODUCTS = pd.DataFrame(
@@ -19,6 +20,18 @@ PRODUCTS = pd.DataFrame(
     }
 )
 FAMILIES = PRODUCTS.set_index("product_id")["category"]
+
+# under -n, one worker: the module's forecasts (module fixtures) are made once
+pytestmark = pytest.mark.xdist_group("test_demand_forecast")
+
+#: Every candidate but AutoETS and AutoTheta (≈ 90 % of a default forecast's time here), for
+#: the tests that check what the forecast does, not which model it picks. On each of their
+#: inputs the defaults choose HubSeasonalShare as well and give the same frame (compared on
+#: every input when CHEAP was introduced; test_the_cheap_candidates_give_the_default_forecast
+#: keeps comparing on one). The intervals and determinism stay on the defaults
+#: (``family_forecast``, whose choice runs AutoETS and AutoTheta too); the choice itself is
+#: tested in test_demand_select.py.
+CHEAP = ForecastParams(candidates=tuple(c for c in CANDIDATES if c not in SLOW_METHODS))
 
 
 def make_weekly(n_weeks: int = 100, *, seed: int = 0, noise: float = 0.3) -> pd.DataFrame:
@@ -48,13 +61,13 @@ def make_weekly(n_weeks: int = 100, *, seed: int = 0, noise: float = 0.3) -> pd.
 # forecasts are the slow part: the tests that read the same one share it (each takes a copy)
 @pytest.fixture(scope="module")
 def site_forecast() -> pd.DataFrame:
-    """``make_weekly()``'s forecast 6 weeks ahead, without families."""
-    return demand.forecast_demand(make_weekly(), horizon_weeks=6)
+    """``make_weekly()``'s forecast 6 weeks ahead, without families (CHEAP: the same frame)."""
+    return demand.forecast_demand(make_weekly(), horizon_weeks=6, params=CHEAP)
 
 
 @pytest.fixture(scope="module")
 def family_forecast() -> pd.DataFrame:
-    """``make_weekly()``'s forecast 10 weeks ahead, per family."""
+    """``make_weekly()``'s forecast 10 weeks ahead, per family, on the default candidates."""
     return demand.forecast_demand(make_weekly(), horizon_weeks=10, families=FAMILIES)
 
 
@@ -75,13 +88,13 @@ def test_forecast_has_the_contract_columns_and_ordered_bounds(family_forecast):
 def test_flat_noiseless_series_is_forecast_exactly():
     weekly = make_weekly(80)
     weekly["kg"] = 7.0
-    fc = demand.forecast_demand(weekly, horizon_weeks=60)
+    fc = demand.forecast_demand(weekly, horizon_weeks=60, params=CHEAP)
     assert fc["kg"].to_numpy() == pytest.approx(7.0)
 
 
 def test_seasonal_shape_is_followed():
     weekly = make_weekly(104, noise=0.05)
-    fc = demand.forecast_demand(weekly, horizon_weeks=52)
+    fc = demand.forecast_demand(weekly, horizon_weeks=52, params=CHEAP)
     tomato = fc.loc[(fc["site_id"] == "S2") & (fc["product_id"] == "tomate")]
     peak = tomato.loc[tomato["kg"].idxmax(), "week_start"]
     # summer peak (week 26 of the sinus) and nothing in winter
@@ -92,22 +105,25 @@ def test_seasonal_shape_is_followed():
 def test_start_in_the_past_ignores_later_history():
     weekly = make_weekly(100)
     start = pd.Timestamp("2025-06-04")  # a Wednesday: its week's Monday is used
-    fc = demand.forecast_demand(weekly, horizon_weeks=4, start=start)
+    fc = demand.forecast_demand(weekly, horizon_weeks=4, start=start, params=CHEAP)
     assert fc["week_start"].min() == pd.Timestamp("2025-06-02")
     truncated = weekly.loc[weekly["week_start"] < pd.Timestamp("2025-06-02")]
-    again = demand.forecast_demand(truncated, horizon_weeks=4)
+    again = demand.forecast_demand(truncated, horizon_weeks=4, params=CHEAP)
     assert fc["kg"].to_numpy() == pytest.approx(again["kg"].to_numpy())
 
 
-def test_same_input_same_forecast(site_forecast):
+def test_same_input_same_forecast(family_forecast):
+    # on the default candidates, with the per-family choice
     weekly = make_weekly()
-    a = site_forecast.copy()
-    b = demand.forecast_demand(weekly.sample(frac=1.0, random_state=1), horizon_weeks=6)
+    a = family_forecast.copy()
+    b = demand.forecast_demand(
+        weekly.sample(frac=1.0, random_state=1), horizon_weeks=10, families=FAMILIES
+    )
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_short_history_still_forecasts():
-    fc = demand.forecast_demand(make_weekly(20), horizon_weeks=5)
+    fc = demand.forecast_demand(make_weekly(20), horizon_weeks=5, params=CHEAP)
     assert (fc["low"] <= fc["kg"]).all() and (fc["kg"] <= fc["high"]).all()
 
 
@@ -134,6 +150,14 @@ def test_bad_settings_are_input_errors_naming_the_field(make, field):
         make()
 
 
+def test_the_cheap_candidates_give_the_default_forecast(family_forecast):
+    # what CHEAP stands on: where the defaults choose HubSeasonalShare, leaving AutoETS and
+    # AutoTheta out changes nothing (if a default changes that, the tests using CHEAP need a look)
+    cheap = demand.forecast_demand(make_weekly(), horizon_weeks=10, families=FAMILIES, params=CHEAP)
+    pd.testing.assert_frame_equal(cheap, family_forecast)
+    assert cheap.attrs == family_forecast.attrs
+
+
 def test_hub_demand_sums_sites_and_adds_storage_class(site_forecast):
     fc = site_forecast.copy()
     hub = demand.hub_demand(fc, PRODUCTS)
@@ -155,7 +179,9 @@ def test_hub_demand_rejects_unknown_products(site_forecast):
 
 def test_tiny_backtest_runs_and_reports_the_contract():
     weekly = make_weekly(80)
-    result = demand.backtest(weekly, origins=2, horizon=4, step=4, families=FAMILIES)
+    # the cheap candidates: model, baseline, families and choices are the defaults' ones (the
+    # comparison table lacks AutoETS and AutoTheta, which this test does not read)
+    result = demand.backtest(weekly, origins=2, horizon=4, step=4, families=FAMILIES, params=CHEAP)
     d = result.to_json_dict()
     assert {"model", "baseline", "by_family", "hub", "methods", "choices"} <= set(d)
     for side in ("model", "baseline"):
@@ -192,6 +218,6 @@ def test_hub_interval_is_calibrated_and_falls_back_to_quadrature(family_forecast
 
 
 def test_forecast_frame_writes_to_parquet_without_warnings(tmp_path):
-    fc = demand.forecast_demand(make_weekly(70), horizon_weeks=3)
+    fc = demand.forecast_demand(make_weekly(70), horizon_weeks=3, params=CHEAP)
     fc.to_parquet(tmp_path / "f.parquet")  # attrs must be JSON-serialisable
     assert len(pd.read_parquet(tmp_path / "f.parquet")) == len(fc)

@@ -35,10 +35,19 @@ def _busiest(plan: pd.DataFrame) -> str:
     return str(plan.groupby("producer_id")["beds"].sum().sort_values(kind="stable").index[-1])
 
 
-@pytest.mark.slow
-def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_seed():
+@pytest.fixture(scope="module")
+def random_base():
+    """``_random_case(2, weeks=16)`` and its plan (work 0.05), solved once for the tests that
+    freeze lines of it (≈ 1 s a solve; the fast ones are in one ``xdist_group``, not the slow
+    ones, which may then run side by side); they read the plan and never change it."""
     terr, hub = _random_case(2, weeks=16)
     _, base = solve(terr, hub, work=0.05)
+    return terr, hub, base
+
+
+@pytest.mark.slow
+def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_seed(random_base):
+    terr, hub, base = random_base
     who = _busiest(base.plan)
     rows = planner.freeze(base.plan, None, producer_id=who, today=date(2026, 3, 1))
     assert (rows["version"] == 1).all() and (rows["scope"] == "farm").all()
@@ -60,9 +69,9 @@ def test_a_frozen_farm_is_kept_line_for_line_under_a_demand_shock_and_another_se
     assert not _lines(free.plan, who).equals(_lines(base.plan, who))
 
 
-def test_a_frozen_crop_until_a_date_fixes_only_those_plantings():
-    terr, hub = _random_case(2, weeks=16)
-    _, base = solve(terr, hub, work=0.05)
+@pytest.mark.xdist_group("random_base")  # one solve of it under -n
+def test_a_frozen_crop_until_a_date_fixes_only_those_plantings(random_base):
+    terr, hub, base = random_base
     who = _busiest(base.plan)
     mine = base.plan.loc[base.plan["producer_id"] == who]
     crop = str(mine["crop_id"].iloc[0])
@@ -132,9 +141,9 @@ def test_frozen_plantings_over_the_land_are_explained_not_just_infeasible():
     assert "80 m² of open_field" in str(caught.value) and "50 m²" in str(caught.value)
 
 
-def test_versions_and_their_diff():
-    terr, hub = _random_case(2, weeks=16)
-    _, base = solve(terr, hub, work=0.05)
+@pytest.mark.xdist_group("random_base")  # one solve of it under -n
+def test_versions_and_their_diff(random_base):
+    *_, base = random_base
     who = _busiest(base.plan)
     first = planner.freeze(base.plan, None, producer_id=who)
     changed = base.plan.copy()
@@ -316,9 +325,8 @@ def test_small_weekly_deliveries_are_grouped_with_the_next_one():
 
 
 @pytest.mark.slow
-def test_frozen_lines_outside_a_short_plan_are_reported_not_dropped_silently():
-    terr, hub = _random_case(2, weeks=16)
-    _, base = solve(terr, hub, work=0.05)
+def test_frozen_lines_outside_a_short_plan_are_reported_not_dropped_silently(random_base):
+    terr, hub, base = random_base
     rows = planner.freeze(base.plan, None, producer_id=_busiest(base.plan))
     later = rows.assign(plant_date=[d + pd.Timedelta(weeks=30) for d in rows["plant_date"]])
     problem, result = solve(_frozen(terr, later), hub, work=0.05)

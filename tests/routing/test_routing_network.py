@@ -14,16 +14,6 @@ from routing.matrix import haversine_matrix, travel_matrix
 from routing.network import HAVERSINE, ROAD, SnapWarning, network_from_file
 
 
-@pytest.fixture(scope="module")
-def stbarth():
-    from routing_helpers import OSM_DIR
-
-    path = OSM_DIR / "saint_barthelemy.osm.pbf"
-    if not path.exists():
-        pytest.skip("shared OSM extracts not available")
-    return network_from_file(path)
-
-
 def _points(net, n, seed=0):
     rng = np.random.default_rng(seed)
     idx = rng.choice(net.num_nodes, n, replace=False)
@@ -32,6 +22,7 @@ def _points(net, n, seed=0):
 
 
 def test_pbf_and_bz2_give_the_same_graph(stbarth, osm_dir):
+    # ``stbarth`` is the .osm.pbf parsed by the session fixture; the .bz2 is parsed here
     bz2 = network_from_file(osm_dir / "saint_barthelemy.osm.bz2")
     assert stbarth.num_nodes == bz2.num_nodes
     assert stbarth.graph.number_of_edges() == bz2.graph.number_of_edges()

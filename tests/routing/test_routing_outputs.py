@@ -57,12 +57,10 @@ def test_outputs_flag_the_fallback(line_sites, tmp_path):
     assert "<script" not in page and "https://" not in page
 
 
-def test_geojson_follows_roads_with_a_network(osm_dir, tmp_path):
+def test_geojson_follows_roads_with_a_network(stbarth, tmp_path):
     from routing_helpers import site
 
-    from routing.network import network_from_file
-
-    net = network_from_file(osm_dir / "saint_barthelemy.osm.pbf")
+    net = stbarth
     idx = [10, 300, 600]
     sites = [site("HUB", "hub", net.node_lat[idx[0]], net.node_lon[idx[0]])] + [
         site(f"S{k}", "market", net.node_lat[i], net.node_lon[i]) for k, i in enumerate(idx[1:])
@@ -148,12 +146,11 @@ def test_an_extract_that_does_not_cover_the_sites_exits_2_naming_them(osm_dir, t
     assert _routes(tiny_dir, tmp_path / "r", "--osm", osm, "--solution-limit", "1000") == 2
 
 
-def test_the_coverage_error_names_the_sites_and_the_extent(osm_dir):
+def test_the_coverage_error_names_the_sites_and_the_extent(stbarth):
     from core.errors import InputError
     from routing.matrix import travel_matrix
-    from routing.network import network_from_file
 
-    net = network_from_file(osm_dir / "saint_barthelemy.osm.pbf")
+    net = stbarth
     on_island = [(net.node_lat[i], net.node_lon[i]) for i in (10, 300, 600)]
     nantes = [(47.21, -1.55), (47.20, -1.60), (47.25, -1.52)]
     lats, lons = zip(*(on_island + nantes), strict=True)

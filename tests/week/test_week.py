@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +42,8 @@ AVAILABILITY = """week_start,site_id,product_id,kg
 """
 
 
-@pytest.fixture
-def week_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "tiny"
+def _make_week_dir(parent: Path) -> Path:
+    target = parent / "tiny"
     shutil.copytree(TINY, target)
     orders = read_csv_any(target / "orders.csv")
     extra = read_csv_any(pd.io.common.StringIO(WEEK_ORDERS))
@@ -50,18 +52,41 @@ def week_dir(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def week_dir(tmp_path: Path) -> Path:
+    return _make_week_dir(tmp_path)
+
+
 def run(argv, capsys):
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_every_ordered_kilo_is_delivered_or_reported(week_dir, tmp_path, capsys):
-    out = tmp_path / "out"
-    code, stdout, err = run(
-        ["week", "--week", "2025-W10", "--data", str(week_dir), "--out", str(out), *COUNTS],
-        capsys,
-    )
+@dataclass(frozen=True)
+class WeekRun:
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def base_week(tmp_path_factory: pytest.TempPathFactory) -> WeekRun:
+    """``vivres week --week 2025-W10`` on ``_make_week_dir``'s territory, run once for the tests
+    that only read its outputs (its folder is theirs to read, not to change)."""
+    folder = tmp_path_factory.mktemp("base_week")
+    data = _make_week_dir(folder)
+    out = folder / "out"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["week", "--week", "2025-W10", "--data", str(data), "--out", str(out), *COUNTS])
+    return WeekRun(code, stdout.getvalue(), stderr.getvalue(), out)
+
+
+@pytest.mark.xdist_group("base_week")  # one run of it under -n
+def test_every_ordered_kilo_is_delivered_or_reported(base_week):
+    code, stdout, err, out = base_week.code, base_week.stdout, base_week.stderr, base_week.out
     assert code == 0, err
     summary = json.loads((out / "week.json").read_text())
     lines = read_csv_any(out / "allocation.csv")
@@ -124,10 +149,14 @@ def test_the_week_sheets_come_out_in_english_with_lang_en(week_dir, tmp_path, ca
     assert "short supply" in " ".join(stdout.split())  # the console's table too
 
 
-def test_the_carried_history_lifts_last_weeks_worst_served_shop(week_dir, tmp_path, capsys):
-    out = tmp_path / "out"
+@pytest.mark.xdist_group("base_week")  # one run of it under -n
+def test_the_carried_history_lifts_last_weeks_worst_served_shop(
+    base_week, week_dir, tmp_path, capsys
+):
+    # the week without the history is ``base_week`` (same data, same options)
+    out = base_week.out
+    assert base_week.code == 0, base_week.stderr
     base = ["week", "--week", "2025-W10", "--data", str(week_dir), *COUNTS]
-    assert main([*base, "--out", str(out)]) == 0
     history = tmp_path / "history.csv"
     pd.DataFrame({"site_id": ["S3"], "ordered_kg": [100.0], "allocated_kg": [20.0]}).to_csv(
         history, index=False
