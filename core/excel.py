@@ -69,9 +69,8 @@ def write_xlsx(frame: pd.DataFrame, path: Path | str, *, sheet: str = "feuille")
     as_date = book.add_format({"num_format": _DATE})
     as_datetime = book.add_format({"num_format": _DATETIME})
     ws = book.add_worksheet(_sheet_name(sheet))
-    for col, column in enumerate(frame.columns):
+    for col, (column, series) in enumerate(frame.items()):
         ws.write_string(0, col, str(neutralise_cell(str(column))), bold)
-        series = frame.iloc[:, col]
         values = series.tolist()
         text = is_text_column(series)  # the cells neutralise_csv neutralises in the CSV
         for row, raw in enumerate(values, start=1):
