@@ -27,6 +27,8 @@ _WEEKDAYS = re.compile(rf"(({'|'.join(WEEKDAYS)})(,|$))*")
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
 )
+#: the UTC offset an ISO timestamp may end with (dropped: local time as written)
+_ISO_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
 #: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (Excel's two-digit
 #: year window: 00-29 = 20yy, 30-99 = 19yy)
 FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
@@ -124,16 +126,17 @@ def _parse_number(cells: np.ndarray, empty: np.ndarray, col: Column) -> tuple[An
 def parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, str]:
     """ISO ``2025-12-31`` or French ``31/12/2025``: never the US order, never a guess.
 
-    ``2025-13-01`` and ``12/31/2025`` are errors, not re-read as another date.
+    ``2025-13-01`` and ``12/31/2025`` are errors, not re-read as another date. An ISO UTC
+    offset (``+01:00``, ``Z``) is dropped: the date and time are taken as written, as the
+    DFC import does — ``2025-03-03T00:00+01:00`` is 3 March, and a file whose times cross a
+    summer-time change (``+01:00`` then ``+02:00``) reads as its users wrote it.
     """
     iso = raw.str.match(_ISO_DATE)
     french = raw.str.match(FR_DATE)
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     if iso.any():
-        parsed = pd.to_datetime(raw[iso], errors="coerce", format="ISO8601", utc=False)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert(None)
-        values[iso] = parsed
+        as_written = raw[iso].str.replace(_ISO_OFFSET, "", regex=True)
+        values[iso] = pd.to_datetime(as_written, errors="coerce", format="ISO8601")
     if french.any():
         parts = raw[french].str.extract(FR_DATE)
         two = parts[2].str.len() == 2

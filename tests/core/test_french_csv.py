@@ -114,6 +114,27 @@ def test_dates_iso_or_day_first_never_month_first(tmp_path):
     assert list(dates.dt.strftime("%Y-%m-%d")) == ["2025-02-01"] * 4 + ["2025-12-31"]
 
 
+def test_iso_times_with_utc_offsets_are_read_as_written(tmp_path):
+    """An export whose times cross the summer-time change (+01:00 then +02:00) is read (it
+    raised AttributeError), each date as written: midnight +01:00 stays on its day, not the
+    evening before in UTC (a Monday order would fall in the week before)."""
+    stamps = [
+        "2025-03-29T10:00:00+01:00",
+        "2025-03-31T08:15:00+02:00",
+        "2025-03-03T00:00:00+01:00",
+        "2025-03-03T23:30Z",
+        "2025-03-04 06:00+0100",
+    ]
+    dates = read_table(_orders(tmp_path, stamps), ORDERS).valid["date"]
+    assert list(dates.dt.strftime("%Y-%m-%d %H:%M")) == [
+        "2025-03-29 00:00",
+        "2025-03-31 00:00",
+        "2025-03-03 00:00",
+        "2025-03-03 00:00",
+        "2025-03-04 00:00",
+    ]
+
+
 @pytest.mark.parametrize(
     "bad",
     [
