@@ -1,7 +1,9 @@
 """The ``vivres`` command line: a thin Typer layer over the pipeline and the packages.
 
 Errors are mapped once, here: bad input exits 2 with a one-line message naming the file, row
-and column; a solver failure exits 3; anything else exits 1 (a bug: please report it).
+and column (a file or folder the system refuses to read or write, too: ``--out`` under a file,
+a sheet open in Excel); a solver failure exits 3; anything else exits 1 (a bug: please report
+it).
 """
 
 from __future__ import annotations
@@ -138,6 +140,20 @@ def _error_line(exc: VivresError, lang: str) -> str:
     return " ; ".join(error_lines(exc, lang)) if lang == "fr" else str(exc)
 
 
+def _os_error_line(exc: OSError, lang: str) -> str:
+    """A file the system refused, on one line: which file, the system's reason and, when it was
+    refused access, the usual cause."""
+    where = exc.filename if exc.filename is not None else "?"
+    reason = exc.strerror or type(exc).__name__
+    if lang == "fr":
+        line = f"impossible d'utiliser « {where} » : {reason}"
+        hint = " (est-il ouvert dans un autre programme, Excel par exemple ?)"
+    else:
+        line = f"cannot use {where}: {reason}"
+        hint = " (is it open in another program, Excel say?)"
+    return line + (hint if isinstance(exc, PermissionError) else "")
+
+
 @functools.cache
 def _command():
     """The click command of ``app``, built once per process (tests call ``main`` hundreds of
@@ -182,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             f"[bold red]{error}:[/] {_error_line(exc, lang)}", highlight=False, soft_wrap=True
         )
         return EXIT_INTERNAL
+    except OSError as exc:
+        err_console.print(
+            f"[bold red]{error}:[/] {_os_error_line(exc, lang)}", highlight=False, soft_wrap=True
+        )
+        return EXIT_INPUT
     return 0
 
 

@@ -90,7 +90,13 @@ def write_xlsx(frame: pd.DataFrame, path: Path | str, *, sheet: str = "feuille")
         texts = [str(column)] + [str(v) for v in values[:500]]
         ws.set_column(col, col, min(MAX_WIDTH, max(len(t) for t in texts) + 2))
     ws.freeze_panes(1, 0)
-    book.close()
+    try:
+        book.close()
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        # XlsxWriter wraps the system's error: give it back as the OSError it is (the CLI
+        # names the file; a twin open in Excel is a PermissionError)
+        cause = exc.args[0] if exc.args else None
+        raise (cause if isinstance(cause, OSError) else OSError(str(exc))) from None
     return path
 
 

@@ -276,3 +276,35 @@ def test_check_keep_valid_names_the_rejected_rows(tmp_path, capsys):
     code, out, _ = run(["check", "--data", str(folder), "--keep-valid", "--lang", "en"], capsys)
     assert "rejected: orders.csv row 3, column 'quantity'" in out
     assert "territory is valid" in out
+
+
+def test_an_output_folder_under_a_file_exits_2_naming_it(tmp_path, capsys, tiny_dir):
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    out = tmp_path / "afile" / "sub"
+    code, _, err = run(["demand", "build", "--data", str(tiny_dir), "--out", str(out)], capsys)
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"impossible d'utiliser « {out} »" in " ".join(err.split())
+
+
+def test_a_twin_the_system_refuses_exits_2_naming_it(tmp_path, capsys, tiny_dir):
+    """The .xlsx twin cannot be written (here a folder stands in its place; for a user, the
+    sheet open in Excel): exit 2 naming that file, in English with --lang en."""
+    (tmp_path / "rejects.xlsx").mkdir()
+    argv = ["demand", "build", "--data", str(tiny_dir), "--out", str(tmp_path), "--lang", "en"]
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"cannot use {tmp_path / 'rejects.xlsx'}" in " ".join(err.split())
+
+
+def test_a_refused_file_hints_at_the_program_holding_it():
+    from api.cli import _os_error_line
+
+    refused = PermissionError(13, "Permission denied", "/out/contrat_P1.xlsx")
+    assert _os_error_line(refused, "fr") == (
+        "impossible d'utiliser « /out/contrat_P1.xlsx » : Permission denied (est-il ouvert "
+        "dans un autre programme, Excel par exemple ?)"
+    )
+    assert "open in another program" in _os_error_line(refused, "en")
+    assert "Excel" not in _os_error_line(FileNotFoundError(2, "No such file", "x"), "en")
