@@ -47,6 +47,8 @@ MAX_COLUMNS = 64
 #: What an .xlsx may unpack to (≈ 250,000 order rows): parsing sheet XML is slow, so bigger
 #: tables come as CSV.
 MAX_XLSX_BYTES = 64 * 1024 * 1024
+#: What a local ``.csv.gz`` may unpack to (uploads have their own, smaller caps: api.limits).
+MAX_GZIP_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,16 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
         if lower.endswith((".xlsx", ".xlsm")):
             raw = _read_excel(path, name)
         else:
-            opener = gzip.open if lower.endswith(".gz") else open
-            with opener(path, "rb") as fh:
-                data = fh.read()
+            if lower.endswith(".gz"):
+                with gzip.open(path, "rb") as fh:
+                    data = fh.read(MAX_GZIP_BYTES + 1)
+                if len(data) > MAX_GZIP_BYTES:
+                    raise InputError(
+                        f"{name}: unpacks to more than {MAX_GZIP_BYTES >> 20} MiB (a compression "
+                        "bomb, or a table to split)"
+                    )
+            else:
+                data = path.read_bytes()
             text, _ = decode_text(data, name)
             sep = sniff_separator(text)
             _check_width(text, sep, name)

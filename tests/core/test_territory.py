@@ -123,6 +123,20 @@ def test_excel_and_gzip_and_french_dates(tiny_copy):
     assert territory.file_of("products") == "products.xlsx"
 
 
+def test_a_gzip_unpacking_past_the_cap_is_refused_naming_the_file(tiny_copy, monkeypatch):
+    import gzip
+
+    from core import tables
+
+    monkeypatch.setattr(tables, "MAX_GZIP_BYTES", 1 << 20)
+    orders = (tiny_copy / "orders.csv").read_bytes()
+    (tiny_copy / "orders.csv").unlink()
+    padding = b"\n" * (2 << 20)  # blank lines: a valid CSV, 2 MiB unpacked, a few KiB packed
+    (tiny_copy / "orders.csv.gz").write_bytes(gzip.compress(orders + padding))
+    with pytest.raises(InputError, match=r"orders\.csv\.gz: unpacks to more than 1 MiB"):
+        load_territory(tiny_copy)
+
+
 def test_unreadable_file_is_an_input_error(tiny_copy):
     (tiny_copy / "sites.csv").write_bytes(b'site_id,name\n"unterminated,\n')
     with pytest.raises(InputError, match=r"sites\.csv"):
