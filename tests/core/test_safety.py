@@ -149,6 +149,26 @@ def test_neutralise_csv_prefixes_formulas(cell):
     assert out.at[0, "qty"] == -3.0  # numbers stay numbers
 
 
+def test_categorical_text_is_neutralised_in_the_csv_and_its_twin(tmp_path):
+    from openpyxl import load_workbook
+
+    from core.csvio import write_user_csv
+
+    frame = pd.DataFrame(
+        {"site": pd.Categorical(["=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0", "Rezé"])}
+    )
+    assert list(neutralise_csv(frame)["site"]) == [
+        "'=cmd|' /C calc'!A0",
+        "'=cmd|' /C calc'!A0",  # already safe: left as it is, though now equal to the first
+        "Rezé",
+    ]
+    csv_path, twin = write_user_csv(frame, tmp_path / "sites.csv")
+    rows = csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert not any(row.lstrip('"').startswith("=") for row in rows)
+    sheet = load_workbook(twin).active
+    assert [c.value for c in sheet["A"]][1:] == list(neutralise_csv(frame)["site"])
+
+
 def test_error_values_are_truncated():
     huge = ["lol"] * 100_000
     text = str(RowError(file="s.yaml", row=None, column="changes", message="bad", value=huge))
