@@ -24,11 +24,11 @@ _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _BOOL = _TRUE | _FALSE
 _ID_BODY = re.compile(ID_PATTERN.strip("^$"))
 _WEEKDAYS = re.compile(rf"(({'|'.join(WEEKDAYS)})(,|$))*")
+#: the UTC offset an ISO date or timestamp may end with (dropped: local time as written)
+_UTC_OFFSET = r"([+-]\d{2}:?\d{2}|Z)"
 _ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?" + _UTC_OFFSET + "?$"
 )
-#: the UTC offset an ISO timestamp may end with (dropped: local time as written)
-_ISO_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
 #: dd/mm/yyyy, or dd/mm/yy as French LibreOffice/Excel write by default (Excel's two-digit
 #: year window: 00-29 = 20yy, 30-99 = 19yy)
 FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})( \d{1,2}:\d{2}(:\d{2})?)?$")
@@ -135,7 +135,7 @@ def parse_dates(raw: pd.Series, empty: pd.Series, col: Column) -> tuple[pd.Serie
     french = raw.str.match(FR_DATE)
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     if iso.any():
-        as_written = raw[iso].str.replace(_ISO_OFFSET, "", regex=True)
+        as_written = raw[iso].str.replace(_UTC_OFFSET + "$", "", regex=True)
         values[iso] = pd.to_datetime(as_written, errors="coerce", format="ISO8601")
     if french.any():
         parts = raw[french].str.extract(FR_DATE)

@@ -136,8 +136,13 @@ def read_raw(path: Path, *, name: str | None = None) -> pd.DataFrame:
             ]
         ) from None
     names = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    columns = [np.arange(2, len(raw) + 2), *(_stripped(raw.iloc[:, i]) for i in range(len(names)))]
-    out = pd.DataFrame(dict(enumerate(columns)), index=raw.index)
+    return _numbered(names, [_stripped(raw.iloc[:, i]) for i in range(len(names))], raw.index)
+
+
+def _numbered(names: list[str], columns: list[Any], index: pd.Index) -> pd.DataFrame:
+    """The raw table: ``row`` (each row's line in the file, the header being line 1), then
+    ``columns`` under ``names`` (duplicates kept)."""
+    out = pd.DataFrame(dict(enumerate([np.arange(2, len(index) + 2), *columns])), index=index)
     out.columns = pd.Index(["row", *names])
     return out
 
@@ -166,11 +171,8 @@ def _simple_csv(text: str, sep: str) -> pd.DataFrame | None:
         if len(fields) != len(names) or line.isspace():
             return None  # ragged rows, blank-looking lines: pandas' rules
         rows.append(fields)
-    columns = [np.arange(2, len(rows) + 2)]
-    columns += [strings(fields[i].strip() for fields in rows) for i in range(len(names))]
-    out = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(len(rows)))
-    out.columns = pd.Index(["row", *names])
-    return out
+    columns = [strings(fields[i].strip() for fields in rows) for i in range(len(names))]
+    return _numbered(names, columns, pd.RangeIndex(len(rows)))
 
 
 def _stripped(column: pd.Series) -> Any:
